@@ -1,0 +1,76 @@
+/**
+ * seL4's aarch32 constants (libsel4/sel4_arch_include/aarch32/sel4/sel4_arch/constants.h, non-MCS,
+ * no FPU/hypervisor/debug configuration, so `seL4_TCBBits` = 9).
+ * @category objects
+ */
+
+/** Bytes per capability slot, as a power of two. `seL4_SlotBits`. */
+export const slotBits = 4
+/** TCB object size bits. `seL4_TCBBits` (9 without FPU, hypervisor or debug API). */
+export const tcbBits = 9
+/** Endpoint object size bits. `seL4_EndpointBits`. */
+export const endpointBits = 4
+/** Notification object size bits (non-MCS). `seL4_NotificationBits`. */
+export const notificationBits = 4
+/** Small page (4 KiB). `seL4_PageBits`. */
+export const pageBits = 12
+/** Large page (64 KiB). `seL4_LargePageBits`. */
+export const largePageBits = 16
+/** Section (1 MiB). `seL4_SectionBits`. */
+export const sectionBits = 20
+/** Super section (16 MiB). `seL4_SuperSectionBits`. */
+export const superSectionBits = 24
+/** Page table (1 KiB). `seL4_PageTableBits`. */
+export const pageTableBits = 10
+/** Page directory (16 KiB). `seL4_PageDirBits`. */
+export const pageDirBits = 14
+/** Smallest untyped. `seL4_MinUntypedBits`. */
+export const minUntypedBits = 4
+/** Largest untyped. `seL4_MaxUntypedBits`. */
+export const maxUntypedBits = 29
+/** Badges are 28 bits on 32-bit platforms. `seL4_BadgeBits`. */
+export const badgeBits = 28
+/** Longest message, in words. `seL4_MsgMaxLength`. */
+export const msgMaxLength = 120
+/** Most extra caps in one message. `seL4_MsgMaxExtraCaps`. */
+export const msgMaxExtraCaps = 3
+/** Message registers held in CPU registers on ARM (`n_msgRegisters`); the rest live in the IPC buffer. */
+export const nMsgRegisters = 4
+/** Most objects one Untyped_Retype may create. `CONFIG_RETYPE_FAN_OUT_LIMIT`. */
+export const retypeFanOutLimit = 256
+/** Priorities 0..255. `seL4_NumPriorities`. */
+export const numPriorities = 256
+/** Highest priority. `seL4_MaxPrio`. */
+export const maxPrio = 255
+/** Ticks in a fresh time slice. `CONFIG_TIME_SLICE`. */
+export const timeSlice = 5
+/** Slots in a TCB's own cap table: ctable, vtable, reply, caller, ipc buffer frame. */
+export const tcbCNodeEntries = 5
+/** TCB cap-table slot indices (seL4 `tcb_cnode_index`). */
+export const tcbCTable = 0
+export const tcbVTable = 1
+export const tcbReply = 2
+export const tcbCaller = 3
+export const tcbBuffer = 4
+/** IPC buffer alignment: the buffer must be aligned to 2^9 bytes. `seL4_IPCBufferSizeBits`. */
+export const ipcBufferSizeBits = 9
+
+/**
+ * Initial CSpace slots of the root task (libsel4 bootinfo_types.h `seL4_RootCNodeCapSlots`).
+ * kspec fills the ones in its scope; the others stay empty.
+ */
+export const InitialSlot = {
+  Null: 0,
+  InitThreadTCB: 1,
+  InitThreadCNode: 2,
+  InitThreadVSpace: 3,
+  IRQControl: 4,
+  ASIDControl: 5,
+  InitThreadASIDPool: 6,
+  IOPortControl: 7,
+  IOSpace: 8,
+  BootInfoFrame: 9,
+  InitThreadIPCBuffer: 10,
+  Domain: 11,
+  NumInitialCaps: 16,
+} as const

@@ -1,0 +1,10 @@
+// The shared vocabulary of kspec: re-exports only.
+export * from "./words.ts"
+export * from "./constants.ts"
+export * from "./objects.ts"
+export * from "./caps.ts"
+export * from "./errors.ts"
+export * from "./messageInfo.ts"
+export * from "./labels.ts"
+export * from "./events.ts"
+export * from "./config.ts"
