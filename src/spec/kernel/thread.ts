@@ -1,0 +1,137 @@
+/**
+ * Thread state changes and the scheduler (seL4 src/kernel/thread.c, A/Schedule_A, non-MCS,
+ * one core). Ready queues are FIFO lists per (domain, priority); the head runs first.
+ * @category scheduling
+ */
+import { match } from "ts-pattern"
+import type { PPtr, ThreadState } from "../../model/index.ts"
+import { isRunnable } from "../../model/index.ts"
+import type { KernelState } from "../state.ts"
+import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, updateTcb } from "../state.ts"
+
+/** The ready queue a thread belongs in. */
+const queueOf = (s: KernelState, t: PPtr): number => {
+  const tcb = getTcb(s, t)
+  return readyQueueIndex(tcb.tcbDomain, tcb.tcbPriority)
+}
+
+const setQueue = (s: KernelState, q: number, ts: readonly PPtr[]): KernelState =>
+  ({ ...s, readyQueues: ts.length === 0 ? mapDelete(s.readyQueues, q) : mapSet(s.readyQueues, q, ts) })
+
+/** Is `t` in its ready queue? (C keeps this as the `tcbQueued` bit.) */
+export const isQueued = (s: KernelState, t: PPtr): boolean => s.readyQueues.get(queueOf(s, t))?.includes(t) ?? false
+
+/** Put `t` at the head of its ready queue unless it is queued already. Mirrors seL4 `tcbSchedEnqueue`. */
+export const tcbSchedEnqueue = (s: KernelState, t: PPtr): KernelState => {
+  if (isQueued(s, t)) return s
+  const q = queueOf(s, t)
+  return setQueue(s, q, [t, ...(s.readyQueues.get(q) ?? [])])
+}
+
+/** Put `t` at the tail of its ready queue unless it is queued already. Mirrors seL4 `tcbSchedAppend`. */
+export const tcbSchedAppend = (s: KernelState, t: PPtr): KernelState => {
+  if (isQueued(s, t)) return s
+  const q = queueOf(s, t)
+  return setQueue(s, q, [...(s.readyQueues.get(q) ?? []), t])
+}
+
+/** Take `t` out of its ready queue if it is there. Mirrors seL4 `tcbSchedDequeue`. */
+export const tcbSchedDequeue = (s: KernelState, t: PPtr): KernelState => {
+  if (!isQueued(s, t)) return s
+  const q = queueOf(s, t)
+  return setQueue(s, q, (s.readyQueues.get(q) ?? []).filter((x) => x !== t))
+}
+
+/**
+ * The current thread must give up the CPU at the next schedule: a pending switch target goes
+ * back to its queue. Mirrors seL4 `rescheduleRequired`.
+ */
+export const rescheduleRequired = (s: KernelState): KernelState => {
+  const a = s.schedulerAction
+  const s1 = a.tag === "SwitchToThread" && isRunnable(getTcb(s, a.target).tcbState) ? tcbSchedEnqueue(s, a.target) : s
+  return { ...s1, schedulerAction: { tag: "ChooseNewThread" } }
+}
+
+/**
+ * If the current thread just stopped being runnable while it was to be resumed, choose anew.
+ * Mirrors seL4 `scheduleTCB`.
+ */
+export const scheduleTCB = (s: KernelState, t: PPtr): KernelState =>
+  t === s.curThread && s.schedulerAction.tag === "ResumeCurrentThread" && !isRunnable(getTcb(s, t).tcbState)
+    ? { ...s, schedulerAction: { tag: "ChooseNewThread" } }
+    : s
+
+/** Set a thread's state and let the scheduler react. Mirrors seL4 `setThreadState`. */
+export const setThreadState = (s: KernelState, t: PPtr, st: ThreadState): KernelState =>
+  scheduleTCB(updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: st })), t)
+
+/**
+ * Wake `t`: switch to it at the next schedule if nothing else is pending, else queue it.
+ * Mirrors seL4 `possibleSwitchTo` (non-MCS).
+ */
+export const possibleSwitchTo = (s: KernelState, t: PPtr): KernelState => {
+  if (getTcb(s, t).tcbDomain !== s.curDomain) return tcbSchedEnqueue(s, t)
+  if (s.schedulerAction.tag !== "ResumeCurrentThread") return tcbSchedEnqueue(rescheduleRequired(s), t)
+  return { ...s, schedulerAction: { tag: "SwitchToThread", target: t } }
+}
+
+/** Highest priority with a non-empty ready queue in `dom`, or -1. Mirrors seL4 `getHighestPrio`. */
+export const highestPrio = (s: KernelState, dom: number): number => {
+  let best = -1
+  for (const [q, ts] of s.readyQueues) {
+    if (ts.length > 0 && Math.floor(q / 256) === dom && q % 256 > best) best = q % 256
+  }
+  return best
+}
+
+/** Make `t` current, taking it out of its queue. Mirrors seL4 `switchToThread`. */
+const switchToThread = (s: KernelState, t: PPtr): KernelState => ({ ...tcbSchedDequeue(s, t), curThread: t })
+
+/** Run the head of the highest non-empty queue of the current domain, or the idle thread. Mirrors seL4 `chooseThread`. */
+export const chooseThread = (s: KernelState): KernelState => {
+  const dom = s.numDomains > 1 ? s.curDomain : 0
+  const prio = highestPrio(s, dom)
+  if (prio < 0) return { ...s, curThread: s.idleThread }
+  const head = s.readyQueues.get(readyQueueIndex(dom, prio))?.[0]
+  if (head === undefined) throw new KernelBug("chooseThread: non-empty queue has no head")
+  return switchToThread(s, head)
+}
+
+/**
+ * Act on the scheduler action: keep the current thread, or queue it (if runnable) and switch to
+ * the chosen target or the best ready thread. A woken thread of lower priority than the current
+ * one is only switched to if it is the highest ready; one of equal priority goes to the back of
+ * its queue. Mirrors seL4 `schedule` (non-MCS, one domain schedule entry).
+ */
+export const schedule = (s0: KernelState): KernelState => {
+  const resume = (s: KernelState): KernelState => ({ ...s, schedulerAction: { tag: "ResumeCurrentThread" } })
+  const action = s0.schedulerAction
+  if (action.tag === "ResumeCurrentThread") return s0
+  const wasRunnable = isRunnable(getTcb(s0, s0.curThread).tcbState)
+  const s = wasRunnable ? tcbSchedEnqueue(s0, s0.curThread) : s0
+  return resume(
+    match(action)
+      .with({ tag: "ChooseNewThread" }, () => chooseThread(s))
+      .with({ tag: "SwitchToThread" }, ({ target }) => {
+        const cand = getTcb(s, target)
+        const cur = getTcb(s, s.curThread)
+        const fastfail = s.curThread === s.idleThread || cand.tcbPriority < cur.tcbPriority
+        const dom = s.numDomains > 1 ? s.curDomain : 0
+        // A lower-priority candidate that is not the best ready thread waits in its queue.
+        if (fastfail && highestPrio(s, dom) > cand.tcbPriority) return chooseThread(tcbSchedEnqueue(s, target))
+        // An equal-priority candidate goes behind the current thread.
+        if (wasRunnable && cand.tcbPriority === cur.tcbPriority) return chooseThread(tcbSchedAppend(s, target))
+        return switchToThread(s, target)
+      })
+      .exhaustive(),
+  )
+}
+
+/** Prepare the chosen thread to run: a restarted thread becomes Running. Mirrors seL4 `activateThread`. */
+export const activateThread = (s: KernelState): KernelState => {
+  const st = getTcb(s, s.curThread).tcbState
+  return match(st)
+    .with({ tag: "Running" }, { tag: "IdleThreadState" }, () => s)
+    .with({ tag: "Restart" }, () => setThreadState(s, s.curThread, { tag: "Running" }))
+    .otherwise(() => { throw new KernelBug("Current thread is blocked") })
+}

@@ -1,0 +1,156 @@
+/**
+ * Untyped memory: Untyped_Retype (seL4 src/object/untyped.c, A/Decode_A
+ * `decode_untyped_invocation`, A/Retype_A). Objects are carved from the untyped's free region,
+ * each aligned to its size; memory is reused only once the untyped has no children left.
+ * @category objects
+ */
+import { match } from "ts-pattern"
+import type { Cap, ObjectType, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
+import {
+  InvocationLabel as L, ObjectType as OT, alignUp, bit, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits,
+  newTcbFields, objectTypeCount, retypeFanOutLimit, wordBits,
+} from "../../model/index.ts"
+import type { Result } from "../result.ts"
+import { err, ok } from "../result.ts"
+import type { KObject, KernelState } from "../state.ts"
+import { getCap, mapSet, setCap, setObject, slotOf } from "../state.ts"
+import { lookupTargetSlot } from "../kernel/cspace.ts"
+import type { InvocationArgs } from "./cnode.ts"
+import { ensureEmptySlot, hasChildren } from "./cnode.ts"
+
+/** A checked Untyped_Retype, ready to perform. */
+export interface RetypeInvocation {
+  readonly slot: SlotPtr
+  /** The untyped has no children: its memory is wiped and reused from the start. */
+  readonly reset: boolean
+  /** Where the first object goes: the free point aligned to the object size. */
+  readonly base: PPtr
+  readonly type: ObjectType
+  readonly userSize: number
+  readonly destCNode: PPtr
+  readonly destOffset: number
+  readonly count: number
+  readonly isDevice: boolean
+}
+
+/**
+ * Check an Untyped_Retype(type, size, root, index, depth, offset, num), reading only.
+ *
+ * **Rights**: none (an untyped cap carries none).
+ *
+ * **Errors**, in seL4's order: another label -> IllegalOperation; fewer than 6 words or no root
+ * cap -> TruncatedMessage; type >= 11 -> InvalidArgument(0); size >= 32 or object size > 29 ->
+ * RangeError(0, 29); a CNode of size 0 or an untyped under 4 bits -> InvalidArgument(1); the
+ * destination CNode's lookup (depth 0 means the root cap itself) -> FailedLookup errors; not a
+ * CNode cap -> FailedLookup(dest, MissingCapability(depth)); offset beyond the CNode ->
+ * RangeError(0, 2^radix - 1); num outside 1..256 -> RangeError(1, 256); window past the end ->
+ * RangeError(1, 2^radix - offset); an occupied slot in the window -> DeleteFirst; not enough free
+ * memory -> NotEnoughMemory(free bytes); a device untyped asked for a kernel object ->
+ * InvalidArgument(1).
+ *
+ * Mirrors seL4 `decodeUntypedInvocation`.
+ */
+export const decodeUntypedInvocation = (
+  s: KernelState, slot: SlotPtr, cap: Extract<Cap, { tag: "UntypedCap" }>, a: InvocationArgs,
+): Result<RetypeInvocation, SyscallError> => {
+  const { label, args, extraCaps } = a
+  if (label !== L.UntypedRetype) return err({ tag: "IllegalOperation" })
+  const root = extraCaps[0]
+  if (args.length < 6 || root === undefined) return err({ tag: "TruncatedMessage" })
+  const [newType, userSize, nodeIndex, nodeDepth, nodeOffset, nodeWindow] = args as [number, number, number, number, number, number]
+  if (newType >= objectTypeCount) return err({ tag: "InvalidArgument", argument: 0 })
+  const type = newType as ObjectType
+  const objSize = getObjectSize(type, userSize)
+  if (userSize >= wordBits || objSize > maxUntypedBits) return err({ tag: "RangeError", min: 0, max: maxUntypedBits })
+  if (type === OT.CNode && userSize === 0) return err({ tag: "InvalidArgument", argument: 1 })
+  if (type === OT.Untyped && userSize < minUntypedBits) return err({ tag: "InvalidArgument", argument: 1 })
+
+  let nodeCap: Cap = root
+  if (nodeDepth !== 0) {
+    const lu = lookupTargetSlot(s, root, nodeIndex, nodeDepth)
+    if (!lu.ok) return lu
+    nodeCap = getCap(s, lu.value)
+  }
+  if (nodeCap.tag !== "CNodeCap") {
+    return err({ tag: "FailedLookup", wasSource: false, failure: { tag: "MissingCapability", bitsLeft: nodeDepth } })
+  }
+  const nodeSize = bit(nodeCap.radix)
+  if (nodeOffset > nodeSize - 1) return err({ tag: "RangeError", min: 0, max: nodeSize - 1 })
+  if (nodeWindow < 1 || nodeWindow > retypeFanOutLimit) return err({ tag: "RangeError", min: 1, max: retypeFanOutLimit })
+  if (nodeWindow > nodeSize - nodeOffset) return err({ tag: "RangeError", min: 1, max: nodeSize - nodeOffset })
+  for (let i = nodeOffset; i < nodeOffset + nodeWindow; i++) {
+    const e = ensureEmptySlot(s, slotOf(nodeCap.ptr, i))
+    if (!e.ok) return e
+  }
+  // With no children left the untyped starts over from its base; otherwise from its free index.
+  const reset = !hasChildren(s, slot)
+  const freeIndex = reset ? 0 : cap.freeIndex
+  const freeBytes = bit(cap.sizeBits) - freeIndex
+  if (Math.floor(freeBytes / bit(objSize)) < nodeWindow) return err({ tag: "NotEnoughMemory", bytesLeft: freeBytes })
+  if (cap.isDevice && !isFrameType(type) && type !== OT.Untyped) return err({ tag: "InvalidArgument", argument: 1 })
+  return ok({
+    slot, reset, base: alignUp(cap.ptr + freeIndex, objSize), type, userSize, destCNode: nodeCap.ptr,
+    destOffset: nodeOffset, count: nodeWindow, isDevice: cap.isDevice,
+  })
+}
+
+/** A fresh object of type `t` and the cap that names it. Mirrors seL4 `createObject`. */
+const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: number, isDevice: boolean): { obj: KObject | null; cap: Cap } =>
+  match(t)
+    .with(OT.Untyped, () => ({ obj: null, cap: { tag: "UntypedCap", isDevice, ptr: p, sizeBits: userSize, freeIndex: 0 } as Cap }))
+    .with(OT.TCB, () => ({ obj: { tag: "TCB", ...newTcbFields(s.curDomain) } as KObject, cap: { tag: "ThreadCap", ptr: p } as Cap }))
+    .with(OT.Endpoint, () => ({ obj: { tag: "Endpoint", state: { tag: "IdleEP" } } as KObject, cap: { tag: "EndpointCap", ptr: p, badge: 0, rights: 15 } as Cap }))
+    .with(OT.Notification, () => ({
+      obj: { tag: "Notification", state: { tag: "IdleNtfn" }, boundTCB: null } as KObject,
+      cap: { tag: "NotificationCap", ptr: p, badge: 0, rights: 3 } as Cap,
+    }))
+    .with(OT.CNode, () => ({ obj: { tag: "CNode", radix: userSize } as KObject, cap: { tag: "CNodeCap", ptr: p, radix: userSize, guardSize: 0, guard: 0 } as Cap }))
+    .with(OT.SmallPage, OT.LargePage, OT.Section, OT.SuperSection, (ft) => {
+      const sizeBits = getObjectSize(ft, 0)
+      return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
+    })
+    .with(OT.PageTable, () => ({ obj: { tag: "PageTable" } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
+    .with(OT.PageDirectory, () => ({ obj: { tag: "PageDirectory" } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap }))
+    .exhaustive()
+
+/**
+ * Wipe an untyped with no children: every object in its range leaves the heap and the free
+ * index returns to 0. Mirrors l4v `reset_untyped_cap` / `delete_objects` (atomic here).
+ */
+const resetUntypedCap = (s: KernelState, slot: SlotPtr): KernelState => {
+  const cap = getCap(s, slot)
+  if (cap.tag !== "UntypedCap") return s
+  const end = cap.ptr + bit(cap.sizeBits)
+  const kheap = new Map(s.kheap)
+  for (const p of s.kheap.keys()) if (p >= cap.ptr && p < end) kheap.delete(p)
+  return setCap({ ...s, kheap }, slot, { ...cap, freeIndex: 0 })
+}
+
+/**
+ * Perform a checked retype: reset if asked, advance the free index past the new objects, then
+ * create each object and insert its cap, an original child of the untyped, into the window in
+ * index order (each new cap becomes the untyped's first child). Mirrors seL4
+ * `invokeUntyped_Retype` / l4v `invoke_untyped`.
+ */
+export const invokeUntypedRetype = (s0: KernelState, inv: RetypeInvocation): KernelState => {
+  let s = inv.reset ? resetUntypedCap(s0, inv.slot) : s0
+  const ut = getCap(s, inv.slot)
+  if (ut.tag !== "UntypedCap") return s
+  const objSize = getObjectSize(inv.type, inv.userSize)
+  const end = inv.base + inv.count * bit(objSize)
+  s = setCap(s, inv.slot, { ...ut, freeIndex: end - ut.ptr })
+  for (let i = 0; i < inv.count; i++) {
+    const p = inv.base + i * bit(objSize)
+    const { obj, cap } = createObject(s, inv.type, p, inv.userSize, inv.isDevice)
+    if (obj !== null) s = setObject(s, p, obj)
+    const dest = slotOf(inv.destCNode, inv.destOffset + i)
+    s = setCap(s, dest, cap)
+    s = {
+      ...s,
+      cdt: mapSet(s.cdt, dest, inv.slot),
+      cdtList: mapSet(s.cdtList, inv.slot, [dest, ...(s.cdtList.get(inv.slot) ?? [])]),
+      isOriginal: new Set(s.isOriginal).add(dest),
+    }
+  }
+  return s
+}
