@@ -1,0 +1,188 @@
+/**
+ * One hand-built counterexample per invariant: the default boot state with one thing changed so
+ * that the invariant fails. `negative.test.ts` checks every registered invariant has one and
+ * flags it; `kspec docs` renders `description` beside each invariant.
+ * @category invariants
+ */
+import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable } from "../../model/index.ts"
+import { boot, bootLayout } from "../../spec/kernel/boot.ts"
+import type { KObject, KernelState } from "../../spec/state.ts"
+import {
+  mapDelete, mapSet, readyQueueIndex, setAdd, setCap, setDelete, setObject, slotOf, updateTcb,
+} from "../../spec/state.ts"
+
+export interface NegativeCase {
+  /** One line: what was changed, and why the invariant fails. */
+  readonly description: string
+  readonly state: () => KernelState
+}
+
+const L = bootLayout(defaultBootConfig)
+const base = (): KernelState => boot(defaultBootConfig)
+const root = (i: number): SlotPtr => slotOf(L.rootCNode, i)
+/** Kernel-reserved memory that no boot object and no untyped covers. */
+const spare: PPtr = 0x0200_0000
+const firstUntyped = root(InitialSlot.NumInitialCaps)
+// Boot fills slots 16.. with untyped caps; slots from 100 on are empty in the default boot.
+const idleEP: KObject = { tag: "Endpoint", state: { tag: "IdleEP" } }
+
+/** Write `cap` into `slot` as an original cap with no CDT parent. */
+const writeOriginal = (s: KernelState, slot: SlotPtr, cap: Cap): KernelState =>
+  ({ ...setCap(s, slot, cap), isOriginal: setAdd(s.isOriginal, slot) })
+/** Make `child` a CDT child of `parent`, keeping the child list in step. */
+const link = (s: KernelState, child: SlotPtr, parent: SlotPtr): KernelState => ({
+  ...s,
+  cdt: mapSet(s.cdt, child, parent),
+  cdtList: mapSet(s.cdtList, parent, [...(s.cdtList.get(parent) ?? []), child]),
+})
+const epCap = (ptr: PPtr, rights: number): Cap => ({ tag: "EndpointCap", ptr, badge: 0, rights })
+const untypedAt = (s: KernelState, slot: SlotPtr) => {
+  const c = s.caps.get(slot)
+  if (c?.tag !== "UntypedCap") throw new Error(`no untyped cap in slot 0x${slot.toString(16)}`)
+  return c
+}
+
+export const negativeCases: Readonly<Record<string, NegativeCase>> = {
+  "valid_objs.wellformed_cap": {
+    description: "The first untyped cap's freeIndex is set to 7, which is not a multiple of 16.",
+    state: () => { const s = base(); return setCap(s, firstUntyped, { ...untypedAt(s, firstUntyped), freeIndex: 7 }) },
+  },
+  "valid_objs.valid_cap": {
+    description: "An endpoint cap naming an address where no object exists is put in a root CNode slot.",
+    state: () => writeOriginal(base(), root(100), epCap(spare, RightR | RightW)),
+  },
+  "valid_objs.valid_untyped": {
+    description: "An endpoint object is placed at the base of an untyped whose watermark is still 0.",
+    state: () => { const s = base(); return setObject(s, untypedAt(s, firstUntyped).ptr, idleEP) },
+  },
+  "valid_objs.cap_slots": {
+    description: "A domain cap is written at index 7 of the root TCB, which has only 5 slots.",
+    state: () => writeOriginal(base(), slotOf(L.rootTcb, 7), { tag: "DomainCap" }),
+  },
+  "valid_objs.tcb_cap_cases": {
+    description: "The root thread's vtable slot holds a thread cap instead of a page-directory cap.",
+    state: () => setCap(base(), slotOf(L.rootTcb, tcbVTable), { tag: "ThreadCap", ptr: L.rootTcb }),
+  },
+  "valid_objs.valid_tcb": {
+    description: "The root thread's priority is set to 256, above the maximum 255.",
+    state: () => updateTcb(base(), L.rootTcb, (t) => ({ ...t, tcbPriority: 256 })),
+  },
+  "valid_objs.valid_ep": {
+    description: "An endpoint is in the SendEP state with an empty queue.",
+    state: () => setObject(base(), spare, { tag: "Endpoint", state: { tag: "SendEP", queue: [] } }),
+  },
+  "valid_objs.valid_ntfn": {
+    description: "A notification is in the WaitingNtfn state with an empty queue.",
+    state: () => setObject(base(), spare, { tag: "Notification", state: { tag: "WaitingNtfn", queue: [] }, boundTCB: null }),
+  },
+  "valid_objs.obj_sizes": {
+    description: "A CNode object of radix 0 is added to the heap.",
+    state: () => setObject(base(), spare, { tag: "CNode", radix: 0 }),
+  },
+  pspace_aligned: {
+    description: "An endpoint object is placed at an address 8 bytes past a 16-byte boundary.",
+    state: () => setObject(base(), spare + 8, idleEP),
+  },
+  pspace_distinct: {
+    description: "An endpoint object is placed inside the root CNode's memory.",
+    state: () => setObject(base(), L.rootCNode + 0x10, idleEP),
+  },
+  sym_refs: {
+    description: "The root thread is marked BlockedOnReceive on an endpoint whose queue is empty.",
+    state: () => updateTcb(setObject(base(), spare, idleEP), L.rootTcb,
+      (t) => ({ ...t, tcbState: { tag: "BlockedOnReceive", ep: spare, canGrant: false } })),
+  },
+  if_live_then_nonz_cap: {
+    description: "The only thread cap to the running root thread is removed (its reply cap does not count).",
+    state: () => { const s = base(); const slot = root(InitialSlot.InitThreadTCB); return { ...setCap(s, slot, { tag: "NullCap" }), isOriginal: setDelete(s.isOriginal, slot) } },
+  },
+  "valid_mdb.mdb_cte_at": {
+    description: "An empty root CNode slot is made a CDT child of the root CNode cap.",
+    state: () => link(base(), root(130), root(InitialSlot.InitThreadCNode)),
+  },
+  "valid_mdb.no_mloop": {
+    description: "The root CNode cap is made a CDT child of its own child in the root TCB's ctable slot.",
+    state: () => link(base(), root(InitialSlot.InitThreadCNode), slotOf(L.rootTcb, tcbCTable)),
+  },
+  "valid_mdb.untyped_mdb": {
+    description: "An endpoint is made inside the first untyped (watermark raised past it) but its cap is not the untyped's CDT child.",
+    state: () => {
+      const s = base()
+      const ut = untypedAt(s, firstUntyped)
+      const s1 = setCap(setObject(s, ut.ptr, idleEP), firstUntyped, { ...ut, freeIndex: 16 })
+      return writeOriginal(s1, root(100), epCap(ut.ptr, RightR | RightW))
+    },
+  },
+  "valid_mdb.descendants_inc": {
+    description: "A cap to an endpoint outside the root CNode is made a CDT child of the root CNode cap.",
+    state: () => link(writeOriginal(setObject(base(), spare, idleEP), root(100), epCap(spare, RightR | RightW)), root(100), root(InitialSlot.InitThreadCNode)),
+  },
+  "valid_mdb.untyped_inc": {
+    description: "A second, smaller untyped cap inside the first untyped is added with no CDT link to it.",
+    state: () => { const s = base(); const ut = untypedAt(s, firstUntyped); return writeOriginal(s, root(140), { ...ut, sizeBits: 12, freeIndex: 0 }) },
+  },
+  "valid_mdb.ut_revocable": {
+    description: "The first untyped cap loses its original mark.",
+    state: () => { const s = base(); return { ...s, isOriginal: setDelete(s.isOriginal, firstUntyped) } },
+  },
+  "valid_mdb.irq_control": {
+    description: "A second IRQControlCap is written into a root CNode slot.",
+    state: () => writeOriginal(base(), root(100), { tag: "IRQControlCap" }),
+  },
+  "valid_mdb.reply_master_revocable": {
+    description: "The root thread's master reply cap loses its original mark.",
+    state: () => { const s = base(); return { ...s, isOriginal: setDelete(s.isOriginal, slotOf(L.rootTcb, tcbReply)) } },
+  },
+  "valid_mdb.reply_mdb": {
+    description: "A non-master reply cap to the root thread is written with no CDT parent.",
+    state: () => setCap(base(), root(100), { tag: "ReplyCap", tcb: L.rootTcb, isMaster: false, canGrant: false }),
+  },
+  valid_ioc: {
+    description: "An empty root CNode slot is marked original.",
+    state: () => { const s = base(); return { ...s, isOriginal: setAdd(s.isOriginal, root(100)) } },
+  },
+  valid_list: {
+    description: "The root CNode cap's child list is dropped while the CDT still records its child.",
+    state: () => { const s = base(); return { ...s, cdtList: mapDelete(s.cdtList, root(InitialSlot.InitThreadCNode)) } },
+  },
+  derived_rights: {
+    description: "A read-write endpoint cap is made the CDT child of a read-only cap to the same endpoint.",
+    state: () => {
+      const s = writeOriginal(setObject(base(), spare, idleEP), root(100), epCap(spare, RightR))
+      return link(setCap(s, root(101), epCap(spare, RightR | RightW)), root(101), root(100))
+    },
+  },
+  valid_idle: {
+    description: "The idle thread is set Inactive.",
+    state: () => updateTcb(base(), L.idleTcb, (t) => ({ ...t, tcbState: { tag: "Inactive" } })),
+  },
+  only_idle: {
+    description: "The root thread is put in IdleThreadState.",
+    state: () => updateTcb(base(), L.rootTcb, (t) => ({ ...t, tcbState: { tag: "IdleThreadState" } })),
+  },
+  valid_reply_caps: {
+    description: "A reply cap to the running root thread (a child of its master) sits in a root CNode slot.",
+    state: () => link(setCap(base(), root(100), { tag: "ReplyCap", tcb: L.rootTcb, isMaster: false, canGrant: false }), root(100), slotOf(L.rootTcb, tcbReply)),
+  },
+  valid_reply_masters: {
+    description: "A second master reply cap to the root thread is written into a root CNode slot.",
+    state: () => writeOriginal(base(), root(100), { tag: "ReplyCap", tcb: L.rootTcb, isMaster: true, canGrant: true }),
+  },
+  valid_global_refs: {
+    description: "A thread cap to the idle thread is written into a root CNode slot.",
+    state: () => writeOriginal(base(), root(100), { tag: "ThreadCap", ptr: L.idleTcb }),
+  },
+  cur_tcb: {
+    description: "The current thread is set to the root CNode's address.",
+    state: () => ({ ...base(), curThread: L.rootCNode }),
+  },
+  valid_queues: {
+    description: "The root thread (priority 255) is put in the priority-100 ready queue.",
+    state: () => { const s = base(); return { ...s, readyQueues: mapSet(s.readyQueues, readyQueueIndex(0, 100), [L.rootTcb]) } },
+  },
+  valid_sched_action: {
+    description: "The scheduler action switches to the idle thread, which is not runnable.",
+    state: () => ({ ...base(), schedulerAction: { tag: "SwitchToThread", target: L.idleTcb } }),
+  },
+}

@@ -1,0 +1,47 @@
+/**
+ * The invariant registry and its layers, as l4v composes them: `valid_pspace` and `valid_mdb`
+ * inside `valid_state`, then `invs = valid_state and cur_tcb`. `kspec docs` renders the
+ * reference from `invariants`.
+ * @category invariants
+ */
+import type { KernelState } from "../state.ts"
+import * as M from "./mdb.ts"
+import * as O from "./objects.ts"
+import * as P from "./pspace.ts"
+import * as T from "./thread.ts"
+import type { Invariant, Layer, Violation } from "./types.ts"
+import { all, leaves } from "./types.ts"
+
+export * from "./types.ts"
+export * from "./objects.ts"
+export * from "./pspace.ts"
+export * from "./mdb.ts"
+export * from "./thread.ts"
+
+/** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid. */
+export const validObjs: Layer = all("valid_objs", ...O.objectInvariants)
+
+/** l4v `valid_pspace`: valid_objs, aligned and distinct objects, symmetric references, live objects capped. */
+export const validPspace: Layer = all("valid_pspace", validObjs, P.pspaceAligned, P.pspaceDistinct, P.symRefs, P.ifLiveThenNonzCap)
+
+/** l4v `valid_mdb`: the CDT is a forest of non-empty slots consistent with untyped memory and reply caps. */
+export const validMdb: Layer = all("valid_mdb", ...M.mdbInvariants)
+
+/** l4v `valid_state` (kspec's part), with the deterministic extension's `valid_list` and kspec's `derived_rights`. */
+export const validState: Layer = all(
+  "valid_state",
+  validPspace, validMdb, M.validIoc, M.validList, M.derivedRights,
+  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs,
+)
+
+/** The scheduler invariants of l4v's `valid_sched` that kspec checks. */
+export const validSched: Layer = all("valid_sched", T.validQueues, T.validSchedAction)
+
+/** l4v `invs = valid_state and cur_tcb`, plus kspec's scheduler layer. Every reachable state satisfies it. */
+export const invs: Layer = all("invs", validState, T.curTcb, validSched)
+
+/** Every invariant, each once, in a fixed order (the order `invs` reaches them). */
+export const invariants: readonly Invariant[] = leaves(invs)
+
+/** Every violation of every invariant in `s`; empty exactly when `s` satisfies `invs`. */
+export const checkAll = (s: KernelState): readonly Violation[] => invs.check(s)
