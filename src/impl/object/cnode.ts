@@ -1,0 +1,515 @@
+/**
+ * CNode invocations and the MDB (seL4 src/object/cnode.c): decodeCNodeInvocation and the invokes,
+ * cteInsert/cteMove/cteSwap, cteDelete/cteRevoke/emptySlot, insertNewCap, isMDBParentOf,
+ * isFinalCapability. The MDB is C's doubly linked list through the slots with the
+ * mdbRevocable/mdbFirstBadged bits; a slot's descendants are the run after it on which
+ * isMDBParentOf holds.
+ * @category objects
+ */
+import type { Cap } from "../../model/index.ts"
+import { InvocationLabel as L, NullCap, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
+import { lookedUpSlot, lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
+import { setThreadState } from "../kernel/thread.ts"
+import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
+import {
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
+} from "../state.ts"
+import { cancelBadgedSends } from "./endpoint.ts"
+import {
+  deriveCap, finaliseCap, hasCancelSendRights, isCapRevocable, maskCapRights, sameObjectAs, sameRegionAs, updateCapData,
+} from "./objecttype.ts"
+
+/** Syscall argument `i` of the current thread (C `getSyscallArg`: registers, then IPC buffer). */
+const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
+
+/**
+ * Decode a CNode invocation (Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate,
+ * SaveCaller) and, when it is valid, perform it. All checks come before any change.
+ *
+ * **Errors** (in order): IllegalOperation (label); TruncatedMessage (< 2 args); destination lookup
+ * errors; then per operation, exactly as seL4's cnode.c.
+ * @refines spec/object/cnode#decodeCNodeInvocation
+ */
+export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: number, cap: Cap): Exception {
+  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) {
+    k.currentSyscallError = { tag: "IllegalOperation" }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  if (length < 2) {
+    k.currentSyscallError = { tag: "TruncatedMessage" }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  const index = getSyscallArg(k, 0)
+  const wBits = getSyscallArg(k, 1)
+  let st = lookupTargetSlot(k, cap, index, wBits)
+  if (st !== EXCEPTION_NONE) return st
+  const destSlot = lookedUpSlot(k)
+
+  // Copy, Mint, Move, Mutate: a source slot and a new cap for the destination.
+  if (invLabel >= L.CNodeCopy && invLabel <= L.CNodeMutate) {
+    const srcRootSlot = k.currentExtraCaps[0]
+    if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) {
+      k.currentSyscallError = { tag: "TruncatedMessage" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    const srcIndex = getSyscallArg(k, 2)
+    const srcDepth = getSyscallArg(k, 3)
+    const srcRoot = srcRootSlot.cap
+    st = ensureEmptySlot(k, destSlot)
+    if (st !== EXCEPTION_NONE) return st
+    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
+    if (st !== EXCEPTION_NONE) return st
+    const srcSlot = lookedUpSlot(k)
+    if (srcSlot.cap.tag === "NullCap") {
+      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
+      k.currentSyscallError = { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    let newCap: Cap
+    let isMove: boolean
+    switch (invLabel) {
+      // Copy: masked rights, derived.
+      case L.CNodeCopy: {
+        if (length < 5) {
+          k.currentSyscallError = { tag: "TruncatedMessage" }
+          return EXCEPTION_SYSCALL_ERROR
+        }
+        const rights = rightsFromWord(getSyscallArg(k, 4))
+        const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap))
+        if (d === null) return EXCEPTION_SYSCALL_ERROR
+        newCap = d
+        isMove = false
+        break
+      }
+      // Mint: masked rights, new badge or guard, derived.
+      case L.CNodeMint: {
+        if (length < 6) {
+          k.currentSyscallError = { tag: "TruncatedMessage" }
+          return EXCEPTION_SYSCALL_ERROR
+        }
+        const rights = rightsFromWord(getSyscallArg(k, 4))
+        const capData = getSyscallArg(k, 5)
+        const d = deriveCap(k, srcSlot, updateCapData(false, capData, maskCapRights(rights, srcSlot.cap)))
+        if (d === null) return EXCEPTION_SYSCALL_ERROR
+        newCap = d
+        isMove = false
+        break
+      }
+      // Move: the cap itself.
+      case L.CNodeMove:
+        newCap = srcSlot.cap
+        isMove = true
+        break
+      // Mutate: the cap with a new guard (badges cannot change).
+      default: {
+        if (length < 5) {
+          k.currentSyscallError = { tag: "TruncatedMessage" }
+          return EXCEPTION_SYSCALL_ERROR
+        }
+        const capData = getSyscallArg(k, 4)
+        newCap = updateCapData(true, capData, srcSlot.cap)
+        isMove = true
+        break
+      }
+    }
+    if (newCap.tag === "NullCap") {
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    setThreadState(k, k.curThread, ThreadStateRestart)
+    if (isMove) invokeCNodeMove(newCap, srcSlot, destSlot)
+    else invokeCNodeInsert(k, newCap, srcSlot, destSlot)
+    return EXCEPTION_NONE
+  }
+
+  // Revoke: delete every descendant.
+  if (invLabel === L.CNodeRevoke) {
+    setThreadState(k, k.curThread, ThreadStateRestart)
+    invokeCNodeRevoke(k, destSlot)
+    return EXCEPTION_NONE
+  }
+
+  // Delete: delete the cap itself.
+  if (invLabel === L.CNodeDelete) {
+    setThreadState(k, k.curThread, ThreadStateRestart)
+    invokeCNodeDelete(k, destSlot)
+    return EXCEPTION_NONE
+  }
+
+  // SaveCaller: move the caller's reply cap into an empty slot.
+  if (invLabel === L.CNodeSaveCaller) {
+    st = ensureEmptySlot(k, destSlot)
+    if (st !== EXCEPTION_NONE) return st
+    setThreadState(k, k.curThread, ThreadStateRestart)
+    invokeCNodeSaveCaller(k, destSlot)
+    return EXCEPTION_NONE
+  }
+
+  // CancelBadgedSends: needs an endpoint cap with every right.
+  if (invLabel === L.CNodeCancelBadgedSends) {
+    const destCap = destSlot.cap
+    if (!hasCancelSendRights(destCap)) {
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    setThreadState(k, k.curThread, ThreadStateRestart)
+    invokeCNodeCancelBadgedSends(k, destCap)
+    return EXCEPTION_NONE
+  }
+
+  // Rotate: src -> dest, pivot -> src (or a swap when src = dest).
+  if (invLabel === L.CNodeRotate) {
+    const pivotRootSlot = k.currentExtraCaps[0]
+    const srcRootSlot = k.currentExtraCaps[1]
+    if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
+      srcRootSlot === undefined) {
+      k.currentSyscallError = { tag: "TruncatedMessage" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    const pivotNewData = getSyscallArg(k, 2)
+    const pivotIndex = getSyscallArg(k, 3)
+    const pivotDepth = getSyscallArg(k, 4)
+    const srcNewData = getSyscallArg(k, 5)
+    const srcIndex = getSyscallArg(k, 6)
+    const srcDepth = getSyscallArg(k, 7)
+    const pivotRoot = pivotRootSlot.cap
+    const srcRoot = srcRootSlot.cap
+    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
+    if (st !== EXCEPTION_NONE) return st
+    const srcSlot = lookedUpSlot(k)
+    st = lookupPivotSlot(k, pivotRoot, pivotIndex, pivotDepth)
+    if (st !== EXCEPTION_NONE) return st
+    const pivotSlot = lookedUpSlot(k)
+    if (pivotSlot === srcSlot || pivotSlot === destSlot) {
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    if (srcSlot !== destSlot) {
+      st = ensureEmptySlot(k, destSlot)
+      if (st !== EXCEPTION_NONE) return st
+    }
+    if (srcSlot.cap.tag === "NullCap") {
+      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
+      k.currentSyscallError = { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    if (pivotSlot.cap.tag === "NullCap") {
+      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: pivotDepth }
+      k.currentSyscallError = { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    const newSrcCap = updateCapData(true, srcNewData, srcSlot.cap)
+    const newPivotCap = updateCapData(true, pivotNewData, pivotSlot.cap)
+    if (newSrcCap.tag === "NullCap") {
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    if (newPivotCap.tag === "NullCap") {
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+    setThreadState(k, k.curThread, ThreadStateRestart)
+    invokeCNodeRotate(newSrcCap, newPivotCap, srcSlot, pivotSlot, destSlot)
+    return EXCEPTION_NONE
+  }
+
+  return EXCEPTION_NONE
+}
+
+/** @refines spec/object/cnode#invokeCNodeRevoke */
+export function invokeCNodeRevoke(k: ImplState, destSlot: Cte): void {
+  cteRevoke(k, destSlot)
+}
+
+/** @refines spec/object/cnode#invokeCNodeDelete */
+export function invokeCNodeDelete(k: ImplState, destSlot: Cte): void {
+  cteDelete(k, destSlot)
+}
+
+/** Restart the senders with the cap's badge (badge 0: nothing). @refines spec/object/cnode#invokeCNodeCancelBadgedSends */
+export function invokeCNodeCancelBadgedSends(k: ImplState, cap: Cap): void {
+  if (cap.tag !== "EndpointCap") throw new KernelBug("invokeCNodeCancelBadgedSends: not an endpoint cap")
+  if (cap.badge !== 0) cancelBadgedSends(k, getEndpointImpl(k, cap.ptr), cap.badge)
+}
+
+/** @refines spec/object/cnode#invokeCNodeInsert */
+export function invokeCNodeInsert(k: ImplState, cap: Cap, srcSlot: Cte, destSlot: Cte): void {
+  cteInsert(k, cap, srcSlot, destSlot)
+}
+
+/** @refines spec/object/cnode#invokeCNodeMove */
+export function invokeCNodeMove(cap: Cap, srcSlot: Cte, destSlot: Cte): void {
+  cteMove(cap, srcSlot, destSlot)
+}
+
+/** @refines spec/object/cnode#invokeCNodeRotate */
+export function invokeCNodeRotate(cap1: Cap, cap2: Cap, slot1: Cte, slot2: Cte, slot3: Cte): void {
+  if (slot1 === slot3) {
+    cteSwap(cap1, slot1, cap2, slot2)
+  } else {
+    cteMove(cap2, slot2, slot3)
+    cteMove(cap1, slot1, slot2)
+  }
+}
+
+/**
+ * Move the current thread's caller (reply) cap into `destSlot`; nothing if there is none.
+ * @refines spec/object/cnode#invokeCNodeSaveCaller
+ */
+export function invokeCNodeSaveCaller(k: ImplState, destSlot: Cte): void {
+  const srcSlot = tcbSlot(k.curThread, tcbCaller)
+  const cap = srcSlot.cap
+  switch (cap.tag) {
+    case "NullCap":
+      break
+    case "ReplyCap":
+      if (!cap.isMaster) cteMove(cap, srcSlot, destSlot)
+      break
+    default:
+      throw new KernelBug("caller capability must be null or reply")
+  }
+}
+
+// ---- the MDB ------------------------------------------------------------------------------------
+
+/**
+ * Copying an untyped cap over the same region marks the source full, so it cannot be retyped twice.
+ * @refines spec/object/cnode#setUntypedCapAsFull
+ */
+export function setUntypedCapAsFull(srcCap: Cap, newCap: Cap, srcSlot: Cte): void {
+  if (srcCap.tag === "UntypedCap" && newCap.tag === "UntypedCap") {
+    if (srcCap.ptr === newCap.ptr && srcCap.sizeBits === newCap.sizeBits) {
+      const cur = srcSlot.cap
+      if (cur.tag === "UntypedCap") srcSlot.cap = { ...cur, freeIndex: 2 ** srcCap.sizeBits }
+    }
+  }
+}
+
+/**
+ * Put `newCap` into the empty `destSlot` right after `srcSlot` in the MDB, revocable (and first
+ * badged) iff `isCapRevocable`.
+ * @refines spec/object/cnode#cteInsert
+ */
+export function cteInsert(_k: ImplState, newCap: Cap, srcSlot: Cte, destSlot: Cte): void {
+  const srcCap = srcSlot.cap
+  const newCapIsRevocable = isCapRevocable(newCap, srcCap)
+  // Haskell error: "cteInsert to non-empty destination"
+  if (destSlot.cap.tag !== "NullCap") throw new KernelBug("cteInsert to non-empty destination")
+  // Haskell error: "cteInsert: mdb entry must be empty"
+  if (destSlot.next !== null || destSlot.prev !== null) throw new KernelBug("cteInsert: mdb entry must be empty")
+  setUntypedCapAsFull(srcCap, newCap, srcSlot)
+  const next = srcSlot.next
+  destSlot.cap = newCap
+  destSlot.prev = srcSlot
+  destSlot.next = next
+  destSlot.revocable = newCapIsRevocable
+  destSlot.firstBadged = newCapIsRevocable
+  srcSlot.next = destSlot
+  if (next !== null) next.prev = destSlot
+}
+
+/**
+ * Move a cap and its MDB node from `srcSlot` to the empty `destSlot`.
+ * @refines spec/object/cnode#cteMove
+ */
+export function cteMove(newCap: Cap, srcSlot: Cte, destSlot: Cte): void {
+  // Haskell error: "cteMove to non-empty destination"
+  if (destSlot.cap.tag !== "NullCap") throw new KernelBug("cteMove to non-empty destination")
+  // Haskell error: "cteMove: mdb entry must be empty"
+  if (destSlot.next !== null || destSlot.prev !== null) throw new KernelBug("cteMove: mdb entry must be empty")
+  const prev = srcSlot.prev
+  const next = srcSlot.next
+  destSlot.cap = newCap
+  destSlot.prev = prev
+  destSlot.next = next
+  destSlot.revocable = srcSlot.revocable
+  destSlot.firstBadged = srcSlot.firstBadged
+  srcSlot.cap = NullCap
+  srcSlot.prev = null
+  srcSlot.next = null
+  srcSlot.revocable = false
+  srcSlot.firstBadged = false
+  if (prev !== null) prev.next = destSlot
+  if (next !== null) next.prev = destSlot
+}
+
+/**
+ * Exchange two slots' caps and MDB positions.
+ * @refines spec/object/cnode#cteSwap
+ */
+export function cteSwap(cap1: Cap, slot1: Cte, cap2: Cap, slot2: Cte): void {
+  slot1.cap = cap2
+  slot2.cap = cap1
+  // slot1's node moves to slot2: repoint its neighbours.
+  const prev1 = slot1.prev, next1 = slot1.next, rev1 = slot1.revocable, fb1 = slot1.firstBadged
+  if (prev1 !== null) prev1.next = slot2
+  if (next1 !== null) next1.prev = slot2
+  const prev2 = slot2.prev, next2 = slot2.next, rev2 = slot2.revocable, fb2 = slot2.firstBadged
+  slot1.prev = prev2
+  slot1.next = next2
+  slot1.revocable = rev2
+  slot1.firstBadged = fb2
+  slot2.prev = prev1
+  slot2.next = next1
+  slot2.revocable = rev1
+  slot2.firstBadged = fb1
+  // slot2's old node now lives in slot1: repoint its neighbours (read from slot1, as C does).
+  if (slot1.prev !== null) slot1.prev.next = slot1
+  if (slot1.next !== null) slot1.next.prev = slot1
+}
+
+/**
+ * Delete every descendant of `slot` (the run after it on which isMDBParentOf holds), nearest
+ * first. The cap in `slot` itself stays.
+ * @refines spec/object/cnode#cteRevoke
+ */
+export function cteRevoke(k: ImplState, slot: Cte): void {
+  for (let next = slot.next; next !== null && isMDBParentOf(slot, next); next = slot.next) {
+    cteDelete(k, next)
+  }
+}
+
+/**
+ * Delete the cap in `slot`: if it is the last cap to its object, finalise the object first
+ * (which may delete further slots), then empty the slot. Empty slots and slots already being
+ * deleted further up the recursion are left alone. Atomic: no preemption, no zombies.
+ * @refines spec/object/cnode#cteDelete
+ */
+export function cteDelete(k: ImplState, slot: Cte): void {
+  if (slot.cap.tag === "NullCap") return
+  if (k.deletingSlots.has(slot)) return
+  k.deletingSlots.add(slot)
+  try {
+    const final = isFinalCapability(slot)
+    finaliseCap(k, slot.cap, final)
+    emptySlot(slot)
+  } finally {
+    k.deletingSlots.delete(slot)
+  }
+}
+
+/**
+ * Delete a cap whose finalisation is immediate (reply caps, from cancelIPC).
+ * @refines spec/object/cnode#cteDeleteOne
+ */
+export function cteDeleteOne(k: ImplState, slot: Cte): void {
+  if (slot.cap.tag === "NullCap") return
+  const t = slot.cap.tag
+  // Haskell error: "cteDeleteOne: cap should be removable"
+  if (t === "CNodeCap" || t === "ThreadCap") throw new KernelBug("cteDeleteOne: cap should be removable")
+  const final = isFinalCapability(slot)
+  finaliseCap(k, slot.cap, final)
+  emptySlot(slot)
+}
+
+/**
+ * Unlink a slot from the MDB (its firstBadged bit passes to its successor) and clear it.
+ * @refines spec/object/cnode#emptySlot
+ */
+export function emptySlot(slot: Cte): void {
+  if (slot.cap.tag === "NullCap") return
+  const prev = slot.prev
+  const next = slot.next
+  if (prev !== null) prev.next = next
+  if (next !== null) {
+    next.prev = prev
+    next.firstBadged = next.firstBadged || slot.firstBadged
+  }
+  slot.cap = NullCap
+  slot.prev = null
+  slot.next = null
+  slot.revocable = false
+  slot.firstBadged = false
+}
+
+/**
+ * Put a freshly created object's cap into slot `index` of `destCNode`, right after its parent
+ * untyped in the MDB, revocable and first-badged (C `mdb_node_new(next, true, true, parent)`).
+ * @refines spec/object/cnode#insertNewCap
+ */
+export function insertNewCap(parent: Cte, destCNode: ImplCNode, index: number, cap: Cap): void {
+  const slot = cnodeSlot(destCNode, index)
+  const next = parent.next
+  slot.cap = cap
+  slot.prev = parent
+  slot.next = next
+  slot.revocable = true
+  slot.firstBadged = true
+  if (next !== null) next.prev = slot
+  parent.next = slot
+}
+
+/**
+ * Give a thread its master reply cap if its reply slot is empty (an original singleton).
+ * @refines spec/object/cnode#setupReplyMaster
+ */
+export function setupReplyMaster(thread: ImplTcb): void {
+  const slot = tcbSlot(thread, tcbReply)
+  if (slot.cap.tag === "NullCap") {
+    slot.cap = { tag: "ReplyCap", tcb: thread.base, isMaster: true, canGrant: true }
+    slot.prev = null
+    slot.next = null
+    slot.revocable = true
+    slot.firstBadged = true
+  }
+}
+
+/**
+ * Is `b` a descendant of `a`? `a` must be revocable and cover b's region; a badged EP/notification
+ * cap parents only same-badge caps that do not start a new badge (not firstBadged).
+ * @refines spec/object/cnode#isMDBParentOf
+ */
+export function isMDBParentOf(a: Cte, b: Cte): boolean {
+  if (!a.revocable) return false
+  const ca = a.cap, cb = b.cap
+  if (!sameRegionAs(ca, cb)) return false
+  switch (ca.tag) {
+    case "EndpointCap":
+    case "NotificationCap": {
+      if (ca.badge === 0) return true
+      const bBadge = cb.tag === "EndpointCap" || cb.tag === "NotificationCap" ? cb.badge : 0
+      return ca.badge === bBadge && !b.firstBadged
+    }
+    default:
+      return true
+  }
+}
+
+/**
+ * RevokeFirst if `slot` has an MDB child.
+ * @refines spec/object/cnode#ensureNoChildren
+ */
+export function ensureNoChildren(k: ImplState, slot: Cte): Exception {
+  const next = slot.next
+  if (next !== null && isMDBParentOf(slot, next)) {
+    k.currentSyscallError = { tag: "RevokeFirst" }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  return EXCEPTION_NONE
+}
+
+/**
+ * DeleteFirst if `slot` is occupied.
+ * @refines spec/object/cnode#ensureEmptySlot
+ */
+export function ensureEmptySlot(k: ImplState, slot: Cte): Exception {
+  if (slot.cap.tag !== "NullCap") {
+    k.currentSyscallError = { tag: "DeleteFirst" }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  return EXCEPTION_NONE
+}
+
+/**
+ * Is this the last cap to its object? Only the MDB neighbours are checked: caps to one object are
+ * contiguous in the list.
+ * @refines spec/object/cnode#isFinalCapability
+ */
+export function isFinalCapability(cte: Cte): boolean {
+  const prev = cte.prev
+  const prevIsSameObject = prev !== null && sameObjectAs(prev.cap, cte.cap)
+  if (prevIsSameObject) return false
+  const next = cte.next
+  if (next === null) return true
+  return !sameObjectAs(cte.cap, next.cap)
+}

@@ -1,0 +1,399 @@
+/**
+ * Per-cap-type operations (seL4 src/object/objecttype.c with ARM's
+ * src/arch/arm/32/object/objecttype.c): deriveCap, finaliseCap, sameRegionAs, sameObjectAs,
+ * updateCapData, maskCapRights, isCapRevocable, createObject/createNewObjects, decodeInvocation.
+ * @category objects
+ */
+import type { Cap, ObjectType, Rights, VMRights } from "../../model/index.ts"
+import {
+  ObjectType as OT, RightGR, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField, mask,
+  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
+} from "../../model/index.ts"
+import { suspend } from "../kernel/thread.ts"
+import type { Cte, ImplState } from "../state.ts"
+import {
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification,
+  ImplPageDirectory, ImplPageTable, ImplTcb, getCNodeImpl, getEndpointImpl, getNotificationImpl, getTcbImpl,
+} from "../state.ts"
+import { cteDelete, decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
+import { cancelAllIPC } from "./endpoint.ts"
+import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
+import { decodeUntypedInvocation } from "./untyped.ts"
+
+/** Is this an architecture (VM) cap? C `isArchCap`. */
+const isArchCap = (c: Cap): boolean => c.tag === "FrameCap" || c.tag === "PageTableCap" || c.tag === "PageDirectoryCap"
+
+// ---- region and object identity -----------------------------------------------------------------
+
+/** Does the cap name memory? C `cap_get_capIsPhysical` (non-MCS: reply caps are not physical). */
+function capIsPhysical(c: Cap): boolean {
+  switch (c.tag) {
+    case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+      return true
+    default:
+      return false
+  }
+}
+
+/** Base of the memory a physical cap names. C `cap_get_capPtr`. */
+function capPtr(c: Cap): number {
+  switch (c.tag) {
+    case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+      return c.ptr
+    default:
+      return 0
+  }
+}
+
+/** Size bits of the memory a cap names. C `cap_get_capSizeBits`. */
+function capSizeBits(c: Cap): number {
+  switch (c.tag) {
+    case "UntypedCap": return c.sizeBits
+    case "EndpointCap": return endpointBits
+    case "NotificationCap": return notificationBits
+    case "CNodeCap": return c.radix + slotBits
+    case "ThreadCap": return tcbBits
+    case "FrameCap": return c.sizeBits
+    case "PageTableCap": return pageTableBits
+    case "PageDirectoryCap": return pageDirBits
+    default: return 0
+  }
+}
+
+/** C `Arch_sameRegionAs` (ARM 32). */
+function archSameRegionAs(a: Cap, b: Cap): boolean {
+  switch (a.tag) {
+    // Frames: b's range lies inside a's.
+    case "FrameCap":
+      if (b.tag === "FrameCap") {
+        const botA = a.ptr, botB = b.ptr
+        const topA = botA + mask(a.sizeBits), topB = botB + mask(b.sizeBits)
+        return botA <= botB && topA >= topB && botB <= topB
+      }
+      return false
+    case "PageTableCap":
+      return b.tag === "PageTableCap" && a.ptr === b.ptr
+    case "PageDirectoryCap":
+      return b.tag === "PageDirectoryCap" && a.ptr === b.ptr
+    default:
+      return false
+  }
+}
+
+/**
+ * Could `b` have been derived from `a`: does it name the same region (or one inside a's untyped)?
+ * @refines spec/object/objecttype#sameRegionAs
+ */
+export function sameRegionAs(a: Cap, b: Cap): boolean {
+  switch (a.tag) {
+    // Untyped: any physical cap whose memory lies inside the untyped's range.
+    case "UntypedCap":
+      if (capIsPhysical(b)) {
+        const aBase = a.ptr, bBase = capPtr(b)
+        const aTop = aBase + mask(a.sizeBits), bTop = bBase + mask(capSizeBits(b))
+        return aBase <= bBase && bTop <= aTop && bBase <= bTop
+      }
+      return false
+    case "EndpointCap":
+      return b.tag === "EndpointCap" && a.ptr === b.ptr
+    case "NotificationCap":
+      return b.tag === "NotificationCap" && a.ptr === b.ptr
+    // CNodes: same table and same size.
+    case "CNodeCap":
+      return b.tag === "CNodeCap" && a.ptr === b.ptr && a.radix === b.radix
+    case "ThreadCap":
+      return b.tag === "ThreadCap" && a.ptr === b.ptr
+    case "ReplyCap":
+      return b.tag === "ReplyCap" && a.tcb === b.tcb
+    case "DomainCap":
+      return b.tag === "DomainCap"
+    // IRQ control covers every IRQ handler cap.
+    case "IRQControlCap":
+      return b.tag === "IRQControlCap" || b.tag === "IRQHandlerCap"
+    case "IRQHandlerCap":
+      return b.tag === "IRQHandlerCap" && a.irq === b.irq
+    case "NullCap":
+      return false
+    default:
+      return isArchCap(a) && isArchCap(b) && archSameRegionAs(a, b)
+  }
+}
+
+/** C `Arch_sameObjectAs` (ARM 32: small and large frames are different cap types). */
+function archSameObjectAs(a: Cap, b: Cap): boolean {
+  if (a.tag === "FrameCap") {
+    if (b.tag === "FrameCap") return a.ptr === b.ptr && a.sizeBits === b.sizeBits && a.isDevice === b.isDevice
+  }
+  return archSameRegionAs(a, b)
+}
+
+/**
+ * Do the two caps name the same object (so that neither is final while the other exists)?
+ * @refines spec/object/objecttype#sameObjectAs
+ */
+export function sameObjectAs(a: Cap, b: Cap): boolean {
+  if (a.tag === "UntypedCap") return false
+  if (a.tag === "IRQControlCap") return false
+  if (isArchCap(a) && isArchCap(b)) return archSameObjectAs(a, b)
+  return sameRegionAs(a, b)
+}
+
+// ---- cap transformations ------------------------------------------------------------------------
+
+/**
+ * Apply a user data word to a cap: set the badge of an unbadged EP/notification cap (not when
+ * preserving), or the guard of a CNode cap; NullCap when that is not allowed.
+ * @refines spec/object/objecttype#updateCapData
+ */
+export function updateCapData(preserve: boolean, newData: number, cap: Cap): Cap {
+  switch (cap.tag) {
+    // Badge: only once, and only by Mint.
+    case "EndpointCap":
+    case "NotificationCap":
+      if (!preserve && cap.badge === 0) return { ...cap, badge: badgeFromWord(newData) }
+      return { tag: "NullCap" }
+    // Guard: seL4_CNode_CapData = guardSize bits 3..7, guard bits 8..25.
+    case "CNodeCap": {
+      const guardSize = getField(newData, 3, 5)
+      if (guardSize + cap.radix > wordBits) return { tag: "NullCap" }
+      const guard = (getField(newData, 8, 18) & mask(guardSize)) >>> 0
+      return { ...cap, guard, guardSize }
+    }
+    default:
+      return cap
+  }
+}
+
+/** C `maskVMRights` (ARM 32). */
+function maskVMRights(vm: VMRights, r: Rights): VMRights {
+  if (vm === "KernelOnly") return "KernelOnly"
+  const canRead = (r & RightR) !== 0
+  if (vm === "ReadOnly" && canRead) return "ReadOnly"
+  if (vm === "ReadWrite" && canRead) return (r & RightW) !== 0 ? "ReadWrite" : "ReadOnly"
+  return "KernelOnly"
+}
+
+/**
+ * Intersect a cap's rights with `r` (asking for more silently gives less).
+ * @refines spec/object/objecttype#maskCapRights
+ */
+export function maskCapRights(r: Rights, cap: Cap): Cap {
+  switch (cap.tag) {
+    case "EndpointCap":
+      return { ...cap, rights: cap.rights & r & allRights }
+    case "NotificationCap":
+      return { ...cap, rights: cap.rights & r & (RightR | RightW) }
+    case "ReplyCap":
+      return { ...cap, canGrant: cap.canGrant && (r & RightG) !== 0 }
+    case "FrameCap":
+      return { ...cap, vmRights: maskVMRights(cap.vmRights, r) }
+    default:
+      return cap
+  }
+}
+
+/**
+ * The cap a copy out of `slot` gets, or null with the error in `k.currentSyscallError`.
+ * Untyped with children: RevokeFirst. Reply and IRQControl: NullCap. Frames: unmapped. Unmapped
+ * page tables and page directories without an ASID: IllegalOperation.
+ * @refines spec/object/objecttype#deriveCap
+ */
+export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
+  switch (cap.tag) {
+    case "PageTableCap":
+      if (cap.mapped !== null) return cap
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return null
+    case "PageDirectoryCap":
+      if (cap.asid !== null) return cap
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return null
+    case "FrameCap":
+      return cap.mapped === null ? cap : { ...cap, mapped: null }
+    case "IRQControlCap":
+      return { tag: "NullCap" }
+    case "UntypedCap":
+      return ensureNoChildren(k, slot) === EXCEPTION_NONE ? cap : null
+    case "ReplyCap":
+      return { tag: "NullCap" }
+    default:
+      return cap
+  }
+}
+
+/**
+ * Is a cap derived from `srcCap` an original (MDB revocable)? Untyped always; EP/notification when
+ * the badge changed; IRQ handlers made from IRQ control.
+ * @refines spec/object/objecttype#isCapRevocable
+ */
+export function isCapRevocable(derivedCap: Cap, srcCap: Cap): boolean {
+  switch (derivedCap.tag) {
+    case "EndpointCap":
+      return srcCap.tag === "EndpointCap" ? derivedCap.badge !== srcCap.badge : derivedCap.badge !== 0
+    case "NotificationCap":
+      return srcCap.tag === "NotificationCap" ? derivedCap.badge !== srcCap.badge : derivedCap.badge !== 0
+    case "IRQHandlerCap":
+      return srcCap.tag === "IRQControlCap"
+    case "UntypedCap":
+      return true
+    default:
+      return false
+  }
+}
+
+/**
+ * Does an endpoint cap carry all four rights (needed to cancel badged sends)?
+ * @refines spec/object/objecttype#hasCancelSendRights
+ */
+export function hasCancelSendRights(cap: Cap): boolean {
+  return cap.tag === "EndpointCap" && (cap.rights & (RightW | RightR | RightG | RightGR)) === allRights
+}
+
+// ---- finalisation -------------------------------------------------------------------------------
+
+/**
+ * Clean up after the last cap to an object goes (`final`): cancel IPC on endpoints, unbind and
+ * cancel notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0).
+ * Long operations run to completion here: the model has no preemption and no zombies.
+ * @refines spec/object/objecttype#finaliseCap
+ */
+export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
+  if (!final) return
+  switch (cap.tag) {
+    // Endpoint: every queued thread restarts.
+    case "EndpointCap":
+      cancelAllIPC(k, getEndpointImpl(k, cap.ptr))
+      break
+    // Notification: unbind its TCB, restart its waiters.
+    case "NotificationCap": {
+      const ntfn = getNotificationImpl(k, cap.ptr)
+      unbindMaybeNotification(ntfn)
+      cancelAllSignals(k, ntfn)
+      break
+    }
+    // CNode: delete every slot, highest index first.
+    case "CNodeCap": {
+      const cn = getCNodeImpl(k, cap.ptr)
+      for (let i = cn.slots.length - 1; i >= 0; i--) {
+        const s = cn.slots[i]
+        if (s !== undefined) cteDelete(k, s)
+      }
+      break
+    }
+    // Thread: unbind, suspend, then delete its own slots from the last down.
+    case "ThreadCap": {
+      const tcb = getTcbImpl(k, cap.ptr)
+      unbindNotification(tcb)
+      suspend(k, tcb)
+      for (let i = tcb.slots.length - 1; i >= 0; i--) cteDelete(k, tcb.slots[i]!)
+      break
+    }
+    // IRQ handler: the IRQ state part lands with interrupts.
+    case "IRQHandlerCap":
+      break
+    // Everything else (untyped, reply, domain, IRQ control, unmapped VM caps) needs nothing.
+    default:
+      break
+  }
+}
+
+// ---- object creation ----------------------------------------------------------------------------
+
+/**
+ * Create one object of type `t` at `base` in the object table and return the cap to it.
+ * @refines spec/object/objecttype#createObject
+ */
+export function createObject(k: ImplState, t: ObjectType, base: number, userSize: number, deviceMemory: boolean): Cap {
+  switch (t) {
+    // TCB: Inactive, priority and MCP 0, the creator's current domain, a full time slice.
+    case OT.TCB:
+      k.objects.set(base, new ImplTcb(base, k.curDomain))
+      return { tag: "ThreadCap", ptr: base }
+    case OT.Endpoint:
+      k.objects.set(base, new ImplEndpoint(base))
+      return { tag: "EndpointCap", ptr: base, badge: 0, rights: allRights }
+    case OT.Notification:
+      k.objects.set(base, new ImplNotification(base))
+      return { tag: "NotificationCap", ptr: base, badge: 0, rights: RightR | RightW }
+    case OT.CNode:
+      k.objects.set(base, new ImplCNode(base, userSize))
+      return { tag: "CNodeCap", ptr: base, radix: userSize, guardSize: 0, guard: 0 }
+    // Untyped: no object, just the cap.
+    case OT.Untyped:
+      return { tag: "UntypedCap", isDevice: deviceMemory, ptr: base, sizeBits: userSize, freeIndex: 0 }
+    case OT.SmallPage: case OT.LargePage: case OT.Section: case OT.SuperSection: {
+      const sizeBits = t === OT.SmallPage ? 12 : t === OT.LargePage ? 16 : t === OT.Section ? 20 : 24
+      k.objects.set(base, new ImplFrame(base, sizeBits, deviceMemory))
+      return { tag: "FrameCap", ptr: base, sizeBits, vmRights: "ReadWrite", isDevice: deviceMemory, mapped: null }
+    }
+    case OT.PageTable:
+      k.objects.set(base, new ImplPageTable(base))
+      return { tag: "PageTableCap", ptr: base, mapped: null }
+    case OT.PageDirectory:
+      k.objects.set(base, new ImplPageDirectory(base))
+      return { tag: "PageDirectoryCap", ptr: base, asid: null }
+  }
+}
+
+/**
+ * Create `destLength` objects one after another from `regionBase` and insert their caps into
+ * consecutive slots of `destCNode` as children of `parent` (each right after the parent, so the
+ * newest comes first).
+ * @refines spec/object/objecttype#createNewObjects
+ */
+export function createNewObjects(
+  k: ImplState, t: ObjectType, parent: Cte, destCNode: ImplCNode, destOffset: number, destLength: number,
+  regionBase: number, userSize: number, deviceMemory: boolean, objectSize: number,
+): void {
+  for (let i = 0; i < destLength; i++) {
+    const cap = createObject(k, t, regionBase + i * 2 ** objectSize, userSize, deviceMemory)
+    insertNewCap(parent, destCNode, destOffset + i, cap)
+  }
+}
+
+// ---- dispatch -----------------------------------------------------------------------------------
+
+/**
+ * Decode (and, on success, perform) an invocation of `cap`. Errors land in
+ * `k.currentSyscallError`. Only CNode and Untyped invocations exist so far; every other invocable
+ * cap answers IllegalOperation.
+ * @refines spec/object/objecttype#decodeInvocation
+ */
+export function decodeInvocation(
+  k: ImplState, invLabel: number, length: number, _capIndex: number, slot: Cte, cap: Cap, _block: boolean, _call: boolean,
+): Exception {
+  switch (cap.tag) {
+    // Nothing to invoke.
+    case "NullCap":
+      k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
+      return EXCEPTION_SYSCALL_ERROR
+    // Endpoints and notifications need the Write right.
+    case "EndpointCap":
+    case "NotificationCap":
+      if ((cap.rights & RightW) === 0) {
+        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
+        return EXCEPTION_SYSCALL_ERROR
+      }
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    // A master reply cap cannot be invoked.
+    case "ReplyCap":
+      if (cap.isMaster) {
+        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
+        return EXCEPTION_SYSCALL_ERROR
+      }
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+    case "CNodeCap":
+      return decodeCNodeInvocation(k, invLabel, length, cap)
+    case "UntypedCap":
+      return decodeUntypedInvocation(k, invLabel, length, slot, cap)
+    // Thread, domain, IRQ and VM invocations land in later issues.
+    case "ThreadCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+      k.currentSyscallError = { tag: "IllegalOperation" }
+      return EXCEPTION_SYSCALL_ERROR
+  }
+}

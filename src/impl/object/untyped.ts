@@ -1,0 +1,182 @@
+/**
+ * Untyped_Retype (seL4 src/object/untyped.c): decode every argument, then carve objects from the
+ * untyped's free space and insert their caps as its MDB children.
+ * @category objects
+ */
+import type { Cap, ObjectType } from "../../model/index.ts"
+import {
+  InvocationLabel, ObjectType as OT, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits, objectTypeCount,
+  retypeFanOutLimit, wordBits,
+} from "../../model/index.ts"
+import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
+import { setThreadState } from "../kernel/thread.ts"
+import type { Cte, ImplCNode, ImplState } from "../state.ts"
+import {
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl,
+} from "../state.ts"
+import { ensureNoChildren } from "./cnode.ts"
+import { createNewObjects } from "./objecttype.ts"
+
+const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
+
+/** C `alignUp` on byte addresses (exact in doubles below 2^53). */
+const alignUpBits = (x: number, bits: number): number => {
+  const b = 2 ** bits
+  return Math.ceil(x / b) * b
+}
+
+/**
+ * Decode Untyped_Retype(type, sizeBits, root, nodeIndex, nodeDepth, nodeOffset, nodeWindow) on the
+ * untyped cap in `slot` and, when valid, perform it.
+ *
+ * **Errors** (in order): IllegalOperation (label); TruncatedMessage (< 6 args or no root cap);
+ * InvalidArgument(0) (type); RangeError(0, 29) (size); InvalidArgument(1) (CNode of size 0,
+ * untyped under 4 bits); destination lookup errors; FailedLookup(dest, MissingCapability(depth))
+ * (not a CNode); RangeError(0, 2^r - 1) (offset); RangeError(1, 256) and RangeError(1, 2^r - offset)
+ * (window); DeleteFirst (occupied slot); NotEnoughMemory(free bytes); InvalidArgument(1) (kernel
+ * object from device memory).
+ * @refines spec/object/untyped#decodeUntypedInvocation
+ */
+export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: number, slot: Cte, cap: Cap): Exception {
+  if (cap.tag !== "UntypedCap") throw new KernelBug("decodeUntypedInvocation: invalid cap")
+  if (invLabel !== InvocationLabel.UntypedRetype) {
+    k.currentSyscallError = { tag: "IllegalOperation" }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  const rootSlot = k.currentExtraCaps[0] ?? null
+  if (length < 6 || rootSlot === null) {
+    k.currentSyscallError = { tag: "TruncatedMessage" }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  const newType = getSyscallArg(k, 0)
+  const userObjSize = getSyscallArg(k, 1)
+  const nodeIndex = getSyscallArg(k, 2)
+  const nodeDepth = getSyscallArg(k, 3)
+  const nodeOffset = getSyscallArg(k, 4)
+  const nodeWindow = getSyscallArg(k, 5)
+
+  // The type must exist.
+  if (newType >= objectTypeCount) {
+    k.currentSyscallError = { tag: "InvalidArgument", argument: 0 }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  const t = newType as ObjectType
+  const objectSize = getObjectSize(t, userObjSize)
+  // The size must be representable.
+  if (userObjSize >= wordBits || objectSize > maxUntypedBits) {
+    k.currentSyscallError = { tag: "RangeError", min: 0, max: maxUntypedBits }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  if (t === OT.CNode && userObjSize === 0) {
+    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  if (t === OT.Untyped && userObjSize < minUntypedBits) {
+    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+
+  // The destination CNode: the root cap itself at depth 0, else a slot looked up from it.
+  let nodeCap: Cap
+  if (nodeDepth === 0) {
+    nodeCap = rootSlot.cap
+  } else {
+    const st = lookupTargetSlot(k, rootSlot.cap, nodeIndex, nodeDepth)
+    if (st !== EXCEPTION_NONE) return st
+    nodeCap = lookedUpSlot(k).cap
+  }
+  if (nodeCap.tag !== "CNodeCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: nodeDepth }
+    k.currentSyscallError = { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+
+  // The destination window must lie inside the CNode.
+  const nodeSize = 2 ** nodeCap.radix
+  if (nodeOffset > nodeSize - 1) {
+    k.currentSyscallError = { tag: "RangeError", min: 0, max: nodeSize - 1 }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  if (nodeWindow < 1 || nodeWindow > retypeFanOutLimit) {
+    k.currentSyscallError = { tag: "RangeError", min: 1, max: retypeFanOutLimit }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+  if (nodeWindow > nodeSize - nodeOffset) {
+    k.currentSyscallError = { tag: "RangeError", min: 1, max: nodeSize - nodeOffset }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+
+  // Every destination slot must be empty.
+  const destCNode = getCNodeImpl(k, nodeCap.ptr)
+  for (let i = nodeOffset; i < nodeOffset + nodeWindow; i++) {
+    if (cnodeCapAt(destCNode, i).tag !== "NullCap") {
+      k.currentSyscallError = { tag: "DeleteFirst" }
+      return EXCEPTION_SYSCALL_ERROR
+    }
+  }
+
+  // Without children the untyped starts again from its base; with children, from its watermark.
+  let freeIndex: number
+  let reset: boolean
+  if (ensureNoChildren(k, slot) !== EXCEPTION_NONE) {
+    freeIndex = cap.freeIndex
+    reset = false
+  } else {
+    freeIndex = 0
+    reset = true
+  }
+  const freeRef = cap.ptr + freeIndex
+  const untypedFreeBytes = 2 ** cap.sizeBits - freeIndex
+  if (Math.floor(untypedFreeBytes / 2 ** objectSize) < nodeWindow) {
+    k.currentSyscallError = { tag: "NotEnoughMemory", bytesLeft: untypedFreeBytes }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+
+  // Device memory holds only frames and untypeds.
+  const deviceMemory = cap.isDevice
+  if (deviceMemory && !isFrameType(t) && t !== OT.Untyped) {
+    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
+    return EXCEPTION_SYSCALL_ERROR
+  }
+
+  const alignedFreeRef = alignUpBits(freeRef, objectSize)
+  setThreadState(k, k.curThread, ThreadStateRestart)
+  invokeUntyped_Retype(k, slot, reset, alignedFreeRef, t, userObjSize, destCNode, nodeOffset, nodeWindow, deviceMemory)
+  return EXCEPTION_NONE
+}
+
+/**
+ * Reset an untyped with no children: the objects in its region are gone and its watermark returns
+ * to the base.
+ * @refines spec/object/untyped#resetUntypedCap
+ */
+export function resetUntypedCap(k: ImplState, srcSlot: Cte): void {
+  const cap = srcSlot.cap
+  if (cap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
+  const base = cap.ptr
+  const top = base + 2 ** cap.sizeBits
+  for (const p of k.objects.keys()) {
+    if (p >= base && p < top) k.objects.delete(p)
+  }
+  if (cap.freeIndex !== 0) srcSlot.cap = { ...cap, freeIndex: 0 }
+}
+
+/**
+ * Carve `destLength` objects from `retypeBase`, move the watermark past them, insert their caps.
+ * @refines spec/object/untyped#invokeUntyped_Retype
+ */
+export function invokeUntyped_Retype(
+  k: ImplState, srcSlot: Cte, reset: boolean, retypeBase: number, newType: ObjectType, userSize: number,
+  destCNode: ImplCNode, destOffset: number, destLength: number, deviceMemory: boolean,
+): void {
+  const cap0 = srcSlot.cap
+  if (cap0.tag !== "UntypedCap") throw new KernelBug("invokeUntyped_Retype: not an untyped cap")
+  const regionBase = cap0.ptr
+  if (reset) resetUntypedCap(k, srcSlot)
+  const objectSize = getObjectSize(newType, userSize)
+  const freeRef = retypeBase + destLength * 2 ** objectSize
+  const cap = srcSlot.cap
+  if (cap.tag !== "UntypedCap") throw new KernelBug("invokeUntyped_Retype: not an untyped cap")
+  srcSlot.cap = { ...cap, freeIndex: freeRef - regionBase }
+  createNewObjects(k, newType, srcSlot, destCNode, destOffset, destLength, retypeBase, userSize, deviceMemory, objectSize)
+}

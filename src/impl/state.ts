@@ -1,0 +1,251 @@
+/**
+ * The implementation's kernel state, laid out the way seL4's C kernel lays it out
+ * (include/object/structures.h, include/model/statedata.h): a numeric object table, capability
+ * slots (CTEs) linked into the MDB list, intrusive TCB queues, and a two-level ready-queue bitmap.
+ *
+ * Everything here is mutable and identity-based: a `Cte` or a TCB is a C pointer. This module has
+ * no behaviour beyond constructors; the kernel operations live in the seL4-named modules beside it.
+ * @category objects
+ */
+import type { Cap, Fault, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
+import { NullCap, msgMaxExtraCaps, msgMaxLength, slotBits, tcbCNodeEntries, timeSlice } from "../model/index.ts"
+
+/**
+ * An impossible state: the kernel's own invariants are broken. Thrown, never returned. The message
+ * texts match the spec's `KernelBug` texts so a grep pairs the two checks (seL4's "Haskell error").
+ */
+export class KernelBug extends Error {
+  override readonly name = "KernelBug"
+}
+
+// ---- capability slots ---------------------------------------------------------------------------
+
+/**
+ * A capability table entry (seL4 `cte_t`): the cap and its MDB node. The MDB is a doubly linked list
+ * through all non-empty slots in CDT prefix order; `revocable` is C `mdbRevocable` (the abstract
+ * `is_original_cap`), `firstBadged` is C `mdbFirstBadged`. An empty slot holds NullCap and no links.
+ */
+export class Cte {
+  cap: Cap = NullCap
+  prev: Cte | null = null
+  next: Cte | null = null
+  revocable = false
+  firstBadged = false
+  /** The slot's own address: `objectBase + index * 2^slotBits` (spec `slotOf`). */
+  constructor(readonly addr: number) {}
+}
+
+/** Bytes per slot. */
+export const cteSize = 2 ** slotBits
+
+// ---- kernel objects -----------------------------------------------------------------------------
+
+export const ThreadStateRunning: ThreadState = { tag: "Running" }
+export const ThreadStateRestart: ThreadState = { tag: "Restart" }
+export const ThreadStateInactive: ThreadState = { tag: "Inactive" }
+export const ThreadStateIdle: ThreadState = { tag: "IdleThreadState" }
+export const ThreadStateBlockedOnReply: ThreadState = { tag: "BlockedOnReply" }
+
+/**
+ * A thread control block (seL4 `tcb_t`): its five cap slots (C `tcb_cnode`: ctable, vtable, reply,
+ * caller, ipc buffer frame), scheduling fields, the user context the model keeps (message info,
+ * badge, message registers and the IPC buffer's cap-transfer words), and the intrusive queue links.
+ */
+export class ImplTcb {
+  readonly tag = "TCB" as const
+  /** `tcb_cnode`: slot i lives at `base + i * 16`. */
+  readonly slots: readonly Cte[]
+  tcbState: ThreadState = ThreadStateInactive
+  tcbPriority = 0
+  tcbMCP = 0
+  tcbDomain: number
+  tcbTimeSlice = timeSlice
+  tcbFaultHandler = 0
+  tcbIPCBuffer = 0
+  /** Bound notification (C `tcbBoundNotification`), a pointer into the object table. */
+  tcbBoundNotification: ImplNotification | null = null
+  tcbFault: Fault | null = null
+  // -- user context (registers and IPC-buffer words the model keeps)
+  msgInfo = 0
+  badge = 0
+  /** MR0..MR119: MR0-MR3 are registers, the rest IPC-buffer words. */
+  readonly mrs: number[] = new Array<number>(msgMaxLength).fill(0)
+  /** The IPC buffer's `caps_or_badges` words. */
+  readonly extraCaps: number[] = new Array<number>(msgMaxExtraCaps).fill(0)
+  receiveCNode = 0
+  receiveIndex = 0
+  receiveDepth = 0
+  // -- intrusive links
+  /** Ready-queue links (C `tcbSchedNext`/`tcbSchedPrev`); meaningful only while `tcbQueued`. */
+  tcbSchedNext: ImplTcb | null = null
+  tcbSchedPrev: ImplTcb | null = null
+  /** Endpoint / notification queue links (C `tcbEPNext`/`tcbEPPrev`). */
+  tcbEPNext: ImplTcb | null = null
+  tcbEPPrev: ImplTcb | null = null
+  /** In a ready queue (C `thread_state.tcbQueued`). */
+  tcbQueued = false
+
+  constructor(readonly base: PPtr, domain: number) {
+    this.tcbDomain = domain
+    const s: Cte[] = []
+    for (let i = 0; i < tcbCNodeEntries; i++) s.push(new Cte(base + i * cteSize))
+    this.slots = s
+  }
+}
+
+export type EPState = "Idle" | "Send" | "Recv"
+/** An endpoint (seL4 `endpoint_t`): state and the head/tail of a queue threaded through `tcbEPNext`. */
+export class ImplEndpoint {
+  readonly tag = "Endpoint" as const
+  epState: EPState = "Idle"
+  epQueueHead: ImplTcb | null = null
+  epQueueTail: ImplTcb | null = null
+  constructor(readonly base: PPtr) {}
+}
+
+export type NtfnState = "Idle" | "Waiting" | "Active"
+/** A notification (seL4 `notification_t`): state, waiter queue, badge word and bound TCB. */
+export class ImplNotification {
+  readonly tag = "Notification" as const
+  ntfnState: NtfnState = "Idle"
+  ntfnQueueHead: ImplTcb | null = null
+  ntfnQueueTail: ImplTcb | null = null
+  ntfnMsgIdentifier = 0
+  ntfnBoundTCB: ImplTcb | null = null
+  constructor(readonly base: PPtr) {}
+}
+
+/**
+ * A CNode: 2^radix slots. Slots are materialised on first touch (`cnodeSlot`), so a large CNode
+ * costs nothing until used; an untouched index is an empty slot.
+ */
+export class ImplCNode {
+  readonly tag = "CNode" as const
+  readonly slots: (Cte | undefined)[]
+  constructor(readonly base: PPtr, readonly radix: number) {
+    this.slots = new Array<Cte | undefined>(2 ** radix)
+  }
+}
+
+/** Slot `i` of a CNode (materialised on first touch; C `CTE_PTR(cnode) + i`). */
+export const cnodeSlot = (cn: ImplCNode, i: number): Cte => {
+  let c = cn.slots[i]
+  if (c === undefined) {
+    c = new Cte(cn.base + i * cteSize)
+    cn.slots[i] = c
+  }
+  return c
+}
+
+/** The cap in slot `i` of a CNode, without materialising it. */
+export const cnodeCapAt = (cn: ImplCNode, i: number): Cap => cn.slots[i]?.cap ?? NullCap
+
+export class ImplFrame {
+  readonly tag = "Frame" as const
+  constructor(readonly base: PPtr, readonly sizeBits: number, readonly isDevice: boolean) {}
+}
+export class ImplPageTable {
+  readonly tag = "PageTable" as const
+  constructor(readonly base: PPtr) {}
+}
+export class ImplPageDirectory {
+  readonly tag = "PageDirectory" as const
+  constructor(readonly base: PPtr) {}
+}
+
+export type ImplObject = ImplTcb | ImplEndpoint | ImplNotification | ImplCNode | ImplFrame | ImplPageTable | ImplPageDirectory
+
+// ---- kernel-global state --------------------------------------------------------------------------
+
+/** C `SchedulerAction_ResumeCurrentThread` / `SchedulerAction_ChooseNewThread`; otherwise a TCB to switch to. */
+export const ResumeCurrentThread = "ResumeCurrentThread" as const
+export const ChooseNewThread = "ChooseNewThread" as const
+export type SchedulerAction = typeof ResumeCurrentThread | typeof ChooseNewThread | ImplTcb
+
+/** seL4 `exception_t`. */
+export const EXCEPTION_NONE = 0
+export const EXCEPTION_LOOKUP_FAULT = 1
+export const EXCEPTION_SYSCALL_ERROR = 2
+export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR
+
+/** Words in one level-2 bitmap row: 256 priorities / 32 bits. C `L2_BITMAP_SIZE`. */
+export const l2BitmapSize = 8
+/** Priorities per domain. C `CONFIG_NUM_PRIORITIES`. */
+export const numPrioritiesImpl = 256
+
+/**
+ * All mutable kernel state (C `model/statedata.c` globals, one instance per kernel), plus the
+ * C kernel's per-entry "return registers": `current_lookup_fault`, `current_syscall_error`,
+ * `current_fault`, `current_extra_caps`, and the result slots of `resolveAddressBits`.
+ */
+export class ImplState {
+  /** Objects by base address. */
+  readonly objects = new Map<PPtr, ImplObject>()
+  curThread!: ImplTcb
+  idleThread!: ImplTcb
+  schedulerAction: SchedulerAction = ResumeCurrentThread
+  curDomain = 0
+  readonly numIRQs: number
+  readonly numDomains: number
+  /** Ready queues, indexed `domain * 256 + priority` (C `ksReadyQueues`). */
+  readonly readyQueueHead: (ImplTcb | null)[]
+  readonly readyQueueEnd: (ImplTcb | null)[]
+  /** C `ksReadyQueuesL1Bitmap[dom]`: bit i set iff L2 word (7 - i) is non-zero. */
+  readonly readyQueuesL1Bitmap: Uint32Array
+  /** C `ksReadyQueuesL2Bitmap[dom][i]`, flattened to `dom * 8 + i` (i is the inverted L1 index). */
+  readonly readyQueuesL2Bitmap: Uint32Array
+
+  // -- per-entry globals (C `current_*`)
+  currentLookupFault: LookupFailure = { tag: "InvalidRoot" }
+  currentSyscallError: SyscallError = { tag: "IllegalOperation" }
+  currentFault: Fault | null = null
+  /** C `current_extra_caps.excaprefs`: slots of the looked-up extra caps, null-terminated. */
+  readonly currentExtraCaps: (Cte | null)[] = [null, null, null]
+  /** `resolveAddressBits` / `lookupSlot` results (C return struct fields), valid after EXCEPTION_NONE. */
+  lookupSlotResult: Cte | null = null
+  lookupBitsRemaining = 0
+  /** Slots whose deletion is in progress further up the `cteDelete` recursion. */
+  readonly deletingSlots = new Set<Cte>()
+
+  constructor(numIRQs: number, numDomains: number) {
+    this.numIRQs = numIRQs
+    this.numDomains = numDomains
+    const n = numDomains * numPrioritiesImpl
+    this.readyQueueHead = new Array<ImplTcb | null>(n).fill(null)
+    this.readyQueueEnd = new Array<ImplTcb | null>(n).fill(null)
+    this.readyQueuesL1Bitmap = new Uint32Array(numDomains)
+    this.readyQueuesL2Bitmap = new Uint32Array(numDomains * l2BitmapSize)
+  }
+}
+
+/** C `ready_queues_index`, kept per-domain even with one domain (the spec keys queues the same way). */
+export const readyQueuesIndex = (dom: number, prio: number): number => dom * numPrioritiesImpl + prio
+
+/** The CTE of slot `i` of a TCB (C `TCB_PTR_CTE_PTR`). */
+export const tcbSlot = (t: ImplTcb, i: number): Cte => {
+  const c = t.slots[i]
+  if (c === undefined) throw new KernelBug(`tcbSlot: no slot ${i}`)
+  return c
+}
+
+/** The object at `p`, which must be a TCB. */
+export const getTcbImpl = (k: ImplState, p: PPtr): ImplTcb => {
+  const o = k.objects.get(p)
+  if (o?.tag !== "TCB") throw new KernelBug(`getTcb: no TCB at 0x${p.toString(16)}`)
+  return o
+}
+export const getEndpointImpl = (k: ImplState, p: PPtr): ImplEndpoint => {
+  const o = k.objects.get(p)
+  if (o?.tag !== "Endpoint") throw new KernelBug(`getEndpoint: no endpoint at 0x${p.toString(16)}`)
+  return o
+}
+export const getNotificationImpl = (k: ImplState, p: PPtr): ImplNotification => {
+  const o = k.objects.get(p)
+  if (o?.tag !== "Notification") throw new KernelBug(`getNotification: no notification at 0x${p.toString(16)}`)
+  return o
+}
+export const getCNodeImpl = (k: ImplState, p: PPtr): ImplCNode => {
+  const o = k.objects.get(p)
+  if (o?.tag !== "CNode") throw new KernelBug(`getCNode: no CNode at 0x${p.toString(16)}`)
+  return o
+}

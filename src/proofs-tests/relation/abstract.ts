@@ -1,0 +1,163 @@
+/**
+ * The abstraction function: the implementation's mutable state seen as the spec's `KernelState`
+ * (l4v proof/refine StateRelation.thy, read as a function). Objects map one to one; queues are
+ * read off the intrusive links in order; the CDT is recovered from the MDB list the way l4v's
+ * `cdt_relation` relates them: a slot's descendants are the run after it on which isMDBParentOf
+ * holds, and its parent is the nearest preceding slot whose run contains it.
+ * @category relations
+ */
+import type { Cap, EndpointState, NotificationState, PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
+import { ChooseNewThread, ResumeCurrentThread, isMDBParentOf } from "../../impl/index.ts"
+import type { KObject, KernelState, SchedulerAction } from "../../spec/state.ts"
+
+/** Every materialised CTE of the kernel (CNode slots and TCB slots), in object-table order. */
+export function allCtes(k: ImplState): Cte[] {
+  const out: Cte[] = []
+  for (const o of k.objects.values()) {
+    if (o.tag === "CNode") o.slots.forEach((c) => { if (c !== undefined) out.push(c) })
+    else if (o.tag === "TCB") out.push(...o.slots)
+  }
+  return out
+}
+
+/** Threads of an intrusive EP/notification queue, head first (bounded by the object count). */
+export function epQueueList(head: ImplTcb | null, limit: number): PPtr[] {
+  const out: PPtr[] = []
+  for (let t = head; t !== null && out.length <= limit; t = t.tcbEPNext) out.push(t.base)
+  return out
+}
+
+/** Threads of a ready queue, head first. */
+export function schedQueueList(head: ImplTcb | null, limit: number): PPtr[] {
+  const out: PPtr[] = []
+  for (let t = head; t !== null && out.length <= limit; t = t.tcbSchedNext) out.push(t.base)
+  return out
+}
+
+function absObject(o: ImplObject, limit: number): KObject {
+  switch (o.tag) {
+    case "TCB":
+      return {
+        tag: "TCB", tcbState: o.tcbState, tcbPriority: o.tcbPriority, tcbMCP: o.tcbMCP, tcbDomain: o.tcbDomain,
+        tcbTimeSlice: o.tcbTimeSlice, tcbFaultHandler: o.tcbFaultHandler, tcbIPCBuffer: o.tcbIPCBuffer,
+        tcbBoundNotification: o.tcbBoundNotification?.base ?? null, tcbFault: o.tcbFault,
+        tcbContext: {
+          msgInfo: o.msgInfo, badge: o.badge, mrs: [...o.mrs], extraCaps: [...o.extraCaps],
+          receiveCNode: o.receiveCNode, receiveIndex: o.receiveIndex, receiveDepth: o.receiveDepth,
+        },
+      }
+    case "Endpoint": {
+      const state: EndpointState = o.epState === "Idle" ? { tag: "IdleEP" }
+        : o.epState === "Send" ? { tag: "SendEP", queue: epQueueList(o.epQueueHead, limit) }
+        : { tag: "RecvEP", queue: epQueueList(o.epQueueHead, limit) }
+      return { tag: "Endpoint", state }
+    }
+    case "Notification": {
+      const state: NotificationState = o.ntfnState === "Idle" ? { tag: "IdleNtfn" }
+        : o.ntfnState === "Waiting" ? { tag: "WaitingNtfn", queue: epQueueList(o.ntfnQueueHead, limit) }
+        : { tag: "ActiveNtfn", badge: o.ntfnMsgIdentifier }
+      return { tag: "Notification", state, boundTCB: o.ntfnBoundTCB?.base ?? null }
+    }
+    case "CNode":
+      return { tag: "CNode", radix: o.radix }
+    case "Frame":
+      return { tag: "Frame", sizeBits: o.sizeBits, isDevice: o.isDevice }
+    case "PageTable":
+      return { tag: "PageTable" }
+    case "PageDirectory":
+      return { tag: "PageDirectory" }
+  }
+}
+
+/**
+ * The MDB lists, each from its head (a non-empty slot with no predecessor) along `next`. A list
+ * that cycles is cut where it revisits a slot (the impl invariants report the cycle).
+ */
+export function mdbLists(ctes: readonly Cte[]): Cte[][] {
+  const lists: Cte[][] = []
+  for (const c of ctes) {
+    if (c.cap.tag === "NullCap" || c.prev !== null) continue
+    const seen = new Set<Cte>()
+    const list: Cte[] = []
+    for (let x: Cte | null = c; x !== null && !seen.has(x); x = x.next) {
+      seen.add(x)
+      list.push(x)
+    }
+    lists.push(list)
+  }
+  return lists
+}
+
+/**
+ * The CDT of one MDB list: for each position, the position of its parent (or -1). `p`'s
+ * descendants are the maximal run after it on which isMDBParentOf(p, x) holds; a slot's parent is
+ * the nearest preceding slot whose run contains it.
+ */
+export function cdtOfList(list: readonly Cte[]): number[] {
+  const n = list.length
+  const runEnd: number[] = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    let j = i
+    while (j + 1 < n && isMDBParentOf(list[i]!, list[j + 1]!)) j++
+    runEnd[i] = j
+  }
+  const parent: number[] = new Array<number>(n).fill(-1)
+  for (let j = 0; j < n; j++) {
+    for (let i = j - 1; i >= 0; i--) {
+      if (runEnd[i]! >= j) {
+        parent[j] = i
+        break
+      }
+    }
+  }
+  return parent
+}
+
+/** The abstract state of an implementation kernel. */
+export function absState(k: ImplState): KernelState {
+  const limit = k.objects.size
+  const kheap = new Map<PPtr, KObject>()
+  for (const [p, o] of k.objects) kheap.set(p, absObject(o, limit))
+
+  const ctes = allCtes(k)
+  const caps = new Map<SlotPtr, Cap>()
+  const isOriginal = new Set<SlotPtr>()
+  for (const c of ctes) {
+    if (c.cap.tag !== "NullCap") caps.set(c.addr, c.cap)
+    if (c.revocable) isOriginal.add(c.addr)
+  }
+
+  const cdt = new Map<SlotPtr, SlotPtr>()
+  const cdtList = new Map<SlotPtr, SlotPtr[]>()
+  for (const list of mdbLists(ctes)) {
+    const parent = cdtOfList(list)
+    for (let j = 0; j < list.length; j++) {
+      const pi = parent[j]!
+      if (pi < 0) continue
+      const p = list[pi]!.addr
+      const c = list[j]!.addr
+      cdt.set(c, p)
+      const kids = cdtList.get(p)
+      if (kids === undefined) cdtList.set(p, [c])
+      else kids.push(c)
+    }
+  }
+
+  const readyQueues = new Map<number, readonly PPtr[]>()
+  for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
+    const head = k.readyQueueHead[idx] ?? null
+    if (head !== null) readyQueues.set(idx, schedQueueList(head, limit))
+  }
+
+  const a = k.schedulerAction
+  const schedulerAction: SchedulerAction = a === ResumeCurrentThread ? { tag: "ResumeCurrentThread" }
+    : a === ChooseNewThread ? { tag: "ChooseNewThread" }
+    : { tag: "SwitchToThread", target: a.base }
+
+  return {
+    kheap, caps, cdt, cdtList, isOriginal,
+    curThread: k.curThread.base, idleThread: k.idleThread.base, schedulerAction, readyQueues,
+    curDomain: k.curDomain, numIRQs: k.numIRQs, numDomains: k.numDomains,
+  }
+}
