@@ -1,0 +1,101 @@
+/**
+ * Effect Schemas for everything kspec reads from outside: events, boot configurations and
+ * trace files. Untrusted input is decoded here and rejected with a message naming each problem.
+ * @category decoding
+ */
+import { Result, Schema } from "effect"
+import type { BootConfig } from "./config.ts"
+import { kernelReservedTop } from "./config.ts"
+import { msgMaxExtraCaps, msgMaxLength } from "./constants.ts"
+import type { Event } from "./events.ts"
+import { SyscallKinds } from "./events.ts"
+
+/** A 32-bit machine word. */
+export const Word = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 })))
+
+export const SyscallEventSchema = Schema.Struct({
+  tag: Schema.Literal("Syscall"),
+  syscall: Schema.Literals(SyscallKinds),
+  cptr: Word,
+  msgInfo: Word,
+  mrs: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxLength))),
+  extraCaps: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxExtraCaps))),
+})
+export const EventSchema = SyscallEventSchema
+
+const MemoryRegionSchema = Schema.Struct({
+  base: Word.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(kernelReservedTop))),
+  size: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 31 }))),
+  isDevice: Schema.Boolean,
+})
+
+export const BootConfigSchema = Schema.Struct({
+  rootCNodeBits: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 5, maximum: 16 }))),
+  memory: Schema.Array(MemoryRegionSchema).pipe(Schema.check(Schema.isMaxLength(16))),
+  numIRQs: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 256 }))),
+  numDomains: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 16 }))),
+})
+
+/** The trace-file format version; files of another version come from an incompatible model. */
+export const traceFormatVersion = 1
+
+/** A saved counterexample or regression: a boot configuration and the events to replay. */
+export const TraceFileSchema = Schema.Struct({
+  kspec: Schema.Literal("trace"),
+  version: Schema.Literal(traceFormatVersion),
+  config: BootConfigSchema,
+  events: Schema.Array(EventSchema),
+  seed: Schema.optionalKey(Schema.Number),
+  note: Schema.optionalKey(Schema.String),
+})
+export interface TraceFile {
+  readonly kspec: "trace"
+  readonly version: typeof traceFormatVersion
+  readonly config: BootConfig
+  readonly events: readonly Event[]
+  readonly seed?: number
+  readonly note?: string
+}
+
+/** Memory regions must lie in 32-bit space and not overlap one another. */
+const regionProblems = (c: BootConfig): string[] => {
+  const out: string[] = []
+  const rs = [...c.memory].sort((a, b) => a.base - b.base)
+  rs.forEach((r, i) => {
+    if (r.base + r.size > 2 ** 32) out.push(`memory region at 0x${r.base.toString(16)} runs past the end of 32-bit space`)
+    const next = rs[i + 1]
+    if (next !== undefined && r.base + r.size > next.base) out.push(`memory regions at 0x${r.base.toString(16)} and 0x${next.base.toString(16)} overlap`)
+  })
+  return out
+}
+
+export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string }
+
+const decodeWith = <T>(schema: Schema.Top & { readonly Type: unknown }, input: unknown): Decoded<T> => {
+  const r = Schema.decodeUnknownResult(schema as never)(input, { errors: "all" })
+  return Result.isFailure(r) ? { ok: false, message: (r.failure as { message: string }).message } : { ok: true, value: r.success as T }
+}
+
+/** Decode a boot configuration from untrusted JSON data. */
+export const decodeBootConfig = (input: unknown): Decoded<BootConfig> => {
+  const d = decodeWith<BootConfig>(BootConfigSchema, input)
+  if (!d.ok) return d
+  const p = regionProblems(d.value)
+  return p.length > 0 ? { ok: false, message: p.join("\n") } : d
+}
+
+/** Decode a trace file from its text. */
+export const decodeTraceFile = (text: string): Decoded<TraceFile> => {
+  let json: unknown
+  try { json = JSON.parse(text) } catch (e) { return { ok: false, message: `not valid JSON: ${(e as Error).message}` } }
+  if (typeof json === "object" && json !== null && "version" in json && (json as { version: unknown }).version !== traceFormatVersion) {
+    return { ok: false, message: `trace format version ${JSON.stringify((json as { version: unknown }).version)} is not supported (this kspec reads version ${traceFormatVersion})` }
+  }
+  const d = decodeWith<TraceFile>(TraceFileSchema, json)
+  if (!d.ok) return d
+  const p = regionProblems(d.value.config)
+  return p.length > 0 ? { ok: false, message: p.join("\n") } : d
+}
+
+/** Decode one event. */
+export const decodeEvent = (input: unknown): Decoded<Event> => decodeWith<Event>(EventSchema, input)

@@ -1,0 +1,75 @@
+/**
+ * The slots a thread can name, and how: for each slot reachable from the root thread's CSpace
+ * through CNode caps, the cptr of the CNode cap to invoke (a slot of the root CNode) and the
+ * index/depth that reach the slot from it. Generators draw from this book so that most events
+ * name live caps and free slots.
+ */
+import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import { InitialSlot, tcbCTable, wordBits } from "../../model/index.ts"
+import type { KernelState } from "../../spec/index.ts"
+import { getCap, slotOf } from "../../spec/index.ts"
+
+export interface Address {
+  readonly slot: SlotPtr
+  /** cptr (in the thread's CSpace) of the CNode cap the address starts from. */
+  readonly via: number
+  readonly index: number
+  readonly depth: number
+  /** Index of the slot within its own CNode, and how many CNodes below `via` it lies (0 or 1). */
+  readonly offset: number
+  readonly level: number
+  readonly cap: Cap
+}
+
+export interface AddressBook {
+  readonly all: readonly Address[]
+  readonly live: readonly Address[]
+  readonly free: readonly Address[]
+  /** cptrs (root-CNode slot numbers) holding CNode caps, usable as CNode roots. */
+  readonly cnodeRoots: readonly { readonly cptr: number; readonly cap: Extract<Cap, { tag: "CNodeCap" }> }[]
+  /** Root CNode slot number of every non-null cap the thread can name directly with a cptr. */
+  readonly direct: readonly { readonly cptr: number; readonly cap: Cap; readonly slot: SlotPtr }[]
+}
+
+const isCNode = (c: Cap): c is Extract<Cap, { tag: "CNodeCap" }> => c.tag === "CNodeCap"
+
+/** Build the address book of thread `t` (two levels deep below each root CNode slot). */
+export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
+  const all: Address[] = []
+  const direct: { cptr: number; cap: Cap; slot: SlotPtr }[] = []
+  const cnodeRoots: { cptr: number; cap: Extract<Cap, { tag: "CNodeCap" }> }[] = []
+  const root = getCap(s, slotOf(t, tcbCTable))
+  if (!isCNode(root) || root.guardSize + root.radix !== wordBits) return { all, live: [], free: [], cnodeRoots, direct }
+  const n = 2 ** root.radix
+  for (let i = 0; i < n; i++) {
+    const slot = slotOf(root.ptr, i)
+    const cap = getCap(s, slot)
+    if (cap.tag !== "NullCap") direct.push({ cptr: i, cap, slot })
+    if (isCNode(cap)) cnodeRoots.push({ cptr: i, cap })
+  }
+  const seen = new Set<SlotPtr>()
+  const walk = (via: number, node: Extract<Cap, { tag: "CNodeCap" }>, prefix: number, used: number, level: number) => {
+    const bits = node.guardSize + node.radix
+    if (used + bits > wordBits) return
+    const size = 2 ** node.radix
+    for (let j = 0; j < size; j++) {
+      const index = (prefix * 2 ** bits + node.guard * 2 ** node.radix + j) >>> 0
+      const slot = slotOf(node.ptr, j)
+      const cap = getCap(s, slot)
+      if (!seen.has(slot)) {
+        seen.add(slot)
+        all.push({ slot, via, index, depth: used + bits, offset: j, level, cap })
+      }
+      if (level < 1 && isCNode(cap)) walk(via, cap, index, used + bits, level + 1)
+    }
+  }
+  for (const r of cnodeRoots) walk(r.cptr, r.cap, 0, 0, 0)
+  return {
+    all, direct, cnodeRoots,
+    live: all.filter((a) => a.cap.tag !== "NullCap"),
+    free: all.filter((a) => a.cap.tag === "NullCap"),
+  }
+}
+
+/** The cptr of the root CNode's own cap. */
+export const rootCNodeCptr = InitialSlot.InitThreadCNode
