@@ -16,10 +16,12 @@ import type { ImplState, ImplTcb } from "../state.ts"
 import { EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRunning } from "../state.ts"
 
 /**
- * What the user thread did before trapping: write the message info, the message words (MR0.. as
- * given; the rest keep their values) and the buffer's extra-cap pointers (padded with 0).
+ * What the user thread did before trapping: write the cap pointer (into r0, which ARM's seL4 uses
+ * as both cap and badge register), the message info, the message words (MR0.. as given; the rest
+ * keep their values) and the buffer's extra-cap pointers (padded with 0).
  */
 export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
+  thread.badge = ev.cptr >>> 0
   thread.msgInfo = ev.msgInfo >>> 0
   const n = Math.min(ev.mrs.length, msgMaxLength)
   for (let i = 0; i < n; i++) thread.mrs[i] = ev.mrs[i]! >>> 0
@@ -70,19 +72,21 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
 }
 
 /**
- * One syscall: dispatch by kind. The cap register is the event's cptr.
+ * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register.
  * @refines spec/api/syscall#handleSyscall
  */
 export function handleSyscall(k: ImplState, ev: SyscallEvent): void {
+  // The cap register (r0) of the current thread.
+  const cptr = k.curThread.badge
   switch (ev.syscall) {
     case "Send":
-      handleInvocation(k, false, true, ev.cptr >>> 0)
+      handleInvocation(k, false, true, cptr)
       break
     case "NBSend":
-      handleInvocation(k, false, false, ev.cptr >>> 0)
+      handleInvocation(k, false, false, cptr)
       break
     case "Call":
-      handleInvocation(k, true, true, ev.cptr >>> 0)
+      handleInvocation(k, true, true, cptr)
       break
   }
 }
