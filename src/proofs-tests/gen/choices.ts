@@ -116,7 +116,7 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       const ut = pick(uts, w0)
       const type = retypeType(w1)
       const size = userSizeFor(type, ut?.cap, w2)
-      const dest = pick(book.free.filter((a) => a.level === 0), w3)
+      const dest = pick((w5 % 8 === 0 ? book.all : book.free).filter((a) => a.level === 0), w3)
       const count = 1 + (w4 % 3)
       // The window is (destination CNode, offset): node depth 0 names the root CNode itself,
       // depth 32 a CNode cap in one of its slots.
@@ -128,7 +128,8 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
     }
     case "Copy": case "Mint": case "Move": case "Mutate": {
       const src = pick(live, w0)
-      const dest = freeSlot(book, w1)
+      // One in eight names an occupied destination (DeleteFirst).
+      const dest = w5 % 8 === 0 ? pick(book.live, w1) : freeSlot(book, w1)
       const [dv, di, dd] = target(dest, w1)
       const [sv, si, sd] = target(src, w0)
       const rights = w2 % 4 === 0 ? 15 : w2 % 16
@@ -158,7 +159,7 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       break
     }
     case "SaveCaller": case "CancelBadgedSends": {
-      const a = c.op === "SaveCaller" ? freeSlot(book, w0) : pick(book.live.filter((x) => x.cap.tag === "EndpointCap"), w0)
+      const a = c.op === "SaveCaller" ? (w5 % 4 === 0 ? pick(book.live, w0) : freeSlot(book, w0)) : pick(book.live.filter((x) => x.cap.tag === "EndpointCap"), w0)
       const [v, i, d] = target(a, w0)
       e = ev(sys, v, c.op === "SaveCaller" ? L.CNodeSaveCaller : L.CNodeCancelBadgedSends, [i, d], [])
       break

@@ -1,0 +1,79 @@
+/**
+ * A lockstep refinement campaign: fast-check draws traces of choices, each trace runs in
+ * lockstep from boot, and the first failing trace is shrunk to a minimal one. The report
+ * counts every step's outcome (invocation x result) so a user sees what was exercised.
+ */
+import fc from "fast-check"
+import type { BootConfig, Event } from "../../model/index.ts"
+import type { Choice, Op } from "../gen/choices.ts"
+import { traceArb } from "../gen/choices.ts"
+import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
+import { describeFailure, runChoices } from "./runner.ts"
+
+export interface CampaignOptions {
+  readonly config: BootConfig
+  readonly seed: number
+  readonly runs: number
+  /** Longest trace, in steps. */
+  readonly depth: number
+  readonly weights?: Readonly<Record<Op, number>>
+  /** Shrink a failure to a minimal trace (default true). */
+  readonly shrink?: boolean
+  /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
+  readonly timeLimitMs?: number
+}
+
+export interface CampaignFailure {
+  readonly choices: readonly Choice[]
+  readonly events: readonly Event[]
+  readonly failure: Failure
+  readonly description: string
+  readonly shrinks: number
+  /** fast-check's replay path for this seed. */
+  readonly path: string
+}
+
+export interface CampaignReport {
+  readonly seed: number
+  readonly runs: number
+  readonly steps: number
+  readonly ms: number
+  /** Count of each `invocation|result` cell over all steps of the unshrunk runs. */
+  readonly cells: ReadonlyMap<string, number>
+  readonly failure: CampaignFailure | null
+}
+
+export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): CampaignReport => {
+  const cells = new Map<string, number>()
+  let steps = 0
+  let runs = 0
+  let shrinking = false
+  const t0 = performance.now()
+  let last: RunResult | null = null
+  const prop = fc.property(traceArb(o.depth, o.weights), (choices) => {
+    const r = runChoices(impl, o.config, choices, shrinking ? {} : {
+      onStep: (out) => {
+        const k = `${out.invocation}|${out.result}`
+        cells.set(k, (cells.get(k) ?? 0) + 1)
+      },
+    })
+    if (!shrinking) { runs++; steps += r.outcomes.length }
+    if (r.failure !== null) { shrinking = true; last = r }
+    return r.failure === null
+  })
+  const details = fc.check(prop, {
+    seed: o.seed, numRuns: o.runs, endOnFailure: o.shrink === false,
+    ...(o.timeLimitMs !== undefined ? { interruptAfterTimeLimit: o.timeLimitMs, markInterruptAsFailure: false } : {}),
+  })
+  const ms = performance.now() - t0
+  if (!details.failed || details.counterexample === null) return { seed: o.seed, runs, steps, ms, cells, failure: null }
+  const choices = details.counterexample[0] as Choice[]
+  // Re-run the minimal trace to get its events and failure.
+  const r = runChoices(impl, o.config, choices)
+  const f = r.failure ?? (last as RunResult | null)?.failure
+  if (f === undefined || f === null) return { seed: o.seed, runs, steps, ms, cells, failure: null }
+  return {
+    seed: o.seed, runs, steps, ms, cells,
+    failure: { choices, events: r.events, failure: f, description: describeFailure(f), shrinks: details.numShrinks, path: details.counterexamplePath ?? "" },
+  }
+}
