@@ -1,0 +1,10 @@
+/** Readable renderings of events for traces: `seL4_Call(cptr=2, CNodeCopy, len=5, [50, 32, ...], extra=[2])`. */
+import type { Event } from "../model/index.ts"
+import { labelName, messageInfoFromWord } from "../model/index.ts"
+
+export const showEvent = (e: Event): string => {
+  const mi = messageInfoFromWord(e.msgInfo)
+  const words = e.mrs.slice(0, mi.length).map((w) => (w > 0xffff ? `0x${w.toString(16)}` : String(w)))
+  const extra = mi.extraCaps > 0 ? `, extra=[${e.extraCaps.slice(0, mi.extraCaps).join(", ")}]` : ""
+  return `seL4_${e.syscall}(cptr=${e.cptr}, ${labelName(mi.label)}, len=${mi.length}, [${words.join(", ")}]${extra})`
+}
