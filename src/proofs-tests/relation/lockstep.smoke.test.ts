@@ -9,6 +9,7 @@ import type { Event, SyscallKind } from "../../model/index.ts"
 import { defaultBootConfig, messageInfo } from "../../model/index.ts"
 import { boot, step, toCanonicalJSON } from "../../spec/index.ts"
 import { absState } from "./abstract.ts"
+import { checkImplInvariants } from "./implInvariants.ts"
 
 /** xorshift32: a tiny deterministic PRNG. */
 export const rng = (seed: number) => {
@@ -50,7 +51,7 @@ export const genEvent = (r: () => number): Event => {
 }
 
 describe("lockstep smoke", () => {
-  it("absState(impl) equals spec after every step (seeded random CNode/Untyped traces)", () => {
+  it("absState(impl) equals spec and the impl invariants hold after every step (seeded random CNode/Untyped traces)", () => {
     for (let seed = 1; seed <= 150; seed++) {
       const r = rng(seed)
       const k = Kernel.boot(defaultBootConfig)
@@ -61,6 +62,8 @@ describe("lockstep smoke", () => {
         trace.push(ev)
         s = step(s, ev)
         k.step(ev)
+        const broken = checkImplInvariants(k)
+        if (broken.length > 0) expect({ seed, step: i, trace, broken }).toEqual({ seed, step: i, trace, broken: [] })
         const a = JSON.stringify(toCanonicalJSON(absState(k)))
         const b = JSON.stringify(toCanonicalJSON(s))
         if (a !== b) {

@@ -1,0 +1,282 @@
+/**
+ * Implementation-only invariants: properties of the C-style data structures (MDB list links,
+ * intrusive queues, the priority bitmap) that the abstract state cannot express. They mirror the
+ * Haskell/C-level invariants of l4v's `invs'` (proof/refine Invariants_H.thy). Each returns the
+ * violations it found, naming the slot, thread or queue.
+ * @category invariants
+ */
+import type { Cte, ImplState, ImplTcb } from "../../impl/index.ts"
+import { isMDBParentOf, l2BitmapSize, numPrioritiesImpl, readyQueuesIndex, sameRegionAs } from "../../impl/index.ts"
+import { allCtes, mdbLists } from "./abstract.ts"
+
+/** A named implementation invariant. */
+export interface ImplInvariant {
+  readonly name: string
+  /** The property in English. */
+  readonly statement: string
+  /** The l4v invariant it mirrors. */
+  readonly mirrors: string
+  readonly check: (k: ImplState) => readonly string[]
+}
+
+const h = (x: number) => `0x${x.toString(16)}`
+
+export const mdbLinksSymmetric: ImplInvariant = {
+  name: "mdbLinksSymmetric",
+  statement: "Every MDB link has its back link: a.next.prev = a and a.prev.next = a.",
+  mirrors: "l4v Invariants_H valid_dlist",
+  check: (k) => {
+    const out: string[] = []
+    for (const c of allCtes(k)) {
+      if (c.next !== null && c.next.prev !== c) out.push(`slot ${h(c.addr)}: next ${h(c.next.addr)} does not link back`)
+      if (c.prev !== null && c.prev.next !== c) out.push(`slot ${h(c.addr)}: prev ${h(c.prev.addr)} does not link forward`)
+    }
+    return out
+  },
+}
+
+export const mdbAcyclic: ImplInvariant = {
+  name: "mdbAcyclic",
+  statement: "Following next links from any slot reaches the end of the list (null) without revisiting a slot.",
+  mirrors: "l4v Invariants_H mdb_chain_0 / no_loops",
+  check: (k) => {
+    const ctes = allCtes(k)
+    const bound = ctes.length + 1
+    const out: string[] = []
+    for (const c of ctes) {
+      let x: Cte | null = c.next
+      let n = 0
+      while (x !== null && x !== c && n <= bound) {
+        x = x.next
+        n++
+      }
+      if (x !== null) out.push(`slot ${h(c.addr)}: next links form a cycle`)
+    }
+    return out
+  },
+}
+
+export const mdbNoLinksAtEmptySlots: ImplInvariant = {
+  name: "mdbNoLinksAtEmptySlots",
+  statement: "An empty slot has no MDB links and clear revocable/firstBadged bits, and no slot links to an empty slot.",
+  mirrors: "l4v Invariants_H valid_nullcaps + mdb_cte_at",
+  check: (k) => {
+    const out: string[] = []
+    for (const c of allCtes(k)) {
+      if (c.cap.tag === "NullCap") {
+        if (c.prev !== null || c.next !== null) out.push(`empty slot ${h(c.addr)} has MDB links`)
+        if (c.revocable || c.firstBadged) out.push(`empty slot ${h(c.addr)} has revocable/firstBadged set`)
+      } else {
+        if (c.next !== null && c.next.cap.tag === "NullCap") out.push(`slot ${h(c.addr)} links to empty slot ${h(c.next.addr)}`)
+        if (c.prev !== null && c.prev.cap.tag === "NullCap") out.push(`slot ${h(c.addr)} links back to empty slot ${h(c.prev.addr)}`)
+      }
+    }
+    return out
+  },
+}
+
+export const mdbLinksInHeap: ImplInvariant = {
+  name: "mdbLinksInHeap",
+  statement: "MDB links point only to slots of objects in the object table.",
+  mirrors: "l4v Invariants_H valid_mdb' (mdb pointers are to CTEs)",
+  check: (k) => {
+    const ctes = allCtes(k)
+    const known = new Set(ctes)
+    const out: string[] = []
+    for (const c of ctes) {
+      if (c.next !== null && !known.has(c.next)) out.push(`slot ${h(c.addr)}: next ${h(c.next.addr)} is not a slot of any object`)
+      if (c.prev !== null && !known.has(c.prev)) out.push(`slot ${h(c.addr)}: prev ${h(c.prev.addr)} is not a slot of any object`)
+    }
+    return out
+  },
+}
+
+/**
+ * The check behind `cdtRunsNested`, with the parent relation as a parameter so a test can show it
+ * catches crossing runs (with the kernel's isMDBParentOf, which is transitive, runs cannot cross).
+ */
+export const checkRunsNested = (k: ImplState, parentOf: (a: Cte, b: Cte) => boolean = isMDBParentOf): string[] => {
+  const out: string[] = []
+  for (const list of mdbLists(allCtes(k))) {
+    const n = list.length
+    const runEnd: number[] = []
+    for (let i = 0; i < n; i++) {
+      let j = i
+      while (j + 1 < n && parentOf(list[i]!, list[j + 1]!)) j++
+      runEnd.push(j)
+    }
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j <= runEnd[i]!; j++) {
+        if (runEnd[j]! > runEnd[i]!) {
+          out.push(`slot ${h(list[j]!.addr)} is a descendant of ${h(list[i]!.addr)} but its own descendants run past ${h(list[i]!.addr)}'s`)
+        }
+      }
+    }
+  }
+  return out
+}
+
+export const cdtRunsNested: ImplInvariant = {
+  name: "cdtRunsNested",
+  statement:
+    "The CDT read off the MDB list is a tree that agrees with the list order: for a slot p and any x in p's descendant " +
+    "run (the run after p on which isMDBParentOf(p, ·) holds), x's own run ends within p's, so every slot's descendants " +
+    "are one contiguous block right after it.",
+  mirrors: "l4v StateRelation cdt_relation / cdt_list_relation (descendants_of = the MDB run)",
+  check: (k) => checkRunsNested(k),
+}
+
+export const mdbChunked: ImplInvariant = {
+  name: "mdbChunked",
+  statement:
+    "Caps to one region form a chunk: if slots p and q hold caps with sameRegionAs(p, q), they are in one MDB list, and " +
+    "every slot between them (in list order from the earlier one) is in the earlier one's region.",
+  mirrors: "l4v Invariants_H mdb_chunked",
+  check: (k) => {
+    const out: string[] = []
+    const lists = mdbLists(allCtes(k))
+    const listOf = new Map<Cte, { list: Cte[]; pos: number }>()
+    for (const list of lists) list.forEach((c, pos) => listOf.set(c, { list, pos }))
+    const all = [...listOf.keys()]
+    for (const p of all) {
+      const lp = listOf.get(p)!
+      for (const q of all) {
+        if (p === q || !sameRegionAs(p.cap, q.cap)) continue
+        const lq = listOf.get(q)!
+        if (lp.list !== lq.list) {
+          out.push(`slots ${h(p.addr)} and ${h(q.addr)} name one region but are in different MDB lists`)
+          continue
+        }
+        // Between the two, every slot must be in the region of the one that comes first.
+        const [first, from, to] = lp.pos < lq.pos ? [p, lp.pos, lq.pos] : [q, lq.pos, lp.pos]
+        for (let i = from + 1; i < to; i++) {
+          const mid = lp.list[i]!
+          if (!sameRegionAs(first.cap, mid.cap)) {
+            out.push(`slot ${h(mid.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(first.addr)}'s region`)
+            break
+          }
+        }
+      }
+    }
+    return out
+  },
+}
+
+/** Walk a ready queue from its head, checking links; returns the members or stops at a problem. */
+function walkReadyQueue(k: ImplState, idx: number, out: string[]): ImplTcb[] {
+  const members: ImplTcb[] = []
+  const head = k.readyQueueHead[idx] ?? null
+  const end = k.readyQueueEnd[idx] ?? null
+  const name = `ready queue d${Math.floor(idx / numPrioritiesImpl)}p${idx % numPrioritiesImpl}`
+  if ((head === null) !== (end === null)) out.push(`${name}: exactly one of head and end is null`)
+  if (head !== null && head.tcbSchedPrev !== null) out.push(`${name}: head ${h(head.base)} has a prev link`)
+  const bound = k.objects.size + 1
+  let prev: ImplTcb | null = null
+  for (let t = head; t !== null; t = t.tcbSchedNext) {
+    if (members.length > bound) {
+      out.push(`${name}: next links form a cycle`)
+      return members
+    }
+    if (t.tcbSchedPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
+    if (!t.tcbQueued) out.push(`${name}: ${h(t.base)} is linked in but not marked queued`)
+    if (readyQueuesIndex(t.tcbDomain, t.tcbPriority) !== idx) out.push(`${name}: ${h(t.base)} has another domain/priority`)
+    members.push(t)
+    prev = t
+  }
+  if (prev !== end) out.push(`${name}: end is not the last thread reached from head`)
+  return members
+}
+
+export const readyQueueLinksSymmetric: ImplInvariant = {
+  name: "readyQueueLinksSymmetric",
+  statement:
+    "Each ready queue is a well-formed doubly linked list from head to end through tcbSchedNext/tcbSchedPrev, its " +
+    "threads have its domain and priority, and a thread is marked queued exactly when it is in its queue.",
+  mirrors: "l4v Invariants_H sym_heap_sched_pointers / valid_sched_pointers / ready_queues relation (tcbQueued)",
+  check: (k) => {
+    const out: string[] = []
+    const queued = new Set<ImplTcb>()
+    for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
+      for (const t of walkReadyQueue(k, idx, out)) {
+        if (queued.has(t)) out.push(`thread ${h(t.base)} is in a ready queue twice`)
+        queued.add(t)
+      }
+    }
+    for (const o of k.objects.values()) {
+      if (o.tag !== "TCB") continue
+      if (o.tcbQueued && !queued.has(o)) out.push(`thread ${h(o.base)} is marked queued but is in no ready queue`)
+      if (!o.tcbQueued && (o.tcbSchedNext !== null || o.tcbSchedPrev !== null)) {
+        out.push(`thread ${h(o.base)} is not queued but has ready-queue links`)
+      }
+    }
+    return out
+  },
+}
+
+export const bitmapAgreesWithQueues: ImplInvariant = {
+  name: "bitmapAgreesWithQueues",
+  statement:
+    "For every domain, L2 bit (prio mod 32) of word (7 - prio div 32) is set exactly when the (domain, prio) ready " +
+    "queue is non-empty, and L1 bit i is set exactly when L2 word (7 - i) is non-zero.",
+  mirrors: "l4v Invariants_H valid_bitmaps (bitmapQ_no_L1_orphans, bitmapQ_no_L2_orphans)",
+  check: (k) => {
+    const out: string[] = []
+    for (let dom = 0; dom < k.numDomains; dom++) {
+      for (let prio = 0; prio < numPrioritiesImpl; prio++) {
+        const nonEmpty = (k.readyQueueHead[readyQueuesIndex(dom, prio)] ?? null) !== null
+        const l2 = k.readyQueuesL2Bitmap[dom * l2BitmapSize + (l2BitmapSize - 1 - (prio >>> 5))]!
+        const bit = ((l2 >>> (prio & 31)) & 1) === 1
+        if (bit !== nonEmpty) out.push(`domain ${dom} priority ${prio}: L2 bit ${bit ? "set" : "clear"} but queue ${nonEmpty ? "non-empty" : "empty"}`)
+      }
+      const l1 = k.readyQueuesL1Bitmap[dom]!
+      for (let i = 0; i < 32; i++) {
+        const bit = ((l1 >>> i) & 1) === 1
+        const word = i < l2BitmapSize ? k.readyQueuesL2Bitmap[dom * l2BitmapSize + (l2BitmapSize - 1 - i)]! : 0
+        if (bit !== (word !== 0)) out.push(`domain ${dom}: L1 bit ${i} ${bit ? "set" : "clear"} but L2 word ${l2BitmapSize - 1 - i} is ${h(word)}`)
+      }
+    }
+    return out
+  },
+}
+
+export const epQueueLinksSymmetric: ImplInvariant = {
+  name: "epQueueLinksSymmetric",
+  statement:
+    "Each endpoint and notification queue is a well-formed doubly linked list from head to tail through " +
+    "tcbEPNext/tcbEPPrev, and it is empty exactly when the object is idle (or, for a notification, active).",
+  mirrors: "l4v Invariants_H sym_heap_ep_pointers / valid_ep' / valid_ntfn'",
+  check: (k) => {
+    const out: string[] = []
+    const bound = k.objects.size + 1
+    for (const o of k.objects.values()) {
+      let head: ImplTcb | null, tail: ImplTcb | null, waiting: boolean
+      if (o.tag === "Endpoint") [head, tail, waiting] = [o.epQueueHead, o.epQueueTail, o.epState !== "Idle"]
+      else if (o.tag === "Notification") [head, tail, waiting] = [o.ntfnQueueHead, o.ntfnQueueTail, o.ntfnState === "Waiting"]
+      else continue
+      const name = `${o.tag} ${h(o.base)}`
+      if ((head !== null) !== waiting) out.push(`${name}: queue ${head === null ? "empty" : "non-empty"} in a ${waiting ? "waiting" : "non-waiting"} state`)
+      let prev: ImplTcb | null = null
+      let n = 0
+      for (let t = head; t !== null; t = t.tcbEPNext) {
+        if (++n > bound) {
+          out.push(`${name}: queue links form a cycle`)
+          break
+        }
+        if (t.tcbEPPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
+        prev = t
+      }
+      if (n <= bound && prev !== tail) out.push(`${name}: tail is not the last thread reached from head`)
+    }
+    return out
+  },
+}
+
+/** Every implementation invariant, in check order. */
+export const implInvariants: readonly ImplInvariant[] = [
+  mdbLinksSymmetric, mdbAcyclic, mdbNoLinksAtEmptySlots, mdbLinksInHeap, cdtRunsNested, mdbChunked,
+  readyQueueLinksSymmetric, bitmapAgreesWithQueues, epQueueLinksSymmetric,
+]
+
+/** All violations of all implementation invariants, each prefixed with the invariant's name. */
+export const checkImplInvariants = (k: ImplState): string[] =>
+  implInvariants.flatMap((inv) => inv.check(k).map((v) => `${inv.name}: ${v}`))
