@@ -10,7 +10,7 @@ import { cancelIPC } from "../object/endpoint.ts"
 import { getHighestPrio, isHighestPrio, tcbSchedAppend, tcbSchedDequeue, tcbSchedEnqueue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
-  ChooseNewThread, KernelBug, ResumeCurrentThread, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning,
+  ChooseNewThread, KernelBug, ResumeCurrentThread, readyQueuesIndex, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning,
 } from "../state.ts"
 import { setupReplyMaster } from "../object/cnode.ts"
 
@@ -83,7 +83,7 @@ export function chooseThread(k: ImplState): void {
   const dom = k.numDomains > 1 ? k.curDomain : 0
   if (k.readyQueuesL1Bitmap[dom] !== 0) {
     const prio = getHighestPrio(k, dom)
-    const thread = k.readyQueueHead[dom * 256 + prio] ?? null
+    const thread = k.readyQueueHead[readyQueuesIndex(dom, prio)] ?? null
     if (thread === null) throw new KernelBug("chooseThread: ready queue bitmap names an empty queue")
     if (!isSchedulable(thread)) throw new KernelBug("chooseThread: queued thread must be runnable")
     switchToThread(k, thread)

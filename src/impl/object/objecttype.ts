@@ -6,7 +6,7 @@
  */
 import type { Cap, ObjectType, Rights, VMRights } from "../../model/index.ts"
 import {
-  ObjectType as OT, RightGR, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField, mask,
+  ObjectType as OT, RightGR, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField, mask,
   notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
 } from "../../model/index.ts"
 import { suspend } from "../kernel/thread.ts"
@@ -324,7 +324,7 @@ export function createObject(k: ImplState, t: ObjectType, base: number, userSize
     case OT.Untyped:
       return { tag: "UntypedCap", isDevice: deviceMemory, ptr: base, sizeBits: userSize, freeIndex: 0 }
     case OT.SmallPage: case OT.LargePage: case OT.Section: case OT.SuperSection: {
-      const sizeBits = t === OT.SmallPage ? 12 : t === OT.LargePage ? 16 : t === OT.Section ? 20 : 24
+      const sizeBits = getObjectSize(t, userSize)
       k.objects.set(base, new ImplFrame(base, sizeBits, deviceMemory))
       return { tag: "FrameCap", ptr: base, sizeBits, vmRights: "ReadWrite", isDevice: deviceMemory, mapped: null }
     }

@@ -52,7 +52,7 @@ export const genEvent = (r: () => number): Event => {
 
 describe("lockstep smoke", () => {
   it("absState(impl) equals spec and the impl invariants hold after every step (seeded random CNode/Untyped traces)", () => {
-    for (let seed = 1; seed <= 150; seed++) {
+    for (let seed = 1; seed <= Number(process.env.KSPEC_SMOKE_SEEDS ?? 150); seed++) {
       const r = rng(seed)
       const k = Kernel.boot(defaultBootConfig)
       let s = boot(defaultBootConfig)
