@@ -39,7 +39,7 @@ export const parseCheckFlags = (argv: readonly string[]): CheckFlags => {
   const depth = str("depth")
   return {
     seed: seed === undefined ? undefined : decodeFlag("seed", Seed, seed),
-    runs: runs === undefined ? 200 : decodeFlag("runs", PositiveInt, runs),
+    runs: runs === undefined ? 500 : decodeFlag("runs", PositiveInt, runs),
     depth: depth === undefined ? 150 : decodeFlag("depth", PositiveInt, depth),
   }
 }

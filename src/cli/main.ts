@@ -13,7 +13,7 @@ commands:
   kspec check [--seed N] [--runs N] [--depth N]
       run the lockstep refinement campaign: random traces run in the spec and the impl side by
       side; after every step the impl's abstract state must equal the spec's and every invariant
-      must hold. Defaults: a fresh seed (printed), 200 traces of up to 150 steps.
+      must hold. Defaults: a fresh seed (printed), 500 traces of up to 150 steps.
   kspec bench
       measure the impl against the spec in one run and print the table (also bench/results/latest.json).`
 

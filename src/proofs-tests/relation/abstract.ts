@@ -8,7 +8,21 @@
  */
 import type { Cap, EndpointState, NotificationState, PPtr, SlotPtr } from "../../model/index.ts"
 import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
-import { ChooseNewThread, ResumeCurrentThread, isMDBParentOf } from "../../impl/index.ts"
+import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
+import { sameRegionAs } from "../../spec/object/objecttype.ts"
+
+/**
+ * The relation's own reading of the MDB bits (seL4 `isMDBParentOf`), written against the spec's
+ * `sameRegionAs` rather than imported from the impl, so a broken impl predicate cannot hide
+ * itself from the abstraction.
+ */
+export const isMDBParentOf = (a: Cte, b: Cte): boolean => {
+  if (!a.revocable || !sameRegionAs(a.cap, b.cap)) return false
+  if ((a.cap.tag === "EndpointCap" || a.cap.tag === "NotificationCap") && a.cap.badge !== 0) {
+    return (b.cap.tag === "EndpointCap" || b.cap.tag === "NotificationCap") && b.cap.badge === a.cap.badge && !b.firstBadged
+  }
+  return true
+}
 import type { KObject, KernelState, SchedulerAction } from "../../spec/state.ts"
 
 /** Every materialised CTE of the kernel (CNode slots and TCB slots), in object-table order. */
