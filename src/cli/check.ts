@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { BootConfig, Event } from "../model/index.ts"
-import { defaultBootConfig, errorNames, showSyscallError, traceFormatVersion } from "../model/index.ts"
+import { defaultBootConfig, errorNames, traceFormatVersion } from "../model/index.ts"
 import { runCampaign } from "../proofs-tests/lockstep/campaign.ts"
 import type { CampaignReport } from "../proofs-tests/lockstep/campaign.ts"
 import { realImpl } from "../proofs-tests/lockstep/impls.ts"
@@ -75,6 +75,5 @@ export const runCheck = (flags: CheckFlags, log: (s: string) => void): number =>
   log("")
   log(`saved: ${relative(process.cwd(), file)}`)
   log(`replay: kspec check --seed ${seed} --runs ${flags.runs} --depth ${flags.depth}`)
-  void showSyscallError
   return 1
 }

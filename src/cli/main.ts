@@ -3,7 +3,7 @@
  * `bench` (benchmarks).
  * Exit codes: 0 clean, 1 counterexample found, 2 bad usage.
  */
-import { UsageError, checkUsage, parseCheckFlags } from "./args.ts"
+import { UsageError, parseCheckFlags } from "./args.ts"
 import { runCheck } from "./check.ts"
 import { runBench } from "./bench.ts"
 
@@ -37,4 +37,3 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     throw e
   }
 }
-export { checkUsage }

@@ -4,7 +4,7 @@
  * state and shares what it did not change.
  * @category objects
  */
-import type { BootConfig, Cap, EndpointState, NotificationState, PPtr, SlotPtr, TcbFields, VMRights } from "../model/index.ts"
+import type { Cap, EndpointState, NotificationState, PPtr, SlotPtr, TcbFields } from "../model/index.ts"
 import { slotBits } from "../model/index.ts"
 
 /** Kernel objects in the heap (l4v `kernel_object`). Untyped memory is not an object: it exists only as caps. */
@@ -108,9 +108,6 @@ export const getCap = (s: KernelState, slot: SlotPtr): Cap => s.caps.get(slot) ?
 /** Write a cap into a slot; writing NullCap empties it. Touches neither the CDT nor originality. */
 export const setCap = (s: KernelState, slot: SlotPtr, c: Cap): KernelState =>
   ({ ...s, caps: c.tag === "NullCap" ? mapDelete(s.caps, slot) : mapSet(s.caps, slot, c) })
-
-/** Frame caps' VM rights as seL4's `maskVMRights` computes them from cap rights. */
-export type { VMRights }
 
 /**
  * An impossible state: the kernel's own invariants are broken. Thrown, never returned; the
