@@ -3,6 +3,9 @@ import type { Event } from "../model/index.ts"
 import { labelName, messageInfoFromWord } from "../model/index.ts"
 
 export const showEvent = (e: Event): string => {
+  if (e.tag === "TimerTick") return "TimerTick"
+  if (e.tag === "Interrupt") return `Interrupt(${e.irq})`
+  if (e.tag === "UserFault") return `UserFault(${e.kind}, [${e.words.join(", ")}])`
   const mi = messageInfoFromWord(e.msgInfo)
   const words = e.mrs.slice(0, mi.length).map((w) => (w > 0xffff ? `0x${w.toString(16)}` : String(w)))
   const extra = mi.extraCaps > 0 ? `, extra=[${e.extraCaps.slice(0, mi.extraCaps).join(", ")}]` : ""

@@ -7,8 +7,8 @@
  * no behaviour beyond constructors; the kernel operations live in the seL4-named modules beside it.
  * @category objects
  */
-import type { Cap, Fault, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
-import { NullCap, msgMaxExtraCaps, msgMaxLength, slotBits, tcbCNodeEntries, timeSlice } from "../model/index.ts"
+import type { Cap, Fault, IRQState, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
+import { NullCap, initialRegs, msgMaxExtraCaps, msgMaxLength, slotBits, tcbCNodeEntries, timeSlice } from "../model/index.ts"
 
 /**
  * An impossible state: the kernel's own invariants are broken. Thrown, never returned. The message
@@ -75,6 +75,8 @@ export class ImplTcb {
   receiveCNode = 0
   receiveIndex = 0
   receiveDepth = 0
+  /** The other registers by seL4 register number (model/registers.ts); entries 0..5 unused. */
+  readonly regs: number[] = initialRegs()
   // -- intrusive links
   /** Ready-queue links (C `tcbSchedNext`/`tcbSchedPrev`); meaningful only while `tcbQueued`. */
   tcbSchedNext: ImplTcb | null = null
@@ -187,6 +189,12 @@ export class ImplState {
   curDomain = 0
   readonly numIRQs: number
   readonly numDomains: number
+  /** C `intStateIRQTable`. */
+  readonly irqStates: IRQState[]
+  /** The interrupt controller's mask bits. */
+  readonly irqMasks: boolean[]
+  /** C `intStateIRQNode`: a kernel CNode, slot i for IRQ i. */
+  irqNode!: ImplCNode
   /** Ready queues, indexed `domain * 256 + priority` (C `ksReadyQueues`). */
   readonly readyQueueHead: (ImplTcb | null)[]
   readonly readyQueueEnd: (ImplTcb | null)[]
@@ -210,6 +218,8 @@ export class ImplState {
   constructor(numIRQs: number, numDomains: number) {
     this.numIRQs = numIRQs
     this.numDomains = numDomains
+    this.irqStates = new Array<IRQState>(numIRQs).fill("IRQInactive")
+    this.irqMasks = new Array<boolean>(numIRQs).fill(true)
     const n = numDomains * numPrioritiesImpl
     this.readyQueueHead = new Array<ImplTcb | null>(n).fill(null)
     this.readyQueueEnd = new Array<ImplTcb | null>(n).fill(null)

@@ -74,3 +74,8 @@ export const InitialSlot = {
   Domain: 11,
   NumInitialCaps: 16,
 } as const
+
+/** The kernel timer's interrupt line (seL4 `KERNEL_TIMER_IRQ`): `IRQTimer` from boot, never issued to users. */
+export const timerIRQ = 0
+/** IPC buffer alignment the TCB invocations check: `seL4_IPCBufferSizeBits` (`msgAlignBits` in C). */
+export const msgAlignBits = ipcBufferSizeBits

@@ -46,6 +46,11 @@ export type Fault =
   | { readonly tag: "UserException"; readonly number: number; readonly code: number }
   | { readonly tag: "VMFault"; readonly address: number; readonly fsr: number; readonly instructionFault: boolean }
 
+/** Fault message labels (libsel4 arm shared_types.bf, non-MCS, no hypervisor): `seL4_Fault_*`. */
+export const faultLabel: Readonly<Record<Fault["tag"], number>> = {
+  CapFault: 1, UnknownSyscall: 2, UserException: 3, VMFault: 5,
+}
+
 /** Register words of a lookup failure starting at its type word. Mirrors seL4 `setMRs_lookup_failure`. */
 export const lookupFailureWords = (lf: LookupFailure): readonly number[] => {
   const t = lookupFailureType[lf.tag] + 1

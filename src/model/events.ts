@@ -4,8 +4,8 @@
  * @category decoding
  */
 
-/** The syscalls in the model so far (libsel4 syscall.xml numbering is kept for UnknownSyscall later). */
-export const SyscallKinds = ["Send", "NBSend", "Call"] as const
+/** The non-MCS syscalls (libsel4 syscall.xml). A number outside these is an UnknownSyscall `UserFault`. */
+export const SyscallKinds = ["Send", "NBSend", "Call", "Recv", "NBRecv", "Reply", "ReplyRecv", "Yield"] as const
 export type SyscallKind = (typeof SyscallKinds)[number]
 
 /**
@@ -24,5 +24,25 @@ export interface SyscallEvent {
   readonly extraCaps: readonly number[]
 }
 
-export type Event = SyscallEvent
+/** The timer interrupt (seL4's kernel timer IRQ): the current thread's time slice ticks. */
+export interface TimerTickEvent { readonly tag: "TimerTick" }
+
+/**
+ * Interrupt line `irq` fires (any word: a line the platform lacks is spurious). A line that is
+ * masked is not delivered by the interrupt controller: the kernel entry then only reschedules.
+ */
+export interface InterruptEvent { readonly tag: "Interrupt"; readonly irq: number }
+
+/** The faults a user thread can raise other than through a syscall's cap lookups. */
+export const UserFaultKinds = ["VMFault", "UnknownSyscall", "UserException"] as const
+export type UserFaultKind = (typeof UserFaultKinds)[number]
+
+/**
+ * The current thread traps with a fault. `words` give the fault's fields (missing words read 0):
+ * VMFault [address, FSR, instruction fault (non-zero = true)], UnknownSyscall [syscall number],
+ * UserException [number, code].
+ */
+export interface UserFaultEvent { readonly tag: "UserFault"; readonly kind: UserFaultKind; readonly words: readonly number[] }
+
+export type Event = SyscallEvent | TimerTickEvent | InterruptEvent | UserFaultEvent
 export type EventTag = Event["tag"]

@@ -2,6 +2,7 @@
 export * from "./words.ts"
 export * from "./constants.ts"
 export * from "./objects.ts"
+export * from "./registers.ts"
 export * from "./caps.ts"
 export * from "./errors.ts"
 export * from "./messageInfo.ts"

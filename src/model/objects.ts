@@ -5,6 +5,7 @@
  */
 import * as C from "./constants.ts"
 import type { Fault } from "./errors.ts"
+import { initialRegs } from "./registers.ts"
 
 /** A physical address of a kernel object (its base). */
 export type PPtr = number
@@ -116,11 +117,13 @@ export interface UserContext {
   readonly receiveCNode: number
   readonly receiveIndex: number
   readonly receiveDepth: number
+  /** The other registers, by seL4 register number (see registers.ts); entries 0..5 are unused and 0. */
+  readonly regs: readonly number[]
 }
 
 export const emptyContext: UserContext = {
   msgInfo: 0, badge: 0, mrs: Array.from({ length: C.msgMaxLength }, () => 0), extraCaps: [0, 0, 0],
-  receiveCNode: 0, receiveIndex: 0, receiveDepth: 0,
+  receiveCNode: 0, receiveIndex: 0, receiveDepth: 0, regs: initialRegs(),
 }
 
 /** The per-thread fields of a TCB other than its cap slots (seL4 `tcb`). */
@@ -144,3 +147,9 @@ export const newTcbFields = (domain: number): TcbFields => ({
   tcbState: { tag: "Inactive" }, tcbPriority: 0, tcbMCP: 0, tcbDomain: domain, tcbTimeSlice: C.timeSlice,
   tcbFaultHandler: 0, tcbIPCBuffer: 0, tcbBoundNotification: null, tcbFault: null, tcbContext: emptyContext,
 })
+
+/**
+ * What the kernel does with an interrupt line (seL4 `irq_state`): nothing (Inactive), signal the
+ * notification in its IRQ-node slot (Signal), tick the scheduler (Timer), or reserved by the kernel.
+ */
+export type IRQState = "IRQInactive" | "IRQSignal" | "IRQTimer" | "IRQReserved"

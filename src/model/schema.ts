@@ -8,7 +8,7 @@ import type { BootConfig } from "./config.ts"
 import { kernelReservedTop } from "./config.ts"
 import { msgMaxExtraCaps, msgMaxLength } from "./constants.ts"
 import type { Event } from "./events.ts"
-import { SyscallKinds } from "./events.ts"
+import { SyscallKinds, UserFaultKinds } from "./events.ts"
 
 /** A 32-bit machine word. */
 export const Word = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 })))
@@ -21,7 +21,14 @@ export const SyscallEventSchema = Schema.Struct({
   mrs: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxLength))),
   extraCaps: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxExtraCaps))),
 })
-export const EventSchema = SyscallEventSchema
+export const TimerTickEventSchema = Schema.Struct({ tag: Schema.Literal("TimerTick") })
+export const InterruptEventSchema = Schema.Struct({ tag: Schema.Literal("Interrupt"), irq: Word })
+export const UserFaultEventSchema = Schema.Struct({
+  tag: Schema.Literal("UserFault"),
+  kind: Schema.Literals(UserFaultKinds),
+  words: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(3))),
+})
+export const EventSchema = Schema.Union([SyscallEventSchema, TimerTickEventSchema, InterruptEventSchema, UserFaultEventSchema])
 
 const MemoryRegionSchema = Schema.Struct({
   base: Word.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(kernelReservedTop))),

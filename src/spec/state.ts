@@ -4,7 +4,7 @@
  * state and shares what it did not change.
  * @category objects
  */
-import type { Cap, EndpointState, NotificationState, PPtr, SlotPtr, TcbFields } from "../model/index.ts"
+import type { Cap, EndpointState, IRQState, NotificationState, PPtr, SlotPtr, TcbFields } from "../model/index.ts"
 import { slotBits } from "../model/index.ts"
 
 /** Kernel objects in the heap (l4v `kernel_object`). Untyped memory is not an object: it exists only as caps. */
@@ -42,6 +42,15 @@ export interface KernelState {
   /** Ready queues keyed by `readyQueueIndex(domain, priority)`; only non-empty queues are present. */
   readonly readyQueues: ReadonlyMap<number, readonly PPtr[]>
   readonly curDomain: number
+  /** What each interrupt line does (l4v `interrupt_states`), indexed by IRQ. */
+  readonly irqStates: readonly IRQState[]
+  /** The interrupt controller's mask bits (l4v `irq_masks`): a masked line is not delivered. */
+  readonly irqMasks: readonly boolean[]
+  /**
+   * The IRQ node (l4v `interrupt_irq_node`): a kernel-owned CNode whose slot `irq` holds the
+   * notification cap IRQ `irq` signals. No user cap ever names it.
+   */
+  readonly irqNode: PPtr
   /** Static boot parameters the kernel consults (number of IRQs and domains). */
   readonly numIRQs: number
   readonly numDomains: number

@@ -88,6 +88,8 @@ export function handleSyscall(k: ImplState, ev: SyscallEvent): void {
     case "Call":
       handleInvocation(k, true, true, cptr)
       break
+    default:
+      break
   }
 }
 
@@ -104,6 +106,8 @@ export function callKernel(k: ImplState, ev: Event): void {
       handleSyscall(k, ev)
       break
     }
+    default:
+      break
   }
   schedule(k)
   activateThread(k)

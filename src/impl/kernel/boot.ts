@@ -7,7 +7,7 @@
  */
 import type { BootConfig, Cap } from "../../model/index.ts"
 import {
-  InitialSlot, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits, tcbBuffer, tcbCTable, wordBits,
+  InitialSlot, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits, tcbBuffer, tcbCTable, timerIRQ, wordBits,
 } from "../../model/index.ts"
 import { cteInsert, setupReplyMaster } from "../object/cnode.ts"
 import type { Cte } from "../state.ts"
@@ -69,6 +69,8 @@ export function initKernel(k: ImplState, config: BootConfig): void {
   const rootTcbPtr = alloc(tcbBits)
   const idleTcbPtr = alloc(tcbBits)
   const ipcBufferPtr = alloc(pageBits)
+  const irqNodeRadix = Math.ceil(Math.log2(Math.max(1, config.numIRQs)))
+  const irqNodePtr = alloc(irqNodeRadix + slotBits)
 
   const rootCNode = new ImplCNode(rootCNodePtr, r)
   const rootTcb = new ImplTcb(rootTcbPtr, 0)
@@ -77,6 +79,11 @@ export function initKernel(k: ImplState, config: BootConfig): void {
   k.objects.set(rootTcbPtr, rootTcb)
   k.objects.set(idleTcbPtr, idleTcb)
   k.objects.set(ipcBufferPtr, new ImplFrame(ipcBufferPtr, pageBits, false))
+  k.irqNode = new ImplCNode(irqNodePtr, irqNodeRadix)
+  k.objects.set(irqNodePtr, k.irqNode)
+  // initIRQController: every line inactive and masked (the ImplState default), then the timer's.
+  k.irqStates[timerIRQ] = "IRQTimer"
+  k.irqMasks[timerIRQ] = false
 
   // The idle thread.
   idleTcb.tcbState = ThreadStateIdle

@@ -8,7 +8,7 @@
  * pointers, bad depths, random labels and lengths, raw words.
  */
 import fc from "fast-check"
-import type { Cap, Event, SyscallKind } from "../../model/index.ts"
+import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
   InitialSlot, InvocationLabel as L, ObjectType, SyscallKinds, messageInfo, wordBits,
 } from "../../model/index.ts"
@@ -180,14 +180,14 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       break
     }
   }
-  return c.hostile < hostilePercent ? makeHostile(e, c) : e
+  return c.hostile < hostilePercent && e.tag === "Syscall" ? makeHostile(e, c) : e
 }
 
 /** Replace one word of the event by a hostile one: the cap pointer, a message word, an extra cap or the label/length. */
-const makeHostile = (e0: Event, c: Choice): Event => {
+const makeHostile = (e0: SyscallEvent, c: Choice): SyscallEvent => {
   const w = c.w[7]! ^ c.w[5]!
   // As for raw events: a hostile pointer mostly goes out as NBSend so the thread survives it.
-  const e: Event = w % 4 !== 3 && c.w[6]! % 16 !== 0 ? { ...e0, syscall: "NBSend" } : e0
+  const e: SyscallEvent = w % 4 !== 3 && c.w[6]! % 16 !== 0 ? { ...e0, syscall: "NBSend" } : e0
   const bad = w % 5 === 0 ? (c.w[4]! * 2_654_435_761) >>> 0 : hostileWords[w % hostileWords.length]!
   switch (w % 4) {
     case 0: return { ...e, cptr: bad }

@@ -58,7 +58,7 @@ function absObject(o: ImplObject, limit: number): KObject {
         tcbBoundNotification: o.tcbBoundNotification?.base ?? null, tcbFault: o.tcbFault,
         tcbContext: {
           msgInfo: o.msgInfo, badge: o.badge, mrs: [...o.mrs], extraCaps: [...o.extraCaps],
-          receiveCNode: o.receiveCNode, receiveIndex: o.receiveIndex, receiveDepth: o.receiveDepth,
+          receiveCNode: o.receiveCNode, receiveIndex: o.receiveIndex, receiveDepth: o.receiveDepth, regs: [...o.regs],
         },
       }
     case "Endpoint": {
@@ -173,5 +173,6 @@ export function absState(k: ImplState): KernelState {
     kheap, caps, cdt, cdtList, isOriginal,
     curThread: k.curThread.base, idleThread: k.idleThread.base, schedulerAction, readyQueues,
     curDomain: k.curDomain, numIRQs: k.numIRQs, numDomains: k.numDomains,
+    irqStates: [...k.irqStates], irqMasks: [...k.irqMasks], irqNode: k.irqNode.base,
   }
 }

@@ -139,13 +139,14 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
  */
 export const stepWithOutcome = (s: KernelState, ev: Event): { readonly state: KernelState; readonly outcome: Outcome } => {
   const t = s.curThread
+  if (ev.tag !== "Syscall") return { state: activateThread(schedule(s)), outcome: { syscall: ev.tag, invocation: "none", result: "Success" } }
   if (t === s.idleThread) return { state: s, outcome: { syscall: ev.syscall, invocation: "none", result: "Idle" } }
   const s1 = userWrites(s, t, ev)
   const [s2, outcome] = match(ev.syscall)
     .with("Send", () => handleInvocation(s1, t, false, true, "Send"))
     .with("NBSend", () => handleInvocation(s1, t, false, false, "NBSend"))
     .with("Call", () => handleInvocation(s1, t, true, true, "Call"))
-    .exhaustive()
+    .otherwise(() => [s1, { syscall: ev.syscall, invocation: "none", result: "Success" }] as [KernelState, Outcome])
   return { state: activateThread(schedule(s2)), outcome }
 }
 

@@ -6,7 +6,7 @@
 import type { BootConfig, Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import {
   InitialSlot, alignUp, bit, emptyContext, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits,
-  tcbBuffer, tcbCTable, tcbReply, timeSlice, wordBits,
+  tcbBuffer, tcbCTable, tcbReply, timeSlice, timerIRQ, wordBits,
 } from "../../model/index.ts"
 import type { KObject, KernelState } from "../state.ts"
 import { slotOf } from "../state.ts"
@@ -22,7 +22,13 @@ export interface BootLayout {
   readonly rootTcb: PPtr
   readonly idleTcb: PPtr
   readonly ipcBufferFrame: PPtr
+  /** The IRQ node: a CNode with a slot per interrupt line. */
+  readonly irqNode: PPtr
+  readonly irqNodeBits: number
 }
+
+/** Radix of the IRQ node: enough slots for every line. */
+export const irqNodeRadix = (numIRQs: number): number => Math.ceil(Math.log2(Math.max(1, numIRQs)))
 
 /** Lay the boot objects out one after another from `bootObjectsBase`, each aligned to its size. */
 export const bootLayout = (config: BootConfig): BootLayout => {
@@ -36,7 +42,9 @@ export const bootLayout = (config: BootConfig): BootLayout => {
   const rootTcb = alloc(tcbBits)
   const idleTcb = alloc(tcbBits)
   const ipcBufferFrame = alloc(pageBits)
-  return { rootCNode, rootTcb, idleTcb, ipcBufferFrame }
+  const irqNodeBits = irqNodeRadix(config.numIRQs)
+  const irqNode = alloc(irqNodeBits + slotBits)
+  return { rootCNode, rootTcb, idleTcb, ipcBufferFrame, irqNode, irqNodeBits }
 }
 
 /**
@@ -70,7 +78,8 @@ export const untypedBlocks = (base: number, size: number): readonly { base: numb
  * root CNode holds caps to its own TCB and CNode, IRQ control, its IPC buffer frame, the domain
  * cap, and untyped caps covering the configured memory from slot 16 on. The root TCB's
  * CSpace-root and IPC-buffer slots hold copies (CDT children) of the CNode and frame caps; its
- * reply slot holds its master reply cap.
+ * reply slot holds its master reply cap. Every interrupt line is inactive and masked except the
+ * kernel timer's.
  */
 export const boot = (config: BootConfig): KernelState => {
   const L = bootLayout(config)
@@ -111,6 +120,7 @@ export const boot = (config: BootConfig): KernelState => {
   const kheap = new Map<PPtr, KObject>()
   kheap.set(L.rootCNode, { tag: "CNode", radix: r })
   kheap.set(L.ipcBufferFrame, { tag: "Frame", sizeBits: pageBits, isDevice: false })
+  kheap.set(L.irqNode, { tag: "CNode", radix: L.irqNodeBits })
   kheap.set(L.rootTcb, {
     tag: "TCB", tcbState: { tag: "Running" }, tcbPriority: maxPrio, tcbMCP: maxPrio, tcbDomain: 0,
     tcbTimeSlice: timeSlice, tcbFaultHandler: 0, tcbIPCBuffer: rootIPCBufferVAddr, tcbBoundNotification: null,
@@ -126,5 +136,9 @@ export const boot = (config: BootConfig): KernelState => {
     kheap, caps, cdt, cdtList, isOriginal,
     curThread: L.rootTcb, idleThread: L.idleTcb, schedulerAction: { tag: "ResumeCurrentThread" },
     readyQueues: new Map(), curDomain: 0, numIRQs: config.numIRQs, numDomains: config.numDomains,
+    // initIRQController masks and deactivates every line; the kernel timer's line is then IRQTimer, unmasked.
+    irqStates: Array.from({ length: config.numIRQs }, (_, i) => (i === timerIRQ ? "IRQTimer" : "IRQInactive")),
+    irqMasks: Array.from({ length: config.numIRQs }, (_, i) => i !== timerIRQ),
+    irqNode: L.irqNode,
   }
 }
