@@ -22,6 +22,11 @@ export interface SyscallEvent {
   readonly mrs: readonly number[]
   /** Extra-cap pointers (at most msgMaxExtraCaps). Words not given read as 0. */
   readonly extraCaps: readonly number[]
+  /**
+   * The IPC buffer's receive-slot words (receiveCNode, receiveIndex, receiveDepth) the thread
+   * writes before a receive: given words overwrite the buffer's, absent ones keep their values.
+   */
+  readonly recvSlot?: readonly number[]
 }
 
 /** The timer interrupt (seL4's kernel timer IRQ): the current thread's time slice ticks. */

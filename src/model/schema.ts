@@ -20,6 +20,7 @@ export const SyscallEventSchema = Schema.Struct({
   msgInfo: Word,
   mrs: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxLength))),
   extraCaps: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxExtraCaps))),
+  recvSlot: Schema.optionalKey(Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(3)))),
 })
 export const TimerTickEventSchema = Schema.Struct({ tag: Schema.Literal("TimerTick") })
 export const InterruptEventSchema = Schema.Struct({ tag: Schema.Literal("Interrupt"), irq: Word })

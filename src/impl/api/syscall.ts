@@ -4,7 +4,7 @@
  * @category decoding
  */
 import type { Event, SyscallEvent } from "../../model/index.ts"
-import { messageInfoFromWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters } from "../../model/index.ts"
+import { Reg, messageInfoFromWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters } from "../../model/index.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 import { lookupCapAndSlot } from "../kernel/cspace.ts"
 import { activateThread, schedule, setThreadState } from "../kernel/thread.ts"
@@ -26,6 +26,14 @@ export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
   const n = Math.min(ev.mrs.length, msgMaxLength)
   for (let i = 0; i < n; i++) thread.mrs[i] = ev.mrs[i]! >>> 0
   for (let i = 0; i < msgMaxExtraCaps; i++) thread.extraCaps[i] = (ev.extraCaps[i] ?? 0) >>> 0
+  const rs = ev.recvSlot
+  if (rs !== undefined) {
+    if (rs.length > 0) thread.receiveCNode = rs[0]! >>> 0
+    if (rs.length > 1) thread.receiveIndex = rs[1]! >>> 0
+    if (rs.length > 2) thread.receiveDepth = rs[2]! >>> 0
+  }
+  // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
+  thread.regs[Reg.FaultIP] = thread.regs[Reg.NextIP]!
 }
 
 /**

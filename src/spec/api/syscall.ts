@@ -6,7 +6,7 @@
 import { match } from "ts-pattern"
 import type { Cap, Event, Fault, PPtr, SlotPtr, SyscallError, SyscallEvent } from "../../model/index.ts"
 import {
-  InvocationLabel as L, RightW, hasRight, labelName, messageInfoFromWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters,
+  InvocationLabel as L, Reg, RightW, hasRight, labelName, messageInfoFromWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters,
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
@@ -47,8 +47,18 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
     const n = Math.min(ev.mrs.length, msgMaxLength)
     for (let i = 0; i < n; i++) mrs[i] = ev.mrs[i]!
     const extraCaps = [0, 1, 2].map((i) => ev.extraCaps[i] ?? 0)
+    const ctx = tcb.tcbContext
+    const rs = ev.recvSlot ?? []
+    const regs = ctx.regs.slice()
+    // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
+    regs[Reg.FaultIP] = regs[Reg.NextIP]!
     // The cap pointer goes in r0, which seL4 on ARM uses as both cap and badge register.
-    return { ...tcb, tcbContext: { ...tcb.tcbContext, badge: ev.cptr, msgInfo: ev.msgInfo, mrs, extraCaps } }
+    return {
+      ...tcb, tcbContext: {
+        ...ctx, badge: ev.cptr, msgInfo: ev.msgInfo, mrs, extraCaps, regs,
+        receiveCNode: rs[0] ?? ctx.receiveCNode, receiveIndex: rs[1] ?? ctx.receiveIndex, receiveDepth: rs[2] ?? ctx.receiveDepth,
+      },
+    }
   })
 
 /**
@@ -121,7 +131,7 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   const length = info.length > nMsgRegisters && !hasBuffer ? nMsgRegisters : info.length
   const args = Array.from({ length }, (_, i) => getSyscallArg(s, t, i))
   const r = decodeAndPerform(s, t, lu.value.cap, lu.value.slot, {
-    label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)),
+    label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)), extraSlots: extra.value,
   })
   if (!r.ok) return [isCall ? replyFromKernelError(s, t, r.error) : s, { syscall, invocation, result: r.error.tag }]
   let s1 = r.value

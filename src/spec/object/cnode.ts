@@ -206,6 +206,8 @@ export interface InvocationArgs {
   readonly label: number
   readonly args: readonly number[]
   readonly extraCaps: readonly Cap[]
+  /** The slots the extra caps were looked up in (seL4 `current_extra_caps.excaprefs`), same order. */
+  readonly extraSlots: readonly SlotPtr[]
 }
 
 /** The slot must be empty. Mirrors seL4 `ensureEmptySlot`. */
