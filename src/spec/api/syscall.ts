@@ -4,16 +4,23 @@
  * @category decoding
  */
 import { match } from "ts-pattern"
-import type { Cap, Event, Fault, PPtr, SlotPtr, SyscallError, SyscallEvent } from "../../model/index.ts"
+import type {
+  Cap, Event, Fault, LookupFailure, PPtr, SlotPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
+} from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightW, hasRight, labelName, messageInfoFromWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters,
+  InvocationLabel as L, Reg, RightG, RightGR, RightR, RightW, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters,
+  tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, getTcb, updateTcb } from "../state.ts"
-import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
-import { activateThread, schedule, setThreadState } from "../kernel/thread.ts"
+import { getCap, getEndpoint, getNotification, getTcb, slotOf, updateTcb } from "../state.ts"
+import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
+import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
+import { activateThread, handleYield, schedule, setThreadState } from "../kernel/thread.ts"
+import { receiveIPC, sendIPC } from "../object/endpoint.ts"
+import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, handleInterrupt, invokeIRQ } from "../object/interrupt.ts"
+import { receiveSignal, sendSignal } from "../object/notification.ts"
 import type { InvocationArgs } from "../object/cnode.ts"
 import { decodeCNodeInvocation, invokeCNode } from "../object/cnode.ts"
 import { decodeUntypedInvocation, invokeUntypedRetype } from "../object/untyped.ts"
@@ -61,58 +68,51 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
     }
   })
 
-/**
- * Look up the extra caps the message names (only when the thread has an IPC buffer). A failed
- * lookup is a cap fault on that pointer. Mirrors seL4 `lookupExtraCaps`.
- */
-const lookupExtraCaps = (s: KernelState, t: PPtr, hasBuffer: boolean, count: number): Result<readonly SlotPtr[], Fault> => {
-  if (!hasBuffer) return ok([])
-  const cptrs = getTcb(s, t).tcbContext.extraCaps
-  const slots: SlotPtr[] = []
-  for (let i = 0; i < Math.min(count, msgMaxExtraCaps); i++) {
-    const cptr = cptrs[i] ?? 0
-    const lu = lookupSlot(s, t, cptr)
-    if (!lu.ok) return err({ tag: "CapFault", address: cptr, inReceivePhase: false, failure: lu.error })
-    slots.push(lu.value)
-  }
-  return ok(slots)
-}
+/** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
+const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
+  d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
+
+const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability", capability: 0 })
 
 /**
- * Decode and perform an invocation of `cap`. A null cap, an endpoint or notification cap
- * without Write, and a master reply cap are InvalidCapability(0). CNode and Untyped caps are
- * decoded fully. Invocations of the other objects (TCB, endpoints and notifications, IRQ,
- * domain, frames and page tables) arrive with later slices and are IllegalOperation until then.
- * Mirrors seL4 `decodeInvocation`.
+ * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
+ * message (blocking for Send and Call); notification caps need Write and signal; a non-master
+ * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
+ * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
+ * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
  */
 const decodeAndPerform = (
-  s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs,
+  s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
 ): Result<KernelState, SyscallError> =>
   match(cap)
-    .with({ tag: "NullCap" }, () => err({ tag: "InvalidCapability" as const, capability: 0 }))
-    .with({ tag: "EndpointCap" }, { tag: "NotificationCap" }, (c) =>
-      hasRight(c.rights, RightW) ? err({ tag: "IllegalOperation" as const }) : err({ tag: "InvalidCapability" as const, capability: 0 }))
-    .with({ tag: "ReplyCap" }, (c) => (c.isMaster ? err({ tag: "InvalidCapability" as const, capability: 0 }) : err({ tag: "IllegalOperation" as const })))
-    .with({ tag: "CNodeCap" }, (c) => {
-      const d = decodeCNodeInvocation(s, c, a)
-      return d.ok ? ok(invokeCNode(setThreadState(s, t, { tag: "Restart" }), d.value, t)) : d
-    })
-    .with({ tag: "UntypedCap" }, (c) => {
-      const d = decodeUntypedInvocation(s, slot, c, a)
-      return d.ok ? ok(invokeUntypedRetype(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
-    })
-    .with(
-      { tag: "ThreadCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" }, { tag: "IRQHandlerCap" }, { tag: "FrameCap" },
-      { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
-      () => err({ tag: "IllegalOperation" as const }),
-    )
+    .with({ tag: "NullCap" }, () => invalidCap0)
+    .with({ tag: "EndpointCap" }, (c) => !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
+      setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
+    )))
+    .with({ tag: "NotificationCap" }, (c) =>
+      !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge)))
+    .with({ tag: "ReplyCap" }, (c) =>
+      c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant)))
+    .with({ tag: "CNodeCap" }, (c) => perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t)))
+    .with({ tag: "UntypedCap" }, (c) => perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype))
+    .with({ tag: "IRQControlCap" }, () => perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ))
+    .with({ tag: "IRQHandlerCap" }, (c) => perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ))
+    .with({ tag: "ThreadCap" }, () => err({ tag: "IllegalOperation" as const }))
+    .with({ tag: "DomainCap" }, () => err({ tag: "IllegalOperation" as const }))
+    .with({ tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" }, () => err({ tag: "IllegalOperation" as const }))
     .exhaustive()
+
+/** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
+const callerResult = (s: KernelState, t: PPtr): string => {
+  const st = getTcb(s, t).tcbState.tag
+  return st === "Running" || st === "Restart" ? "Success" : st === "Inactive" ? "Inactive" : "Blocked"
+}
 
 /**
  * Send, NBSend or Call on a cap: look up the invoked cap (a failure is a cap fault, handled for
  * Send and Call, ignored for NBSend) and the extra caps (likewise); decode; on an error reply it
- * only to a Call; on success, a Call gets an empty reply and the caller runs on.
- * Mirrors seL4 `handleInvocation` (non-MCS).
+ * only to a Call; when the invocation left the caller Restart, a Call gets an empty reply and
+ * the caller runs on. Mirrors seL4 `handleInvocation` (non-MCS).
  */
 const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: string): [KernelState, Outcome] => {
   const ctx = getTcb(s, t).tcbContext
@@ -132,32 +132,139 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   const args = Array.from({ length }, (_, i) => getSyscallArg(s, t, i))
   const r = decodeAndPerform(s, t, lu.value.cap, lu.value.slot, {
     label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)), extraSlots: extra.value,
-  })
+  }, isCall, isBlocking)
   if (!r.ok) return [isCall ? replyFromKernelError(s, t, r.error) : s, { syscall, invocation, result: r.error.tag }]
   let s1 = r.value
   if (getTcb(s1, t).tcbState.tag === "Restart") {
     if (isCall) s1 = replyFromKernelSuccessEmpty(s1, t)
     s1 = setThreadState(s1, t, { tag: "Running" })
   }
-  return [s1, { syscall, invocation, result: "Success" }]
+  return [s1, { syscall, invocation, result: callerResult(s1, t) }]
+}
+
+/**
+ * Receive on the cap in the cap register: an endpoint cap needs Read (the caller-slot reply cap
+ * is deleted first); a notification cap needs Read and must not be bound to another thread.
+ * Anything else, or a failed lookup, is a cap fault in the receive phase (handled even for
+ * NBRecv). Mirrors seL4 `handleRecv` (non-MCS).
+ */
+const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: string): [KernelState, Outcome] => {
+  const cptr = getTcb(s, t).tcbContext.badge
+  const fault = (failure: LookupFailure, invocation: string): [KernelState, Outcome] =>
+    [handleFault(s, t, { tag: "CapFault", address: cptr, inReceivePhase: true, failure }), { syscall, invocation, result: "CapFault" }]
+  const missing: LookupFailure = { tag: "MissingCapability", bitsLeft: 0 }
+  const lu = lookupCap(s, t, cptr)
+  if (!lu.ok) return fault(lu.error, "lookup")
+  const cap = lu.value
+  const received = (s1: KernelState, invocation: string): [KernelState, Outcome] => {
+    const st = getTcb(s1, t).tcbState.tag
+    const got = st !== "Running" ? "Blocked" : !isBlocking && nothingToReceive(s, t, cap) ? "Empty" : "Success"
+    return [s1, { syscall, invocation, result: got }]
+  }
+  if (cap.tag === "EndpointCap") {
+    if (!hasRight(cap.rights, RightR)) return fault(missing, "EndpointCap")
+    return received(receiveIPC(deleteCallerCap(s, t), t, cap, isBlocking), "EndpointCap")
+  }
+  if (cap.tag === "NotificationCap") {
+    const bound = getNotification(s, cap.ptr).boundTCB
+    if (!hasRight(cap.rights, RightR) || (bound !== null && bound !== t)) return fault(missing, "NotificationCap")
+    return received(receiveSignal(s, t, cap.ptr, isBlocking), "NotificationCap")
+  }
+  return fault(missing, cap.tag)
+}
+
+/** Was there nothing to receive? (For the outcome table only: an NBRecv that found no message.) */
+const nothingToReceive = (s: KernelState, t: PPtr, cap: Cap): boolean => {
+  const bound = getTcb(s, t).tcbBoundNotification
+  if (cap.tag === "EndpointCap") {
+    return getEndpoint(s, cap.ptr).state.tag !== "SendEP" && !(bound !== null && getNotification(s, bound).state.tag === "ActiveNtfn")
+  }
+  return cap.tag === "NotificationCap" && getNotification(s, cap.ptr).state.tag !== "ActiveNtfn"
+}
+
+/**
+ * Reply through the reply cap in the caller slot; with none (or a master cap, which cannot be
+ * there) nothing happens. Mirrors seL4 `handleReply` (non-MCS).
+ */
+const handleReply = (s: KernelState, t: PPtr): [KernelState, string] => {
+  const slot = slotOf(t, tcbCaller)
+  const cap = getCap(s, slot)
+  if (cap.tag === "ReplyCap" && !cap.isMaster) return [doReplyTransfer(s, t, cap.tcb, slot, cap.canGrant), "Success"]
+  return [s, "NoCaller"]
+}
+
+/** Run a syscall for the current thread `t`. Mirrors seL4 `handleSyscall` (non-MCS). */
+const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] =>
+  match(syscall)
+    .with("Send", () => handleInvocation(s, t, false, true, "Send"))
+    .with("NBSend", () => handleInvocation(s, t, false, false, "NBSend"))
+    .with("Call", () => handleInvocation(s, t, true, true, "Call"))
+    .with("Recv", () => handleRecv(s, t, true, "Recv"))
+    .with("NBRecv", () => handleRecv(s, t, false, "NBRecv"))
+    .with("Reply", () => {
+      const [s1, result] = handleReply(s, t)
+      return [s1, { syscall: "Reply", invocation: "ReplyCap", result }] as [KernelState, Outcome]
+    })
+    .with("ReplyRecv", () => {
+      const [s1, replied] = handleReply(s, t)
+      const [s2, o] = handleRecv(s1, t, true, "ReplyRecv")
+      return [s2, replied === "NoCaller" && o.result !== "CapFault" ? { ...o, result: `NoCaller+${o.result}` } : o] as [KernelState, Outcome]
+    })
+    .with("Yield", () => [handleYield(s), { syscall: "Yield", invocation: "none", result: "Success" }] as [KernelState, Outcome])
+    .exhaustive()
+
+/** The fault a UserFault event raises, from its words (missing words read 0). */
+const userFault = (kind: UserFaultKind, words: readonly number[]): Fault => {
+  const w = (i: number) => (words[i] ?? 0) >>> 0
+  return match(kind)
+    .with("VMFault", (): Fault => ({ tag: "VMFault", address: w(0), fsr: w(1), instructionFault: w(2) !== 0 }))
+    .with("UnknownSyscall", (): Fault => ({ tag: "UnknownSyscall", syscallNumber: w(0) }))
+    .with("UserException", (): Fault => ({ tag: "UserException", number: w(0), code: w(1) }))
+    .exhaustive()
+}
+
+/** Saving the restart address on a trap from user mode (ARM: FaultIP := the return address). */
+const saveRestartPC = (s: KernelState, t: PPtr): KernelState =>
+  updateTcb(s, t, (tcb) => {
+    const regs = tcb.tcbContext.regs.slice()
+    regs[Reg.FaultIP] = regs[Reg.NextIP]!
+    return { ...tcb, tcbContext: { ...tcb.tcbContext, regs } }
+  })
+
+/**
+ * Handle one event, before scheduling. A syscall or user fault while the idle thread runs is no
+ * entry (null): idle runs no user code. An interrupt the controller does not deliver (a line
+ * past the last or a masked one) handles nothing. The timer tick is the timer line's interrupt.
+ */
+const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome] | null => {
+  const t = s.curThread
+  switch (ev.tag) {
+    case "Syscall":
+      if (t === s.idleThread) return null
+      return handleSyscall(userWrites(s, t, ev), t, ev.syscall)
+    case "UserFault": {
+      if (t === s.idleThread) return null
+      const s1 = handleFault(saveRestartPC(s, t), t, userFault(ev.kind, ev.words))
+      return [s1, { syscall: "UserFault", invocation: ev.kind, result: getTcb(s1, t).tcbState.tag === "Inactive" ? "NoHandler" : "Delivered" }]
+    }
+    case "TimerTick": case "Interrupt": {
+      const irq = ev.tag === "TimerTick" ? timerIRQ : ev.irq
+      const delivered = irq < s.numIRQs && !s.irqMasks[irq]
+      const s1 = delivered ? handleInterrupt(s, irq) : s
+      return [s1, { syscall: ev.tag, invocation: delivered ? s.irqStates[irq]! : "Undelivered", result: "Success" }]
+    }
+  }
 }
 
 /**
  * One kernel entry with what it did: handle the event, then schedule, then activate the chosen
- * thread. A syscall event while the idle thread runs is no entry at all (idle runs no user code).
- * Mirrors seL4 `handleSyscall` + `schedule` + `activateThread` (`callKernel`).
+ * thread. Mirrors seL4 `callKernel` (`handleSyscall`/`handleInterruptEntry`/
+ * `handleUserLevelFault` + `schedule` + `activateThread`).
  */
 export const stepWithOutcome = (s: KernelState, ev: Event): { readonly state: KernelState; readonly outcome: Outcome } => {
-  const t = s.curThread
-  if (ev.tag !== "Syscall") return { state: activateThread(schedule(s)), outcome: { syscall: ev.tag, invocation: "none", result: "Success" } }
-  if (t === s.idleThread) return { state: s, outcome: { syscall: ev.syscall, invocation: "none", result: "Idle" } }
-  const s1 = userWrites(s, t, ev)
-  const [s2, outcome] = match(ev.syscall)
-    .with("Send", () => handleInvocation(s1, t, false, true, "Send"))
-    .with("NBSend", () => handleInvocation(s1, t, false, false, "NBSend"))
-    .with("Call", () => handleInvocation(s1, t, true, true, "Call"))
-    .otherwise(() => [s1, { syscall: ev.syscall, invocation: "none", result: "Success" }] as [KernelState, Outcome])
-  return { state: activateThread(schedule(s2)), outcome }
+  const r = handleEvent(s, ev)
+  if (r === null) return { state: s, outcome: { syscall: ev.tag === "Syscall" ? ev.syscall : ev.tag, invocation: "none", result: "Idle" } }
+  return { state: activateThread(schedule(r[0])), outcome: r[1] }
 }
 
 /** One kernel entry. Pure and total: any event, any words, gives a state. */

@@ -66,6 +66,12 @@ export const lookupCapAndSlot = (
   return r.ok ? ok({ cap: getCap(s, r.value), slot: r.value }) : r
 }
 
+/** The cap a thread names with `cptr`. Mirrors seL4 `lookupCap`. */
+export const lookupCap = (s: KernelState, thread: PPtr, cptr: number): Result<Cap, LookupFailure> => {
+  const r = lookupSlot(s, thread, cptr)
+  return r.ok ? ok(getCap(s, r.value)) : r
+}
+
 /**
  * Look up a slot for a CNode invocation: the root must be a CNode cap, the depth 1..32, the
  * lookup must succeed and consume exactly `depth` bits. Failures are FailedLookup errors marked

@@ -5,8 +5,9 @@
  */
 import { match } from "ts-pattern"
 import type { PPtr, ThreadState } from "../../model/index.ts"
-import { isRunnable } from "../../model/index.ts"
+import { Reg, isRunnable, timeSlice } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
+import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, updateTcb } from "../state.ts"
 
 /** The ready queue a thread belongs in. */
@@ -127,11 +128,72 @@ export const schedule = (s0: KernelState): KernelState => {
   )
 }
 
-/** Prepare the chosen thread to run: a restarted thread becomes Running. Mirrors seL4 `activateThread`. */
+/**
+ * Prepare the chosen thread to run: a restarted thread resumes at its restart address
+ * (NextIP := FaultIP) and becomes Running. Mirrors seL4 `activateThread`.
+ */
 export const activateThread = (s: KernelState): KernelState => {
   const st = getTcb(s, s.curThread).tcbState
   return match(st)
     .with({ tag: "Running" }, { tag: "IdleThreadState" }, () => s)
-    .with({ tag: "Restart" }, () => setThreadState(s, s.curThread, { tag: "Running" }))
+    .with({ tag: "Restart" }, () =>
+      setThreadState(setNextPC(s, s.curThread, getRestartPC(s, s.curThread)), s.curThread, { tag: "Running" }))
     .otherwise(() => { throw new KernelBug("Current thread is blocked") })
+}
+
+/**
+ * A timer tick: a Running current thread uses up one tick of its slice; when the slice runs out
+ * it is refilled, the thread goes to the back of its ready queue and the scheduler chooses again
+ * (round robin among equal priorities). Domain time is not modelled. Mirrors seL4 `timerTick`
+ * (non-MCS).
+ */
+export const timerTick = (s: KernelState): KernelState => {
+  const t = s.curThread
+  const tcb = getTcb(s, t)
+  if (tcb.tcbState.tag !== "Running") return s
+  if (tcb.tcbTimeSlice > 1) return updateTcb(s, t, (x) => ({ ...x, tcbTimeSlice: x.tcbTimeSlice - 1 }))
+  const s1 = updateTcb(s, t, (x) => ({ ...x, tcbTimeSlice: timeSlice }))
+  return rescheduleRequired(tcbSchedAppend(s1, t))
+}
+
+/**
+ * The current thread gives way: it goes to the back of its ready queue and the scheduler
+ * chooses again. Mirrors seL4 `handleYield` (non-MCS).
+ */
+export const handleYield = (s: KernelState): KernelState =>
+  rescheduleRequired(tcbSchedAppend(tcbSchedDequeue(s, s.curThread), s.curThread))
+
+// ---- thread parameters (seL4 src/kernel/thread.c, A/KHeap_A, A/Tcb_A) ---------------------------
+
+/**
+ * A running thread's restart address may be stale: make it restart at the instruction it would
+ * run next (FaultIP := NextIP). Mirrors seL4 `updateRestartPC` (include/kernel/thread.h).
+ */
+export const updateRestartPC = (s: KernelState, t: PPtr): KernelState =>
+  setRegister(s, t, Reg.FaultIP, getRegister(s, t, Reg.NextIP))
+
+/** Set a thread's maximum controlled priority; nothing else changes. Mirrors seL4 `setMCPriority` (non-MCS). */
+export const setMCPriority = (s: KernelState, t: PPtr, mcp: number): KernelState =>
+  updateTcb(s, t, (tcb) => ({ ...tcb, tcbMCP: mcp }))
+
+/**
+ * Move a thread to priority `prio`: it leaves its ready queue; if runnable, the current thread
+ * forces a reschedule and any other is offered to the scheduler (possibleSwitchTo).
+ * Mirrors seL4 `setPriority` (non-MCS) / l4v `set_priority`.
+ */
+export const setPriority = (s: KernelState, t: PPtr, prio: number): KernelState => {
+  const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => ({ ...tcb, tcbPriority: prio }))
+  if (!isRunnable(getTcb(s1, t).tcbState)) return s1
+  return t === s1.curThread ? rescheduleRequired(s1) : possibleSwitchTo(s1, t)
+}
+
+/**
+ * Move a thread to domain `dom`: it leaves its ready queue, joins the new domain's queue if
+ * runnable (the current thread too), and the current thread forces a reschedule.
+ * Mirrors seL4 `setDomain` (non-MCS, so schedulable = runnable) / l4v `set_domain`.
+ */
+export const setDomain = (s: KernelState, t: PPtr, dom: number): KernelState => {
+  const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => ({ ...tcb, tcbDomain: dom }))
+  const s2 = isRunnable(getTcb(s1, t).tcbState) ? tcbSchedEnqueue(s1, t) : s1
+  return t === s2.curThread ? rescheduleRequired(s2) : s2
 }

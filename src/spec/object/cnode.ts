@@ -19,6 +19,7 @@ import { deriveCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapDat
 import { cancelAllIPC, cancelBadgedSends } from "./endpoint.ts"
 import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
 import { suspend } from "./tcb.ts"
+import { deletingIRQHandler } from "./interrupt.ts"
 
 // ---- CDT helpers ----------------------------------------------------------------------------------
 
@@ -148,7 +149,8 @@ const deleteSlots = (s: KernelState, obj: number, count: number, busy: ReadonlyS
 /**
  * Release what the last cap to an object held: endpoints and notifications restart their
  * waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
- * deleted, CNodes have all their slots deleted. Other objects need nothing. Mirrors seL4
+ * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
+ * inactive. Other objects need nothing. Mirrors seL4
  * `finaliseCap` with the zombie reduction done at once (the model's deletion is atomic).
  */
 const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
@@ -157,9 +159,10 @@ const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): Kern
     .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
     .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
     .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
+    .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
     .with(
       { tag: "NullCap" }, { tag: "UntypedCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" },
-      { tag: "IRQHandlerCap" }, { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
+      { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
       () => s,
     )
     .exhaustive()
@@ -178,6 +181,12 @@ const deleteSlot = (s: KernelState, slot: SlotPtr, busy: ReadonlySet<SlotPtr>): 
 
 /** Delete the cap in a slot, finalising its object if this was the last cap. Mirrors seL4 `cteDelete`. */
 export const cteDelete = (s: KernelState, slot: SlotPtr): KernelState => deleteSlot(s, slot, new Set())
+
+/**
+ * Delete a cap that needs no long-running finalisation (reply, notification and IRQ-handler
+ * slots): in kspec's atomic model this is `cteDelete`. Mirrors seL4 `cteDeleteOne`.
+ */
+export const cteDeleteOne = (s: KernelState, slot: SlotPtr): KernelState => cteDelete(s, slot)
 
 /**
  * Delete every CDT descendant of the cap in `slot`, first child first, keeping the cap itself.

@@ -1,13 +1,92 @@
 /**
- * Endpoint queue cancellation (seL4 src/object/endpoint.c, A/IpcCancel_A). The IPC transfer
- * itself arrives with the IPC slice; these are what deletion and CancelBadgedSends need.
- * @category objects
+ * Endpoints: synchronous send and receive through a queue of waiting threads, and the
+ * cancellation that deletion, suspension and CancelBadgedSends need (seL4 src/object/endpoint.c,
+ * l4v A/Ipc_A, A/IpcCancel_A). The message transfer itself is in kernel/ipcTransfer.ts.
+ * @category ipc
  */
 import { match } from "ts-pattern"
-import type { EndpointState, PPtr } from "../../model/index.ts"
+import type { Cap, EndpointState, PPtr } from "../../model/index.ts"
+import { RightG, RightGR, hasRight } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { getEndpoint, getTcb, setObject } from "../state.ts"
-import { rescheduleRequired, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
+import { KernelBug, getEndpoint, getNotification, getTcb, setObject, updateTcb } from "../state.ts"
+import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
+import { doIPCTransfer, setupCallerCap } from "../kernel/ipcTransfer.ts"
+import { completeSignal } from "./notification.ts"
+
+/** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
+const enqueue = (s: KernelState, ep: PPtr, like: "SendEP" | "RecvEP", t: PPtr): KernelState => {
+  const st = getEndpoint(s, ep).state
+  const queue = st.tag === like ? [...st.queue, t] : [t]
+  return setEPState(s, ep, { tag: like, queue })
+}
+
+/**
+ * After a message reached a thread that had called: with Grant or GrantReply the caller waits
+ * for the reply and the receiver gets a reply cap; without either the caller is simply stopped
+ * (Inactive), a Call that can never be answered.
+ */
+const finishCall = (s: KernelState, caller: PPtr, receiver: PPtr, canGrant: boolean, canGrantReply: boolean, replyCanGrant: boolean): KernelState =>
+  canGrant || canGrantReply ? setupCallerCap(s, caller, receiver, replyCanGrant) : setThreadState(s, caller, { tag: "Inactive" })
+
+/**
+ * Send from `t` through `ep`: if a receiver waits, the first one gets the message, runs, and may
+ * preempt; a Call then blocks for the reply (or stops, without Grant/GrantReply). If none waits,
+ * a blocking send joins the tail of the send queue and a non-blocking one is dropped.
+ * Mirrors seL4 `sendIPC` (non-MCS).
+ */
+export const sendIPC = (
+  s: KernelState, blocking: boolean, call: boolean, badge: number, canGrant: boolean, canGrantReply: boolean, t: PPtr, ep: PPtr,
+): KernelState =>
+  match(getEndpoint(s, ep).state)
+    .with({ tag: "IdleEP" }, { tag: "SendEP" }, () => {
+      if (!blocking) return s
+      const s1 = updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: { tag: "BlockedOnSend", ep, badge, canGrant, canGrantReply, isCall: call } }))
+      return enqueue(scheduleTCB(s1, t), ep, "SendEP", t)
+    })
+    .with({ tag: "RecvEP" }, ({ queue }) => {
+      const [dest, ...rest] = queue as [PPtr, ...PPtr[]]
+      const s1 = doIPCTransfer(setEPState(s, ep, withQueue("RecvEP", rest)), t, ep, badge, canGrant, dest)
+      const destState = getTcb(s1, dest).tcbState
+      const replyCanGrant = destState.tag === "BlockedOnReceive" && destState.canGrant
+      const s2 = possibleSwitchTo(setThreadState(s1, dest, { tag: "Running" }), dest)
+      return call ? finishCall(s2, t, dest, canGrant, canGrantReply, replyCanGrant) : s2
+    })
+    .exhaustive()
+
+/**
+ * Receive on the endpoint `cap` names: a pending signal on the bound notification comes first;
+ * else the first waiting sender's message is taken (a Call's sender then waits for the reply,
+ * others run on); else a blocking receive joins the receive queue and a non-blocking one returns
+ * with badge 0. Mirrors seL4 `receiveIPC` (non-MCS).
+ */
+export const receiveIPC = (s: KernelState, t: PPtr, cap: Extract<Cap, { tag: "EndpointCap" }>, blocking: boolean): KernelState => {
+  const ep = cap.ptr
+  const bound = getTcb(s, t).tcbBoundNotification
+  if (bound !== null && getNotification(s, bound).state.tag === "ActiveNtfn") return completeSignal(s, bound, t)
+  return match(getEndpoint(s, ep).state)
+    .with({ tag: "IdleEP" }, { tag: "RecvEP" }, () => {
+      if (!blocking) return doNBRecvFailedTransfer(s, t)
+      const canGrant = hasRight(cap.rights, RightG)
+      const s1 = updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: { tag: "BlockedOnReceive", ep, canGrant } }))
+      return enqueue(scheduleTCB(s1, t), ep, "RecvEP", t)
+    })
+    .with({ tag: "SendEP" }, ({ queue }) => {
+      const [sender, ...rest] = queue as [PPtr, ...PPtr[]]
+      const st = getTcb(s, sender).tcbState
+      if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: sender not blocked on send")
+      const s1 = doIPCTransfer(setEPState(s, ep, withQueue("SendEP", rest)), sender, ep, st.badge, st.canGrant, t)
+      if (st.isCall) return finishCall(s1, sender, t, st.canGrant, st.canGrantReply, hasRight(cap.rights, RightG))
+      return possibleSwitchTo(setThreadState(s1, sender, { tag: "Running" }), sender)
+    })
+    .exhaustive()
+}
+
+/** A non-blocking receive that found nothing: the badge register reads 0. Mirrors seL4 `doNBRecvFailedTransfer`. */
+export const doNBRecvFailedTransfer = (s: KernelState, t: PPtr): KernelState =>
+  updateTcb(s, t, (tcb) => ({ ...tcb, tcbContext: { ...tcb.tcbContext, badge: 0 } }))
+
+/** Can a thread holding `rights` be sent a reply cap or caps at all? (Grant or GrantReply.) */
+export const canGrantAny = (rights: number): boolean => hasRight(rights, RightG) || hasRight(rights, RightGR)
 
 const setEPState = (s: KernelState, ep: PPtr, state: EndpointState): KernelState => setObject(s, ep, { tag: "Endpoint", state })
 

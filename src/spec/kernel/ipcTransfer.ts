@@ -1,0 +1,239 @@
+/**
+ * Moving a message from one thread to another: message registers, extra caps with the Grant
+ * right, badges, fault messages, and the reply that ends a Call (seL4 src/kernel/thread.c
+ * `doIPCTransfer`, `doNormalTransfer`, `doFaultTransfer`, `doReplyTransfer`, `transferCaps`;
+ * l4v A/Ipc_A). The endpoint queues are in object/endpoint.ts.
+ * @category ipc
+ */
+import type { Fault, MessageInfo, PPtr, SlotPtr, UserContext } from "../../model/index.ts"
+import {
+  exceptionMessage, faultLabel, lookupFailureWords, messageInfoFromWord, msgMaxExtraCaps, nMsgRegisters, sanitiseRegister,
+  syscallMessage, tcbCaller, tcbReply, wordFromMessageInfo,
+} from "../../model/index.ts"
+import type { Result } from "../result.ts"
+import { err, ok } from "../result.ts"
+import type { KernelState } from "../state.ts"
+import { getCap, getTcb, slotOf, updateTcb } from "../state.ts"
+import { lookupCap, lookupSlot, lookupTargetSlot } from "./cspace.ts"
+import { possibleSwitchTo, setThreadState } from "./thread.ts"
+import { getContextRegister, getRestartPC, setContextRegister } from "../machine/registerset.ts"
+import { cteDeleteOne, cteInsert, hasChildren } from "../object/cnode.ts"
+import { deriveCap } from "../object/objecttype.ts"
+import { lookupIPCBuffer } from "../object/tcb.ts"
+
+/**
+ * The slots of the extra caps a message names, looked up in the sender's CSpace, or none when
+ * the sender has no IPC buffer. The first pointer that does not resolve is a cap fault on it.
+ * Mirrors seL4 `lookupExtraCaps`.
+ */
+export const lookupExtraCaps = (s: KernelState, t: PPtr, hasBuffer: boolean, count: number): Result<readonly SlotPtr[], Fault> => {
+  if (!hasBuffer) return ok([])
+  const cptrs = getTcb(s, t).tcbContext.extraCaps
+  const slots: SlotPtr[] = []
+  for (let i = 0; i < Math.min(count, msgMaxExtraCaps); i++) {
+    const cptr = cptrs[i] ?? 0
+    const lu = lookupSlot(s, t, cptr)
+    if (!lu.ok) return err({ tag: "CapFault", address: cptr, inReceivePhase: false, failure: lu.error })
+    slots.push(lu.value)
+  }
+  return ok(slots)
+}
+
+/**
+ * Write `words` as message registers from MR`from` on: MR0-MR3 always, later ones only into an
+ * IPC buffer. Returns the context and what seL4's last `setMR` returns: the next index, or 4
+ * when a word had no buffer to go to.
+ */
+export const setMRsFrom = (ctx: UserContext, hasBuffer: boolean, from: number, words: readonly number[]): [UserContext, number] => {
+  const mrs = ctx.mrs.slice()
+  let next = from
+  for (let i = 0; i < words.length; i++) {
+    const off = from + i
+    if (off >= nMsgRegisters && !hasBuffer) { next = nMsgRegisters; continue }
+    mrs[off] = words[i]! >>> 0
+    next = off + 1
+  }
+  return [{ ...ctx, mrs }, next]
+}
+
+/**
+ * Copy `n` message words from sender to receiver: the four register words always, the rest only
+ * when both have an IPC buffer. Returns the number copied. Mirrors seL4 `copyMRs`.
+ */
+const copyMRs = (s: KernelState, sender: PPtr, sendBuf: boolean, receiver: PPtr, recvBuf: boolean, n: number): [KernelState, number] => {
+  const src = getTcb(s, sender).tcbContext.mrs
+  const count = sendBuf && recvBuf ? n : Math.min(n, nMsgRegisters)
+  const s1 = updateTcb(s, receiver, (tcb) => {
+    const mrs = tcb.tcbContext.mrs.slice()
+    for (let i = 0; i < count; i++) mrs[i] = src[i]!
+    return { ...tcb, tcbContext: { ...tcb.tcbContext, mrs } }
+  })
+  return [s1, count]
+}
+
+/**
+ * The empty slot the receiver named in its IPC buffer for an incoming cap, if the names resolve
+ * to one. Mirrors seL4 `getReceiveSlots`.
+ */
+const getReceiveSlot = (s: KernelState, receiver: PPtr): SlotPtr | null => {
+  const ctx = getTcb(s, receiver).tcbContext
+  const root = lookupCap(s, receiver, ctx.receiveCNode)
+  if (!root.ok) return null
+  const slot = lookupTargetSlot(s, root.value, ctx.receiveIndex, ctx.receiveDepth)
+  if (!slot.ok) return null
+  return getCap(s, slot.value).tag === "NullCap" ? slot.value : null
+}
+
+/**
+ * Transfer the extra caps in order: a cap to the endpoint the message came through is unwrapped
+ * (its badge goes into the receiver's buffer and the unwrapped bit is set); any other is derived
+ * and inserted into the receiver's one receive slot. The first cap that cannot be transferred
+ * ends the transfer silently; extraCaps reports how many were handled. Mirrors seL4 `transferCaps`.
+ */
+const transferCaps = (
+  s: KernelState, info: MessageInfo, caps: readonly SlotPtr[], ep: PPtr | null, receiver: PPtr, recvBuf: boolean,
+): [KernelState, MessageInfo] => {
+  let mi: MessageInfo = { ...info, extraCaps: 0, capsUnwrapped: 0 }
+  if (caps.length === 0 || !recvBuf) return [s, mi]
+  let dest = getReceiveSlot(s, receiver)
+  let s1 = s
+  let i = 0
+  for (; i < caps.length; i++) {
+    const slot = caps[i]!
+    const cap = getCap(s1, slot)
+    if (cap.tag === "EndpointCap" && cap.ptr === ep) {
+      const badge = cap.badge
+      const k = i
+      s1 = updateTcb(s1, receiver, (tcb) => {
+        const extraCaps = tcb.tcbContext.extraCaps.slice()
+        extraCaps[k] = badge
+        return { ...tcb, tcbContext: { ...tcb.tcbContext, extraCaps } }
+      })
+      mi = { ...mi, capsUnwrapped: mi.capsUnwrapped | (1 << i) }
+    } else {
+      if (dest === null) break
+      const d = deriveCap(hasChildren(s1, slot), cap)
+      if (!d.ok || d.value.tag === "NullCap") break
+      s1 = cteInsert(s1, d.value, slot, dest)
+      dest = null
+    }
+  }
+  return [s1, { ...mi, extraCaps: i }]
+}
+
+/**
+ * An ordinary message: the words, the caps (only with Grant; a lookup failure sends none), the
+ * label, and the badge of the cap it was sent through. Mirrors seL4 `doNormalTransfer`.
+ */
+const doNormalTransfer = (
+  s: KernelState, sender: PPtr, sendBuf: boolean, ep: PPtr | null, badge: number, canGrant: boolean, receiver: PPtr, recvBuf: boolean,
+): KernelState => {
+  const tag = messageInfoFromWord(getTcb(s, sender).tcbContext.msgInfo)
+  let caps: readonly SlotPtr[] = []
+  if (canGrant) {
+    const r = lookupExtraCaps(s, sender, sendBuf, tag.extraCaps)
+    caps = r.ok ? r.value : []
+  }
+  const [s1, n] = copyMRs(s, sender, sendBuf, receiver, recvBuf, tag.length)
+  const [s2, mi] = transferCaps(s1, tag, caps, ep, receiver, recvBuf)
+  return updateTcb(s2, receiver, (tcb) => ({
+    ...tcb, tcbContext: { ...tcb.tcbContext, msgInfo: wordFromMessageInfo({ ...mi, length: n }), badge: badge >>> 0 },
+  }))
+}
+
+/** The words of a fault message, in seL4's layout for each fault. Mirrors seL4 `setMRs_fault`. */
+export const faultMessageWords = (s: KernelState, sender: PPtr, f: Fault): readonly number[] => {
+  const ctx = getTcb(s, sender).tcbContext
+  const pc = getRestartPC(s, sender)
+  switch (f.tag) {
+    case "CapFault": return [pc, f.address, f.inReceivePhase ? 1 : 0, ...lookupFailureWords(f.failure)]
+    case "UnknownSyscall": return [...syscallMessage.map((r) => getContextRegister(ctx, r)), f.syscallNumber]
+    case "UserException": return [...exceptionMessage.map((r) => getContextRegister(ctx, r)), f.number, f.code]
+    case "VMFault": return [pc, f.address, f.instructionFault ? 1 : 0, f.fsr]
+  }
+}
+
+/**
+ * A fault message on behalf of the faulting sender: its label is the fault type, its words the
+ * fault's layout, its badge that of the handler cap. Mirrors seL4 `doFaultTransfer`.
+ */
+const doFaultTransfer = (s: KernelState, badge: number, sender: PPtr, receiver: PPtr, recvBuf: boolean, f: Fault): KernelState => {
+  const words = faultMessageWords(s, sender, f)
+  return updateTcb(s, receiver, (tcb) => {
+    const [ctx, sent] = setMRsFrom(tcb.tcbContext, recvBuf, 0, words)
+    return { ...tcb, tcbContext: { ...ctx, msgInfo: wordFromMessageInfo({ label: faultLabel[f.tag], capsUnwrapped: 0, extraCaps: 0, length: sent }), badge: badge >>> 0 } }
+  })
+}
+
+/**
+ * Deliver the sender's message, or its fault if it has one, to the receiver.
+ * Mirrors seL4 `doIPCTransfer`.
+ */
+export const doIPCTransfer = (s: KernelState, sender: PPtr, ep: PPtr | null, badge: number, canGrant: boolean, receiver: PPtr): KernelState => {
+  const recvBuf = lookupIPCBuffer(s, true, receiver)
+  const f = getTcb(s, sender).tcbFault
+  if (f === null) return doNormalTransfer(s, sender, lookupIPCBuffer(s, false, sender), ep, badge, canGrant, receiver, recvBuf)
+  return doFaultTransfer(s, badge, sender, receiver, recvBuf, f)
+}
+
+/**
+ * The caller blocks for its reply, and the receiver gets a reply cap to it in its caller slot, a
+ * CDT child of the caller's master reply cap. Mirrors seL4 `setupCallerCap` (non-MCS).
+ */
+export const setupCallerCap = (s: KernelState, sender: PPtr, receiver: PPtr, canGrant: boolean): KernelState => {
+  const s1 = setThreadState(s, sender, { tag: "BlockedOnReply" })
+  return cteInsert(s1, { tag: "ReplyCap", tcb: sender, isMaster: false, canGrant }, slotOf(sender, tcbReply), slotOf(receiver, tcbCaller))
+}
+
+/** Delete whatever reply cap the thread holds in its caller slot. Mirrors seL4 `deleteCallerCap`. */
+export const deleteCallerCap = (s: KernelState, receiver: PPtr): KernelState => cteDeleteOne(s, slotOf(receiver, tcbCaller))
+
+/**
+ * Copy the reply's message words into the registers a fault message listed (sanitised), as
+ * many as the reply carries, words past MR3 only from the replier's IPC buffer.
+ * Mirrors seL4 `copyMRsFaultReply`.
+ */
+const copyMRsFaultReply = (s: KernelState, sender: PPtr, receiver: PPtr, regs: readonly number[], length: number): KernelState => {
+  const src = getTcb(s, sender).tcbContext.mrs
+  const n = length > nMsgRegisters && !lookupIPCBuffer(s, false, sender) ? nMsgRegisters : length
+  return updateTcb(s, receiver, (tcb) => {
+    let ctx = tcb.tcbContext
+    for (let i = 0; i < n; i++) ctx = setContextRegister(ctx, regs[i]!, sanitiseRegister(regs[i]!, src[i]!))
+    return { ...tcb, tcbContext: ctx }
+  })
+}
+
+/**
+ * Apply a reply to a faulted thread and say whether it restarts: cap and VM faults always do;
+ * for unknown-syscall and user-exception faults the reply's words overwrite the listed
+ * registers and the thread restarts only if the reply's label is 0.
+ * Mirrors seL4 `handleFaultReply` / `Arch_handleFaultReply`.
+ */
+const handleFaultReply = (s: KernelState, receiver: PPtr, sender: PPtr, f: Fault): [KernelState, boolean] => {
+  const tag = messageInfoFromWord(getTcb(s, sender).tcbContext.msgInfo)
+  switch (f.tag) {
+    case "CapFault": case "VMFault": return [s, true]
+    case "UnknownSyscall":
+      return [copyMRsFaultReply(s, sender, receiver, syscallMessage, Math.min(tag.length, syscallMessage.length)), tag.label === 0]
+    case "UserException":
+      return [copyMRsFaultReply(s, sender, receiver, exceptionMessage, Math.min(tag.length, exceptionMessage.length)), tag.label === 0]
+  }
+}
+
+/**
+ * Answer a caller through the reply cap in `slot`: an ordinary caller gets the message and runs;
+ * a faulted one has the reply applied and restarts or stops. The reply cap is used up.
+ * Mirrors seL4 `doReplyTransfer` (non-MCS).
+ */
+export const doReplyTransfer = (s: KernelState, sender: PPtr, receiver: PPtr, slot: SlotPtr, grant: boolean): KernelState => {
+  const f = getTcb(s, receiver).tcbFault
+  if (f === null) {
+    const s1 = cteDeleteOne(doIPCTransfer(s, sender, null, 0, grant, receiver), slot)
+    return possibleSwitchTo(setThreadState(s1, receiver, { tag: "Running" }), receiver)
+  }
+  const [s1, restart] = handleFaultReply(cteDeleteOne(s, slot), receiver, sender, f)
+  const s2 = updateTcb(s1, receiver, (tcb) => ({ ...tcb, tcbFault: null }))
+  return restart
+    ? possibleSwitchTo(setThreadState(s2, receiver, { tag: "Restart" }), receiver)
+    : setThreadState(s2, receiver, { tag: "Inactive" })
+}
