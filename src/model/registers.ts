@@ -28,8 +28,8 @@ export const syscallMessage: readonly number[] = [Reg.R0, Reg.R1, Reg.R2, Reg.R3
 /** `EXCEPTION_MESSAGE`: the registers of a UserException fault message (`n_exceptionMessage` = 3). */
 export const exceptionMessage: readonly number[] = [Reg.FaultIP, Reg.SP, Reg.CPSR]
 
-/** `CPSR_USER`: user mode. */
-export const cpsrUser = 0x10
+/** `CPSR_USER` of a non-debug build: FIQs masked (0x40), user mode (0x10), async aborts masked (0x100). */
+export const cpsrUser = 0x150
 
 /**
  * What the kernel lets a user write into a register: CPSR keeps only its condition flags and is

@@ -25,6 +25,8 @@ import type { InvocationArgs } from "../object/cnode.ts"
 import { decodeCNodeInvocation, invokeCNode } from "../object/cnode.ts"
 import { decodeUntypedInvocation, invokeUntypedRetype } from "../object/untyped.ts"
 import { getSyscallArg, lookupIPCBuffer, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/tcb.ts"
+import { decodeTCBInvocation, invokeTCB } from "../object/tcb.ts"
+import { decodeDomainInvocation, invokeDomain } from "../object/domain.ts"
 import { handleFault } from "./faults.ts"
 
 /** What one kernel entry did, for statistics and coverage: which operation, and how it ended. */
@@ -97,8 +99,9 @@ const decodeAndPerform = (
     .with({ tag: "UntypedCap" }, (c) => perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype))
     .with({ tag: "IRQControlCap" }, () => perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ))
     .with({ tag: "IRQHandlerCap" }, (c) => perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ))
-    .with({ tag: "ThreadCap" }, () => err({ tag: "IllegalOperation" as const }))
-    .with({ tag: "DomainCap" }, () => err({ tag: "IllegalOperation" as const }))
+    .with({ tag: "ThreadCap" }, (c) =>
+      perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall)))
+    .with({ tag: "DomainCap" }, () => perform(s, t, decodeDomainInvocation(s, a), invokeDomain))
     .with({ tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" }, () => err({ tag: "IllegalOperation" as const }))
     .exhaustive()
 

@@ -12,6 +12,23 @@ import { setThreadState, tcbSchedDequeue } from "../kernel/thread.ts"
 import { blockedCancelIPC } from "./endpoint.ts"
 import { cancelSignal } from "./notification.ts"
 import { cteDelete } from "./cnode.ts"
+// TCB invocations (decodeTCBInvocation, invokeTCB, restart, setupReplyMaster):
+import type { Cap, SlotPtr } from "../../model/index.ts"
+import {
+  InvocationLabel as L, RightR, frameRegisters, gpRegisters, hasRight, isAligned, msgAlignBits,
+  sanitiseRegister, tcbCTable, tcbVTable,
+} from "../../model/index.ts"
+import type { Result } from "../result.ts"
+import { err, ok } from "../result.ts"
+import { getNotification, setAdd, setCap } from "../state.ts"
+import {
+  possibleSwitchTo, rescheduleRequired, setMCPriority, setPriority, tcbSchedEnqueue, updateRestartPC,
+} from "../kernel/thread.ts"
+import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
+import type { InvocationArgs } from "./cnode.ts"
+import { cteInsert, hasChildren, isFinalCapability } from "./cnode.ts"
+import { bindNotification, unbindNotification } from "./notification.ts"
+import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 
 /**
  * Does the thread have a usable IPC buffer? It needs a non-device frame cap in its buffer slot
@@ -72,6 +89,457 @@ export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
     .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
     .exhaustive()
 
-/** Stop a thread: cancel its IPC, make it Inactive and take it off the ready queue. Mirrors seL4 `suspend`. */
-export const suspend = (s: KernelState, t: PPtr): KernelState =>
-  tcbSchedDequeue(setThreadState(cancelIPC(s, t), t, { tag: "Inactive" }), t)
+/**
+ * Stop a thread: cancel its IPC; if it was Running, make it restart at the instruction it would
+ * run next (`updateRestartPC`); take it off the ready queue; make it Inactive.
+ * Mirrors seL4 `suspend` (non-MCS, src/kernel/thread.c) / l4v `suspend`.
+ */
+export const suspend = (s: KernelState, t: PPtr): KernelState => {
+  const s1 = cancelIPC(s, t)
+  const s2 = getTcb(s1, t).tcbState.tag === "Running" ? updateRestartPC(s1, t) : s1
+  return setThreadState(tcbSchedDequeue(s2, t), t, { tag: "Inactive" })
+}
+
+// ---- restart and the master reply cap -------------------------------------------------------------
+
+/**
+ * Give a thread its master reply cap if its reply slot is empty: an original cap to itself with
+ * Grant, outside the CDT. A thread that may run always has one, so it can be called.
+ * Mirrors seL4 `setupReplyMaster` (non-MCS, src/object/cnode.c) / l4v `setup_reply_master`.
+ */
+export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
+  const slot = slotOf(t, tcbReply)
+  if (getCap(s, slot).tag !== "NullCap") return s
+  const s1 = setCap(s, slot, { tag: "ReplyCap", tcb: t, isMaster: true, canGrant: true })
+  return { ...s1, isOriginal: setAdd(s1.isOriginal, slot) }
+}
+
+/** Is the thread stopped (inactive or blocked)? Running, Restart and idle threads are not. Mirrors seL4 `isStopped`. */
+const isStopped = (s: KernelState, t: PPtr): boolean =>
+  match(getTcb(s, t).tcbState)
+    .with({ tag: "Inactive" }, { tag: "BlockedOnReceive" }, { tag: "BlockedOnSend" }, { tag: "BlockedOnNotification" },
+      { tag: "BlockedOnReply" }, () => true)
+    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "IdleThreadState" }, () => false)
+    .exhaustive()
+
+/**
+ * Wake a stopped thread: cancel its IPC, give it a master reply cap, make it Restart (it retries
+ * what it was doing), queue it and offer it to the scheduler. A runnable thread is left alone.
+ * Mirrors seL4 `restart` (non-MCS, src/kernel/thread.c) / l4v `restart`.
+ */
+export const restart = (s: KernelState, t: PPtr): KernelState => {
+  if (!isStopped(s, t)) return s
+  const s1 = setThreadState(setupReplyMaster(cancelIPC(s, t), t), t, { tag: "Restart" })
+  return possibleSwitchTo(tcbSchedEnqueue(s1, t), t)
+}
+
+// ---- TCB invocations: decode ------------------------------------------------------------------------
+
+/** A cap and the slot it was looked up in (an extra cap of the message). */
+export interface CapAndSlot { readonly cap: Cap; readonly slot: SlotPtr }
+
+/**
+ * A decoded TCB invocation: everything checked, ready to perform. `ThreadControl` carries
+ * Configure, SetPriority, SetMCPriority, SetSchedParams, SetIPCBuffer and SetSpace; a `null`
+ * field is left unchanged. Mirrors l4v `tcb_invocation` (non-MCS, without SetTLSBase and SetFlags).
+ */
+export type TCBInvocation =
+  | { readonly tag: "ReadRegisters"; readonly src: PPtr; readonly suspendSource: boolean; readonly count: number }
+  | { readonly tag: "WriteRegisters"; readonly dest: PPtr; readonly resumeTarget: boolean; readonly values: readonly number[] }
+  | {
+    readonly tag: "CopyRegisters"; readonly dest: PPtr; readonly src: PPtr; readonly suspendSource: boolean
+    readonly resumeTarget: boolean; readonly transferFrame: boolean; readonly transferInteger: boolean
+  }
+  | {
+    readonly tag: "ThreadControl"
+    readonly target: PPtr
+    /** The slot of the invoked thread cap: new caps are inserted only while it still names the target. */
+    readonly slot: SlotPtr
+    readonly faultEP: number | null
+    readonly mcp: number | null
+    readonly priority: number | null
+    readonly cRoot: CapAndSlot | null
+    readonly vRoot: CapAndSlot | null
+    /** The new buffer address, and the frame cap to install (none when the address is 0). */
+    readonly buffer: { readonly ptr: number; readonly frame: CapAndSlot | null } | null
+  }
+  | { readonly tag: "Suspend"; readonly thread: PPtr }
+  | { readonly tag: "Resume"; readonly thread: PPtr }
+  | { readonly tag: "NotificationControl"; readonly tcb: PPtr; readonly ntfn: PPtr | null }
+
+type ThreadControl = Extract<TCBInvocation, { tag: "ThreadControl" }>
+type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
+
+/** Registers Read/Write/CopyRegisters transfer, in message order: frame registers, then the rest. */
+const transferRegisters: readonly number[] = [...frameRegisters, ...gpRegisters]
+
+const truncated: SyscallError = { tag: "TruncatedMessage" }
+const illegal: SyscallError = { tag: "IllegalOperation" }
+
+/** A ThreadControl that changes nothing, to be filled in by one decoder. */
+const threadControl = (target: PPtr, slot: SlotPtr): ThreadControl => ({
+  tag: "ThreadControl", target, slot, faultEP: null, mcp: null, priority: null, cRoot: null, vRoot: null, buffer: null,
+})
+
+/** A priority (or MCP) must not exceed the authority thread's MCP. Mirrors seL4 `checkPrio` / l4v `check_prio`. */
+export const checkPrio = (s: KernelState, prio: number, auth: PPtr): Result<void, SyscallError> => {
+  const mcp = getTcb(s, auth).tcbMCP
+  return prio > mcp ? err({ tag: "RangeError", min: 0, max: mcp }) : ok(undefined)
+}
+
+/**
+ * Can this cap serve as an IPC buffer at `vptr`? It must be a non-device frame cap and the address
+ * aligned to 2^msgAlignBits. Mirrors seL4 aarch32 `checkValidIPCBuffer` (nothing is mapped in kspec).
+ */
+export const checkValidIPCBuffer = (vptr: number, cap: Cap): Result<void, SyscallError> => {
+  if (cap.tag !== "FrameCap") return err(illegal)
+  if (cap.isDevice) return err(illegal)
+  if (!isAligned(vptr, msgAlignBits)) return err({ tag: "AlignmentError" })
+  return ok(undefined)
+}
+
+/**
+ * Can this cap be a thread's VSpace root? kspec departs from seL4 (docs/model-decisions.md): any
+ * page-directory cap counts, mapped to an ASID or not. Mirrors seL4 aarch32 `isValidVTableRoot`.
+ */
+export const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
+
+/**
+ * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB)? Such a root
+ * may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`
+ * (kspec has no zombies).
+ */
+export const slotCapLongRunningDelete = (s: KernelState, slot: SlotPtr): boolean => {
+  const cap = getCap(s, slot)
+  if (cap.tag === "NullCap" || !isFinalCapability(s, slot)) return false
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
+}
+
+/** Derive `cap` from its slot, reading only. */
+const deriveFrom = (s: KernelState, cs: CapAndSlot, cap: Cap): Result<Cap, SyscallError> =>
+  deriveCap(hasChildren(s, cs.slot), cap)
+
+/**
+ * ReadRegisters(flags, n): read the first n registers of another thread. n outside 1..19 ->
+ * RangeError(1, 19); the invoked thread is the caller -> IllegalOperation.
+ * Mirrors seL4 `decodeReadRegisters` / l4v `decode_read_registers`.
+ */
+const decodeReadRegisters = (s: KernelState, thread: PPtr, cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> => {
+  if (args.length < 2) return err(truncated)
+  const [flags, n] = args as [number, number]
+  if (n < 1 || n > transferRegisters.length) return err({ tag: "RangeError", min: 1, max: transferRegisters.length })
+  if (cap.ptr === thread) return err(illegal)
+  return ok({ tag: "ReadRegisters", src: cap.ptr, suspendSource: (flags & 1) !== 0, count: n })
+}
+
+/**
+ * WriteRegisters(flags, n, values...): fewer than n values -> TruncatedMessage; the invoked
+ * thread is the caller -> IllegalOperation. Mirrors seL4 `decodeWriteRegisters` / l4v `decode_write_registers`.
+ */
+const decodeWriteRegisters = (s: KernelState, thread: PPtr, cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> => {
+  if (args.length < 2) return err(truncated)
+  const [flags, n] = args as [number, number]
+  const values = args.slice(2)
+  if (values.length < n) return err(truncated)
+  if (cap.ptr === thread) return err(illegal)
+  return ok({ tag: "WriteRegisters", dest: cap.ptr, resumeTarget: (flags & 1) !== 0, values: values.slice(0, n) })
+}
+
+/**
+ * CopyRegisters(flags; source TCB): no flags word or no extra cap -> TruncatedMessage; the extra
+ * cap not a thread cap -> InvalidCapability(1). Copying from or to the caller is allowed.
+ * Mirrors seL4 `decodeCopyRegisters` / l4v `decode_copy_registers`.
+ */
+const decodeCopyRegisters = (cap: ThreadCap, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
+  const flags = args[0]
+  const src = excaps[0]?.cap
+  if (flags === undefined || src === undefined) return err(truncated)
+  if (src.tag !== "ThreadCap") return err({ tag: "InvalidCapability", capability: 1 })
+  return ok({
+    tag: "CopyRegisters", dest: cap.ptr, src: src.ptr, suspendSource: (flags & 1) !== 0, resumeTarget: (flags & 2) !== 0,
+    transferFrame: (flags & 4) !== 0, transferInteger: (flags & 8) !== 0,
+  })
+}
+
+/** The authority thread of SetPriority/SetMCPriority/SetSchedParams: extra cap 0 must be a thread cap. */
+const authorityTCB = (excaps: readonly CapAndSlot[]): Result<PPtr, SyscallError> => {
+  const c = excaps[0]!.cap
+  return c.tag === "ThreadCap" ? ok(c.ptr) : err({ tag: "InvalidCapability", capability: 1 })
+}
+
+/**
+ * SetPriority(prio; authority TCB): no word or no extra cap -> TruncatedMessage; authority not a
+ * thread cap -> InvalidCapability(1); prio above the authority's MCP -> RangeError(0, mcp).
+ * Mirrors seL4 `decodeSetPriority` / l4v `decode_set_priority`.
+ */
+const decodeSetPriority = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
+  if (args.length === 0 || excaps.length === 0) return err(truncated)
+  const auth = authorityTCB(excaps)
+  if (!auth.ok) return auth
+  const c = checkPrio(s, args[0]!, auth.value)
+  if (!c.ok) return c
+  return ok({ ...threadControl(cap.ptr, slot), priority: args[0]! })
+}
+
+/** SetMCPriority(mcp; authority TCB): as SetPriority. Mirrors seL4 `decodeSetMCPriority` / l4v `decode_set_mcpriority`. */
+const decodeSetMCPriority = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
+  if (args.length === 0 || excaps.length === 0) return err(truncated)
+  const auth = authorityTCB(excaps)
+  if (!auth.ok) return auth
+  const c = checkPrio(s, args[0]!, auth.value)
+  if (!c.ok) return c
+  return ok({ ...threadControl(cap.ptr, slot), mcp: args[0]! })
+}
+
+/**
+ * SetSchedParams(mcp, prio; authority TCB): fewer than 2 words -> TruncatedMessage, no extra cap
+ * -> TruncatedMessage; authority not a thread cap -> InvalidCapability(1); mcp, then prio, above
+ * the authority's MCP -> RangeError(0, mcp). Mirrors seL4 `decodeSetSchedParams` (non-MCS) /
+ * l4v `decode_set_sched_params`.
+ */
+const decodeSetSchedParams = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
+  if (args.length < 2) return err(truncated)
+  if (excaps.length === 0) return err(truncated)
+  const auth = authorityTCB(excaps)
+  if (!auth.ok) return auth
+  const cm = checkPrio(s, args[0]!, auth.value)
+  if (!cm.ok) return cm
+  const cp = checkPrio(s, args[1]!, auth.value)
+  if (!cp.ok) return cp
+  return ok({ ...threadControl(cap.ptr, slot), mcp: args[0]!, priority: args[1]! })
+}
+
+/**
+ * SetIPCBuffer(vaddr; frame): no word -> TruncatedMessage, no extra cap -> TruncatedMessage;
+ * address 0 removes the buffer (the cap is ignored); otherwise derive errors, then
+ * checkValidIPCBuffer (not a frame or a device frame -> IllegalOperation, unaligned ->
+ * AlignmentError). Mirrors seL4 `decodeSetIPCBuffer` / l4v `decode_set_ipc_buffer`.
+ */
+const decodeSetIPCBuffer = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<ThreadControl, SyscallError> => {
+  if (args.length === 0) return err(truncated)
+  if (excaps.length === 0) return err(truncated)
+  const ptr = args[0]!
+  const b = excaps[0]!
+  if (ptr === 0) return ok({ ...threadControl(cap.ptr, slot), buffer: { ptr, frame: null } })
+  const d = deriveFrom(s, b, b.cap)
+  if (!d.ok) return d
+  const v = checkValidIPCBuffer(ptr, d.value)
+  if (!v.ok) return v
+  return ok({ ...threadControl(cap.ptr, slot), buffer: { ptr, frame: { cap: d.value, slot: b.slot } } })
+}
+
+/**
+ * SetSpace(faultEP, cRootData, vRootData; cRoot, vRoot): fewer than 3 words or 2 extra caps ->
+ * TruncatedMessage; the thread's current CSpace or VSpace root is the last cap to a CNode or TCB
+ * -> IllegalOperation; the new CSpace root (with its guard updated when cRootData is not 0)
+ * fails to derive (its error) or is not a CNode cap -> IllegalOperation; the same for the VSpace
+ * root, which must be a valid VTable root. Mirrors seL4 `decodeSetSpace` (non-MCS) / l4v
+ * `decode_set_space`.
+ */
+const decodeSetSpace = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<ThreadControl, SyscallError> => {
+  if (args.length < 3 || excaps.length < 2) return err(truncated)
+  const [faultEP, cRootData, vRootData] = args as [number, number, number]
+  const cRootArg = excaps[0]!
+  const vRootArg = excaps[1]!
+  if (slotCapLongRunningDelete(s, slotOf(cap.ptr, tcbCTable)) || slotCapLongRunningDelete(s, slotOf(cap.ptr, tcbVTable))) {
+    return err(illegal)
+  }
+  const cRoot = deriveFrom(s, cRootArg, cRootData === 0 ? cRootArg.cap : updateCapData(false, cRootData, cRootArg.cap))
+  if (!cRoot.ok) return cRoot
+  if (cRoot.value.tag !== "CNodeCap") return err(illegal)
+  const vRoot = deriveFrom(s, vRootArg, vRootData === 0 ? vRootArg.cap : updateCapData(false, vRootData, vRootArg.cap))
+  if (!vRoot.ok) return vRoot
+  if (!isValidVTableRoot(vRoot.value)) return err(illegal)
+  return ok({
+    ...threadControl(cap.ptr, slot), faultEP,
+    cRoot: { cap: cRoot.value, slot: cRootArg.slot }, vRoot: { cap: vRoot.value, slot: vRootArg.slot },
+  })
+}
+
+/**
+ * Configure(faultEP, cRootData, vRootData, buffer; cRoot, vRoot, frame): fewer than 4 words or
+ * 3 extra caps -> TruncatedMessage; then SetIPCBuffer's checks on (buffer; frame), then SetSpace's
+ * on the rest. Mirrors seL4 `decodeTCBConfigure` (non-MCS) / l4v `decode_tcb_configure`.
+ */
+const decodeTCBConfigure = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
+  if (args.length < 4) return err(truncated)
+  if (excaps.length < 3) return err(truncated)
+  const [faultEP, cRootData, vRootData, buffer] = args as [number, number, number, number]
+  const setParams = decodeSetIPCBuffer(s, cap, slot, [buffer], [excaps[2]!])
+  if (!setParams.ok) return setParams
+  const setSpace = decodeSetSpace(s, cap, slot, [faultEP, cRootData, vRootData], excaps.slice(0, 2))
+  if (!setSpace.ok) return setSpace
+  return ok({ ...setSpace.value, buffer: setParams.value.buffer })
+}
+
+/**
+ * BindNotification(; notification): no extra cap -> TruncatedMessage; the thread already bound
+ * -> IllegalOperation; the cap not a notification cap -> IllegalOperation; without Read ->
+ * IllegalOperation; the notification bound to a thread or with waiters -> IllegalOperation.
+ * Mirrors seL4 `decodeBindNotification` / l4v `decode_bind_notification`.
+ */
+const decodeBindNotification = (s: KernelState, cap: ThreadCap, excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
+  if (excaps.length === 0) return err(truncated)
+  if (getTcb(s, cap.ptr).tcbBoundNotification !== null) return err(illegal)
+  const c = excaps[0]!.cap
+  if (c.tag !== "NotificationCap") return err(illegal)
+  if (!hasRight(c.rights, RightR)) return err(illegal)
+  const n = getNotification(s, c.ptr)
+  if (n.state.tag === "WaitingNtfn" || n.boundTCB !== null) return err(illegal)
+  return ok({ tag: "NotificationControl", tcb: cap.ptr, ntfn: c.ptr })
+}
+
+/**
+ * UnbindNotification: the thread not bound -> IllegalOperation.
+ * Mirrors seL4 `decodeUnbindNotification` / l4v `decode_unbind_notification`.
+ */
+const decodeUnbindNotification = (s: KernelState, cap: ThreadCap): Result<TCBInvocation, SyscallError> =>
+  getTcb(s, cap.ptr).tcbBoundNotification === null ? err(illegal) : ok({ tag: "NotificationControl", tcb: cap.ptr, ntfn: null })
+
+/**
+ * Check an invocation of a thread cap by `thread` (the caller), reading only. The label picks the
+ * operation; each checks its words and extra caps in seL4's order (see each decoder).
+ *
+ * **Rights**: none on the thread cap. SetPriority, SetMCPriority and SetSchedParams need an
+ * authority thread cap whose MCP bounds the values; BindNotification a notification cap with Read.
+ *
+ * **Errors**: an unknown label, and SetTLSBase and SetFlags (not yet modelled) -> IllegalOperation;
+ * TruncatedMessage, InvalidCapability(1), RangeError, AlignmentError, IllegalOperation and
+ * derive errors as each decoder says. Suspend and Resume never fail.
+ *
+ * Mirrors seL4 `decodeTCBInvocation` (src/object/tcb.c) / l4v `decode_tcb_invocation`.
+ * @category decoding
+ */
+export const decodeTCBInvocation = (
+  s: KernelState, thread: PPtr, cap: ThreadCap, slot: SlotPtr, a: InvocationArgs,
+): Result<TCBInvocation, SyscallError> => {
+  const { args } = a
+  const excaps: readonly CapAndSlot[] = a.extraCaps.map((c, i) => ({ cap: c, slot: a.extraSlots[i]! }))
+  switch (a.label) {
+    case L.TCBReadRegisters: return decodeReadRegisters(s, thread, cap, args)
+    case L.TCBWriteRegisters: return decodeWriteRegisters(s, thread, cap, args)
+    case L.TCBCopyRegisters: return decodeCopyRegisters(cap, args, excaps)
+    case L.TCBSuspend: return ok({ tag: "Suspend", thread: cap.ptr })
+    case L.TCBResume: return ok({ tag: "Resume", thread: cap.ptr })
+    case L.TCBConfigure: return decodeTCBConfigure(s, cap, slot, args, excaps)
+    case L.TCBSetPriority: return decodeSetPriority(s, cap, slot, args, excaps)
+    case L.TCBSetMCPriority: return decodeSetMCPriority(s, cap, slot, args, excaps)
+    case L.TCBSetSchedParams: return decodeSetSchedParams(s, cap, slot, args, excaps)
+    case L.TCBSetIPCBuffer: return decodeSetIPCBuffer(s, cap, slot, args, excaps)
+    case L.TCBSetSpace: return decodeSetSpace(s, cap, slot, args, excaps)
+    case L.TCBBindNotification: return decodeBindNotification(s, cap, excaps)
+    case L.TCBUnbindNotification: return decodeUnbindNotification(s, cap)
+    // SetTLSBase and SetFlags arrive in a later slice; every other label is no TCB operation.
+    default: return err(illegal)
+  }
+}
+
+// ---- TCB invocations: perform -----------------------------------------------------------------------
+
+/**
+ * Run `m` only if `slot` still holds a cap to the same object as `cap` (deleting an old root may
+ * have removed it). Mirrors l4v `check_cap_at` (seL4 C tests `sameObjectAs` inline).
+ */
+const checkCapAt = (s: KernelState, cap: Cap, slot: SlotPtr, m: (s: KernelState) => KernelState): KernelState =>
+  sameObjectAs(cap, getCap(s, slot)) ? m(s) : s
+
+/**
+ * Replace one of the target's cap slots: delete what is there, then insert the new cap as a copy
+ * of its source, provided both the source and the invoked thread cap are still in place.
+ */
+const installTCBCap = (s: KernelState, tc: ThreadControl, index: number, c: CapAndSlot): KernelState => {
+  const rootSlot = slotOf(tc.target, index)
+  const s1 = cteDelete(s, rootSlot)
+  const tCap: Cap = { tag: "ThreadCap", ptr: tc.target }
+  return checkCapAt(s1, c.cap, c.slot, (x) => checkCapAt(x, tCap, tc.slot, (y) => cteInsert(y, c.cap, c.slot, rootSlot)))
+}
+
+/**
+ * Perform a ThreadControl, in seL4's order: fault handler, MCP, CSpace root, VSpace root, IPC
+ * buffer (a reschedule when the target is the current thread), priority.
+ * Mirrors seL4 `invokeTCB_ThreadControl` (non-MCS) / l4v `invoke_tcb (ThreadControl ...)`.
+ */
+const invokeThreadControl = (s0: KernelState, tc: ThreadControl): KernelState => {
+  let s = s0
+  if (tc.faultEP !== null) s = updateTcb(s, tc.target, (t) => ({ ...t, tcbFaultHandler: tc.faultEP! }))
+  if (tc.mcp !== null) s = setMCPriority(s, tc.target, tc.mcp)
+  if (tc.cRoot !== null) s = installTCBCap(s, tc, tcbCTable, tc.cRoot)
+  if (tc.vRoot !== null) s = installTCBCap(s, tc, tcbVTable, tc.vRoot)
+  if (tc.buffer !== null) {
+    const { ptr, frame } = tc.buffer
+    const bufferSlot = slotOf(tc.target, tcbBuffer)
+    s = updateTcb(cteDelete(s, bufferSlot), tc.target, (t) => ({ ...t, tcbIPCBuffer: ptr }))
+    if (frame !== null) {
+      const tCap: Cap = { tag: "ThreadCap", ptr: tc.target }
+      s = checkCapAt(s, frame.cap, frame.slot, (x) => checkCapAt(x, tCap, tc.slot, (y) => cteInsert(y, frame.cap, frame.slot, bufferSlot)))
+    }
+    if (tc.target === s.curThread) s = rescheduleRequired(s)
+  }
+  if (tc.priority !== null) s = setPriority(s, tc.target, tc.priority)
+  return s
+}
+
+/**
+ * Reply the registers `words` to the caller of ReadRegisters: badge 0, the words as message
+ * registers (those past MR3 only with an IPC buffer), label 0. As seL4's `invokeTCB_ReadRegisters`
+ * unfolds `replyFromKernel` (l4v `reply_from_kernel`).
+ */
+const replyRegisters = (s: KernelState, caller: PPtr, words: readonly number[]): KernelState => {
+  const hasBuffer = lookupIPCBuffer(s, true, caller)
+  return updateTcb(s, caller, (tcb) => {
+    const { ctx, len } = setMRs({ ...tcb.tcbContext, badge: 0 }, hasBuffer, words)
+    return { ...tcb, tcbContext: { ...ctx, msgInfo: messageInfo(0, len) } }
+  })
+}
+
+/**
+ * Perform a decoded TCB invocation by `caller` (the current thread, already in Restart); it
+ * cannot fail. ReadRegisters replies itself (a Call gets the registers) and sets the caller
+ * Running, so no empty reply follows it.
+ * Mirrors seL4 `invokeTCB_*` (src/object/tcb.c) / l4v `invoke_tcb`.
+ * @category objects
+ */
+export const invokeTCB = (s: KernelState, inv: TCBInvocation, caller: PPtr, isCall: boolean): KernelState =>
+  match(inv)
+    // Stop the thread.
+    .with({ tag: "Suspend" }, (i) => suspend(s, i.thread))
+    // Wake the thread if it is stopped.
+    .with({ tag: "Resume" }, (i) => restart(s, i.thread))
+    .with({ tag: "ThreadControl" }, (i) => invokeThreadControl(s, i))
+    // Suspend and restart as asked, then copy the frame registers (the copy restarts where the
+    // source would) and the other integer registers.
+    .with({ tag: "CopyRegisters" }, (i) => {
+      let s1 = i.suspendSource ? suspend(s, i.src) : s
+      if (i.resumeTarget) s1 = restart(s1, i.dest)
+      if (i.transferFrame) {
+        for (const r of frameRegisters) s1 = setRegister(s1, i.dest, r, getRegister(s1, i.src, r))
+        s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
+      }
+      if (i.transferInteger) {
+        for (const r of gpRegisters) s1 = setRegister(s1, i.dest, r, getRegister(s1, i.src, r))
+      }
+      return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
+    })
+    // Suspend the source if asked; a Call gets its first n registers; the caller runs on.
+    .with({ tag: "ReadRegisters" }, (i) => {
+      const s1 = i.suspendSource ? suspend(s, i.src) : s
+      const words = transferRegisters.slice(0, i.count).map((r) => getRegister(s1, i.src, r))
+      const s2 = isCall ? replyRegisters(s1, caller, words) : s1
+      return setThreadState(s2, caller, { tag: "Running" })
+    })
+    // Write the values (sanitised) into the registers in order, restart where the new FaultIP says,
+    // then resume the target if asked.
+    .with({ tag: "WriteRegisters" }, (i) => {
+      let s1 = s
+      i.values.slice(0, transferRegisters.length).forEach((v, k) => {
+        const r = transferRegisters[k]!
+        s1 = setRegister(s1, i.dest, r, sanitiseRegister(r, v))
+      })
+      s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
+      if (i.resumeTarget) s1 = restart(s1, i.dest)
+      return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
+    })
+    // Bind to the notification, or unbind.
+    .with({ tag: "NotificationControl" }, (i) =>
+      i.ntfn !== null ? bindNotification(s, i.tcb, i.ntfn) : unbindNotification(s, i.tcb))
+    .exhaustive()
