@@ -8,15 +8,25 @@ import { callKernel } from "./api/syscall.ts"
 import { initKernel } from "./kernel/boot.ts"
 import { ImplState } from "./state.ts"
 
+/** Kernel build options (C config flags). */
+export interface KernelOptions {
+  /** Take the IPC fastpath for Call and ReplyRecv (C `CONFIG_FASTPATH`); default true. */
+  readonly fastpath?: boolean
+}
+
 /**
  * A running kernel. Its fields (from `ImplState`) are the C kernel's state; treat them as read-only
  * outside `src/impl`.
  */
 export class Kernel extends ImplState {
-  /** Boot a kernel: the same initial state as the spec's `boot(config)`. */
-  static boot(config: BootConfig): Kernel {
+  /**
+   * Boot a kernel: the same initial state as the spec's `boot(config)`. `fastpath: false` sends
+   * every Call and ReplyRecv down the slow path (the observable result must be the same).
+   */
+  static boot(config: BootConfig, options: KernelOptions = {}): Kernel {
     const k = new Kernel(config.numIRQs, config.numDomains)
     initKernel(k, config)
+    k.fastpathEnabled = options.fastpath ?? true
     return k
   }
 

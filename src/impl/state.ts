@@ -86,14 +86,31 @@ export class ImplTcb {
   tcbEPPrev: ImplTcb | null = null
   /** In a ready queue (C `thread_state.tcbQueued`). */
   tcbQueued = false
+  // -- preallocated records (C embeds `thread_state_t` and builds reply caps in place): blocking a
+  //    thread or inserting a reply cap to it allocates nothing. A blocking record is overwritten the
+  //    next time the thread blocks that way, so readers copy fields before changing the state.
+  readonly tsBlockedOnSend: Mutable<Extract<ThreadState, { tag: "BlockedOnSend" }>> =
+    { tag: "BlockedOnSend", ep: 0, badge: 0, canGrant: false, canGrantReply: false, isCall: false }
+  readonly tsBlockedOnReceive: Mutable<Extract<ThreadState, { tag: "BlockedOnReceive" }>> =
+    { tag: "BlockedOnReceive", ep: 0, canGrant: false }
+  readonly tsBlockedOnNotification: Mutable<Extract<ThreadState, { tag: "BlockedOnNotification" }>> =
+    { tag: "BlockedOnNotification", ntfn: 0 }
+  /** `ReplyCap(this, master=false, canGrant)` for canGrant false / true (caps are immutable values). */
+  readonly replyCapNoGrant: Cap
+  readonly replyCapGrant: Cap
 
   constructor(readonly base: PPtr, domain: number) {
     this.tcbDomain = domain
     const s: Cte[] = []
     for (let i = 0; i < tcbCNodeEntries; i++) s.push(new Cte(base + i * cteSize))
     this.slots = s
+    this.replyCapNoGrant = { tag: "ReplyCap", tcb: base, isMaster: false, canGrant: false }
+    this.replyCapGrant = { tag: "ReplyCap", tcb: base, isMaster: false, canGrant: true }
   }
 }
+
+/** A writable view of a readonly record (for the TCB's in-place thread-state records). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 export type EPState = "Idle" | "Send" | "Recv"
 /** An endpoint (seL4 `endpoint_t`): state and the head/tail of a queue threaded through `tcbEPNext`. */
@@ -214,6 +231,8 @@ export class ImplState {
   lookupBitsRemaining = 0
   /** Slots whose deletion is in progress further up the `cteDelete` recursion. */
   readonly deletingSlots = new Set<Cte>()
+  /** Take the IPC fastpath for Call and ReplyRecv when its preconditions hold (C `CONFIG_FASTPATH`). */
+  fastpathEnabled = true
 
   constructor(numIRQs: number, numDomains: number) {
     this.numIRQs = numIRQs

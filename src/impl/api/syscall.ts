@@ -1,19 +1,31 @@
 /**
- * Kernel entry (seL4 src/api/syscall.c): handleSyscall, handleInvocation, and the user step that
- * writes the event's registers into the current thread before the trap.
+ * Kernel entry (seL4 src/api/syscall.c, non-MCS): callKernel for every event, handleSyscall,
+ * handleInvocation, handleRecv, handleReply, handleYield, the interrupt entry, and the user step
+ * that writes the event's registers into the current thread before the trap.
  * @category decoding
  */
-import type { Event, SyscallEvent } from "../../model/index.ts"
-import { Reg, messageInfoFromWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters } from "../../model/index.ts"
+import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
+import {
+  Reg, RightR, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
+} from "../../model/index.ts"
+import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
-import { lookupCapAndSlot } from "../kernel/cspace.ts"
-import { activateThread, schedule, setThreadState } from "../kernel/thread.ts"
+import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
+import { activateThread, rescheduleRequired, schedule, setThreadState } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
-import { replyFromKernel_error, replyFromKernel_success_empty } from "../object/endpoint.ts"
+import { miLabel, miLength } from "../machine/registerset.ts"
+import {
+  deleteCallerCap, doReplyTransfer, receiveIPC, replyFromKernel_error, replyFromKernel_success_empty,
+} from "../object/endpoint.ts"
+import { handleInterrupt } from "../object/interrupt.ts"
+import { receiveSignal } from "../object/notification.ts"
 import { decodeInvocation } from "../object/objecttype.ts"
-import { lookupExtraCaps } from "../object/tcb.ts"
+import { lookupExtraCaps, tcbSchedAppend, tcbSchedDequeue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
-import { EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRunning } from "../state.ts"
+import {
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
+  tcbSlot,
+} from "../state.ts"
 
 /**
  * What the user thread did before trapping: write the cap pointer (into r0, which ARM's seL4 uses
@@ -64,10 +76,9 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
   }
 
   // syscall error section
-  const mi = messageInfoFromWord(info)
-  let length = mi.length
+  let length = miLength(info)
   if (length > nMsgRegisters && !hasBuffer) length = nMsgRegisters
-  st = decodeInvocation(k, mi.label, length, cptr, slot, cap, isBlocking, isCall)
+  st = decodeInvocation(k, miLabel(info), length, cptr, slot, cap, isBlocking, isCall)
   if (st === EXCEPTION_SYSCALL_ERROR) {
     if (isCall) replyFromKernel_error(k, thread)
     return EXCEPTION_NONE
@@ -80,11 +91,89 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
 }
 
 /**
- * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register.
+ * Receive on the cap named by the cap register: an endpoint (with Read; the caller-slot reply cap
+ * is deleted first) or a notification (with Read, and not bound to another thread). A failed
+ * lookup or any other cap is a CapFault in the receive phase (MissingCapability(0) for a wrong
+ * cap).
+ * @refines spec/api/syscall#handleRecv
+ */
+export function handleRecv(k: ImplState, isBlocking: boolean): void {
+  const thread = k.curThread
+  const epCPtr = thread.badge
+  if (lookupSlot(k, thread, epCPtr) !== EXCEPTION_NONE) {
+    // current_lookup_fault has been set by the lookup.
+    k.currentFault = { tag: "CapFault", address: epCPtr, inReceivePhase: true, failure: k.currentLookupFault }
+    handleFault(k, thread)
+    return
+  }
+  const cap = k.lookupSlotResult!.cap
+  switch (cap.tag) {
+    // Endpoint: drop any unused reply cap, then receive.
+    case "EndpointCap":
+      if ((cap.rights & RightR) === 0) break
+      deleteCallerCap(k, thread)
+      receiveIPC(k, thread, cap, isBlocking)
+      return
+    // Notification: wait, unless it is bound to someone else.
+    case "NotificationCap": {
+      const bound = getNotificationImpl(k, cap.ptr).ntfnBoundTCB
+      if ((cap.rights & RightR) === 0 || (bound !== null && bound !== thread)) break
+      receiveSignal(k, thread, cap, isBlocking)
+      return
+    }
+    default:
+      break
+  }
+  k.currentLookupFault = missingCapability0
+  k.currentFault = { tag: "CapFault", address: epCPtr, inReceivePhase: true, failure: missingCapability0 }
+  handleFault(k, thread)
+}
+
+/** `lookup_fault_missing_capability_new(0)`, shared (lookup failures are immutable values). */
+const missingCapability0: LookupFailure = { tag: "MissingCapability", bitsLeft: 0 }
+
+/**
+ * Reply through the current thread's caller slot: a reply cap there answers its caller; an empty
+ * slot does nothing.
+ * @refines spec/api/syscall#handleReply
+ */
+export function handleReply(k: ImplState): void {
+  const callerSlot = tcbSlot(k.curThread, tcbCaller)
+  const callerCap = callerSlot.cap
+  switch (callerCap.tag) {
+    case "ReplyCap": {
+      if (callerCap.isMaster) break
+      const caller = getTcbImpl(k, callerCap.tcb)
+      // Haskell error: "handleReply: caller must not be the current thread"
+      if (caller === k.curThread) throw new KernelBug("handleReply: caller must not be the current thread")
+      doReplyTransfer(k, k.curThread, caller, callerSlot, callerCap.canGrant)
+      return
+    }
+    // Do nothing when no caller is pending.
+    case "NullCap":
+      return
+    default:
+      break
+  }
+  throw new KernelBug("handleReply: invalid caller cap")
+}
+
+/**
+ * Give up the CPU: the current thread goes to the back of its ready queue, and a reschedule is
+ * required.
+ * @refines spec/kernel/thread#handleYield
+ */
+export function handleYield(k: ImplState): void {
+  tcbSchedDequeue(k, k.curThread)
+  tcbSchedAppend(k, k.curThread)
+  rescheduleRequired(k)
+}
+
+/**
+ * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register (r0).
  * @refines spec/api/syscall#handleSyscall
  */
 export function handleSyscall(k: ImplState, ev: SyscallEvent): void {
-  // The cap register (r0) of the current thread.
   const cptr = k.curThread.badge
   switch (ev.syscall) {
     case "Send":
@@ -96,27 +185,88 @@ export function handleSyscall(k: ImplState, ev: SyscallEvent): void {
     case "Call":
       handleInvocation(k, true, true, cptr)
       break
-    default:
+    case "Recv":
+      handleRecv(k, true)
+      break
+    case "Reply":
+      handleReply(k)
+      break
+    case "ReplyRecv":
+      handleReply(k)
+      handleRecv(k, true)
+      break
+    case "NBRecv":
+      handleRecv(k, false)
+      break
+    case "Yield":
+      handleYield(k)
       break
   }
 }
 
 /**
- * One kernel entry, as seL4's callKernel: the current thread's user step, the event, then
- * schedule and activate. The idle thread makes no syscalls: such an event changes nothing.
+ * The fault a `UserFault` event describes (missing words read 0). Field widths as seL4 aarch32
+ * stores them (`seL4_Fault_VMFault_new` keeps 14 FSR bits, `seL4_Fault_UserException_new` 28 code
+ * bits).
+ */
+export function userFaultFromEvent(ev: UserFaultEvent): Fault {
+  const w = (i: number): number => (ev.words[i] ?? 0) >>> 0
+  switch (ev.kind) {
+    case "VMFault":
+      return { tag: "VMFault", address: w(0), fsr: (w(1) & 0x3fff) >>> 0, instructionFault: w(2) !== 0 }
+    case "UnknownSyscall":
+      return { tag: "UnknownSyscall", syscallNumber: w(0) }
+    case "UserException":
+      return { tag: "UserException", number: w(0), code: (w(1) & 0xfffffff) >>> 0 }
+  }
+}
+
+/**
+ * One kernel entry, as seL4's callKernel: the event, then schedule and activate. The idle thread
+ * makes no syscalls and raises no faults: such an event changes nothing (not even the scheduler).
+ * Call and ReplyRecv first try the IPC fastpath, which, when it applies, finishes the entry itself.
+ * An interrupt the controller does not deliver (line out of range or masked) only reschedules.
  * @refines spec/api/syscall#callKernel
  */
 export function callKernel(k: ImplState, ev: Event): void {
   switch (ev.tag) {
     case "Syscall": {
-      if (k.curThread === k.idleThread) return
-      userStep(k.curThread, ev)
+      const cur = k.curThread
+      if (cur === k.idleThread) return
+      userStep(cur, ev)
+      if (k.fastpathEnabled) {
+        if (ev.syscall === "Call" && fastpath_call(k, cur.badge, cur.msgInfo)) return
+        if (ev.syscall === "ReplyRecv" && fastpath_reply_recv(k, cur.badge, cur.msgInfo)) return
+      }
       handleSyscall(k, ev)
       break
     }
-    default:
+    case "UserFault": {
+      const cur = k.curThread
+      if (cur === k.idleThread) return
+      // Entering the kernel saves the restart address (FaultIP := NextIP).
+      cur.regs[Reg.FaultIP] = cur.regs[Reg.NextIP]!
+      k.currentFault = userFaultFromEvent(ev)
+      handleFault(k, cur)
+      break
+    }
+    case "Interrupt":
+      handleInterruptEntry(k, ev.irq)
+      break
+    case "TimerTick":
+      handleInterruptEntry(k, timerIRQ)
       break
   }
   schedule(k)
   activateThread(k)
+}
+
+/**
+ * An interrupt entry: the controller reports `irq` only if the line exists and is unmasked.
+ * @refines spec/object/interrupt#handleInterrupt
+ */
+function handleInterruptEntry(k: ImplState, irq: number): void {
+  const line = irq >>> 0
+  if (line >= k.numIRQs || k.irqMasks[line]) return
+  handleInterrupt(k, line)
 }

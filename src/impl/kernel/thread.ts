@@ -1,11 +1,12 @@
 /**
  * Thread states and the scheduler (seL4 src/kernel/thread.c, non-MCS): setThreadState,
  * scheduleTCB, rescheduleRequired, possibleSwitchTo, schedule/chooseThread, activateThread,
- * suspend and restart.
+ * timerTick, suspend and restart.
  * @category scheduling
  */
 import type { ThreadState } from "../../model/index.ts"
-import { isRunnable } from "../../model/index.ts"
+import { isRunnable, timeSlice } from "../../model/index.ts"
+import { getRestartPC, setNextPC, updateRestartPC } from "../machine/registerset.ts"
 import { cancelIPC } from "../object/endpoint.ts"
 import { getHighestPrio, isHighestPrio, tcbSchedAppend, tcbSchedDequeue, tcbSchedEnqueue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
@@ -137,7 +138,8 @@ export function schedule(k: ImplState): void {
 }
 
 /**
- * Make the chosen thread ready to run: a Restart thread becomes Running.
+ * Make the chosen thread ready to run: a Restart thread continues at its restart PC
+ * (NextIP := FaultIP) and becomes Running.
  * @refines spec/kernel/thread#activateThread
  */
 export function activateThread(k: ImplState): void {
@@ -146,8 +148,9 @@ export function activateThread(k: ImplState): void {
     // Running: nothing to do.
     case "Running":
       break
-    // Restart: re-execute the syscall, i.e. run.
+    // Restart: resume at the restart PC (re-executing the syscall), i.e. run.
     case "Restart":
+      setNextPC(t, getRestartPC(t))
       setThreadState(k, t, ThreadStateRunning)
       break
     // The idle thread idles.
@@ -159,17 +162,40 @@ export function activateThread(k: ImplState): void {
 }
 
 /**
- * Stop a thread: cancel any IPC, take it off the ready queue, make it Inactive.
+ * A timer tick (non-MCS, domain time not modelled): a Running current thread loses one tick of its
+ * time slice; on its last tick the slice is refilled, the thread goes to the back of its ready
+ * queue and a reschedule is required.
+ * @refines spec/kernel/thread#timerTick
+ */
+export function timerTick(k: ImplState): void {
+  const ct = k.curThread
+  if (ct.tcbState.tag === "Running") {
+    if (ct.tcbTimeSlice > 1) {
+      ct.tcbTimeSlice--
+    } else {
+      ct.tcbTimeSlice = timeSlice
+      tcbSchedAppend(k, ct)
+      rescheduleRequired(k)
+    }
+  }
+}
+
+/**
+ * Stop a thread: cancel any IPC; a Running thread first saves its restart address
+ * (`updateRestartPC`: FaultIP := NextIP); then off the ready queue and Inactive.
  * @refines spec/kernel/thread#suspend
  */
 export function suspend(k: ImplState, target: ImplTcb): void {
   cancelIPC(k, target)
+  if (target.tcbState.tag === "Running") updateRestartPC(target)
   tcbSchedDequeue(k, target)
   setThreadState(k, target, ThreadStateInactive)
 }
 
 /**
- * Restart a stopped thread: cancel its IPC, give it a master reply cap, make it Restart and queue it.
+ * Restart a stopped thread (C `isStopped`: Inactive or blocked): cancel its IPC, give it a master
+ * reply cap, make it Restart, queue it and offer it to the scheduler. Runnable and idle threads are
+ * left alone.
  * @refines spec/kernel/thread#restart
  */
 export function restart(k: ImplState, target: ImplTcb): void {

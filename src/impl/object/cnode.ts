@@ -15,6 +15,7 @@ import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
 } from "../state.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
+import { deletedIRQHandler } from "./interrupt.ts"
 import {
   deriveCap, finaliseCap, hasCancelSendRights, isCapRevocable, maskCapRights, sameObjectAs, sameRegionAs, updateCapData,
 } from "./objecttype.ts"
@@ -380,9 +381,12 @@ export function cteDelete(k: ImplState, slot: Cte): void {
   if (k.deletingSlots.has(slot)) return
   k.deletingSlots.add(slot)
   try {
+    const cap = slot.cap
     const final = isFinalCapability(slot)
-    finaliseCap(k, slot.cap, final)
+    finaliseCap(k, cap, final)
     emptySlot(slot)
+    // C postCapDeletion: the last IRQ handler cap is gone, so the line becomes Inactive.
+    if (final && cap.tag === "IRQHandlerCap") deletedIRQHandler(k, cap.irq)
   } finally {
     k.deletingSlots.delete(slot)
   }

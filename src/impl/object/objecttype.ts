@@ -9,16 +9,22 @@ import {
   ObjectType as OT, RightGR, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField, mask,
   notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
 } from "../../model/index.ts"
-import { suspend } from "../kernel/thread.ts"
+import { setThreadState, suspend } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification,
-  ImplPageDirectory, ImplPageTable, ImplTcb, getCNodeImpl, getEndpointImpl, getNotificationImpl, getTcbImpl,
+  ImplPageDirectory, ImplPageTable, ImplTcb, ThreadStateRestart, getCNodeImpl, getEndpointImpl, getNotificationImpl,
+  getTcbImpl,
 } from "../state.ts"
 import { cteDelete, decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
-import { cancelAllIPC } from "./endpoint.ts"
+import {
+  cancelAllIPC, performInvocation_Endpoint, performInvocation_Notification, performInvocation_Reply,
+} from "./endpoint.ts"
+import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletingIRQHandler } from "./interrupt.ts"
 import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
 import { decodeUntypedInvocation } from "./untyped.ts"
+import { decodeDomainInvocation } from "./domain.ts"
+import { decodeTCBInvocation } from "./tcb.ts"
 
 /** Is this an architecture (VM) cap? C `isArchCap`. */
 const isArchCap = (c: Cap): boolean => c.tag === "FrameCap" || c.tag === "PageTableCap" || c.tag === "PageDirectoryCap"
@@ -207,9 +213,8 @@ export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
       k.currentSyscallError = { tag: "IllegalOperation" }
       return null
     case "PageDirectoryCap":
-      if (cap.asid !== null) return cap
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return null
+      // kspec departure until ASIDs exist: derives as if it had one (docs/model-decisions.md).
+      return cap
     case "FrameCap":
       return cap.mapped === null ? cap : { ...cap, mapped: null }
     case "IRQControlCap":
@@ -290,8 +295,9 @@ export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
       for (let i = tcb.slots.length - 1; i >= 0; i--) cteDelete(k, tcb.slots[i]!)
       break
     }
-    // IRQ handler: the IRQ state part lands with interrupts.
+    // IRQ handler: empty the line's IRQ-node slot (the line goes Inactive once the slot is emptied).
     case "IRQHandlerCap":
+      deletingIRQHandler(k, cap.irq)
       break
     // Everything else (untyped, reply, domain, IRQ control, unmapped VM caps) needs nothing.
     default:
@@ -369,29 +375,48 @@ export function decodeInvocation(
     case "NullCap":
       k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
       return EXCEPTION_SYSCALL_ERROR
-    // Endpoints and notifications need the Write right.
+    // Endpoint: send (needs Write) with the cap's badge, Grant and GrantReply.
     case "EndpointCap":
+      if ((cap.rights & RightW) === 0) {
+        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
+        return EXCEPTION_SYSCALL_ERROR
+      }
+      setThreadState(k, k.curThread, ThreadStateRestart)
+      return performInvocation_Endpoint(k, getEndpointImpl(k, cap.ptr), cap.badge, (cap.rights & RightG) !== 0,
+        (cap.rights & RightGR) !== 0, _block, _call)
+    // Notification: signal (needs Write) with the cap's badge.
     case "NotificationCap":
       if ((cap.rights & RightW) === 0) {
         k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
         return EXCEPTION_SYSCALL_ERROR
       }
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    // A master reply cap cannot be invoked.
+      setThreadState(k, k.curThread, ThreadStateRestart)
+      return performInvocation_Notification(k, getNotificationImpl(k, cap.ptr), cap.badge)
+    // Reply: answer the waiting caller; a master reply cap cannot be invoked.
     case "ReplyCap":
       if (cap.isMaster) {
         k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
         return EXCEPTION_SYSCALL_ERROR
       }
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
+      setThreadState(k, k.curThread, ThreadStateRestart)
+      return performInvocation_Reply(k, getTcbImpl(k, cap.tcb), slot, cap.canGrant)
     case "CNodeCap":
       return decodeCNodeInvocation(k, invLabel, length, cap)
     case "UntypedCap":
       return decodeUntypedInvocation(k, invLabel, length, slot, cap)
-    // Thread, domain, IRQ and VM invocations land in later issues.
-    case "ThreadCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap":
+    // Thread invocations (TCB_*).
+    case "ThreadCap":
+      return decodeTCBInvocation(k, invLabel, length, cap, slot, _call)
+    // Domain invocations (DomainSetSet).
+    case "DomainCap":
+      return decodeDomainInvocation(k, invLabel, length)
+    // IRQ control: issue handler caps.
+    case "IRQControlCap":
+      return decodeIRQControlInvocation(k, invLabel, length, slot)
+    // IRQ handler: Ack, SetIRQHandler, Clear.
+    case "IRQHandlerCap":
+      return decodeIRQHandlerInvocation(k, invLabel, cap.irq)
+    // VM invocations land in a later issue.
     case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
       k.currentSyscallError = { tag: "IllegalOperation" }
       return EXCEPTION_SYSCALL_ERROR

@@ -25,9 +25,9 @@ export interface AddressBook {
   readonly all: readonly Address[]
   readonly live: readonly Address[]
   readonly free: readonly Address[]
-  /** cptrs (root-CNode slot numbers) holding CNode caps, usable as CNode roots. */
+  /** cptrs of the root-CNode slots holding CNode caps, usable as CNode roots. */
   readonly cnodeRoots: readonly { readonly cptr: number; readonly cap: Extract<Cap, { tag: "CNodeCap" }> }[]
-  /** Root CNode slot number of every non-null cap the thread can name directly with a cptr. */
+  /** The cptr (root guard and slot number) of every non-null cap in the thread's root CNode. */
   readonly direct: readonly { readonly cptr: number; readonly cap: Cap; readonly slot: SlotPtr }[]
 }
 
@@ -41,16 +41,24 @@ export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
   const root = getCap(s, slotOf(t, tcbCTable))
   if (!isCNode(root) || root.guardSize + root.radix !== wordBits) return { all, live: [], free: [], cnodeRoots, direct }
   const n = 2 ** root.radix
+  // A full-word cptr names root slot i as the root's guard followed by i.
+  const base = root.guard * n
   for (let i = 0; i < n; i++) {
     const slot = slotOf(root.ptr, i)
     const cap = getCap(s, slot)
-    if (cap.tag !== "NullCap") direct.push({ cptr: i, cap, slot })
-    if (isCNode(cap)) cnodeRoots.push({ cptr: i, cap })
+    if (cap.tag !== "NullCap") direct.push({ cptr: (base + i) >>> 0, cap, slot })
+    if (isCNode(cap)) cnodeRoots.push({ cptr: (base + i) >>> 0, cap })
   }
   const seen = new Set<SlotPtr>()
+  // A CNode already walked at this level or above adds no slot not seen: skip it (copies of the
+  // root CNode cap would otherwise multiply the walk).
+  const walkedAt = new Map<PPtr, number>()
   const walk = (via: number, node: Extract<Cap, { tag: "CNodeCap" }>, prefix: number, used: number, level: number) => {
     const bits = node.guardSize + node.radix
     if (used + bits > wordBits) return
+    const before = walkedAt.get(node.ptr)
+    if (before !== undefined && before <= level) return
+    walkedAt.set(node.ptr, level)
     const size = 2 ** node.radix
     for (let j = 0; j < size; j++) {
       const index = (prefix * 2 ** bits + node.guard * 2 ** node.radix + j) >>> 0

@@ -6,27 +6,55 @@
  * fast-check shrinks the choice list (fewer steps, smaller selectors) while every shrunk trace
  * still resolves to valid events. A share of choices is made hostile: stale or out-of-range
  * pointers, bad depths, random labels and lengths, raw words.
+ *
+ * Traces stay live: while the idle thread runs, a choice resolves to an interrupt that can wake
+ * a thread (or a timer tick); and an event that would leave no thread able to run (every thread
+ * blocked or stopped, no interrupt that could wake one) is replaced by its non-blocking variant
+ * or by a Yield, except for one choice in `deadlockOdds`, so blocking and deadlock stay reachable.
  */
 import fc from "fast-check"
 import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
-import {
-  InitialSlot, InvocationLabel as L, ObjectType, SyscallKinds, messageInfo, wordBits,
-} from "../../model/index.ts"
+import { InitialSlot, InvocationLabel as L, ObjectType, SyscallKinds, getObjectSize, isRunnable, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
+import { step } from "../../spec/index.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { addressBook } from "./addressBook.ts"
+import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
+import type { Ctx } from "./resolveUtil.ts"
+import { directOf, hostileWords, inRoot, invokeSyscall, pick, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
+import { deliverableLines, epState, faultHandlerEp, hasWorkingCSpace, ntfnObj, tcbAt, threads } from "./stateView.ts"
+import {
+  bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
+  setPriority, setupThread, suspend, unbindNotification,
+} from "./threadOps.ts"
 
-export const Ops = [
-  "Retype", "Copy", "Mint", "Move", "Mutate", "Rotate", "Delete", "Revoke", "SaveCaller", "CancelBadgedSends",
-  "InvokeOther", "Raw",
-] as const
-export type Op = (typeof Ops)[number]
+/**
+ * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
+ * delete/revoke to shrink it) stays a third of the mass; the rest sets threads up and drives
+ * IPC, notifications, interrupts and faults.
+ */
+export const defaultWeights = {
+  // CSpace and untyped
+  Retype: 10, Copy: 7, Mint: 6, Move: 4, Mutate: 3, Rotate: 3, Delete: 5, Revoke: 3, SaveCaller: 2, CancelBadgedSends: 2,
+  InvokeOther: 2, Raw: 2,
+  // threads
+  SetupThread: 6, SetPriority: 5, Resume: 4, Suspend: 1, Registers: 3, BindNotification: 3, UnbindNotification: 1,
+  // endpoint IPC
+  MintBadged: 5, Send: 7, Call: 6, Recv: 7, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 2,
+  // notifications
+  Signal: 4, Wait: 4, Poll: 2,
+  // interrupts, faults, domains
+  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 3, UserFault: 3, DomainSet: 1,
+} as const satisfies Record<string, number>
 
-/** Default weights: capability-heavy work with retype to grow the state and delete/revoke to shrink it. */
-export const defaultWeights: Readonly<Record<Op, number>> = {
-  Retype: 14, Copy: 14, Mint: 12, Move: 7, Mutate: 6, Rotate: 5, Delete: 9, Revoke: 6, SaveCaller: 2,
-  CancelBadgedSends: 3, InvokeOther: 4, Raw: 3,
-}
+export type Op = keyof typeof defaultWeights
+export const Ops: readonly Op[] = Object.keys(defaultWeights) as Op[]
+
+const cspaceOps: readonly Op[] = ["Retype", "Copy", "Mint", "Move", "Mutate", "Rotate", "Delete", "Revoke", "SaveCaller", "CancelBadgedSends", "InvokeOther", "Raw"]
+/** The CSpace/untyped slice alone (the weights before the IPC slice). */
+export const cspaceWeights: Readonly<Record<Op, number>> = Object.fromEntries(
+  Ops.map((o) => [o, cspaceOps.includes(o) ? { Retype: 14, Copy: 14, Mint: 12, Move: 7, Mutate: 6, Rotate: 5, Delete: 9, Revoke: 6, SaveCaller: 2, CancelBadgedSends: 3, InvokeOther: 4, Raw: 3 }[o as string]! : 0]),
+) as Record<Op, number>
 
 /** One state-blind choice: an operation and selector words resolved against the state. */
 export interface Choice {
@@ -38,29 +66,24 @@ export interface Choice {
 }
 
 export const hostilePercent = 12
+/** One choice in this many may leave every thread blocked or stopped (deadlock, idle for good). */
+export const deadlockOdds = 64
 
 const sel = fc.nat({ max: 0xffff })
-/** A choice with ops weighted by `weights`. */
-export const choiceArb = (weights: Readonly<Record<Op, number>> = defaultWeights): fc.Arbitrary<Choice> =>
+/** A choice with ops weighted by `weights` (ops missing from `weights` get weight 0). */
+export const choiceArb = (weights: Readonly<Partial<Record<Op, number>>> = defaultWeights): fc.Arbitrary<Choice> =>
   fc.record({
-    op: fc.oneof(...Ops.filter((o) => weights[o] > 0).map((o) => ({ arbitrary: fc.constant(o), weight: weights[o] }))),
-    w: fc.array(sel, { minLength: 8, maxLength: 8 }),
+    op: fc.oneof(...Ops.filter((o) => (weights[o] ?? 0) > 0).map((o) => ({ arbitrary: fc.constant(o), weight: weights[o]! }))),
+    w: fc.array(sel, { minLength: selectorCount, maxLength: selectorCount }),
     hostile: fc.nat({ max: 99 }),
   })
 
 /** A trace of choices, up to `maxSteps` long. */
-export const traceArb = (maxSteps: number, weights?: Readonly<Record<Op, number>>): fc.Arbitrary<Choice[]> =>
+export const traceArb = (maxSteps: number, weights?: Readonly<Partial<Record<Op, number>>>): fc.Arbitrary<Choice[]> =>
   fc.array(choiceArb(weights), { minLength: 1, maxLength: maxSteps, size: "max" })
 
-const pick = <T>(xs: readonly T[], w: number): T | undefined => (xs.length === 0 ? undefined : xs[w % xs.length])
-
-/** Hostile words: edges of the word, stale-looking addresses, off-by-one depths. */
-const hostileWords = [0, 1, 31, 32, 33, 64, 255, 256, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff, 0x1000_0000, 0x2000_0010]
-
-const syscallOf = (w: number): SyscallKind => (w % 10 < 6 ? "Call" : w % 10 < 9 ? "Send" : "NBSend")
-
 const ev = (syscall: SyscallKind, cptr: number, label: number, mrs: readonly number[], extraCaps: readonly number[]): Event =>
-  ({ tag: "Syscall", syscall, cptr, msgInfo: messageInfo(label, mrs.length, extraCaps.length), mrs, extraCaps })
+  sys(syscall, cptr, label, mrs, extraCaps)
 
 /**
  * Addresses of live caps a generator may touch. Caps whose loss kills the root thread (its TCB,
@@ -73,19 +96,15 @@ const touchable = (book: AddressBook, w: number): readonly Address[] => {
   return book.live.filter((a) => !(a.via === InitialSlot.InitThreadCNode && vital.has(a.index)))
 }
 
-/** A free slot address, preferring slots of the root CNode. */
+/** A free slot address. */
 const freeSlot = (book: AddressBook, w: number): Address | undefined => pick(book.free, w)
-
-/** The (invoked cptr, index, depth) triple of an address; `null` gives a raw slot number in the root CNode. */
-const target = (a: Address | undefined, w: number): [number, number, number] =>
-  a === undefined ? [InitialSlot.InitThreadCNode, w % 256, wordBits] : [a.via, a.index, a.depth]
 
 /** Object type, with kernel objects more likely than big frames. */
 const retypeType = (w: number): number => {
   const table = [
     ObjectType.Endpoint, ObjectType.Endpoint, ObjectType.Notification, ObjectType.Notification, ObjectType.CNode,
     ObjectType.CNode, ObjectType.TCB, ObjectType.Untyped, ObjectType.Untyped, ObjectType.SmallPage, ObjectType.PageTable,
-    ObjectType.PageDirectory, ObjectType.LargePage,
+    ObjectType.PageDirectory, ObjectType.LargePage, ObjectType.TCB, ObjectType.PageDirectory,
   ]
   return table[w % table.length]!
 }
@@ -100,17 +119,99 @@ const userSizeFor = (type: number, ut: Cap | undefined, w: number): number => {
 }
 
 /**
+ * Untyped_Retype(type, size, root, index, depth, offset, count) into `dest`. The window is
+ * (destination CNode, offset): node depth 0 names the thread's root CNode itself, depth 32 a
+ * CNode cap in one of its slots.
+ */
+const retype = (
+  x: Ctx, sk: SyscallKind, ut: number, type: number, size: number, dest: Address | undefined, count: number, w: number,
+): Event => {
+  const root = selfCNodeCptr(x)
+  const args = dest === undefined || inRoot(x.s, x.t, dest.slot)
+    ? [type, size, 0, 0, dest?.offset ?? w % 256, count]
+    : [type, size, dest.via, wordBits, dest.offset, count]
+  return ev(sk, ut, L.UntypedRetype, args, [root])
+}
+
+/** Retype one object of `type` from an untyped with room for it into a free slot of the root CNode. */
+const retypeObject = (x: Ctx, type: number): Event => {
+  const [w0, w1, w2] = x.w as [number, number, number]
+  const bits = getObjectSize(type as ObjectType, 0)
+  const uts = directOf(x.book, "UntypedCap")
+  const roomy = uts.filter((u) => !u.cap.isDevice && 2 ** u.cap.sizeBits - u.cap.freeIndex >= 2 * 2 ** bits)
+  const ut = pick(roomy, w0) ?? pick(uts, w0)
+  const dest = pick(x.book.free.filter((a) => inRoot(x.s, x.t, a.slot)), w1) ?? pick(x.book.free, w1)
+  return retype(x, invokeSyscall(w2), ut?.cptr ?? w0 % 256, type, 0, dest, 1, w1)
+}
+
+/**
+ * What an op needs that the thread lacks, made first: an endpoint for IPC, a notification for
+ * signalling, another thread to set up or resume, a page directory for a VSpace root, an IRQ
+ * handler cap for IRQ handler invocations. One choice in eight goes ahead without (error paths).
+ */
+const prerequisite = (x: Ctx, op: Op): Event | undefined => {
+  if (rare(x.w[10]!, 8)) return undefined
+  const has = (tag: Cap["tag"]) => x.book.direct.some((d) => d.cap.tag === tag)
+  const otherThread = x.book.direct.some((d) => d.cap.tag === "ThreadCap" && d.cap.ptr !== x.t)
+  const mk = (type: number) => retypeObject(x, type)
+  // Blocking IPC wants a partner: unless a rendezvous is at hand, mostly build another thread
+  // first (one choice in four goes without).
+  const partner = (ready: boolean) => (ready || rare(x.w[10]! >>> 3, 4) ? undefined : nextActorStep(x, mk))
+  const queued = (tag: "RecvEP" | "SendEP") => directOf(x.book, "EndpointCap").some((e) => epState(x.s, e.cap.ptr)?.tag === tag)
+  switch (op) {
+    case "Send": case "Call":
+      return has("EndpointCap") ? partner(queued("RecvEP")) : mk(ObjectType.Endpoint)
+    case "Recv": case "ReplyRecv":
+      return has("EndpointCap") ? partner(queued("SendEP")) : mk(ObjectType.Endpoint)
+    case "Wait":
+      return has("NotificationCap")
+        ? partner(directOf(x.book, "NotificationCap").some((n) => ntfnObj(x.s, n.cap.ptr)?.state.tag === "ActiveNtfn"))
+        : mk(ObjectType.Notification)
+    case "UserFault": {
+      const h = faultHandlerEp(x.s, x.t)
+      return selfFaultHandlerStep(x, mk) ?? partner(h !== undefined && epState(x.s, h.ptr)?.tag === "RecvEP")
+    }
+    case "NBRecv": case "MintBadged":
+      return has("EndpointCap") ? undefined : retypeObject(x, ObjectType.Endpoint)
+    case "Signal": case "Poll": case "BindNotification":
+      return has("NotificationCap") ? undefined : retypeObject(x, ObjectType.Notification)
+    case "SetupThread":
+      if (!otherThread) return retypeObject(x, ObjectType.TCB)
+      return has("PageDirectoryCap") ? undefined : retypeObject(x, ObjectType.PageDirectory)
+    case "Resume": case "Suspend": case "Registers":
+      return otherThread ? undefined : retypeObject(x, ObjectType.TCB)
+    case "IRQHandler":
+      return has("IRQHandlerCap") || !has("IRQControlCap") ? undefined : irqControlGet(x)
+    default: return undefined
+  }
+}
+
+/**
  * Resolve a choice against the state into one event made by the current thread. Every choice
  * resolves; with no suitable cap or slot the event still goes out and exercises an error path.
  */
 export const resolveChoice = (s: KernelState, c: Choice): Event => {
-  const book = addressBook(s, s.curThread)
-  const [w0, w1, w2, w3, w4, w5, w6, w7] = c.w as [number, number, number, number, number, number, number, number]
-  const sys = syscallOf(w6)
+  const t = s.curThread
+  const book = addressBook(s, t)
+  const x: Ctx = { s, t, book, w: c.w.length >= selectorCount ? c.w : Array.from({ length: selectorCount }, (_, i) => c.w[i % Math.max(1, c.w.length)] ?? 0) }
+  // The idle thread runs no user code: only an interrupt can change anything.
+  if (t === s.idleThread) return idleEvent(x)
+  const e0 = resolveOp(x, c.op)
+  const e = c.hostile < hostilePercent ? makeHostile(x, e0) : e0
+  return rare(x.w[11]!, deadlockOdds) ? e : keepLive(x, e)
+}
+
+/** The event an op resolves to for the current (non-idle) thread. */
+const resolveOp = (x: Ctx, op: Op): Event => {
+  const { book } = x
+  const [w0, w1, w2, w3, w4, w5, w6, w7] = x.w as [number, number, number, number, number, number, number, number]
+  const sk = invokeSyscall(w6)
   const live = touchable(book, w7)
-  const root = InitialSlot.InitThreadCNode
+  const root = selfCNodeCptr(x)
+  const first = prerequisite(x, op)
+  if (first !== undefined) return first
   let e: Event
-  switch (c.op) {
+  switch (op) {
     case "Retype": {
       const uts = book.direct.filter((d) => d.cap.tag === "UntypedCap")
       const ut = pick(uts, w0)
@@ -118,12 +219,7 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       const size = userSizeFor(type, ut?.cap, w2)
       const dest = pick((w5 % 8 === 0 ? book.all : book.free).filter((a) => a.level === 0), w3)
       const count = 1 + (w4 % 3)
-      // The window is (destination CNode, offset): node depth 0 names the root CNode itself,
-      // depth 32 a CNode cap in one of its slots.
-      const args = dest === undefined || dest.via === root
-        ? [type, size, 0, 0, dest?.offset ?? w3 % 256, count]
-        : [type, size, dest.via, wordBits, dest.offset, count]
-      e = ev(sys, ut?.cptr ?? w0 % 256, L.UntypedRetype, args, [root])
+      e = retype(x, sk, ut?.cptr ?? w0 % 256, type, size, dest, count, w3)
       break
     }
     case "Copy": case "Mint": case "Move": case "Mutate": {
@@ -134,12 +230,12 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       const [sv, si, sd] = target(src, w0)
       const rights = w2 % 4 === 0 ? 15 : w2 % 16
       const data = w3 % 3 === 0 ? 0 : w3 % 2 === 0 ? (w3 % 200) : ((w3 % 4) << 8) | ((w4 % 8) << 3)
-      const label = { Copy: L.CNodeCopy, Mint: L.CNodeMint, Move: L.CNodeMove, Mutate: L.CNodeMutate }[c.op]
+      const label = { Copy: L.CNodeCopy, Mint: L.CNodeMint, Move: L.CNodeMove, Mutate: L.CNodeMutate }[op]
       const base = [di, dd, si, sd]
-      const args = c.op === "Copy" ? [...base, rights] : c.op === "Mint" ? [...base, rights, data] : c.op === "Mutate" ? [...base, data] : base
+      const args = op === "Copy" ? [...base, rights] : op === "Mint" ? [...base, rights, data] : op === "Mutate" ? [...base, data] : base
       // Source and destination must be named from the same CNode cap for the invocation; when
       // they differ the source root is passed as the extra cap.
-      e = ev(sys, dv, label, args, [sv])
+      e = ev(sk, dv, label, args, [sv])
       break
     }
     case "Rotate": {
@@ -149,24 +245,24 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       const [dv, di, dd] = target(dest, w2)
       const [sv, si, sd] = target(src, w0)
       const [pv, pi, pd] = target(pivot, w1)
-      e = ev(sys, dv, L.CNodeRotate, [di, dd, 0, pi, pd, 0, si, sd], [pv, sv])
+      e = ev(sk, dv, L.CNodeRotate, [di, dd, 0, pi, pd, 0, si, sd], [pv, sv])
       break
     }
     case "Delete": case "Revoke": {
       const a = pick(live, w0)
       const [v, i, d] = target(a, w0)
-      e = ev(sys, v, c.op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], [])
+      e = ev(sk, v, op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], [])
       break
     }
     case "SaveCaller": case "CancelBadgedSends": {
-      const a = c.op === "SaveCaller" ? (w5 % 4 === 0 ? pick(book.live, w0) : freeSlot(book, w0)) : pick(book.live.filter((x) => x.cap.tag === "EndpointCap"), w0)
+      const a = op === "SaveCaller" ? (w5 % 4 === 0 ? pick(book.live, w0) : freeSlot(book, w0)) : pick(book.live.filter((x) => x.cap.tag === "EndpointCap"), w0)
       const [v, i, d] = target(a, w0)
-      e = ev(sys, v, c.op === "SaveCaller" ? L.CNodeSaveCaller : L.CNodeCancelBadgedSends, [i, d], [])
+      e = ev(sk, v, op === "SaveCaller" ? L.CNodeSaveCaller : L.CNodeCancelBadgedSends, [i, d], [])
       break
     }
     case "InvokeOther": {
       const a = pick(book.direct, w0)
-      e = ev(sys, a?.cptr ?? w0, w1 % 34, [w2, w3, w4], [root])
+      e = ev(sk, a?.cptr ?? w0, w1 % 34, [w2, w3, w4], [root])
       break
     }
     case "Raw": {
@@ -174,37 +270,147 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
       // thread stops, ending the interesting part of the trace.
       const kind: SyscallKind = w6 % 16 === 0 ? SyscallKinds[w5 % SyscallKinds.length]! : "NBSend"
       const cptr = w0 % 2 === 0 ? w0 % 300 : (w0 * 65_537 + w1) >>> 0
-      const mrs = Array.from({ length: w2 % 9 }, (_, i) => (c.w[i % 8]! * 2_654_435_761) >>> 0)
+      const mrs = Array.from({ length: w2 % 9 }, (_, i) => (x.w[i % 8]! * 2_654_435_761) >>> 0)
       const msgInfo = ((w3 % 40) << 12 | (w4 % 4) << 7 | (w5 % 128)) >>> 0
       e = { tag: "Syscall", syscall: kind, cptr, msgInfo, mrs, extraCaps: [w7 % 300, w1 % 300, w2 % 300] }
       break
     }
+    case "MintBadged": return mintBadged(x)
+    case "SetupThread": return setupThread(x)
+    case "SetPriority": return setPriority(x)
+    case "Resume": return resume(x)
+    case "Suspend": return suspend(x)
+    case "Registers": return registers(x)
+    case "BindNotification": return bindNotification(x)
+    case "UnbindNotification": return unbindNotification(x)
+    case "Send": return send(x, false)
+    case "Call": return send(x, true)
+    case "Recv": return recv(x, "Recv")
+    case "NBRecv": return recv(x, "NBRecv")
+    case "ReplyRecv": return recv(x, "ReplyRecv")
+    case "Reply": return reply(x)
+    case "Yield": return yieldEvent()
+    case "Signal": return signal(x)
+    case "Wait": return waitNtfn(x, false)
+    case "Poll": return waitNtfn(x, true)
+    case "IRQControl": return irqControlGet(x)
+    case "IRQHandler": return irqHandler(x)
+    case "Interrupt": return interrupt(x, w0)
+    case "TimerTick": return { tag: "TimerTick" }
+    case "UserFault": return userFault(x)
+    case "DomainSet": return domainSet(x)
   }
-  return c.hostile < hostilePercent && e.tag === "Syscall" ? makeHostile(e, c) : e
+  return e
 }
 
-/** Replace one word of the event by a hostile one: the cap pointer, a message word, an extra cap or the label/length. */
-const makeHostile = (e0: SyscallEvent, c: Choice): SyscallEvent => {
-  const w = c.w[7]! ^ c.w[5]!
+/**
+ * Could the current thread survive a cap fault here? With a fault handler it blocks on the
+ * handler's endpoint; without, it stops. Either way `keepLive` decides later whether the trace
+ * can afford it; here a fault-prone corruption is only chosen when the thread has a handler or
+ * another thread could act, so hostile words mostly exercise decode paths rather than stop threads.
+ */
+const faultSafe = (x: Ctx): boolean => faultHandlerEp(x.s, x.t) !== undefined || actors(x.s).some((p) => p !== x.t)
+
+/**
+ * Replace one word of the event by a hostile one: for invocations and sends the cap pointer, a
+ * message word, an extra cap or the label/length; for receives the receive-slot words or the cap
+ * pointer; for interrupts the line; for user faults a fault word.
+ */
+const makeHostile = (x: Ctx, e0: Event): Event => {
+  const w = x.w[7]! ^ x.w[5]!
+  const bad = w % 5 === 0 ? (x.w[4]! * 2_654_435_761) >>> 0 : hostileWords[w % hostileWords.length]!
+  switch (e0.tag) {
+    case "TimerTick": return e0
+    case "Interrupt": return { tag: "Interrupt", irq: bad }
+    case "UserFault": {
+      const words = e0.words.slice()
+      words[x.w[6]! % Math.max(1, words.length)] = bad
+      return { ...e0, words }
+    }
+    case "Syscall": break
+  }
+  const e1 = e0
+  if (e1.syscall === "Recv" || e1.syscall === "NBRecv" || e1.syscall === "ReplyRecv") {
+    // A bad cap pointer on a receive is a cap fault even for NBRecv.
+    if (w % 4 === 3 && faultSafe(x)) return { ...e1, cptr: bad }
+    const rs = (e1.recvSlot ?? [0, 0, 0]).slice()
+    rs[w % 3] = bad
+    return { ...e1, recvSlot: rs }
+  }
+  if (e1.syscall === "Yield") return { ...e1, msgInfo: bad }
   // As for raw events: a hostile pointer mostly goes out as NBSend so the thread survives it.
-  const e: SyscallEvent = w % 4 !== 3 && c.w[6]! % 16 !== 0 ? { ...e0, syscall: "NBSend" } : e0
-  const bad = w % 5 === 0 ? (c.w[4]! * 2_654_435_761) >>> 0 : hostileWords[w % hostileWords.length]!
+  const blocking = e1.syscall === "Send" || e1.syscall === "Call"
+  const e: SyscallEvent = blocking && (!faultSafe(x) || (w % 4 !== 3 && x.w[6]! % 16 !== 0)) ? { ...e1, syscall: "NBSend" } : e1
   switch (w % 4) {
-    case 0: return { ...e, cptr: bad }
+    case 0: return e.syscall === "Reply" ? { ...e, msgInfo: bad } : { ...e, cptr: bad }
     case 1: {
       if (e.mrs.length === 0) return { ...e, cptr: bad }
       const mrs = e.mrs.slice()
-      mrs[c.w[6]! % mrs.length] = bad
+      mrs[x.w[6]! % mrs.length] = bad
       return { ...e, mrs }
     }
     case 2: {
-      const extraCaps = e.extraCaps.length === 0 ? [bad] : e.extraCaps.map((x, i) => (i === 0 ? bad : x))
+      const extraCaps = e.extraCaps.length === 0 ? [bad] : e.extraCaps.map((v, i) => (i === 0 ? bad : v))
       return { ...e, extraCaps, msgInfo: (e.msgInfo & ~(3 << 7)) | (extraCaps.length << 7) }
     }
     default: {
       // Shorten the message or change its label.
       const mi = e.msgInfo
-      return c.w[3]! % 2 === 0 ? { ...e, msgInfo: (mi & ~0x7f) | ((mi & 0x7f) >> 1) } : { ...e, msgInfo: ((mi & 0xfff) | ((bad % 40) << 12)) >>> 0 }
+      return x.w[3]! % 2 === 0 ? { ...e, msgInfo: (mi & ~0x7f) | ((mi & 0x7f) >> 1) } : { ...e, msgInfo: ((mi & 0xfff) | ((bad % 40) << 12)) >>> 0 }
     }
   }
+}
+
+// ---- liveness ---------------------------------------------------------------------------------
+
+/** Threads that can run and act: runnable, in the current domain, with a CSpace that resolves cptrs. */
+const actors = (s: KernelState): number[] =>
+  threads(s).filter((th) => isRunnable(th.tcb.tcbState) && th.tcb.tcbDomain === s.curDomain && hasWorkingCSpace(s, th.ptr)).map((th) => th.ptr)
+
+/**
+ * Is the trace still live: can some thread act now, or can an interrupt wake one (a deliverable
+ * line whose notification has a waiter or a bound thread waiting to receive)?
+ */
+export const isLive = (s: KernelState): boolean => {
+  if (actors(s).length > 0) return true
+  return deliverableLines(s).some((l) => {
+    const n = ntfnObj(s, l.ntfn)
+    if (n === undefined) return false
+    if (n.state.tag === "WaitingNtfn") return n.state.queue.some((p) => hasWorkingCSpace(s, p))
+    return n.boundTCB !== null && tcbAt(s, n.boundTCB)?.tcbState.tag === "BlockedOnReceive" && hasWorkingCSpace(s, n.boundTCB)
+  })
+}
+
+const stepOrUndefined = (s: KernelState, e: Event): KernelState | undefined => {
+  try { return step(s, e) } catch { return undefined }
+}
+
+/** Variants of an event that do not block: the non-blocking syscall, then a Yield. */
+const nonBlocking = (e: Event): Event[] => {
+  const y = yieldEvent()
+  if (e.tag !== "Syscall") return [y]
+  switch (e.syscall) {
+    case "Send": case "Call": return [{ ...e, syscall: "NBSend" }, y]
+    case "Recv": return [{ ...e, syscall: "NBRecv" }, y]
+    case "ReplyRecv": return [{ ...e, syscall: "Reply" }, y]
+    default: return [y]
+  }
+}
+
+/**
+ * Keep the trace live: if the event would take a live state to one where no thread can act and
+ * no interrupt can wake one, use the first non-blocking variant that keeps it live. A spec that
+ * throws is left for the runner to report.
+ */
+const keepLive = (x: Ctx, e: Event): Event => {
+  if (e.tag !== "Syscall" && e.tag !== "UserFault") return e
+  // With two other threads able to act one event rarely stops all three: skip the simulation.
+  if (actors(x.s).filter((p) => p !== x.t).length >= 2 || !isLive(x.s)) return e
+  const post = stepOrUndefined(x.s, e)
+  if (post === undefined || isLive(post)) return e
+  for (const alt of nonBlocking(e)) {
+    const p = stepOrUndefined(x.s, alt)
+    if (p === undefined || isLive(p)) return alt
+  }
+  return yieldEvent()
 }

@@ -7,6 +7,8 @@ import { boot } from "../../spec/kernel/boot.ts"
 const configs: readonly { readonly name: string; readonly config: BootConfig }[] = [
   { name: "default", config: defaultBootConfig },
   { name: "rootCNodeBits 5", config: { ...defaultBootConfig, rootCNodeBits: 5 } },
+  { name: "one IRQ line (a radix-0 IRQ node)", config: { ...defaultBootConfig, numIRQs: 1 } },
+  { name: "256 IRQ lines, 16 domains", config: { ...defaultBootConfig, numIRQs: 256, numDomains: 16 } },
   {
     name: "several RAM and device regions",
     config: {

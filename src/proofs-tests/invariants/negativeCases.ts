@@ -7,6 +7,7 @@
 import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable } from "../../model/index.ts"
 import { boot, bootLayout } from "../../spec/kernel/boot.ts"
+import * as X from "./ipcStates.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
 import {
   mapDelete, mapSet, readyQueueIndex, setAdd, setCap, setDelete, setObject, slotOf, updateTcb,
@@ -77,8 +78,14 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
     state: () => setObject(base(), spare, { tag: "Notification", state: { tag: "WaitingNtfn", queue: [] }, boundTCB: null }),
   },
   "valid_objs.obj_sizes": {
-    description: "A CNode object of radix 0 is added to the heap.",
-    state: () => setObject(base(), spare, { tag: "CNode", radix: 0 }),
+    description: "A CNode object of radix 28 (2^32 bytes with its 16-byte slots) is added to the heap.",
+    state: () => setObject(base(), spare, { tag: "CNode", radix: 28 }),
+  },
+  "valid_objs.valid_fault": {
+    description: "The root thread gets a pending cap fault whose GuardMismatch reports a 33-bit guard.",
+    state: () => updateTcb(base(), L.rootTcb, (t) => ({
+      ...t, tcbFault: { tag: "CapFault", address: 5, inReceivePhase: false, failure: { tag: "GuardMismatch", bitsLeft: 32, guardFound: 0, bitsFound: 33 } },
+    })),
   },
   pspace_aligned: {
     description: "An endpoint object is placed at an address 8 bytes past a 16-byte boundary.",
@@ -180,6 +187,49 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
   valid_queues: {
     description: "The root thread (priority 255) is put in the priority-100 ready queue.",
     state: () => { const s = base(); return { ...s, readyQueues: mapSet(s.readyQueues, readyQueueIndex(0, 100), [L.rootTcb]) } },
+  },
+  valid_blocked: {
+    description: "A second, Running thread is in no ready queue, not current and not the switch target.",
+    state: () => X.withThread(base(), X.A, { tcbState: { tag: "Running" } }),
+  },
+  ct_not_in_q: {
+    description: "The running root thread (current, scheduler action ResumeCurrentThread) is also in its ready queue.",
+    state: () => { const s = base(); return { ...s, readyQueues: mapSet(s.readyQueues, readyQueueIndex(0, 255), [L.rootTcb]) } },
+  },
+  ct_in_cur_domain: {
+    description: "The current root thread is moved to domain 1 while the current domain is 0 and the action is ResumeCurrentThread.",
+    state: () => updateTcb({ ...base(), numDomains: 2 }, L.rootTcb, (t) => ({ ...t, tcbDomain: 1 })),
+  },
+  valid_idle_etcb: {
+    description: "The idle thread is moved to domain 1 (of 2).",
+    state: () => updateTcb({ ...base(), numDomains: 2 }, L.idleTcb, (t) => ({ ...t, tcbDomain: 1 })),
+  },
+  valid_time_slice: {
+    description: "The root thread's time slice is set to 0.",
+    state: () => updateTcb(base(), L.rootTcb, (t) => ({ ...t, tcbTimeSlice: 0 })),
+  },
+  valid_irq_node: {
+    description: "IRQ 3's slot in the IRQ node holds an endpoint cap instead of a notification cap.",
+    state: () => writeOriginal(setObject(base(), spare, idleEP), slotOf(L.irqNode, 3), epCap(spare, RightW)),
+  },
+  "if_unsafe_then_cap.irq_node": {
+    description: "IRQ 3 is IRQSignal and its node slot holds a notification cap, but no IRQHandlerCap for IRQ 3 exists.",
+    state: () => {
+      const s = X.setIRQ(setObject(base(), spare, X.idleNtfn), 3, "IRQSignal", false)
+      return writeOriginal(s, slotOf(L.irqNode, 3), { tag: "NotificationCap", ptr: spare, badge: 0, rights: RightW })
+    },
+  },
+  valid_irq_handlers: {
+    description: "An IRQHandlerCap for IRQ 3 is written while IRQ 3 is still IRQInactive.",
+    state: () => link(setCap(base(), root(100), { tag: "IRQHandlerCap", irq: 3 }), root(100), root(InitialSlot.IRQControl)),
+  },
+  valid_irq_states: {
+    description: "IRQ 5 is IRQInactive but its mask bit is cleared.",
+    state: () => X.setIRQ(base(), 5, "IRQInactive", false),
+  },
+  irq_timer: {
+    description: "The timer line IRQ 0 is set to IRQSignal.",
+    state: () => X.setIRQ(base(), 0, "IRQSignal", false),
   },
   valid_sched_action: {
     description: "The scheduler action switches to the idle thread, which is not runnable.",

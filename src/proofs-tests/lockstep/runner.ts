@@ -5,6 +5,7 @@
  * invocation changed nothing but the caller's registers. The first failure stops the run.
  */
 import type { BootConfig, Event } from "../../model/index.ts"
+import { errorNames } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
@@ -55,7 +56,8 @@ const describeFailure = (f: Failure): string => {
 }
 export { describeFailure }
 
-const isErrorResult = (o: Outcome): boolean => o.result !== "Success" && o.result !== "CapFault" && o.result !== "Idle"
+/** Did the invocation fail with a syscall error (not a fault, a block, a delivery or any other outcome)? */
+const isErrorResult = (o: Outcome): boolean => (errorNames as readonly string[]).includes(o.result)
 
 /** `post` with the caller's registers put back as in `pre`: equal to `pre` when only registers changed. */
 const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelState => {

@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest"
 import type { Cte } from "../../impl/index.ts"
-import { Cte as CteRecord, ImplEndpoint, Kernel, cnodeSlot, getCNodeImpl, getTcbImpl, tcbSchedEnqueue, tcbSlot } from "../../impl/index.ts"
+import {
+  Cte as CteRecord, ImplEndpoint, ImplNotification, ImplTcb, Kernel, cnodeSlot, getCNodeImpl, getTcbImpl, readyQueuesIndex,
+  tcbSchedEnqueue, tcbSlot,
+} from "../../impl/index.ts"
 import type { Cap } from "../../model/index.ts"
 import { InitialSlot, defaultBootConfig, tcbBuffer, tcbCTable } from "../../model/index.ts"
 import { bootLayout } from "../../spec/kernel/boot.ts"
 import {
-  bitmapAgreesWithQueues, cdtRunsNested, checkImplInvariants, checkRunsNested, epQueueLinksSymmetric, implInvariants, mdbAcyclic,
-  mdbChunked, mdbLinksInHeap, mdbLinksSymmetric, mdbNoLinksAtEmptySlots, readyQueueLinksSymmetric,
+  bitmapAgreesWithQueues, cdtRunsNested, checkImplInvariants, checkRunsNested, epQueueLinksSymmetric, epQueueMembership,
+  implInvariants, mdbAcyclic, mdbChunked, mdbLinksInHeap, mdbLinksSymmetric, mdbNoLinksAtEmptySlots, readyQueueLinksSymmetric,
+  tcbQueuedIffInReadyQueue,
 } from "./implInvariants.ts"
 
 const L = bootLayout(defaultBootConfig)
@@ -112,12 +116,12 @@ describe("implementation invariants", () => {
     expect(mdbChunked.check(k2).some((v) => v.includes("outside"))).toBe(true)
   })
 
-  it("readyQueueLinksSymmetric flags broken queue links and queued flags", () => {
+  it("readyQueueLinksSymmetric flags broken queue links and a thread in the wrong queue", () => {
     const k = booted()
     const t = getTcbImpl(k, L.rootTcb)
     tcbSchedEnqueue(k, t)
     expect(readyQueueLinksSymmetric.check(k)).toEqual([])
-    t.tcbQueued = false
+    t.tcbSchedPrev = t // head with a prev link
     expect(readyQueueLinksSymmetric.check(k).length).toBeGreaterThan(0)
     const k2 = booted()
     const t2 = getTcbImpl(k2, L.rootTcb)
@@ -125,8 +129,25 @@ describe("implementation invariants", () => {
     t2.tcbPriority = 3 // now in the wrong queue
     expect(readyQueueLinksSymmetric.check(k2).length).toBeGreaterThan(0)
     const k3 = booted()
-    getTcbImpl(k3, L.rootTcb).tcbQueued = true // marked but in no queue
+    const t3 = getTcbImpl(k3, L.rootTcb)
+    tcbSchedEnqueue(k3, t3)
+    k3.readyQueueEnd[readyQueuesIndex(0, 255)] = null // head without end
     expect(readyQueueLinksSymmetric.check(k3).length).toBeGreaterThan(0)
+  })
+
+  it("tcbQueuedIffInReadyQueue flags a queued bit without a queue, a queue member without the bit, and stray links", () => {
+    const k = booted()
+    const t = getTcbImpl(k, L.rootTcb)
+    tcbSchedEnqueue(k, t)
+    expect(tcbQueuedIffInReadyQueue.check(k)).toEqual([])
+    t.tcbQueued = false
+    expect(tcbQueuedIffInReadyQueue.check(k).some((v) => v.includes("not marked queued"))).toBe(true)
+    const k2 = booted()
+    getTcbImpl(k2, L.rootTcb).tcbQueued = true // marked but in no queue
+    expect(tcbQueuedIffInReadyQueue.check(k2).some((v) => v.includes("in no ready queue"))).toBe(true)
+    const k3 = booted()
+    getTcbImpl(k3, L.rootTcb).tcbSchedNext = getTcbImpl(k3, L.idleTcb) // links while not queued
+    expect(tcbQueuedIffInReadyQueue.check(k3).some((v) => v.includes("has ready-queue links"))).toBe(true)
   })
 
   it("bitmapAgreesWithQueues flags a stray bit and a missing bit", () => {
@@ -140,6 +161,20 @@ describe("implementation invariants", () => {
     expect(bitmapAgreesWithQueues.check(k2).length).toBeGreaterThan(0)
   })
 
+  /** A booted kernel with an extra TCB at `p` (no caps; the impl invariants do not look at caps of TCBs). */
+  const withTcb = (k: Kernel, p: number): ImplTcb => {
+    const t = new ImplTcb(p, 0)
+    k.objects.set(p, t)
+    return t
+  }
+  /** Link threads into an intrusive EP/ntfn queue, head first. */
+  const chain = (ts: ImplTcb[]) => {
+    ts.forEach((t, i) => {
+      t.tcbEPPrev = ts[i - 1] ?? null
+      t.tcbEPNext = ts[i + 1] ?? null
+    })
+  }
+
   it("epQueueLinksSymmetric flags an idle endpoint with waiters", () => {
     const k = booted()
     const ep = new ImplEndpoint(0x2000_0000)
@@ -148,6 +183,61 @@ describe("implementation invariants", () => {
     ep.epQueueHead = getTcbImpl(k, L.rootTcb)
     ep.epQueueTail = ep.epQueueHead
     expect(epQueueLinksSymmetric.check(k).length).toBeGreaterThan(0)
+  })
+
+  it("epQueueLinksSymmetric holds on a linked endpoint queue and flags a broken prev link", () => {
+    const k = booted()
+    const [a, b, c] = [withTcb(k, 0x0300_1000), withTcb(k, 0x0300_1200), withTcb(k, 0x0300_1400)]
+    const ep = new ImplEndpoint(0x0300_0000)
+    k.objects.set(ep.base, ep)
+    ep.epState = "Send"
+    chain([a, b, c])
+    ep.epQueueHead = a
+    ep.epQueueTail = c
+    expect(epQueueLinksSymmetric.check(k)).toEqual([])
+    expect(epQueueMembership.check(k)).toEqual([])
+    c.tcbEPPrev = a
+    expect(epQueueLinksSymmetric.check(k).some((v) => v.includes("prev link"))).toBe(true)
+  })
+
+  it("epQueueLinksSymmetric flags notification queues: a waiting state with no waiters, a wrong tail, an active state with waiters", () => {
+    const k = booted()
+    const [a, b] = [withTcb(k, 0x0300_1000), withTcb(k, 0x0300_1200)]
+    const n = new ImplNotification(0x0300_0020)
+    k.objects.set(n.base, n)
+    n.ntfnState = "Waiting"
+    expect(epQueueLinksSymmetric.check(k).some((v) => v.includes("Notification 0x3000020: queue empty in a waiting state"))).toBe(true)
+    chain([a, b])
+    n.ntfnQueueHead = a
+    n.ntfnQueueTail = b
+    expect(epQueueLinksSymmetric.check(k)).toEqual([])
+    n.ntfnQueueTail = a
+    expect(epQueueLinksSymmetric.check(k).some((v) => v.includes("tail is not the last"))).toBe(true)
+    n.ntfnQueueTail = b
+    n.ntfnState = "Active"
+    expect(epQueueLinksSymmetric.check(k).some((v) => v.includes("non-empty in a non-waiting state"))).toBe(true)
+  })
+
+  it("epQueueMembership flags a thread in an endpoint queue and a notification queue, and stray EP links", () => {
+    const k = booted()
+    const [a, b] = [withTcb(k, 0x0300_1000), withTcb(k, 0x0300_1200)]
+    const ep = new ImplEndpoint(0x0300_0000)
+    const n = new ImplNotification(0x0300_0020)
+    k.objects.set(ep.base, ep)
+    k.objects.set(n.base, n)
+    ep.epState = "Recv"
+    ep.epQueueHead = a
+    ep.epQueueTail = a
+    n.ntfnState = "Waiting"
+    n.ntfnQueueHead = a
+    n.ntfnQueueTail = a
+    expect(epQueueMembership.check(k).some((v) => v.includes("is in the queue of"))).toBe(true)
+    n.ntfnState = "Idle"
+    n.ntfnQueueHead = null
+    n.ntfnQueueTail = null
+    expect(epQueueMembership.check(k)).toEqual([])
+    b.tcbEPPrev = a // b is in no queue
+    expect(epQueueMembership.check(k).some((v) => v.includes("0x3001200 is in no endpoint or notification queue"))).toBe(true)
   })
 
   it("checkImplInvariants is clean after boot", () => {

@@ -40,17 +40,20 @@ export const mdbAcyclic: ImplInvariant = {
   statement: "Following next links from any slot reaches the end of the list (null) without revisiting a slot.",
   mirrors: "l4v Invariants_H mdb_chain_0 / no_loops",
   check: (k) => {
-    const ctes = allCtes(k)
-    const bound = ctes.length + 1
+    // Linear: walk next links from each unvisited slot, marking the slots of the current walk 1
+    // and those known to reach null (or an already reported cycle) 2.
+    const mark = new Map<Cte, 1 | 2>()
     const out: string[] = []
-    for (const c of ctes) {
-      let x: Cte | null = c.next
-      let n = 0
-      while (x !== null && x !== c && n <= bound) {
+    for (const c of allCtes(k)) {
+      const path: Cte[] = []
+      let x: Cte | null = c
+      while (x !== null && !mark.has(x)) {
+        mark.set(x, 1)
+        path.push(x)
         x = x.next
-        n++
       }
-      if (x !== null) out.push(`slot ${h(c.addr)}: next links form a cycle`)
+      if (x !== null && mark.get(x) === 1) out.push(`slot ${h(x.addr)}: next links form a cycle`)
+      for (const p of path) mark.set(p, 2)
     }
     return out
   },
@@ -178,7 +181,6 @@ function walkReadyQueue(k: ImplState, idx: number, out: string[]): ImplTcb[] {
       return members
     }
     if (t.tcbSchedPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
-    if (!t.tcbQueued) out.push(`${name}: ${h(t.base)} is linked in but not marked queued`)
     if (readyQueuesIndex(t.tcbDomain, t.tcbPriority) !== idx) out.push(`${name}: ${h(t.base)} has another domain/priority`)
     members.push(t)
     prev = t
@@ -190,9 +192,10 @@ function walkReadyQueue(k: ImplState, idx: number, out: string[]): ImplTcb[] {
 export const readyQueueLinksSymmetric: ImplInvariant = {
   name: "readyQueueLinksSymmetric",
   statement:
-    "Each ready queue is a well-formed doubly linked list from head to end through tcbSchedNext/tcbSchedPrev, its " +
-    "threads have its domain and priority, and a thread is marked queued exactly when it is in its queue.",
-  mirrors: "l4v Invariants_H sym_heap_sched_pointers / valid_sched_pointers / ready_queues relation (tcbQueued)",
+    "Each ready queue is a well-formed doubly linked list from head to end through tcbSchedNext/tcbSchedPrev (the " +
+    "head has no prev, each thread's prev is its predecessor, end is the last thread), its threads have its domain " +
+    "and priority, and no thread is in two ready queues.",
+  mirrors: "l4v Invariants_H sym_heap_sched_pointers, ready_queue_relation (tcbQueueHead/End, inQ)",
   check: (k) => {
     const out: string[] = []
     const queued = new Set<ImplTcb>()
@@ -202,9 +205,32 @@ export const readyQueueLinksSymmetric: ImplInvariant = {
         queued.add(t)
       }
     }
+    return out
+  },
+}
+
+/** The threads reachable from the ready queue heads, without reporting anything. */
+const readyQueueMembers = (k: ImplState): Set<ImplTcb> => {
+  const members = new Set<ImplTcb>()
+  for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
+    for (let t = k.readyQueueHead[idx] ?? null; t !== null && !members.has(t); t = t.tcbSchedNext) members.add(t)
+  }
+  return members
+}
+
+export const tcbQueuedIffInReadyQueue: ImplInvariant = {
+  name: "tcbQueuedIffInReadyQueue",
+  statement:
+    "A thread's tcbQueued bit is set exactly when the thread is reachable from a ready-queue head, and a thread " +
+    "that is not queued has no tcbSchedNext/tcbSchedPrev links.",
+  mirrors: "l4v Invariants_H valid_sched_pointers, ready_queue_relation (tcbQueued = in a queue)",
+  check: (k) => {
+    const out: string[] = []
+    const members = readyQueueMembers(k)
     for (const o of k.objects.values()) {
       if (o.tag !== "TCB") continue
-      if (o.tcbQueued && !queued.has(o)) out.push(`thread ${h(o.base)} is marked queued but is in no ready queue`)
+      if (o.tcbQueued && !members.has(o)) out.push(`thread ${h(o.base)} is marked queued but is in no ready queue`)
+      if (!o.tcbQueued && members.has(o)) out.push(`thread ${h(o.base)} is linked into a ready queue but not marked queued`)
       if (!o.tcbQueued && (o.tcbSchedNext !== null || o.tcbSchedPrev !== null)) {
         out.push(`thread ${h(o.base)} is not queued but has ready-queue links`)
       }
@@ -239,22 +265,29 @@ export const bitmapAgreesWithQueues: ImplInvariant = {
   },
 }
 
+/** The endpoint and notification queues: owner name, head, tail, and whether the state says threads wait. */
+const ipcQueues = function* (k: ImplState): Generator<{ name: string; head: ImplTcb | null; tail: ImplTcb | null; waiting: boolean }> {
+  for (const o of k.objects.values()) {
+    if (o.tag === "Endpoint") yield { name: `Endpoint ${h(o.base)}`, head: o.epQueueHead, tail: o.epQueueTail, waiting: o.epState !== "Idle" }
+    else if (o.tag === "Notification") {
+      yield { name: `Notification ${h(o.base)}`, head: o.ntfnQueueHead, tail: o.ntfnQueueTail, waiting: o.ntfnState === "Waiting" }
+    }
+  }
+}
+
 export const epQueueLinksSymmetric: ImplInvariant = {
   name: "epQueueLinksSymmetric",
   statement:
     "Each endpoint and notification queue is a well-formed doubly linked list from head to tail through " +
-    "tcbEPNext/tcbEPPrev, and it is empty exactly when the object is idle (or, for a notification, active).",
-  mirrors: "l4v Invariants_H sym_heap_ep_pointers / valid_ep' / valid_ntfn'",
+    "tcbEPNext/tcbEPPrev (the head has no prev, each thread's prev is its predecessor, tail is the last thread), and " +
+    "it is non-empty exactly when the object's state is waiting (Send/Recv for an endpoint, Waiting for a notification).",
+  mirrors: "l4v CRefine ep_queue_relation / ntfn_queue_relation (tcb_queue_relation over tcbEPNext/tcbEPPrev)",
   check: (k) => {
     const out: string[] = []
     const bound = k.objects.size + 1
-    for (const o of k.objects.values()) {
-      let head: ImplTcb | null, tail: ImplTcb | null, waiting: boolean
-      if (o.tag === "Endpoint") [head, tail, waiting] = [o.epQueueHead, o.epQueueTail, o.epState !== "Idle"]
-      else if (o.tag === "Notification") [head, tail, waiting] = [o.ntfnQueueHead, o.ntfnQueueTail, o.ntfnState === "Waiting"]
-      else continue
-      const name = `${o.tag} ${h(o.base)}`
+    for (const { name, head, tail, waiting } of ipcQueues(k)) {
       if ((head !== null) !== waiting) out.push(`${name}: queue ${head === null ? "empty" : "non-empty"} in a ${waiting ? "waiting" : "non-waiting"} state`)
+      if ((head === null) !== (tail === null)) out.push(`${name}: exactly one of head and tail is null`)
       let prev: ImplTcb | null = null
       let n = 0
       for (let t = head; t !== null; t = t.tcbEPNext) {
@@ -271,10 +304,40 @@ export const epQueueLinksSymmetric: ImplInvariant = {
   },
 }
 
+export const epQueueMembership: ImplInvariant = {
+  name: "epQueueMembership",
+  statement:
+    "A thread is in at most one endpoint or notification queue (once), and a thread in none has null " +
+    "tcbEPNext/tcbEPPrev links.",
+  mirrors: "l4v CRefine ep_queue_relation / ntfn_queue_relation (with Invariants_AI sym_refs: one blocking reference per thread)",
+  check: (k) => {
+    const out: string[] = []
+    const bound = k.objects.size + 1
+    const inQueue = new Map<ImplTcb, string>()
+    for (const { name, head } of ipcQueues(k)) {
+      let n = 0
+      for (let t = head; t !== null && ++n <= bound; t = t.tcbEPNext) {
+        const other = inQueue.get(t)
+        if (other !== undefined) {
+          out.push(`thread ${h(t.base)} is in the queue of ${name} and of ${other}`)
+          break // a thread met twice may close a loop; the link check reports the shape
+        }
+        inQueue.set(t, name)
+      }
+    }
+    for (const o of k.objects.values()) {
+      if (o.tag === "TCB" && !inQueue.has(o) && (o.tcbEPNext !== null || o.tcbEPPrev !== null)) {
+        out.push(`thread ${h(o.base)} is in no endpoint or notification queue but has tcbEPNext/tcbEPPrev links`)
+      }
+    }
+    return out
+  },
+}
+
 /** Every implementation invariant, in check order. */
 export const implInvariants: readonly ImplInvariant[] = [
   mdbLinksSymmetric, mdbAcyclic, mdbNoLinksAtEmptySlots, mdbLinksInHeap, cdtRunsNested, mdbChunked,
-  readyQueueLinksSymmetric, bitmapAgreesWithQueues, epQueueLinksSymmetric,
+  readyQueueLinksSymmetric, tcbQueuedIffInReadyQueue, bitmapAgreesWithQueues, epQueueLinksSymmetric, epQueueMembership,
 ]
 
 /** All violations of all implementation invariants, each prefixed with the invariant's name. */

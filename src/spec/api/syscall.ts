@@ -39,11 +39,19 @@ export interface Outcome {
   readonly result: string
 }
 
-/** The name an invocation is counted under: the cap's object and, for CNode and Untyped, the operation. */
+/** The name an invocation is counted under: the cap's object and, for object methods, the operation. */
 export const invocationName = (cap: Cap, label: number): string => {
-  if (cap.tag === "CNodeCap") return label >= L.CNodeRevoke && label <= L.CNodeSaveCaller ? `CNode_${labelName(label).slice(5)}` : "CNode_BadLabel"
-  if (cap.tag === "UntypedCap") return label === L.UntypedRetype ? "Untyped_Retype" : "Untyped_BadLabel"
-  return cap.tag
+  const method = (prefix: string, lo: number, hi: number, cut: number) =>
+    label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`
+  switch (cap.tag) {
+    case "CNodeCap": return method("CNode", L.CNodeRevoke, L.CNodeSaveCaller, 5)
+    case "UntypedCap": return method("Untyped", L.UntypedRetype, L.UntypedRetype, 7)
+    case "ThreadCap": return method("TCB", L.TCBReadRegisters, L.TCBSetFlags, 3)
+    case "IRQControlCap": return method("IRQControl", L.IRQIssueIRQHandler, L.IRQIssueIRQHandler, 3)
+    case "IRQHandlerCap": return method("IRQHandler", L.IRQAckIRQ, L.IRQClearIRQHandler, 3)
+    case "DomainCap": return method("Domain", L.DomainSetSet, L.DomainScheduleSetStart, 6)
+    default: return cap.tag
+  }
 }
 
 /**
@@ -216,13 +224,14 @@ const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelSt
     .with("Yield", () => [handleYield(s), { syscall: "Yield", invocation: "none", result: "Success" }] as [KernelState, Outcome])
     .exhaustive()
 
-/** The fault a UserFault event raises, from its words (missing words read 0). */
+/** The fault a UserFault event raises, from its words (missing words read 0), cut to the fault's field widths. */
 const userFault = (kind: UserFaultKind, words: readonly number[]): Fault => {
   const w = (i: number) => (words[i] ?? 0) >>> 0
   return match(kind)
-    .with("VMFault", (): Fault => ({ tag: "VMFault", address: w(0), fsr: w(1), instructionFault: w(2) !== 0 }))
+    // The kernel's fault words have fixed widths (structures.bf): FSR 14 bits, the exception code 28.
+    .with("VMFault", (): Fault => ({ tag: "VMFault", address: w(0), fsr: w(1) & 0x3fff, instructionFault: w(2) !== 0 }))
     .with("UnknownSyscall", (): Fault => ({ tag: "UnknownSyscall", syscallNumber: w(0) }))
-    .with("UserException", (): Fault => ({ tag: "UserException", number: w(0), code: w(1) }))
+    .with("UserException", (): Fault => ({ tag: "UserException", number: w(0), code: w(1) & 0xfff_ffff }))
     .exhaustive()
 }
 

@@ -5,6 +5,7 @@
  * @category invariants
  */
 import type { KernelState } from "../state.ts"
+import * as I from "./irq.ts"
 import * as M from "./mdb.ts"
 import * as O from "./objects.ts"
 import * as P from "./pspace.ts"
@@ -17,6 +18,7 @@ export * from "./objects.ts"
 export * from "./pspace.ts"
 export * from "./mdb.ts"
 export * from "./thread.ts"
+export * from "./irq.ts"
 
 /** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid. */
 export const validObjs: Layer = all("valid_objs", ...O.objectInvariants)
@@ -27,17 +29,36 @@ export const validPspace: Layer = all("valid_pspace", validObjs, P.pspaceAligned
 /** l4v `valid_mdb`: the CDT is a forest of non-empty slots consistent with untyped memory and reply caps. */
 export const validMdb: Layer = all("valid_mdb", ...M.mdbInvariants)
 
-/** l4v `valid_state` (kspec's part), with the deterministic extension's `valid_list` and kspec's `derived_rights`. */
+/**
+ * The interrupt part of l4v's `valid_state`: `valid_irq_node`, `valid_irq_handlers`,
+ * `valid_irq_states`, the IRQ-node part of `if_unsafe_then_cap`, and kspec's `irq_timer`.
+ */
+export const validIrq: Layer = all("valid_irq", ...I.irqInvariants)
+
+/**
+ * l4v `valid_state` (kspec's part), with the deterministic extension's `valid_list` and kspec's
+ * `derived_rights`. Left out, as kspec has no such state: the arch, vspace, FPU, machine-memory,
+ * kernel-window and device-region conjuncts.
+ */
 export const validState: Layer = all(
   "valid_state",
   validPspace, validMdb, M.validIoc, M.validList, M.derivedRights,
-  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs,
+  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq,
 )
 
-/** The scheduler invariants of l4v's `valid_sched` that kspec checks. */
-export const validSched: Layer = all("valid_sched", T.validQueues, T.validSchedAction)
+/**
+ * l4v `valid_sched` (DetSchedInvs_AI): `valid_queues`, `ct_not_in_q`, `valid_sched_action`,
+ * `ct_in_cur_domain`, `valid_blocked`, `valid_idle_etcb`, plus kspec's `valid_time_slice`.
+ */
+export const validSched: Layer = all(
+  "valid_sched",
+  T.validQueues, T.ctNotInQ, T.validSchedAction, T.ctInCurDomain, T.validBlocked, T.validIdleEtcb, T.validTimeSlice,
+)
 
-/** l4v `invs = valid_state and cur_tcb`, plus kspec's scheduler layer. Every reachable state satisfies it. */
+/**
+ * l4v `invs = valid_state and cur_tcb`, plus the scheduler layer (l4v's `einvs` adds `valid_sched`
+ * and `valid_list`). Every state at kernel exit satisfies it.
+ */
 export const invs: Layer = all("invs", validState, T.curTcb, validSched)
 
 /** Every invariant, each once, in a fixed order (the order `invs` reaches them). */

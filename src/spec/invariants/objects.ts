@@ -1,10 +1,11 @@
 /**
  * The `valid_objs` family: caps are well formed and name existing objects of the right type and
  * shape, caps live in real slots, and each object's own fields are consistent
- * (l4v Invariants_AI `valid_objs`, `valid_cap`, `valid_tcb`, `valid_ep`, `valid_ntfn`).
+ * (l4v Invariants_AI `valid_objs`, `valid_cap`, `valid_tcb` with `tcb_cap_cases` and `valid_fault`,
+ * `valid_ep`, `valid_ntfn`).
  * @category invariants
  */
-import type { Cap, PPtr } from "../../model/index.ts"
+import type { Cap, Fault, PPtr } from "../../model/index.ts"
 import {
   badgeBits, bit, frameSizeBits, hasRight, ipcBufferSizeBits, isAligned, maxPrio, maxUntypedBits, minUntypedBits,
   RightG, RightGR, showCap, slotBits, tcbBuffer, tcbCaller, tcbCTable, tcbReply, tcbVTable, wordBits,
@@ -210,6 +211,15 @@ const isHalted = (t: Tcb): boolean => t.tcbState.tag === "Inactive" || t.tcbStat
  * cap or nothing.
  *
  * Why: the kernel reads these slots without checking their type (lookup roots, reply, IPC buffer).
+ * The caller slot must be empty while BlockedOnReceive because a receive that completes a Call
+ * writes the new reply cap there without deleting what it holds; in every other state it may
+ * hold the reply cap of the last Call received (l4v: `is_reply_cap or NullCap`). The reply slot
+ * may be empty only while halted because `restart` (TCB_Resume) recreates the master there.
+ *
+ * Departures from l4v, both stricter and both kept by kspec's kernel: l4v allows any cap in the
+ * ctable slot (a Zombie lands there mid-deletion; kspec's deletion is atomic and TCB_SetSpace
+ * accepts only CNode caps), and l4v wants `is_valid_vtable_root` in the vtable slot (kspec takes
+ * any page-directory cap as a root, docs/model-decisions.md).
  *
  * Mirrors: l4v Invariants_AI `tcb_cap_cases` (via `valid_tcb`).
  */
@@ -372,8 +382,10 @@ export const validNtfn = defineInvariant({
 })
 
 /**
- * Objects have sizes seL4 can create: a CNode's radix is in 1..27 (so it fits the address space
- * with its 16-byte slots), a frame is one of the four page sizes.
+ * Objects have sizes seL4 can hold: a CNode's radix is in 0..27 (so it fits the address space
+ * with its 16-byte slots), a frame is one of the four page sizes. Radix 0 is allowed, as in l4v:
+ * user CNodes have radix >= 1 (Retype refuses 0 and `wellformed_cap` wants CNode caps of radix >=
+ * 1), but the kernel's IRQ node has radix 0 when there is one IRQ line.
  *
  * Why: sizes fix object ranges, which every range invariant relies on.
  *
@@ -381,13 +393,13 @@ export const validNtfn = defineInvariant({
  */
 export const objSizes = defineInvariant({
   name: "valid_objs.obj_sizes",
-  statement: "Every CNode's radix is in 1..27 and every frame's size is one of the four page sizes (12, 16, 20, 24 bits).",
+  statement: "Every CNode's radix is in 0..27 and every frame's size is one of the four page sizes (12, 16, 20, 24 bits).",
   mirrors: "l4v Invariants_AI valid_cs_size; ARM frame sizes",
   threatenedBy: ["Untyped_Retype"],
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
-      if (o.tag === "CNode" && (!isNat(o.radix) || o.radix < 1 || o.radix >= wordBits - slotBits)) {
-        report(`CNode ${hex(p)} has radix ${o.radix}, not in 1..${wordBits - slotBits - 1}`)
+      if (o.tag === "CNode" && (!isNat(o.radix) || o.radix >= wordBits - slotBits)) {
+        report(`CNode ${hex(p)} has radix ${o.radix}, not in 0..${wordBits - slotBits - 1}`)
       } else if (o.tag === "Frame" && !frameSizes.has(o.sizeBits)) {
         report(`Frame ${hex(p)} has size ${o.sizeBits} bits, not a page size`)
       }
@@ -395,5 +407,72 @@ export const objSizes = defineInvariant({
   },
 })
 
+const isWord = (x: number): boolean => Number.isInteger(x) && x >= 0 && x < 2 ** wordBits
+
+/** What is wrong with a fault's fields, or null if nothing. */
+const faultProblem = (f: Fault): string | null => {
+  switch (f.tag) {
+    case "CapFault": {
+      if (!isWord(f.address)) return `its address ${f.address} is not a 32-bit word`
+      const lf = f.failure
+      switch (lf.tag) {
+        case "InvalidRoot": return null
+        case "MissingCapability":
+          return isNat(lf.bitsLeft) && lf.bitsLeft <= wordBits ? null : `MissingCapability bitsLeft ${lf.bitsLeft} is not in 0..${wordBits}`
+        case "DepthMismatch":
+          if (!(isNat(lf.bitsLeft) && lf.bitsLeft <= wordBits)) return `DepthMismatch bitsLeft ${lf.bitsLeft} is not in 0..${wordBits}`
+          return isNat(lf.bitsFound) && lf.bitsFound <= wordBits ? null : `DepthMismatch bitsFound ${lf.bitsFound} is not in 0..${wordBits}`
+        case "GuardMismatch":
+          if (!(isNat(lf.bitsLeft) && lf.bitsLeft <= wordBits)) return `GuardMismatch bitsLeft ${lf.bitsLeft} is not in 0..${wordBits}`
+          if (!(isNat(lf.bitsFound) && lf.bitsFound <= wordBits)) return `GuardMismatch guard size ${lf.bitsFound} exceeds ${wordBits}`
+          return isNat(lf.guardFound) && lf.guardFound < bit(lf.bitsFound) ? null : `GuardMismatch guard ${lf.guardFound} does not fit in ${lf.bitsFound} bits`
+      }
+      return null
+    }
+    case "UnknownSyscall":
+      return isWord(f.syscallNumber) ? null : `its syscall number ${f.syscallNumber} is not a 32-bit word`
+    case "UserException":
+      return isWord(f.number) && isWord(f.code) ? null : `its number ${f.number} or code ${f.code} is not a 32-bit word`
+    case "VMFault":
+      return isWord(f.address) && isWord(f.fsr) ? null : `its address ${f.address} or FSR ${f.fsr} is not a 32-bit word`
+  }
+}
+
+/**
+ * A pending fault is well formed: its words are 32-bit words, and a lookup failure inside a cap
+ * fault has bit counts in 0..32 and a guard that fits its guard size. The idle thread has no
+ * fault.
+ *
+ * Why: the fault is turned into the handler's message words (`setMRs_fault`); a guard longer
+ * than a word cannot be encoded (l4v's `valid_fault` is exactly that condition).
+ *
+ * Not stated, because seL4 does not keep it: that a thread with a fault is in a fault-IPC state.
+ * `cancelIPC` of a BlockedOnSend thread (suspend, endpoint deletion, badge cancellation) does not
+ * clear `tcbFault` (only the BlockedOnReply branch does, and `doReplyTransfer`), so a stale fault
+ * rides along into Inactive, Restart, Running and every blocked state (and a later plain Send
+ * from that thread is delivered as a fault message). l4v states no tcb_fault-state link either.
+ *
+ * Mirrors: l4v Invariants_AI `valid_fault` (part of `valid_tcb`); the idle-thread clause is
+ * kspec's (idle never enters the kernel, so it never faults).
+ */
+export const validFault = defineInvariant({
+  name: "valid_objs.valid_fault",
+  statement:
+    "A pending fault is well formed: 32-bit words, and a cap fault's lookup failure has bit counts in 0..32 and a " +
+    "guard that fits its size. The idle thread has no fault.",
+  mirrors: "l4v Invariants_AI valid_fault (in valid_tcb)",
+  threatenedBy: ["handleFault", "sendFaultIPC", "doReplyTransfer", "cancelIPC"],
+  find: (s, report) => {
+    for (const [p, o] of s.kheap) {
+      if (o.tag !== "TCB" || o.tcbFault === null) continue
+      if (p === s.idleThread) report(`the idle thread ${hex(p)} has a pending ${o.tcbFault.tag}`)
+      const why = faultProblem(o.tcbFault)
+      if (why !== null) report(`TCB ${hex(p)} has a pending ${o.tcbFault.tag} that is malformed: ${why}`)
+    }
+  },
+})
+
 /** The valid_objs invariants, in registry order. */
-export const objectInvariants = [wellformedCap, validCap, validUntyped, capSlots, tcbCapCases, validTcb, validEp, validNtfn, objSizes] as const
+export const objectInvariants = [
+  wellformedCap, validCap, validUntyped, capSlots, tcbCapCases, validTcb, validFault, validEp, validNtfn, objSizes,
+] as const

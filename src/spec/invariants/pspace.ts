@@ -5,7 +5,7 @@
  */
 import type { PPtr } from "../../model/index.ts"
 import { bit, wordBits } from "../../model/index.ts"
-import type { KernelState } from "../state.ts"
+import type { KObject, Tcb } from "../state.ts"
 import { capObjRef, heapIndex, hex, objBits, showRange } from "./internal.ts"
 import { defineInvariant } from "./types.ts"
 
@@ -66,62 +66,105 @@ const converse: Readonly<Record<RefKind, RefKind>> = {
   TCBSignal: "NTFNSignal", NTFNSignal: "TCBSignal", TCBBound: "NTFNBound", NTFNBound: "TCBBound",
 }
 
-/** l4v `refs_of`: the references an object holds, as (target, kind) pairs. */
-const refsOf = (s: KernelState, p: PPtr): readonly (readonly [PPtr, RefKind])[] => {
-  const o = s.kheap.get(p)
-  if (o === undefined) return []
+/** l4v `tcb_st_refs_of`: the object a thread state blocks on, with the kind of reference. */
+const tcbStRef = (o: Tcb): readonly [PPtr, RefKind] | null => {
+  const st = o.tcbState
+  switch (st.tag) {
+    case "BlockedOnSend": return [st.ep, "TCBBlockedSend"]
+    case "BlockedOnReceive": return [st.ep, "TCBBlockedRecv"]
+    case "BlockedOnNotification": return [st.ntfn, "TCBSignal"]
+    case "Running": case "Restart": case "Inactive": case "IdleThreadState": case "BlockedOnReply": return null
+  }
+}
+
+/** Does `o` (the object at some address) hold the reference `(to, k)`? l4v `(to, k) ∈ refs_of o`. */
+const holdsRef = (o: KObject | undefined, to: PPtr, k: RefKind): boolean => {
+  if (o === undefined) return false
   switch (o.tag) {
     case "TCB": {
-      const out: [PPtr, RefKind][] = []
-      const st = o.tcbState
-      if (st.tag === "BlockedOnSend") out.push([st.ep, "TCBBlockedSend"])
-      else if (st.tag === "BlockedOnReceive") out.push([st.ep, "TCBBlockedRecv"])
-      else if (st.tag === "BlockedOnNotification") out.push([st.ntfn, "TCBSignal"])
-      if (o.tcbBoundNotification !== null) out.push([o.tcbBoundNotification, "TCBBound"])
-      return out
+      if (k === "TCBBound") return o.tcbBoundNotification === to
+      const r = tcbStRef(o)
+      return r !== null && r[0] === to && r[1] === k
     }
     case "Endpoint":
-      return o.state.tag === "IdleEP" ? [] : o.state.queue.map((t) => [t, o.state.tag === "SendEP" ? "EPSend" : "EPRecv"] as const)
-    case "Notification": {
-      const out: [PPtr, RefKind][] = o.state.tag === "WaitingNtfn" ? o.state.queue.map((t) => [t, "NTFNSignal"]) : []
-      if (o.boundTCB !== null) out.push([o.boundTCB, "NTFNBound"])
-      return out
-    }
+      return o.state.tag !== "IdleEP" && (o.state.tag === "SendEP" ? "EPSend" : "EPRecv") === k && o.state.queue.includes(to)
+    case "Notification":
+      if (k === "NTFNBound") return o.boundTCB === to
+      return k === "NTFNSignal" && o.state.tag === "WaitingNtfn" && o.state.queue.includes(to)
     case "CNode": case "Frame": case "PageTable": case "PageDirectory":
-      return []
+      return false
   }
 }
 
 /**
- * Object references are symmetric: a thread blocked sending (receiving) on an endpoint is in that
- * endpoint's send (receive) queue and every queued thread is blocked on it; the same for threads
- * waiting on a notification; a thread is bound to a notification exactly when the notification is
- * bound to it.
+ * Object references are symmetric (l4v `sym_refs (state_refs_of s)` over `refs_of`): a thread
+ * blocked sending (receiving) on an endpoint is in that endpoint's send (receive) queue and every
+ * queued thread is blocked on it in the matching direction; a thread BlockedOnNotification is in
+ * the notification's waiting queue and every waiter is blocked on it; a thread is bound to a
+ * notification exactly when the notification is bound to it. A thread is therefore in at most one
+ * queue, and the queue kind matches its state.
  *
  * Why: cancelling IPC, deleting an endpoint and unbinding follow one side of the link and update
- * the other.
+ * the other; a one-sided link leaves a dangling queue entry or a thread blocked forever.
+ *
+ * Checked in time linear in the heap plus the queues: each queue entry and each binding is
+ * checked against its thread's single state reference, and each thread's state reference against
+ * the queue it names (queue membership is looked up in a per-check index, not by scanning).
  *
  * Mirrors: l4v Invariants_AI `sym_refs (state_refs_of s)`.
  */
 export const symRefs = defineInvariant({
   name: "sym_refs",
   statement:
-    "Object references are symmetric: a thread blocked on an endpoint or notification is in its queue (of the " +
-    "matching direction) and every queued thread is blocked on it; thread and notification bindings agree.",
+    "Object references are symmetric: a thread blocked on an endpoint (send or receive) or notification is in its " +
+    "queue of the matching kind and every queued thread is blocked on that object in that direction; a thread is " +
+    "bound to a notification exactly when the notification is bound to it.",
   mirrors: "l4v Invariants_AI sym_refs (state_refs_of)",
   threatenedBy: [
     "sendIPC", "receiveIPC", "cancelIPC", "cancelAllIPC", "sendSignal", "receiveSignal", "cancelSignal",
-    "TCB_BindNotification", "TCB_UnbindNotification", "TCB_Suspend", "finaliseCap", "CNode_CancelBadgedSends",
+    "cancelAllSignals", "TCB_BindNotification", "TCB_UnbindNotification", "TCB_Suspend", "finaliseCap",
+    "CNode_CancelBadgedSends", "doReplyTransfer", "Untyped_Retype",
   ],
   find: (s, report) => {
-    const key = (from: PPtr, to: PPtr, k: RefKind) => `${from}:${to}:${k}`
-    const all = new Set<string>()
-    for (const p of s.kheap.keys()) for (const [to, k] of refsOf(s, p)) all.add(key(p, to, k))
-    for (const p of s.kheap.keys()) {
-      for (const [to, k] of refsOf(s, p)) {
-        if (!all.has(key(to, p, converse[k]))) {
-          report(`${s.kheap.get(p)!.tag} ${hex(p)} refers to ${hex(to)} as ${k}, but ${hex(to)} has no ${converse[k]} reference back`)
+    // Queue side: every (queue object -> thread) reference has the thread's state reference back.
+    // `queuedIn` records, per thread, the objects whose queues hold it (normally at most one).
+    const queuedIn = new Map<PPtr, { obj: PPtr; kind: RefKind }[]>()
+    const back = (from: PPtr, tag: string, to: PPtr, k: RefKind) => {
+      const l = queuedIn.get(to)
+      if (l === undefined) queuedIn.set(to, [{ obj: from, kind: k }])
+      else l.push({ obj: from, kind: k })
+      if (!holdsRef(s.kheap.get(to), from, converse[k])) {
+        const t = s.kheap.get(to)
+        const what = t?.tag === "TCB" ? t.tcbState.tag : t === undefined ? "no object" : `a ${t.tag}`
+        report(`${tag} ${hex(from)} holds ${hex(to)} as ${k}, but ${hex(to)} (${what}) has no ${converse[k]} reference back`)
+      }
+    }
+    for (const [p, o] of s.kheap) {
+      if (o.tag === "Endpoint" && o.state.tag !== "IdleEP") {
+        const k: RefKind = o.state.tag === "SendEP" ? "EPSend" : "EPRecv"
+        for (const t of o.state.queue) back(p, "Endpoint", t, k)
+      } else if (o.tag === "Notification") {
+        if (o.state.tag === "WaitingNtfn") for (const t of o.state.queue) back(p, "Notification", t, "NTFNSignal")
+        if (o.boundTCB !== null && !holdsRef(s.kheap.get(o.boundTCB), p, "TCBBound")) {
+          report(`Notification ${hex(p)} is bound to ${hex(o.boundTCB)}, which is not bound back to it`)
         }
+      }
+    }
+    // Thread side: each thread's state reference and binding has the object's reference back.
+    for (const [p, o] of s.kheap) {
+      if (o.tag !== "TCB") continue
+      const r = tcbStRef(o)
+      if (r !== null) {
+        const [to, k] = r
+        const found = queuedIn.get(p)?.some((q) => q.obj === to && q.kind === converse[k]) ?? false
+        if (!found) {
+          const target = s.kheap.get(to)
+          const what = target === undefined ? "no object" : target.tag === "Endpoint" || target.tag === "Notification" ? target.state.tag : `a ${target.tag}`
+          report(`TCB ${hex(p)} is ${o.tcbState.tag} on ${hex(to)}, but ${hex(to)} (${what}) does not hold it as ${converse[k]}`)
+        }
+      }
+      if (o.tcbBoundNotification !== null && !holdsRef(s.kheap.get(o.tcbBoundNotification), p, "NTFNBound")) {
+        report(`TCB ${hex(p)} is bound to notification ${hex(o.tcbBoundNotification)}, which is not bound back to it`)
       }
     }
   },

@@ -1,13 +1,16 @@
 /**
- * Thread-level invariants: the current and idle threads, the scheduler action and ready queues,
- * reply caps, and what no cap may name (l4v Invariants_AI `cur_tcb`, `valid_idle`, `only_idle`,
- * `valid_reply_caps`, `valid_reply_masters`, `valid_global_refs`; DetSchedInvs_AI).
+ * Thread-level invariants: the current and idle threads, reply caps, what no cap may name
+ * (l4v Invariants_AI `cur_tcb`, `valid_idle`, `only_idle`, `valid_reply_caps`,
+ * `valid_reply_masters`, `valid_global_refs`), and the scheduler (DetSchedInvs_AI `valid_sched`:
+ * `valid_queues`, `ct_not_in_q`, `valid_sched_action`, `ct_in_cur_domain`, `valid_blocked`,
+ * `valid_idle_etcb`; kspec's `valid_time_slice`).
  * @category invariants
  */
 import type { PPtr, SlotPtr } from "../../model/index.ts"
-import { bit, isRunnable, numPriorities, showCap, tcbBits, tcbReply } from "../../model/index.ts"
+import { bit, isRunnable, numPriorities, showCap, tcbBits, tcbReply, timeSlice } from "../../model/index.ts"
+import type { KernelState } from "../state.ts"
 import { slotOf } from "../state.ts"
-import { capRange, hex, rangesMeet, showSlot } from "./internal.ts"
+import { capRange, hex, isEmpty, objBits, rangesMeet, showSlot } from "./internal.ts"
 import { defineInvariant } from "./types.ts"
 
 /**
@@ -73,21 +76,30 @@ export const onlyIdle = defineInvariant({
 })
 
 /**
- * No cap names the idle thread (no thread cap, no reply cap, no cap whose range covers it).
+ * No cap reaches a kernel-global object: no cap's range (an untyped's whole range, or the object a
+ * cap names) meets the idle thread's TCB or the IRQ node CNode.
  *
- * Why: user code must not be able to invoke, suspend or delete the idle thread.
+ * Why: user code must not be able to invoke, suspend or delete the idle thread, nor read or
+ * write the IRQ node's slots (only IRQ handler invocations may), nor retype over either.
  *
- * Mirrors: l4v Invariants_AI `valid_global_refs` (kspec's only global object is the idle thread).
+ * Mirrors: l4v Invariants_AI `valid_global_refs` (`valid_refs (global_refs s)`), whose
+ * `global_refs` holds the idle thread, the IRQ node and the arch globals (kspec has no arch
+ * globals).
  */
 export const validGlobalRefs = defineInvariant({
   name: "valid_global_refs",
-  statement: "No cap's range meets the idle thread's TCB.",
-  mirrors: "l4v Invariants_AI valid_global_refs",
-  threatenedBy: ["Untyped_Retype", "sendIPC", "setupCallerCap", "cteInsert"],
+  statement: "No cap's range meets the idle thread's TCB or the IRQ node CNode.",
+  mirrors: "l4v Invariants_AI valid_global_refs (global_refs: idle thread, IRQ node)",
+  threatenedBy: ["Untyped_Retype", "sendIPC", "setupCallerCap", "cteInsert", "IRQHandler_SetNotification"],
   find: (s, report) => {
     const idle = { lo: s.idleThread, hi: s.idleThread + bit(tcbBits) }
+    const node = s.kheap.get(s.irqNode)
+    const irqNode = node?.tag === "CNode" ? { lo: s.irqNode, hi: s.irqNode + bit(objBits(node)) } : { lo: s.irqNode, hi: s.irqNode + 1 }
     for (const [slot, c] of s.caps) {
-      if (rangesMeet(capRange(c), idle)) report(`${showSlot(s, slot)} holds ${showCap(c)}, which reaches the idle thread ${hex(s.idleThread)}`)
+      const r = capRange(c)
+      if (isEmpty(r)) continue
+      if (rangesMeet(r, idle)) report(`${showSlot(s, slot)} holds ${showCap(c)}, which reaches the idle thread ${hex(s.idleThread)}`)
+      if (rangesMeet(r, irqNode)) report(`${showSlot(s, slot)} holds ${showCap(c)}, which reaches the IRQ node ${hex(s.irqNode)}`)
     }
   },
 })
@@ -209,7 +221,134 @@ export const validReplyMasters = defineInvariant({
   },
 })
 
+/** The threads in some ready queue (each queue's members; duplicates collapse). */
+const queuedThreads = (s: KernelState): ReadonlySet<PPtr> => {
+  const out = new Set<PPtr>()
+  for (const q of s.readyQueues.values()) for (const t of q) out.add(t)
+  return out
+}
+
+/**
+ * Every runnable thread is where the scheduler will find it: in a ready queue, the current
+ * thread, or the target of a pending SwitchToThread. Equivalently, a thread outside the ready
+ * queues that is neither current nor the switch target is not Running or Restart.
+ *
+ * Why: a runnable thread in none of these places would never be scheduled again (a lost wakeup).
+ * The exceptions are exactly l4v's: the current thread is not queued while it runs, and the
+ * switch target is queued only if schedule decides against switching to it.
+ *
+ * Mirrors: l4v DetSchedInvs_AI `valid_blocked`.
+ */
+export const validBlocked = defineInvariant({
+  name: "valid_blocked",
+  statement:
+    "Every Running or Restart thread is in a ready queue, is the current thread, or is the SwitchToThread target.",
+  mirrors: "l4v DetSchedInvs_AI valid_blocked",
+  threatenedBy: [
+    "setThreadState", "possibleSwitchTo", "schedule", "sendIPC", "receiveIPC", "doReplyTransfer", "sendSignal",
+    "cancelAllIPC", "cancelAllSignals", "CNode_CancelBadgedSends", "TCB_Resume", "TCB_SetPriority", "TCB_SetSchedParams",
+    "DomainSet_Set", "tcbSchedDequeue", "handleYield", "timerTick",
+  ],
+  find: (s, report) => {
+    const queued = queuedThreads(s)
+    const a = s.schedulerAction
+    const target = a.tag === "SwitchToThread" ? a.target : null
+    for (const [p, o] of s.kheap) {
+      if (o.tag !== "TCB" || !isRunnable(o.tcbState)) continue
+      if (queued.has(p) || p === s.curThread || p === target) continue
+      report(`TCB ${hex(p)} is ${o.tcbState.tag} but is in no ready queue, not current and not the switch target`)
+    }
+  },
+})
+
+/**
+ * While the scheduler action is ResumeCurrentThread, the current thread is in no ready queue.
+ *
+ * Why: a running thread that is also queued could be chosen a second time (run twice, or be
+ * dequeued from the wrong place when it blocks).
+ *
+ * Mirrors: l4v DetSchedInvs_AI `ct_not_in_q` (Invariants_H `ct_not_inQ`).
+ */
+export const ctNotInQ = defineInvariant({
+  name: "ct_not_in_q",
+  statement: "Under ResumeCurrentThread the current thread is in no ready queue.",
+  mirrors: "l4v DetSchedInvs_AI ct_not_in_q",
+  threatenedBy: ["schedule", "switchToThread", "tcbSchedEnqueue", "TCB_Resume", "TCB_SetPriority", "possibleSwitchTo", "timerTick"],
+  find: (s, report) => {
+    if (s.schedulerAction.tag !== "ResumeCurrentThread") return
+    for (const [key, q] of s.readyQueues) {
+      if (q.includes(s.curThread)) {
+        report(`the current thread ${hex(s.curThread)} is to resume but is in ready queue (domain ${Math.floor(key / numPriorities)}, priority ${key % numPriorities})`)
+      }
+    }
+  },
+})
+
+/**
+ * While the scheduler action is ResumeCurrentThread, the current thread is the idle thread or
+ * belongs to the current domain.
+ *
+ * Why: domain separation: a thread of another domain must not run in this domain's time.
+ *
+ * Mirrors: l4v DetSchedInvs_AI `ct_in_cur_domain` (Invariants_H `ct_idle_or_in_cur_domain'`).
+ */
+export const ctInCurDomain = defineInvariant({
+  name: "ct_in_cur_domain",
+  statement: "Under ResumeCurrentThread the current thread is the idle thread or in the current domain.",
+  mirrors: "l4v DetSchedInvs_AI ct_in_cur_domain",
+  threatenedBy: ["schedule", "DomainSet_Set", "nextDomain"],
+  find: (s, report) => {
+    if (s.schedulerAction.tag !== "ResumeCurrentThread" || s.curThread === s.idleThread) return
+    const o = s.kheap.get(s.curThread)
+    if (o?.tag === "TCB" && o.tcbDomain !== s.curDomain) {
+      report(`the current thread ${hex(s.curThread)} is to resume in domain ${o.tcbDomain}, but the current domain is ${s.curDomain}`)
+    }
+  },
+})
+
+/**
+ * The idle thread belongs to the default domain, 0.
+ *
+ * Why: the idle thread runs in whatever domain has nothing else to run; it is never moved.
+ *
+ * Mirrors: l4v DetSchedInvs_AI `valid_idle_etcb`.
+ */
+export const validIdleEtcb = defineInvariant({
+  name: "valid_idle_etcb",
+  statement: "The idle thread is in domain 0 (the default domain).",
+  mirrors: "l4v DetSchedInvs_AI valid_idle_etcb",
+  threatenedBy: ["DomainSet_Set"],
+  find: (s, report) => {
+    const o = s.kheap.get(s.idleThread)
+    if (o?.tag === "TCB" && o.tcbDomain !== 0) report(`the idle thread ${hex(s.idleThread)} is in domain ${o.tcbDomain}, not 0`)
+  },
+})
+
+/**
+ * Every thread's remaining time slice is in 1..5 ticks (seL4's `CONFIG_TIME_SLICE`).
+ *
+ * Why: timerTick decrements a slice above 1 and refills one at 1; a slice of 0 or above the
+ * maximum would make a thread's turn end at the wrong tick (or never, after wrap-around).
+ *
+ * Mirrors: none (kspec-specific; l4v keeps `tcb_time_slice` out of `valid_sched`, see the
+ * FIXME on `etcb` in DetSchedInvs_AI; non-MCS C `timerTick` keeps it in 1..CONFIG_TIME_SLICE).
+ */
+export const validTimeSlice = defineInvariant({
+  name: "valid_time_slice",
+  statement: `Every thread's time slice is in 1..${timeSlice}.`,
+  mirrors: "none (kspec-specific; non-MCS C timerTick; l4v leaves tcb_time_slice out of valid_sched)",
+  threatenedBy: ["timerTick", "Untyped_Retype", "handleYield"],
+  find: (s, report) => {
+    for (const [p, o] of s.kheap) {
+      if (o.tag === "TCB" && !(Number.isInteger(o.tcbTimeSlice) && o.tcbTimeSlice >= 1 && o.tcbTimeSlice <= timeSlice)) {
+        report(`TCB ${hex(p)} has time slice ${o.tcbTimeSlice}, not in 1..${timeSlice}`)
+      }
+    }
+  },
+})
+
 /** The thread invariants, in registry order. */
 export const threadInvariants = [
   curTcb, validIdle, onlyIdle, validGlobalRefs, validSchedAction, validQueues, validReplyCaps, validReplyMasters,
+  validBlocked, ctNotInQ, ctInCurDomain, validIdleEtcb, validTimeSlice,
 ] as const

@@ -1,0 +1,83 @@
+/**
+ * Benchmark: IPC ping-pong (the client's Call, the server's ReplyRecv) from a booted ping-pong
+ * scenario, in ns per round trip for the impl with its fastpath, the impl forced down the slow
+ * path, and the spec, beside a bare-JS floor loop that does only the unavoidable work of a round
+ * trip (copy the message words each way, swap the current thread). All in one run.
+ */
+import type { Event } from "../src/model/index.ts"
+import { defaultBootConfig } from "../src/model/index.ts"
+import type { KernelState } from "../src/spec/index.ts"
+import { boot, step } from "../src/spec/index.ts"
+import { Kernel } from "../src/impl/index.ts"
+import { clientCall, pingPongSetup, serverReplyRecv } from "../src/proofs-tests/scenarios/pingpong.ts"
+
+export interface IpcBenchResult {
+  /** Message words each way. */
+  readonly length: number
+  readonly floorNs: number
+  readonly fastpathNs: number
+  readonly slowpathNs: number
+  readonly specNs: number
+}
+
+/** Median of `reps` timings of `f`, in ns. */
+const median = (f: () => void, reps: number): number => {
+  const ts: number[] = []
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint()
+    f()
+    ts.push(Number(process.hrtime.bigint() - t0))
+  }
+  ts.sort((a, b) => a - b)
+  return ts[Math.floor(ts.length / 2)]!
+}
+
+/** A thread as the floor loop sees it: message registers and nothing else. */
+interface FloorThread { readonly mrs: number[] }
+
+/** Keeps the floor loop's work observable so it is not optimised away. */
+let sink = 0
+
+/**
+ * The floor: per round trip, copy `len` words from client to server, make the server current,
+ * copy `len` words back, make the client current.
+ */
+const floorRounds = (rounds: number, len: number): void => {
+  const a: FloorThread = { mrs: new Array<number>(120).fill(1) }
+  const b: FloorThread = { mrs: new Array<number>(120).fill(2) }
+  let cur = a
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < len; i++) b.mrs[i] = a.mrs[i]!
+    cur = b
+    for (let i = 0; i < len; i++) a.mrs[i] = b.mrs[i]! + 1
+    cur = a
+  }
+  sink += cur.mrs[0]!
+}
+
+export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, reps = 7): IpcBenchResult => {
+  const setup = pingPongSetup()
+  const call: Event = clientCall(length)
+  const replyRecv: Event = serverReplyRecv(length)
+
+  const kernel = (fastpath: boolean): Kernel => {
+    const k = Kernel.boot(defaultBootConfig, { fastpath })
+    for (const e of setup) k.step(e)
+    return k
+  }
+  const kFast = kernel(true)
+  const kSlow = kernel(false)
+  let s: KernelState = setup.reduce(step, boot(defaultBootConfig))
+
+  const implRounds = (k: Kernel) => () => { for (let r = 0; r < rounds; r++) { k.step(call); k.step(replyRecv) } }
+  const specRun = () => { for (let r = 0; r < specRounds; r++) { s = step(step(s, call), replyRecv) } }
+
+  // Warm up every contestant, then take medians.
+  floorRounds(rounds, length); implRounds(kFast)(); implRounds(kSlow)(); specRun()
+  const floorNs = median(() => floorRounds(rounds, length), reps) / rounds
+  const fastpathNs = median(implRounds(kFast), reps) / rounds
+  const slowpathNs = median(implRounds(kSlow), reps) / rounds
+  const specNs = median(specRun, reps) / specRounds
+  if (sink === 0.5) console.log(sink)
+  return { length, floorNs, fastpathNs, slowpathNs, specNs }
+}

@@ -1,0 +1,167 @@
+/**
+ * Resolvers for IPC: badged caps, Send/NBSend/Call on endpoints with message words and extra
+ * caps, Recv/NBRecv/ReplyRecv with receive-slot words, Reply, Yield, Signal/Wait/Poll on
+ * notifications, and user faults. Selection prefers rendezvous: a send to an endpoint with a
+ * queued receiver, a receive from one with a queued sender, a signal that wakes a waiter.
+ */
+import type { Event, PPtr, SyscallKind } from "../../model/index.ts"
+import {
+  InvocationLabel as L, RightG, RightGR, RightR, RightW, UserFaultKinds, hasRight, tcbCaller,
+} from "../../model/index.ts"
+import type { KernelState } from "../../spec/index.ts"
+import { getCap, slotOf } from "../../spec/index.ts"
+import type { Address } from "./addressBook.ts"
+import type { Ctx } from "./resolveUtil.ts"
+import { directOf, extraCapCount, freeSlotPreferRoot, invokeSyscall, msgLength, msgWords, pick, prefer, rare, sys, target } from "./resolveUtil.ts"
+import { epState, ntfnObj, tcbAt } from "./stateView.ts"
+
+/** Rights a minted cap gets: all, or the combinations IPC distinguishes (Write+Grant, Write+GrantReply, read-only, ...). */
+const mintRights = [15, 15, 1 | 4, 1 | 8, 1 | 2, 1, 2, 1 | 2 | 4, 1 | 2 | 8, 0]
+
+/**
+ * Mint a badged endpoint or notification cap with chosen rights into a free slot (mostly one the
+ * thread can name directly), mostly from an unbadged source.
+ */
+export const mintBadged = (x: Ctx): Event => {
+  const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
+  const srcs = x.book.live.filter((a) => a.cap.tag === "EndpointCap" || a.cap.tag === "NotificationCap")
+  const unbadged = srcs.filter((a) => (a.cap as { badge: number }).badge === 0)
+  const src = prefer(unbadged, srcs, w0, 7, 8)
+  const dest = freeSlotPreferRoot(x, w1)
+  const [dv, di, dd] = target(dest, w1)
+  const [sv, si, sd] = target(src, w0)
+  const rights = mintRights[w2 % mintRights.length]!
+  const badge = rare(w3, 12) ? (w3 * 2_654_435_761) >>> 0 : rare(w3, 11) ? 0 : 1 + (w3 >>> 4) % 255
+  return sys(invokeSyscall(w4), dv, L.CNodeMint, [di, dd, si, sd, rights, badge], [sv])
+}
+
+/**
+ * Extra-cap cptrs: one time in three a cap to `ep` itself (unwrapped by the receiver), else
+ * mostly a cap that can be transferred (not an untyped, which has children and will not derive),
+ * sometimes any cap.
+ */
+const extraCaps = (x: Ctx, w: number, ep: PPtr | undefined): number[] => {
+  const k = extraCapCount(w)
+  const same = ep === undefined ? [] : directOf(x.book, "EndpointCap").filter((e) => e.cap.ptr === ep)
+  const movable = x.book.direct.filter((d) => d.cap.tag !== "UntypedCap" && d.cap.tag !== "IRQControlCap")
+  return Array.from({ length: k }, (_, i) => {
+    const v = x.w[(i + 8) % x.w.length]! + i
+    return (same.length > 0 && v % 3 === 0 ? pick(same, v >>> 2) : prefer(movable, x.book.direct, v >>> 2))?.cptr ?? v % 256
+  })
+}
+
+/** A message label: mostly small, sometimes any 20-bit value. */
+const label = (w: number): number => (rare(w, 5) ? (w >>> 3) % 0x10_0000 : (w >>> 3) % 8)
+
+/**
+ * Send, NBSend or Call on an endpoint cap that can send, two times in three one with a queued
+ * receiver when there is one; a Call mostly through a cap with Grant or GrantReply (without
+ * either the caller is left Inactive after the rendezvous).
+ */
+export const send = (x: Ctx, call: boolean): Event => {
+  const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
+  const eps = directOf(x.book, "EndpointCap")
+  const writable = eps.filter((e) => hasRight(e.cap.rights, RightW))
+  const granting = writable.filter((e) => hasRight(e.cap.rights, RightG) || hasRight(e.cap.rights, RightGR))
+  const usable = call && !rare(w4, 8) && granting.length > 0 ? granting : writable
+  const pool = usable.length > 0 ? usable : eps
+  const waiting = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP")
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(waiting, pool, w0 >>> 4, 2, 3)
+  const mrs = msgWords(x.w, msgLength(w1))
+  const epPtr = ep?.cap.tag === "EndpointCap" ? ep.cap.ptr : undefined
+  const syscall: SyscallKind = call ? "Call" : rare(w4 >>> 4, 4) ? "NBSend" : "Send"
+  return sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, extraCaps(x, w3, epPtr))
+}
+
+/** Receive-slot words: mostly a free slot, sometimes an occupied one, none (the buffer keeps its words), or junk. */
+const recvSlot = (x: Ctx, w: number): readonly number[] | undefined => {
+  const r = w % 16
+  let a: Address | undefined
+  if (r < 12) a = freeSlotPreferRoot(x, w >>> 4)
+  else if (r < 13) a = pick(x.book.live, w >>> 4)
+  else if (r < 15) return undefined
+  else return [(w >>> 4) % 300, (w * 2_654_435_761) >>> 0, (w >>> 6) % 40]
+  return target(a, w >>> 4)
+}
+
+/** Does the thread hold a reply cap in its caller slot? */
+const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcbCaller)).tag === "ReplyCap"
+
+/**
+ * Recv, NBRecv or ReplyRecv on an endpoint cap that can receive, two times in three one with a
+ * queued sender when there is one. A thread holding a reply cap mostly replies first (a plain
+ * Recv would delete the reply cap, leaving its caller blocked for good).
+ */
+export const recv = (x: Ctx, kind: "Recv" | "NBRecv" | "ReplyRecv"): Event => {
+  const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
+  const eps = directOf(x.book, "EndpointCap")
+  const readable = eps.filter((e) => hasRight(e.cap.rights, RightR))
+  const pool = readable.length > 0 ? readable : eps
+  const sending = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "SendEP")
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(sending, pool, w0 >>> 4, 2, 3)
+  const syscall: SyscallKind = kind === "Recv" && holdsReply(x.s, x.t) && !rare(w2, 4) ? "ReplyRecv" : kind
+  const mrs = syscall === "ReplyRecv" ? msgWords(x.w, msgLength(w3)) : []
+  const caps = syscall === "ReplyRecv" ? extraCaps(x, w4, undefined) : []
+  return sys(syscall, ep?.cptr ?? w0 % 256, syscall === "ReplyRecv" ? replyLabel(w2 >>> 2) : 0, mrs, caps, recvSlot(x, w1))
+}
+
+/** A reply's label: mostly 0 (a fault reply with label 0 restarts the faulter). */
+const replyLabel = (w: number): number => (w % 4 === 3 ? 1 + (w >>> 2) % 8 : 0)
+
+/** Reply to the caller (if any) with a message and, sometimes, extra caps. */
+export const reply = (x: Ctx): Event => {
+  const [w0, w1, w2] = x.w as [number, number, number]
+  return sys("Reply", 0, replyLabel(w0), msgWords(x.w, msgLength(w1)), extraCaps(x, w2, undefined))
+}
+
+export const yieldEvent = (): Event => sys("Yield", 0, 0, [], [])
+
+/**
+ * Signal: Send (mostly), NBSend or Call on a notification cap that can send, two times in three
+ * one with a waiter or a bound thread waiting when there is one.
+ */
+export const signal = (x: Ctx): Event => {
+  const [w0, w1, w2] = x.w as [number, number, number]
+  const ntfns = directOf(x.book, "NotificationCap")
+  const writable = ntfns.filter((n) => hasRight(n.cap.rights, RightW))
+  const pool = writable.length > 0 ? writable : ntfns
+  const waking = pool.filter((n) => {
+    const o = ntfnObj(x.s, n.cap.ptr)
+    if (o === undefined) return false
+    const bound = o.boundTCB === null ? undefined : tcbAt(x.s, o.boundTCB)
+    return o.state.tag === "WaitingNtfn" || bound?.tcbState.tag === "BlockedOnReceive"
+  })
+  const n = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(waking, pool, w0 >>> 4, 2, 3)
+  const syscall: SyscallKind = w1 % 10 < 6 ? "Send" : w1 % 10 < 9 ? "NBSend" : "Call"
+  return sys(syscall, n?.cptr ?? w0 % 256, label(w2), msgWords(x.w, msgLength(w2 >>> 6) % 3), [])
+}
+
+/**
+ * Wait (Recv) or Poll (NBRecv) on a notification cap that can receive and is not bound to another
+ * thread (receiving on one is a cap fault), half the time an active one when there is one.
+ */
+export const waitNtfn = (x: Ctx, poll: boolean): Event => {
+  const [w0, w1] = x.w as [number, number]
+  const ntfns = directOf(x.book, "NotificationCap")
+  const readable = ntfns.filter((n) => {
+    const o = ntfnObj(x.s, n.cap.ptr)
+    return hasRight(n.cap.rights, RightR) && (o?.boundTCB === null || o?.boundTCB === x.t)
+  })
+  const pool = readable.length > 0 ? readable : ntfns
+  const active = pool.filter((n) => ntfnObj(x.s, n.cap.ptr)?.state.tag === "ActiveNtfn")
+  const n = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(active, pool, w0 >>> 4, 1, 3)
+  return sys(poll ? "NBRecv" : "Recv", n?.cptr ?? w0 % 256, 0, [], [], recvSlot(x, w1))
+}
+
+/**
+ * A user fault of each kind, with its words (missing words read 0; rarely fewer or more words):
+ * VMFault [address, FSR, instruction fault], UnknownSyscall [number], UserException [number, code].
+ */
+export const userFault = (x: Ctx): Event => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const kind = UserFaultKinds[w0 % UserFaultKinds.length]!
+  const big = (v: number) => (v * 2_654_435_761) >>> 0
+  const words = kind === "VMFault" ? [big(w1), w2 % 0x40, (w3 % 2)] : kind === "UnknownSyscall" ? [rare(w1, 4) ? big(w1) : w1 % 16] : [w1 % 32, big(w2)]
+  const n = rare(w0 >>> 2, 8) ? (w0 >>> 5) % 5 : words.length
+  return { tag: "UserFault", kind, words: Array.from({ length: n }, (_, i) => words[i] ?? big(w3 + i)) }
+}
