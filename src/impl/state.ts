@@ -233,6 +233,8 @@ export class ImplState {
   readonly deletingSlots = new Set<Cte>()
   /** Take the IPC fastpath for Call and ReplyRecv when its preconditions hold (C `CONFIG_FASTPATH`). */
   fastpathEnabled = true
+  /** Kernel entries the fastpath completed (a statistic for tests and benchmarks; no semantics). */
+  fastpathHits = 0
 
   constructor(numIRQs: number, numDomains: number) {
     this.numIRQs = numIRQs

@@ -235,8 +235,11 @@ export function callKernel(k: ImplState, ev: Event): void {
       if (cur === k.idleThread) return
       userStep(cur, ev)
       if (k.fastpathEnabled) {
-        if (ev.syscall === "Call" && fastpath_call(k, cur.badge, cur.msgInfo)) return
-        if (ev.syscall === "ReplyRecv" && fastpath_reply_recv(k, cur.badge, cur.msgInfo)) return
+        if ((ev.syscall === "Call" && fastpath_call(k, cur.badge, cur.msgInfo)) ||
+          (ev.syscall === "ReplyRecv" && fastpath_reply_recv(k, cur.badge, cur.msgInfo))) {
+          k.fastpathHits++
+          return
+        }
       }
       handleSyscall(k, ev)
       break

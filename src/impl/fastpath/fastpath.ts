@@ -75,25 +75,25 @@ export function fastpath_call(k: ImplState, cptr: number, msgInfo: number): bool
   const cur = k.curThread
   const length = msgInfo & 0x7f
   // No extra caps, a short message, no saved fault.
-  if (fastpath_mi_check(msgInfo) || cur.tcbFault !== null) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[78] = (g.__fpWhy[78] ?? 0) + 1; return false }
+  if (fastpath_mi_check(msgInfo) || cur.tcbFault !== null) return false
   const epCap = lookup_fp(k, tcbSlot(cur, tcbCTable).cap, cptr)
   // An endpoint we may send to.
-  if (epCap.tag !== "EndpointCap" || (epCap.rights & RightW) === 0) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[81] = (g.__fpWhy[81] ?? 0) + 1; return false }
+  if (epCap.tag !== "EndpointCap" || (epCap.rights & RightW) === 0) return false
   const ep = getEndpointImpl(k, epCap.ptr)
   // A receiver waiting.
-  if (ep.epState !== "Recv") { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[84] = (g.__fpWhy[84] ?? 0) + 1; return false }
+  if (ep.epState !== "Recv") return false
   const dest = ep.epQueueHead
   // Haskell error: "Receive endpoint queue must not be empty"
   if (dest === null) throw new KernelBug("Receive endpoint queue must not be empty")
   // The receiver's address space.
-  if (!isValidVTableRoot_fp(tcbSlot(dest, tcbVTable).cap)) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[89] = (g.__fpWhy[89] ?? 0) + 1; return false }
+  if (!isValidVTableRoot_fp(tcbSlot(dest, tcbVTable).cap)) return false
   const dom = k.numDomains > 1 ? k.curDomain : 0
   // Only the idle thread or lower priorities ready: the receiver runs next.
-  if (dest.tcbPriority < cur.tcbPriority && !isHighestPrio(k, dom, dest.tcbPriority)) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[92] = (g.__fpWhy[92] ?? 0) + 1; return false }
+  if (dest.tcbPriority < cur.tcbPriority && !isHighestPrio(k, dom, dest.tcbPriority)) return false
   // A reply cap can be made.
-  if ((epCap.rights & (RightG | RightGR)) === 0) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[94] = (g.__fpWhy[94] ?? 0) + 1; return false }
+  if ((epCap.rights & (RightG | RightGR)) === 0) return false
   // The receiver can be scheduled directly.
-  if (dest.tcbDomain !== k.curDomain && k.numDomains > 1) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[96] = (g.__fpWhy[96] ?? 0) + 1; return false }
+  if (dest.tcbDomain !== k.curDomain && k.numDomains > 1) return false
   // What seL4 assumes here (valid_reply_masters, caller slot empty while receiving).
   const replySlot = tcbSlot(cur, tcbReply)
   const callerSlot = tcbSlot(dest, tcbCaller)
@@ -105,7 +105,6 @@ export function fastpath_call(k: ImplState, cptr: number, msgInfo: number): bool
   if (callerSlot.cap.tag !== "NullCap") throw new KernelBug("Caller cap must not already exist")
 
   // --- point of no return ---
-  ;(globalThis as any).__fpCall = ((globalThis as any).__fpCall ?? 0) + 1
 
   // Dequeue the receiver.
   const next = dest.tcbEPNext
@@ -148,34 +147,33 @@ export function fastpath_call(k: ImplState, cptr: number, msgInfo: number): bool
 export function fastpath_reply_recv(k: ImplState, cptr: number, msgInfo: number): boolean {
   const cur = k.curThread
   const length = msgInfo & 0x7f
-  if (fastpath_mi_check(msgInfo) || cur.tcbFault !== null) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[150] = (g.__fpWhy[150] ?? 0) + 1; return false }
+  if (fastpath_mi_check(msgInfo) || cur.tcbFault !== null) return false
   const epCap = lookup_fp(k, tcbSlot(cur, tcbCTable).cap, cptr)
   // An endpoint we may receive on.
-  if (epCap.tag !== "EndpointCap" || (epCap.rights & RightR) === 0) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[153] = (g.__fpWhy[153] ?? 0) + 1; return false }
+  if (epCap.tag !== "EndpointCap" || (epCap.rights & RightR) === 0) return false
   // Nothing pending on the bound notification.
   const ntfn = cur.tcbBoundNotification
-  if (ntfn !== null && ntfn.ntfnState === "Active") { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[156] = (g.__fpWhy[156] ?? 0) + 1; return false }
+  if (ntfn !== null && ntfn.ntfnState === "Active") return false
   const ep = getEndpointImpl(k, epCap.ptr)
   // No sender waiting.
-  if (ep.epState === "Send") { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[159] = (g.__fpWhy[159] ?? 0) + 1; return false }
+  if (ep.epState === "Send") return false
   // A reply cap to answer with.
   const callerSlot = tcbSlot(cur, tcbCaller)
   const callerCap = callerSlot.cap
-  if (callerCap.tag !== "ReplyCap" || callerCap.isMaster) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[163] = (g.__fpWhy[163] ?? 0) + 1; return false }
+  if (callerCap.tag !== "ReplyCap" || callerCap.isMaster) return false
   const caller = getTcbImpl(k, callerCap.tcb)
   // The caller is not waiting on a fault reply.
-  if (caller.tcbFault !== null) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[166] = (g.__fpWhy[166] ?? 0) + 1; return false }
-  if (!isValidVTableRoot_fp(tcbSlot(caller, tcbVTable).cap)) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[167] = (g.__fpWhy[167] ?? 0) + 1; return false }
+  if (caller.tcbFault !== null) return false
+  if (!isValidVTableRoot_fp(tcbSlot(caller, tcbVTable).cap)) return false
   const dom = k.numDomains > 1 ? k.curDomain : 0
   // The caller runs next.
-  if (!isHighestPrio(k, dom, caller.tcbPriority)) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[170] = (g.__fpWhy[170] ?? 0) + 1; return false }
-  if (caller.tcbDomain !== k.curDomain && k.numDomains > 1) { const g = globalThis as any; g.__fpWhy = g.__fpWhy ?? {}; g.__fpWhy[171] = (g.__fpWhy[171] ?? 0) + 1; return false }
+  if (!isHighestPrio(k, dom, caller.tcbPriority)) return false
+  if (caller.tcbDomain !== k.curDomain && k.numDomains > 1) return false
   // What seL4 assumes here: the reply cap directly follows the caller's master and ends the list.
   const replyPrev = callerSlot.prev
   if (replyPrev === null || callerSlot.next !== null) throw new KernelBug("fastpath_reply_recv: reply cap must follow its master")
 
   // --- point of no return ---
-  ;(globalThis as any).__fpRR = ((globalThis as any).__fpRR ?? 0) + 1
 
   // The replier blocks receiving on the endpoint.
   const ts = cur.tsBlockedOnReceive

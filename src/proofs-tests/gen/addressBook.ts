@@ -25,6 +25,8 @@ export interface AddressBook {
   readonly all: readonly Address[]
   readonly live: readonly Address[]
   readonly free: readonly Address[]
+  /** Free slots of the thread's root CNode itself (nameable directly by a cptr). */
+  readonly rootFree: readonly Address[]
   /** cptrs of the root-CNode slots holding CNode caps, usable as CNode roots. */
   readonly cnodeRoots: readonly { readonly cptr: number; readonly cap: Extract<Cap, { tag: "CNodeCap" }> }[]
   /** The cptr (root guard and slot number) of every non-null cap in the thread's root CNode. */
@@ -39,7 +41,7 @@ export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
   const direct: { cptr: number; cap: Cap; slot: SlotPtr }[] = []
   const cnodeRoots: { cptr: number; cap: Extract<Cap, { tag: "CNodeCap" }> }[] = []
   const root = getCap(s, slotOf(t, tcbCTable))
-  if (!isCNode(root) || root.guardSize + root.radix !== wordBits) return { all, live: [], free: [], cnodeRoots, direct }
+  if (!isCNode(root) || root.guardSize + root.radix !== wordBits) return { all, live: [], free: [], rootFree: [], cnodeRoots, direct }
   const n = 2 ** root.radix
   // A full-word cptr names root slot i as the root's guard followed by i.
   const base = root.guard * n
@@ -72,11 +74,18 @@ export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
     }
   }
   for (const r of cnodeRoots) walk(r.cptr, r.cap, 0, 0, 0)
-  return {
-    all, direct, cnodeRoots,
-    live: all.filter((a) => a.cap.tag !== "NullCap"),
-    free: all.filter((a) => a.cap.tag === "NullCap"),
+  const live: Address[] = []
+  const free: Address[] = []
+  const rootFree: Address[] = []
+  const rootEnd = slotOf(root.ptr, n)
+  for (const a of all) {
+    if (a.cap.tag !== "NullCap") live.push(a)
+    else {
+      free.push(a)
+      if (a.slot >= root.ptr && a.slot < rootEnd) rootFree.push(a)
+    }
   }
+  return { all, direct, cnodeRoots, live, free, rootFree }
 }
 
 /** The cptr of the root CNode's own cap. */

@@ -14,7 +14,7 @@
  */
 import fc from "fast-check"
 import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel as L, ObjectType, SyscallKinds, getObjectSize, isRunnable, wordBits } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel as L, ObjectType, SyscallKinds, getObjectSize, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { step } from "../../spec/index.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
@@ -22,7 +22,7 @@ import { addressBook } from "./addressBook.ts"
 import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
 import { directOf, hostileWords, inRoot, invokeSyscall, pick, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
-import { deliverableLines, epState, faultHandlerEp, hasWorkingCSpace, ntfnObj, tcbAt, threads } from "./stateView.ts"
+import { epState, faultHandlerEp, isLive, ntfnObj, otherActors } from "./stateView.ts"
 import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setupThread, suspend, unbindNotification,
@@ -40,7 +40,7 @@ export const defaultWeights = {
   // threads
   SetupThread: 6, SetPriority: 5, Resume: 4, Suspend: 1, Registers: 3, BindNotification: 3, UnbindNotification: 1,
   // endpoint IPC
-  MintBadged: 5, Send: 7, Call: 6, Recv: 7, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 2,
+  MintBadged: 5, Send: 7, Call: 6, Recv: 7, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 3,
   // notifications
   Signal: 4, Wait: 4, Poll: 2,
   // interrupts, faults, domains
@@ -50,11 +50,12 @@ export const defaultWeights = {
 export type Op = keyof typeof defaultWeights
 export const Ops: readonly Op[] = Object.keys(defaultWeights) as Op[]
 
-const cspaceOps: readonly Op[] = ["Retype", "Copy", "Mint", "Move", "Mutate", "Rotate", "Delete", "Revoke", "SaveCaller", "CancelBadgedSends", "InvokeOther", "Raw"]
-/** The CSpace/untyped slice alone (the weights before the IPC slice). */
-export const cspaceWeights: Readonly<Record<Op, number>> = Object.fromEntries(
-  Ops.map((o) => [o, cspaceOps.includes(o) ? { Retype: 14, Copy: 14, Mint: 12, Move: 7, Mutate: 6, Rotate: 5, Delete: 9, Revoke: 6, SaveCaller: 2, CancelBadgedSends: 3, InvokeOther: 4, Raw: 3 }[o as string]! : 0]),
-) as Record<Op, number>
+/** The CSpace/untyped slice alone, as weighted before the IPC slice (for focused campaigns). */
+export const cspaceWeights: Readonly<Record<Op, number>> = {
+  ...(Object.fromEntries(Ops.map((o) => [o, 0])) as Record<Op, number>),
+  Retype: 14, Copy: 14, Mint: 12, Move: 7, Mutate: 6, Rotate: 5, Delete: 9, Revoke: 6, SaveCaller: 2, CancelBadgedSends: 3,
+  InvokeOther: 4, Raw: 3,
+}
 
 /** One state-blind choice: an operation and selector words resolved against the state. */
 export interface Choice {
@@ -140,7 +141,7 @@ const retypeObject = (x: Ctx, type: number): Event => {
   const uts = directOf(x.book, "UntypedCap")
   const roomy = uts.filter((u) => !u.cap.isDevice && 2 ** u.cap.sizeBits - u.cap.freeIndex >= 2 * 2 ** bits)
   const ut = pick(roomy, w0) ?? pick(uts, w0)
-  const dest = pick(x.book.free.filter((a) => inRoot(x.s, x.t, a.slot)), w1) ?? pick(x.book.free, w1)
+  const dest = pick(x.book.rootFree, w1) ?? pick(x.book.free, w1)
   return retype(x, invokeSyscall(w2), ut?.cptr ?? w0 % 256, type, 0, dest, 1, w1)
 }
 
@@ -309,7 +310,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
  * can afford it; here a fault-prone corruption is only chosen when the thread has a handler or
  * another thread could act, so hostile words mostly exercise decode paths rather than stop threads.
  */
-const faultSafe = (x: Ctx): boolean => faultHandlerEp(x.s, x.t) !== undefined || actors(x.s).some((p) => p !== x.t)
+const faultSafe = (x: Ctx): boolean => faultHandlerEp(x.s, x.t) !== undefined || otherActors(x.s, x.t).length > 0
 
 /**
  * Replace one word of the event by a hostile one: for invocations and sends the cap pointer, a
@@ -363,24 +364,6 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
 
 // ---- liveness ---------------------------------------------------------------------------------
 
-/** Threads that can run and act: runnable, in the current domain, with a CSpace that resolves cptrs. */
-const actors = (s: KernelState): number[] =>
-  threads(s).filter((th) => isRunnable(th.tcb.tcbState) && th.tcb.tcbDomain === s.curDomain && hasWorkingCSpace(s, th.ptr)).map((th) => th.ptr)
-
-/**
- * Is the trace still live: can some thread act now, or can an interrupt wake one (a deliverable
- * line whose notification has a waiter or a bound thread waiting to receive)?
- */
-export const isLive = (s: KernelState): boolean => {
-  if (actors(s).length > 0) return true
-  return deliverableLines(s).some((l) => {
-    const n = ntfnObj(s, l.ntfn)
-    if (n === undefined) return false
-    if (n.state.tag === "WaitingNtfn") return n.state.queue.some((p) => hasWorkingCSpace(s, p))
-    return n.boundTCB !== null && tcbAt(s, n.boundTCB)?.tcbState.tag === "BlockedOnReceive" && hasWorkingCSpace(s, n.boundTCB)
-  })
-}
-
 const stepOrUndefined = (s: KernelState, e: Event): KernelState | undefined => {
   try { return step(s, e) } catch { return undefined }
 }
@@ -405,7 +388,7 @@ const nonBlocking = (e: Event): Event[] => {
 const keepLive = (x: Ctx, e: Event): Event => {
   if (e.tag !== "Syscall" && e.tag !== "UserFault") return e
   // With two other threads able to act one event rarely stops all three: skip the simulation.
-  if (actors(x.s).filter((p) => p !== x.t).length >= 2 || !isLive(x.s)) return e
+  if (otherActors(x.s, x.t).length >= 2 || !isLive(x.s)) return e
   const post = stepOrUndefined(x.s, e)
   if (post === undefined || isLive(post)) return e
   for (const alt of nonBlocking(e)) {

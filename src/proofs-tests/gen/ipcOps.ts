@@ -155,13 +155,14 @@ export const waitNtfn = (x: Ctx, poll: boolean): Event => {
 
 /**
  * A user fault of each kind, with its words (missing words read 0; rarely fewer or more words):
- * VMFault [address, FSR, instruction fault], UnknownSyscall [number], UserException [number, code].
+ * VMFault [address, FSR, instruction fault], UnknownSyscall [number], UserException [number, code];
+ * at most three words, as the event schema says.
  */
 export const userFault = (x: Ctx): Event => {
   const [w0, w1, w2, w3] = x.w as [number, number, number, number]
   const kind = UserFaultKinds[w0 % UserFaultKinds.length]!
   const big = (v: number) => (v * 2_654_435_761) >>> 0
   const words = kind === "VMFault" ? [big(w1), w2 % 0x40, (w3 % 2)] : kind === "UnknownSyscall" ? [rare(w1, 4) ? big(w1) : w1 % 16] : [w1 % 32, big(w2)]
-  const n = rare(w0 >>> 2, 8) ? (w0 >>> 5) % 5 : words.length
+  const n = rare(w0 >>> 2, 8) ? (w0 >>> 5) % 4 : words.length
   return { tag: "UserFault", kind, words: Array.from({ length: n }, (_, i) => words[i] ?? big(w3 + i)) }
 }

@@ -55,8 +55,7 @@ export const inRoot = (s: KernelState, t: PPtr, slot: SlotPtr): boolean => {
 }
 
 /** A free slot, preferring (3 in 4) one the thread can name directly with a cptr. */
-export const freeSlotPreferRoot = (x: Ctx, w: number): Address | undefined =>
-  prefer(x.book.free.filter((a) => inRoot(x.s, x.t, a.slot)), x.book.free, w)
+export const freeSlotPreferRoot = (x: Ctx, w: number): Address | undefined => prefer(x.book.rootFree, x.book.free, w)
 
 /**
  * The (CNode cptr, index, depth) triple naming an address; with no address, a raw slot number

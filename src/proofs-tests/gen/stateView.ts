@@ -28,11 +28,15 @@ export const hasWorkingCSpace = (s: KernelState, t: PPtr): boolean => {
 }
 
 /**
- * Threads other than `t` that could run and act: runnable, in the current domain, with a
- * working CSpace. When `t` blocks one of them is scheduled; sharing caps with `t`, it can wake it.
+ * Threads that can run and act: runnable, in the current domain, with a CSpace that resolves
+ * cptrs. When the current thread blocks one of them is scheduled; sharing caps with it, it can
+ * wake it.
  */
-export const otherActors = (s: KernelState, t: PPtr): readonly PPtr[] =>
-  threads(s).filter((x) => x.ptr !== t && isRunnable(x.tcb.tcbState) && x.tcb.tcbDomain === s.curDomain && hasWorkingCSpace(s, x.ptr)).map((x) => x.ptr)
+export const actors = (s: KernelState): readonly PPtr[] =>
+  threads(s).filter((x) => isRunnable(x.tcb.tcbState) && x.tcb.tcbDomain === s.curDomain && hasWorkingCSpace(s, x.ptr)).map((x) => x.ptr)
+
+/** Actors other than `t`. */
+export const otherActors = (s: KernelState, t: PPtr): readonly PPtr[] => actors(s).filter((p) => p !== t)
 
 /** The endpoint's queue state, or undefined if `p` is not an endpoint. */
 export const epState = (s: KernelState, p: PPtr) => {
@@ -65,16 +69,6 @@ export const maskedHandledLines = (s: KernelState): readonly number[] => {
   return out
 }
 
-/** Could an interrupt (now or after an Ack) signal notification `n`? */
-export const irqCanSignal = (s: KernelState, n: PPtr): boolean => {
-  for (let i = 0; i < s.numIRQs; i++) {
-    if (s.irqStates[i] !== "IRQSignal") continue
-    const c = getCap(s, slotOf(s.irqNode, i))
-    if (c.tag === "NotificationCap" && c.ptr === n && hasRight(c.rights, RightW)) return true
-  }
-  return false
-}
-
 /** Is the thread's fault handler cptr (in its own CSpace) an endpoint cap faults can be sent on? */
 export const faultHandlerEp = (s: KernelState, t: PPtr): Extract<Cap, { tag: "EndpointCap" }> | undefined => {
   const tcb = tcbAt(s, t)
@@ -86,12 +80,15 @@ export const faultHandlerEp = (s: KernelState, t: PPtr): Extract<Cap, { tag: "En
 }
 
 /**
- * Could `t`, once blocked or stopped, be brought back? Another actor could wake it, or an
- * interrupt could signal the notification it waits on (`ntfn`) or its bound notification.
+ * Is the trace still live: can some thread act now, or can an interrupt wake one (a deliverable
+ * line whose notification has a waiter, or a bound thread waiting to receive, with a CSpace)?
  */
-export const wakeable = (s: KernelState, t: PPtr, ntfn?: PPtr): boolean => {
-  if (otherActors(s, t).length > 0) return true
-  if (ntfn !== undefined && irqCanSignal(s, ntfn)) return true
-  const bound = tcbAt(s, t)?.tcbBoundNotification
-  return bound !== null && bound !== undefined && irqCanSignal(s, bound)
+export const isLive = (s: KernelState): boolean => {
+  if (actors(s).length > 0) return true
+  return deliverableLines(s).some((l) => {
+    const n = ntfnObj(s, l.ntfn)
+    if (n === undefined) return false
+    if (n.state.tag === "WaitingNtfn") return n.state.queue.some((p) => hasWorkingCSpace(s, p))
+    return n.boundTCB !== null && tcbAt(s, n.boundTCB)?.tcbState.tag === "BlockedOnReceive" && hasWorkingCSpace(s, n.boundTCB)
+  })
 }

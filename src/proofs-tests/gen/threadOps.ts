@@ -22,6 +22,10 @@ const threadCptr = (x: Ctx, w: number, pred?: (p: number) => boolean): number =>
   return d?.cptr ?? w % 256
 }
 
+/** Priorities to choose from: a few distinct levels around the root's 255, rarely any word. */
+const prioPalette = [200, 200, 100, maxPrio, 150, 50, 1, 0, 254]
+const prio = (w: number): number => (rare(w, 16) ? (w >>> 4) % 300 : prioPalette[(w >>> 4) % prioPalette.length]!)
+
 /** The fault-handler cptr: an endpoint faults can go to mostly, any endpoint, none (0), or a raw word. */
 const faultEpCptr = (x: Ctx, w: number): number => {
   const eps = directOf(x.book, "EndpointCap")
@@ -105,7 +109,16 @@ export const nextActorStep = (x: Ctx, retypeObject: (type: number) => Event): Ev
   const others = directOf(x.book, "ThreadCap").filter((c) => c.cap.ptr !== x.t)
   const configured = others.filter((c) => hasWorkingCSpace(x.s, c.cap.ptr))
   const stopped = configured.filter((c) => tcbAt(x.s, c.cap.ptr)?.tcbState.tag === "Inactive" && tcbAt(x.s, c.cap.ptr)?.tcbDomain === x.s.curDomain)
-  if (stopped.length > 0) return sys(invokeSyscall(x.w[1]!), pick(stopped, x.w[0]!)!.cptr, L.TCBResume, [], [])
+  const next = pick(stopped, x.w[0]!)
+  if (next !== undefined) {
+    // Two times in three a fresh thread first gets a priority (equal to the root's or below it),
+    // so threads interleave on Yield and timer ticks and not only when the others block.
+    const best = directOf(x.book, "ThreadCap").find((c) => (tcbAt(x.s, c.cap.ptr)?.tcbMCP ?? 0) >= maxPrio)
+    if (tcbAt(x.s, next.cap.ptr)?.tcbPriority === 0 && best !== undefined && x.w[2]! % 3 !== 2) {
+      return sys(invokeSyscall(x.w[1]!), next.cptr, L.TCBSetPriority, [prioPalette[(x.w[2]! >>> 2) % prioPalette.length]!], [best.cptr])
+    }
+    return sys(invokeSyscall(x.w[1]!), next.cptr, L.TCBResume, [], [])
+  }
   const fresh = others.filter((c) => getCap(x.s, slotOf(c.cap.ptr, tcbCTable)).tag === "NullCap")
   if (fresh.length === 0) return retypeObject(ObjectType.TCB)
   if (directOf(x.book, "PageDirectoryCap").length === 0) return retypeObject(ObjectType.PageDirectory)
@@ -125,9 +138,6 @@ export const selfFaultHandlerStep = (x: Ctx, retypeObject: (type: number) => Eve
   return setupThread(x, { target: x.t })
 }
 
-/** Priorities to choose from: a few distinct levels around the root's 255, rarely any word. */
-const prioPalette = [200, 200, 100, maxPrio, 150, 50, 1, 0, 254]
-const prio = (w: number): number => (rare(w, 16) ? (w >>> 4) % 300 : prioPalette[(w >>> 4) % prioPalette.length]!)
 
 /**
  * SetPriority / SetMCPriority / SetSchedParams on any thread, with an authority thread that
@@ -251,7 +261,11 @@ export const interrupt = (x: Ctx, w: number, deliverable = false): Event => {
     return n?.state.tag === "WaitingNtfn" || (bound !== null && bound !== undefined && tcbAt(s, bound)?.tcbState.tag === "BlockedOnReceive")
   })
   const r = deliverable ? 0 : w % 20
-  if (r < 14 && lines.length > 0) return { tag: "Interrupt", irq: prefer(waking, lines, w >>> 5, 2, 3)!.irq }
+  if (r < 12 && lines.length > 0) return { tag: "Interrupt", irq: prefer(waking, lines, w >>> 5, 2, 3)!.irq }
+  // Issued lines with no notification set: delivered, signal nobody, get masked.
+  const bare = Array.from({ length: s.numIRQs }, (_, i) => i)
+    .filter((i) => s.irqStates[i] === "IRQSignal" && !s.irqMasks[i] && getCap(s, slotOf(s.irqNode, i)).tag !== "NotificationCap")
+  if (r < 14 && bare.length > 0) return { tag: "Interrupt", irq: pick(bare, w >>> 5)! }
   if (r < 16) return { tag: "Interrupt", irq: pick(maskedHandledLines(s), w >>> 5) ?? 0 }
   return { tag: "Interrupt", irq: (w >>> 5) % (s.numIRQs + 4) }
 }

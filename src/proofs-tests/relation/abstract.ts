@@ -53,7 +53,8 @@ function absObject(o: ImplObject, limit: number): KObject {
   switch (o.tag) {
     case "TCB":
       return {
-        tag: "TCB", tcbState: o.tcbState, tcbPriority: o.tcbPriority, tcbMCP: o.tcbMCP, tcbDomain: o.tcbDomain,
+        // The impl reuses a TCB's blocking-state records in place: copy, so the abstract state stays put.
+        tag: "TCB", tcbState: { ...o.tcbState }, tcbPriority: o.tcbPriority, tcbMCP: o.tcbMCP, tcbDomain: o.tcbDomain,
         tcbTimeSlice: o.tcbTimeSlice, tcbFaultHandler: o.tcbFaultHandler, tcbIPCBuffer: o.tcbIPCBuffer,
         tcbBoundNotification: o.tcbBoundNotification?.base ?? null, tcbFault: o.tcbFault,
         tcbContext: {
