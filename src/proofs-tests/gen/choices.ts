@@ -62,11 +62,12 @@ export interface Choice {
   readonly op: Op
   /** Selector words; each is reduced modulo the size of whatever it selects. */
   readonly w: readonly number[]
-  /** 0..99: below `hostilePercent`, one argument is replaced by a hostile word. */
+  /** 0..99: at `100 - hostilePercent` or above, one argument is replaced by a hostile word (shrinking towards 0 makes a choice benign). */
   readonly hostile: number
 }
 
 export const hostilePercent = 12
+export const isHostile = (c: Choice): boolean => c.hostile >= 100 - hostilePercent
 /** One choice in this many may leave every thread blocked or stopped (deadlock, idle for good). */
 export const deadlockOdds = 64
 
@@ -75,13 +76,19 @@ const sel = fc.nat({ max: 0xffff })
 export const choiceArb = (weights: Readonly<Partial<Record<Op, number>>> = defaultWeights): fc.Arbitrary<Choice> =>
   fc.record({
     op: fc.oneof(...Ops.filter((o) => (weights[o] ?? 0) > 0).map((o) => ({ arbitrary: fc.constant(o), weight: weights[o]! }))),
-    w: fc.array(sel, { minLength: selectorCount, maxLength: selectorCount }),
+    // Selector words do not shrink: a trace shrinks by losing steps, and shrinking twelve words
+    // of every step first would cost thousands of runs for counterexamples of the same length.
+    w: fc.noShrink(fc.array(sel, { minLength: selectorCount, maxLength: selectorCount })),
     hostile: fc.nat({ max: 99 }),
   })
 
-/** A trace of choices, up to `maxSteps` long. */
+/**
+ * A trace of choices, up to `maxSteps` long. The array is drawn last step first: fast-check
+ * shrinks an array's length by dropping its first items, and a trace must lose its last steps
+ * (its failing prefix still fails) rather than its first (every later choice would resolve anew).
+ */
 export const traceArb = (maxSteps: number, weights?: Readonly<Partial<Record<Op, number>>>): fc.Arbitrary<Choice[]> =>
-  fc.array(choiceArb(weights), { minLength: 1, maxLength: maxSteps, size: "max" })
+  fc.array(choiceArb(weights), { minLength: 1, maxLength: maxSteps, size: "max" }).map((a) => a.slice().reverse())
 
 const ev = (syscall: SyscallKind, cptr: number, label: number, mrs: readonly number[], extraCaps: readonly number[]): Event =>
   sys(syscall, cptr, label, mrs, extraCaps)
@@ -198,7 +205,7 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
   // The idle thread runs no user code: only an interrupt can change anything.
   if (t === s.idleThread) return idleEvent(x)
   const e0 = resolveOp(x, c.op)
-  const e = c.hostile < hostilePercent ? makeHostile(x, e0) : e0
+  const e = isHostile(c) ? makeHostile(x, e0) : e0
   return rare(x.w[11]!, deadlockOdds) ? e : keepLive(x, e)
 }
 

@@ -5,6 +5,7 @@
  * the client and ReplyRecv from the server. Used by the IPC benchmark and by the property that
  * the fastpath and the slow path agree.
  */
+import fc from "fast-check"
 import type { Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo, pageBits } from "../../model/index.ts"
 
@@ -53,3 +54,34 @@ export const clientCall = (len: number, label = 7): SyscallEvent =>
 /** The server's ReplyRecv: reply `len` words, then wait on the endpoint again. */
 export const serverReplyRecv = (len: number, label = 0): SyscallEvent =>
   sys("ReplyRecv", PingPongSlots.ep, label, Array.from({ length: len }, (_, i) => 100 + i))
+
+const raw = (syscall: SyscallKind, cptr: number, msgInfo: number, mrs: number[] = [], extraCaps: number[] = []): Event =>
+  ({ tag: "Syscall", syscall, cptr, msgInfo, mrs, extraCaps })
+
+/** A slot for a copy of the endpoint cap with fewer rights. */
+const weakEp = 110
+/**
+ * Rounds of a ping-pong: mostly a Call and its ReplyRecv, with each fastpath precondition broken
+ * now and then, and the odd lone event that puts client and server out of step.
+ */
+export const pingPongRound: fc.Arbitrary<readonly Event[]> = fc.oneof(
+  { arbitrary: fc.tuple(fc.nat({ max: 8 }), fc.nat({ max: 8 })).map(([n, m]) => [clientCall(n), serverReplyRecv(m)]), weight: 20 },
+  { arbitrary: fc.nat({ max: 8 }).map((n) => [clientCall(n)]), weight: 1 },
+  { arbitrary: fc.nat({ max: 8 }).map((n) => [serverReplyRecv(n)]), weight: 1 },
+  ...([
+  // A message info word of any shape: long messages, extra caps, odd labels.
+  { arbitrary: fc.tuple(fc.constantFrom("Call", "ReplyRecv") as fc.Arbitrary<"Call" | "ReplyRecv">, fc.nat({ max: 0xffff_ffff }), fc.nat({ max: 3 })).map(([k, w, e]) => raw(k, PingPongSlots.ep, w, [1, 2, 3, 4, 5, 6], [PingPongSlots.ep, InitialSlot.InitThreadCNode, 1].slice(0, e))), weight: 3 },
+  // A copy of the endpoint cap with some rights (maybe without Grant/GrantReply or Write), then Call through it.
+  // Rights W, WR, WG, W+GrantReply, all, R: the first two make a Call that may not take the fastpath.
+  { arbitrary: fc.constantFrom(1, 3, 5, 9, 15, 2).map((r) => raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeMint, 6, 1), [weakEp, 32, PingPongSlots.ep, 32, r, 0], [InitialSlot.InitThreadCNode])), weight: 1 },
+  { arbitrary: fc.nat({ max: 4 }).map((n) => raw("Call", weakEp, messageInfo(1, n))), weight: 3 },
+  { arbitrary: fc.constant(raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeDelete, 2), [weakEp, 32])), weight: 1 },
+  // The server's priority changes; the client yields; time passes; stray sends and polls.
+  { arbitrary: fc.nat({ max: 255 }).map((p) => raw("Call", PingPongSlots.server, messageInfo(L.TCBSetPriority, 1, 1), [p], [InitialSlot.InitThreadTCB])), weight: 1 },
+  { arbitrary: fc.constant<Event>({ tag: "Syscall", syscall: "Yield", cptr: 0, msgInfo: 0, mrs: [], extraCaps: [] }), weight: 1 },
+  { arbitrary: fc.constant<Event>({ tag: "TimerTick" }), weight: 1 },
+  { arbitrary: fc.constant(raw("NBRecv", PingPongSlots.ep, 0)), weight: 1 },
+  { arbitrary: fc.constant(raw("Send", PingPongSlots.ep, messageInfo(0, 1), [9])), weight: 1 },
+  ] as { arbitrary: fc.Arbitrary<Event>; weight: number }[]).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((e) => [e]), weight })),
+)
+
