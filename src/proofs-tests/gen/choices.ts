@@ -21,8 +21,8 @@ import type { Address, AddressBook } from "./addressBook.ts"
 import { addressBook } from "./addressBook.ts"
 import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
-import { directOf, hostileWords, inRoot, invokeSyscall, pick, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
-import { epState, faultHandlerEp, isLive, ntfnObj, otherActors } from "./stateView.ts"
+import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
+import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors } from "./stateView.ts"
 import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setupThread, suspend, unbindNotification,
@@ -40,11 +40,11 @@ export const defaultWeights = {
   // threads
   SetupThread: 6, SetPriority: 5, Resume: 4, Suspend: 1, Registers: 3, BindNotification: 3, UnbindNotification: 1,
   // endpoint IPC
-  MintBadged: 5, Send: 7, Call: 6, Recv: 7, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 3,
+  MintBadged: 5, Send: 7, Call: 6, Recv: 7, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 4,
   // notifications
   Signal: 4, Wait: 4, Poll: 2,
   // interrupts, faults, domains
-  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 3, UserFault: 3, DomainSet: 1,
+  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 6, UserFault: 3, DomainSet: 1,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -257,15 +257,26 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       break
     }
     case "Delete": case "Revoke": {
-      const a = pick(live, w0)
+      // One in three deletes a cap to an endpoint or notification with threads queued on it
+      // (its last cap: every queued thread restarts).
+      const a = rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0) : pick(live, w0)
       const [v, i, d] = target(a, w0)
       e = ev(sk, v, op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], [])
       break
     }
-    case "SaveCaller": case "CancelBadgedSends": {
-      const a = op === "SaveCaller" ? (w5 % 4 === 0 ? pick(book.live, w0) : freeSlot(book, w0)) : pick(book.live.filter((x) => x.cap.tag === "EndpointCap"), w0)
+    case "SaveCaller": {
+      const a = w5 % 4 === 0 ? pick(book.live, w0) : freeSlot(book, w0)
       const [v, i, d] = target(a, w0)
-      e = ev(sk, v, op === "SaveCaller" ? L.CNodeSaveCaller : L.CNodeCancelBadgedSends, [i, d], [])
+      e = ev(sk, v, L.CNodeSaveCaller, [i, d], [])
+      break
+    }
+    case "CancelBadgedSends": {
+      // Half the time a badged all-rights cap to an endpoint with senders queued (the others are no-ops or refused).
+      const eps = book.live.filter((l) => l.cap.tag === "EndpointCap")
+      const useful = eps.filter((l) => l.cap.tag === "EndpointCap" && l.cap.badge !== 0 && l.cap.rights === 15 && epState(x.s, l.cap.ptr)?.tag === "SendEP")
+      const a = prefer(useful, eps, w0, 1, 2)
+      const [v, i, d] = target(a, w0)
+      e = ev(sk, v, L.CNodeCancelBadgedSends, [i, d], [])
       break
     }
     case "InvokeOther": {

@@ -13,10 +13,10 @@ import { getCap, slotOf } from "../../spec/index.ts"
 import type { Address } from "./addressBook.ts"
 import type { Ctx } from "./resolveUtil.ts"
 import { directOf, extraCapCount, freeSlotPreferRoot, invokeSyscall, msgLength, msgWords, pick, prefer, rare, sys, target } from "./resolveUtil.ts"
-import { epState, ntfnObj, tcbAt } from "./stateView.ts"
+import { epState, hasQueue, ntfnObj, tcbAt } from "./stateView.ts"
 
 /** Rights a minted cap gets: all, or the combinations IPC distinguishes (Write+Grant, Write+GrantReply, read-only, ...). */
-const mintRights = [15, 15, 1 | 4, 1 | 8, 1 | 2, 1, 2, 1 | 2 | 4, 1 | 2 | 8, 0]
+const mintRights = [15, 15, 1 | 4, 1 | 8, 1 | 2, 1, 2, 1 | 2 | 4, 1 | 2 | 8, 0, 1 | 2]
 
 /**
  * Mint a badged endpoint or notification cap with chosen rights into a free slot (mostly one the
@@ -26,7 +26,10 @@ export const mintBadged = (x: Ctx): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
   const srcs = x.book.live.filter((a) => a.cap.tag === "EndpointCap" || a.cap.tag === "NotificationCap")
   const unbadged = srcs.filter((a) => (a.cap as { badge: number }).badge === 0)
-  const src = prefer(unbadged, srcs, w0, 7, 8)
+  // Half the time the source names an object with threads queued on it (a badged or weaker cap
+  // to it then meets a rendezvous soon).
+  const busy = unbadged.filter((a) => hasQueue(x.s, a.cap))
+  const src = rare(w0, 2) && busy.length > 0 ? pick(busy, w0 >>> 1) : prefer(unbadged, srcs, w0, 7, 8)
   const dest = freeSlotPreferRoot(x, w1)
   const [dv, di, dd] = target(dest, w1)
   const [sv, si, sd] = target(src, w0)
@@ -56,17 +59,22 @@ const label = (w: number): number => (rare(w, 5) ? (w >>> 3) % 0x10_0000 : (w >>
 /**
  * Send, NBSend or Call on an endpoint cap that can send, two times in three one with a queued
  * receiver when there is one; a Call mostly through a cap with Grant or GrantReply (without
- * either the caller is left Inactive after the rendezvous).
+ * either the caller is left Inactive after the rendezvous; one Call in four goes through any cap).
  */
 export const send = (x: Ctx, call: boolean): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
   const eps = directOf(x.book, "EndpointCap")
   const writable = eps.filter((e) => hasRight(e.cap.rights, RightW))
   const granting = writable.filter((e) => hasRight(e.cap.rights, RightG) || hasRight(e.cap.rights, RightGR))
-  const usable = call && !rare(w4, 8) && granting.length > 0 ? granting : writable
+  const usable = call && !rare(w4, 4) && granting.length > 0 ? granting : writable
   const pool = usable.length > 0 ? usable : eps
   const waiting = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP")
-  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(waiting, pool, w0 >>> 4, 2, 3)
+  // A send through a cap without Grant (for a Call, nor GrantReply) to a waiting receiver (no caps
+  // go with it; a Call's caller stops) is rare by chance: one send in eight looks for one.
+  const ungranted = waiting.filter((e) => !hasRight(e.cap.rights, RightG) && !(call && hasRight(e.cap.rights, RightGR)))
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
+    : rare(w0 >>> 4, 8) && ungranted.length > 0 ? pick(ungranted, w0 >>> 7)
+    : prefer(waiting, pool, w0 >>> 4, 2, 3)
   const mrs = msgWords(x.w, msgLength(w1))
   const epPtr = ep?.cap.tag === "EndpointCap" ? ep.cap.ptr : undefined
   const syscall: SyscallKind = call ? "Call" : rare(w4 >>> 4, 4) ? "NBSend" : "Send"

@@ -64,10 +64,13 @@ export const freeSlotPreferRoot = (x: Ctx, w: number): Address | undefined => pr
 export const target = (a: Address | undefined, w: number): [number, number, number] =>
   a === undefined ? [InitialSlot.InitThreadCNode, w % 256, wordBits] : [a.via, a.index, a.depth]
 
-/** A message length: 0..10 mostly, sometimes up to 24, rarely up to 120. */
+/**
+ * A message length: half the time 0..4 (it fits in registers: the IPC fastpath's case), else
+ * 5..10, sometimes up to 24, rarely up to 120.
+ */
 export const msgLength = (w: number): number => {
   const r = w % 16
-  return r < 12 ? r % 11 : r < 15 ? 4 + ((w >>> 4) % 21) : (w >>> 4) % 121
+  return r < 8 ? r % 5 : r < 12 ? 5 + ((w >>> 4) % 6) : r < 15 ? 4 + ((w >>> 4) % 21) : (w >>> 4) % 121
 }
 
 /** Message words drawn from the selectors: small values, with every third word spread over the whole word. */

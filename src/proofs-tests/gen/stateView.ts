@@ -49,6 +49,13 @@ export const ntfnObj = (s: KernelState, p: PPtr) => {
   return o?.tag === "Notification" ? o : undefined
 }
 
+/** Does the cap name an endpoint or notification with threads queued on it? */
+export const hasQueue = (s: KernelState, c: Cap): boolean => {
+  if (c.tag === "EndpointCap") return epState(s, c.ptr)?.tag !== "IdleEP" && epState(s, c.ptr) !== undefined
+  if (c.tag === "NotificationCap") return ntfnObj(s, c.ptr)?.state.tag === "WaitingNtfn"
+  return false
+}
+
 /** Interrupt lines a delivered interrupt would signal: IRQSignal, unmasked, a notification cap with Write in the node slot. */
 export const deliverableLines = (s: KernelState): readonly { readonly irq: number; readonly ntfn: PPtr }[] => {
   const out: { irq: number; ntfn: PPtr }[] = []

@@ -115,7 +115,9 @@ export const nextActorStep = (x: Ctx, retypeObject: (type: number) => Event): Ev
     // so threads interleave on Yield and timer ticks and not only when the others block.
     const best = directOf(x.book, "ThreadCap").find((c) => (tcbAt(x.s, c.cap.ptr)?.tcbMCP ?? 0) >= maxPrio)
     if (tcbAt(x.s, next.cap.ptr)?.tcbPriority === 0 && best !== undefined && x.w[2]! % 3 !== 2) {
-      return sys(invokeSyscall(x.w[1]!), next.cptr, L.TCBSetPriority, [prioPalette[(x.w[2]! >>> 2) % prioPalette.length]!], [best.cptr])
+      // Half of these equal the root's 255: equal threads take turns on Yield and time-slice ends.
+      const p = (x.w[2]! >>> 2) % 2 === 0 ? maxPrio : prioPalette[(x.w[2]! >>> 3) % prioPalette.length]!
+      return sys(invokeSyscall(x.w[1]!), next.cptr, L.TCBSetPriority, [p], [best.cptr])
     }
     return sys(invokeSyscall(x.w[1]!), next.cptr, L.TCBResume, [], [])
   }
@@ -145,7 +147,8 @@ export const selfFaultHandlerStep = (x: Ctx, retypeObject: (type: number) => Eve
  */
 export const setPriority = (x: Ctx): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
-  const tcb = rare(w0, 3) ? threadCptr(x, w0 >>> 2) : threadCptr(x, w0 >>> 2, (p) => p !== x.t)
+  // Two times in five the current thread itself: lowered, it lets the threads above it run.
+  const tcb = w0 % 5 < 2 ? threadCptr(x, w0 >>> 3, (p) => p === x.t) : threadCptr(x, w0 >>> 3, (p) => p !== x.t)
   const best = Math.max(-1, ...directOf(x.book, "ThreadCap").map((c) => tcbAt(x.s, c.cap.ptr)?.tcbMCP ?? -1))
   const auth = rare(w1, 5) ? threadCptr(x, w1 >>> 3) : threadCptr(x, w1 >>> 3, (p) => tcbAt(x.s, p)?.tcbMCP === best)
   const authCaps = rare(w4, 20) ? [] : [rare(w4, 19) ? pick(x.book.direct, w4 >>> 5)?.cptr ?? 0 : auth]

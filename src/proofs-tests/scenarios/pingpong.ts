@@ -10,7 +10,7 @@ import type { Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo, pageBits } from "../../model/index.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
-export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, clientPD: 104 } as const
+export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, clientPD: 104, otherEp: 105 } as const
 /** The server's IPC buffer address (any 512-aligned word will do). */
 export const serverBufferVAddr = 0x0090_0000
 /** The server's priority: the client's (the root's), so a Call may take the fastpath. */
@@ -35,6 +35,7 @@ export const pingPongSetup = (): Event[] => {
     retype(ObjectType.PageDirectory, 0, S.serverPD),
     retype(ObjectType.SmallPage, pageBits, S.serverBuffer),
     retype(ObjectType.PageDirectory, 0, S.clientPD),
+    retype(ObjectType.Endpoint, 0, S.otherEp),
     // Server: the root's CSpace, its own VSpace root and IPC buffer, no fault handler.
     sys("Call", S.server, L.TCBConfigure, [0, 0, 0, serverBufferVAddr], [InitialSlot.InitThreadCNode, S.serverPD, S.serverBuffer]),
     sys("Call", S.server, L.TCBSetPriority, [serverPriority], [InitialSlot.InitThreadTCB]),
@@ -51,9 +52,14 @@ export const pingPongSetup = (): Event[] => {
 export const clientCall = (len: number, label = 7): SyscallEvent =>
   sys("Call", PingPongSlots.ep, label, Array.from({ length: len }, (_, i) => i + 1))
 
-/** The server's ReplyRecv: reply `len` words, then wait on the endpoint again. */
-export const serverReplyRecv = (len: number, label = 0): SyscallEvent =>
-  sys("ReplyRecv", PingPongSlots.ep, label, Array.from({ length: len }, (_, i) => 100 + i))
+/** The server's ReplyRecv: reply `len` words, then wait on the endpoint again (optionally naming a receive slot). */
+export const serverReplyRecv = (len: number, label = 0, recvSlot?: readonly number[]): SyscallEvent => {
+  const e = sys("ReplyRecv", PingPongSlots.ep, label, Array.from({ length: len }, (_, i) => 100 + i))
+  return recvSlot === undefined ? e : { ...e, recvSlot }
+}
+
+/** Root-CNode slots a receiver may name for an incoming cap. */
+const receiveSlots = [120, 121, 122, 123]
 
 const raw = (syscall: SyscallKind, cptr: number, msgInfo: number, mrs: number[] = [], extraCaps: number[] = []): Event =>
   ({ tag: "Syscall", syscall, cptr, msgInfo, mrs, extraCaps })
@@ -68,20 +74,46 @@ export const pingPongRound: fc.Arbitrary<readonly Event[]> = fc.oneof(
   { arbitrary: fc.tuple(fc.nat({ max: 8 }), fc.nat({ max: 8 })).map(([n, m]) => [clientCall(n), serverReplyRecv(m)]), weight: 20 },
   { arbitrary: fc.nat({ max: 8 }).map((n) => [clientCall(n)]), weight: 1 },
   { arbitrary: fc.nat({ max: 8 }).map((n) => [serverReplyRecv(n)]), weight: 1 },
+  // Cap transfer: the server names a receive slot; the client sends caps to this endpoint (unwrapped
+  // to badges), to another endpoint and to its CNode (derived into the slot, if it is free).
+  {
+    arbitrary: fc.tuple(fc.nat({ max: 3 }), fc.subarray([PingPongSlots.ep, PingPongSlots.otherEp, weakEp, InitialSlot.InitThreadCNode], { minLength: 1, maxLength: 3 }), fc.constantFrom(...receiveSlots))
+      .map(([n, caps, slot]) => [
+        clientCall(0),
+        serverReplyRecv(0, 0, [InitialSlot.InitThreadCNode, slot, 32]),
+        raw("Call", PingPongSlots.ep, messageInfo(3, n, caps.length), [1, 2, 3].slice(0, n), caps),
+        serverReplyRecv(1),
+      ]),
+    weight: 4,
+  },
+  { arbitrary: fc.constantFrom(...receiveSlots).map((slot) => [raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeDelete, 2), [slot, 32])]), weight: 2 },
+  // A copy of the endpoint cap with rights W, WR, WG, W+GrantReply, all or R, then a Call through
+  // it: without Grant and GrantReply the Call may not take the fastpath (the caller stops); without
+  // Grant its extra cap stays behind.
+  {
+    arbitrary: fc.tuple(fc.constantFrom(1, 3, 5, 9, 15, 2), fc.nat({ max: 4 }), fc.nat({ max: 1 })).map(([r, n, e]) => [
+      raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeMint, 6, 1), [weakEp, 32, PingPongSlots.ep, 32, r, 0], [InitialSlot.InitThreadCNode]),
+      // Maybe with a cap to transfer: it may travel only if the copy has Grant.
+      raw("Call", weakEp, messageInfo(1, n, e), [5, 6, 7, 8].slice(0, n), [InitialSlot.InitThreadCNode].slice(0, e)),
+    ]),
+    weight: 3,
+  },
+  { arbitrary: fc.constant([raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeDelete, 2), [weakEp, 32])]), weight: 2 },
+  // A plain Send wakes the server beside the client; then timer ticks: after a full time slice
+  // the two threads of equal priority take turns.
+  {
+    arbitrary: fc.integer({ min: 1, max: 7 }).map((n) => [
+      raw("Send", PingPongSlots.ep, messageInfo(0, 1), [9]), ...Array.from({ length: n }, (): Event => ({ tag: "TimerTick" })),
+    ]),
+    weight: 3,
+  },
   ...([
   // A message info word of any shape: long messages, extra caps, odd labels.
   { arbitrary: fc.tuple(fc.constantFrom("Call", "ReplyRecv") as fc.Arbitrary<"Call" | "ReplyRecv">, fc.nat({ max: 0xffff_ffff }), fc.nat({ max: 3 })).map(([k, w, e]) => raw(k, PingPongSlots.ep, w, [1, 2, 3, 4, 5, 6], [PingPongSlots.ep, InitialSlot.InitThreadCNode, 1].slice(0, e))), weight: 3 },
-  // A copy of the endpoint cap with some rights (maybe without Grant/GrantReply or Write), then Call through it.
-  // Rights W, WR, WG, W+GrantReply, all, R: the first two make a Call that may not take the fastpath.
-  { arbitrary: fc.constantFrom(1, 3, 5, 9, 15, 2).map((r) => raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeMint, 6, 1), [weakEp, 32, PingPongSlots.ep, 32, r, 0], [InitialSlot.InitThreadCNode])), weight: 1 },
-  { arbitrary: fc.nat({ max: 4 }).map((n) => raw("Call", weakEp, messageInfo(1, n))), weight: 3 },
-  { arbitrary: fc.constant(raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeDelete, 2), [weakEp, 32])), weight: 1 },
-  // The server's priority changes; the client yields; time passes; stray sends and polls.
+  // The server's priority changes; the client yields; stray sends and polls.
   { arbitrary: fc.nat({ max: 255 }).map((p) => raw("Call", PingPongSlots.server, messageInfo(L.TCBSetPriority, 1, 1), [p], [InitialSlot.InitThreadTCB])), weight: 1 },
   { arbitrary: fc.constant<Event>({ tag: "Syscall", syscall: "Yield", cptr: 0, msgInfo: 0, mrs: [], extraCaps: [] }), weight: 1 },
-  { arbitrary: fc.constant<Event>({ tag: "TimerTick" }), weight: 1 },
   { arbitrary: fc.constant(raw("NBRecv", PingPongSlots.ep, 0)), weight: 1 },
   { arbitrary: fc.constant(raw("Send", PingPongSlots.ep, messageInfo(0, 1), [9])), weight: 1 },
   ] as { arbitrary: fc.Arbitrary<Event>; weight: number }[]).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((e) => [e]), weight })),
 )
-
