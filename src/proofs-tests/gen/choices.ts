@@ -14,15 +14,15 @@
  */
 import fc from "fast-check"
 import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel as L, ObjectType, SyscallKinds, getObjectSize, wordBits } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, getObjectSize, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { step } from "../../spec/index.ts"
+import { readyQueueIndex, step } from "../../spec/index.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { addressBook } from "./addressBook.ts"
 import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
 import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
-import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors } from "./stateView.ts"
+import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
 import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setupThread, suspend, unbindNotification,
@@ -35,16 +35,16 @@ import {
  */
 export const defaultWeights = {
   // CSpace and untyped
-  Retype: 10, Copy: 7, Mint: 6, Move: 4, Mutate: 3, Rotate: 3, Delete: 5, Revoke: 3, SaveCaller: 2, CancelBadgedSends: 2,
+  Retype: 9, Copy: 6, Mint: 6, Move: 4, Mutate: 3, Rotate: 3, Delete: 5, Revoke: 3, SaveCaller: 2, CancelBadgedSends: 2,
   InvokeOther: 2, Raw: 2,
   // threads
   SetupThread: 6, SetPriority: 5, Resume: 4, Suspend: 1, Registers: 3, BindNotification: 3, UnbindNotification: 1,
   // endpoint IPC
-  MintBadged: 5, Send: 7, Call: 6, Recv: 7, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 4,
+  MintBadged: 5, Send: 9, Call: 8, Recv: 8, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 4,
   // notifications
   Signal: 4, Wait: 4, Poll: 2,
   // interrupts, faults, domains
-  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 6, UserFault: 3, DomainSet: 1,
+  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -160,6 +160,9 @@ const retypeObject = (x: Ctx, type: number): Event => {
 const prerequisite = (x: Ctx, op: Op): Event | undefined => {
   if (rare(x.w[10]!, 8)) return undefined
   const has = (tag: Cap["tag"]) => x.book.direct.some((d) => d.cap.tag === tag)
+  // An endpoint or notification cap with the right the op needs (W to send, R to receive).
+  const hasWith = (tag: "EndpointCap" | "NotificationCap", right: number) =>
+    directOf(x.book, tag).some((d) => (d.cap.rights & right) !== 0)
   const otherThread = x.book.direct.some((d) => d.cap.tag === "ThreadCap" && d.cap.ptr !== x.t)
   const mk = (type: number) => retypeObject(x, type)
   // Blocking IPC wants a partner: unless a rendezvous is at hand, mostly build another thread
@@ -168,25 +171,39 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
   const queued = (tag: "RecvEP" | "SendEP") => directOf(x.book, "EndpointCap").some((e) => epState(x.s, e.cap.ptr)?.tag === tag)
   switch (op) {
     case "Send": case "Call":
-      return has("EndpointCap") ? partner(queued("RecvEP")) : mk(ObjectType.Endpoint)
+      return hasWith("EndpointCap", RightW) ? partner(queued("RecvEP")) : mk(ObjectType.Endpoint)
     case "Recv": case "ReplyRecv":
-      return has("EndpointCap") ? partner(queued("SendEP")) : mk(ObjectType.Endpoint)
+      return hasWith("EndpointCap", RightR) ? partner(queued("SendEP")) : mk(ObjectType.Endpoint)
     case "Wait":
-      return has("NotificationCap")
+      return hasWith("NotificationCap", RightR)
         ? partner(directOf(x.book, "NotificationCap").some((n) => ntfnObj(x.s, n.cap.ptr)?.state.tag === "ActiveNtfn"))
         : mk(ObjectType.Notification)
     case "UserFault": {
       const h = faultHandlerEp(x.s, x.t)
       return selfFaultHandlerStep(x, mk) ?? partner(h !== undefined && epState(x.s, h.ptr)?.tag === "RecvEP")
     }
-    case "NBRecv": case "MintBadged":
-      return has("EndpointCap") ? undefined : retypeObject(x, ObjectType.Endpoint)
-    case "Signal": case "Poll": case "BindNotification":
-      return has("NotificationCap") ? undefined : retypeObject(x, ObjectType.Notification)
+    case "Yield": case "Resume": {
+      // A Yield with no thread to yield to, or a Resume with none stopped nearby: bring a partner up.
+      if (otherActors(x.s, x.t).length === 0 && !rare(x.w[10]! >>> 3, 4)) return nextActorStep(x, mk)
+      // A Yield with an equal-priority thread ready: half the time a timer tick instead, so time
+      // slices run out while a peer waits (the thread then goes to the back of its queue).
+      const me = tcbAt(x.s, x.t)
+      if (op === "Yield" && me !== undefined && x.w[10]! % 2 === 0 &&
+        (x.s.readyQueues.get(readyQueueIndex(me.tcbDomain, me.tcbPriority))?.length ?? 0) > 0) return { tag: "TimerTick" }
+      return op === "Resume" && !otherThread ? mk(ObjectType.TCB) : undefined
+    }
+    case "NBRecv":
+      return hasWith("EndpointCap", RightR) ? undefined : mk(ObjectType.Endpoint)
+    case "MintBadged":
+      return has("EndpointCap") ? undefined : mk(ObjectType.Endpoint)
+    case "Signal":
+      return hasWith("NotificationCap", RightW) ? undefined : mk(ObjectType.Notification)
+    case "Poll": case "BindNotification":
+      return hasWith("NotificationCap", RightR) ? undefined : mk(ObjectType.Notification)
     case "SetupThread":
       if (!otherThread) return retypeObject(x, ObjectType.TCB)
       return has("PageDirectoryCap") ? undefined : retypeObject(x, ObjectType.PageDirectory)
-    case "Resume": case "Suspend": case "Registers":
+    case "Suspend": case "Registers":
       return otherThread ? undefined : retypeObject(x, ObjectType.TCB)
     case "IRQHandler":
       return has("IRQHandlerCap") || !has("IRQControlCap") ? undefined : irqControlGet(x)

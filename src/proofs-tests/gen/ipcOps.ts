@@ -39,17 +39,23 @@ export const mintBadged = (x: Ctx): Event => {
 }
 
 /**
- * Extra-cap cptrs: one time in three a cap to `ep` itself (unwrapped by the receiver), else
- * mostly a cap that can be transferred (not an untyped, which has children and will not derive),
- * sometimes any cap.
+ * Extra-cap cptrs: one time in three a cap to `ep` itself (unwrapped by the receiver), one in six
+ * a cap to another endpoint (transferred), else mostly a cap that can be transferred (not an
+ * untyped, which has children and will not derive), sometimes any cap.
  */
 const extraCaps = (x: Ctx, w: number, ep: PPtr | undefined): number[] => {
   const k = extraCapCount(w)
   const same = ep === undefined ? [] : directOf(x.book, "EndpointCap").filter((e) => e.cap.ptr === ep)
   const movable = x.book.direct.filter((d) => d.cap.tag !== "UntypedCap" && d.cap.tag !== "IRQControlCap")
+  // Caps to other endpoints: transferred, never unwrapped.
+  const otherEps = movable.filter((d) => d.cap.tag === "EndpointCap" && d.cap.ptr !== ep)
   return Array.from({ length: k }, (_, i) => {
     const v = x.w[(i + 8) % x.w.length]! + i
-    return (same.length > 0 && v % 3 === 0 ? pick(same, v >>> 2) : prefer(movable, x.book.direct, v >>> 2))?.cptr ?? v % 256
+    const r = v % 6
+    const d = r < 2 && same.length > 0 ? pick(same, v >>> 3)
+      : r === 2 && otherEps.length > 0 ? pick(otherEps, v >>> 3)
+      : prefer(movable, x.book.direct, v >>> 3)
+    return d?.cptr ?? v % 256
   })
 }
 
@@ -71,14 +77,15 @@ export const send = (x: Ctx, call: boolean): Event => {
   const waiting = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP")
   // A send through a cap without Grant (for a Call, nor GrantReply) to a waiting receiver (no caps
   // go with it; a Call's caller stops) is rare by chance: one send in eight looks for one.
-  const ungranted = waiting.filter((e) => !hasRight(e.cap.rights, RightG) && !(call && hasRight(e.cap.rights, RightGR)))
-  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
-    : rare(w0 >>> 4, 8) && ungranted.length > 0 ? pick(ungranted, w0 >>> 7)
-    : prefer(waiting, pool, w0 >>> 4, 2, 3)
-  const mrs = msgWords(x.w, msgLength(w1))
+  const ungranted = writable.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP" && !hasRight(e.cap.rights, RightG) && !(call && hasRight(e.cap.rights, RightGR)))
+  const weak = rare(w0 >>> 4, 8) && ungranted.length > 0
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : weak ? pick(ungranted, w0 >>> 7) : prefer(waiting, pool, w0 >>> 4, 2, 3)
+  // Half the Calls (and every weak one) are shaped for the IPC fastpath: at most four words, no caps.
+  const fast = call && (weak || w1 % 2 === 0)
+  const mrs = msgWords(x.w, fast ? (w1 >>> 1) % 5 : msgLength(w1))
   const epPtr = ep?.cap.tag === "EndpointCap" ? ep.cap.ptr : undefined
   const syscall: SyscallKind = call ? "Call" : rare(w4 >>> 4, 4) ? "NBSend" : "Send"
-  return sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, extraCaps(x, w3, epPtr))
+  return sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, fast ? [] : extraCaps(x, w3, epPtr))
 }
 
 /** Receive-slot words: mostly a free slot, sometimes an occupied one, none (the buffer keeps its words), or junk. */
@@ -108,8 +115,10 @@ export const recv = (x: Ctx, kind: "Recv" | "NBRecv" | "ReplyRecv"): Event => {
   const sending = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "SendEP")
   const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(sending, pool, w0 >>> 4, 2, 3)
   const syscall: SyscallKind = kind === "Recv" && holdsReply(x.s, x.t) && !rare(w2, 4) ? "ReplyRecv" : kind
-  const mrs = syscall === "ReplyRecv" ? msgWords(x.w, msgLength(w3)) : []
-  const caps = syscall === "ReplyRecv" ? extraCaps(x, w4, undefined) : []
+  // Half the ReplyRecvs are shaped for the IPC fastpath: at most four words, no caps.
+  const fast = w3 % 2 === 0
+  const mrs = syscall === "ReplyRecv" ? msgWords(x.w, fast ? (w3 >>> 1) % 5 : msgLength(w3)) : []
+  const caps = syscall === "ReplyRecv" && !fast ? extraCaps(x, w4, undefined) : []
   return sys(syscall, ep?.cptr ?? w0 % 256, syscall === "ReplyRecv" ? replyLabel(w2 >>> 2) : 0, mrs, caps, recvSlot(x, w1))
 }
 
@@ -125,8 +134,9 @@ export const reply = (x: Ctx): Event => {
 export const yieldEvent = (): Event => sys("Yield", 0, 0, [], [])
 
 /**
- * Signal: Send (mostly), NBSend or Call on a notification cap that can send, two times in three
- * one with a waiter or a bound thread waiting when there is one.
+ * Signal: Send (mostly), NBSend or Call on a notification cap that can send: half the time one
+ * with a waiter or a bound thread waiting, one time in six a badged cap to an active one whose
+ * word it changes, else any.
  */
 export const signal = (x: Ctx): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]
@@ -139,7 +149,16 @@ export const signal = (x: Ctx): Event => {
     const bound = o.boundTCB === null ? undefined : tcbAt(x.s, o.boundTCB)
     return o.state.tag === "WaitingNtfn" || bound?.tcbState.tag === "BlockedOnReceive"
   })
-  const n = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(waking, pool, w0 >>> 4, 2, 3)
+  // A badge that adds bits to an active notification's word (the badges are OR-combined).
+  const adding = pool.filter((n) => {
+    const o = ntfnObj(x.s, n.cap.ptr)
+    return o?.state.tag === "ActiveNtfn" && (n.cap.badge | o.state.badge) !== o.state.badge
+  })
+  const r = (w0 >>> 4) % 6
+  const n = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
+    : r < 3 && waking.length > 0 ? pick(waking, w0 >>> 7)
+    : r === 3 && adding.length > 0 ? pick(adding, w0 >>> 7)
+    : pick(pool, w0 >>> 7)
   const syscall: SyscallKind = w1 % 10 < 6 ? "Send" : w1 % 10 < 9 ? "NBSend" : "Call"
   return sys(syscall, n?.cptr ?? w0 % 256, label(w2), msgWords(x.w, msgLength(w2 >>> 6) % 3), [])
 }
