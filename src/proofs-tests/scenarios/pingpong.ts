@@ -1,6 +1,7 @@
 /**
  * A client and a server talking over one endpoint, as concrete events from boot: the setup
- * (retype an endpoint, a server TCB, two page directories and an IPC-buffer frame; give both
+ * (retype an endpoint, a server TCB, two page directories, an IPC-buffer frame, a second
+ * endpoint and a notification with two badged caps; give both
  * threads a VSpace root; start the server, let it block in Recv), then round trips of Call from
  * the client and ReplyRecv from the server. Used by the IPC benchmark and by the property that
  * the fastpath and the slow path agree.
@@ -10,7 +11,7 @@ import type { Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo, pageBits } from "../../model/index.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
-export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, clientPD: 104, otherEp: 105 } as const
+export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, clientPD: 104, otherEp: 105, ntfn: 106, ntfnBadge1: 107, ntfnBadge6: 108 } as const
 /** The server's IPC buffer address (any 512-aligned word will do). */
 export const serverBufferVAddr = 0x0090_0000
 /** The server's priority: the client's (the root's), so a Call may take the fastpath. */
@@ -36,6 +37,9 @@ export const pingPongSetup = (): Event[] => {
     retype(ObjectType.SmallPage, pageBits, S.serverBuffer),
     retype(ObjectType.PageDirectory, 0, S.clientPD),
     retype(ObjectType.Endpoint, 0, S.otherEp),
+    retype(ObjectType.Notification, 0, S.ntfn),
+    sys("Call", InitialSlot.InitThreadCNode, L.CNodeMint, [S.ntfnBadge1, 32, S.ntfn, 32, 15, 1], [InitialSlot.InitThreadCNode]),
+    sys("Call", InitialSlot.InitThreadCNode, L.CNodeMint, [S.ntfnBadge6, 32, S.ntfn, 32, 15, 6], [InitialSlot.InitThreadCNode]),
     // Server: the root's CSpace, its own VSpace root and IPC buffer, no fault handler.
     sys("Call", S.server, L.TCBConfigure, [0, 0, 0, serverBufferVAddr], [InitialSlot.InitThreadCNode, S.serverPD, S.serverBuffer]),
     sys("Call", S.server, L.TCBSetPriority, [serverPriority], [InitialSlot.InitThreadTCB]),
@@ -99,6 +103,12 @@ export const pingPongRound: fc.Arbitrary<readonly Event[]> = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.constant([raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeDelete, 2), [weakEp, 32])]), weight: 2 },
+  // Signals with two badges, then a poll: the badges accumulate (1 | 6 = 7).
+  {
+    arbitrary: fc.subarray([PingPongSlots.ntfnBadge1, PingPongSlots.ntfnBadge6, PingPongSlots.ntfnBadge1], { minLength: 1 })
+      .map((caps) => [...caps.map((c) => raw("Send", c, 0)), raw("NBRecv", PingPongSlots.ntfn, 0)]),
+    weight: 2,
+  },
   // A plain Send wakes the server beside the client; then timer ticks: after a full time slice
   // the two threads of equal priority take turns.
   {
