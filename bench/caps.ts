@@ -1,6 +1,7 @@
 /**
- * Benchmark: impl against spec on a capability-heavy workload (retype, copy, mint, move,
- * mutate, rotate, delete, revoke, lookups and their error paths). The workload is recorded once
+ * Benchmark: impl against spec on a mixed workload, the lockstep generator's default mix of
+ * every syscall and invocation (CSpace operations, thread setup, IPC, notifications, IRQs,
+ * faults and their error paths). The workload is recorded once
  * as concrete events (resolved against the spec), then replayed from boot by each layer; the
  * figures are ns per kernel entry and their ratio, measured in one run.
  */
