@@ -14,6 +14,11 @@ export const Reg = {
   R0: 0, R1: 1, R2: 2, R3: 3, R4: 4, R5: 5, R6: 6, R7: 7, R8: 8, R9: 9, R10: 10, R11: 11, R12: 12,
   SP: 13, LR: 14, NextIP: 15, CPSR: 16, FaultIP: 17, TPIDRURW: 18, TPIDRURO: 19,
 } as const
+/**
+ * `TLS_BASE`: the register TCB_SetTLSBase writes. seL4's default ARM configuration
+ * (`KernelArmTLSReg` = tpidru) makes it TPIDRURW, the user read-write thread-ID register.
+ */
+export const tlsBaseRegister = Reg.TPIDRURW
 /** `n_contextRegisters`. */
 export const nContextRegisters = 20
 

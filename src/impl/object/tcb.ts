@@ -12,7 +12,7 @@ import {
   InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgMaxExtraCaps, msgRegisters,
   nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo, wordRadix,
 } from "../../model/index.ts"
-import { messageInfoFromWord } from "../../model/index.ts"
+import { messageInfoFromWord, tlsBaseRegister } from "../../model/index.ts"
 import { lookupSlot } from "../kernel/cspace.ts"
 import { possibleSwitchTo, rescheduleRequired, restart, setThreadState, suspend } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
@@ -361,7 +361,9 @@ export function decodeTCBInvocation(
       return decodeBindNotification(k, cap)
     case L.TCBUnbindNotification:
       return decodeUnbindNotification(k, cap)
-    // Haskell: "throw IllegalOperation" (SetTLSBase and SetFlags are not in kspec yet).
+    case L.TCBSetTLSBase:
+      return decodeSetTLSBase(k, cap, length)
+    // Haskell: "throw IllegalOperation" (SetFlags is not in kspec yet).
     default:
       return syscallError(k, { tag: "IllegalOperation" })
   }
@@ -846,5 +848,26 @@ export function invokeTCB_WriteRegisters(
 export function invokeTCB_NotificationControl(tcb: ImplTcb, ntfn: ImplNotification | null): Exception {
   if (ntfn !== null) bindNotification(tcb, ntfn)
   else unbindNotification(tcb)
+  return EXCEPTION_NONE
+}
+
+/**
+ * TCB_SetTLSBase: one word, the new TLS base (none: TruncatedMessage).
+ * @refines spec/object/tcb#decodeTCBInvocation
+ */
+function decodeSetTLSBase(k: ImplState, cap: ThreadCap, length: number): Exception {
+  if (length < 1) return syscallError(k, { tag: "TruncatedMessage" })
+  const tlsBase = getSyscallArg(k, 0)
+  setThreadState(k, k.curThread, ThreadStateRestart)
+  return invokeSetTLSBase(k, tcbOfCap(k, cap), tlsBase)
+}
+
+/**
+ * Write the TLS base register; the current thread must reschedule for it to take effect.
+ * @refines spec/object/tcb#invokeTCB
+ */
+function invokeSetTLSBase(k: ImplState, thread: ImplTcb, tlsBase: number): Exception {
+  setRegister(thread, tlsBaseRegister, tlsBase)
+  if (thread === k.curThread) rescheduleRequired(k)
   return EXCEPTION_NONE
 }

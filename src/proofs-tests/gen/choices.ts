@@ -25,7 +25,7 @@ import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, sele
 import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
 import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
-  setPriority, setupThread, suspend, unbindNotification,
+  setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
 
 /**
@@ -39,6 +39,7 @@ export const defaultWeights = {
   InvokeOther: 2, Raw: 2,
   // threads
   SetupThread: 6, SetPriority: 5, Resume: 4, Suspend: 1, Registers: 3, BindNotification: 3, UnbindNotification: 1,
+  SetTLSBase: 1,
   // endpoint IPC
   MintBadged: 5, Send: 9, Call: 8, Recv: 8, NBRecv: 2, Reply: 3, ReplyRecv: 4, Yield: 4,
   // notifications
@@ -203,7 +204,7 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     case "SetupThread":
       if (!otherThread) return retypeObject(x, ObjectType.TCB)
       return has("PageDirectoryCap") ? undefined : retypeObject(x, ObjectType.PageDirectory)
-    case "Suspend": case "Registers":
+    case "Suspend": case "Registers": case "SetTLSBase":
       return otherThread ? undefined : retypeObject(x, ObjectType.TCB)
     case "IRQHandler":
       return has("IRQHandlerCap") || !has("IRQControlCap") ? undefined : irqControlGet(x)
@@ -317,6 +318,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "Resume": return resume(x)
     case "Suspend": return suspend(x)
     case "Registers": return registers(x)
+    case "SetTLSBase": return setTLSBase(x)
     case "BindNotification": return bindNotification(x)
     case "UnbindNotification": return unbindNotification(x)
     case "Send": return send(x, false)

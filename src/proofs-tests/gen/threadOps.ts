@@ -195,6 +195,17 @@ export const registers = (x: Ctx): Event => {
   return sys(syscall, tcb, L.TCBCopyRegisters, [(w3 % 16) | (rare(w3 >>> 4, 8) ? 0 : 0b1100)], rare(w0 >>> 8, 16) ? [] : [src])
 }
 
+/**
+ * TCB_SetTLSBase: any thread (the current one a quarter of the time, which reschedules), a TLS
+ * base word; rarely an empty message (TruncatedMessage).
+ */
+export const setTLSBase = (x: Ctx): Event => {
+  const [w0, w1, w2] = x.w as [number, number, number]
+  const tcb = rare(w0, 4) ? threadCptr(x, w0 >>> 2, (p) => p === x.t) : threadCptr(x, w0 >>> 2, (p) => p !== x.t)
+  const base = (w2 * 2_654_435_761) >>> 0
+  return sys(invokeSyscall(w1), tcb, L.TCBSetTLSBase, rare(w1 >>> 4, 10) ? [] : [base], [])
+}
+
 /** BindNotification: a thread (mostly unbound) and a notification cap (mostly receivable, unbound, without waiters). */
 export const bindNotification = (x: Ctx): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]

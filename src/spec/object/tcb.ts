@@ -16,7 +16,7 @@ import { cteDelete } from "./cnode.ts"
 import type { Cap, SlotPtr } from "../../model/index.ts"
 import {
   InvocationLabel as L, RightR, frameRegisters, gpRegisters, hasRight, isAligned, msgAlignBits,
-  sanitiseRegister, tcbCTable, tcbVTable,
+  sanitiseRegister, tcbCTable, tcbVTable, tlsBaseRegister,
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
@@ -164,6 +164,7 @@ export type TCBInvocation =
     readonly buffer: { readonly ptr: number; readonly frame: CapAndSlot | null } | null
   }
   | { readonly tag: "Suspend"; readonly thread: PPtr }
+  | { readonly tag: "SetTLSBase"; readonly thread: PPtr; readonly tlsBase: number }
   | { readonly tag: "Resume"; readonly thread: PPtr }
   | { readonly tag: "NotificationControl"; readonly tcb: PPtr; readonly ntfn: PPtr | null }
 
@@ -397,13 +398,20 @@ const decodeUnbindNotification = (s: KernelState, cap: ThreadCap): Result<TCBInv
   getTcb(s, cap.ptr).tcbBoundNotification === null ? err(illegal) : ok({ tag: "NotificationControl", tcb: cap.ptr, ntfn: null })
 
 /**
+ * TCB_SetTLSBase(tls_base): the thread's TLS base register. A message without the word ->
+ * TruncatedMessage; nothing else can fail. Mirrors seL4 `decodeSetTLSBase`.
+ */
+const decodeSetTLSBase = (cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> =>
+  args.length < 1 ? err({ tag: "TruncatedMessage" }) : ok({ tag: "SetTLSBase", thread: cap.ptr, tlsBase: args[0]! })
+
+/**
  * Check an invocation of a thread cap by `thread` (the caller), reading only. The label picks the
  * operation; each checks its words and extra caps in seL4's order (see each decoder).
  *
  * **Rights**: none on the thread cap. SetPriority, SetMCPriority and SetSchedParams need an
  * authority thread cap whose MCP bounds the values; BindNotification a notification cap with Read.
  *
- * **Errors**: an unknown label, and SetTLSBase and SetFlags (not yet modelled) -> IllegalOperation;
+ * **Errors**: an unknown label, and SetFlags (not yet modelled) -> IllegalOperation;
  * TruncatedMessage, InvalidCapability(1), RangeError, AlignmentError, IllegalOperation and
  * derive errors as each decoder says. Suspend and Resume never fail.
  *
@@ -429,7 +437,8 @@ export const decodeTCBInvocation = (
     case L.TCBSetSpace: return decodeSetSpace(s, cap, slot, args, excaps)
     case L.TCBBindNotification: return decodeBindNotification(s, cap, excaps)
     case L.TCBUnbindNotification: return decodeUnbindNotification(s, cap)
-    // SetTLSBase and SetFlags arrive in a later slice; every other label is no TCB operation.
+    case L.TCBSetTLSBase: return decodeSetTLSBase(cap, args)
+    // SetFlags arrives in a later slice; every other label is no TCB operation.
     default: return err(illegal)
   }
 }
@@ -538,6 +547,12 @@ export const invokeTCB = (s: KernelState, inv: TCBInvocation, caller: PPtr, isCa
       s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
       if (i.resumeTarget) s1 = restart(s1, i.dest)
       return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
+    })
+    // Set the TLS base register; the current thread reschedules so the new base takes effect.
+    // Mirrors seL4 `invokeSetTLSBase`.
+    .with({ tag: "SetTLSBase" }, (i) => {
+      const s1 = setRegister(s, i.thread, tlsBaseRegister, i.tlsBase)
+      return i.thread === s1.curThread ? rescheduleRequired(s1) : s1
     })
     // Bind to the notification, or unbind.
     .with({ tag: "NotificationControl" }, (i) =>
