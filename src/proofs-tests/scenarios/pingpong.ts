@@ -95,7 +95,8 @@ export const pingPongRound: fc.Arbitrary<readonly Event[]> = fc.oneof(
   // it: without Grant and GrantReply the Call may not take the fastpath (the caller stops); without
   // Grant its extra cap stays behind.
   {
-    arbitrary: fc.tuple(fc.constantFrom(1, 3, 5, 9, 15, 2), fc.nat({ max: 4 }), fc.nat({ max: 1 })).map(([r, n, e]) => [
+    arbitrary: fc.tuple(fc.constantFrom(1, 3, 1, 3, 5, 9, 15, 2), fc.nat({ max: 4 }), fc.nat({ max: 2 }).map((e) => e >> 1)).map(([r, n, e]) => [
+      raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeDelete, 2), [weakEp, 32]),
       raw("Call", InitialSlot.InitThreadCNode, messageInfo(L.CNodeMint, 6, 1), [weakEp, 32, PingPongSlots.ep, 32, r, 0], [InitialSlot.InitThreadCNode]),
       // Maybe with a cap to transfer: it may travel only if the copy has Grant.
       raw("Call", weakEp, messageInfo(1, n, e), [5, 6, 7, 8].slice(0, n), [InitialSlot.InitThreadCNode].slice(0, e)),
