@@ -11,6 +11,7 @@ import { defaultBootConfig } from "../src/model/index.ts"
 import { boot, step, stepWithOutcome } from "../src/spec/index.ts"
 import { Kernel } from "../src/impl/index.ts"
 import { resolveChoice, traceArb } from "../src/proofs-tests/gen/choices.ts"
+import { medianNs } from "./timing.ts"
 
 export interface CapBenchResult {
   readonly entries: number
@@ -33,17 +34,6 @@ export const recordWorkload = (traces: number, depth: number, seed: number): Eve
     return evs
   })
 
-const timeIt = (f: () => void, reps: number): number => {
-  const ts: number[] = []
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint()
-    f()
-    ts.push(Number(process.hrtime.bigint() - t0))
-  }
-  ts.sort((a, b) => a - b)
-  return ts[Math.floor(ts.length / 2)]!
-}
-
 export const runCapBench = (traces = 40, depth = 200, seed = 7, reps = 5): CapBenchResult => {
   const work = recordWorkload(traces, depth, seed)
   const entries = work.reduce((a, w) => a + w.length, 0)
@@ -51,7 +41,7 @@ export const runCapBench = (traces = 40, depth = 200, seed = 7, reps = 5): CapBe
   const implRun = () => { for (const w of work) { const k = Kernel.boot(defaultBootConfig); for (const e of w) k.step(e) } }
   // Warm up both, then take the median of `reps` timed runs each.
   specRun(); implRun()
-  const specNs = timeIt(specRun, reps)
-  const implNs = timeIt(implRun, reps)
+  const specNs = medianNs(specRun, reps)
+  const implNs = medianNs(implRun, reps)
   return { entries, specNsPerEntry: specNs / entries, implNsPerEntry: implNs / entries, ratio: specNs / implNs }
 }

@@ -10,6 +10,7 @@ import type { KernelState } from "../src/spec/index.ts"
 import { boot, step } from "../src/spec/index.ts"
 import { Kernel } from "../src/impl/index.ts"
 import { clientCall, pingPongSetup, serverReplyRecv } from "../src/proofs-tests/scenarios/pingpong.ts"
+import { medianNs } from "./timing.ts"
 
 export interface IpcBenchResult {
   /** Message words each way. */
@@ -18,18 +19,6 @@ export interface IpcBenchResult {
   readonly fastpathNs: number
   readonly slowpathNs: number
   readonly specNs: number
-}
-
-/** Median of `reps` timings of `f`, in ns. */
-const median = (f: () => void, reps: number): number => {
-  const ts: number[] = []
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint()
-    f()
-    ts.push(Number(process.hrtime.bigint() - t0))
-  }
-  ts.sort((a, b) => a - b)
-  return ts[Math.floor(ts.length / 2)]!
 }
 
 /** A thread as the floor loop sees it: message registers and nothing else. */
@@ -74,10 +63,10 @@ export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, rep
 
   // Warm up every contestant, then take medians.
   floorRounds(rounds, length); implRounds(kFast)(); implRounds(kSlow)(); specRun()
-  const floorNs = median(() => floorRounds(rounds, length), reps) / rounds
-  const fastpathNs = median(implRounds(kFast), reps) / rounds
-  const slowpathNs = median(implRounds(kSlow), reps) / rounds
-  const specNs = median(specRun, reps) / specRounds
+  const floorNs = medianNs(() => floorRounds(rounds, length), reps) / rounds
+  const fastpathNs = medianNs(implRounds(kFast), reps) / rounds
+  const slowpathNs = medianNs(implRounds(kSlow), reps) / rounds
+  const specNs = medianNs(specRun, reps) / specRounds
   if (sink === 0.5) console.log(sink)
   return { length, floorNs, fastpathNs, slowpathNs, specNs }
 }

@@ -6,7 +6,7 @@
  */
 import { match } from "ts-pattern"
 import type { Cap, EndpointState, PPtr } from "../../model/index.ts"
-import { RightG, RightGR, hasRight } from "../../model/index.ts"
+import { RightG, hasRight } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { KernelBug, getEndpoint, getNotification, getTcb, setObject, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
@@ -85,8 +85,6 @@ export const receiveIPC = (s: KernelState, t: PPtr, cap: Extract<Cap, { tag: "En
 export const doNBRecvFailedTransfer = (s: KernelState, t: PPtr): KernelState =>
   updateTcb(s, t, (tcb) => ({ ...tcb, tcbContext: { ...tcb.tcbContext, badge: 0 } }))
 
-/** Can a thread holding `rights` be sent a reply cap or caps at all? (Grant or GrantReply.) */
-export const canGrantAny = (rights: number): boolean => hasRight(rights, RightG) || hasRight(rights, RightGR)
 
 const setEPState = (s: KernelState, ep: PPtr, state: EndpointState): KernelState => setObject(s, ep, { tag: "Endpoint", state })
 

@@ -4,14 +4,14 @@
  * (seL4 src/object/interrupt.c, l4v A/Interrupt_A).
  * @category objects
  */
-import type { IRQState, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
+import type { IRQState, SlotPtr, SyscallError } from "../../model/index.ts"
 import { InvocationLabel as L, RightW, hasRight } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
 import { getCap, slotOf } from "../state.ts"
 import { lookupTargetSlot } from "../kernel/cspace.ts"
-import { setThreadState, timerTick } from "../kernel/thread.ts"
+import { timerTick } from "../kernel/thread.ts"
 import type { InvocationArgs } from "./cnode.ts"
 import { cteDeleteOne, cteInsert, ensureEmptySlot } from "./cnode.ts"
 import { sendSignal } from "./notification.ts"
@@ -118,10 +118,6 @@ export const invokeIRQ = (s: KernelState, inv: IRQInvocation): KernelState => {
     case "ClearIRQHandler": return cteDeleteOne(s, irqSlot(s, inv.irq))
   }
 }
-
-/** Decode then perform: the caller restarts before the invocation runs. */
-export const performIRQ = (s: KernelState, t: PPtr, d: Result<IRQInvocation, SyscallError>): Result<KernelState, SyscallError> =>
-  d.ok ? ok(invokeIRQ(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
 
 /**
  * The last handler cap to a line is gone: its node slot is emptied and the line becomes
