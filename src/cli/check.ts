@@ -11,7 +11,7 @@ import { defaultBootConfig, errorNames, traceFormatVersion } from "../model/inde
 import { runCampaign } from "../proofs-tests/lockstep/campaign.ts"
 import type { CampaignReport } from "../proofs-tests/lockstep/campaign.ts"
 import { realImpl } from "../proofs-tests/lockstep/impls.ts"
-import { showEvent } from "./show.ts"
+import { renderTrace } from "./render.ts"
 import type { CheckFlags } from "./args.ts"
 
 export const regressionsDir = resolve(dirname(fileURLToPath(import.meta.url)), "../proofs-tests/regressions")
@@ -67,7 +67,7 @@ export const runCheck = (flags: CheckFlags, log: (s: string) => void): number =>
   const f = r.failure
   log("")
   log(`COUNTEREXAMPLE after ${f.shrinks} shrinks: ${f.events.length} events`)
-  f.events.forEach((e, i) => log(`  ${String(i + 1).padStart(3)}. ${showEvent(e)}`))
+  renderTrace(config, f.events).forEach((line) => log(line))
   log("")
   log(f.description)
   const file = join(regressionsDir, `check-seed${seed}.json`)

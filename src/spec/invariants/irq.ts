@@ -76,7 +76,7 @@ export const validIrqNode = defineInvariant({
  *
  * Why: the node slot is only reachable through an IRQ handler cap; when the last one is deleted,
  * `deletingIRQHandler` must empty the slot, or the line would keep signalling a notification no
- * handler cap controls, and a later IRQControl_Get for the line would find the old binding.
+ * handler cap controls, and a later IRQControl_IssueIRQHandler for the line would find the old binding.
  *
  * Mirrors: l4v Invariants_AI `if_unsafe_then_cap` restricted to the IRQ node (the only cap
  * whose `cte_refs` include IRQ node slot i is `IRQHandlerCap i`, and `valid_global_refs` rules
@@ -105,7 +105,7 @@ export const ifUnsafeThenCapIrqNode = defineInvariant({
 /**
  * An IRQ handler cap exists only for a line in the IRQSignal state.
  *
- * Why: IRQControl_Get issues a handler cap only for an inactive line and sets it IRQSignal;
+ * Why: IRQControl_IssueIRQHandler issues a handler cap only for an inactive line and sets it IRQSignal;
  * deleting the last handler cap sets it Inactive. A handler cap for the timer line, or for a
  * line the kernel deactivated, would let user code acknowledge or rebind it.
  *
@@ -115,7 +115,7 @@ export const validIrqHandlers = defineInvariant({
   name: "valid_irq_handlers",
   statement: "Every IRQHandlerCap names a line whose state is IRQSignal.",
   mirrors: "l4v Invariants_AI valid_irq_handlers",
-  threatenedBy: ["IRQControl_Get", "cteDelete", "finaliseCap", "deletedIRQHandler", "setIRQState", "CNode_Copy", "CNode_Mint"],
+  threatenedBy: ["IRQControl_IssueIRQHandler", "cteDelete", "finaliseCap", "deletedIRQHandler", "setIRQState", "CNode_Copy", "CNode_Mint"],
   find: (s, report) => {
     for (const [irq, slots] of irqHandlerSlots(s)) {
       const st = s.irqStates[irq]
@@ -138,7 +138,7 @@ export const validIrqStates = defineInvariant({
   name: "valid_irq_states",
   statement: "irqStates and irqMasks have numIRQs entries, and every IRQInactive line is masked.",
   mirrors: "l4v Invariants_AI valid_irq_states (valid_irq_masks)",
-  threatenedBy: ["setIRQState", "IRQControl_Get", "IRQHandler_Ack", "deletedIRQHandler", "handleInterrupt"],
+  threatenedBy: ["setIRQState", "IRQControl_IssueIRQHandler", "IRQHandler_AckIRQ", "deletedIRQHandler", "handleInterrupt"],
   find: (s, report) => {
     if (s.irqStates.length !== s.numIRQs) report(`irqStates has ${s.irqStates.length} entries for ${s.numIRQs} IRQs (node ${hex(s.irqNode)})`)
     if (s.irqMasks.length !== s.numIRQs) report(`irqMasks has ${s.irqMasks.length} entries for ${s.numIRQs} IRQs (node ${hex(s.irqNode)})`)
@@ -154,7 +154,7 @@ export const validIrqStates = defineInvariant({
 /**
  * The kernel timer's line is IRQTimer and no other line is.
  *
- * Why: the scheduler's tick comes from that line alone; IRQControl_Get refuses a line that is not
+ * Why: the scheduler's tick comes from that line alone; IRQControl_IssueIRQHandler refuses a line that is not
  * Inactive, so user code can never take the timer, and no invocation makes another line a timer.
  *
  * Mirrors: none (kspec-specific; seL4 C `initIRQController`/`setIRQState(IRQTimer,
@@ -164,7 +164,7 @@ export const irqTimer = defineInvariant({
   name: "irq_timer",
   statement: `The timer line (IRQ ${timerIRQ}) is IRQTimer, and no other line is.`,
   mirrors: "none (kspec-specific; seL4 C boot sets KERNEL_TIMER_IRQ to IRQTimer, and IRQControl refuses active lines)",
-  threatenedBy: ["IRQControl_Get", "setIRQState", "deletedIRQHandler"],
+  threatenedBy: ["IRQControl_IssueIRQHandler", "setIRQState", "deletedIRQHandler"],
   find: (s, report) => {
     for (let irq = 0; irq < s.irqStates.length; irq++) {
       const isTimer = s.irqStates[irq] === "IRQTimer"

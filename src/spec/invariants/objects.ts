@@ -43,7 +43,7 @@ export const wellformedCap = defineInvariant({
     "with radix >= 1 and guardSize + radix <= 32, untyped caps of 4..29 bits aligned to their size with a 16-byte " +
     "multiple watermark in 0..2^sizeBits, caps to memory aligned to their size, IRQ handler caps for existing IRQs.",
   mirrors: "l4v Invariants_AI wellformed_cap, cap_aligned",
-  threatenedBy: ["CNode_Mint", "CNode_Mutate", "Untyped_Retype", "IRQControl_Get", "cteInsert"],
+  threatenedBy: ["CNode_Mint", "CNode_Mutate", "Untyped_Retype", "IRQControl_IssueIRQHandler", "cteInsert"],
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       const at = () => `${showSlot(s, slot)} holds ${showCap(c)}`
