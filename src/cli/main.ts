@@ -6,6 +6,13 @@
 import { UsageError, parseCheckFlags } from "./args.ts"
 import { runCheck } from "./check.ts"
 import { runBench } from "./bench.ts"
+import { fuzzUsage, parseFuzzFlags } from "./args.ts"
+import { runFuzz } from "./fuzz.ts"
+import { focusNames } from "../proofs-tests/gen/focus.ts"
+import { mutants } from "../proofs-tests/mutants/mutants.ts"
+import { parseDocsFlags, parseReplayArgs } from "./args.ts"
+import { runReplay } from "./replay.ts"
+import { runDocs } from "./docs.ts"
 
 const usage = `kspec: an executable, property-checked model of a seL4-style microkernel
 
@@ -14,8 +21,24 @@ commands:
       run the lockstep refinement campaign: random traces run in the spec and the impl side by
       side; after every step the impl's abstract state must equal the spec's and every invariant
       must hold. Defaults: a fresh seed (printed), 500 traces of up to 150 steps.
+  ${fuzzUsage.replace("usage: ", "")}
+      a time- or run-boxed lockstep campaign on worker threads (default: 60 s on every core), aimed
+      at --focus names (Call, Recv, TCB_SetPriority, CNode_Copy, UserFault, Interrupt, ...) and
+      guided toward the outcomes not reached yet; prints live progress, then a coverage matrix
+      (row x outcome) and the reachable cells never reached. Counterexamples are shrunk, saved in
+      src/proofs-tests/regressions/ (with --emit-test also as a vitest test) and printed with
+      their replay command. --shard I/N runs part I of N of one campaign; --json and --stats
+      write the report and JSON-lines statistics; --min-cover N fails unless every reachable cell
+      was reached N times. Ctrl-C stops cleanly and prints the report so far.
   kspec bench
-      measure the impl against the spec in one run and print the table (also bench/results/latest.json).`
+      measure the impl against the spec in one run and print the table (also bench/results/latest.json).
+  kspec replay FILE
+      re-run a saved trace (src/proofs-tests/regressions/*.json) in the spec and the impl, printing
+      each event in seL4 terms and its result; at the first divergence or broken invariant print
+      the state diff and the violations (exit 1). A file that is not a valid trace exits 2.
+  kspec docs [--check]
+      regenerate docs/invariants.md and docs/syscalls.md from the invariant registry and the ABI
+      table (src/model/abi.ts); with --check, write nothing and exit 1 if they are stale.`
 
 export const main = async (argv: readonly string[]): Promise<number> => {
   const log = (s: string) => process.stdout.write(`${s}\n`)
@@ -23,6 +46,13 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   try {
     switch (cmd) {
       case "check": return runCheck(parseCheckFlags(rest), log)
+      case "fuzz": {
+        if (rest.includes("--help") || rest.includes("-h")) { log(fuzzUsage); return 0 }
+        const flags = parseFuzzFlags(rest, focusNames, mutants.map((m) => m.name))
+        return (await runFuzz(flags, { log, progress: process.stderr })).exitCode
+      }
+      case "replay": return runReplay(parseReplayArgs(rest).file, log)
+      case "docs": return runDocs(parseDocsFlags(rest), log)
       case "bench":
         if (rest.length > 0) throw new UsageError(`kspec bench takes no arguments\n${usage}`)
         return runBench(log)

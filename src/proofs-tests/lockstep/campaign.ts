@@ -5,6 +5,7 @@
  */
 import fc from "fast-check"
 import type { BootConfig, Event } from "../../model/index.ts"
+import type { Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
 import { traceArb } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
@@ -21,6 +22,18 @@ export interface CampaignOptions {
   readonly shrink?: boolean
   /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
   readonly timeLimitMs?: number
+  /** Called with each step's outcome, in the unshrunk runs. */
+  readonly onStep?: (outcome: Outcome) => void
+  /** Called after each unshrunk run with its number of steps. */
+  readonly onRun?: (steps: number) => void
+  /** Called once, with the unshrunk trace, when the first failure is found (before shrinking). */
+  readonly onFailureFound?: (choices: readonly Choice[], run: RunResult) => void
+  /** Called for each candidate trace tried while shrinking. */
+  readonly onShrinkStep?: () => void
+  /** When it returns true, the remaining runs are skipped (neither run nor counted). */
+  readonly stopRuns?: () => boolean
+  /** When it returns true, shrinking ends with the smallest failing trace found so far. */
+  readonly stopShrink?: () => boolean
 }
 
 export interface CampaignFailure {
@@ -51,14 +64,23 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   const t0 = performance.now()
   let last: RunResult | null = null
   const prop = fc.property(traceArb(o.depth, o.weights), (choices) => {
+    // A skipped candidate passes: skipped runs find nothing, and an ended shrink keeps the
+    // smallest trace that really failed.
+    if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
+    if (shrinking) o.onShrinkStep?.()
     const r = runChoices(impl, o.config, choices, shrinking ? {} : {
       onStep: (out) => {
         const k = `${out.invocation}|${out.result}`
         cells.set(k, (cells.get(k) ?? 0) + 1)
+        o.onStep?.(out)
       },
     })
-    if (!shrinking) { runs++; steps += r.outcomes.length }
-    if (r.failure !== null) { shrinking = true; last = r }
+    if (!shrinking) { runs++; steps += r.outcomes.length; o.onRun?.(r.outcomes.length) }
+    if (r.failure !== null) {
+      if (!shrinking) o.onFailureFound?.(choices, r)
+      shrinking = true
+      last = r
+    }
     return r.failure === null
   })
   const details = fc.check(prop, {

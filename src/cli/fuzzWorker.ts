@@ -1,0 +1,29 @@
+/**
+ * The fuzz worker thread: runs `runFuzzLoop` on the batches it owns and posts what it finds to
+ * the main thread. Started by `kspec fuzz` through fuzzWorkerBoot.mjs, which registers tsx first.
+ */
+import { parentPort, workerData } from "node:worker_threads"
+import { pathToFileURL } from "node:url"
+import type { BootConfig, Event } from "../model/index.ts"
+import type { ImplState } from "../impl/index.ts"
+import { realImpl } from "../proofs-tests/lockstep/impls.ts"
+import type { ImplUnderTest } from "../proofs-tests/lockstep/runner.ts"
+import { absState } from "../proofs-tests/relation/abstract.ts"
+import type { LoopParams } from "./fuzzLoop.ts"
+import { runFuzzLoop } from "./fuzzLoop.ts"
+
+export interface WorkerInput {
+  readonly params: LoopParams
+  /** The stop flags (two Int32 words). */
+  readonly stop: SharedArrayBuffer
+  /** A mutant's impl entry (its patched impl/index.ts), already written by the main thread. */
+  readonly mutantEntry?: string
+}
+
+const input = workerData as WorkerInput
+let impl: ImplUnderTest<unknown> = realImpl as ImplUnderTest<unknown>
+if (input.mutantEntry !== undefined) {
+  const mod = (await import(pathToFileURL(input.mutantEntry).href)) as { Kernel: { boot(c: BootConfig): ImplState & { step(ev: Event): void } } }
+  impl = { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => (k as { step(ev: Event): void }).step(ev), abs: (k) => absState(k as ImplState) }
+}
+await runFuzzLoop(impl, input.params, new Int32Array(input.stop), (m) => parentPort!.postMessage(m))

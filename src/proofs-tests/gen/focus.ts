@@ -1,0 +1,280 @@
+/**
+ * What the generator ops aim at, and what each kernel entry can end in: the two tables behind
+ * `kspec fuzz --focus` and its coverage report.
+ *
+ * A step's coverage *row* names what was exercised: an object method by its invocation name
+ * (`CNode_Copy`, `TCB_SetPriority`, whichever of Call/Send/NBSend carried it), anything else by
+ * syscall and invoked object (`Call/EndpointCap`, `Recv/NotificationCap`, `Send/lookup` for a
+ * cap pointer that did not resolve, `Interrupt/IRQSignal`, `UserFault/VMFault`), and `Reply`,
+ * `Yield` and `TimerTick` by themselves. Its *outcome* is the spec's `Outcome.result`.
+ *
+ * `reachableOutcomes` lists, per row, every outcome seL4's semantics allow (the decode errors in
+ * seL4's order, Success, and for IPC the blocking and fault outcomes), so a cell the campaign
+ * never reached is a gap in testing, not an impossibility. `opTargets` lists, per generator op,
+ * the rows it is built to produce; focusing on a name raises the weights of the ops that
+ * produce it and keeps the others lower to build the states they need.
+ */
+import type { Outcome } from "../../spec/index.ts"
+import type { Op } from "./choices.ts"
+import { Ops, defaultWeights } from "./choices.ts"
+
+/** Object-method invocations are counted under their own name, whatever syscall carried them. */
+const methodPrefixes = ["CNode", "Untyped", "TCB", "IRQControl", "IRQHandler", "Domain"] as const
+const isMethod = (invocation: string): boolean => methodPrefixes.some((p) => invocation.startsWith(`${p}_`))
+
+const receiveObjects = new Set(["EndpointCap", "NotificationCap", "lookup"])
+
+/** The coverage row of a step's outcome. */
+export const rowOf = (o: Outcome): string => {
+  if (isMethod(o.invocation)) return o.invocation
+  switch (o.syscall) {
+    case "Reply": case "Yield": case "TimerTick": return o.syscall
+    case "Recv": case "NBRecv": case "ReplyRecv":
+      // Receiving on any cap but an endpoint or notification is the same cap fault.
+      return `${o.syscall}/${receiveObjects.has(o.invocation) ? o.invocation : "OtherCap"}`
+    default: return o.invocation === "none" ? o.syscall : `${o.syscall}/${o.invocation}`
+  }
+}
+
+// ---- reachable outcomes ------------------------------------------------------------------------
+
+type Outcomes = readonly string[]
+const S = "Success"
+const CF = "CapFault"
+/** Every invocation looks up its extra caps before decoding: a bad extra-cap pointer is a cap fault. */
+const method = (...errors: string[]): Outcomes => [S, ...errors, CF]
+const badLabel: Outcomes = ["IllegalOperation", CF]
+/** CNode target lookup: too few words, a bad depth, a failed lookup. */
+const target = ["TruncatedMessage", "RangeError", "FailedLookup"]
+const setSpace = ["TruncatedMessage", "IllegalOperation", "RevokeFirst"]
+
+const sendKinds = ["Send", "NBSend", "Call"] as const
+const recvKinds = ["Recv", "NBRecv", "ReplyRecv"] as const
+
+/** What a send-side syscall on an endpoint can end in. */
+const sendOnEndpoint = (k: (typeof sendKinds)[number]): Outcomes =>
+  k === "Send" ? [S, "Blocked", "InvalidCapability", CF]
+    // Call: blocked on send or on the reply; Inactive after a rendezvous through a cap without Grant or GrantReply.
+    : k === "Call" ? ["Blocked", "Inactive", "InvalidCapability", CF]
+      : [S, "InvalidCapability", CF]
+/** What a receive can end in; ReplyRecv with no caller to reply to is `NoCaller+` its receive outcome. */
+const receive = (k: (typeof recvKinds)[number]): Outcomes =>
+  k === "Recv" ? [S, "Blocked", CF]
+    : k === "NBRecv" ? [S, "Empty", CF]
+      : [S, "Blocked", "NoCaller+Success", "NoCaller+Blocked", CF]
+
+/**
+ * Per coverage row, the outcomes seL4 allows (see each decoder in spec/object/ and
+ * spec/api/syscall.ts). Rows not listed (a syscall while the idle thread runs, which the
+ * generator never makes) are shown when seen but never count as unreached.
+ */
+export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
+  // CNode: target lookup first; Copy/Mint derive (RevokeFirst for an untyped with children,
+  // IllegalOperation when nothing derives); Revoke and Delete can delete the caller's own TCB.
+  CNode_Revoke: method(...target, "Inactive"),
+  CNode_Delete: method(...target, "Inactive"),
+  CNode_CancelBadgedSends: method(...target, "IllegalOperation"),
+  CNode_Copy: method(...target, "DeleteFirst", "IllegalOperation", "RevokeFirst"),
+  CNode_Mint: method(...target, "DeleteFirst", "IllegalOperation", "RevokeFirst"),
+  CNode_Move: method(...target, "DeleteFirst"),
+  CNode_Mutate: method(...target, "DeleteFirst", "IllegalOperation"),
+  CNode_Rotate: method(...target, "DeleteFirst", "IllegalOperation"),
+  CNode_SaveCaller: method(...target, "DeleteFirst"),
+  CNode_BadLabel: badLabel,
+  Untyped_Retype: method("TruncatedMessage", "InvalidArgument", "RangeError", "FailedLookup", "DeleteFirst", "NotEnoughMemory"),
+  Untyped_BadLabel: badLabel,
+  TCB_ReadRegisters: method("TruncatedMessage", "RangeError", "IllegalOperation"),
+  TCB_WriteRegisters: method("TruncatedMessage", "IllegalOperation"),
+  // Suspending the source may suspend the caller itself.
+  TCB_CopyRegisters: method("TruncatedMessage", "InvalidCapability", "Inactive"),
+  TCB_Configure: method(...setSpace, "AlignmentError"),
+  TCB_SetSpace: method(...setSpace),
+  TCB_SetIPCBuffer: method(...setSpace, "AlignmentError"),
+  TCB_SetPriority: method("TruncatedMessage", "InvalidCapability", "RangeError"),
+  TCB_SetMCPriority: method("TruncatedMessage", "InvalidCapability", "RangeError"),
+  TCB_SetSchedParams: method("TruncatedMessage", "InvalidCapability", "RangeError"),
+  TCB_Suspend: method("Inactive"),
+  TCB_Resume: method(),
+  TCB_BindNotification: method("TruncatedMessage", "IllegalOperation"),
+  TCB_UnbindNotification: method("IllegalOperation"),
+  TCB_SetTLSBase: method("TruncatedMessage"),
+  // SetFlags is not modelled yet: always IllegalOperation.
+  TCB_SetFlags: badLabel,
+  TCB_BadLabel: badLabel,
+  IRQControl_IssueIRQHandler: method("TruncatedMessage", "RangeError", "RevokeFirst", "FailedLookup", "DeleteFirst"),
+  IRQControl_BadLabel: badLabel,
+  IRQHandler_AckIRQ: method(),
+  IRQHandler_SetIRQHandler: method("TruncatedMessage", "InvalidCapability"),
+  IRQHandler_ClearIRQHandler: method(),
+  IRQHandler_BadLabel: badLabel,
+  Domain_SetSet: method("TruncatedMessage", "InvalidArgument"),
+  // Domain schedule invocations are not modelled: IllegalOperation.
+  Domain_ScheduleConfigure: badLabel,
+  Domain_ScheduleSetStart: badLabel,
+  Domain_BadLabel: badLabel,
+  ...Object.fromEntries(sendKinds.flatMap((k) => [
+    [`${k}/EndpointCap`, sendOnEndpoint(k)],
+    [`${k}/NotificationCap`, [S, "InvalidCapability", CF]],
+    // Only non-master reply caps can be named (a master cap does not derive), so no InvalidCapability.
+    [`${k}/ReplyCap`, [S, CF]],
+    [`${k}/NullCap`, ["InvalidCapability", CF]],
+    [`${k}/FrameCap`, ["IllegalOperation", CF]],
+    [`${k}/PageTableCap`, ["IllegalOperation", CF]],
+    [`${k}/PageDirectoryCap`, ["IllegalOperation", CF]],
+    [`${k}/lookup`, [CF]],
+  ])),
+  ...Object.fromEntries(recvKinds.flatMap((k) => [
+    [`${k}/EndpointCap`, receive(k)],
+    [`${k}/NotificationCap`, receive(k)],
+    [`${k}/lookup`, [CF]],
+    [`${k}/OtherCap`, [CF]],
+  ])),
+  Reply: [S, "NoCaller"],
+  Yield: [S],
+  TimerTick: [S],
+  "Interrupt/IRQSignal": [S],
+  "Interrupt/IRQTimer": [S],
+  // An inactive line is masked (at boot, and when its handler goes), so it is never delivered.
+  "Interrupt/Undelivered": [S],
+  "UserFault/VMFault": ["Delivered", "NoHandler"],
+  "UserFault/UnknownSyscall": ["Delivered", "NoHandler"],
+  "UserFault/UserException": ["Delivered", "NoHandler"],
+}
+
+export const coverageRows: readonly string[] = Object.keys(reachableOutcomes)
+
+// ---- what each op produces -------------------------------------------------------------------
+
+const rowsMatching = (re: RegExp): string[] => coverageRows.filter((r) => re.test(r))
+const sendLookups = sendKinds.map((k) => `${k}/lookup`)
+const recvLookups = recvKinds.map((k) => `${k}/lookup`)
+
+/**
+ * Per generator op, the rows it is built to produce: its own invocation or IPC rows, plus the
+ * cap faults its hostile variants cause. `InvokeOther` (any label on any cap) and `Raw` (raw
+ * words) reach the odd rows: bad labels, unmodelled invocations, null and VSpace caps.
+ */
+export const opTargets: Readonly<Record<Op, readonly string[]>> = {
+  Retype: ["Untyped_Retype"],
+  Copy: ["CNode_Copy"],
+  Mint: ["CNode_Mint"],
+  Move: ["CNode_Move"],
+  Mutate: ["CNode_Mutate"],
+  Rotate: ["CNode_Rotate"],
+  Delete: ["CNode_Delete"],
+  Revoke: ["CNode_Revoke"],
+  SaveCaller: ["CNode_SaveCaller"],
+  CancelBadgedSends: ["CNode_CancelBadgedSends"],
+  InvokeOther: [
+    ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase|ScheduleConfigure|ScheduleSetStart)$/),
+    ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|FrameCap|PageTableCap|PageDirectoryCap|ReplyCap|NotificationCap|EndpointCap)$/),
+  ],
+  Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/)],
+  SetupThread: ["TCB_Configure", "TCB_SetSpace", "TCB_SetIPCBuffer"],
+  SetPriority: ["TCB_SetPriority", "TCB_SetMCPriority", "TCB_SetSchedParams"],
+  Resume: ["TCB_Resume"],
+  Suspend: ["TCB_Suspend"],
+  Registers: ["TCB_ReadRegisters", "TCB_WriteRegisters", "TCB_CopyRegisters"],
+  SetTLSBase: ["TCB_SetTLSBase"],
+  BindNotification: ["TCB_BindNotification"],
+  UnbindNotification: ["TCB_UnbindNotification"],
+  MintBadged: ["CNode_Mint"],
+  Send: ["Send/EndpointCap", "NBSend/EndpointCap", ...sendLookups],
+  // A hostile Call mostly goes out as NBSend; a receive that would deadlock as NBRecv (or a Reply).
+  Call: ["Call/EndpointCap", "NBSend/EndpointCap", "Call/lookup"],
+  // One receive in sixteen names any cap, a notification among them.
+  Recv: ["Recv/EndpointCap", "ReplyRecv/EndpointCap", "NBRecv/EndpointCap", "Recv/lookup", "Recv/OtherCap", "ReplyRecv/NotificationCap"],
+  NBRecv: ["NBRecv/EndpointCap", "NBRecv/lookup", "NBRecv/OtherCap"],
+  Reply: ["Reply"],
+  ReplyRecv: ["ReplyRecv/EndpointCap", "ReplyRecv/NotificationCap", "Reply", "ReplyRecv/lookup", "ReplyRecv/OtherCap"],
+  Yield: ["Yield"],
+  Signal: ["Send/NotificationCap", "NBSend/NotificationCap", "Call/NotificationCap"],
+  Wait: ["Recv/NotificationCap", "NBRecv/NotificationCap", "Recv/lookup", "Recv/OtherCap"],
+  Poll: ["NBRecv/NotificationCap", "NBRecv/lookup", "NBRecv/OtherCap"],
+  IRQControl: ["IRQControl_IssueIRQHandler"],
+  IRQHandler: ["IRQHandler_AckIRQ", "IRQHandler_SetIRQHandler", "IRQHandler_ClearIRQHandler"],
+  Interrupt: ["Interrupt/IRQSignal", "Interrupt/IRQTimer", "Interrupt/Undelivered"],
+  TimerTick: ["TimerTick"],
+  UserFault: ["UserFault/VMFault", "UserFault/UnknownSyscall", "UserFault/UserException"],
+  DomainSet: ["Domain_SetSet"],
+}
+
+// ---- focus names -------------------------------------------------------------------------------
+
+/** The syscall part of a row (`Call` of `Call/EndpointCap`), or undefined for method rows. */
+const rowSyscall = (row: string): string | undefined => (isMethod(row) ? undefined : row.split("/")[0])
+/** The invocation part of a row (`EndpointCap` of `Call/EndpointCap`, `CNode_Copy`). */
+const rowInvocation = (row: string): string | undefined => (isMethod(row) ? row : row.split("/")[1])
+
+/**
+ * Every name `--focus` accepts: each row, each syscall or event kind (`Call`, `Interrupt`,
+ * `UserFault`), each invocation or invoked object (`TCB_SetPriority`, `EndpointCap`, `VMFault`)
+ * and each object prefix (`CNode`, `TCB`), as the outcome table spells them.
+ */
+export const focusNames: readonly string[] = [...new Set([
+  ...coverageRows,
+  ...coverageRows.flatMap((r) => [rowSyscall(r), rowInvocation(r)]).filter((n): n is string => n !== undefined),
+  ...methodPrefixes,
+])].sort()
+
+/** The rows a focus name selects. */
+export const rowsOfFocus = (name: string): readonly string[] =>
+  coverageRows.filter((r) => r === name || rowSyscall(r) === name || rowInvocation(r) === name || (isMethod(r) && r.startsWith(`${name}_`)))
+
+/** The rows a list of focus names selects (all rows for an empty list). */
+export const focusRows = (names: readonly string[]): readonly string[] =>
+  names.length === 0 ? coverageRows : coverageRows.filter((r) => names.some((n) => rowsOfFocus(n).includes(r)))
+
+/** Names that are no focus name. */
+export const unknownFocusNames = (names: readonly string[]): readonly string[] => names.filter((n) => !focusNames.includes(n))
+
+// ---- weights -------------------------------------------------------------------------------------
+
+/** Share of the weight mass the focused ops get (the rest sets the scene). */
+export const focusShare = 2 / 3
+
+/**
+ * Weights aimed at `rows`: the ops that produce one of them are scaled up together until they
+ * hold `focusShare` of the mass (never scaled down); every other op keeps its default weight,
+ * so retypes, thread setup and IPC still build the deep states the focused ops need.
+ */
+export const focusWeights = (rows: readonly string[], base: Readonly<Record<Op, number>> = defaultWeights): Record<Op, number> => {
+  const want = new Set(rows)
+  const focused = Ops.filter((o) => opTargets[o].some((r) => want.has(r)))
+  const total = Ops.reduce((a, o) => a + base[o], 0)
+  const mass = focused.reduce((a, o) => a + base[o], 0)
+  const k = mass === 0 || mass === total ? 1 : Math.max(1, (focusShare * (total - mass)) / ((1 - focusShare) * mass))
+  // fast-check wants integer weights.
+  return Object.fromEntries(Ops.map((o) => [o, focused.includes(o) ? Math.round(base[o] * k) : base[o]])) as Record<Op, number>
+}
+
+/** Counts per row and outcome. */
+export type CoverageCounts = ReadonlyMap<string, ReadonlyMap<string, number>>
+
+/** How much of a row's reachable outcomes are still below `goal` hits (0 = done, 1 = none reached). */
+export const rowNeed = (counts: CoverageCounts, row: string, goal: number): number => {
+  const reach = reachableOutcomes[row] ?? []
+  if (reach.length === 0) return 0
+  const seen = counts.get(row)
+  return reach.filter((o) => (seen?.get(o) ?? 0) < goal).length / reach.length
+}
+
+/** How many times more weight an op gets when every row it targets is still wholly unreached. */
+export const guidanceBoost = 3
+
+/**
+ * Coverage-guided weights: each op's weight is multiplied by 1 + `guidanceBoost` x the mean need
+ * of the (focused) rows it targets, so ops whose cells are still unreached are drawn more often
+ * and ops whose rows are done fall back to their base weight. Deterministic in its inputs.
+ */
+export const guidedWeights = (
+  base: Readonly<Record<Op, number>>, counts: CoverageCounts, rows: readonly string[], goal = 1,
+): Record<Op, number> => {
+  const want = new Set(rows)
+  return Object.fromEntries(Ops.map((o) => {
+    const ts = opTargets[o].filter((r) => want.has(r))
+    const need = ts.length === 0 ? 0 : ts.reduce((a, r) => a + rowNeed(counts, r, goal), 0) / ts.length
+    // Ten times finer than the base weights, in integers (as fast-check wants them).
+    return [o, base[o] === 0 ? 0 : Math.max(1, Math.round(10 * base[o] * (1 + guidanceBoost * need)))]
+  })) as Record<Op, number>
+}
