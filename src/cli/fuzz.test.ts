@@ -153,7 +153,8 @@ describe("runFuzz in-process", () => {
 
   it("finds, shrinks and saves a counterexample in a planted mutant", async () => {
     const m = mutants.find((x) => x.name === "badge-not-delivered")!
-    const impl = await loadMutant(m)
+    // Built under its own name: the mutant self-test builds the same mutant at the same time.
+    const impl = await loadMutant({ ...m, name: `fuzz-test-${m.name}` })
     const out = join(dir, "found")
     const r = await runFuzz(flags({ runs: 100, depth: 150, seed: 7, emitTest: true }), quiet, { inProcess: true, impl: impl as never, regressionsDir: out })
     expect(r.exitCode).toBe(1)

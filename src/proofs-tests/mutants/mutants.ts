@@ -148,4 +148,18 @@ export const mutants: readonly Mutant[] = [
     search: "  const tag = sender.msgInfo\n  if (canGrant) {",
     replace: "  const tag = sender.msgInfo\n  if (canGrant || true) {",
   },
+  {
+    name: "tls-base-wrong-register",
+    breaks: "TCB_SetTLSBase writes TLS_BASE (TPIDRURW): this one writes the register after it (TPIDRURO)",
+    file: "object/tcb.ts",
+    search: "setRegister(thread, tlsBaseRegister, tlsBase)",
+    replace: "setRegister(thread, tlsBaseRegister + 1, tlsBase)",
+  },
+  {
+    name: "tls-base-off-by-one-length",
+    breaks: "TCB_SetTLSBase needs one message word: this one refuses a one-word message (TruncatedMessage)",
+    file: "object/tcb.ts",
+    search: "if (length < 1) return syscallError(k, { tag: \"TruncatedMessage\" })\n  const tlsBase",
+    replace: "if (length < 2) return syscallError(k, { tag: \"TruncatedMessage\" })\n  const tlsBase",
+  },
 ]
