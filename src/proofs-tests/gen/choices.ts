@@ -267,7 +267,9 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "Rotate": {
       const src = pick(live, w0)
       const pivot = pick(live, w1)
-      const dest = w5 % 4 === 0 ? src : freeSlot(book, w2)
+      // Mostly a free destination; a quarter the source itself (a swap); rarely another occupied
+      // slot (DeleteFirst).
+      const dest = w5 % 4 === 0 ? src : w5 % 16 === 1 ? pick(live, w2 >>> 3) : freeSlot(book, w2)
       const [dv, di, dd] = target(dest, w2)
       const [sv, si, sd] = target(src, w0)
       const [pv, pi, pd] = target(pivot, w1)
