@@ -30,8 +30,10 @@ commands:
       their replay command. --shard I/N runs part I of N of one campaign; --json and --stats
       write the report and JSON-lines statistics; --min-cover N fails unless every reachable cell
       was reached N times. Ctrl-C stops cleanly and prints the report so far.
-  kspec bench
-      measure the impl against the spec in one run and print the table (also bench/results/latest.json).
+  kspec bench [--quick]
+      measure in one run and print the table (also bench/results/latest.json): IPC round trip, the
+      mixed workload (impl vs spec), scaling with live objects, lockstep checking throughput, fuzz
+      scaling with 1 and 2 workers. --quick is a fast smoke run (it writes no JSON).
   kspec replay FILE
       re-run a saved trace (src/proofs-tests/regressions/*.json) in the spec and the impl, printing
       each event in seL4 terms and its result; at the first divergence or broken invariant print
@@ -54,8 +56,8 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       case "replay": return runReplay(parseReplayArgs(rest).file, log)
       case "docs": return runDocs(parseDocsFlags(rest), log)
       case "bench":
-        if (rest.length > 0) throw new UsageError(`kspec bench takes no arguments\n${usage}`)
-        return runBench(log)
+        if (rest.some((a) => a !== "--quick")) throw new UsageError(`kspec bench takes only --quick\n${usage}`)
+        return await runBench(log, { quick: rest.includes("--quick") })
       case undefined: case "help": case "--help": case "-h": log(usage); return cmd === undefined ? 2 : 0
       default: throw new UsageError(`unknown command ${JSON.stringify(cmd)}\n${usage}`)
     }

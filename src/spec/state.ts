@@ -4,8 +4,9 @@
  * state and shares what it did not change.
  * @category objects
  */
-import type { Cap, EndpointState, IRQState, NotificationState, PPtr, SlotPtr, TcbFields } from "../model/index.ts"
+import type { Cap, EndpointState, IRQState, NotificationState, PPtr, SlotPtr, TcbFields, UserContext } from "../model/index.ts"
 import { slotBits } from "../model/index.ts"
+import { PMap, PSet } from "./persistent.ts"
 
 /** Kernel objects in the heap (l4v `kernel_object`). Untyped memory is not an object: it exists only as caps. */
 export type KObject =
@@ -59,27 +60,60 @@ export interface KernelState {
 // ---- addresses ----------------------------------------------------------------------------------
 
 /** Address of slot `index` of the cap table at `obj` (a CNode or a TCB's own slots). */
-export const slotOf = (obj: PPtr, index: number): SlotPtr => obj + index * 2 ** slotBits
+const slotSize = 2 ** slotBits
+export const slotOf = (obj: PPtr, index: number): SlotPtr => obj + index * slotSize
 
 /** Key of the ready queue for (domain, priority). */
 export const readyQueueIndex = (domain: number, prio: number): number => domain * 256 + prio
 
 // ---- immutable map helpers ----------------------------------------------------------------------
+// The only write path for the state's maps and sets. They return persistent maps (persistent.ts)
+// that share structure with their input, so an update costs O(log n), not a copy. A native Map
+// or Set (a hand-built or abstracted state) is converted on its first update, keeping its order.
 
-export const mapSet = <K, V>(m: ReadonlyMap<K, V>, k: K, v: V): ReadonlyMap<K, V> => new Map(m).set(k, v)
-export const mapDelete = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
-  if (!m.has(k)) return m
-  const n = new Map(m)
-  n.delete(k)
-  return n
+export const mapSet = <K extends number, V>(m: ReadonlyMap<K, V>, k: K, v: V): ReadonlyMap<K, V> => PMap.from(m).with(k, v)
+export const mapDelete = <K extends number, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> =>
+  m.has(k) ? PMap.from(m).without(k) : m
+export const setAdd = <K extends number>(s: ReadonlySet<K>, k: K): ReadonlySet<K> => (s.has(k) ? s : PSet.from(s).with(k))
+export const setDelete = <K extends number>(s: ReadonlySet<K>, k: K): ReadonlySet<K> => (s.has(k) ? PSet.from(s).without(k) : s)
+/**
+ * Rewrite every entry in its place (a renaming of keys and values); equal to rebuilding the map
+ * from the rewritten entries, but shares what did not change. `f` returns the value itself when
+ * it does not change it.
+ */
+export const mapRemap = <K extends number, V>(m: ReadonlyMap<K, V>, f: (k: K, v: V) => readonly [K, V]): ReadonlyMap<K, V> =>
+  PMap.from(m).remap(f)
+/** Rename every member in its place. */
+export const setRemap = <K extends number>(s: ReadonlySet<K>, f: (k: K) => K): ReadonlySet<K> => PSet.from(s).remap(f)
+/**
+ * `ws` with `count` words of `src` written from index `at` (each through `f`, if given):
+ * copy-on-write, so `ws` itself when every word already held its value. Message registers are
+ * 120 words and a message usually rewrites a few with what they held.
+ */
+export const writeWords = (ws: readonly number[], at: number, src: readonly number[], count: number, f?: (w: number) => number): readonly number[] => {
+  let out: number[] | undefined
+  for (let i = 0; i < count; i++) {
+    const w = f === undefined ? src[i]! : f(src[i]!)
+    if (out === undefined) {
+      if (ws[at + i] === w) continue
+      out = ws.slice()
+    }
+    out[at + i] = w
+  }
+  return out ?? ws
 }
-export const setAdd = <K>(s: ReadonlySet<K>, k: K): ReadonlySet<K> => (s.has(k) ? s : new Set(s).add(k))
-export const setDelete = <K>(s: ReadonlySet<K>, k: K): ReadonlySet<K> => {
-  if (!s.has(k)) return s
-  const n = new Set(s)
-  n.delete(k)
-  return n
+
+/** Does `f` hold for some entry of `m`? Stops at the first (no iterator or tuple per entry). */
+export const mapSome = <K extends number, V>(m: ReadonlyMap<K, V>, f: (v: V, k: K) => boolean): boolean => {
+  if (m instanceof PMap) return m.some(f)
+  for (const [k, v] of m) if (f(v, k)) return true
+  return false
 }
+
+/** A persistent map of `entries` in order (for whole-map rebuilds such as a slot renaming). */
+export const mapFrom = <K extends number, V>(entries: Iterable<readonly [K, V]>): ReadonlyMap<K, V> => PMap.from(entries)
+/** A persistent set of `members` in order. */
+export const setFrom = <K extends number>(members: Iterable<K>): ReadonlySet<K> => PSet.from(members)
 
 // ---- objects ------------------------------------------------------------------------------------
 
@@ -102,7 +136,59 @@ export const getNotification = (s: KernelState, p: PPtr): Extract<KObject, { tag
   return o
 }
 
-export const setObject = (s: KernelState, p: PPtr, o: KObject): KernelState => ({ ...s, kheap: mapSet(s.kheap, p, o) })
+/**
+ * `s` with the fields of `patch` replaced. Every state update goes through here (or through the
+ * helpers below), which builds the state field by field rather than spreading it: all states then
+ * share one V8 hidden class, and property reads stay fast (a spread site that has seen several
+ * state shapes falls back to a slow generic copy, which cost several times the update itself).
+ * Fields are in boot's order, so a booted state has the same shape.
+ */
+export const updateState = (s: KernelState, patch: Partial<KernelState>): KernelState => ({
+  kheap: patch.kheap ?? s.kheap,
+  caps: patch.caps ?? s.caps,
+  cdt: patch.cdt ?? s.cdt,
+  cdtList: patch.cdtList ?? s.cdtList,
+  isOriginal: patch.isOriginal ?? s.isOriginal,
+  curThread: patch.curThread ?? s.curThread,
+  idleThread: patch.idleThread ?? s.idleThread,
+  schedulerAction: patch.schedulerAction ?? s.schedulerAction,
+  readyQueues: patch.readyQueues ?? s.readyQueues,
+  curDomain: patch.curDomain ?? s.curDomain,
+  numIRQs: patch.numIRQs ?? s.numIRQs,
+  numDomains: patch.numDomains ?? s.numDomains,
+  irqStates: patch.irqStates ?? s.irqStates,
+  irqMasks: patch.irqMasks ?? s.irqMasks,
+  irqNode: patch.irqNode ?? s.irqNode,
+})
+
+/** The TCB `t` with the fields of `patch` replaced, built field by field (see `updateState`). */
+export const tcbWith = (t: Tcb, patch: Partial<TcbFields>): Tcb => ({
+  tag: "TCB",
+  tcbState: patch.tcbState !== undefined ? patch.tcbState : t.tcbState,
+  tcbPriority: patch.tcbPriority !== undefined ? patch.tcbPriority : t.tcbPriority,
+  tcbMCP: patch.tcbMCP !== undefined ? patch.tcbMCP : t.tcbMCP,
+  tcbDomain: patch.tcbDomain !== undefined ? patch.tcbDomain : t.tcbDomain,
+  tcbTimeSlice: patch.tcbTimeSlice !== undefined ? patch.tcbTimeSlice : t.tcbTimeSlice,
+  tcbFaultHandler: patch.tcbFaultHandler !== undefined ? patch.tcbFaultHandler : t.tcbFaultHandler,
+  tcbIPCBuffer: patch.tcbIPCBuffer !== undefined ? patch.tcbIPCBuffer : t.tcbIPCBuffer,
+  tcbBoundNotification: patch.tcbBoundNotification !== undefined ? patch.tcbBoundNotification : t.tcbBoundNotification,
+  tcbFault: patch.tcbFault !== undefined ? patch.tcbFault : t.tcbFault,
+  tcbContext: patch.tcbContext !== undefined ? patch.tcbContext : t.tcbContext,
+})
+
+/** The registers `c` with the fields of `patch` replaced, built field by field (see `updateState`). */
+export const contextWith = (c: UserContext, patch: Partial<UserContext>): UserContext => ({
+  msgInfo: patch.msgInfo !== undefined ? patch.msgInfo : c.msgInfo,
+  badge: patch.badge !== undefined ? patch.badge : c.badge,
+  mrs: patch.mrs !== undefined ? patch.mrs : c.mrs,
+  extraCaps: patch.extraCaps !== undefined ? patch.extraCaps : c.extraCaps,
+  receiveCNode: patch.receiveCNode !== undefined ? patch.receiveCNode : c.receiveCNode,
+  receiveIndex: patch.receiveIndex !== undefined ? patch.receiveIndex : c.receiveIndex,
+  receiveDepth: patch.receiveDepth !== undefined ? patch.receiveDepth : c.receiveDepth,
+  regs: patch.regs !== undefined ? patch.regs : c.regs,
+})
+
+export const setObject = (s: KernelState, p: PPtr, o: KObject): KernelState => updateState(s, { kheap: mapSet(s.kheap, p, o) })
 
 /** Update the TCB at `p` with `f`. */
 export const updateTcb = (s: KernelState, p: PPtr, f: (t: Tcb) => Tcb): KernelState => setObject(s, p, f(getTcb(s, p)))
@@ -116,7 +202,7 @@ export const getCap = (s: KernelState, slot: SlotPtr): Cap => s.caps.get(slot) ?
 
 /** Write a cap into a slot; writing NullCap empties it. Touches neither the CDT nor originality. */
 export const setCap = (s: KernelState, slot: SlotPtr, c: Cap): KernelState =>
-  ({ ...s, caps: c.tag === "NullCap" ? mapDelete(s.caps, slot) : mapSet(s.caps, slot, c) })
+  updateState(s, { caps: c.tag === "NullCap" ? mapDelete(s.caps, slot) : mapSet(s.caps, slot, c) })
 
 /**
  * An impossible state: the kernel's own invariants are broken. Thrown, never returned; the

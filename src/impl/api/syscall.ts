@@ -35,9 +35,16 @@ import {
 export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
   thread.badge = ev.cptr >>> 0
   thread.msgInfo = ev.msgInfo >>> 0
-  const n = Math.min(ev.mrs.length, msgMaxLength)
-  for (let i = 0; i < n; i++) thread.mrs[i] = ev.mrs[i]! >>> 0
-  for (let i = 0; i < msgMaxExtraCaps; i++) thread.extraCaps[i] = (ev.extraCaps[i] ?? 0) >>> 0
+  const mrs = ev.mrs
+  const tmrs = thread.mrs
+  const n = Math.min(mrs.length, msgMaxLength)
+  for (let i = 0; i < n; i++) tmrs[i] = mrs[i]! >>> 0
+  // No reads past the end of the event's array (slow in V8): copy what is there, pad with 0.
+  const xs = ev.extraCaps
+  const tx = thread.extraCaps
+  const m = Math.min(xs.length, msgMaxExtraCaps)
+  for (let i = 0; i < m; i++) tx[i] = xs[i]! >>> 0
+  for (let i = m; i < msgMaxExtraCaps; i++) tx[i] = 0
   const rs = ev.recvSlot
   if (rs !== undefined) {
     if (rs.length > 0) thread.receiveCNode = rs[0]! >>> 0

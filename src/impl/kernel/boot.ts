@@ -29,12 +29,15 @@ export function untypedBlocksImpl(base: number, size: number): { base: number; s
   while (start < end) {
     // Largest power of two not above the remaining size ...
     let sizeBits = 0
-    while (2 ** (sizeBits + 1) <= end - start) sizeBits++
+    const rest = end - start
+    if (rest < 2 ** 32 && Number.isInteger(rest)) sizeBits = 31 - Math.clz32(rest)
+    else while (2 ** (sizeBits + 1) <= rest) sizeBits++
     if (sizeBits > maxUntypedBits) sizeBits = maxUntypedBits
-    // ... and not above the start's alignment.
+    // ... and not above the start's alignment (its trailing zero bits).
     if (start !== 0) {
       let align = 0
-      while (align < wordBits && start % 2 ** (align + 1) === 0) align++
+      if (start < 2 ** 32 && Number.isInteger(start)) align = 31 - Math.clz32(start & -start)
+      else while (align < wordBits && start % 2 ** (align + 1) === 0) align++
       if (sizeBits > align) sizeBits = align
     }
     if (sizeBits >= minUntypedBits) out.push({ base: start, sizeBits })

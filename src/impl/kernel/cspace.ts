@@ -6,14 +6,19 @@
  * @category decoding
  */
 import type { Cap } from "../../model/index.ts"
-import { mask, tcbCTable, wordBits } from "../../model/index.ts"
+import { tcbCTable, wordBits } from "../../model/index.ts"
 import type { Cte, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_LOOKUP_FAULT, EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, cnodeSlot, getCNodeImpl, tcbSlot,
 } from "../state.ts"
 
-/** `(w >> n) & mask(bits)` for a word, total over shift counts (JS `>>>` wraps at 32). */
-const bitsAt = (w: number, n: number, bits: number): number => ((n >= 32 ? 0 : w >>> n) & mask(bits)) >>> 0
+/**
+ * `(w >> n) & mask(bits)` for a word, total over shift counts (JS `>>>` wraps at 32). The mask is
+ * built with int32 shifts (`(1 << bits) - 1` wraps to 0x7fffffff at 31 bits, which `&` reads as
+ * int32): no `2 ** bits` on the lookup path.
+ */
+const bitsAt = (w: number, n: number, bits: number): number =>
+  bits <= 0 ? 0 : (((n >= 32 ? 0 : w >>> n) & (bits >= 32 ? -1 : (1 << bits) - 1)) >>> 0)
 
 /**
  * Walk the CNodes from `nodeCap`, consuming `nBits` bits of `capptr`, guard first then radix at each
@@ -38,7 +43,7 @@ export function resolveAddressBits(k: ImplState, nodeCap: Cap, capptr: number, n
     if (levelBits === 0) throw new KernelBug("All CNodes must resolve bits")
     const capGuard = cap.guard
     // Guard: the top guardBits of the remaining n bits must equal the cap's guard.
-    const guard = bitsAt(capptr, (n - guardBits) & mask(5), guardBits)
+    const guard = bitsAt(capptr, (n - guardBits) & 31, guardBits)
     if (guardBits > n || guard !== capGuard) {
       k.currentLookupFault = { tag: "GuardMismatch", bitsLeft: n, guardFound: capGuard, bitsFound: guardBits }
       return EXCEPTION_LOOKUP_FAULT

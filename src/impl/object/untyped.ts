@@ -17,6 +17,9 @@ import {
 import { ensureNoChildren } from "./cnode.ts"
 import { createNewObjects } from "./objecttype.ts"
 
+/** The smallest object size (endpoints and notifications; C `seL4_MinUntypedBits` too): every object base is a multiple. */
+const minObjectBits = minUntypedBits
+
 const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** C `alignUp` on byte addresses (exact in doubles below 2^53). */
@@ -155,8 +158,16 @@ export function resetUntypedCap(k: ImplState, srcSlot: Cte): void {
   if (cap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
   const base = cap.ptr
   const top = base + 2 ** cap.sizeBits
-  for (const p of k.objects.keys()) {
-    if (p >= base && p < top) k.objects.delete(p)
+  // Every object is aligned to its size, at least 2^minObjectBits: probing each such address in the
+  // region finds them all. Probe when the region has fewer such addresses than the table has
+  // objects, else scan the table: min(objects, region / 16) either way, never the whole table for a
+  // small untyped in a big state.
+  if (2 ** (cap.sizeBits - minObjectBits) < k.objects.size) {
+    for (let p = base; p < top; p += 2 ** minObjectBits) k.objects.delete(p)
+  } else {
+    for (const p of k.objects.keys()) {
+      if (p >= base && p < top) k.objects.delete(p)
+    }
   }
   if (cap.freeIndex !== 0) srcSlot.cap = { ...cap, freeIndex: 0 }
 }

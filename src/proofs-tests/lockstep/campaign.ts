@@ -9,7 +9,7 @@ import type { Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
 import { traceArb } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
-import { describeFailure, runChoices } from "./runner.ts"
+import { defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
 
 export interface CampaignOptions {
   readonly config: BootConfig
@@ -18,6 +18,11 @@ export interface CampaignOptions {
   /** Longest trace, in steps. */
   readonly depth: number
   readonly weights?: Readonly<Record<Op, number>>
+  /**
+   * Full relation and invariant check every this many steps, incremental checks between (see
+   * RunOptions.fullEvery); 0 checks everything after every step. Default `defaultFullEvery`.
+   */
+  readonly fullEvery?: number
   /** Shrink a failure to a minimal trace (default true). */
   readonly shrink?: boolean
   /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
@@ -68,7 +73,9 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     // smallest trace that really failed.
     if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
     if (shrinking) o.onShrinkStep?.()
-    const r = runChoices(impl, o.config, choices, shrinking ? {} : {
+    const fullEvery = o.fullEvery ?? defaultFullEvery
+    const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery } : {
+      fullEvery,
       onStep: (out) => {
         const k = `${out.invocation}|${out.result}`
         cells.set(k, (cells.get(k) ?? 0) + 1)

@@ -4,18 +4,23 @@
  */
 import type { KernelState } from "../../spec/index.ts"
 import { toCanonicalJSON } from "../../spec/index.ts"
+import { PMap, PSet } from "../../spec/persistent.ts"
 
-/** Structural equality of plain data (objects, arrays, Maps, Sets, primitives). */
+// The spec's persistent maps and sets compare like native ones (and equal a native one with the same entries).
+const isMap = (x: object): x is ReadonlyMap<unknown, unknown> => x instanceof Map || x instanceof PMap
+const isSet = (x: object): x is ReadonlySet<unknown> => x instanceof Set || x instanceof PSet
+
+/** Structural equality of plain data (objects, arrays, Maps, Sets, persistent maps and sets, primitives). */
 export const deepEqual = (a: unknown, b: unknown): boolean => {
   if (a === b) return true
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
-  if (a instanceof Map) {
-    if (!(b instanceof Map) || a.size !== b.size) return false
+  if (isMap(a)) {
+    if (!isMap(b) || a.size !== b.size) return false
     for (const [k, v] of a) if (!b.has(k) || !deepEqual(v, b.get(k))) return false
     return true
   }
-  if (a instanceof Set) {
-    if (!(b instanceof Set) || a.size !== b.size) return false
+  if (isSet(a)) {
+    if (!isSet(b) || a.size !== b.size) return false
     for (const v of a) if (!b.has(v)) return false
     return true
   }
@@ -24,7 +29,7 @@ export const deepEqual = (a: unknown, b: unknown): boolean => {
     for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false
     return true
   }
-  if (Array.isArray(b) || b instanceof Map || b instanceof Set) return false
+  if (Array.isArray(b) || isMap(b) || isSet(b)) return false
   const ka = Object.keys(a)
   if (ka.length !== Object.keys(b).length) return false
   for (const k of ka) if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false

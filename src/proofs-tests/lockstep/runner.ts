@@ -9,7 +9,10 @@ import { errorNames } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
-import { checkAll } from "../../spec/invariants/index.ts"
+import { checkAll, checkChanged, stateDelta } from "../../spec/invariants/index.ts"
+import type { ImplState } from "../../impl/index.ts"
+import { absGlobals, absState } from "../relation/abstract.ts"
+import { IncrementalAbs } from "../relation/incremental.ts"
 import type { Choice } from "../gen/choices.ts"
 import { resolveChoice } from "../gen/choices.ts"
 import { deepEqual, stateDiff, statesEqual } from "./diff.ts"
@@ -37,7 +40,19 @@ export interface RunOptions {
   readonly freeze?: boolean
   /** Called after each step with what it did. */
   readonly onStep?: (outcome: Outcome, ev: Event) => void
+  /**
+   * Incremental checking: after each step compare only what the step changed (spec side by
+   * reference, impl side by an exact scan) and run the invariants' incremental forms; run the full
+   * relation, every invariant and the impl checks every `fullEvery` steps and at the end of the
+   * trace. On any failure the trace is replayed with full checking after every step, so the
+   * failure reported is the one full checking reports. 0 or undefined: full checking every step.
+   * Applies to impls abstracted by the relation's `absState`.
+   */
+  readonly fullEvery?: number
 }
+
+/** The default period of the full check under incremental checking (campaigns); KSPEC_FULL_EVERY overrides it (0: full every step). */
+export const defaultFullEvery = Number(process.env.KSPEC_FULL_EVERY ?? 32)
 
 export interface RunResult {
   readonly events: readonly Event[]
@@ -96,6 +111,10 @@ export const runLockstep = <K>(
   }
   const f0 = check(0)
   if (f0) return done(f0)
+  const every = opts.fullEvery ?? 0
+  if (every > 0 && impl.abs === (absState as unknown)) {
+    return runIncremental(impl, config, next, opts, every, spec, k, events, outcomes)
+  }
   for (let i = 0; ; i++) {
     const ev = next(spec, i)
     if (ev === undefined) return done(null)
@@ -119,6 +138,75 @@ export const runLockstep = <K>(
     spec = freeze ? deepFreeze(r.state) : r.state
     const f = check(step)
     if (f) return done(f)
+  }
+}
+
+/** Compare the cached impl image with the spec on the keys either side changed, and the globals. */
+const changedAgree = (inc: IncrementalAbs, k: ImplState, spec: KernelState, objects: Iterable<number>, slots: Iterable<number>): boolean => {
+  for (const p of objects) if (!deepEqual(inc.kheap.get(p), spec.kheap.get(p))) return false
+  for (const sl of slots) {
+    if (!deepEqual(inc.caps.get(sl), spec.caps.get(sl)) || inc.isOriginal.has(sl) !== spec.isOriginal.has(sl) ||
+      inc.cdt.get(sl) !== spec.cdt.get(sl) || !deepEqual(inc.cdtList.get(sl), spec.cdtList.get(sl))) return false
+  }
+  const g = absGlobals(k)
+  for (const key of Object.keys(g) as (keyof typeof g)[]) if (!deepEqual(g[key], (spec as unknown as typeof g)[key])) return false
+  return true
+}
+
+/**
+ * The incremental loop (see `RunOptions.fullEvery`). Soundness: the relation holds at step i-1
+ * (checked), the cached image equals absState(impl) (IncrementalAbs), the spec changed only at the
+ * keys of `stateDelta` and the image only at the keys of its update; so equality on those keys and
+ * the globals is equality of the whole states. Incremental invariants are sound given the previous
+ * state satisfied them; periodic ones and the impl checks run every `every` steps and at the end.
+ */
+const runIncremental = <K>(
+  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions,
+  every: number, spec0: KernelState, k: K, events: Event[], outcomes: Outcome[],
+): RunResult => {
+  const checkInv = opts.invariants ?? true
+  const freeze = opts.freeze ?? true
+  const ks = k as unknown as ImplState
+  let spec = spec0
+  const inc = new IncrementalAbs(ks)
+  const replay = (): RunResult => {
+    const { onStep: _o, fullEvery: _f, ...rest } = opts
+    return runLockstep(impl, config, (_s, i) => events[i], { ...rest, fullEvery: 0 })
+  }
+  const fullCheck = (): boolean => {
+    const a = absState(ks)
+    if (!statesEqual(spec, a)) return false
+    inc.rebuild(ks, a)
+    if (checkInv && (checkAll(spec).length > 0 || (impl.implChecks?.(k).length ?? 0) > 0)) return false
+    return true
+  }
+  let sinceFull = 0
+  for (let i = 0; ; i++) {
+    const ev = next(spec, i)
+    if (ev === undefined) {
+      if (sinceFull > 0 && !fullCheck()) return replay()
+      return { events, outcomes, failure: null, spec }
+    }
+    events.push(ev)
+    let r: { state: KernelState; outcome: Outcome }
+    try { r = stepWithOutcome(spec, ev) } catch { return replay() }
+    try { impl.step(k, ev) } catch { return replay() }
+    outcomes.push(r.outcome)
+    opts.onStep?.(r.outcome, ev)
+    if (isErrorResult(r.outcome) && !deepEqual(spec, withoutCallerRegisters(spec, r.state))) return replay()
+    const prev = spec
+    spec = freeze ? deepFreeze(r.state) : r.state
+    sinceFull++
+    if (sinceFull >= every) {
+      sinceFull = 0
+      if (!fullCheck()) return replay()
+      continue
+    }
+    const d = stateDelta(prev, spec)
+    const a = inc.update(ks)
+    const ok = a.all ? statesEqual(spec, inc.asState(ks)) : changedAgree(inc, ks, spec, [...d.objects, ...a.objects], [...d.slots, ...a.slots])
+    if (!ok) return replay()
+    if (checkInv && checkChanged(spec, prev, d).length > 0) return replay()
   }
 }
 

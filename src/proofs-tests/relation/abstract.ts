@@ -49,7 +49,7 @@ export function schedQueueList(head: ImplTcb | null, limit: number): PPtr[] {
   return out
 }
 
-function absObject(o: ImplObject, limit: number): KObject {
+export function absObject(o: ImplObject, limit: number): KObject {
   switch (o.tag) {
     case "TCB":
       return {
@@ -159,6 +159,11 @@ export function absState(k: ImplState): KernelState {
     }
   }
 
+  return { kheap, caps, cdt, cdtList, isOriginal, ...absGlobals(k, limit) }
+}
+
+/** The scheduler and interrupt globals of the abstract state (everything but the heap, caps and CDT). */
+export function absGlobals(k: ImplState, limit: number = k.objects.size): Omit<KernelState, "kheap" | "caps" | "cdt" | "cdtList" | "isOriginal"> {
   const readyQueues = new Map<number, readonly PPtr[]>()
   for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
     const head = k.readyQueueHead[idx] ?? null
@@ -171,7 +176,6 @@ export function absState(k: ImplState): KernelState {
     : { tag: "SwitchToThread", target: a.base }
 
   return {
-    kheap, caps, cdt, cdtList, isOriginal,
     curThread: k.curThread.base, idleThread: k.idleThread.base, schedulerAction, readyQueues,
     curDomain: k.curDomain, numIRQs: k.numIRQs, numDomains: k.numDomains,
     irqStates: [...k.irqStates], irqMasks: [...k.irqMasks], irqNode: k.irqNode.base,

@@ -6,7 +6,7 @@
 import type { Fault, PPtr } from "../../model/index.ts"
 import { RightG, RightGR, RightW, hasRight } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { getTcb, updateTcb } from "../state.ts"
+import { getTcb, tcbWith, updateTcb } from "../state.ts"
 import { lookupCap } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import { sendIPC } from "../object/endpoint.ts"
@@ -22,7 +22,7 @@ const sendFaultIPC = (s: KernelState, t: PPtr, fault: Fault): KernelState | null
   if (!lu.ok) return null
   const cap = lu.value
   if (cap.tag !== "EndpointCap" || !hasRight(cap.rights, RightW) || !(hasRight(cap.rights, RightG) || hasRight(cap.rights, RightGR))) return null
-  const s1 = updateTcb(s, t, (tcb) => ({ ...tcb, tcbFault: fault }))
+  const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: fault }))
   return sendIPC(s1, true, true, cap.badge, hasRight(cap.rights, RightG), true, t, cap.ptr)
 }
 

@@ -14,7 +14,7 @@ import {
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, getEndpoint, getNotification, getTcb, slotOf, updateTcb } from "../state.ts"
+import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
 import { activateThread, handleYield, schedule, setThreadState } from "../kernel/thread.ts"
@@ -24,7 +24,7 @@ import { receiveSignal, sendSignal } from "../object/notification.ts"
 import type { InvocationArgs } from "../object/cnode.ts"
 import { decodeCNodeInvocation, invokeCNode } from "../object/cnode.ts"
 import { decodeUntypedInvocation, invokeUntypedRetype } from "../object/untyped.ts"
-import { getSyscallArg, lookupIPCBuffer, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/tcb.ts"
+import { lookupIPCBuffer, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/tcb.ts"
 import { decodeTCBInvocation, invokeTCB } from "../object/tcb.ts"
 import { decodeDomainInvocation, invokeDomain } from "../object/domain.ts"
 import { handleFault } from "./faults.ts"
@@ -39,17 +39,19 @@ export interface Outcome {
   readonly result: string
 }
 
+/** `<prefix>_<operation>` for a label in [lo, hi] (its name less `cut` characters), else `<prefix>_BadLabel`. */
+const methodName = (label: number, prefix: string, lo: number, hi: number, cut: number): string =>
+  label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`
+
 /** The name an invocation is counted under: the cap's object and, for object methods, the operation. */
 export const invocationName = (cap: Cap, label: number): string => {
-  const method = (prefix: string, lo: number, hi: number, cut: number) =>
-    label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`
   switch (cap.tag) {
-    case "CNodeCap": return method("CNode", L.CNodeRevoke, L.CNodeSaveCaller, 5)
-    case "UntypedCap": return method("Untyped", L.UntypedRetype, L.UntypedRetype, 7)
-    case "ThreadCap": return method("TCB", L.TCBReadRegisters, L.TCBSetFlags, 3)
-    case "IRQControlCap": return method("IRQControl", L.IRQIssueIRQHandler, L.IRQIssueIRQHandler, 3)
-    case "IRQHandlerCap": return method("IRQHandler", L.IRQAckIRQ, L.IRQClearIRQHandler, 3)
-    case "DomainCap": return method("Domain", L.DomainSetSet, L.DomainScheduleSetStart, 6)
+    case "CNodeCap": return methodName(label, "CNode", L.CNodeRevoke, L.CNodeSaveCaller, 5)
+    case "UntypedCap": return methodName(label, "Untyped", L.UntypedRetype, L.UntypedRetype, 7)
+    case "ThreadCap": return methodName(label, "TCB", L.TCBReadRegisters, L.TCBSetFlags, 3)
+    case "IRQControlCap": return methodName(label, "IRQControl", L.IRQIssueIRQHandler, L.IRQIssueIRQHandler, 3)
+    case "IRQHandlerCap": return methodName(label, "IRQHandler", L.IRQAckIRQ, L.IRQClearIRQHandler, 3)
+    case "DomainCap": return methodName(label, "Domain", L.DomainSetSet, L.DomainScheduleSetStart, 6)
     default: return cap.tag
   }
 }
@@ -60,22 +62,20 @@ export const invocationName = (cap: Cap, label: number): string => {
  */
 const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
   updateTcb(s, t, (tcb) => {
-    const mrs = tcb.tcbContext.mrs.slice()
-    const n = Math.min(ev.mrs.length, msgMaxLength)
-    for (let i = 0; i < n; i++) mrs[i] = ev.mrs[i]!
-    const extraCaps = [0, 1, 2].map((i) => ev.extraCaps[i] ?? 0)
     const ctx = tcb.tcbContext
+    // Copy-on-write (writeWords): the arrays are shared when the words are unchanged.
+    const mrs = writeWords(ctx.mrs, 0, ev.mrs, Math.min(ev.mrs.length, msgMaxLength))
+    const extraCaps = writeWords(ctx.extraCaps, 0, [0, 1, 2].map((i) => ev.extraCaps[i] ?? 0), 3)
     const rs = ev.recvSlot ?? []
-    const regs = ctx.regs.slice()
     // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
-    regs[Reg.FaultIP] = regs[Reg.NextIP]!
+    const regs = writeWords(ctx.regs, Reg.FaultIP, [ctx.regs[Reg.NextIP]!], 1)
     // The cap pointer goes in r0, which seL4 on ARM uses as both cap and badge register.
-    return {
-      ...tcb, tcbContext: {
-        ...ctx, badge: ev.cptr, msgInfo: ev.msgInfo, mrs, extraCaps, regs,
+    return tcbWith(tcb, {
+      tcbContext: contextWith(ctx, {
+        badge: ev.cptr, msgInfo: ev.msgInfo, mrs, extraCaps, regs,
         receiveCNode: rs[0] ?? ctx.receiveCNode, receiveIndex: rs[1] ?? ctx.receiveIndex, receiveDepth: rs[2] ?? ctx.receiveDepth,
-      },
-    }
+      }),
+    })
   })
 
 /** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
@@ -93,25 +93,32 @@ const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability",
  */
 const decodeAndPerform = (
   s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
-): Result<KernelState, SyscallError> =>
-  match(cap)
-    .with({ tag: "NullCap" }, () => invalidCap0)
-    .with({ tag: "EndpointCap" }, (c) => !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
+): Result<KernelState, SyscallError> => {
+  const c = cap
+  switch (c.tag) {
+    // No cap: nothing to invoke.
+    case "NullCap": return invalidCap0
+    // An endpoint with Write sends a message.
+    case "EndpointCap": return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
       setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
-    )))
-    .with({ tag: "NotificationCap" }, (c) =>
-      !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge)))
-    .with({ tag: "ReplyCap" }, (c) =>
-      c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant)))
-    .with({ tag: "CNodeCap" }, (c) => perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t)))
-    .with({ tag: "UntypedCap" }, (c) => perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype))
-    .with({ tag: "IRQControlCap" }, () => perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ))
-    .with({ tag: "IRQHandlerCap" }, (c) => perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ))
-    .with({ tag: "ThreadCap" }, (c) =>
-      perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall)))
-    .with({ tag: "DomainCap" }, () => perform(s, t, decodeDomainInvocation(s, a), invokeDomain))
-    .with({ tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" }, () => err({ tag: "IllegalOperation" as const }))
-    .exhaustive()
+    ))
+    // A notification with Write signals.
+    case "NotificationCap":
+      return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge))
+    // A non-master reply cap replies.
+    case "ReplyCap":
+      return c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant))
+    // Object invocations: decode, then perform.
+    case "CNodeCap": return perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
+    case "UntypedCap": return perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
+    case "IRQControlCap": return perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ)
+    case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
+    case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))
+    case "DomainCap": return perform(s, t, decodeDomainInvocation(s, a), invokeDomain)
+    // Virtual-memory caps have no invocations yet.
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": return err({ tag: "IllegalOperation" as const })
+  }
+}
 
 /** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
 const callerResult = (s: KernelState, t: PPtr): string => {
@@ -140,7 +147,9 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   const extra = lookupExtraCaps(s, t, hasBuffer, info.extraCaps)
   if (!extra.ok) return fault(extra.error, invocation)
   const length = info.length > nMsgRegisters && !hasBuffer ? nMsgRegisters : info.length
-  const args = Array.from({ length }, (_, i) => getSyscallArg(s, t, i))
+  // getSyscallArg(s, t, i) for each i, read from the registers fetched above.
+  const args: number[] = []
+  for (let i = 0; i < length; i++) args.push(ctx.mrs[i] ?? 0)
   const r = decodeAndPerform(s, t, lu.value.cap, lu.value.slot, {
     label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)), extraSlots: extra.value,
   }, isCall, isBlocking)
@@ -205,24 +214,30 @@ const handleReply = (s: KernelState, t: PPtr): [KernelState, string] => {
 }
 
 /** Run a syscall for the current thread `t`. Mirrors seL4 `handleSyscall` (non-MCS). */
-const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] =>
-  match(syscall)
-    .with("Send", () => handleInvocation(s, t, false, true, "Send"))
-    .with("NBSend", () => handleInvocation(s, t, false, false, "NBSend"))
-    .with("Call", () => handleInvocation(s, t, true, true, "Call"))
-    .with("Recv", () => handleRecv(s, t, true, "Recv"))
-    .with("NBRecv", () => handleRecv(s, t, false, "NBRecv"))
-    .with("Reply", () => {
+const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] => {
+  switch (syscall) {
+    // Sends invoke the cap; only Send and Call block, only Call waits for a reply.
+    case "Send": return handleInvocation(s, t, false, true, "Send")
+    case "NBSend": return handleInvocation(s, t, false, false, "NBSend")
+    case "Call": return handleInvocation(s, t, true, true, "Call")
+    // Receives.
+    case "Recv": return handleRecv(s, t, true, "Recv")
+    case "NBRecv": return handleRecv(s, t, false, "NBRecv")
+    // Reply through the caller slot.
+    case "Reply": {
       const [s1, result] = handleReply(s, t)
-      return [s1, { syscall: "Reply", invocation: "ReplyCap", result }] as [KernelState, Outcome]
-    })
-    .with("ReplyRecv", () => {
+      return [s1, { syscall: "Reply", invocation: "ReplyCap", result }]
+    }
+    // Reply, then receive.
+    case "ReplyRecv": {
       const [s1, replied] = handleReply(s, t)
       const [s2, o] = handleRecv(s1, t, true, "ReplyRecv")
-      return [s2, replied === "NoCaller" && o.result !== "CapFault" ? { ...o, result: `NoCaller+${o.result}` } : o] as [KernelState, Outcome]
-    })
-    .with("Yield", () => [handleYield(s), { syscall: "Yield", invocation: "none", result: "Success" }] as [KernelState, Outcome])
-    .exhaustive()
+      return [s2, replied === "NoCaller" && o.result !== "CapFault" ? { ...o, result: `NoCaller+${o.result}` } : o]
+    }
+    // Give up the rest of the time slice.
+    case "Yield": return [handleYield(s), { syscall: "Yield", invocation: "none", result: "Success" }]
+  }
+}
 
 /** The fault a UserFault event raises, from its words (missing words read 0), cut to the fault's field widths. */
 const userFault = (kind: UserFaultKind, words: readonly number[]): Fault => {
@@ -240,7 +255,7 @@ const saveRestartPC = (s: KernelState, t: PPtr): KernelState =>
   updateTcb(s, t, (tcb) => {
     const regs = tcb.tcbContext.regs.slice()
     regs[Reg.FaultIP] = regs[Reg.NextIP]!
-    return { ...tcb, tcbContext: { ...tcb.tcbContext, regs } }
+    return tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { regs }) })
   })
 
 /**

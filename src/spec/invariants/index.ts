@@ -11,6 +11,7 @@ import * as O from "./objects.ts"
 import * as P from "./pspace.ts"
 import * as T from "./thread.ts"
 import type { Invariant, Layer, Violation } from "./types.ts"
+import type { StateDelta } from "./delta.ts"
 import { all, leaves } from "./types.ts"
 
 export * from "./types.ts"
@@ -66,3 +67,21 @@ export const invariants: readonly Invariant[] = leaves(invs)
 
 /** Every violation of every invariant in `s`; empty exactly when `s` satisfies `invs`. */
 export const checkAll = (s: KernelState): readonly Violation[] => invs.check(s)
+
+export * from "./delta.ts"
+
+/** Each invariant's checking mode under the incremental checker, by name. */
+export const invariantModes: ReadonlyMap<string, "incremental" | "periodic"> = new Map(invariants.map((i) => [i.name, i.mode]))
+
+const incrementalInvariants = invariants.filter((i) => i.checkChanged !== undefined)
+
+/**
+ * The violations the step from `prev` to `s` introduced, among the invariants with an incremental
+ * form; sound when `prev` satisfied them. Periodic invariants are not run. When a boot parameter
+ * the incremental forms rely on changed (idle thread, IRQ or domain counts, IRQ node), every
+ * incremental invariant runs in full.
+ */
+export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelta): readonly Violation[] => {
+  const fixed = s.idleThread === prev.idleThread && s.numIRQs === prev.numIRQs && s.numDomains === prev.numDomains && s.irqNode === prev.irqNode
+  return incrementalInvariants.flatMap((i) => (fixed ? i.checkChanged!(s, prev, delta) : i.check(s)))
+}

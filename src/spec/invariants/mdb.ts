@@ -222,6 +222,8 @@ export const utRevocable = defineInvariant({
   statement: "Every untyped cap is original (revocable).",
   mirrors: "l4v Invariants_AI ut_revocable",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "Untyped_Retype"],
+  // Per slot: its cap and its originality, both in the slot delta.
+  scope: (_s, _prev, d) => ({ slots: d.slots }),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag === "UntypedCap" && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is an untyped cap but not original`)
@@ -265,6 +267,8 @@ export const replyMasterRevocable = defineInvariant({
   statement: "Every master reply cap is original.",
   mirrors: "l4v Invariants_AI reply_master_revocable",
   threatenedBy: ["TCB_Resume", "Untyped_Retype", "cteMove", "setupReplyMaster"],
+  // Per slot: its cap and its originality, both in the slot delta.
+  scope: (_s, _prev, d) => ({ slots: d.slots }),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag === "ReplyCap" && c.isMaster && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is a master reply cap but not original`)
@@ -335,6 +339,8 @@ export const validIoc = defineInvariant({
   statement: "Every slot marked original holds a cap.",
   mirrors: "l4v Invariants_AI valid_ioc",
   threatenedBy: ["cteDelete", "emptySlot", "cteMove", "CNode_Move", "CNode_Rotate", "CNode_Delete", "CNode_Revoke"],
+  // Per slot: its originality and whether it holds a cap, both in the slot delta.
+  scope: (_s, _prev, d) => ({ slots: d.slots }),
   find: (s, report) => {
     for (const slot of s.isOriginal) if (!s.caps.has(slot)) report(`${showSlot(s, slot)} is marked original but is empty`)
   },

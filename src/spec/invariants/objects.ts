@@ -8,7 +8,7 @@
 import type { Cap, Fault, PPtr } from "../../model/index.ts"
 import {
   badgeBits, bit, frameSizeBits, hasRight, ipcBufferSizeBits, isAligned, maxPrio, maxUntypedBits, minUntypedBits,
-  RightG, RightGR, showCap, slotBits, tcbBuffer, tcbCaller, tcbCTable, tcbReply, tcbVTable, wordBits,
+  RightG, RightGR, showCap, slotBits, tcbBits, tcbBuffer, tcbCaller, tcbCTable, tcbReply, tcbVTable, wordBits,
 } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
@@ -44,6 +44,8 @@ export const wellformedCap = defineInvariant({
     "multiple watermark in 0..2^sizeBits, caps to memory aligned to their size, IRQ handler caps for existing IRQs.",
   mirrors: "l4v Invariants_AI wellformed_cap, cap_aligned",
   threatenedBy: ["CNode_Mint", "CNode_Mutate", "Untyped_Retype", "IRQControl_IssueIRQHandler", "cteInsert"],
+  // Per cap: a changed cap can only break its own slot.
+  scope: (_s, _prev, d) => ({ slots: d.slots }),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       const at = () => `${showSlot(s, slot)} holds ${showCap(c)}`
@@ -234,6 +236,12 @@ export const tcbCapCases = defineInvariant({
     "TCB_Configure", "TCB_SetSpace", "TCB_SetIPCBuffer", "TCB_Resume", "Untyped_Retype", "CNode_Move", "CNode_Rotate",
     "CNode_SaveCaller", "sendIPC", "receiveIPC", "doReplyTransfer", "cteDelete",
   ],
+  // Per TCB: its own fields and its five slots; a changed slot names its TCB by masking (tcbBits).
+  scope: (_s, _prev, d) => {
+    const objects = new Set(d.objects)
+    for (const slot of d.slots) objects.add(slot - (slot % bit(tcbBits)))
+    return { objects }
+  },
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag !== "TCB") continue
@@ -396,6 +404,8 @@ export const objSizes = defineInvariant({
   statement: "Every CNode's radix is in 0..27 and every frame's size is one of the four page sizes (12, 16, 20, 24 bits).",
   mirrors: "l4v Invariants_AI valid_cs_size; ARM frame sizes",
   threatenedBy: ["Untyped_Retype"],
+  // Per object.
+  scope: (_s, _prev, d) => ({ objects: d.objects }),
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag === "CNode" && (!isNat(o.radix) || o.radix >= wordBits - slotBits)) {
@@ -462,6 +472,8 @@ export const validFault = defineInvariant({
     "guard that fits its size. The idle thread has no fault.",
   mirrors: "l4v Invariants_AI valid_fault (in valid_tcb)",
   threatenedBy: ["handleFault", "sendFaultIPC", "doReplyTransfer", "cancelIPC"],
+  // Per object: only a changed object can break it (idleThread is fixed at boot).
+  scope: (_s, _prev, d) => ({ objects: d.objects }),
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag !== "TCB" || o.tcbFault === null) continue

@@ -23,6 +23,8 @@ export const pspaceAligned = defineInvariant({
   statement: "Every object's base address is aligned to its size, and the object ends within the 32-bit address space.",
   mirrors: "l4v Invariants_AI pspace_aligned",
   threatenedBy: ["Untyped_Retype"],
+  // Per object.
+  scope: (_s, _prev, d) => ({ objects: d.objects }),
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       const bits = objBits(o)
@@ -96,6 +98,26 @@ const holdsRef = (o: KObject | undefined, to: PPtr, k: RefKind): boolean => {
   }
 }
 
+/** Every object `o` references (l4v `refs_of`, targets only). */
+const refTargets = (o: KObject | undefined): readonly PPtr[] => {
+  if (o === undefined) return []
+  switch (o.tag) {
+    case "TCB": {
+      const r = tcbStRef(o)
+      const out: PPtr[] = r === null ? [] : [r[0]]
+      if (o.tcbBoundNotification !== null) out.push(o.tcbBoundNotification)
+      return out
+    }
+    case "Endpoint": return o.state.tag === "IdleEP" ? [] : o.state.queue
+    case "Notification": {
+      const out: PPtr[] = o.state.tag === "WaitingNtfn" ? [...o.state.queue] : []
+      if (o.boundTCB !== null) out.push(o.boundTCB)
+      return out
+    }
+    case "CNode": case "Frame": case "PageTable": case "PageDirectory": return []
+  }
+}
+
 /**
  * Object references are symmetric (l4v `sym_refs (state_refs_of s)` over `refs_of`): a thread
  * blocked sending (receiving) on an endpoint is in that endpoint's send (receive) queue and every
@@ -125,6 +147,21 @@ export const symRefs = defineInvariant({
     "cancelAllSignals", "TCB_BindNotification", "TCB_UnbindNotification", "TCB_Suspend", "finaliseCap",
     "CNode_CancelBadgedSends", "doReplyTransfer", "Untyped_Retype",
   ],
+  // Edges of changed objects. A broken edge (u -> v) has u or v changed (else it held in prev). If
+  // u changed, u is visited. If only v changed, u's reference to v is as in prev, where v held the
+  // converse, so u is a prev-target of a changed object and is visited. Targets of visited objects
+  // are visited too (to a fixed point), so the thread-side lookup sees every queue it needs.
+  scope: (s, prev, d) => {
+    const objects = new Set<PPtr>()
+    const addRefs = (o: KObject | undefined) => { for (const t of refTargets(o)) objects.add(t) }
+    for (const p of d.objects) { objects.add(p); addRefs(prev.kheap.get(p)); addRefs(s.kheap.get(p)) }
+    // Close under references (the reference components are small: an object, its queue, bindings).
+    const todo = [...objects]
+    while (todo.length > 0) {
+      for (const t of refTargets(s.kheap.get(todo.pop()!))) if (!objects.has(t)) { objects.add(t); todo.push(t) }
+    }
+    return { objects }
+  },
   find: (s, report) => {
     // Queue side: every (queue object -> thread) reference has the thread's state reference back.
     // `queuedIn` records, per thread, the objects whose queues hold it (normally at most one).

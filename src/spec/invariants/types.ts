@@ -3,7 +3,9 @@
  * layers that compose named predicates (l4v's `valid_pspace` -> `valid_state` -> `invs`).
  * @category invariants
  */
+import type { PPtr, SlotPtr } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
+import type { StateDelta } from "./delta.ts"
 
 /** One thing an invariant found wrong: which invariant, and a message naming the slot or object. */
 export interface Violation {
@@ -27,7 +29,56 @@ export interface Invariant {
   /** Operations that can break it (seL4 invocation or Haskell function names). */
   readonly threatenedBy: readonly string[]
   readonly check: (s: KernelState) => readonly Violation[]
+  /**
+   * How the incremental checker runs it: "incremental" invariants have `checkChanged`, which looks
+   * only at what a step changed (sound given that `prev` satisfied the invariant); "periodic" ones
+   * run in full on the periodic full check (every K steps and at the end of each trace).
+   */
+  readonly mode: "incremental" | "periodic"
+  /** The violations among what changed from `prev` to `s` (only for mode "incremental"). */
+  readonly checkChanged?: (s: KernelState, prev: KernelState, delta: StateDelta) => readonly Violation[]
 }
+
+/**
+ * Which keys an incremental check iterates: the predicate's own `find` runs over a view of the
+ * state whose heap (and caps, isOriginal) iterate only these keys; lookups still see everything.
+ * A map left undefined iterates in full.
+ */
+export interface IncrementalScope {
+  readonly objects?: ReadonlySet<PPtr>
+  readonly slots?: ReadonlySet<SlotPtr>
+}
+
+/** A map whose lookups see all of `base` and whose iteration visits only the keys of `only` that `base` holds. */
+class ScopedMap<K, V> implements ReadonlyMap<K, V> {
+  constructor(private readonly base: ReadonlyMap<K, V>, private readonly only: ReadonlySet<K>) {}
+  get size(): number { return this.base.size }
+  get(k: K): V | undefined { return this.base.get(k) }
+  has(k: K): boolean { return this.base.has(k) }
+  *entries(): MapIterator<[K, V]> { for (const k of this.only) { const v = this.base.get(k); if (v !== undefined || this.base.has(k)) yield [k, v as V] } }
+  *keys(): MapIterator<K> { for (const [k] of this.entries()) yield k }
+  *values(): MapIterator<V> { for (const [, v] of this.entries()) yield v }
+  [Symbol.iterator](): MapIterator<[K, V]> { return this.entries() }
+  forEach(f: (v: V, k: K, m: ReadonlyMap<K, V>) => void): void { for (const [k, v] of this.entries()) f(v, k, this) }
+}
+class ScopedSet<K> implements ReadonlySet<K> {
+  constructor(private readonly base: ReadonlySet<K>, private readonly only: ReadonlySet<K>) {}
+  get size(): number { return this.base.size }
+  has(k: K): boolean { return this.base.has(k) }
+  *keys(): SetIterator<K> { for (const k of this.only) if (this.base.has(k)) yield k }
+  values(): SetIterator<K> { return this.keys() }
+  *entries(): SetIterator<[K, K]> { for (const k of this.keys()) yield [k, k] }
+  [Symbol.iterator](): SetIterator<K> { return this.keys() }
+  forEach(f: (v: K, k: K, s: ReadonlySet<K>) => void): void { for (const k of this.keys()) f(k, k, this) }
+}
+
+/** `s` with its heap, caps and isOriginal iterating only the keys of `scope`. */
+export const scopedView = (s: KernelState, scope: IncrementalScope): KernelState => ({
+  ...s,
+  kheap: scope.objects === undefined ? s.kheap : new ScopedMap(s.kheap, scope.objects),
+  caps: scope.slots === undefined ? s.caps : new ScopedMap(s.caps, scope.slots),
+  isOriginal: scope.slots === undefined ? s.isOriginal : new ScopedSet(s.isOriginal, scope.slots),
+})
 
 /** A named conjunction of invariants and smaller layers (l4v `valid_pspace`, `valid_mdb`, `invs`). */
 export interface Layer {
@@ -72,18 +123,19 @@ export interface InvariantDef {
   readonly threatenedBy: readonly string[]
   /** Call `report(message)` once per violation found. */
   readonly find: (s: KernelState, report: (message: string) => void) => void
+  /**
+   * Optional incremental form: the keys `find` must visit to find every violation a step can have
+   * introduced, given that `prev` satisfied the invariant. `find` then runs over `scopedView`.
+   */
+  readonly scope?: (s: KernelState, prev: KernelState, delta: StateDelta) => IncrementalScope
 }
 
 /**
  * Build an invariant from a `find` that reports messages. A predicate that throws (on a state
  * far outside its assumptions) is reported as a violation of that invariant, never rethrown.
  */
-export const defineInvariant = (d: InvariantDef): Invariant => ({
-  name: d.name,
-  statement: d.statement,
-  mirrors: d.mirrors,
-  threatenedBy: d.threatenedBy,
-  check: (s) => {
+export const defineInvariant = (d: InvariantDef): Invariant => {
+  const run = (s: KernelState): Violation[] => {
     const out: Violation[] = []
     const report = (message: string) => { out.push({ invariant: d.name, message }) }
     try {
@@ -92,5 +144,15 @@ export const defineInvariant = (d: InvariantDef): Invariant => ({
       report(`the check itself threw: ${e instanceof Error ? e.message : String(e)}`)
     }
     return out
-  },
-})
+  }
+  const scope = d.scope
+  return {
+    name: d.name,
+    statement: d.statement,
+    mirrors: d.mirrors,
+    threatenedBy: d.threatenedBy,
+    check: run,
+    mode: scope === undefined ? "periodic" : "incremental",
+    ...(scope === undefined ? {} : { checkChanged: (s: KernelState, prev: KernelState, delta: StateDelta) => run(scopedView(s, scope(s, prev, delta))) }),
+  }
+}

@@ -9,7 +9,7 @@ import {
   tcbBuffer, tcbCTable, tcbReply, timeSlice, timerIRQ, wordBits,
 } from "../../model/index.ts"
 import type { KObject, KernelState } from "../state.ts"
-import { slotOf } from "../state.ts"
+import { mapFrom, setFrom, slotOf } from "../state.ts"
 
 /** Where boot places its own objects (inside kernel-reserved memory). */
 export const bootObjectsBase = 0x0100_0000
@@ -133,9 +133,9 @@ export const boot = (config: BootConfig): KernelState => {
   })
 
   return {
-    kheap, caps, cdt, cdtList, isOriginal,
+    kheap: mapFrom(kheap), caps: mapFrom(caps), cdt: mapFrom(cdt), cdtList: mapFrom(cdtList), isOriginal: setFrom(isOriginal),
     curThread: L.rootTcb, idleThread: L.idleTcb, schedulerAction: { tag: "ResumeCurrentThread" },
-    readyQueues: new Map(), curDomain: 0, numIRQs: config.numIRQs, numDomains: config.numDomains,
+    readyQueues: mapFrom([]), curDomain: 0, numIRQs: config.numIRQs, numDomains: config.numDomains,
     // initIRQController masks and deactivates every line; the kernel timer's line is then IRQTimer, unmasked.
     irqStates: Array.from({ length: config.numIRQs }, (_, i) => (i === timerIRQ ? "IRQTimer" : "IRQInactive")),
     irqMasks: Array.from({ length: config.numIRQs }, (_, i) => i !== timerIRQ),

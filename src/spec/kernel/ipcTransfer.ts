@@ -13,7 +13,7 @@ import {
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, getTcb, slotOf, updateTcb } from "../state.ts"
+import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupSlot, lookupTargetSlot } from "./cspace.ts"
 import { possibleSwitchTo, setThreadState } from "./thread.ts"
 import { getContextRegister, getRestartPC, setContextRegister } from "../machine/registerset.ts"
@@ -45,15 +45,11 @@ export const lookupExtraCaps = (s: KernelState, t: PPtr, hasBuffer: boolean, cou
  * when a word had no buffer to go to.
  */
 export const setMRsFrom = (ctx: UserContext, hasBuffer: boolean, from: number, words: readonly number[]): [UserContext, number] => {
-  const mrs = ctx.mrs.slice()
-  let next = from
-  for (let i = 0; i < words.length; i++) {
-    const off = from + i
-    if (off >= nMsgRegisters && !hasBuffer) { next = nMsgRegisters; continue }
-    mrs[off] = words[i]! >>> 0
-    next = off + 1
-  }
-  return [{ ...ctx, mrs }, next]
+  // Words past MR3 need a buffer; without one they are dropped and seL4 reports 4.
+  const fit = hasBuffer ? words.length : Math.max(0, Math.min(words.length, nMsgRegisters - from))
+  const mrs = writeWords(ctx.mrs, from, words, fit, (w) => w >>> 0)
+  const next = fit < words.length ? nMsgRegisters : from + words.length
+  return [mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), next]
 }
 
 /**
@@ -64,9 +60,8 @@ const copyMRs = (s: KernelState, sender: PPtr, sendBuf: boolean, receiver: PPtr,
   const src = getTcb(s, sender).tcbContext.mrs
   const count = sendBuf && recvBuf ? n : Math.min(n, nMsgRegisters)
   const s1 = updateTcb(s, receiver, (tcb) => {
-    const mrs = tcb.tcbContext.mrs.slice()
-    for (let i = 0; i < count; i++) mrs[i] = src[i]!
-    return { ...tcb, tcbContext: { ...tcb.tcbContext, mrs } }
+    const mrs = writeWords(tcb.tcbContext.mrs, 0, src, count)
+    return mrs === tcb.tcbContext.mrs ? tcb : tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { mrs }) })
   })
   return [s1, count]
 }
@@ -107,7 +102,7 @@ const transferCaps = (
       s1 = updateTcb(s1, receiver, (tcb) => {
         const extraCaps = tcb.tcbContext.extraCaps.slice()
         extraCaps[k] = badge
-        return { ...tcb, tcbContext: { ...tcb.tcbContext, extraCaps } }
+        return tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { extraCaps }) })
       })
       mi = { ...mi, capsUnwrapped: mi.capsUnwrapped | (1 << i) }
     } else {
@@ -136,9 +131,7 @@ const doNormalTransfer = (
   }
   const [s1, n] = copyMRs(s, sender, sendBuf, receiver, recvBuf, tag.length)
   const [s2, mi] = transferCaps(s1, tag, caps, ep, receiver, recvBuf)
-  return updateTcb(s2, receiver, (tcb) => ({
-    ...tcb, tcbContext: { ...tcb.tcbContext, msgInfo: wordFromMessageInfo({ ...mi, length: n }), badge: badge >>> 0 },
-  }))
+  return updateTcb(s2, receiver, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { msgInfo: wordFromMessageInfo({ ...mi, length: n }), badge: badge >>> 0 }) }))
 }
 
 /** The words of a fault message, in seL4's layout for each fault. Mirrors seL4 `setMRs_fault`. */
@@ -161,7 +154,7 @@ const doFaultTransfer = (s: KernelState, badge: number, sender: PPtr, receiver: 
   const words = faultMessageWords(s, sender, f)
   return updateTcb(s, receiver, (tcb) => {
     const [ctx, sent] = setMRsFrom(tcb.tcbContext, recvBuf, 0, words)
-    return { ...tcb, tcbContext: { ...ctx, msgInfo: wordFromMessageInfo({ label: faultLabel[f.tag], capsUnwrapped: 0, extraCaps: 0, length: sent }), badge: badge >>> 0 } }
+    return tcbWith(tcb, { tcbContext: contextWith(ctx, { msgInfo: wordFromMessageInfo({ label: faultLabel[f.tag], capsUnwrapped: 0, extraCaps: 0, length: sent }), badge: badge >>> 0 }) })
   })
 }
 
@@ -199,7 +192,7 @@ const copyMRsFaultReply = (s: KernelState, sender: PPtr, receiver: PPtr, regs: r
   return updateTcb(s, receiver, (tcb) => {
     let ctx = tcb.tcbContext
     for (let i = 0; i < n; i++) ctx = setContextRegister(ctx, regs[i]!, sanitiseRegister(regs[i]!, src[i]!))
-    return { ...tcb, tcbContext: ctx }
+    return tcbWith(tcb, { tcbContext: ctx })
   })
 }
 
@@ -232,7 +225,7 @@ export const doReplyTransfer = (s: KernelState, sender: PPtr, receiver: PPtr, sl
     return possibleSwitchTo(setThreadState(s1, receiver, { tag: "Running" }), receiver)
   }
   const [s1, restart] = handleFaultReply(cteDeleteOne(s, slot), receiver, sender, f)
-  const s2 = updateTcb(s1, receiver, (tcb) => ({ ...tcb, tcbFault: null }))
+  const s2 = updateTcb(s1, receiver, (tcb) => tcbWith(tcb, { tcbFault: null }))
   return restart
     ? possibleSwitchTo(setThreadState(s2, receiver, { tag: "Restart" }), receiver)
     : setThreadState(s2, receiver, { tag: "Inactive" })

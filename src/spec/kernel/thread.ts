@@ -3,12 +3,11 @@
  * one core). Ready queues are FIFO lists per (domain, priority); the head runs first.
  * @category scheduling
  */
-import { match } from "ts-pattern"
 import type { PPtr, ThreadState } from "../../model/index.ts"
 import { Reg, isRunnable, timeSlice } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
-import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, updateTcb } from "../state.ts"
+import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, tcbWith, updateState, updateTcb } from "../state.ts"
 
 /** The ready queue a thread belongs in. */
 const queueOf = (s: KernelState, t: PPtr): number => {
@@ -17,7 +16,7 @@ const queueOf = (s: KernelState, t: PPtr): number => {
 }
 
 const setQueue = (s: KernelState, q: number, ts: readonly PPtr[]): KernelState =>
-  ({ ...s, readyQueues: ts.length === 0 ? mapDelete(s.readyQueues, q) : mapSet(s.readyQueues, q, ts) })
+  updateState(s, { readyQueues: ts.length === 0 ? mapDelete(s.readyQueues, q) : mapSet(s.readyQueues, q, ts) })
 
 /** Is `t` in its ready queue? (C keeps this as the `tcbQueued` bit.) */
 export const isQueued = (s: KernelState, t: PPtr): boolean => s.readyQueues.get(queueOf(s, t))?.includes(t) ?? false
@@ -50,7 +49,7 @@ export const tcbSchedDequeue = (s: KernelState, t: PPtr): KernelState => {
 export const rescheduleRequired = (s: KernelState): KernelState => {
   const a = s.schedulerAction
   const s1 = a.tag === "SwitchToThread" && isRunnable(getTcb(s, a.target).tcbState) ? tcbSchedEnqueue(s, a.target) : s
-  return { ...s1, schedulerAction: { tag: "ChooseNewThread" } }
+  return updateState(s1, { schedulerAction: { tag: "ChooseNewThread" } })
 }
 
 /**
@@ -59,12 +58,12 @@ export const rescheduleRequired = (s: KernelState): KernelState => {
  */
 export const scheduleTCB = (s: KernelState, t: PPtr): KernelState =>
   t === s.curThread && s.schedulerAction.tag === "ResumeCurrentThread" && !isRunnable(getTcb(s, t).tcbState)
-    ? { ...s, schedulerAction: { tag: "ChooseNewThread" } }
+    ? updateState(s, { schedulerAction: { tag: "ChooseNewThread" } })
     : s
 
 /** Set a thread's state and let the scheduler react. Mirrors seL4 `setThreadState`. */
 export const setThreadState = (s: KernelState, t: PPtr, st: ThreadState): KernelState =>
-  scheduleTCB(updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: st })), t)
+  scheduleTCB(updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbState: st })), t)
 
 /**
  * Wake `t`: switch to it at the next schedule if nothing else is pending, else queue it.
@@ -73,7 +72,7 @@ export const setThreadState = (s: KernelState, t: PPtr, st: ThreadState): Kernel
 export const possibleSwitchTo = (s: KernelState, t: PPtr): KernelState => {
   if (getTcb(s, t).tcbDomain !== s.curDomain) return tcbSchedEnqueue(s, t)
   if (s.schedulerAction.tag !== "ResumeCurrentThread") return tcbSchedEnqueue(rescheduleRequired(s), t)
-  return { ...s, schedulerAction: { tag: "SwitchToThread", target: t } }
+  return updateState(s, { schedulerAction: { tag: "SwitchToThread", target: t } })
 }
 
 /** Highest priority with a non-empty ready queue in `dom`, or -1. Mirrors seL4 `getHighestPrio`. */
@@ -86,17 +85,20 @@ export const highestPrio = (s: KernelState, dom: number): number => {
 }
 
 /** Make `t` current, taking it out of its queue. Mirrors seL4 `switchToThread`. */
-const switchToThread = (s: KernelState, t: PPtr): KernelState => ({ ...tcbSchedDequeue(s, t), curThread: t })
+const switchToThread = (s: KernelState, t: PPtr): KernelState => updateState(tcbSchedDequeue(s, t), { curThread: t })
 
 /** Run the head of the highest non-empty queue of the current domain, or the idle thread. Mirrors seL4 `chooseThread`. */
 export const chooseThread = (s: KernelState): KernelState => {
   const dom = s.numDomains > 1 ? s.curDomain : 0
   const prio = highestPrio(s, dom)
-  if (prio < 0) return { ...s, curThread: s.idleThread }
+  if (prio < 0) return updateState(s, { curThread: s.idleThread })
   const head = s.readyQueues.get(readyQueueIndex(dom, prio))?.[0]
   if (head === undefined) throw new KernelBug("chooseThread: non-empty queue has no head")
   return switchToThread(s, head)
 }
+
+/** Keep the current thread at the next schedule. */
+const resume = (s: KernelState): KernelState => updateState(s, { schedulerAction: { tag: "ResumeCurrentThread" } })
 
 /**
  * Act on the scheduler action: keep the current thread, or queue it (if runnable) and switch to
@@ -105,27 +107,23 @@ export const chooseThread = (s: KernelState): KernelState => {
  * its queue. Mirrors seL4 `schedule` (non-MCS, one domain schedule entry).
  */
 export const schedule = (s0: KernelState): KernelState => {
-  const resume = (s: KernelState): KernelState => ({ ...s, schedulerAction: { tag: "ResumeCurrentThread" } })
   const action = s0.schedulerAction
   if (action.tag === "ResumeCurrentThread") return s0
   const wasRunnable = isRunnable(getTcb(s0, s0.curThread).tcbState)
   const s = wasRunnable ? tcbSchedEnqueue(s0, s0.curThread) : s0
-  return resume(
-    match(action)
-      .with({ tag: "ChooseNewThread" }, () => chooseThread(s))
-      .with({ tag: "SwitchToThread" }, ({ target }) => {
-        const cand = getTcb(s, target)
-        const cur = getTcb(s, s.curThread)
-        const fastfail = s.curThread === s.idleThread || cand.tcbPriority < cur.tcbPriority
-        const dom = s.numDomains > 1 ? s.curDomain : 0
-        // A lower-priority candidate that is not the best ready thread waits in its queue.
-        if (fastfail && highestPrio(s, dom) > cand.tcbPriority) return chooseThread(tcbSchedEnqueue(s, target))
-        // An equal-priority candidate goes behind the current thread.
-        if (wasRunnable && cand.tcbPriority === cur.tcbPriority) return chooseThread(tcbSchedAppend(s, target))
-        return switchToThread(s, target)
-      })
-      .exhaustive(),
-  )
+  // Choose anew: the best ready thread.
+  if (action.tag === "ChooseNewThread") return resume(chooseThread(s))
+  // Switch to a woken thread, unless it should wait its turn.
+  const target = action.target
+  const cand = getTcb(s, target)
+  const cur = getTcb(s, s.curThread)
+  const fastfail = s.curThread === s.idleThread || cand.tcbPriority < cur.tcbPriority
+  const dom = s.numDomains > 1 ? s.curDomain : 0
+  // A lower-priority candidate that is not the best ready thread waits in its queue.
+  if (fastfail && highestPrio(s, dom) > cand.tcbPriority) return resume(chooseThread(tcbSchedEnqueue(s, target)))
+  // An equal-priority candidate goes behind the current thread.
+  if (wasRunnable && cand.tcbPriority === cur.tcbPriority) return resume(chooseThread(tcbSchedAppend(s, target)))
+  return resume(switchToThread(s, target))
 }
 
 /**
@@ -134,11 +132,14 @@ export const schedule = (s0: KernelState): KernelState => {
  */
 export const activateThread = (s: KernelState): KernelState => {
   const st = getTcb(s, s.curThread).tcbState
-  return match(st)
-    .with({ tag: "Running" }, { tag: "IdleThreadState" }, () => s)
-    .with({ tag: "Restart" }, () =>
-      setThreadState(setNextPC(s, s.curThread, getRestartPC(s, s.curThread)), s.curThread, { tag: "Running" }))
-    .otherwise(() => { throw new KernelBug("Current thread is blocked") })
+  switch (st.tag) {
+    // Running threads (and idle) just run.
+    case "Running": case "IdleThreadState": return s
+    // A restarted thread re-executes its syscall: its restart address becomes the next PC.
+    case "Restart":
+      return setThreadState(setNextPC(s, s.curThread, getRestartPC(s, s.curThread)), s.curThread, { tag: "Running" })
+    default: throw new KernelBug("Current thread is blocked")
+  }
 }
 
 /**
@@ -174,7 +175,7 @@ export const updateRestartPC = (s: KernelState, t: PPtr): KernelState =>
 
 /** Set a thread's maximum controlled priority; nothing else changes. Mirrors seL4 `setMCPriority` (non-MCS). */
 export const setMCPriority = (s: KernelState, t: PPtr, mcp: number): KernelState =>
-  updateTcb(s, t, (tcb) => ({ ...tcb, tcbMCP: mcp }))
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbMCP: mcp }))
 
 /**
  * Move a thread to priority `prio`: it leaves its ready queue; if runnable, the current thread
@@ -182,7 +183,7 @@ export const setMCPriority = (s: KernelState, t: PPtr, mcp: number): KernelState
  * Mirrors seL4 `setPriority` (non-MCS) / l4v `set_priority`.
  */
 export const setPriority = (s: KernelState, t: PPtr, prio: number): KernelState => {
-  const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => ({ ...tcb, tcbPriority: prio }))
+  const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => tcbWith(tcb, { tcbPriority: prio }))
   if (!isRunnable(getTcb(s1, t).tcbState)) return s1
   return t === s1.curThread ? rescheduleRequired(s1) : possibleSwitchTo(s1, t)
 }
@@ -193,7 +194,7 @@ export const setPriority = (s: KernelState, t: PPtr, prio: number): KernelState 
  * Mirrors seL4 `setDomain` (non-MCS, so schedulable = runnable) / l4v `set_domain`.
  */
 export const setDomain = (s: KernelState, t: PPtr, dom: number): KernelState => {
-  const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => ({ ...tcb, tcbDomain: dom }))
+  const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => tcbWith(tcb, { tcbDomain: dom }))
   const s2 = isRunnable(getTcb(s1, t).tcbState) ? tcbSchedEnqueue(s1, t) : s1
   return t === s2.curThread ? rescheduleRequired(s2) : s2
 }

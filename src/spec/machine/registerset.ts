@@ -7,7 +7,7 @@
 import type { PPtr, UserContext } from "../../model/index.ts"
 import { Reg, registerHome } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { getTcb, updateTcb } from "../state.ts"
+import { contextWith, getTcb, tcbWith, updateTcb } from "../state.ts"
 
 /** The value of register `r` in a context. */
 export const getContextRegister = (ctx: UserContext, r: number): number => {
@@ -25,17 +25,19 @@ export const setContextRegister = (ctx: UserContext, r: number, v: number): User
   const w = v >>> 0
   const h = registerHome(r)
   switch (h.tag) {
-    case "badge": return { ...ctx, badge: w }
-    case "msgInfo": return { ...ctx, msgInfo: w }
+    case "badge": return contextWith(ctx, { badge: w })
+    case "msgInfo": return contextWith(ctx, { msgInfo: w })
     case "mr": {
+      if (ctx.mrs[h.index] === w) return ctx
       const mrs = ctx.mrs.slice()
       mrs[h.index] = w
-      return { ...ctx, mrs }
+      return contextWith(ctx, { mrs })
     }
     case "reg": {
+      if (ctx.regs[h.index] === w) return ctx
       const regs = ctx.regs.slice()
       regs[h.index] = w
-      return { ...ctx, regs }
+      return contextWith(ctx, { regs })
     }
   }
 }
@@ -45,7 +47,7 @@ export const getRegister = (s: KernelState, t: PPtr, r: number): number => getCo
 
 /** Set register `r` of thread `t`. Mirrors seL4 `setRegister`. */
 export const setRegister = (s: KernelState, t: PPtr, r: number, v: number): KernelState =>
-  updateTcb(s, t, (tcb) => ({ ...tcb, tcbContext: setContextRegister(tcb.tcbContext, r, v) }))
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: setContextRegister(tcb.tcbContext, r, v) }))
 
 /** The address a restarted thread resumes at. Mirrors seL4 `getRestartPC` (FaultIP). */
 export const getRestartPC = (s: KernelState, t: PPtr): number => getRegister(s, t, Reg.FaultIP)

@@ -13,7 +13,7 @@ import {
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, mapDelete, mapSet, setAdd, setCap, setDelete, slotOf } from "../state.ts"
+import { getCap, mapDelete, mapRemap, mapSet, mapSome, setAdd, setCap, setDelete, setRemap, slotOf, updateState } from "../state.ts"
 import { lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { deriveCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
 import { cancelAllIPC, cancelBadgedSends } from "./endpoint.ts"
@@ -30,7 +30,7 @@ export const childrenOf = (s: KernelState, slot: SlotPtr): readonly SlotPtr[] =>
 export const hasChildren = (s: KernelState, slot: SlotPtr): boolean => childrenOf(s, slot).length > 0
 
 const setChildren = (s: KernelState, slot: SlotPtr, cs: readonly SlotPtr[]): KernelState =>
-  ({ ...s, cdtList: cs.length === 0 ? mapDelete(s.cdtList, slot) : mapSet(s.cdtList, slot, cs) })
+  updateState(s, { cdtList: cs.length === 0 ? mapDelete(s.cdtList, slot) : mapSet(s.cdtList, slot, cs) })
 
 /**
  * Rename CDT positions by the slot permutation `pi` (identity outside its domain): parent links,
@@ -38,13 +38,10 @@ const setChildren = (s: KernelState, slot: SlotPtr, cs: readonly SlotPtr[]): Ker
  */
 const renameSlots = (s: KernelState, pi: ReadonlyMap<SlotPtr, SlotPtr>): KernelState => {
   const r = (x: SlotPtr) => pi.get(x) ?? x
-  const cdt = new Map<SlotPtr, SlotPtr>()
-  for (const [c, p] of s.cdt) cdt.set(r(c), r(p))
-  const cdtList = new Map<SlotPtr, readonly SlotPtr[]>()
-  for (const [p, cs] of s.cdtList) cdtList.set(r(p), cs.map(r))
-  const isOriginal = new Set<SlotPtr>()
-  for (const o of s.isOriginal) isOriginal.add(r(o))
-  return { ...s, cdt, cdtList, isOriginal }
+  const cdt = mapRemap(s.cdt, (c, p) => [r(c), r(p)])
+  const cdtList = mapRemap(s.cdtList, (p, cs) => [r(p), cs.some((x) => pi.has(x)) ? cs.map(r) : cs])
+  const isOriginal = setRemap(s.isOriginal, r)
+  return updateState(s, { cdt, cdtList, isOriginal })
 }
 
 // ---- insert, move, swap ---------------------------------------------------------------------------
@@ -71,19 +68,19 @@ export const cteInsert = (s: KernelState, newCap: Cap, src: SlotPtr, dest: SlotP
   let s1: KernelState
   if (srcParent) {
     // A child: first among src's children.
-    s1 = setChildren({ ...s, cdt: mapSet(s.cdt, dest, src) }, src, [dest, ...childrenOf(s, src)])
+    s1 = setChildren(updateState(s, { cdt: mapSet(s.cdt, dest, src) }), src, [dest, ...childrenOf(s, src)])
   } else if (srcP !== undefined) {
     // A sibling: right after src among its parent's children.
     const sibs = childrenOf(s, srcP)
     const i = sibs.indexOf(src)
-    s1 = setChildren({ ...s, cdt: mapSet(s.cdt, dest, srcP) }, srcP, [...sibs.slice(0, i + 1), dest, ...sibs.slice(i + 1)])
+    s1 = setChildren(updateState(s, { cdt: mapSet(s.cdt, dest, srcP) }), srcP, [...sibs.slice(0, i + 1), dest, ...sibs.slice(i + 1)])
   } else {
     // A sibling of a root: a root itself.
     s1 = s
   }
   s1 = setUntypedCapAsFull(s1, srcCap, newCap, src)
   s1 = setCap(s1, dest, newCap)
-  return { ...s1, isOriginal: destOriginal ? setAdd(s1.isOriginal, dest) : setDelete(s1.isOriginal, dest) }
+  return updateState(s1, { isOriginal: destOriginal ? setAdd(s1.isOriginal, dest) : setDelete(s1.isOriginal, dest) })
 }
 
 /**
@@ -109,10 +106,7 @@ export const cteSwap = (s: KernelState, cap1: Cap, slot1: SlotPtr, cap2: Cap, sl
  */
 export const isFinalCapability = (s: KernelState, slot: SlotPtr): boolean => {
   const cap = getCap(s, slot)
-  for (const [other, c] of s.caps) {
-    if (other !== slot && (sameObjectAs(cap, c) || sameObjectAs(c, cap))) return false
-  }
-  return true
+  return !mapSome(s.caps, (c, other) => other !== slot && (sameObjectAs(cap, c) || sameObjectAs(c, cap)))
 }
 
 /**
@@ -123,17 +117,13 @@ export const emptySlot = (s: KernelState, slot: SlotPtr): KernelState => {
   if (getCap(s, slot).tag === "NullCap") return s
   const parent = s.cdt.get(slot)
   const kids = childrenOf(s, slot)
-  const cdt = new Map(s.cdt)
-  cdt.delete(slot)
-  for (const k of kids) {
-    if (parent === undefined) cdt.delete(k)
-    else cdt.set(k, parent)
-  }
-  let s1: KernelState = setChildren({ ...s, cdt }, slot, [])
+  let cdt = mapDelete(s.cdt, slot)
+  for (const k of kids) cdt = parent === undefined ? mapDelete(cdt, k) : mapSet(cdt, k, parent)
+  let s1: KernelState = setChildren(updateState(s, { cdt }), slot, [])
   if (parent !== undefined) {
     s1 = setChildren(s1, parent, childrenOf(s1, parent).flatMap((x) => (x === slot ? kids : [x])))
   }
-  return setCap({ ...s1, isOriginal: setDelete(s1.isOriginal, slot) }, slot, NullCap)
+  return setCap(updateState(s1, { isOriginal: setDelete(s1.isOriginal, slot) }), slot, NullCap)
 }
 
 /**

@@ -8,7 +8,7 @@ import { match } from "ts-pattern"
 import type { Cap, EndpointState, PPtr } from "../../model/index.ts"
 import { RightG, hasRight } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { KernelBug, getEndpoint, getNotification, getTcb, setObject, updateTcb } from "../state.ts"
+import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import { doIPCTransfer, setupCallerCap } from "../kernel/ipcTransfer.ts"
 import { completeSignal } from "./notification.ts"
@@ -36,22 +36,26 @@ const finishCall = (s: KernelState, caller: PPtr, receiver: PPtr, canGrant: bool
  */
 export const sendIPC = (
   s: KernelState, blocking: boolean, call: boolean, badge: number, canGrant: boolean, canGrantReply: boolean, t: PPtr, ep: PPtr,
-): KernelState =>
-  match(getEndpoint(s, ep).state)
-    .with({ tag: "IdleEP" }, { tag: "SendEP" }, () => {
+): KernelState => {
+  const epState = getEndpoint(s, ep).state
+  switch (epState.tag) {
+    // No receiver waits: a blocking send joins the send queue; a non-blocking one is dropped.
+    case "IdleEP": case "SendEP": {
       if (!blocking) return s
-      const s1 = updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: { tag: "BlockedOnSend", ep, badge, canGrant, canGrantReply, isCall: call } }))
+      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbState: { tag: "BlockedOnSend", ep, badge, canGrant, canGrantReply, isCall: call } }))
       return enqueue(scheduleTCB(s1, t), ep, "SendEP", t)
-    })
-    .with({ tag: "RecvEP" }, ({ queue }) => {
-      const [dest, ...rest] = queue as [PPtr, ...PPtr[]]
+    }
+    // A receiver waits: the first one gets the message and runs.
+    case "RecvEP": {
+      const [dest, ...rest] = epState.queue as [PPtr, ...PPtr[]]
       const s1 = doIPCTransfer(setEPState(s, ep, withQueue("RecvEP", rest)), t, ep, badge, canGrant, dest)
       const destState = getTcb(s1, dest).tcbState
       const replyCanGrant = destState.tag === "BlockedOnReceive" && destState.canGrant
       const s2 = possibleSwitchTo(setThreadState(s1, dest, { tag: "Running" }), dest)
       return call ? finishCall(s2, t, dest, canGrant, canGrantReply, replyCanGrant) : s2
-    })
-    .exhaustive()
+    }
+  }
+}
 
 /**
  * Receive on the endpoint `cap` names: a pending signal on the bound notification comes first;
@@ -63,27 +67,30 @@ export const receiveIPC = (s: KernelState, t: PPtr, cap: Extract<Cap, { tag: "En
   const ep = cap.ptr
   const bound = getTcb(s, t).tcbBoundNotification
   if (bound !== null && getNotification(s, bound).state.tag === "ActiveNtfn") return completeSignal(s, bound, t)
-  return match(getEndpoint(s, ep).state)
-    .with({ tag: "IdleEP" }, { tag: "RecvEP" }, () => {
+  const epState = getEndpoint(s, ep).state
+  switch (epState.tag) {
+    // No sender waits: a blocking receive joins the receive queue; a non-blocking one returns.
+    case "IdleEP": case "RecvEP": {
       if (!blocking) return doNBRecvFailedTransfer(s, t)
       const canGrant = hasRight(cap.rights, RightG)
-      const s1 = updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: { tag: "BlockedOnReceive", ep, canGrant } }))
+      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbState: { tag: "BlockedOnReceive", ep, canGrant } }))
       return enqueue(scheduleTCB(s1, t), ep, "RecvEP", t)
-    })
-    .with({ tag: "SendEP" }, ({ queue }) => {
-      const [sender, ...rest] = queue as [PPtr, ...PPtr[]]
+    }
+    // A sender waits: take the first one's message; a Call's sender waits for the reply.
+    case "SendEP": {
+      const [sender, ...rest] = epState.queue as [PPtr, ...PPtr[]]
       const st = getTcb(s, sender).tcbState
       if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: sender not blocked on send")
       const s1 = doIPCTransfer(setEPState(s, ep, withQueue("SendEP", rest)), sender, ep, st.badge, st.canGrant, t)
       if (st.isCall) return finishCall(s1, sender, t, st.canGrant, st.canGrantReply, hasRight(cap.rights, RightG))
       return possibleSwitchTo(setThreadState(s1, sender, { tag: "Running" }), sender)
-    })
-    .exhaustive()
+    }
+  }
 }
 
 /** A non-blocking receive that found nothing: the badge register reads 0. Mirrors seL4 `doNBRecvFailedTransfer`. */
 export const doNBRecvFailedTransfer = (s: KernelState, t: PPtr): KernelState =>
-  updateTcb(s, t, (tcb) => ({ ...tcb, tcbContext: { ...tcb.tcbContext, badge: 0 } }))
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0 }) }))
 
 
 const setEPState = (s: KernelState, ep: PPtr, state: EndpointState): KernelState => setObject(s, ep, { tag: "Endpoint", state })

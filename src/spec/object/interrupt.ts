@@ -9,7 +9,7 @@ import { InvocationLabel as L, RightW, hasRight } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, slotOf } from "../state.ts"
+import { getCap, slotOf, updateState } from "../state.ts"
 import { lookupTargetSlot } from "../kernel/cspace.ts"
 import { timerTick } from "../kernel/thread.ts"
 import type { InvocationArgs } from "./cnode.ts"
@@ -29,7 +29,7 @@ export const setIRQState = (s: KernelState, st: IRQState, irq: number): KernelSt
 const setIRQMask = (s: KernelState, irq: number, masked: boolean, irqStates = s.irqStates): KernelState => {
   const irqMasks = s.irqMasks.slice()
   irqMasks[irq] = masked
-  return { ...s, irqStates, irqMasks }
+  return updateState(s, { irqStates, irqMasks })
 }
 
 /** Is the line in use (anything but Inactive)? Mirrors seL4 `isIRQActive`. */

@@ -6,7 +6,7 @@
 import { match } from "ts-pattern"
 import type { PPtr } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { KernelBug, getNotification, getTcb, setObject, updateTcb } from "../state.ts"
+import { KernelBug, contextWith, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import { cancelIPC } from "./tcb.ts"
 
@@ -61,7 +61,7 @@ const setActive = (s: KernelState, ntfn: PPtr, badge: number): KernelState =>
 
 /** Put `badge` in the thread's badge register. */
 const setBadgeRegister = (s: KernelState, t: PPtr, badge: number): KernelState =>
-  updateTcb(s, t, (tcb) => ({ ...tcb, tcbContext: { ...tcb.tcbContext, badge: badge >>> 0 } }))
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: badge >>> 0 }) }))
 
 /**
  * Signal the notification with `badge`: the first waiter wakes with the badge; with no waiter, a
@@ -100,7 +100,7 @@ export const receiveSignal = (s: KernelState, t: PPtr, ntfn: PPtr, blocking: boo
     .with({ tag: "IdleNtfn" }, { tag: "WaitingNtfn" }, (st) => {
       if (!blocking) return setBadgeRegister(s, t, 0)
       const queue = st.tag === "WaitingNtfn" ? [...st.queue, t] : [t]
-      const s1 = scheduleTCB(updateTcb(s, t, (tcb) => ({ ...tcb, tcbState: { tag: "BlockedOnNotification", ntfn } })), t)
+      const s1 = scheduleTCB(updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbState: { tag: "BlockedOnNotification", ntfn } })), t)
       return setObject(s1, ntfn, { ...getNotification(s1, ntfn), state: { tag: "WaitingNtfn", queue } })
     })
     .with({ tag: "ActiveNtfn" }, () => completeSignal(s, ntfn, t))

@@ -17,51 +17,63 @@ import { err, ok } from "../result.ts"
  * The physical region a cap names, for caps that name memory (seL4 `cap_get_capIsPhysical`,
  * `cap_get_capPtr`, `cap_get_capSizeBits`); `null` for caps that do not (reply, domain, IRQ).
  */
-export const capRegion = (c: Cap): { readonly base: PPtr; readonly sizeBits: number } | null =>
-  match(c)
-    .with({ tag: "UntypedCap" }, (u) => ({ base: u.ptr, sizeBits: u.sizeBits }))
-    .with({ tag: "EndpointCap" }, (e) => ({ base: e.ptr, sizeBits: endpointBits }))
-    .with({ tag: "NotificationCap" }, (n) => ({ base: n.ptr, sizeBits: notificationBits }))
-    .with({ tag: "CNodeCap" }, (n) => ({ base: n.ptr, sizeBits: n.radix + slotBits }))
-    .with({ tag: "ThreadCap" }, (t) => ({ base: t.ptr, sizeBits: tcbBits }))
-    .with({ tag: "FrameCap" }, (f) => ({ base: f.ptr, sizeBits: f.sizeBits }))
-    .with({ tag: "PageTableCap" }, (p) => ({ base: p.ptr, sizeBits: pageTableBits }))
-    .with({ tag: "PageDirectoryCap" }, (p) => ({ base: p.ptr, sizeBits: pageDirBits }))
-    .with({ tag: "NullCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" }, { tag: "IRQHandlerCap" }, () => null)
-    .exhaustive()
+export const capRegion = (c: Cap): { readonly base: PPtr; readonly sizeBits: number } | null => {
+  // A plain switch, not ts-pattern: this runs for every cap on each isFinalCapability scan.
+  switch (c.tag) {
+    // An untyped covers its whole block.
+    case "UntypedCap": return { base: c.ptr, sizeBits: c.sizeBits }
+    // Kernel objects cover their own size.
+    case "EndpointCap": return { base: c.ptr, sizeBits: endpointBits }
+    case "NotificationCap": return { base: c.ptr, sizeBits: notificationBits }
+    case "CNodeCap": return { base: c.ptr, sizeBits: c.radix + slotBits }
+    case "ThreadCap": return { base: c.ptr, sizeBits: tcbBits }
+    case "FrameCap": return { base: c.ptr, sizeBits: c.sizeBits }
+    case "PageTableCap": return { base: c.ptr, sizeBits: pageTableBits }
+    case "PageDirectoryCap": return { base: c.ptr, sizeBits: pageDirBits }
+    // Caps that name no memory.
+    case "NullCap": case "ReplyCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return null
+  }
+}
 
 /**
  * Does `b` name the same region as `a`, or a part of it? Decides CDT parenthood together with
  * originality. An untyped covers every physical cap inside it; IRQ control covers IRQ handlers.
  * Mirrors seL4 `sameRegionAs` / `Arch_sameRegionAs`.
  */
-export const sameRegionAs = (a: Cap, b: Cap): boolean =>
-  match(a)
-    .with({ tag: "UntypedCap" }, (u) => {
+export const sameRegionAs = (a: Cap, b: Cap): boolean => {
+  switch (a.tag) {
+    // An untyped covers every region inside its block.
+    case "UntypedCap": {
       const r = capRegion(b)
       if (r === null) return false
-      const aTop = u.ptr + 2 ** u.sizeBits - 1
+      const aTop = a.ptr + 2 ** a.sizeBits - 1
       const bTop = r.base + 2 ** r.sizeBits - 1
-      return u.ptr <= r.base && bTop <= aTop
-    })
-    .with({ tag: "EndpointCap" }, (e) => b.tag === "EndpointCap" && b.ptr === e.ptr)
-    .with({ tag: "NotificationCap" }, (n) => b.tag === "NotificationCap" && b.ptr === n.ptr)
-    .with({ tag: "CNodeCap" }, (n) => b.tag === "CNodeCap" && b.ptr === n.ptr && b.radix === n.radix)
-    .with({ tag: "ThreadCap" }, (t) => b.tag === "ThreadCap" && b.ptr === t.ptr)
-    .with({ tag: "ReplyCap" }, (r) => b.tag === "ReplyCap" && b.tcb === r.tcb)
-    .with({ tag: "DomainCap" }, () => b.tag === "DomainCap")
-    .with({ tag: "IRQControlCap" }, () => b.tag === "IRQControlCap" || b.tag === "IRQHandlerCap")
-    .with({ tag: "IRQHandlerCap" }, (h) => b.tag === "IRQHandlerCap" && b.irq === h.irq)
-    .with({ tag: "FrameCap" }, (f) => {
+      return a.ptr <= r.base && bTop <= aTop
+    }
+    // Object caps: the same kind of cap to the same object.
+    case "EndpointCap": return b.tag === "EndpointCap" && b.ptr === a.ptr
+    case "NotificationCap": return b.tag === "NotificationCap" && b.ptr === a.ptr
+    case "CNodeCap": return b.tag === "CNodeCap" && b.ptr === a.ptr && b.radix === a.radix
+    case "ThreadCap": return b.tag === "ThreadCap" && b.ptr === a.ptr
+    // Reply caps: to the same thread.
+    case "ReplyCap": return b.tag === "ReplyCap" && b.tcb === a.tcb
+    case "DomainCap": return b.tag === "DomainCap"
+    // IRQ control covers every IRQ handler.
+    case "IRQControlCap": return b.tag === "IRQControlCap" || b.tag === "IRQHandlerCap"
+    case "IRQHandlerCap": return b.tag === "IRQHandlerCap" && b.irq === a.irq
+    // A frame covers frames inside it.
+    case "FrameCap": {
       if (b.tag !== "FrameCap") return false
-      const aTop = f.ptr + 2 ** f.sizeBits - 1
+      const aTop = a.ptr + 2 ** a.sizeBits - 1
       const bTop = b.ptr + 2 ** b.sizeBits - 1
-      return f.ptr <= b.ptr && aTop >= bTop
-    })
-    .with({ tag: "PageTableCap" }, (p) => b.tag === "PageTableCap" && b.ptr === p.ptr)
-    .with({ tag: "PageDirectoryCap" }, (p) => b.tag === "PageDirectoryCap" && b.ptr === p.ptr)
-    .with({ tag: "NullCap" }, () => false)
-    .exhaustive()
+      return a.ptr <= b.ptr && aTop >= bTop
+    }
+    case "PageTableCap": return b.tag === "PageTableCap" && b.ptr === a.ptr
+    case "PageDirectoryCap": return b.tag === "PageDirectoryCap" && b.ptr === a.ptr
+    // NullCap names nothing.
+    case "NullCap": return false
+  }
+}
 
 /**
  * Do `a` and `b` name the same object (so that deleting one of them is not the last reference)?
@@ -132,13 +144,18 @@ export const deriveCap = (hasChildren: boolean, c: Cap): Result<Cap, SyscallErro
  * notification caps, IRQ handlers made from IRQ control, and untyped caps are.
  * Mirrors seL4 `isCapRevocable`.
  */
-export const isCapRevocable = (n: Cap, src: Cap): boolean =>
-  match(n)
-    .with({ tag: "EndpointCap" }, (e) => src.tag === "EndpointCap" && e.badge !== src.badge)
-    .with({ tag: "NotificationCap" }, (e) => src.tag === "NotificationCap" && e.badge !== src.badge)
-    .with({ tag: "IRQHandlerCap" }, () => src.tag === "IRQControlCap")
-    .with({ tag: "UntypedCap" }, () => true)
-    .otherwise(() => false)
+export const isCapRevocable = (n: Cap, src: Cap): boolean => {
+  switch (n.tag) {
+    // A newly badged endpoint or notification cap.
+    case "EndpointCap": return src.tag === "EndpointCap" && n.badge !== src.badge
+    case "NotificationCap": return src.tag === "NotificationCap" && n.badge !== src.badge
+    // An IRQ handler issued from IRQ control.
+    case "IRQHandlerCap": return src.tag === "IRQControlCap"
+    // Untyped caps always.
+    case "UntypedCap": return true
+    default: return false
+  }
+}
 
 /**
  * Should the slot holding `src` (original or not) become the CDT parent of a new cap `n`?

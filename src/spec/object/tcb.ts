@@ -7,7 +7,7 @@ import { match } from "ts-pattern"
 import type { PPtr, SyscallError, UserContext } from "../../model/index.ts"
 import { messageInfo, nMsgRegisters, syscallErrorWords, errorCode, tcbBuffer, tcbReply } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, getTcb, slotOf, updateTcb } from "../state.ts"
+import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { setThreadState, tcbSchedDequeue } from "../kernel/thread.ts"
 import { blockedCancelIPC } from "./endpoint.ts"
 import { cancelSignal } from "./notification.ts"
@@ -20,7 +20,7 @@ import {
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
-import { getNotification, setAdd, setCap } from "../state.ts"
+import { getNotification, setAdd, setCap, updateState } from "../state.ts"
 import {
   possibleSwitchTo, rescheduleRequired, setMCPriority, setPriority, tcbSchedEnqueue, updateRestartPC,
 } from "../kernel/thread.ts"
@@ -48,9 +48,8 @@ export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): b
 export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
   const n = hasBuffer ? words.length : Math.min(words.length, nMsgRegisters)
   if (n === 0) return { ctx, len: 0 }
-  const mrs = ctx.mrs.slice()
-  for (let i = 0; i < n; i++) mrs[i] = words[i]!
-  return { ctx: { ...ctx, mrs }, len: words.length > n ? nMsgRegisters : n }
+  const mrs = writeWords(ctx.mrs, 0, words, n)
+  return { ctx: mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), len: words.length > n ? nMsgRegisters : n }
 }
 
 /** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
@@ -64,13 +63,13 @@ export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): 
   const hasBuffer = lookupIPCBuffer(s, true, t)
   return updateTcb(s, t, (tcb) => {
     const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
-    return { ...tcb, tcbContext: { ...ctx, badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) } }
+    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
   })
 }
 
 /** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */
 export const replyFromKernelSuccessEmpty = (s: KernelState, t: PPtr): KernelState =>
-  updateTcb(s, t, (tcb) => ({ ...tcb, tcbContext: { ...tcb.tcbContext, badge: 0, msgInfo: 0 } }))
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: 0 }) }))
 
 /**
  * Stop whatever IPC the thread is blocked in: leave an endpoint or notification queue (the
@@ -82,7 +81,7 @@ export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
     .with({ tag: "BlockedOnSend" }, { tag: "BlockedOnReceive" }, ({ ep }) => blockedCancelIPC(s, t, ep))
     .with({ tag: "BlockedOnNotification" }, ({ ntfn }) => cancelSignal(s, t, ntfn))
     .with({ tag: "BlockedOnReply" }, () => {
-      const s1 = updateTcb(s, t, (tcb) => ({ ...tcb, tcbFault: null }))
+      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
       const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
       return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
     })
@@ -111,7 +110,7 @@ export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
   const slot = slotOf(t, tcbReply)
   if (getCap(s, slot).tag !== "NullCap") return s
   const s1 = setCap(s, slot, { tag: "ReplyCap", tcb: t, isMaster: true, canGrant: true })
-  return { ...s1, isOriginal: setAdd(s1.isOriginal, slot) }
+  return updateState(s1, { isOriginal: setAdd(s1.isOriginal, slot) })
 }
 
 /** Is the thread stopped (inactive or blocked)? Running, Restart and idle threads are not. Mirrors seL4 `isStopped`. */
@@ -496,8 +495,8 @@ const invokeThreadControl = (s0: KernelState, tc: ThreadControl): KernelState =>
 const replyRegisters = (s: KernelState, caller: PPtr, words: readonly number[]): KernelState => {
   const hasBuffer = lookupIPCBuffer(s, true, caller)
   return updateTcb(s, caller, (tcb) => {
-    const { ctx, len } = setMRs({ ...tcb.tcbContext, badge: 0 }, hasBuffer, words)
-    return { ...tcb, tcbContext: { ...ctx, msgInfo: messageInfo(0, len) } }
+    const { ctx, len } = setMRs(contextWith(tcb.tcbContext, { badge: 0 }), hasBuffer, words)
+    return tcbWith(tcb, { tcbContext: contextWith(ctx, { msgInfo: messageInfo(0, len) }) })
   })
 }
 

@@ -13,7 +13,7 @@ import {
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KObject, KernelState } from "../state.ts"
-import { getCap, mapSet, setCap, setObject, slotOf } from "../state.ts"
+import { getCap, mapDelete, mapSet, setAdd, setCap, setObject, slotOf, updateState } from "../state.ts"
 import { lookupTargetSlot } from "../kernel/cspace.ts"
 import type { InvocationArgs } from "./cnode.ts"
 import { ensureEmptySlot, hasChildren } from "./cnode.ts"
@@ -121,9 +121,9 @@ const resetUntypedCap = (s: KernelState, slot: SlotPtr): KernelState => {
   const cap = getCap(s, slot)
   if (cap.tag !== "UntypedCap") return s
   const end = cap.ptr + bit(cap.sizeBits)
-  const kheap = new Map(s.kheap)
-  for (const p of s.kheap.keys()) if (p >= cap.ptr && p < end) kheap.delete(p)
-  return setCap({ ...s, kheap }, slot, { ...cap, freeIndex: 0 })
+  let kheap = s.kheap
+  for (const p of s.kheap.keys()) if (p >= cap.ptr && p < end) kheap = mapDelete(kheap, p)
+  return setCap(updateState(s, { kheap }), slot, { ...cap, freeIndex: 0 })
 }
 
 /**
@@ -145,12 +145,11 @@ export const invokeUntypedRetype = (s0: KernelState, inv: RetypeInvocation): Ker
     if (obj !== null) s = setObject(s, p, obj)
     const dest = slotOf(inv.destCNode, inv.destOffset + i)
     s = setCap(s, dest, cap)
-    s = {
-      ...s,
+    s = updateState(s, {
       cdt: mapSet(s.cdt, dest, inv.slot),
       cdtList: mapSet(s.cdtList, inv.slot, [dest, ...(s.cdtList.get(inv.slot) ?? [])]),
-      isOriginal: new Set(s.isOriginal).add(dest),
-    }
+      isOriginal: setAdd(s.isOriginal, dest),
+    })
   }
   return s
 }

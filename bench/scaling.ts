@@ -1,0 +1,119 @@
+/**
+ * Benchmark: the impl's cost per kernel entry as the number of live objects grows (10^3 .. 10^6).
+ *
+ * The big state is built the way a root task would build it, through kernel entries: boot with one
+ * 512 MiB untyped and a 4096-slot root CNode, retype CNodes of 4096 slots, and fill them with
+ * Untyped_Retype calls of 256 objects each (mostly endpoints, some notifications and TCBs; every
+ * object has a cap). Then a fixed mixed sequence of entries that touches a bounded set of objects is
+ * timed: IPC ping-pong (fastpath Call + ReplyRecv), a CNode copy of a cap out of a bulk CNode and its
+ * delete, two signals and a poll, a TCB register read, a Yield. Every one of those operations is
+ * bounded, so the cost per entry should not depend on the number of objects.
+ *
+ * Not bounded (and so not in the timed sequence): revoke (linear in the descendants it deletes),
+ * Untyped_Retype of many objects (linear in num_objects), deleting the last cap to a CNode (linear in
+ * its slots), and an untyped reset (min(live objects, untyped bytes / 16): it probes the region or scans the table).
+ */
+import type { BootConfig, Event, SyscallEvent } from "../src/model/index.ts"
+import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo } from "../src/model/index.ts"
+import { Kernel } from "../src/impl/index.ts"
+import { PingPongSlots, clientCall, pingPongSetup, serverReplyRecv } from "../src/proofs-tests/scenarios/pingpong.ts"
+import { medianNs } from "./timing.ts"
+
+/** A 4096-slot root CNode and one 512 MiB untyped (slot NumInitialCaps). */
+export const bigBootConfig: BootConfig = {
+  rootCNodeBits: 12,
+  memory: [{ base: 0x2000_0000, size: 0x2000_0000, isDevice: false }],
+  numIRQs: 16,
+  numDomains: 1,
+}
+
+/** Bulk CNodes: radix 12, caps in root slots from `firstBulkSlot`. */
+const bulkRadix = 12
+const bulkSlots = 2 ** bulkRadix
+const firstBulkSlot = 200
+/** A free root slot for the copy/delete pair. */
+const scratchSlot = 150
+
+const sys = (syscall: SyscallEvent["syscall"], cptr: number, label: number, mrs: readonly number[], extraCaps: readonly number[] = []): SyscallEvent => ({
+  tag: "Syscall", syscall, cptr, msgInfo: messageInfo(label, mrs.length, extraCaps.length), mrs, extraCaps,
+})
+const untyped = InitialSlot.NumInitialCaps
+
+/** The type of the i-th batch of 256 objects: 1 in 16 TCBs, 1 in 16 notifications, the rest endpoints. */
+const batchType = (i: number): number => (i % 16 === 5 ? ObjectType.TCB : i % 16 === 11 ? ObjectType.Notification : ObjectType.Endpoint)
+
+/**
+ * Events that carve about `objects` objects into bulk CNodes (after the ping-pong setup): retype the
+ * bulk CNodes into the root CNode, then batches of 256 objects into them.
+ */
+export const bulkEvents = (objects: number): Event[] => {
+  const batches = Math.max(1, Math.ceil(objects / 256))
+  const perCNode = bulkSlots / 256
+  const cnodes = Math.ceil(batches / perCNode)
+  const evs: Event[] = []
+  for (let c = 0; c < cnodes; c++) {
+    evs.push(sys("Call", untyped, L.UntypedRetype, [ObjectType.CNode, bulkRadix, 0, 0, firstBulkSlot + c, 1], [InitialSlot.InitThreadCNode]))
+  }
+  for (let b = 0; b < batches; b++) evs.push(retypeInto(batchType(b), Math.floor(b / perCNode), (b % perCNode) * 256, 256))
+  return evs
+}
+
+/** Retype `count` objects of `type` into bulk CNode `cnode` (looked up in the root at depth 32) from slot `offset`. */
+export const retypeInto = (type: number, cnode: number, offset: number, count: number): Event =>
+  sys("Call", untyped, L.UntypedRetype, [type, 0, firstBulkSlot + cnode, 32, offset, count], [InitialSlot.InitThreadCNode])
+
+/**
+ * The fixed timed sequence (one round, 10 entries), touching the ping-pong pair, the ping-pong
+ * notification, and one cap in the first bulk CNode.
+ */
+export const mixedRound = (): Event[] => [
+  clientCall(2), serverReplyRecv(2),
+  // Copy an endpoint cap out of bulk CNode 0 (slot 3) into a root slot, then delete the copy.
+  sys("Call", InitialSlot.InitThreadCNode, L.CNodeCopy, [scratchSlot, 32, 3, bulkRadix, 15], [firstBulkSlot]),
+  sys("Call", InitialSlot.InitThreadCNode, L.CNodeDelete, [scratchSlot, 32]),
+  sys("Send", PingPongSlots.ntfnBadge1, 0, []),
+  sys("Send", PingPongSlots.ntfnBadge6, 0, []),
+  sys("NBRecv", PingPongSlots.ntfn, 0, []),
+  sys("Call", PingPongSlots.server, L.TCBReadRegisters, [0, 4]),
+  clientCall(1), serverReplyRecv(1),
+]
+
+/** A kernel with the ping-pong pair set up and about `objects` more objects in bulk CNodes. */
+export const bigKernel = (objects: number): Kernel => {
+  const k = Kernel.boot(bigBootConfig)
+  for (const e of pingPongSetup()) k.step(e)
+  for (const e of bulkEvents(objects)) k.step(e)
+  return k
+}
+
+export interface ScalingPoint {
+  readonly objects: number
+  /** Capability slots in use (MDB nodes). */
+  readonly caps: number
+  readonly buildMs: number
+  readonly nsPerEntry: number
+}
+
+const countCaps = (k: Kernel): number => {
+  let n = 0
+  for (const o of k.objects.values()) {
+    if (o.tag === "CNode") { for (const s of o.slots) if (s !== undefined && s.cap.tag !== "NullCap") n++ }
+    else if (o.tag === "TCB") { for (const s of o.slots) if (s.cap.tag !== "NullCap") n++ }
+  }
+  return n
+}
+
+export const runScalingBench = (sizes: readonly number[] = [1e3, 1e4, 1e5, 1e6], rounds = 20_000, reps = 5): ScalingPoint[] => {
+  const round = mixedRound()
+  const out: ScalingPoint[] = []
+  for (const n of sizes) {
+    const t0 = performance.now()
+    const k = bigKernel(n)
+    const buildMs = performance.now() - t0
+    const run = () => { for (let r = 0; r < rounds; r++) for (let i = 0; i < round.length; i++) k.step(round[i]!) }
+    run()
+    const ns = medianNs(run, reps) / (rounds * round.length)
+    out.push({ objects: k.objects.size, caps: countCaps(k), buildMs, nsPerEntry: ns })
+  }
+  return out
+}

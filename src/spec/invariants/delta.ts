@@ -1,0 +1,49 @@
+/**
+ * What one kernel step changed, found by comparing two immutable states by reference: a key whose
+ * value is the same object in both states is unchanged (states are immutable and share what a step
+ * did not touch). A map that is itself shared costs nothing; a copied map costs one reference
+ * comparison per key. The result over-approximates (a copied but equal value counts as changed),
+ * which is all incremental checking needs.
+ * @category invariants
+ */
+import type { PPtr, SlotPtr } from "../../model/index.ts"
+import type { KernelState } from "../state.ts"
+
+export interface StateDelta {
+  /** Heap addresses whose object was added, removed or replaced. */
+  readonly objects: ReadonlySet<PPtr>
+  /** Slots whose cap, originality, CDT parent or CDT child list was added, removed or replaced. */
+  readonly slots: ReadonlySet<SlotPtr>
+}
+
+/** Add to `out` every key whose value differs by reference between `a` and `b` (either side missing counts). */
+export const mapDelta = <K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, out: Set<K>): void => {
+  if (a === b) return
+  let shared = 0
+  for (const [k, v] of b) {
+    const w = a.get(k)
+    if (w === undefined && !a.has(k)) { out.add(k); continue }
+    shared++
+    if (w !== v) out.add(k)
+  }
+  if (shared < a.size) for (const k of a.keys()) if (!b.has(k)) out.add(k)
+}
+
+export const setDelta = <K>(a: ReadonlySet<K>, b: ReadonlySet<K>, out: Set<K>): void => {
+  if (a === b) return
+  let shared = 0
+  for (const k of b) { if (a.has(k)) shared++; else out.add(k) }
+  if (shared < a.size) for (const k of a) if (!b.has(k)) out.add(k)
+}
+
+/** The objects and slots that differ between `prev` and `next`. */
+export const stateDelta = (prev: KernelState, next: KernelState): StateDelta => {
+  const objects = new Set<PPtr>()
+  const slots = new Set<SlotPtr>()
+  mapDelta(prev.kheap, next.kheap, objects)
+  mapDelta(prev.caps, next.caps, slots)
+  mapDelta(prev.cdt, next.cdt, slots)
+  mapDelta(prev.cdtList, next.cdtList, slots)
+  setDelta(prev.isOriginal, next.isOriginal, slots)
+  return { objects, slots }
+}
