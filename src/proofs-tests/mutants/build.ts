@@ -1,10 +1,13 @@
 /**
- * Build a mutant: copy src/model and src/impl into `.mutants/<name>/` (inside the project, so
- * package imports resolve) with the mutant's edit applied, and load its `Kernel`.
+ * Build a mutant: copy src/model and src/impl into `.mutants/<name>@<pid>.<thread>/` (inside the
+ * project, so package imports resolve) with the mutant's edit applied, and load its `Kernel`. Each
+ * process and thread builds into its own directories, so test files running in parallel never rebuild a mutant
+ * another is loading; directories of processes that have ended are removed.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { threadId } from "node:worker_threads"
 import type { BootConfig, Event } from "../../model/index.ts"
 import type { ImplState } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
@@ -16,9 +19,29 @@ const outRoot = resolve(srcDir, "../.mutants")
 
 interface KernelCtor { boot(config: BootConfig): ImplState & { step(ev: Event): void } }
 
+/** Is process `pid` still running? */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** Remove the builds of processes that have ended (and builds from before per-process directories). */
+const removeStaleBuilds = (): void => {
+  if (!existsSync(outRoot)) return
+  for (const d of readdirSync(outRoot)) {
+    const pid = Number(d.split("@")[1]?.split(".")[0])
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) rmSync(join(outRoot, d), { recursive: true, force: true })
+  }
+}
+removeStaleBuilds()
+
 /** Write the patched copy; throws when the search text does not occur exactly once. */
 export const writeMutant = (m: Mutant): string => {
-  const dir = join(outRoot, m.name)
+  const dir = join(outRoot, `${m.name}@${process.pid}.${threadId}`)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   cpSync(join(srcDir, "model"), join(dir, "model"), { recursive: true })
