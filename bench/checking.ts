@@ -18,6 +18,8 @@ import { bigBootConfig, bulkEvents, mixedRound, retypeInto } from "./scaling.ts"
 
 export interface CheckingPoint {
   readonly objects: number
+  /** Steps between full checks (0: everything checked after every step). */
+  readonly fullEvery: number
   readonly steps: number
   readonly stepsPerSec: number
 }
@@ -38,8 +40,8 @@ const bulkTo = (objects: number): Event[] => {
  * reads) replayed from a state of about `objects` objects, for about `budgetMs` (at least one round):
  * only the steps after the state-building prefix are timed.
  */
-export const runCheckingBench = (sizes: readonly number[] = [50, 200, 1000], budgetMs = 3000): CheckingPoint[] =>
-  sizes.map((objects) => {
+export const runCheckingBench = (sizes: readonly number[] = [50, 200, 1000], budgetMs = 3000, modes: readonly number[] = [0, 32]): CheckingPoint[] =>
+  sizes.flatMap((objects) => modes.map((fullEvery) => {
     const prefix = [...pingPongSetup(), ...bulkTo(objects)]
     const round = mixedRound()
     let t0 = 0
@@ -53,10 +55,10 @@ export const runCheckingBench = (sizes: readonly number[] = [50, 200, 1000], bud
       t1 = now
       if (steps % round.length === 0 && steps > 0 && now - t0 >= budgetMs) return undefined
       return round[steps % round.length]
-    })
+    }, { fullEvery })
     if (r.failure !== null) throw new Error(`checking bench: ${describeFailure(r.failure)}`)
-    return { objects: r.spec.kheap.size, steps, stepsPerSec: steps / (Math.max(0.001, t1 - t0) / 1000) }
-  })
+    return { objects: r.spec.kheap.size, fullEvery, steps, stepsPerSec: steps / (Math.max(0.001, t1 - t0) / 1000) }
+  }))
 
 export interface FuzzPoint {
   readonly workers: number

@@ -83,9 +83,9 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
   await section("4. Checking throughput: lockstep steps/s (impl step, spec step, relation, all invariants) on the fixed mix:", "checking",
     () => (quick ? runCheckingBench([50], 200) : runCheckingBench()),
     (pts) => {
-      log("| objects | steps | steps/s |")
-      log("|---:|---:|---:|")
-      for (const p of pts) log(`| ${f0(p.objects)} | ${p.steps} | ${f0(p.stepsPerSec)} |`)
+      log("| objects | checking | steps | steps/s |")
+      log("|---:|---|---:|---:|")
+      for (const p of pts) log(`| ${f0(p.objects)} | ${p.fullEvery === 0 ? "everything after every step" : `incremental, full every ${p.fullEvery}`} | ${p.steps} | ${f0(p.stepsPerSec)} |`)
     })
 
   await section("5. Fuzz scaling: kspec fuzz (seed 11, depth 150) steps/s by workers, start-up apart:", "fuzz",

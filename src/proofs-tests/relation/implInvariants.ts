@@ -140,29 +140,66 @@ export const mdbChunked: ImplInvariant = {
     const lists = mdbLists(allCtes(k))
     const listOf = new Map<Cte, { list: Cte[]; pos: number }>()
     for (const list of lists) list.forEach((c, pos) => listOf.set(c, { list, pos }))
+    const ends = new Map<Cte, number>()
+    // Only pairs with sameRegionAs(p, q) matter. Such a q always has its anchor (object address)
+    // inside p's span (see regionSpan), or both are caps with no memory region: so each p is tested
+    // against those candidates only, found by binary search over the anchors, not against every cap.
     const all = [...listOf.keys()]
+    const anchored = all.filter((c) => regionSpan(c.cap) !== null).sort((a, b) => regionSpan(a.cap)![0] - regionSpan(b.cap)![0])
+    const anchors = anchored.map((c) => regionSpan(c.cap)![0])
+    const regionless = all.filter((c) => regionSpan(c.cap) === null)
+    const candidates = (p: Cte): readonly Cte[] => {
+      const span = regionSpan(p.cap)
+      if (span === null) return regionless
+      let lo = 0
+      let hi = anchors.length
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (anchors[mid]! < span[0]) lo = mid + 1; else hi = mid }
+      const out: Cte[] = []
+      for (let i = lo; i < anchors.length && anchors[i]! < span[1]; i++) out.push(anchored[i]!)
+      return out
+    }
     for (const p of all) {
       const lp = listOf.get(p)!
-      for (const q of all) {
+      for (const q of candidates(p)) {
         if (p === q || !sameRegionAs(p.cap, q.cap)) continue
         const lq = listOf.get(q)!
         if (lp.list !== lq.list) {
           out.push(`slots ${h(p.addr)} and ${h(q.addr)} name one region but are in different MDB lists`)
           continue
         }
-        // Between the two, every slot must be in the region of the one that comes first.
+        // Between the two, every slot must be in the region of the one that comes first: the run of
+        // slots in its region right after it (computed once per slot) must reach the later one.
         const [first, from, to] = lp.pos < lq.pos ? [p, lp.pos, lq.pos] : [q, lq.pos, lp.pos]
-        for (let i = from + 1; i < to; i++) {
-          const mid = lp.list[i]!
-          if (!sameRegionAs(first.cap, mid.cap)) {
-            out.push(`slot ${h(mid.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(first.addr)}'s region`)
-            break
-          }
-        }
+        const end = runEnd(first, lp.list, from)
+        if (end < to) out.push(`slot ${h(lp.list[end]!.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(first.addr)}'s region`)
       }
     }
     return out
+    /** The position of the first slot after `first` (at `from` in `list`) not in its region. */
+    function runEnd(first: Cte, list: readonly Cte[], from: number): number {
+      const known = ends.get(first)
+      if (known !== undefined) return known
+      let i = from + 1
+      while (i < list.length && sameRegionAs(first.cap, list[i]!.cap)) i++
+      ends.set(first, i)
+      return i
+    }
   },
+}
+
+/**
+ * The address span a cap's `sameRegionAs` partners must start in, or null for caps naming no
+ * memory (IRQ control and handler, domain). An untyped or a frame covers its whole range; every
+ * other object cap pairs only with caps to the same object address (a reply cap: its TCB's).
+ */
+const regionSpan = (c: Cte["cap"]): readonly [number, number] | null => {
+  switch (c.tag) {
+    case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + 2 ** c.sizeBits]
+    case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": case "PageTableCap": case "PageDirectoryCap":
+      return [c.ptr, c.ptr + 1]
+    case "ReplyCap": return [c.tcb, c.tcb + 1]
+    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return null
+  }
 }
 
 /** Walk a ready queue from its head, checking links; returns the members or stops at a problem. */
