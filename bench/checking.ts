@@ -75,7 +75,7 @@ const flagsFor = (workers: number, runs: number, seed: number): FuzzFlags => ({
   minCover: undefined, emitTest: false, mutant: undefined, depth: 150,
 })
 
-export const runFuzzBench = async (runs = 40, seed = 11, workerCounts: readonly number[] = [1, 2]): Promise<FuzzPoint[]> => {
+export const runFuzzBench = async (runs = 200, seed = 11, workerCounts: readonly number[] = [1, 2]): Promise<FuzzPoint[]> => {
   const dir = mkdtempSync(join(tmpdir(), "kspec-bench-fuzz-"))
   const io = { log: () => {}, progress: null }
   const out: FuzzPoint[] = []
