@@ -25,6 +25,7 @@ import { addCells, cellsBelow, coverageJson, distinctCells, errorShare, outcomeH
 import type { LoopMessage, LoopParams } from "./fuzzLoop.ts"
 import { batchCount, batchRunsFor, nthBatch, runFuzzLoop } from "./fuzzLoop.ts"
 import type { WorkerInput } from "./fuzzWorker.ts"
+import { renderTrace } from "./render.ts"
 import { showEvent } from "./show.ts"
 
 /** Where the output goes. `progress` is the live line's stream (stderr), or null for none. */
@@ -326,8 +327,10 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
   for (const f of failures) {
     log("")
     log(`COUNTEREXAMPLE (worker ${f.worker}, batch ${f.batch}) ${f.shrunk ? `after ${f.shrinks} shrinks` : "not shrunk (interrupted)"}: ${f.events.length} events`)
-    f.events.slice(0, 60).forEach((e, i) => log(`  ${String(i + 1).padStart(3)}. ${showEvent(e)}`))
-    if (f.events.length > 60) log(`  ... ${f.events.length - 60} more`)
+    // The same readable lines `kspec replay` prints (objects numbered, caps resolved, results).
+    const lines = renderTrace(config, f.events)
+    lines.slice(0, 60).forEach((line) => log(line))
+    if (lines.length > 60) log(`  ... ${lines.length - 60} more`)
     log("")
     log(f.description)
     log(`saved: ${relative(process.cwd(), f.file)}${f.testFile !== null ? ` and ${relative(process.cwd(), f.testFile)}` : ""}`)
