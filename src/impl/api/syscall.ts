@@ -6,14 +6,14 @@
  */
 import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
 import {
-  Reg, RightR, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
+  RightR, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
 import { activateThread, rescheduleRequired, schedule, setThreadState } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
-import { miLabel, miLength } from "../machine/registerset.ts"
+import { miLabel, miLength, updateRestartPC } from "../machine/registerset.ts"
 import {
   deleteCallerCap, doReplyTransfer, receiveIPC, replyFromKernel_error, replyFromKernel_success_empty,
 } from "../object/endpoint.ts"
@@ -52,7 +52,7 @@ export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
     if (rs.length > 2) thread.receiveDepth = rs[2]! >>> 0
   }
   // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
-  thread.regs[Reg.FaultIP] = thread.regs[Reg.NextIP]!
+  updateRestartPC(thread)
 }
 
 /**
@@ -233,7 +233,7 @@ export function userFaultFromEvent(ev: UserFaultEvent): Fault {
  * makes no syscalls and raises no faults: such an event changes nothing (not even the scheduler).
  * Call and ReplyRecv first try the IPC fastpath, which, when it applies, finishes the entry itself.
  * An interrupt the controller does not deliver (line out of range or masked) only reschedules.
- * @refines spec/api/syscall#callKernel
+ * @refines spec/api/syscall#stepWithOutcome
  */
 export function callKernel(k: ImplState, ev: Event): void {
   switch (ev.tag) {
@@ -255,7 +255,7 @@ export function callKernel(k: ImplState, ev: Event): void {
       const cur = k.curThread
       if (cur === k.idleThread) return
       // Entering the kernel saves the restart address (FaultIP := NextIP).
-      cur.regs[Reg.FaultIP] = cur.regs[Reg.NextIP]!
+      updateRestartPC(cur)
       k.currentFault = userFaultFromEvent(ev)
       handleFault(k, cur)
       break

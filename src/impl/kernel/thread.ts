@@ -71,7 +71,7 @@ export function switchToThread(k: ImplState, thread: ImplTcb): void {
   k.curThread = thread
 }
 
-/** @refines spec/kernel/thread#switchToIdleThread */
+/** @refines spec/kernel/thread#chooseThread */
 export function switchToIdleThread(k: ImplState): void {
   k.curThread = k.idleThread
 }
@@ -183,7 +183,7 @@ export function timerTick(k: ImplState): void {
 /**
  * Stop a thread: cancel any IPC; a Running thread first saves its restart address
  * (`updateRestartPC`: FaultIP := NextIP); then off the ready queue and Inactive.
- * @refines spec/kernel/thread#suspend
+ * @refines spec/object/tcb#suspend
  */
 export function suspend(k: ImplState, target: ImplTcb): void {
   cancelIPC(k, target)
@@ -196,7 +196,7 @@ export function suspend(k: ImplState, target: ImplTcb): void {
  * Restart a stopped thread (C `isStopped`: Inactive or blocked): cancel its IPC, give it a master
  * reply cap, make it Restart, queue it and offer it to the scheduler. Runnable and idle threads are
  * left alone.
- * @refines spec/kernel/thread#restart
+ * @refines spec/object/tcb#restart
  */
 export function restart(k: ImplState, target: ImplTcb): void {
   const tag = target.tcbState.tag

@@ -10,7 +10,7 @@ import { tcbSlot } from "../state.ts"
 /**
  * A thread has a usable IPC buffer iff its buffer slot holds a non-device frame cap with
  * ReadWrite rights, or ReadOnly when the kernel only reads it (`isReceiver` false).
- * @refines spec/kernel/vspace#lookupIPCBuffer
+ * @refines spec/object/tcb#lookupIPCBuffer
  */
 export function lookupIPCBuffer(isReceiver: boolean, thread: ImplTcb): boolean {
   const cap = tcbSlot(thread, tcbBuffer).cap

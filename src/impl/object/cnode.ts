@@ -217,33 +217,33 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
   return EXCEPTION_NONE
 }
 
-/** @refines spec/object/cnode#invokeCNodeRevoke */
+/** @refines spec/object/cnode#invokeCNode */
 export function invokeCNodeRevoke(k: ImplState, destSlot: Cte): void {
   cteRevoke(k, destSlot)
 }
 
-/** @refines spec/object/cnode#invokeCNodeDelete */
+/** @refines spec/object/cnode#invokeCNode */
 export function invokeCNodeDelete(k: ImplState, destSlot: Cte): void {
   cteDelete(k, destSlot)
 }
 
-/** Restart the senders with the cap's badge (badge 0: nothing). @refines spec/object/cnode#invokeCNodeCancelBadgedSends */
+/** Restart the senders with the cap's badge (badge 0: nothing). @refines spec/object/cnode#invokeCNode */
 export function invokeCNodeCancelBadgedSends(k: ImplState, cap: Cap): void {
   if (cap.tag !== "EndpointCap") throw new KernelBug("invokeCNodeCancelBadgedSends: not an endpoint cap")
   if (cap.badge !== 0) cancelBadgedSends(k, getEndpointImpl(k, cap.ptr), cap.badge)
 }
 
-/** @refines spec/object/cnode#invokeCNodeInsert */
+/** @refines spec/object/cnode#invokeCNode */
 export function invokeCNodeInsert(k: ImplState, cap: Cap, srcSlot: Cte, destSlot: Cte): void {
   cteInsert(k, cap, srcSlot, destSlot)
 }
 
-/** @refines spec/object/cnode#invokeCNodeMove */
+/** @refines spec/object/cnode#invokeCNode */
 export function invokeCNodeMove(cap: Cap, srcSlot: Cte, destSlot: Cte): void {
   cteMove(cap, srcSlot, destSlot)
 }
 
-/** @refines spec/object/cnode#invokeCNodeRotate */
+/** @refines spec/object/cnode#invokeCNode */
 export function invokeCNodeRotate(cap1: Cap, cap2: Cap, slot1: Cte, slot2: Cte, slot3: Cte): void {
   if (slot1 === slot3) {
     cteSwap(cap1, slot1, cap2, slot2)
@@ -255,7 +255,7 @@ export function invokeCNodeRotate(cap1: Cap, cap2: Cap, slot1: Cte, slot2: Cte, 
 
 /**
  * Move the current thread's caller (reply) cap into `destSlot`; nothing if there is none.
- * @refines spec/object/cnode#invokeCNodeSaveCaller
+ * @refines spec/object/cnode#invokeCNode
  */
 export function invokeCNodeSaveCaller(k: ImplState, destSlot: Cte): void {
   const srcSlot = tcbSlot(k.curThread, tcbCaller)
@@ -429,7 +429,7 @@ export function emptySlot(slot: Cte): void {
 /**
  * Put a freshly created object's cap into slot `index` of `destCNode`, right after its parent
  * untyped in the MDB, revocable and first-badged (C `mdb_node_new(next, true, true, parent)`).
- * @refines spec/object/cnode#insertNewCap
+ * @refines spec/object/untyped#invokeUntypedRetype
  */
 export function insertNewCap(parent: Cte, destCNode: ImplCNode, index: number, cap: Cap): void {
   const slot = cnodeSlot(destCNode, index)
@@ -445,7 +445,7 @@ export function insertNewCap(parent: Cte, destCNode: ImplCNode, index: number, c
 
 /**
  * Give a thread its master reply cap if its reply slot is empty (an original singleton).
- * @refines spec/object/cnode#setupReplyMaster
+ * @refines spec/object/tcb#setupReplyMaster
  */
 export function setupReplyMaster(thread: ImplTcb): void {
   const slot = tcbSlot(thread, tcbReply)
@@ -461,7 +461,7 @@ export function setupReplyMaster(thread: ImplTcb): void {
 /**
  * Is `b` a descendant of `a`? `a` must be revocable and cover b's region; a badged EP/notification
  * cap parents only same-badge caps that do not start a new badge (not firstBadged).
- * @refines spec/object/cnode#isMDBParentOf
+ * (impl-only: the spec keeps the CDT explicitly; the relation reads it off the MDB with its own isMDBParentOf)
  */
 export function isMDBParentOf(a: Cte, b: Cte): boolean {
   if (!a.revocable) return false
@@ -481,7 +481,7 @@ export function isMDBParentOf(a: Cte, b: Cte): boolean {
 
 /**
  * RevokeFirst if `slot` has an MDB child.
- * @refines spec/object/cnode#ensureNoChildren
+ * @refines spec/object/cnode#hasChildren
  */
 export function ensureNoChildren(k: ImplState, slot: Cte): Exception {
   const next = slot.next

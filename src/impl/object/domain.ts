@@ -24,7 +24,7 @@ export function setDomain(k: ImplState, tptr: ImplTcb, dom: number): void {
   if (tptr === k.curThread) rescheduleRequired(k)
 }
 
-/** @refines spec/object/domain#invokeDomainSetSet */
+/** @refines spec/object/domain#invokeDomain */
 function invokeDomainSetSet(k: ImplState, tcb: ImplTcb, domain: number): void {
   setDomain(k, tcb, domain)
 }

@@ -379,7 +379,7 @@ export function performInvocation_Reply(k: ImplState, thread: ImplTcb, slot: Cte
 /**
  * Take a thread out of whatever IPC it is blocked in: off an endpoint or notification queue
  * (becoming Inactive), or, if it waits for a reply, delete the reply cap that would answer it.
- * @refines spec/object/endpoint#cancelIPC
+ * @refines spec/object/tcb#cancelIPC
  */
 export function cancelIPC(k: ImplState, tptr: ImplTcb): void {
   const st = tptr.tcbState
@@ -483,7 +483,7 @@ export function cancelBadgedSends(k: ImplState, ep: ImplEndpoint, badge: number)
 /**
  * Reply to a Call with the current syscall error: badge 0, the error's words in the message
  * registers, message info = (error code, length).
- * @refines spec/object/endpoint#replyFromKernel_error
+ * @refines spec/object/tcb#replyFromKernelError
  */
 export function replyFromKernel_error(k: ImplState, thread: ImplTcb): void {
   const hasBuffer = lookupIPCBuffer(true, thread)
@@ -496,7 +496,7 @@ export function replyFromKernel_error(k: ImplState, thread: ImplTcb): void {
 
 /**
  * Reply to a successful Call with an empty message: badge 0, message info 0.
- * @refines spec/object/endpoint#replyFromKernel_success_empty
+ * @refines spec/object/tcb#replyFromKernelSuccessEmpty
  */
 export function replyFromKernel_success_empty(thread: ImplTcb): void {
   thread.badge = 0
@@ -505,7 +505,7 @@ export function replyFromKernel_success_empty(thread: ImplTcb): void {
 
 /**
  * Write the current syscall error's message registers; returns the message length.
- * @refines spec/object/tcb#setMRs_syscall_error
+ * @refines spec/object/tcb#replyFromKernelError
  */
 export function setMRs_syscall_error(k: ImplState, thread: ImplTcb, hasBuffer: boolean): number {
   const e = k.currentSyscallError

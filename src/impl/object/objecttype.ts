@@ -250,7 +250,7 @@ export function isCapRevocable(derivedCap: Cap, srcCap: Cap): boolean {
 
 /**
  * Does an endpoint cap carry all four rights (needed to cancel badged sends)?
- * @refines spec/object/objecttype#hasCancelSendRights
+ * @refines spec/object/cnode#decodeCNodeInvocation
  */
 export function hasCancelSendRights(cap: Cap): boolean {
   return cap.tag === "EndpointCap" && (cap.rights & (RightW | RightR | RightG | RightGR)) === allRights
@@ -262,7 +262,7 @@ export function hasCancelSendRights(cap: Cap): boolean {
  * Clean up after the last cap to an object goes (`final`): cancel IPC on endpoints, unbind and
  * cancel notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0).
  * Long operations run to completion here: the model has no preemption and no zombies.
- * @refines spec/object/objecttype#finaliseCap
+ * @refines spec/object/cnode#finaliseCap
  */
 export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
   if (!final) return
@@ -309,7 +309,7 @@ export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
 
 /**
  * Create one object of type `t` at `base` in the object table and return the cap to it.
- * @refines spec/object/objecttype#createObject
+ * @refines spec/object/untyped#createObject
  */
 export function createObject(k: ImplState, t: ObjectType, base: number, userSize: number, deviceMemory: boolean): Cap {
   switch (t) {
@@ -347,7 +347,7 @@ export function createObject(k: ImplState, t: ObjectType, base: number, userSize
  * Create `destLength` objects one after another from `regionBase` and insert their caps into
  * consecutive slots of `destCNode` as children of `parent` (each right after the parent, so the
  * newest comes first).
- * @refines spec/object/objecttype#createNewObjects
+ * @refines spec/object/untyped#invokeUntypedRetype
  */
 export function createNewObjects(
   k: ImplState, t: ObjectType, parent: Cte, destCNode: ImplCNode, destOffset: number, destLength: number,
@@ -365,7 +365,7 @@ export function createNewObjects(
  * Decode (and, on success, perform) an invocation of `cap`. Errors land in
  * `k.currentSyscallError`. Only CNode and Untyped invocations exist so far; every other invocable
  * cap answers IllegalOperation.
- * @refines spec/object/objecttype#decodeInvocation
+ * @refines spec/api/syscall#decodeAndPerform
  */
 export function decodeInvocation(
   k: ImplState, invLabel: number, length: number, _capIndex: number, slot: Cte, cap: Cap, _block: boolean, _call: boolean,

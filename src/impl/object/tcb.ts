@@ -31,7 +31,7 @@ import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 /** C `invert_l1index`. */
 const invertL1Index = (l1index: number): number => l2BitmapSize - 1 - l1index
 
-/** @refines spec/object/tcb#tcbSchedEnqueue (C addToBitmap) */
+/** @refines spec/kernel/thread#tcbSchedEnqueue (C addToBitmap) */
 function addToBitmap(k: ImplState, dom: number, prio: number): void {
   const l1index = prio >>> wordRadix
   const inv = invertL1Index(l1index)
@@ -40,7 +40,7 @@ function addToBitmap(k: ImplState, dom: number, prio: number): void {
   k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! | (1 << (prio & 31))) >>> 0
 }
 
-/** @refines spec/object/tcb#tcbSchedDequeue (C removeFromBitmap) */
+/** @refines spec/kernel/thread#tcbSchedDequeue (C removeFromBitmap) */
 function removeFromBitmap(k: ImplState, dom: number, prio: number): void {
   const l1index = prio >>> wordRadix
   const inv = invertL1Index(l1index)
@@ -72,7 +72,7 @@ export function isHighestPrio(k: ImplState, dom: number, prio: number): boolean 
 
 /**
  * Put a thread at the head of its ready queue, unless it is already queued.
- * @refines spec/object/tcb#tcbSchedEnqueue
+ * @refines spec/kernel/thread#tcbSchedEnqueue
  */
 export function tcbSchedEnqueue(k: ImplState, tcb: ImplTcb): void {
   if (tcb.tcbQueued) return
@@ -92,7 +92,7 @@ export function tcbSchedEnqueue(k: ImplState, tcb: ImplTcb): void {
 
 /**
  * Put a thread at the tail of its ready queue, unless it is already queued.
- * @refines spec/object/tcb#tcbSchedAppend
+ * @refines spec/kernel/thread#tcbSchedAppend
  */
 export function tcbSchedAppend(k: ImplState, tcb: ImplTcb): void {
   if (tcb.tcbQueued) return
@@ -112,7 +112,7 @@ export function tcbSchedAppend(k: ImplState, tcb: ImplTcb): void {
 
 /**
  * Take a thread out of its ready queue, if it is queued.
- * @refines spec/object/tcb#tcbSchedDequeue
+ * @refines spec/kernel/thread#tcbSchedDequeue
  */
 export function tcbSchedDequeue(k: ImplState, tcb: ImplTcb): void {
   if (!tcb.tcbQueued) return
@@ -143,7 +143,7 @@ export function tcbEPAppend(tcb: ImplTcb, q: TcbQueue): void {
   q.end = tcb
 }
 
-/** @refines spec/object/endpoint#cancelIPC (C tcbEPDequeue) */
+/** @refines spec/object/tcb#cancelIPC (C tcbEPDequeue) */
 export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
   if (tcb.tcbEPPrev !== null) tcb.tcbEPPrev.tcbEPNext = tcb.tcbEPNext
   else q.head = tcb.tcbEPNext
@@ -158,7 +158,7 @@ export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
 /**
  * Look up the extra caps named in the sender's IPC buffer into `currentExtraCaps`. Without a buffer
  * there are none. A failed lookup sets `currentFault` to a CapFault on that cptr.
- * @refines spec/object/tcb#lookupExtraCaps
+ * @refines spec/kernel/ipcTransfer#lookupExtraCaps
  */
 export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolean, info: number): Exception {
   const refs = k.currentExtraCaps
@@ -185,7 +185,7 @@ export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolea
 /**
  * Write message register `offset`; past the CPU registers only when the receive buffer exists.
  * Returns the message length so far: `offset + 1`, or `n_msgRegisters` when the word was dropped.
- * @refines spec/object/tcb#setMR
+ * @refines spec/kernel/ipcTransfer#setMRsFrom
  */
 export function setMR(receiver: ImplTcb, hasReceiveBuffer: boolean, offset: number, reg: number): number {
   if (offset >= nMsgRegisters) {
@@ -507,6 +507,22 @@ function authTCBOf(k: ImplState): ImplTcb | null {
 }
 
 /**
+ * The one word of SetPriority or SetMCPriority, checked against the authority TCB in extra cap 0
+ * (TruncatedMessage, InvalidCapability(1), RangeError(0, mcp) in that order); null with the error set.
+ * @refines spec/object/tcb#checkedPrioArg
+ */
+function checkedPrioArg(k: ImplState, length: number): number | null {
+  if (length < 1 || extraCapSlot(k, 0) === null) {
+    syscallError(k, { tag: "TruncatedMessage" })
+    return null
+  }
+  const value = getSyscallArg(k, 0)
+  const authTCB = authTCBOf(k)
+  if (authTCB === null) return null
+  return checkPrio(k, value, authTCB) === EXCEPTION_NONE ? value : null
+}
+
+/**
  * SetPriority(prio; authority TCB).
  *
  * **Errors** (in order): TruncatedMessage (no argument or no extra cap); InvalidCapability(1)
@@ -514,12 +530,8 @@ function authTCBOf(k: ImplState): ImplTcb | null {
  * @refines spec/object/tcb#decodeSetPriority
  */
 export function decodeSetPriority(k: ImplState, cap: ThreadCap, length: number): Exception {
-  if (length < 1 || extraCapSlot(k, 0) === null) return syscallError(k, { tag: "TruncatedMessage" })
-  const newPrio = getSyscallArg(k, 0)
-  const authTCB = authTCBOf(k)
-  if (authTCB === null) return EXCEPTION_SYSCALL_ERROR
-  const st = checkPrio(k, newPrio, authTCB)
-  if (st !== EXCEPTION_NONE) return st
+  const newPrio = checkedPrioArg(k, length)
+  if (newPrio === null) return EXCEPTION_SYSCALL_ERROR
   setThreadState(k, k.curThread, ThreadStateRestart)
   return invokeTCB_ThreadControl(
     k, tcbOfCap(k, cap), null, 0, nullPrio, newPrio, { tag: "NullCap" }, null, { tag: "NullCap" }, null, 0,
@@ -535,12 +547,8 @@ export function decodeSetPriority(k: ImplState, cap: ThreadCap, length: number):
  * @refines spec/object/tcb#decodeSetMCPriority
  */
 export function decodeSetMCPriority(k: ImplState, cap: ThreadCap, length: number): Exception {
-  if (length < 1 || extraCapSlot(k, 0) === null) return syscallError(k, { tag: "TruncatedMessage" })
-  const newMcp = getSyscallArg(k, 0)
-  const authTCB = authTCBOf(k)
-  if (authTCB === null) return EXCEPTION_SYSCALL_ERROR
-  const st = checkPrio(k, newMcp, authTCB)
-  if (st !== EXCEPTION_NONE) return st
+  const newMcp = checkedPrioArg(k, length)
+  if (newMcp === null) return EXCEPTION_SYSCALL_ERROR
   setThreadState(k, k.curThread, ThreadStateRestart)
   return invokeTCB_ThreadControl(
     k, tcbOfCap(k, cap), null, 0, newMcp, nullPrio, { tag: "NullCap" }, null, { tag: "NullCap" }, null, 0,
@@ -680,13 +688,13 @@ export function decodeUnbindNotification(k: ImplState, cap: ThreadCap): Exceptio
   return invokeTCB_NotificationControl(tcb, null)
 }
 
-/** @refines spec/object/tcb#invokeTCB_Suspend */
+/** @refines spec/object/tcb#invokeTCB */
 export function invokeTCB_Suspend(k: ImplState, thread: ImplTcb): Exception {
   suspend(k, thread)
   return EXCEPTION_NONE
 }
 
-/** @refines spec/object/tcb#invokeTCB_Resume */
+/** @refines spec/object/tcb#invokeTCB */
 export function invokeTCB_Resume(k: ImplState, thread: ImplTcb): Exception {
   restart(k, thread)
   return EXCEPTION_NONE
@@ -699,7 +707,7 @@ export function invokeTCB_Resume(k: ImplState, thread: ImplTcb): Exception {
  * same object and the invoked slot still holds this thread's cap), IPC buffer (same, plus the
  * address and a reschedule if the target is current), priority last. Cannot fail in kspec (the
  * deletes are atomic).
- * @refines spec/object/tcb#invokeTCB_ThreadControl
+ * @refines spec/object/tcb#invokeThreadControl
  */
 export function invokeTCB_ThreadControl(
   k: ImplState, target: ImplTcb, slot: Cte | null, faultep: number, mcp: number, priority: number,
@@ -748,7 +756,7 @@ export function invokeTCB_ThreadControl(
  * the frame registers (then NextIP := the target's restart PC) and/or the integer registers, as
  * words, unsanitised (as seL4: they come from another thread's context). The current thread as
  * target forces a reschedule.
- * @refines spec/object/tcb#invokeTCB_CopyRegisters
+ * @refines spec/object/tcb#invokeTCB
  */
 export function invokeTCB_CopyRegisters(
   k: ImplState, dest: ImplTcb, src: ImplTcb, suspendSource: boolean, resumeTarget: boolean, transferFrame: boolean,
@@ -779,7 +787,7 @@ export function invokeTCB_CopyRegisters(
  * registers) as message words: MR0-MR3 always, the rest only with a caller IPC buffer. Optionally
  * suspends `src` first. Only a Call gets the reply; the caller ends Running either way, so
  * handleInvocation's empty success reply does not run.
- * @refines spec/object/tcb#invokeTCB_ReadRegisters
+ * @refines spec/object/tcb#invokeTCB
  */
 export function invokeTCB_ReadRegisters(
   k: ImplState, src: ImplTcb, suspendSource: boolean, n: number, arch: number, call: boolean,
@@ -817,7 +825,7 @@ export function invokeTCB_ReadRegisters(
  * Write the first min(n, 19) transfer registers of `dest` (frame registers, then integer
  * registers) from syscall arguments 2.., sanitised; then NextIP := the restart PC; optionally
  * restart the target.
- * @refines spec/object/tcb#invokeTCB_WriteRegisters
+ * @refines spec/object/tcb#invokeTCB
  */
 export function invokeTCB_WriteRegisters(
   k: ImplState, dest: ImplTcb, resumeTarget: boolean, n0: number, arch: number,
@@ -843,7 +851,7 @@ export function invokeTCB_WriteRegisters(
 
 /**
  * Bind `ntfn` to the TCB, or (null) unbind its notification.
- * @refines spec/object/tcb#invokeTCB_NotificationControl
+ * @refines spec/object/tcb#invokeTCB
  */
 export function invokeTCB_NotificationControl(tcb: ImplTcb, ntfn: ImplNotification | null): Exception {
   if (ntfn !== null) bindNotification(tcb, ntfn)

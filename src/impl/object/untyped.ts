@@ -174,7 +174,7 @@ export function resetUntypedCap(k: ImplState, srcSlot: Cte): void {
 
 /**
  * Carve `destLength` objects from `retypeBase`, move the watermark past them, insert their caps.
- * @refines spec/object/untyped#invokeUntyped_Retype
+ * @refines spec/object/untyped#invokeUntypedRetype
  */
 export function invokeUntyped_Retype(
   k: ImplState, srcSlot: Cte, reset: boolean, retypeBase: number, newType: ObjectType, userSize: number,

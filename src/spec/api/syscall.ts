@@ -17,7 +17,7 @@ import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
-import { activateThread, handleYield, schedule, setThreadState } from "../kernel/thread.ts"
+import { activateThread, handleYield, schedule, setThreadState, updateRestartPC } from "../kernel/thread.ts"
 import { receiveIPC, sendIPC } from "../object/endpoint.ts"
 import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, handleInterrupt, invokeIRQ } from "../object/interrupt.ts"
 import { receiveSignal, sendSignal } from "../object/notification.ts"
@@ -67,7 +67,8 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
     const mrs = writeWords(ctx.mrs, 0, ev.mrs, Math.min(ev.mrs.length, msgMaxLength))
     const extraCaps = writeWords(ctx.extraCaps, 0, [0, 1, 2].map((i) => ev.extraCaps[i] ?? 0), 3)
     const rs = ev.recvSlot ?? []
-    // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
+    // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return
+    // address), as `updateRestartPC` does, in the same copy of the context.
     const regs = writeWords(ctx.regs, Reg.FaultIP, [ctx.regs[Reg.NextIP]!], 1)
     // The cap pointer goes in r0, which seL4 on ARM uses as both cap and badge register.
     return tcbWith(tcb, {
@@ -250,14 +251,6 @@ const userFault = (kind: UserFaultKind, words: readonly number[]): Fault => {
     .exhaustive()
 }
 
-/** Saving the restart address on a trap from user mode (ARM: FaultIP := the return address). */
-const saveRestartPC = (s: KernelState, t: PPtr): KernelState =>
-  updateTcb(s, t, (tcb) => {
-    const regs = tcb.tcbContext.regs.slice()
-    regs[Reg.FaultIP] = regs[Reg.NextIP]!
-    return tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { regs }) })
-  })
-
 /**
  * Handle one event, before scheduling. A syscall or user fault while the idle thread runs is no
  * entry (null): idle runs no user code. An interrupt the controller does not deliver (a line
@@ -271,7 +264,7 @@ const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome] | null =
       return handleSyscall(userWrites(s, t, ev), t, ev.syscall)
     case "UserFault": {
       if (t === s.idleThread) return null
-      const s1 = handleFault(saveRestartPC(s, t), t, userFault(ev.kind, ev.words))
+      const s1 = handleFault(updateRestartPC(s, t), t, userFault(ev.kind, ev.words))
       return [s1, { syscall: "UserFault", invocation: ev.kind, result: getTcb(s1, t).tcbState.tag === "Inactive" ? "NoHandler" : "Delivered" }]
     }
     case "TimerTick": case "Interrupt": {

@@ -268,27 +268,32 @@ const authorityTCB = (excaps: readonly CapAndSlot[]): Result<PPtr, SyscallError>
 }
 
 /**
+ * The one word of SetPriority or SetMCPriority, checked: no word or no extra cap ->
+ * TruncatedMessage; authority (extra cap 0) not a thread cap -> InvalidCapability(1); the value
+ * above the authority's MCP -> RangeError(0, mcp).
+ */
+const checkedPrioArg = (s: KernelState, args: readonly number[], excaps: readonly CapAndSlot[]): Result<number, SyscallError> => {
+  if (args.length === 0 || excaps.length === 0) return err(truncated)
+  const auth = authorityTCB(excaps)
+  if (!auth.ok) return auth
+  const c = checkPrio(s, args[0]!, auth.value)
+  return c.ok ? ok(args[0]!) : c
+}
+
+/**
  * SetPriority(prio; authority TCB): no word or no extra cap -> TruncatedMessage; authority not a
  * thread cap -> InvalidCapability(1); prio above the authority's MCP -> RangeError(0, mcp).
  * Mirrors seL4 `decodeSetPriority` / l4v `decode_set_priority`.
  */
 const decodeSetPriority = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
-  if (args.length === 0 || excaps.length === 0) return err(truncated)
-  const auth = authorityTCB(excaps)
-  if (!auth.ok) return auth
-  const c = checkPrio(s, args[0]!, auth.value)
-  if (!c.ok) return c
-  return ok({ ...threadControl(cap.ptr, slot), priority: args[0]! })
+  const p = checkedPrioArg(s, args, excaps)
+  return p.ok ? ok({ ...threadControl(cap.ptr, slot), priority: p.value }) : p
 }
 
 /** SetMCPriority(mcp; authority TCB): as SetPriority. Mirrors seL4 `decodeSetMCPriority` / l4v `decode_set_mcpriority`. */
 const decodeSetMCPriority = (s: KernelState, cap: ThreadCap, slot: SlotPtr, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
-  if (args.length === 0 || excaps.length === 0) return err(truncated)
-  const auth = authorityTCB(excaps)
-  if (!auth.ok) return auth
-  const c = checkPrio(s, args[0]!, auth.value)
-  if (!c.ok) return c
-  return ok({ ...threadControl(cap.ptr, slot), mcp: args[0]! })
+  const p = checkedPrioArg(s, args, excaps)
+  return p.ok ? ok({ ...threadControl(cap.ptr, slot), mcp: p.value }) : p
 }
 
 /**
