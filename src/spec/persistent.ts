@@ -363,6 +363,14 @@ export class PSet<K extends number> implements ReadonlySet<K> {
   get size(): number { return this.map.size }
   has(k: K): boolean { return this.map.has(k) }
   with(k: K): PSet<K> { return this.map.has(k) ? this : new PSet(this.map.with(k, k)) }
+  /** The members added or removed since `older` (see `PMap.changedKeys`: may over-report, never under-reports). */
+  changedKeys(older: ReadonlySet<K>): K[] {
+    if (older instanceof PSet) return this.map.changedKeys((older as PSet<K>).map)
+    const out: K[] = []
+    for (const k of this) if (!older.has(k)) out.push(k)
+    for (const k of older) if (!this.has(k)) out.push(k)
+    return out
+  }
   without(k: K): PSet<K> { return this.map.has(k) ? new PSet(this.map.without(k)) : this }
   add(): never { return refuse() }
   delete(): never { return refuse() }

@@ -57,3 +57,32 @@ export const jsonDiff = (a: unknown, b: unknown, limit = 12): string[] => {
 /** The differences between the spec state and the abstraction of the impl state. */
 export const stateDiff = (spec: KernelState, implAbs: KernelState, limit?: number): string[] =>
   jsonDiff(toCanonicalJSON(spec), toCanonicalJSON(implAbs), limit)
+
+/**
+ * A 32-bit fingerprint of plain data (the same kinds `deepEqual` compares), for noticing that a
+ * value kept from earlier has since been mutated in place: fingerprint it when kept and again
+ * later. Map and set keys are numbers in the kernel state; records contribute their values in key
+ * order (not their key names), so it is a fingerprint of one object graph over time, not a
+ * canonical hash of equal values.
+ */
+export const fingerprint = (x: unknown): number => {
+  let h = 0x811c9dc5
+  const mix = (v: number) => { h = Math.imul(h ^ v, 0x01000193) }
+  const walk = (v: unknown): void => {
+    switch (typeof v) {
+      case "number": mix(v | 0); mix((v / 4294967296) | 0); return
+      case "string": mix(v.length); for (let i = 0; i < v.length; i++) mix(v.charCodeAt(i)); return
+      case "boolean": mix(v ? 3 : 4); return
+      case "object": break
+      default: mix(5); return
+    }
+    if (v === null) { mix(7); return }
+    if (Array.isArray(v)) { mix(v.length); for (let i = 0; i < v.length; i++) walk(v[i]); return }
+    if (isMap(v)) { mix(v.size); for (const [k, e] of v) { mix(k as number); walk(e) } return }
+    if (isSet(v)) { mix(v.size); for (const e of v) mix(e as number); return }
+    // Plain records: the values in key order (the same graph keeps its key order).
+    for (const k in v) walk((v as Record<string, unknown>)[k])
+  }
+  walk(x)
+  return h >>> 0
+}

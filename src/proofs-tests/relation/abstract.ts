@@ -117,14 +117,24 @@ export function cdtOfList(list: readonly Cte[]): number[] {
     while (j + 1 < n && isMDBParentOf(list[i]!, list[j + 1]!)) j++
     runEnd[i] = j
   }
+  return nearestCovering(runEnd)
+}
+
+/**
+ * For each position j, the nearest i < j with `runEnd[i] >= j` (or -1), where `runEnd[i] >= i`.
+ * Linear: the candidates wait on a stack whose run ends decrease towards the top (a candidate whose
+ * run ends no later than a nearer one's can never be the answer).
+ */
+export function nearestCovering(runEnd: readonly number[]): number[] {
+  const n = runEnd.length
   const parent: number[] = new Array<number>(n).fill(-1)
+  const stack: number[] = []
   for (let j = 0; j < n; j++) {
-    for (let i = j - 1; i >= 0; i--) {
-      if (runEnd[i]! >= j) {
-        parent[j] = i
-        break
-      }
-    }
+    // Runs that end before j end before every later position too.
+    while (stack.length > 0 && runEnd[stack[stack.length - 1]!]! < j) stack.pop()
+    if (stack.length > 0) parent[j] = stack[stack.length - 1]!
+    while (stack.length > 0 && runEnd[stack[stack.length - 1]!]! <= runEnd[j]!) stack.pop()
+    stack.push(j)
   }
   return parent
 }

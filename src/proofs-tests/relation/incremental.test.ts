@@ -1,25 +1,27 @@
 /**
  * Incremental checking stays sound: a change outside what a step touched is still caught, at the
- * step it happens (the impl-side scan is exact) or at the next full check (impl-only invariants,
- * periodic spec invariants), and the failure reported is the one full checking reports.
+ * step when it lies in the spec's delta, otherwise at the next full check (a stray impl write,
+ * impl-only invariants, periodic spec invariants), and the failure reported is the one full
+ * checking reports.
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
 import { defaultBootConfig } from "../../model/index.ts"
 import type { Kernel } from "../../impl/index.ts"
-import { boot } from "../../spec/index.ts"
+import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { KernelState } from "../../spec/state.ts"
 import { checkAll, checkChanged, invariantModes, invariants, stateDelta, validCap } from "../../spec/invariants/index.ts"
-import { traceArb } from "../gen/choices.ts"
+import { resolveChoice, traceArb } from "../gen/choices.ts"
+import { deepEqual, fingerprint, statesEqual } from "../lockstep/diff.ts"
 import { realImpl } from "../lockstep/impls.ts"
 import type { ImplUnderTest } from "../lockstep/runner.ts"
-import { runChoices, runEvents } from "../lockstep/runner.ts"
+import { runChoices, runEvents, runLockstep, runnerStats } from "../lockstep/runner.ts"
 import { loadMutant } from "../mutants/build.ts"
 import { mutants } from "../mutants/mutants.ts"
 import { pingPongRound, pingPongSetup } from "../scenarios/pingpong.ts"
-import { absState } from "./abstract.ts"
-import { IncrementalAbs } from "./incremental.ts"
+import { absState, nearestCovering } from "./abstract.ts"
+import { SlotLocator, agreesOn } from "./incremental.ts"
 
 /** The real impl with `corrupt` applied right after step `at`. */
 const corruptedAfter = (at: number, corrupt: (k: Kernel) => void): ImplUnderTest<Kernel> => {
@@ -51,14 +53,18 @@ describe("incremental checking catches changes outside the tracked set", () => {
     })
   }
 
-  it("the impl-side scan finds a corrupted untouched object at the step it happens (no full check needed)", () => {
+  it("a stray impl write outside the delta passes the step's check and fails the full relation", () => {
     const k = realImpl.boot(defaultBootConfig)
-    const inc = new IncrementalAbs(k)
-    expect(inc.update(k).objects.size).toBe(0)
+    const s = boot(defaultBootConfig)
+    const loc = new SlotLocator(k)
+    const none = { objects: new Set<number>(), slots: new Set<number>() }
+    expect(agreesOn(k, s, none, loc)).toBe(true)
     k.idleThread.tcbPriority = 9
-    const d = inc.update(k)
-    expect(d.all || d.objects.has(k.idleThread.base)).toBe(true)
-    expect(inc.asState(k)).toEqual(absState(k))
+    // The step's check looks only at the delta (and the globals): the write is outside it...
+    expect(agreesOn(k, s, none, loc)).toBe(true)
+    // ...and inside it, or in the full check, it is seen.
+    expect(agreesOn(k, s, { ...none, objects: new Set([k.idleThread.base]) }, loc)).toBe(false)
+    expect(statesEqual(s, absState(k))).toBe(false)
   })
 
   it("a spec-side violation in an untouched object is missed by the incremental forms and caught by the full check", () => {
@@ -80,29 +86,53 @@ describe("incremental checking catches changes outside the tracked set", () => {
   })
 })
 
-describe("the cached impl image is exact", () => {
-  it("equals absState after every step of random traces, and its delta covers every change", () => {
-    for (const t of fc.sample(traceArb(80), { numRuns: 5, seed: 99 })) {
-      let inc: IncrementalAbs | null = null
-      let prev: KernelState | null = null
-      runChoices({
-        ...realImpl,
-        step: (k, ev) => {
-          realImpl.step(k, ev)
-          inc ??= new IncrementalAbs(k, prev ?? undefined)
-          const d = inc.update(k)
-          const now = absState(k)
-          expect(inc.asState(k)).toEqual(now)
-          if (!d.all && prev !== null) {
-            const sd = stateDelta(prev, now)
-            for (const p of now.kheap.keys()) if (!d.objects.has(p)) expect(now.kheap.get(p)).toEqual(prev.kheap.get(p))
-            for (const s of sd.slots) if (!d.slots.has(s)) expect([now.caps.get(s), now.cdt.get(s), now.cdtList.get(s), now.isOriginal.has(s)]).toEqual([prev.caps.get(s), prev.cdt.get(s), prev.cdtList.get(s), prev.isOriginal.has(s)])
-          }
-          prev = now
-        },
-      }, defaultBootConfig, t, { invariants: false })
+/** The full relation restricted to a delta's keys and the globals: what `agreesOn` must decide. */
+const restrictedAgree = (a: KernelState, s: KernelState, d: { objects: ReadonlySet<number>; slots: ReadonlySet<number> }): boolean => {
+  for (const p of d.objects) if (!deepEqual(a.kheap.get(p), s.kheap.get(p))) return false
+  for (const sl of d.slots) {
+    if (!deepEqual(a.caps.get(sl), s.caps.get(sl)) || a.cdt.get(sl) !== s.cdt.get(sl) || !deepEqual(a.cdtList.get(sl), s.cdtList.get(sl)) ||
+      a.isOriginal.has(sl) !== s.isOriginal.has(sl)) return false
+  }
+  const { kheap: _a, caps: _b, cdt: _c, cdtList: _d, isOriginal: _e, ...ga } = a
+  const { kheap: _f, caps: _g, cdt: _h, cdtList: _i, isOriginal: _j, ...gs } = s
+  return deepEqual(ga, gs)
+}
+
+describe("the relation on the delta decides what the full relation decides there", () => {
+  it("on random traces of the real impl and of mutants: never passes a step the restricted full relation fails, never fails the real impl", async () => {
+    const impls: [string, ImplUnderTest<Kernel>][] = [["real", realImpl]]
+    for (const name of ["delete-leaves-stale-link", "badge-not-delivered", "cancel-forgets-last", "copy-keeps-rights"]) {
+      impls.push([name, (await loadMutant(mutants.find((m) => m.name === name)!)) as unknown as ImplUnderTest<Kernel>])
     }
-  })
+    let disagreements = 0
+    let checks = 0
+    for (const [name, impl] of impls) {
+      for (const t of fc.sample(traceArb(80), { numRuns: 6, seed: 99 })) {
+        let s = boot(defaultBootConfig)
+        const k = impl.boot(defaultBootConfig)
+        const loc = new SlotLocator(k)
+        for (const c of t) {
+          const ev = resolveChoice(s, c)
+          const prev = s
+          s = stepWithOutcome(s, ev).state
+          impl.step(k, ev)
+          const d = stateDelta(prev, s)
+          loc.noteObjects(k, d.objects)
+          const expected = restrictedAgree(absState(k), s, d)
+          const got = agreesOn(k, s, d, loc)
+          checks++
+          if (!expected) {
+            disagreements++
+            expect(got, `${name}: a divergence on the delta passed`).toBe(false)
+            break
+          }
+          if (name === "real") expect(got).toBe(true)
+        }
+      }
+    }
+    expect(checks).toBeGreaterThan(500)
+    expect(disagreements).toBeGreaterThan(0)
+  }, 60_000)
 })
 
 describe("incremental and full checking report the same first failure", () => {
@@ -123,4 +153,42 @@ describe("incremental and full checking report the same first failure", () => {
       expect(pp.failure).toEqual(runEvents(impl, defaultBootConfig, trace).failure)
     }, 60_000)
   }
+})
+
+describe("the pieces incremental checking rests on", () => {
+  it("nearestCovering (the CDT's parent search, linear) equals its definition on every shape of runs", () => {
+    const runs = fc.integer({ min: 0, max: 40 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => fc.integer({ min: i, max: n - 1 }))))
+    fc.assert(fc.property(runs, (runEnd) => {
+      const naive = runEnd.map((_, j) => { for (let i = j - 1; i >= 0; i--) if (runEnd[i]! >= j) return i; return -1 })
+      expect(nearestCovering(runEnd)).toEqual(naive)
+    }), { seed: 17, numRuns: 500 })
+  })
+
+  it("a fingerprint changes when anything inside a kept state is mutated in place, and only then", () => {
+    const s = absState(realImpl.boot(defaultBootConfig))
+    const before = fingerprint(s)
+    expect(fingerprint(s)).toBe(before)
+    const tcb = s.kheap.get(s.idleThread) as unknown as { tcbPriority: number; tcbContext: { regs: number[] } }
+    tcb.tcbContext.regs[7] = (tcb.tcbContext.regs[7] ?? 0) + 1
+    expect(fingerprint(s)).not.toBe(before)
+    tcb.tcbContext.regs[7] = tcb.tcbContext.regs[7]! - 1
+    expect(fingerprint(s)).toBe(before)
+    tcb.tcbPriority++
+    expect(fingerprint(s)).not.toBe(before)
+  })
+
+  it("a state mutated in place between full checks sends the trace to full checking (where states are frozen)", () => {
+    const evs = trace
+    const run = (mutate: boolean) => {
+      const r0 = runnerStats.replays
+      const r = runLockstep(realImpl, defaultBootConfig, (st, i) => {
+        // An impure step: scribble on the state the next step receives (and later states share).
+        if (mutate && i === 5) (st.kheap.get(st.idleThread) as { tcbMCP: number }).tcbMCP = 200
+        return evs[i]
+      }, { fullEvery: 32 })
+      return { replays: runnerStats.replays - r0, failure: r.failure }
+    }
+    expect(run(false).replays).toBe(0)
+    expect(run(true).replays).toBe(1)
+  })
 })

@@ -1,45 +1,31 @@
 /**
- * The incremental abstraction: a cached abstract image of the impl state, brought up to date after
- * each step by an exact scan for what the step changed, without any tracking code in the impl.
+ * The relation checked on what a step changed: after each step, the impl must abstract to the spec
+ * at every object and slot the spec's step changed (`stateDelta`, found through the persistent
+ * maps' shared structure) and in every global; the rest of the state is compared by the periodic
+ * full check. The work is proportional to the change, plus the MDB lists holding changed slots
+ * (a slot's CDT parent and children are read off its list, as the full abstraction reads them).
  *
- * After each step, `update` compares every impl object and every materialised CTE against the
- * cached image with cheap field comparisons (no allocation, no abstraction), and re-abstracts only
- * what differs. The scan is exact, not sampled: a field of an object the step was not meant to
- * touch is compared as well, so a change anywhere is found at the step it happens. It costs a few
- * comparisons per field (the cost of absState without its allocation and CDT rebuild).
+ * What this misses at the step and the full check catches: the impl changing an object or slot the
+ * spec left alone (a stray write). Nothing in the impl is instrumented; the lockstep runner replays
+ * any trace whose full check fails with full checking after every step, so the failure reported
+ * names the step of the stray write exactly as full checking would.
  *
- * Soundness: the cache equals `absState(k)` after every `update`:
- * - objects: a cached abstract object is replaced when any field it is built from differs (queues
- *   are re-walked and compared to the cached queue, so a TCB link change shows up in its queue);
- *   an added or removed object changes the count or is a new key; a removal forces a full resync.
- * - caps/isOriginal: every materialised CTE is compared (cap by value, revocable bit), and the count
- *   of non-empty / original CTEs seen must equal the cached count, or the cache is rebuilt.
- * - CDT: a slot's CDT parent and child list depend only on the MDB list holding it. A CTE whose cap,
- *   revocable, firstBadged, prev or next changed is dirty; every list containing a dirty CTE or one
- *   of its old or new neighbours is recomputed with the relation's own `cdtOfList`. This is exact
- *   while the MDB links are symmetric (a.next.prev = a): the scan checks symmetry at every dirty CTE
- *   and its old and new neighbours, and on any asymmetry (or when the last full abstraction found
- *   links asymmetric) it falls back to a full `absState` for that step.
+ * Every comparison here reads the impl in place (no abstraction is built), so a step costs a few
+ * field comparisons per changed object.
  * @category relations
  */
 import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
-import type { Cte, ImplObject, ImplState } from "../../impl/index.ts"
+import { NullCap, slotBits, tcbCNodeEntries } from "../../model/index.ts"
+import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
+import { ChooseNewThread, ResumeCurrentThread, numPrioritiesImpl } from "../../impl/index.ts"
+import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { absGlobals, absObject, absState, cdtOfList } from "./abstract.ts"
+import { cdtOfList } from "./abstract.ts"
 
-/** What an update changed in the abstraction (or `all` after a full rebuild). */
-export interface AbsDelta {
-  readonly all: boolean
-  readonly objects: ReadonlySet<PPtr>
-  readonly slots: ReadonlySet<SlotPtr>
-}
+// ---- object and cap comparison, in place ---------------------------------------------------------
 
-interface Links { prev: Cte | null; next: Cte | null; firstBadged: boolean }
-
-const copyCap = (c: Cap): Cap =>
-  "mapped" in c && c.mapped !== null ? { ...c, mapped: { ...c.mapped } } : { ...c }
-
-const sameCap = (a: Cap, b: Cap): boolean => {
+/** Do two caps hold the same fields (one level of nesting: a frame cap's mapping)? */
+export const sameCap = (a: Cap, b: Cap): boolean => {
   if (a === b) return true
   const ka = Object.keys(a)
   if (ka.length !== Object.keys(b).length) return false
@@ -70,7 +56,7 @@ const sameRecord = (a: unknown, b: unknown): boolean => {
   return true
 }
 
-/** Does the impl object still abstract to `c`? Field by field, without building anything. */
+/** Does an intrusive queue from `head` list exactly the threads `q`, in order? */
 const sameQueue = (head: { base: PPtr; tcbEPNext: unknown } | null, q: readonly PPtr[], limit: number): boolean => {
   let i = 0
   for (let t = head as { base: PPtr; tcbEPNext: unknown } | null; t !== null; t = t.tcbEPNext as typeof t) {
@@ -80,7 +66,8 @@ const sameQueue = (head: { base: PPtr; tcbEPNext: unknown } | null, q: readonly 
   return i === q.length
 }
 
-const stillAbstractsTo = (o: ImplObject, c: KObject, limit: number): boolean => {
+/** Does the impl object abstract to `c` (as `absObject` would build it)? Field by field, building nothing. */
+export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean => {
   switch (o.tag) {
     case "TCB": {
       if (c.tag !== "TCB") return false
@@ -113,139 +100,161 @@ const stillAbstractsTo = (o: ImplObject, c: KObject, limit: number): boolean => 
   }
 }
 
-const symmetric = (c: Cte): boolean => (c.next === null || c.next.prev === c) && (c.prev === null || c.prev.next === c)
+/** Do the impl's globals abstract to the spec's (as `absGlobals` would build them)? */
+export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
+  if (k.curThread.base !== s.curThread || k.idleThread.base !== s.idleThread || k.curDomain !== s.curDomain ||
+    k.numIRQs !== s.numIRQs || k.numDomains !== s.numDomains || k.irqNode.base !== s.irqNode) return false
+  const a = k.schedulerAction
+  const sa = s.schedulerAction
+  if (a === ResumeCurrentThread ? sa.tag !== "ResumeCurrentThread"
+    : a === ChooseNewThread ? sa.tag !== "ChooseNewThread"
+    : sa.tag !== "SwitchToThread" || sa.target !== a.base) return false
+  if (!sameArray(k.irqStates, s.irqStates) || !sameArray(k.irqMasks, s.irqMasks)) return false
+  // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
+  const limit = k.objects.size
+  let queues = 0
+  for (let idx = 0; idx < k.numDomains * numPrioritiesImpl; idx++) {
+    const head = k.readyQueueHead[idx] ?? null
+    if (head === null) continue
+    queues++
+    const q = s.readyQueues.get(idx)
+    if (q === undefined) return false
+    let i = 0
+    for (let t: ImplTcb | null = head; t !== null; t = t.tcbSchedNext) {
+      if (i > limit || i >= q.length || q[i] !== t.base) return false
+      i++
+    }
+    if (i !== q.length) return false
+  }
+  return queues === s.readyQueues.size
+}
 
-/** A cached abstraction of one impl kernel, kept up to date step by step. */
-export class IncrementalAbs {
-  kheap = new Map<PPtr, KObject>()
-  caps = new Map<SlotPtr, Cap>()
-  isOriginal = new Set<SlotPtr>()
-  cdt = new Map<SlotPtr, SlotPtr>()
-  cdtList = new Map<SlotPtr, SlotPtr[]>()
-  private links = new Map<Cte, Links>()
-  private linksTrusted = false
-  /** Full rebuilds done (at boot, periodic checks and fallbacks), for tests and benchmarks. */
-  rebuilds = 0
+// ---- slots ----------------------------------------------------------------------------------------
 
-  constructor(k: ImplState, abs?: KernelState) { this.rebuild(k, abs) }
+const cteSize = 2 ** slotBits
+type Container = ImplCNode | ImplTcb
 
-  /** Rebuild from a full abstraction (computed here unless given). */
-  rebuild(k: ImplState, abs: KernelState = absState(k)): void {
-    this.rebuilds++
-    this.kheap = new Map(abs.kheap)
-    this.caps = new Map()
-    for (const [slot, c] of abs.caps) this.caps.set(slot, copyCap(c))
-    this.isOriginal = new Set(abs.isOriginal)
-    this.cdt = new Map(abs.cdt)
-    this.cdtList = new Map([...abs.cdtList].map(([p, l]) => [p, [...l]]))
-    this.links = new Map()
-    let trusted = true
-    this.forEachCte(k, (c) => {
-      this.links.set(c, { prev: c.prev, next: c.next, firstBadged: c.firstBadged })
-      if (!symmetric(c)) trusted = false
-    })
-    this.linksTrusted = trusted
+/** The bytes of slots a CNode or TCB holds (its slot addresses are `base + i * 16` below this). */
+const slotSpan = (c: Container): number => (c.tag === "CNode" ? 2 ** c.radix : tcbCNodeEntries) * cteSize
+
+/**
+ * Finds the impl's CTE for a slot address: the CNodes and TCBs by base address, in a sorted array
+ * searched by bisection. It learns of created and deleted objects from the deltas it is shown
+ * (`noteObjects`) and is rebuilt from the whole object table at each full check.
+ */
+export class SlotLocator {
+  private containers = new Map<PPtr, Container>()
+  private bases: PPtr[] = []
+  private sorted = true
+
+  constructor(k: ImplState) { this.rebuild(k) }
+
+  rebuild(k: ImplState): void {
+    this.containers = new Map()
+    for (const [p, o] of k.objects) if (o.tag === "CNode" || o.tag === "TCB") this.containers.set(p, o)
+    this.sorted = false
   }
 
-  private forEachCte(k: ImplState, f: (c: Cte) => void): void {
-    for (const o of k.objects.values()) {
-      if (o.tag === "CNode") { for (const c of o.slots) if (c !== undefined) f(c) }
-      else if (o.tag === "TCB") for (const c of o.slots) f(c)
+  /** Bring the index up to date at the addresses `keys` (objects a step created, replaced or deleted). */
+  noteObjects(k: ImplState, keys: Iterable<PPtr>): void {
+    for (const p of keys) {
+      const o = k.objects.get(p)
+      const c = o?.tag === "CNode" || o?.tag === "TCB" ? o : undefined
+      if (this.containers.get(p) === c) continue
+      if (c === undefined) this.containers.delete(p)
+      else this.containers.set(p, c)
+      this.sorted = false
     }
   }
 
-  /** Bring the cache up to date with `k`; what changed. */
-  update(k: ImplState): AbsDelta {
-    const objects = new Set<PPtr>()
-    const slots = new Set<SlotPtr>()
-    const limit = k.objects.size
-    const before = this.kheap.size
-    let known = 0
-    for (const [p, o] of k.objects) {
-      const c = this.kheap.get(p)
-      if (c !== undefined) known++
-      if (c === undefined || !stillAbstractsTo(o, c, limit)) { this.kheap.set(p, absObject(o, limit)); objects.add(p) }
+  /** The CTE at `slot`: null when the slot exists but was never materialised (an empty CNode slot), undefined when no object holds it. */
+  cte(slot: SlotPtr): Cte | null | undefined {
+    if (!this.sorted) {
+      this.bases = [...this.containers.keys()].sort((a, b) => a - b)
+      this.sorted = true
     }
-    const full = (): AbsDelta => { this.rebuild(k); return { all: true, objects, slots } }
-    // An object removed (fewer known keys than were cached): rebuild.
-    if (known < before || this.kheap.size !== k.objects.size) return full()
-    // Caps, originality and MDB links of every materialised CTE.
-    const dirty: Cte[] = []
-    let nonEmpty = 0
-    let originals = 0
-    this.forEachCte(k, (c) => {
-      const isNull = c.cap.tag === "NullCap"
-      if (!isNull) nonEmpty++
-      if (c.revocable) originals++
-      const cached = this.caps.get(c.addr)
-      const l = this.links.get(c)
-      const capChanged = isNull ? cached !== undefined : cached === undefined || !sameCap(c.cap, cached)
-      if (capChanged || c.revocable !== this.isOriginal.has(c.addr) || l === undefined ||
-        l.prev !== c.prev || l.next !== c.next || l.firstBadged !== c.firstBadged) dirty.push(c)
-    })
-    if (dirty.length === 0) {
-      // Every CTE matched: the counts say no cached cap or mark lives at a slot no longer visited.
-      if (nonEmpty !== this.caps.size || originals !== this.isOriginal.size) return full()
-      return { all: false, objects, slots }
+    const b = this.bases
+    let lo = 0
+    let hi = b.length - 1
+    let at = -1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      if (b[mid]! <= slot) { at = mid; lo = mid + 1 } else hi = mid - 1
     }
-    if (!this.linksTrusted) return full()
-    // Walk set: dirty CTEs and their old and new neighbours; links must be symmetric there.
-    const walk = new Set<Cte>()
-    for (const c of dirty) {
-      walk.add(c)
-      const l = this.links.get(c)
-      for (const x of [c.prev, c.next, l?.prev ?? null, l?.next ?? null]) if (x !== null) walk.add(x)
-    }
-    for (const c of walk) if (!symmetric(c)) return full()
-    for (const c of dirty) {
-      slots.add(c.addr)
-      if (c.cap.tag === "NullCap") this.caps.delete(c.addr)
-      else this.caps.set(c.addr, copyCap(c.cap))
-      if (c.revocable) this.isOriginal.add(c.addr)
-      else this.isOriginal.delete(c.addr)
-      this.links.set(c, { prev: c.prev, next: c.next, firstBadged: c.firstBadged })
-    }
-    if (this.caps.size !== nonEmpty || this.isOriginal.size !== originals) return full()
-    // The MDB lists holding the walk set, from their heads (as mdbLists finds them).
-    const heads = new Set<Cte>()
-    for (const c of walk) {
-      const seen = new Set<Cte>()
-      let x = c
-      while (x.prev !== null && !seen.has(x)) { seen.add(x); x = x.prev }
-      if (x.prev === null && x.cap.tag !== "NullCap") heads.add(x)
-    }
-    const lists: Cte[][] = []
-    const touched = new Set<Cte>(walk)
-    for (const h of heads) {
-      const seen = new Set<Cte>()
-      const list: Cte[] = []
-      for (let x: Cte | null = h; x !== null && !seen.has(x); x = x.next) { seen.add(x); list.push(x); touched.add(x) }
-      lists.push(list)
-    }
-    for (const c of touched) {
-      slots.add(c.addr)
-      this.cdt.delete(c.addr)
-      this.cdtList.delete(c.addr)
-    }
-    for (const list of lists) {
-      const parent = cdtOfList(list)
-      for (let j = 0; j < list.length; j++) {
-        const pi = parent[j]!
-        if (pi < 0) continue
-        const p = list[pi]!.addr
-        const ch = list[j]!.addr
-        this.cdt.set(ch, p)
-        const kids = this.cdtList.get(p)
-        if (kids === undefined) this.cdtList.set(p, [ch])
-        else kids.push(ch)
-      }
-    }
-    return { all: false, objects, slots }
-  }
-
-  /** The cached image as a KernelState (globals from `k`). */
-  asState(k: ImplState): KernelState {
-    return { ...absGlobals(k), kheap: this.kheap, caps: this.caps, cdt: this.cdt, cdtList: this.cdtList, isOriginal: this.isOriginal }
+    if (at < 0) return undefined
+    const c = this.containers.get(b[at]!)!
+    const off = slot - c.base
+    if (off >= slotSpan(c) || off % cteSize !== 0) return undefined
+    return c.slots[off / cteSize] ?? null
   }
 }
 
+/** A slot's place in the CDT as the full abstraction reads it off its MDB list. */
+interface ListInfo { readonly list: readonly Cte[]; readonly index: ReadonlyMap<Cte, number>; readonly parent: readonly number[] }
+
+/**
+ * The MDB list holding `c` with its CDT, as `mdbLists` + `cdtOfList` find it (from the head, a
+ * non-empty CTE with no predecessor, along `next`, cut where it revisits a CTE); null when `c` is in
+ * no list; "unsure" when the links are not the symmetric list the abstraction would agree on.
+ */
+const listOf = (c: Cte, cache: Map<Cte, ListInfo>): ListInfo | null | "unsure" => {
+  const hit = cache.get(c)
+  if (hit !== undefined) return hit
+  if (c.cap.tag === "NullCap" && c.prev === null && c.next === null) return null
+  const seen = new Set<Cte>()
+  let h = c
+  while (h.prev !== null) {
+    if (seen.has(h)) return "unsure"
+    seen.add(h)
+    h = h.prev
+  }
+  if (h.cap.tag === "NullCap") return "unsure"
+  const list: Cte[] = []
+  const index = new Map<Cte, number>()
+  for (let x: Cte | null = h; x !== null && !index.has(x); x = x.next) { index.set(x, list.length); list.push(x) }
+  if (!index.has(c)) return "unsure"
+  const info: ListInfo = { list, index, parent: cdtOfList(list) }
+  for (const x of list) cache.set(x, info)
+  return info
+}
+
+const sameSlots = (a: readonly SlotPtr[] | undefined, b: readonly SlotPtr[]): boolean =>
+  a === undefined ? b.length === 0 : sameArray(a, b)
+
+/**
+ * Does the impl agree with the spec state `s` at the objects and slots of `delta` and in every
+ * global? `loc` must have been shown the delta's objects (`noteObjects`). False also when the
+ * impl's MDB links are too broken to read a CDT off them locally (the caller then checks in full).
+ */
+export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: SlotLocator): boolean => {
+  const limit = k.objects.size
+  for (const p of delta.objects) {
+    const o = k.objects.get(p)
+    const a = s.kheap.get(p)
+    if (o === undefined || a === undefined ? o !== a : !abstractsTo(o, a, limit)) return false
+  }
+  const lists = new Map<Cte, ListInfo>()
+  for (const slot of delta.slots) {
+    const c = loc.cte(slot)
+    const cap = s.caps.get(slot)
+    if (c === undefined || c === null) {
+      // No CTE: the slot is empty and in no list.
+      if (cap !== undefined || s.isOriginal.has(slot) || s.cdt.has(slot) || s.cdtList.has(slot)) return false
+      continue
+    }
+    if (!sameCap(c.cap, cap ?? NullCap) || c.revocable !== s.isOriginal.has(slot)) return false
+    const info = listOf(c, lists)
+    if (info === "unsure") return false
+    if (info === null) {
+      if (s.cdt.has(slot) || s.cdtList.has(slot)) return false
+      continue
+    }
+    const i = info.index.get(c)!
+    const pi = info.parent[i]!
+    if ((pi < 0 ? undefined : info.list[pi]!.addr) !== s.cdt.get(slot)) return false
+    const kids: SlotPtr[] = []
+    for (let j = i + 1; j < info.list.length; j++) if (info.parent[j] === i) kids.push(info.list[j]!.addr)
+    if (!sameSlots(s.cdtList.get(slot), kids)) return false
+  }
+  return globalsAgree(k, s)
+}

@@ -1,13 +1,15 @@
 /**
  * What one kernel step changed, found by comparing two immutable states by reference: a key whose
  * value is the same object in both states is unchanged (states are immutable and share what a step
- * did not touch). A map that is itself shared costs nothing; a copied map costs one reference
- * comparison per key. The result over-approximates (a copied but equal value counts as changed),
- * which is all incremental checking needs.
+ * did not touch). A map that is itself shared costs nothing; two persistent maps are diffed by
+ * their shared structure (`PMap.changedKeys`, time proportional to the change); any other map costs
+ * one reference comparison per key. The result over-approximates (a copied but equal value counts
+ * as changed), which is all incremental checking needs.
  * @category invariants
  */
 import type { PPtr, SlotPtr } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
+import { PMap, PSet } from "../persistent.ts"
 
 export interface StateDelta {
   /** Heap addresses whose object was added, removed or replaced. */
@@ -19,6 +21,7 @@ export interface StateDelta {
 /** Add to `out` every key whose value differs by reference between `a` and `b` (either side missing counts). */
 export const mapDelta = <K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, out: Set<K>): void => {
   if (a === b) return
+  if (b instanceof PMap) { for (const k of b.changedKeys(a)) out.add(k); return }
   let shared = 0
   for (const [k, v] of b) {
     const w = a.get(k)
@@ -31,6 +34,7 @@ export const mapDelta = <K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, out: 
 
 export const setDelta = <K>(a: ReadonlySet<K>, b: ReadonlySet<K>, out: Set<K>): void => {
   if (a === b) return
+  if (b instanceof PSet) { for (const k of b.changedKeys(a)) out.add(k); return }
   let shared = 0
   for (const k of b) { if (a.has(k)) shared++; else out.add(k) }
   if (shared < a.size) for (const k of a) if (!b.has(k)) out.add(k)
