@@ -8,6 +8,7 @@ import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import { InitialSlot, tcbCTable, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getCap, slotOf } from "../../spec/index.ts"
+import { PMap } from "../../spec/persistent.ts"
 
 export interface Address {
   readonly slot: SlotPtr
@@ -35,14 +36,42 @@ export interface AddressBook {
 
 const isCNode = (c: Cap): c is Extract<Cap, { tag: "CNodeCap" }> => c.tag === "CNodeCap"
 
-/** Build the address book of thread `t` (two levels deep below each root CNode slot). */
+/**
+ * The address book of thread `t`, reused from the last one built for `t` when no slot it walked
+ * changed since (found through the caps map's shared structure): most steps touch no CNode slot
+ * the book covers, and walking the CSpace was the generator's largest cost. Equal to `buildAddressBook`.
+ */
 export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
+  const last = lastBooks.get(t)
+  const rootSlot = slotOf(t, tcbCTable)
+  if (last !== undefined && last.caps !== s.caps && last.caps instanceof PMap && s.caps instanceof PMap &&
+    s.caps.get(rootSlot) === last.caps.get(rootSlot)) {
+    const changed = s.caps.changedKeys(last.caps)
+    if (changed.length <= 64 && !changed.some((sl) => last.ranges.some(([lo, hi]) => sl >= lo && sl < hi))) {
+      lastBooks.set(t, { caps: s.caps, book: last.book, ranges: last.ranges })
+      return last.book
+    }
+  }
+  if (last !== undefined && last.caps === s.caps) return last.book
+  const { book, ranges } = buildAddressBook(s, t)
+  if (lastBooks.size > 16) lastBooks.clear()
+  lastBooks.set(t, { caps: s.caps, book, ranges })
+  return book
+}
+
+/** The last book built per thread, with the caps map it was built from and the slot ranges it walked. */
+const lastBooks = new Map<PPtr, { caps: KernelState["caps"]; book: AddressBook; ranges: readonly (readonly [number, number])[] }>()
+
+/** Build the address book of thread `t` (two levels deep below each root CNode slot), and the slot ranges it read. */
+export const buildAddressBook = (s: KernelState, t: PPtr): { book: AddressBook; ranges: (readonly [number, number])[] } => {
+  const ranges: (readonly [number, number])[] = []
   const all: Address[] = []
   const direct: { cptr: number; cap: Cap; slot: SlotPtr }[] = []
   const cnodeRoots: { cptr: number; cap: Extract<Cap, { tag: "CNodeCap" }> }[] = []
   const root = getCap(s, slotOf(t, tcbCTable))
-  if (!isCNode(root) || root.guardSize + root.radix !== wordBits) return { all, live: [], free: [], rootFree: [], cnodeRoots, direct }
+  if (!isCNode(root) || root.guardSize + root.radix !== wordBits) return { book: { all, live: [], free: [], rootFree: [], cnodeRoots, direct }, ranges }
   const n = 2 ** root.radix
+  ranges.push([slotOf(root.ptr, 0), slotOf(root.ptr, n)])
   // A full-word cptr names root slot i as the root's guard followed by i.
   const base = root.guard * n
   for (let i = 0; i < n; i++) {
@@ -62,6 +91,7 @@ export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
     if (before !== undefined && before <= level) return
     walkedAt.set(node.ptr, level)
     const size = 2 ** node.radix
+    ranges.push([slotOf(node.ptr, 0), slotOf(node.ptr, size)])
     for (let j = 0; j < size; j++) {
       const index = (prefix * 2 ** bits + node.guard * 2 ** node.radix + j) >>> 0
       const slot = slotOf(node.ptr, j)
@@ -85,7 +115,7 @@ export const addressBook = (s: KernelState, t: PPtr): AddressBook => {
       if (a.slot >= root.ptr && a.slot < rootEnd) rootFree.push(a)
     }
   }
-  return { all, direct, cnodeRoots, live, free, rootFree }
+  return { book: { all, direct, cnodeRoots, live, free, rootFree }, ranges }
 }
 
 /** The cptr of the root CNode's own cap. */

@@ -9,6 +9,7 @@ import { deepFreeze } from "../lockstep/freeze.ts"
 import type { Choice } from "./choices.ts"
 import { Ops, defaultWeights, resolveChoice, traceArb } from "./choices.ts"
 import { threads } from "./stateView.ts"
+import { addressBook, buildAddressBook } from "./addressBook.ts"
 
 const config = defaultBootConfig
 const sample = (runs: number, depth: number, seed: number) => fc.sample(traceArb(depth), { numRuns: runs, seed }) as Choice[][]
@@ -26,6 +27,23 @@ const walk = (traces: readonly Choice[][], f: (s: KernelState, c: Choice, e: Eve
 }
 
 describe("choice resolution", () => {
+  it("reuses an address book only while it equals a fresh one", () => {
+    let reused = 0
+    let checked = 0
+    const last = new Map<number, unknown>()
+    walk(sample(20, 80, 31), (s) => {
+      for (const { ptr: t } of threads(s)) {
+        const book = addressBook(s, t)
+        expect(book).toEqual(buildAddressBook(s, t).book)
+        checked++
+        if (book === last.get(t)) reused++
+        last.set(t, book)
+      }
+    })
+    expect(checked).toBeGreaterThan(500)
+    expect(reused).toBeGreaterThan(checked / 4)
+  })
+
   it("has one weight per op, every op drawable", () => {
     expect(Ops.length).toBe(Object.keys(defaultWeights).length)
     for (const o of Ops) expect(defaultWeights[o]).toBeGreaterThan(0)

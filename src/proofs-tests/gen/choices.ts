@@ -16,7 +16,8 @@ import fc from "fast-check"
 import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, getObjectSize, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { readyQueueIndex, step } from "../../spec/index.ts"
+import type { Outcome } from "../../spec/index.ts"
+import { readyQueueIndex, stepWithOutcome } from "../../spec/index.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { addressBook } from "./addressBook.ts"
 import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
@@ -403,8 +404,26 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
 
 // ---- liveness ---------------------------------------------------------------------------------
 
+/**
+ * The spec steps the liveness check simulated, kept for the runner: the spec is pure, so the step
+ * the runner is about to take from the same state with the same event has this very result.
+ */
+let simulated: { s: KernelState; results: { e: Event; r: { state: KernelState; outcome: Outcome } }[] } | null = null
+
+/** The result of stepping `s` with `e` if resolution already simulated it (same objects), else undefined. */
+export const simulatedStep = (s: KernelState, e: Event): { state: KernelState; outcome: Outcome } | undefined => {
+  if (simulated === null || simulated.s !== s) return undefined
+  const hit = simulated.results.find((x) => x.e === e)
+  simulated = null
+  return hit?.r
+}
+
 const stepOrUndefined = (s: KernelState, e: Event): KernelState | undefined => {
-  try { return step(s, e) } catch { return undefined }
+  let r: { state: KernelState; outcome: Outcome }
+  try { r = stepWithOutcome(s, e) } catch { return undefined }
+  if (simulated === null || simulated.s !== s) simulated = { s, results: [] }
+  simulated.results.push({ e, r })
+  return r.state
 }
 
 /** Variants of an event that do not block: the non-blocking syscall, then a Yield. */

@@ -15,7 +15,7 @@ import type { ImplState } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
 import { SlotLocator, agreesOn } from "../relation/incremental.ts"
 import type { Choice } from "../gen/choices.ts"
-import { resolveChoice } from "../gen/choices.ts"
+import { resolveChoice, simulatedStep } from "../gen/choices.ts"
 import { deepEqual, fingerprint, stateDiff, statesEqual } from "./diff.ts"
 import { deepFreeze } from "./freeze.ts"
 
@@ -129,7 +129,7 @@ export const runLockstep = <K>(
     events.push(ev)
     const step = i + 1
     let r: { state: KernelState; outcome: Outcome }
-    try { r = stepWithOutcome(spec, ev) } catch (e) {
+    try { r = simulatedStep(spec, ev) ?? stepWithOutcome(spec, ev) } catch (e) {
       return done({ kind: "throw", step, layer: "spec", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
     }
     try { impl.step(k, ev) } catch (e) {
@@ -226,7 +226,7 @@ const runIncremental = <K>(
     }
     events.push(ev)
     let r: { state: KernelState; outcome: Outcome }
-    try { r = stepWithOutcome(spec, ev) } catch { return replay() }
+    try { r = simulatedStep(spec, ev) ?? stepWithOutcome(spec, ev) } catch { return replay() }
     try { impl.step(k, ev) } catch { return replay() }
     outcomes.push(r.outcome)
     opts.onStep?.(r.outcome, ev)
