@@ -6,13 +6,13 @@
 import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus } from "node:os"
 import { dirname, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { runCapBench } from "../../bench/caps.ts"
 import { runCheckingBench, runFuzzBench } from "../../bench/checking.ts"
 import { runIpcBench } from "../../bench/ipc.ts"
 import { runScalingBench } from "../../bench/scaling.ts"
+import { projectRoot } from "../paths.ts"
 
-const resultsFile = resolve(dirname(fileURLToPath(import.meta.url)), "../../bench/results/latest.json")
+const resultsFile = resolve(projectRoot, "bench/results/latest.json")
 
 export interface BenchOptions {
   readonly quick?: boolean

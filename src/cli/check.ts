@@ -5,7 +5,6 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import type { BootConfig, Event } from "../model/index.ts"
 import { defaultBootConfig, errorNames, traceFormatVersion } from "../model/index.ts"
 import { runCampaign } from "../proofs-tests/lockstep/campaign.ts"
@@ -13,8 +12,9 @@ import type { CampaignReport } from "../proofs-tests/lockstep/campaign.ts"
 import { realImpl } from "../proofs-tests/lockstep/impls.ts"
 import { renderTrace } from "./render.ts"
 import type { CheckFlags } from "./args.ts"
+import { srcRoot } from "../paths.ts"
 
-export const regressionsDir = resolve(dirname(fileURLToPath(import.meta.url)), "../proofs-tests/regressions")
+export const regressionsDir = resolve(srcRoot, "proofs-tests/regressions")
 
 /** Save a trace file atomically (write a temporary file, then rename). */
 export const saveTrace = (file: string, config: BootConfig, events: readonly Event[], seed: number, note: string): void => {

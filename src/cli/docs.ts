@@ -5,8 +5,7 @@
  * copies are stale.
  */
 import { readFileSync, writeFileSync } from "node:fs"
-import { dirname, join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join, relative, resolve } from "node:path"
 import type { AbiEntry, AbiError } from "../model/abi.ts"
 import { abi, capDispatch, notModelled } from "../model/abi.ts"
 import { InvocationLabel } from "../model/index.ts"
@@ -14,8 +13,9 @@ import type { Invariant, Layer } from "../spec/invariants/index.ts"
 import { invariants, invs, isLayer } from "../spec/invariants/index.ts"
 import { negativeCases } from "../proofs-tests/invariants/negativeCases.ts"
 import type { DocsFlags } from "./args.ts"
+import { projectRoot } from "../paths.ts"
 
-export const docsDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs")
+export const docsDir = resolve(projectRoot, "docs")
 
 const code = (s: string) => `\`${s}\``
 const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ")

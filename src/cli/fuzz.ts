@@ -9,7 +9,6 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import type { BootConfig, Event } from "../model/index.ts"
 import { defaultBootConfig } from "../model/index.ts"
@@ -27,6 +26,7 @@ import { batchCount, batchRunsFor, nthBatch, runFuzzLoop } from "./fuzzLoop.ts"
 import type { WorkerInput } from "./fuzzWorker.ts"
 import { renderTrace } from "./render.ts"
 import { showEvent } from "./show.ts"
+import { srcRoot } from "../paths.ts"
 
 /** Where the output goes. `progress` is the live line's stream (stderr), or null for none. */
 export interface FuzzIO {
@@ -72,7 +72,6 @@ export interface FuzzResult {
   readonly interrupted: boolean
 }
 
-const here = dirname(fileURLToPath(import.meta.url))
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US")
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
@@ -107,7 +106,7 @@ const writeAtomic = (file: string, text: string): void => {
  * with its reading as a comment, so a developer can keep it, trim it and edit it.
  */
 export const regressionTestSource = (testFile: string, config: BootConfig, events: readonly Event[], title: string): string => {
-  const src = resolve(here, "..")
+  const src = srcRoot
   let rel = relative(dirname(testFile), src).split("\\").join("/")
   if (!rel.startsWith(".")) rel = rel === "" ? "." : `./${rel}`
   const lines = events.map((e) => `  ${JSON.stringify(e)}, // ${showEvent(e).replace(/\*\//g, "* /")}`)
@@ -271,7 +270,8 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
     } else {
       const mutant = flags.mutant === undefined ? undefined : mutants.find((m) => m.name === flags.mutant)
       const mutantEntry = mutant === undefined ? undefined : writeMutant(mutant)
-      const boot = new URL("./fuzzWorkerBoot.mjs", import.meta.url)
+      // From the sources, the worker registers tsx first; from the kspec bundle, it is the bundle's own entry.
+      const boot = import.meta.url.endsWith(".ts") ? new URL("./fuzzWorkerBoot.mjs", import.meta.url) : new URL("./fuzzWorker.js", import.meta.url)
       await Promise.all(Array.from({ length: workers }, (_, i) => new Promise<void>((res) => {
         // Workers with no batch to run (more workers than batches) are not started.
         if (flags.runs !== null && nthBatch(flags.shard, { index: i, count: workers }, 0) >= batchCount(flags.runs, flags.shard.count)) { doneCount++; res(); return }

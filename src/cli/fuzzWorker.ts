@@ -1,6 +1,7 @@
 /**
  * The fuzz worker thread: runs `runFuzzLoop` on the batches it owns and posts what it finds to
- * the main thread. Started by `kspec fuzz` through fuzzWorkerBoot.mjs, which registers tsx first.
+ * the main thread. Started by `kspec fuzz`: from the kspec bundle directly, from the sources through
+ * fuzzWorkerBoot.mjs, which registers tsx first.
  */
 import { parentPort, workerData } from "node:worker_threads"
 import { pathToFileURL } from "node:url"
@@ -23,6 +24,8 @@ export interface WorkerInput {
 const input = workerData as WorkerInput
 let impl: ImplUnderTest<unknown> = realImpl as ImplUnderTest<unknown>
 if (input.mutantEntry !== undefined) {
+  // A mutant is a patched copy of the impl's TypeScript: a bundled worker needs tsx to import it.
+  if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register()
   const mod = (await import(pathToFileURL(input.mutantEntry).href)) as { Kernel: { boot(c: BootConfig): ImplState & { step(ev: Event): void } } }
   impl = { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => (k as { step(ev: Event): void }).step(ev), abs: (k) => absState(k as ImplState) }
 }

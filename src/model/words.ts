@@ -23,10 +23,11 @@ export const isWord = (x: unknown): x is number =>
 export const toWord = (x: number): number => x >>> 0
 
 /** The low `bits` bits set, for 0 <= bits <= 32. Mirrors seL4 `MASK(bits)`. */
-export const mask = (bits: number): number => (bits >= 32 ? maxWord : bits <= 0 ? 0 : 2 ** bits - 1)
+export const mask = (bits: number): number =>
+  bits >= 32 ? maxWord : bits <= 0 ? 0 : (bits >>> 0) === bits && bits < 31 ? (1 << bits) - 1 : 2 ** bits - 1
 
-/** 2^bits, as a plain number (exact for bits <= 52). Mirrors seL4 `BIT(bits)`. */
-export const bit = (bits: number): number => 2 ** bits
+/** 2^bits, as a plain number (exact for bits <= 52). Mirrors seL4 `BIT(bits)`. A shift when it can be (Math.pow is slow). */
+export const bit = (bits: number): number => ((bits >>> 0) === bits && bits < 31 ? 1 << bits : 2 ** bits)
 
 /** `w >> n` for a word, total for any shift: shifting by 32 or more gives 0 (unlike JS `>>>`). */
 export const shiftRight = (w: number, n: number): number => (n >= 32 ? 0 : n <= 0 ? w : w >>> n)
@@ -41,8 +42,12 @@ export const alignUp = (x: number, bits: number): number => {
   return Math.ceil(x / b) * b
 }
 
-/** Is `x` a multiple of 2^bits? Mirrors seL4 `IS_ALIGNED`. */
-export const isAligned = (x: number, bits: number): boolean => x % bit(bits) === 0
+/**
+ * Is `x` a multiple of 2^bits? Mirrors seL4 `IS_ALIGNED`. For an integer and bits < 31 a mask of
+ * the low bits (a float remainder is ten times slower), else the remainder.
+ */
+export const isAligned = (x: number, bits: number): boolean =>
+  (bits >>> 0) === bits && bits < 31 && Number.isInteger(x) ? (x & ((1 << bits) - 1)) === 0 : x % 2 ** bits === 0
 
 /** Hex rendering used in traces and diffs. */
 export const hex = (x: number): string => `0x${x.toString(16)}`

@@ -5,16 +5,17 @@
  * another is loading; directories of processes that have ended are removed.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
 import { threadId } from "node:worker_threads"
 import type { BootConfig, Event } from "../../model/index.ts"
 import type { ImplState } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
 import type { ImplUnderTest } from "../lockstep/runner.ts"
 import type { Mutant } from "./mutants.ts"
+import { srcRoot } from "../../paths.ts"
 
-const srcDir = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const srcDir = srcRoot
 const outRoot = resolve(srcDir, "../.mutants")
 
 interface KernelCtor { boot(config: BootConfig): ImplState & { step(ev: Event): void } }

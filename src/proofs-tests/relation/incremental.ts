@@ -2,8 +2,9 @@
  * The relation checked on what a step changed: after each step, the impl must abstract to the spec
  * at every object and slot the spec's step changed (`stateDelta`, found through the persistent
  * maps' shared structure) and in every global; the rest of the state is compared by the periodic
- * full check. The work is proportional to the change, plus the MDB lists holding changed slots
- * (a slot's CDT parent and children are read off its list, as the full abstraction reads them).
+ * full check. The work is proportional to the change, plus, per slot whose CDT parent or children
+ * changed, a pointer walk to the head of its MDB list and the isMDBParentOf tests that find the
+ * parent (back to the nearest candidate) or the children (the slot's own run).
  *
  * What this misses at the step and the full check catches: the impl changing an object or slot the
  * spec left alone (a stray write). Nothing in the impl is instrumented; the lockstep runner replays
@@ -20,7 +21,7 @@ import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/
 import { ChooseNewThread, ResumeCurrentThread, numPrioritiesImpl } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { cdtOfList } from "./abstract.ts"
+import { isMDBParentOf, nearestCovering } from "./abstract.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
 
@@ -189,37 +190,55 @@ export class SlotLocator {
   }
 }
 
-/** A slot's place in the CDT as the full abstraction reads it off its MDB list. */
-interface ListInfo { readonly list: readonly Cte[]; readonly index: ReadonlyMap<Cte, number>; readonly parent: readonly number[] }
+/** A slot's CDT parent and children, as the full abstraction reads them off its MDB list. */
+interface CdtPlace { readonly parent: Cte | null; readonly children: readonly Cte[] }
+
+const symmetricAt = (x: Cte): boolean => (x.next === null || x.next.prev === x) && (x.prev === null || x.prev.next === x)
 
 /**
- * The MDB list holding `c` with its CDT, as `mdbLists` + `cdtOfList` find it (from the head, a
- * non-empty CTE with no predecessor, along `next`, cut where it revisits a CTE); null when `c` is in
- * no list; "unsure" when the links are not the symmetric list the abstraction would agree on.
+ * The CDT parent and children of `c` read off its MDB list locally, giving what `mdbLists` +
+ * `cdtOfList` give (the nearest preceding CTE whose isMDBParentOf-run covers `c`; the CTEs of `c`'s
+ * run whose nearest covering CTE is `c`): the walk to the list's head is pointer chasing, the parent
+ * search tests isMDBParentOf only against `c` until a candidate passes, and the children come from
+ * `c`'s run alone (each part only when asked for). null when `c` is in no list; "unsure" when the
+ * links are not a symmetric list from a non-empty head (the full abstraction would cut or skip it:
+ * the caller checks in full).
  */
-const listOf = (c: Cte, cache: Map<Cte, ListInfo>): ListInfo | null | "unsure" => {
-  const hit = cache.get(c)
-  if (hit !== undefined) return hit
+const cdtPlace = (c: Cte, limit: number, wantParent: boolean, wantChildren: boolean): CdtPlace | null | "unsure" => {
   if (c.cap.tag === "NullCap" && c.prev === null && c.next === null) return null
-  const seen = new Set<Cte>()
-  let h = c
-  while (h.prev !== null) {
-    if (seen.has(h)) return "unsure"
-    seen.add(h)
-    h = h.prev
+  // Back to the head: back[0] = c.prev, ..., back[last] = the head.
+  const back: Cte[] = []
+  if (!symmetricAt(c)) return "unsure"
+  for (let x = c.prev; x !== null; x = x.prev) {
+    if (back.length > limit || !symmetricAt(x)) return "unsure"
+    back.push(x)
   }
-  if (h.cap.tag === "NullCap") return "unsure"
-  const list: Cte[] = []
-  const index = new Map<Cte, number>()
-  for (let x: Cte | null = h; x !== null && !index.has(x); x = x.next) { index.set(x, list.length); list.push(x) }
-  if (!index.has(c)) return "unsure"
-  const info: ListInfo = { list, index, parent: cdtOfList(list) }
-  for (const x of list) cache.set(x, info)
-  return info
+  if ((back.length === 0 ? c : back[back.length - 1]!).cap.tag === "NullCap") return "unsure"
+  // Parent: the nearest i before c with isMDBParentOf(i, x) for every x after i up to c.
+  let parent: Cte | null = null
+  for (let d = 0; wantParent && d < back.length && parent === null; d++) {
+    const i = back[d]!
+    if (!isMDBParentOf(i, c)) continue
+    let covers = true
+    for (let e = d - 1; e >= 0 && covers; e--) covers = isMDBParentOf(i, back[e]!)
+    if (covers) parent = i
+  }
+  // Children: c's run, and in it the CTEs no nearer CTE of the run covers (nearestCovering on the run).
+  const run: Cte[] = [c]
+  for (let x = c.next; wantChildren && x !== null && isMDBParentOf(c, x); x = x.next) {
+    if (run.length > limit || !symmetricAt(x)) return "unsure"
+    run.push(x)
+  }
+  const runEnd = run.map((y, i) => {
+    let j = i
+    while (j + 1 < run.length && isMDBParentOf(y, run[j + 1]!)) j++
+    return j
+  })
+  const near = nearestCovering(runEnd)
+  const children: Cte[] = []
+  for (let j = 1; j < run.length; j++) if (near[j] === 0) children.push(run[j]!)
+  return { parent, children }
 }
-
-const sameSlots = (a: readonly SlotPtr[] | undefined, b: readonly SlotPtr[]): boolean =>
-  a === undefined ? b.length === 0 : sameArray(a, b)
 
 /**
  * Does the impl agree with the spec state `s` at the objects and slots of `delta` and in every
@@ -233,7 +252,6 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
     const a = s.kheap.get(p)
     if (o === undefined || a === undefined ? o !== a : !abstractsTo(o, a, limit)) return false
   }
-  const lists = new Map<Cte, ListInfo>()
   for (const slot of delta.slots) {
     const c = loc.cte(slot)
     const cap = s.caps.get(slot)
@@ -243,18 +261,20 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
       continue
     }
     if (!sameCap(c.cap, cap ?? NullCap) || c.revocable !== s.isOriginal.has(slot)) return false
-    const info = listOf(c, lists)
-    if (info === "unsure") return false
-    if (info === null) {
+    const wantParent = delta.parents?.has(slot) ?? true
+    const wantChildren = delta.children?.has(slot) ?? true
+    if (!wantParent && !wantChildren) continue
+    const place = cdtPlace(c, limit * tcbCNodeEntries + 4096, wantParent, wantChildren)
+    if (place === "unsure") return false
+    if (place === null) {
       if (s.cdt.has(slot) || s.cdtList.has(slot)) return false
       continue
     }
-    const i = info.index.get(c)!
-    const pi = info.parent[i]!
-    if ((pi < 0 ? undefined : info.list[pi]!.addr) !== s.cdt.get(slot)) return false
-    const kids: SlotPtr[] = []
-    for (let j = i + 1; j < info.list.length; j++) if (info.parent[j] === i) kids.push(info.list[j]!.addr)
-    if (!sameSlots(s.cdtList.get(slot), kids)) return false
+    if (wantParent && (place.parent === null ? undefined : place.parent.addr) !== s.cdt.get(slot)) return false
+    if (!wantChildren) continue
+    const kids = s.cdtList.get(slot)
+    if (kids === undefined ? place.children.length !== 0 : kids.length !== place.children.length) return false
+    for (let j = 0; j < place.children.length; j++) if (place.children[j]!.addr !== kids![j]) return false
   }
   return globalsAgree(k, s)
 }

@@ -16,6 +16,10 @@ export interface StateDelta {
   readonly objects: ReadonlySet<PPtr>
   /** Slots whose cap, originality, CDT parent or CDT child list was added, removed or replaced. */
   readonly slots: ReadonlySet<SlotPtr>
+  /** Of `slots`, those whose CDT parent changed (absent: any of them may have). */
+  readonly parents?: ReadonlySet<SlotPtr>
+  /** Of `slots`, those whose CDT child list changed (absent: any of them may have). */
+  readonly children?: ReadonlySet<SlotPtr>
 }
 
 /** Add to `out` every key whose value differs by reference between `a` and `b` (either side missing counts). */
@@ -44,10 +48,14 @@ export const setDelta = <K>(a: ReadonlySet<K>, b: ReadonlySet<K>, out: Set<K>): 
 export const stateDelta = (prev: KernelState, next: KernelState): StateDelta => {
   const objects = new Set<PPtr>()
   const slots = new Set<SlotPtr>()
+  const parents = new Set<SlotPtr>()
+  const children = new Set<SlotPtr>()
   mapDelta(prev.kheap, next.kheap, objects)
   mapDelta(prev.caps, next.caps, slots)
-  mapDelta(prev.cdt, next.cdt, slots)
-  mapDelta(prev.cdtList, next.cdtList, slots)
   setDelta(prev.isOriginal, next.isOriginal, slots)
-  return { objects, slots }
+  mapDelta(prev.cdt, next.cdt, parents)
+  mapDelta(prev.cdtList, next.cdtList, children)
+  for (const sl of parents) slots.add(sl)
+  for (const sl of children) slots.add(sl)
+  return { objects, slots, parents, children }
 }
