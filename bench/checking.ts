@@ -2,18 +2,18 @@
  * Benchmarks of the checker: lockstep steps per second (impl step, spec step, abstraction and
  * relation, every spec and impl invariant, the frame check) at states of about 50, 200 and 1,000
  * objects, through the lockstep runner as it stands; and `kspec fuzz` steps per second with 1 and 2
- * workers (a fixed seed and run count), with the workers' start-up measured apart.
+ * workers (a fixed seed and run count, each its own process), beside two 1-worker processes at once.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import type { Event } from "../src/model/index.ts"
 import { ObjectType } from "../src/model/index.ts"
 import { realImpl } from "../src/proofs-tests/lockstep/impls.ts"
 import { describeFailure, runLockstep } from "../src/proofs-tests/lockstep/runner.ts"
 import { pingPongSetup } from "../src/proofs-tests/scenarios/pingpong.ts"
-import { runFuzz } from "../src/cli/fuzz.ts"
-import type { FuzzFlags } from "../src/cli/args.ts"
+import { projectRoot } from "../src/paths.ts"
 import { bigBootConfig, bulkEvents, mixedRound, retypeInto } from "./scaling.ts"
 
 export interface CheckingPoint {
@@ -61,32 +61,55 @@ export const runCheckingBench = (sizes: readonly number[] = [50, 200, 1000], bud
   }))
 
 export interface FuzzPoint {
+  /** "1 worker", "2 workers", or "2 processes x 1 worker" (the machine's ceiling for this workload). */
+  readonly setup: string
   readonly workers: number
   readonly runs: number
   readonly steps: number
-  /** A campaign of one trace per worker: worker start-up and the first trace. */
-  readonly startupMs: number
-  /** Steps per second net of start-up: (steps - startup steps) / (time - startup time). */
+  /** Wall time of the whole command, start-up included. */
+  readonly ms: number
+  /** Steps per second once the first worker is running (kspec fuzz's own figure; summed over processes). */
   readonly stepsPerSec: number
 }
 
-const flagsFor = (workers: number, runs: number, seed: number): FuzzFlags => ({
-  timeMs: null, runs, focus: [], workers, shard: { index: 0, count: 1 }, seed, json: undefined, stats: undefined,
-  minCover: undefined, emitTest: false, mutant: undefined, depth: 150,
-})
+interface FuzzReport { readonly steps: number; readonly ms: number; readonly stepsPerSec: number }
 
-export const runFuzzBench = async (runs = 200, seed = 11, workerCounts: readonly number[] = [1, 2]): Promise<FuzzPoint[]> => {
+const kspecBin = resolve(projectRoot, "bin/kspec.js")
+
+/** Run `kspec fuzz` as a user would (its own process, the bundled CLI) and read its --json report. */
+const fuzzProcess = (dir: string, name: string, workers: number, runs: number, seed: number): Promise<FuzzReport> =>
+  new Promise((res, rej) => {
+    const json = join(dir, `${name}.json`)
+    const p = spawn(process.execPath, [kspecBin, "fuzz", "--runs", String(runs), "--seed", String(seed), "--workers", String(workers), "--json", json], {
+      stdio: ["ignore", "ignore", "pipe"],
+    })
+    let err = ""
+    p.stderr.on("data", (d: Buffer) => { err += d.toString() })
+    p.on("exit", (code) => {
+      if (code !== 0) { rej(new Error(`fuzz bench: kspec fuzz exited ${code}: ${err.slice(-400)}`)); return }
+      res(JSON.parse(readFileSync(json, "utf8")) as FuzzReport)
+    })
+  })
+
+/**
+ * `kspec fuzz --runs N` with 1 and 2 workers, and, as the machine's ceiling for this workload, two
+ * independent 1-worker processes of N/2 runs each at once (no shared process, heap or main thread):
+ * two workers cannot beat two separate processes.
+ */
+export const runFuzzBench = async (runs = 800, seed = 11, workerCounts: readonly number[] = [1, 2], ceiling = true): Promise<FuzzPoint[]> => {
   const dir = mkdtempSync(join(tmpdir(), "kspec-bench-fuzz-"))
-  const io = { log: () => {}, progress: null }
   const out: FuzzPoint[] = []
   try {
     for (const workers of workerCounts) {
-      const small = await runFuzz(flagsFor(workers, workers, seed), io, { regressionsDir: dir, handleSigint: false })
-      const big = await runFuzz(flagsFor(workers, runs, seed), io, { regressionsDir: dir, handleSigint: false })
-      if (big.failures.length > 0) throw new Error(`fuzz bench: counterexample found: ${big.failures[0]!.description}`)
+      const r = await fuzzProcess(dir, `w${workers}`, workers, runs, seed)
+      out.push({ setup: `${workers} worker${workers === 1 ? "" : "s"}`, workers, runs, steps: r.steps, ms: r.ms, stepsPerSec: r.stepsPerSec })
+    }
+    if (ceiling) {
+      const t0 = performance.now()
+      const [a, b] = await Promise.all([fuzzProcess(dir, "pa", 1, runs / 2, seed), fuzzProcess(dir, "pb", 1, runs / 2, seed + 1)])
       out.push({
-        workers, runs, steps: big.steps, startupMs: small.ms,
-        stepsPerSec: (big.steps - small.steps) / (Math.max(1, big.ms - small.ms) / 1000),
+        setup: "2 processes x 1 worker", workers: 2, runs, steps: a.steps + b.steps, ms: performance.now() - t0,
+        stepsPerSec: a.stepsPerSec + b.stepsPerSec,
       })
     }
   } finally {

@@ -31,6 +31,8 @@ export class Cte {
   next: Cte | null = null
   revocable = false
   firstBadged = false
+  /** A `cteDelete` of this slot is in progress further up the recursion (cleared when it returns). */
+  deleting = false
   /** The slot's own address: `objectBase + index * 2^slotBits` (spec `slotOf`). */
   constructor(readonly addr: number) {}
 }
@@ -45,6 +47,20 @@ export const ThreadStateRestart: ThreadState = { tag: "Restart" }
 export const ThreadStateInactive: ThreadState = { tag: "Inactive" }
 export const ThreadStateIdle: ThreadState = { tag: "IdleThreadState" }
 export const ThreadStateBlockedOnReply: ThreadState = { tag: "BlockedOnReply" }
+
+/**
+ * A fresh array of words stored unboxed (V8's double elements), so every TCB's register arrays
+ * have one element kind whatever words they later hold, and copying a template is one memcpy.
+ */
+function wordArray(ws: readonly number[]): number[] {
+  const a = [0.5]
+  a.pop()
+  for (const w of ws) a.push(w)
+  return a
+}
+const zeroMrs = wordArray(new Array<number>(msgMaxLength).fill(0))
+const zeroExtraCaps = wordArray(new Array<number>(msgMaxExtraCaps).fill(0))
+const initialRegsWords = wordArray(initialRegs())
 
 /**
  * A thread control block (seL4 `tcb_t`): its five cap slots (C `tcb_cnode`: ctable, vtable, reply,
@@ -69,14 +85,14 @@ export class ImplTcb {
   msgInfo = 0
   badge = 0
   /** MR0..MR119: MR0-MR3 are registers, the rest IPC-buffer words. */
-  readonly mrs: number[] = new Array<number>(msgMaxLength).fill(0)
+  readonly mrs: number[] = zeroMrs.slice()
   /** The IPC buffer's `caps_or_badges` words. */
-  readonly extraCaps: number[] = new Array<number>(msgMaxExtraCaps).fill(0)
+  readonly extraCaps: number[] = zeroExtraCaps.slice()
   receiveCNode = 0
   receiveIndex = 0
   receiveDepth = 0
   /** The other registers by seL4 register number (model/registers.ts); entries 0..5 unused. */
-  readonly regs: number[] = initialRegs()
+  readonly regs: number[] = initialRegsWords.slice()
   // -- intrusive links
   /** Ready-queue links (C `tcbSchedNext`/`tcbSchedPrev`); meaningful only while `tcbQueued`. */
   tcbSchedNext: ImplTcb | null = null
@@ -174,6 +190,68 @@ export class ImplPageDirectory {
 
 export type ImplObject = ImplTcb | ImplEndpoint | ImplNotification | ImplCNode | ImplFrame | ImplPageTable | ImplPageDirectory
 
+// ---- the object table ----------------------------------------------------------------------------
+
+/** log2 of the entries in the object table's direct-mapped index. */
+const objectIndexBits = 8
+/** An index key no object has (objects are 16-byte aligned). */
+const noObject = -1
+
+/**
+ * The object table: objects by base address (a `Map`, the source of truth, iterated by the
+ * abstraction), plus a small direct-mapped index in front of it so that `lookup`, the kernel's
+ * "dereference a pointer", is usually two array reads instead of a hash-map probe. The index
+ * holds only pairs that are in the map (writes and deletes go through both), so it never answers
+ * differently from `get`; a miss, e.g. on a collision, reads the map and refills the entry.
+ */
+export class ObjectTable extends Map<PPtr, ImplObject> {
+  private readonly indexKeys = new Float64Array(1 << objectIndexBits).fill(noObject)
+  private readonly indexObjects = new Array<ImplObject | undefined>(1 << objectIndexBits).fill(undefined)
+
+  /** The index entry for `p` (Fibonacci hashing of the 16-byte granule number). */
+  private static entry(p: PPtr): number {
+    return Math.imul(p >>> 4, 0x9e3779b1) >>> (32 - objectIndexBits)
+  }
+
+  /** The object at `p`, if any (the same answer as `get`). */
+  lookup(p: PPtr): ImplObject | undefined {
+    const i = ObjectTable.entry(p)
+    if (this.indexKeys[i] === p) return this.indexObjects[i]
+    const o = super.get(p)
+    if (o !== undefined) {
+      this.indexKeys[i] = p
+      this.indexObjects[i] = o
+    }
+    return o
+  }
+
+  override set(p: PPtr, o: ImplObject): this {
+    super.set(p, o)
+    // The constructor of Map runs before the index exists (it adds nothing).
+    if (this.indexKeys !== undefined) {
+      const i = ObjectTable.entry(p)
+      this.indexKeys[i] = p
+      this.indexObjects[i] = o
+    }
+    return this
+  }
+
+  override delete(p: PPtr): boolean {
+    const i = ObjectTable.entry(p)
+    if (this.indexKeys[i] === p) {
+      this.indexKeys[i] = noObject
+      this.indexObjects[i] = undefined
+    }
+    return super.delete(p)
+  }
+
+  override clear(): void {
+    this.indexKeys.fill(noObject)
+    this.indexObjects.fill(undefined)
+    super.clear()
+  }
+}
+
 // ---- kernel-global state --------------------------------------------------------------------------
 
 /** C `SchedulerAction_ResumeCurrentThread` / `SchedulerAction_ChooseNewThread`; otherwise a TCB to switch to. */
@@ -199,7 +277,7 @@ export const numPrioritiesImpl = 256
  */
 export class ImplState {
   /** Objects by base address. */
-  readonly objects = new Map<PPtr, ImplObject>()
+  readonly objects = new ObjectTable()
   curThread!: ImplTcb
   idleThread!: ImplTcb
   schedulerAction: SchedulerAction = ResumeCurrentThread
@@ -229,8 +307,6 @@ export class ImplState {
   /** `resolveAddressBits` / `lookupSlot` results (C return struct fields), valid after EXCEPTION_NONE. */
   lookupSlotResult: Cte | null = null
   lookupBitsRemaining = 0
-  /** Slots whose deletion is in progress further up the `cteDelete` recursion. */
-  readonly deletingSlots = new Set<Cte>()
   /** Take the IPC fastpath for Call and ReplyRecv when its preconditions hold (C `CONFIG_FASTPATH`). */
   fastpathEnabled = true
   /** Kernel entries the fastpath completed (a statistic for tests and benchmarks; no semantics). */
@@ -261,22 +337,22 @@ export const tcbSlot = (t: ImplTcb, i: number): Cte => {
 
 /** The object at `p`, which must be a TCB. */
 export const getTcbImpl = (k: ImplState, p: PPtr): ImplTcb => {
-  const o = k.objects.get(p)
-  if (o?.tag !== "TCB") throw new KernelBug(`getTcb: no TCB at 0x${p.toString(16)}`)
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplTcb)) throw new KernelBug(`getTcb: no TCB at 0x${p.toString(16)}`)
   return o
 }
 export const getEndpointImpl = (k: ImplState, p: PPtr): ImplEndpoint => {
-  const o = k.objects.get(p)
-  if (o?.tag !== "Endpoint") throw new KernelBug(`getEndpoint: no endpoint at 0x${p.toString(16)}`)
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplEndpoint)) throw new KernelBug(`getEndpoint: no endpoint at 0x${p.toString(16)}`)
   return o
 }
 export const getNotificationImpl = (k: ImplState, p: PPtr): ImplNotification => {
-  const o = k.objects.get(p)
-  if (o?.tag !== "Notification") throw new KernelBug(`getNotification: no notification at 0x${p.toString(16)}`)
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplNotification)) throw new KernelBug(`getNotification: no notification at 0x${p.toString(16)}`)
   return o
 }
 export const getCNodeImpl = (k: ImplState, p: PPtr): ImplCNode => {
-  const o = k.objects.get(p)
-  if (o?.tag !== "CNode") throw new KernelBug(`getCNode: no CNode at 0x${p.toString(16)}`)
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplCNode)) throw new KernelBug(`getCNode: no CNode at 0x${p.toString(16)}`)
   return o
 }

@@ -6,7 +6,7 @@
  */
 import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
 import {
-  RightR, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
+  RightR, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
@@ -37,14 +37,16 @@ export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
   thread.msgInfo = ev.msgInfo >>> 0
   const mrs = ev.mrs
   const tmrs = thread.mrs
-  const n = Math.min(mrs.length, msgMaxLength)
+  const n = mrs.length < msgMaxLength ? mrs.length : msgMaxLength
   for (let i = 0; i < n; i++) tmrs[i] = mrs[i]! >>> 0
-  // No reads past the end of the event's array (slow in V8): copy what is there, pad with 0.
+  // The buffer's msgMaxExtraCaps (3) extra-cap words: no reads past the end of the event's array
+  // (slow in V8), so copy what is there and pad with 0.
   const xs = ev.extraCaps
+  const m = xs.length
   const tx = thread.extraCaps
-  const m = Math.min(xs.length, msgMaxExtraCaps)
-  for (let i = 0; i < m; i++) tx[i] = xs[i]! >>> 0
-  for (let i = m; i < msgMaxExtraCaps; i++) tx[i] = 0
+  tx[0] = m > 0 ? xs[0]! >>> 0 : 0
+  tx[1] = m > 1 ? xs[1]! >>> 0 : 0
+  tx[2] = m > 2 ? xs[2]! >>> 0 : 0
   const rs = ev.recvSlot
   if (rs !== undefined) {
     if (rs.length > 0) thread.receiveCNode = rs[0]! >>> 0

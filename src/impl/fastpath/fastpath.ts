@@ -15,7 +15,7 @@ import {
 import { miLabel, miNew } from "../machine/registerset.ts"
 import { isHighestPrio } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
-import { KernelBug, ThreadStateBlockedOnReply, ThreadStateRunning, getEndpointImpl, getTcbImpl, tcbSlot } from "../state.ts"
+import { ImplCNode, KernelBug, ThreadStateBlockedOnReply, ThreadStateRunning, getEndpointImpl, getTcbImpl, tcbSlot } from "../state.ts"
 
 /**
  * C `fastpath_mi_check`: non-zero unless the message has at most n_msgRegisters (4) words and no
@@ -41,8 +41,8 @@ export function lookup_fp(k: ImplState, cap: Cap, cptr: number): Cap {
     // Guard check (skipped for an empty guard); a guard deeper than the bits left is caught below.
     if (guardBits !== 0 && cptr2 >>> (wordBits - guardBits) !== node.guard) return NullCap
     const radix = ((cptr2 << guardBits) >>> 0) >>> (wordBits - radixBits)
-    const cn = k.objects.get(node.ptr)
-    if (cn?.tag !== "CNode") return NullCap
+    const cn = k.objects.lookup(node.ptr)
+    if (!(cn instanceof ImplCNode)) return NullCap
     found = cn.slots[radix]?.cap ?? NullCap
     bits += guardBits + radixBits
     if (bits >= wordBits || found.tag !== "CNodeCap") break

@@ -14,6 +14,7 @@ import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
 } from "../state.ts"
+import { bit as BIT } from "../../model/index.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
 import { deletedIRQHandler } from "./interrupt.ts"
 import {
@@ -281,7 +282,9 @@ export function setUntypedCapAsFull(srcCap: Cap, newCap: Cap, srcSlot: Cte): voi
   if (srcCap.tag === "UntypedCap" && newCap.tag === "UntypedCap") {
     if (srcCap.ptr === newCap.ptr && srcCap.sizeBits === newCap.sizeBits) {
       const cur = srcSlot.cap
-      if (cur.tag === "UntypedCap") srcSlot.cap = { ...cur, freeIndex: 2 ** srcCap.sizeBits }
+      if (cur.tag === "UntypedCap") {
+        srcSlot.cap = { tag: "UntypedCap", isDevice: cur.isDevice, ptr: cur.ptr, sizeBits: cur.sizeBits, freeIndex: BIT(srcCap.sizeBits) }
+      }
     }
   }
 }
@@ -378,8 +381,8 @@ export function cteRevoke(k: ImplState, slot: Cte): void {
  */
 export function cteDelete(k: ImplState, slot: Cte): void {
   if (slot.cap.tag === "NullCap") return
-  if (k.deletingSlots.has(slot)) return
-  k.deletingSlots.add(slot)
+  if (slot.deleting) return
+  slot.deleting = true
   try {
     const cap = slot.cap
     const final = isFinalCapability(slot)
@@ -388,7 +391,7 @@ export function cteDelete(k: ImplState, slot: Cte): void {
     // C postCapDeletion: the last IRQ handler cap is gone, so the line becomes Inactive.
     if (final && cap.tag === "IRQHandlerCap") deletedIRQHandler(k, cap.irq)
   } finally {
-    k.deletingSlots.delete(slot)
+    slot.deleting = false
   }
 }
 

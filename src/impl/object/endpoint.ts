@@ -11,7 +11,7 @@
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
-import { RightG, errorCode, faultLabel, nMsgRegisters, tcbCaller, tcbReply, wordFromMessageInfo } from "../../model/index.ts"
+import { RightG, errorCode, faultLabel, nMsgRegisters, tcbCaller, tcbReply } from "../../model/index.ts"
 import { handleFaultReply, setMRs_fault, setMRs_lookup_failure } from "../api/faults.ts"
 import { lookupSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState } from "../kernel/thread.ts"
@@ -489,9 +489,7 @@ export function replyFromKernel_error(k: ImplState, thread: ImplTcb): void {
   const hasBuffer = lookupIPCBuffer(true, thread)
   thread.badge = 0
   const len = setMRs_syscall_error(k, thread, hasBuffer)
-  thread.msgInfo = wordFromMessageInfo({
-    label: errorCode[k.currentSyscallError.tag], capsUnwrapped: 0, extraCaps: 0, length: len,
-  })
+  thread.msgInfo = miNew(errorCode[k.currentSyscallError.tag], 0, 0, len)
 }
 
 /**

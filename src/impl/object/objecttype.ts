@@ -6,9 +6,10 @@
  */
 import type { Cap, ObjectType, Rights, VMRights } from "../../model/index.ts"
 import {
-  ObjectType as OT, RightGR, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField, mask,
+  ObjectType as OT, RightGR, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField,
   notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
 } from "../../model/index.ts"
+import { bit as BIT, mask as MASK } from "../../model/index.ts"
 import { setThreadState, suspend } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
@@ -75,7 +76,7 @@ function archSameRegionAs(a: Cap, b: Cap): boolean {
     case "FrameCap":
       if (b.tag === "FrameCap") {
         const botA = a.ptr, botB = b.ptr
-        const topA = botA + mask(a.sizeBits), topB = botB + mask(b.sizeBits)
+        const topA = botA + MASK(a.sizeBits), topB = botB + MASK(b.sizeBits)
         return botA <= botB && topA >= topB && botB <= topB
       }
       return false
@@ -98,7 +99,7 @@ export function sameRegionAs(a: Cap, b: Cap): boolean {
     case "UntypedCap":
       if (capIsPhysical(b)) {
         const aBase = a.ptr, bBase = capPtr(b)
-        const aTop = aBase + mask(a.sizeBits), bTop = bBase + mask(capSizeBits(b))
+        const aTop = aBase + MASK(a.sizeBits), bTop = bBase + MASK(capSizeBits(b))
         return aBase <= bBase && bTop <= aTop && bBase <= bTop
       }
       return false
@@ -158,14 +159,14 @@ export function updateCapData(preserve: boolean, newData: number, cap: Cap): Cap
     // Badge: only once, and only by Mint.
     case "EndpointCap":
     case "NotificationCap":
-      if (!preserve && cap.badge === 0) return { ...cap, badge: badgeFromWord(newData) }
+      if (!preserve && cap.badge === 0) return { tag: cap.tag, ptr: cap.ptr, badge: badgeFromWord(newData), rights: cap.rights }
       return { tag: "NullCap" }
     // Guard: seL4_CNode_CapData = guardSize bits 3..7, guard bits 8..25.
     case "CNodeCap": {
       const guardSize = getField(newData, 3, 5)
       if (guardSize + cap.radix > wordBits) return { tag: "NullCap" }
-      const guard = (getField(newData, 8, 18) & mask(guardSize)) >>> 0
-      return { ...cap, guard, guardSize }
+      const guard = (getField(newData, 8, 18) & MASK(guardSize)) >>> 0
+      return { tag: "CNodeCap", ptr: cap.ptr, radix: cap.radix, guardSize, guard }
     }
     default:
       return cap
@@ -188,13 +189,16 @@ function maskVMRights(vm: VMRights, r: Rights): VMRights {
 export function maskCapRights(r: Rights, cap: Cap): Cap {
   switch (cap.tag) {
     case "EndpointCap":
-      return { ...cap, rights: cap.rights & r & allRights }
+      return { tag: "EndpointCap", ptr: cap.ptr, badge: cap.badge, rights: cap.rights & r & allRights }
     case "NotificationCap":
-      return { ...cap, rights: cap.rights & r & (RightR | RightW) }
+      return { tag: "NotificationCap", ptr: cap.ptr, badge: cap.badge, rights: cap.rights & r & (RightR | RightW) }
     case "ReplyCap":
-      return { ...cap, canGrant: cap.canGrant && (r & RightG) !== 0 }
+      return { tag: "ReplyCap", tcb: cap.tcb, isMaster: cap.isMaster, canGrant: cap.canGrant && (r & RightG) !== 0 }
     case "FrameCap":
-      return { ...cap, vmRights: maskVMRights(cap.vmRights, r) }
+      return {
+        tag: "FrameCap", ptr: cap.ptr, sizeBits: cap.sizeBits, vmRights: maskVMRights(cap.vmRights, r), isDevice: cap.isDevice,
+        mapped: cap.mapped,
+      }
     default:
       return cap
   }
@@ -216,7 +220,8 @@ export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
       // kspec departure until ASIDs exist: derives as if it had one (docs/model-decisions.md).
       return cap
     case "FrameCap":
-      return cap.mapped === null ? cap : { ...cap, mapped: null }
+      if (cap.mapped === null) return cap
+      return { tag: "FrameCap", ptr: cap.ptr, sizeBits: cap.sizeBits, vmRights: cap.vmRights, isDevice: cap.isDevice, mapped: null }
     case "IRQControlCap":
       return { tag: "NullCap" }
     case "UntypedCap":
@@ -354,7 +359,7 @@ export function createNewObjects(
   regionBase: number, userSize: number, deviceMemory: boolean, objectSize: number,
 ): void {
   for (let i = 0; i < destLength; i++) {
-    const cap = createObject(k, t, regionBase + i * 2 ** objectSize, userSize, deviceMemory)
+    const cap = createObject(k, t, regionBase + i * BIT(objectSize), userSize, deviceMemory)
     insertNewCap(parent, destCNode, destOffset + i, cap)
   }
 }

@@ -14,6 +14,7 @@ import type { Cte, ImplCNode, ImplState } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl,
 } from "../state.ts"
+import { bit as BIT } from "../../model/index.ts"
 import { ensureNoChildren } from "./cnode.ts"
 import { createNewObjects } from "./objecttype.ts"
 
@@ -24,9 +25,13 @@ const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** C `alignUp` on byte addresses (exact in doubles below 2^53). */
 const alignUpBits = (x: number, bits: number): number => {
-  const b = 2 ** bits
+  const b = BIT(bits)
   return Math.ceil(x / b) * b
 }
+
+/** The untyped cap with a new watermark (C `cap_untyped_cap_set_capFreeIndex`). */
+const untypedCapWithFreeIndex = (cap: Extract<Cap, { tag: "UntypedCap" }>, freeIndex: number): Cap =>
+  ({ tag: "UntypedCap", isDevice: cap.isDevice, ptr: cap.ptr, sizeBits: cap.sizeBits, freeIndex })
 
 /**
  * Decode Untyped_Retype(type, sizeBits, root, nodeIndex, nodeDepth, nodeOffset, nodeWindow) on the
@@ -95,7 +100,7 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
   }
 
   // The destination window must lie inside the CNode.
-  const nodeSize = 2 ** nodeCap.radix
+  const nodeSize = BIT(nodeCap.radix)
   if (nodeOffset > nodeSize - 1) {
     k.currentSyscallError = { tag: "RangeError", min: 0, max: nodeSize - 1 }
     return EXCEPTION_SYSCALL_ERROR
@@ -129,8 +134,8 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
     reset = true
   }
   const freeRef = cap.ptr + freeIndex
-  const untypedFreeBytes = 2 ** cap.sizeBits - freeIndex
-  if (Math.floor(untypedFreeBytes / 2 ** objectSize) < nodeWindow) {
+  const untypedFreeBytes = BIT(cap.sizeBits) - freeIndex
+  if (Math.floor(untypedFreeBytes / BIT(objectSize)) < nodeWindow) {
     k.currentSyscallError = { tag: "NotEnoughMemory", bytesLeft: untypedFreeBytes }
     return EXCEPTION_SYSCALL_ERROR
   }
@@ -157,19 +162,19 @@ export function resetUntypedCap(k: ImplState, srcSlot: Cte): void {
   const cap = srcSlot.cap
   if (cap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
   const base = cap.ptr
-  const top = base + 2 ** cap.sizeBits
+  const top = base + BIT(cap.sizeBits)
   // Every object is aligned to its size, at least 2^minObjectBits: probing each such address in the
   // region finds them all. Probe when the region has fewer such addresses than the table has
   // objects, else scan the table: min(objects, region / 16) either way, never the whole table for a
   // small untyped in a big state.
-  if (2 ** (cap.sizeBits - minObjectBits) < k.objects.size) {
-    for (let p = base; p < top; p += 2 ** minObjectBits) k.objects.delete(p)
+  if (BIT(cap.sizeBits - minObjectBits) < k.objects.size) {
+    for (let p = base; p < top; p += BIT(minObjectBits)) k.objects.delete(p)
   } else {
     for (const p of k.objects.keys()) {
       if (p >= base && p < top) k.objects.delete(p)
     }
   }
-  if (cap.freeIndex !== 0) srcSlot.cap = { ...cap, freeIndex: 0 }
+  if (cap.freeIndex !== 0) srcSlot.cap = untypedCapWithFreeIndex(cap, 0)
 }
 
 /**
@@ -185,9 +190,9 @@ export function invokeUntyped_Retype(
   const regionBase = cap0.ptr
   if (reset) resetUntypedCap(k, srcSlot)
   const objectSize = getObjectSize(newType, userSize)
-  const freeRef = retypeBase + destLength * 2 ** objectSize
+  const freeRef = retypeBase + destLength * BIT(objectSize)
   const cap = srcSlot.cap
   if (cap.tag !== "UntypedCap") throw new KernelBug("invokeUntyped_Retype: not an untyped cap")
-  srcSlot.cap = { ...cap, freeIndex: freeRef - regionBase }
+  srcSlot.cap = untypedCapWithFreeIndex(cap, freeRef - regionBase)
   createNewObjects(k, newType, srcSlot, destCNode, destOffset, destLength, retypeBase, userSize, deviceMemory, objectSize)
 }

@@ -33,8 +33,8 @@ export const mutants: readonly Mutant[] = [
     name: "mint-rebadges",
     breaks: "Mint may set a badge only on an unbadged cap: this one rebadges badged caps",
     file: "object/objecttype.ts",
-    search: "if (!preserve && cap.badge === 0) return { ...cap, badge: badgeFromWord(newData) }",
-    replace: "if (!preserve) return { ...cap, badge: badgeFromWord(newData) }",
+    search: "if (!preserve && cap.badge === 0) return { tag: cap.tag,",
+    replace: "if (!preserve) return { tag: cap.tag,",
   },
   {
     name: "lookup-ignores-guard",
@@ -47,8 +47,8 @@ export const mutants: readonly Mutant[] = [
     name: "copy-keeps-rights",
     breaks: "Copy/Mint intersect endpoint rights with the mask: this one keeps the source's rights",
     file: "object/objecttype.ts",
-    search: "return { ...cap, rights: cap.rights & r & allRights }",
-    replace: "return { ...cap, rights: cap.rights }",
+    search: "rights: cap.rights & r & allRights }",
+    replace: "rights: cap.rights }",
   },
   {
     name: "delete-leaves-stale-link",
