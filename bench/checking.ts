@@ -64,52 +64,60 @@ export interface FuzzPoint {
   /** "1 worker", "2 workers", or "2 processes x 1 worker" (the machine's ceiling for this workload). */
   readonly setup: string
   readonly workers: number
-  readonly runs: number
+  /** The campaign's length (`--time`), in seconds. */
+  readonly seconds: number
   readonly steps: number
-  /** Wall time of the whole command, start-up included. */
-  readonly ms: number
-  /** Steps per second once the first worker is running (kspec fuzz's own figure; summed over processes). */
+  /** Steps per second over the whole campaign once the first worker is running (kspec fuzz's own figure; summed over processes). */
   readonly stepsPerSec: number
+  /** Steps per second over the campaign's second half, when V8 has compiled the hot code (summed over processes). */
+  readonly warmStepsPerSec: number
 }
 
-interface FuzzReport { readonly steps: number; readonly ms: number; readonly stepsPerSec: number }
+interface FuzzRun { readonly steps: number; readonly stepsPerSec: number; readonly warmStepsPerSec: number }
 
 const kspecBin = resolve(projectRoot, "bin/kspec.js")
 
-/** Run `kspec fuzz` as a user would (its own process, the bundled CLI) and read its --json report. */
-const fuzzProcess = (dir: string, name: string, workers: number, runs: number, seed: number): Promise<FuzzReport> =>
+/**
+ * Run `kspec fuzz --time` as a user would (its own process, the bundled CLI) and read its --json
+ * report and --stats lines (cumulative steps every 2 s) for the rate over the second half.
+ */
+const fuzzProcess = (dir: string, name: string, workers: number, seconds: number, seed: number): Promise<FuzzRun> =>
   new Promise((res, rej) => {
     const json = join(dir, `${name}.json`)
-    const p = spawn(process.execPath, [kspecBin, "fuzz", "--runs", String(runs), "--seed", String(seed), "--workers", String(workers), "--json", json], {
-      stdio: ["ignore", "ignore", "pipe"],
-    })
+    const stats = join(dir, `${name}.jsonl`)
+    const args = [kspecBin, "fuzz", "--time", `${seconds}s`, "--seed", String(seed), "--workers", String(workers), "--json", json, "--stats", stats]
+    const p = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] })
     let err = ""
     p.stderr.on("data", (d: Buffer) => { err += d.toString() })
     p.on("exit", (code) => {
       if (code !== 0) { rej(new Error(`fuzz bench: kspec fuzz exited ${code}: ${err.slice(-400)}`)); return }
-      res(JSON.parse(readFileSync(json, "utf8")) as FuzzReport)
+      const report = JSON.parse(readFileSync(json, "utf8")) as { steps: number; stepsPerSec: number }
+      const lines = readFileSync(stats, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { t: number; steps: number })
+      const last = lines[lines.length - 1]!
+      const mid = lines.find((l) => l.t >= last.t / 2) ?? lines[0]!
+      const warm = last.t > mid.t ? (last.steps - mid.steps) / (last.t - mid.t) : report.stepsPerSec
+      res({ steps: report.steps, stepsPerSec: report.stepsPerSec, warmStepsPerSec: warm })
     })
   })
 
 /**
- * `kspec fuzz --runs N` with 1 and 2 workers, and, as the machine's ceiling for this workload, two
- * independent 1-worker processes of N/2 runs each at once (no shared process, heap or main thread):
- * two workers cannot beat two separate processes.
+ * `kspec fuzz --time` with 1 and 2 workers, and, as the machine's ceiling for this workload, two
+ * independent 1-worker processes at once (no shared process, heap or main thread): two workers
+ * cannot beat two separate processes.
  */
-export const runFuzzBench = async (runs = 800, seed = 11, workerCounts: readonly number[] = [1, 2], ceiling = true): Promise<FuzzPoint[]> => {
+export const runFuzzBench = async (seconds = 20, seed = 11, workerCounts: readonly number[] = [1, 2], ceiling = true): Promise<FuzzPoint[]> => {
   const dir = mkdtempSync(join(tmpdir(), "kspec-bench-fuzz-"))
   const out: FuzzPoint[] = []
   try {
     for (const workers of workerCounts) {
-      const r = await fuzzProcess(dir, `w${workers}`, workers, runs, seed)
-      out.push({ setup: `${workers} worker${workers === 1 ? "" : "s"}`, workers, runs, steps: r.steps, ms: r.ms, stepsPerSec: r.stepsPerSec })
+      const r = await fuzzProcess(dir, `w${workers}`, workers, seconds, seed)
+      out.push({ setup: `${workers} worker${workers === 1 ? "" : "s"}`, workers, seconds, ...r })
     }
     if (ceiling) {
-      const t0 = performance.now()
-      const [a, b] = await Promise.all([fuzzProcess(dir, "pa", 1, runs / 2, seed), fuzzProcess(dir, "pb", 1, runs / 2, seed + 1)])
+      const [a, b] = await Promise.all([fuzzProcess(dir, "pa", 1, seconds, seed), fuzzProcess(dir, "pb", 1, seconds, seed + 1)])
       out.push({
-        setup: "2 processes x 1 worker", workers: 2, runs, steps: a.steps + b.steps, ms: performance.now() - t0,
-        stepsPerSec: a.stepsPerSec + b.stepsPerSec,
+        setup: "2 processes x 1 worker", workers: 2, seconds, steps: a.steps + b.steps,
+        stepsPerSec: a.stepsPerSec + b.stepsPerSec, warmStepsPerSec: a.warmStepsPerSec + b.warmStepsPerSec,
       })
     }
   } finally {
