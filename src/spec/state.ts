@@ -161,6 +161,28 @@ export const updateState = (s: KernelState, patch: Partial<KernelState>): Kernel
   irqNode: patch.irqNode ?? s.irqNode,
 })
 
+/**
+ * `s` with a new heap and caps map: the two commonest updates (`setObject`, `setCap`) without a
+ * patch object, whose many shapes make `updateState`'s reads megamorphic.
+ */
+const withHeapAndCaps = (s: KernelState, kheap: KernelState["kheap"], caps: KernelState["caps"]): KernelState => ({
+  kheap,
+  caps,
+  cdt: s.cdt,
+  cdtList: s.cdtList,
+  isOriginal: s.isOriginal,
+  curThread: s.curThread,
+  idleThread: s.idleThread,
+  schedulerAction: s.schedulerAction,
+  readyQueues: s.readyQueues,
+  curDomain: s.curDomain,
+  numIRQs: s.numIRQs,
+  numDomains: s.numDomains,
+  irqStates: s.irqStates,
+  irqMasks: s.irqMasks,
+  irqNode: s.irqNode,
+})
+
 /** The TCB `t` with the fields of `patch` replaced, built field by field (see `updateState`). */
 export const tcbWith = (t: Tcb, patch: Partial<TcbFields>): Tcb => ({
   tag: "TCB",
@@ -188,7 +210,7 @@ export const contextWith = (c: UserContext, patch: Partial<UserContext>): UserCo
   regs: patch.regs !== undefined ? patch.regs : c.regs,
 })
 
-export const setObject = (s: KernelState, p: PPtr, o: KObject): KernelState => updateState(s, { kheap: mapSet(s.kheap, p, o) })
+export const setObject = (s: KernelState, p: PPtr, o: KObject): KernelState => withHeapAndCaps(s, mapSet(s.kheap, p, o), s.caps)
 
 /** Update the TCB at `p` with `f`. */
 export const updateTcb = (s: KernelState, p: PPtr, f: (t: Tcb) => Tcb): KernelState => setObject(s, p, f(getTcb(s, p)))
@@ -202,7 +224,7 @@ export const getCap = (s: KernelState, slot: SlotPtr): Cap => s.caps.get(slot) ?
 
 /** Write a cap into a slot; writing NullCap empties it. Touches neither the CDT nor originality. */
 export const setCap = (s: KernelState, slot: SlotPtr, c: Cap): KernelState =>
-  updateState(s, { caps: c.tag === "NullCap" ? mapDelete(s.caps, slot) : mapSet(s.caps, slot, c) })
+  withHeapAndCaps(s, s.kheap, c.tag === "NullCap" ? mapDelete(s.caps, slot) : mapSet(s.caps, slot, c))
 
 /**
  * An impossible state: the kernel's own invariants are broken. Thrown, never returned; the
