@@ -1,8 +1,8 @@
 /**
  * Benchmarks of the checker: lockstep steps per second (impl step, spec step, abstraction and
- * relation, every spec and impl invariant, the frame check) at states of about 50, 200 and 1,000
- * objects, through the lockstep runner as it stands; and `kspec fuzz` steps per second with 1 and 2
- * workers (a fixed seed and run count, each its own process), beside two 1-worker processes at once.
+ * relation, every spec and impl invariant, the frame check) at states of about 50, 100, 200 and
+ * 1,000 objects, through the lockstep runner as it stands; and `kspec fuzz` steps per second with
+ * 1 and 2 workers (20 s campaigns, each its own process), beside two 1-worker processes at once.
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -40,7 +40,7 @@ const bulkTo = (objects: number): Event[] => {
  * reads) replayed from a state of about `objects` objects, for about `budgetMs` (at least one round):
  * only the steps after the state-building prefix are timed.
  */
-export const runCheckingBench = (sizes: readonly number[] = [50, 200, 1000], budgetMs = 3000, modes: readonly number[] = [0, 32]): CheckingPoint[] =>
+export const runCheckingBench = (sizes: readonly number[] = [50, 100, 200, 1000], budgetMs = 3000, modes: readonly number[] = [0, 32]): CheckingPoint[] =>
   sizes.flatMap((objects) => modes.map((fullEvery) => {
     const prefix = [...pingPongSetup(), ...bulkTo(objects)]
     const round = mixedRound()

@@ -59,7 +59,7 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
       log(`| spec | ${p.specNs.toFixed(0)} | ${x(p.specNs)} |`)
     })
 
-  await section("2. Mixed workload (the lockstep generator's default mix: CSpace, threads, IPC, notifications, IRQs, faults), from boot:", "mixed",
+  await section("2. Mixed workload (the lockstep generator's default mix: CSpace, threads, IPC, notifications, IRQs, faults), kernel entries only (boots untimed):", "mixed",
     () => (quick ? runCapBench(4, 60, 7, 2) : runCapBench()),
     (c) => {
       log("| layer | entries | ns/entry | entries/s |")
