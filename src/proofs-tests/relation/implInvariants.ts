@@ -145,11 +145,12 @@ export const mdbChunked: ImplInvariant = {
     // inside p's span (see regionSpan), or both are caps with no memory region: so each p is tested
     // against those candidates only, found by binary search over the anchors, not against every cap.
     const all = [...listOf.keys()]
-    const anchored = all.filter((c) => regionSpan(c.cap) !== null).sort((a, b) => regionSpan(a.cap)![0] - regionSpan(b.cap)![0])
-    const anchors = anchored.map((c) => regionSpan(c.cap)![0])
-    const regionless = all.filter((c) => regionSpan(c.cap) === null)
+    const spans = new Map(all.map((c) => [c, regionSpan(c.cap)] as const))
+    const anchored = all.filter((c) => spans.get(c) !== null).sort((a, b) => spans.get(a)![0] - spans.get(b)![0])
+    const anchors = anchored.map((c) => spans.get(c)![0])
+    const regionless = all.filter((c) => spans.get(c) === null)
     const candidates = (p: Cte): readonly Cte[] => {
-      const span = regionSpan(p.cap)
+      const span = spans.get(p)!
       if (span === null) return regionless
       let lo = 0
       let hi = anchors.length

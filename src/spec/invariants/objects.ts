@@ -170,9 +170,9 @@ export const validUntyped = defineInvariant({
       for (const j of objectsMeeting(ix, r)) {
         const lo = ix.bases[j]!
         const hi = ix.ends[j]!
-        const what = `the ${ix.objs[j]!.tag} at ${showRange({ lo, hi })}`
-        if (lo < r.lo || hi > r.hi) report(`${showSlot(s, slot)} holds ${showCap(c)}: ${what} straddles its edge`)
-        else if (hi > usableLo) report(`${showSlot(s, slot)} holds ${showCap(c)}: ${what} lies above its watermark ${hex(usableLo)}`)
+        const what = () => `the ${ix.objs[j]!.tag} at ${showRange({ lo, hi })}`
+        if (lo < r.lo || hi > r.hi) report(`${showSlot(s, slot)} holds ${showCap(c)}: ${what()} straddles its edge`)
+        else if (hi > usableLo) report(`${showSlot(s, slot)} holds ${showCap(c)}: ${what()} lies above its watermark ${hex(usableLo)}`)
       }
     }
   },
