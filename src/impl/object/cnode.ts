@@ -7,14 +7,13 @@
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
-import { InvocationLabel as L, NullCap, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
+import { InvocationLabel as L, NullCap, bit as BIT, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
 import { lookedUpSlot, lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
 } from "../state.ts"
-import { bit as BIT } from "../../model/index.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
 import { deletedIRQHandler } from "./interrupt.ts"
 import {

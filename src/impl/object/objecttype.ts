@@ -7,9 +7,8 @@
 import type { Cap, ObjectType, Rights, VMRights } from "../../model/index.ts"
 import {
   ObjectType as OT, RightGR, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField,
-  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
+  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits, bit as BIT, mask as MASK,
 } from "../../model/index.ts"
-import { bit as BIT, mask as MASK } from "../../model/index.ts"
 import { setThreadState, suspend } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {

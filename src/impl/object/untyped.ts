@@ -6,7 +6,7 @@
 import type { Cap, ObjectType } from "../../model/index.ts"
 import {
   InvocationLabel, ObjectType as OT, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits, objectTypeCount,
-  retypeFanOutLimit, wordBits,
+  retypeFanOutLimit, wordBits, bit as BIT,
 } from "../../model/index.ts"
 import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
@@ -14,7 +14,6 @@ import type { Cte, ImplCNode, ImplState } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl,
 } from "../state.ts"
-import { bit as BIT } from "../../model/index.ts"
 import { ensureNoChildren } from "./cnode.ts"
 import { createNewObjects } from "./objecttype.ts"
 
