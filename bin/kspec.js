@@ -5,7 +5,7 @@
 // every closure. tsx stays registered for what is imported at run time (mutant builds), and is
 // the fallback when the bundle cannot be built; KSPEC_TSX=1 runs the sources through tsx.
 import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { register } from "tsx/esm/api"
@@ -43,13 +43,17 @@ const bundle = async () => {
       try { renameSync(tmp, dir) } catch { rmSync(tmp, { recursive: true, force: true }) }
       prune(dir)
     }
+    if (!existsSync(join(dir, "main.js"))) return null
+    // Mark it used, so that pruning (by age) spares a bundle in use.
+    const now = new Date()
+    utimesSync(dir, now, now)
     return pathToFileURL(join(dir, "main.js")).href
   } catch {
     return null
   }
 }
 
-/** Remove bundles of other source versions not used for an hour. */
+/** Remove the bundles of other source versions not used for an hour (a use touches its directory). */
 const prune = (keep) => {
   for (const name of readdirSync(cache)) {
     const p = join(cache, name)
@@ -58,6 +62,12 @@ const prune = (keep) => {
   }
 }
 
-const entry = (process.env.KSPEC_TSX === "1" ? null : await bundle()) ?? new URL("../src/cli/main.ts", import.meta.url).href
-const { main } = await import(entry)
+const sources = new URL("../src/cli/main.ts", import.meta.url).href
+const bundled = process.env.KSPEC_TSX === "1" ? null : await bundle()
+/** The CLI module: the bundle, or the sources if there is none or it cannot be loaded (pruned meanwhile, say). */
+const cli = async () => {
+  if (bundled !== null) { try { return await import(bundled) } catch { /* fall back to the sources */ } }
+  return import(sources)
+}
+const { main } = await cli()
 process.exitCode = await main(process.argv.slice(2))

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads"
 import { pathToFileURL } from "node:url"
 import type { BootConfig, Event } from "../model/index.ts"
+import type { KernelState } from "../spec/index.ts"
 import type { ImplState } from "../impl/index.ts"
 import { realImpl } from "../proofs-tests/lockstep/impls.ts"
 import type { ImplUnderTest } from "../proofs-tests/lockstep/runner.ts"
@@ -27,6 +28,7 @@ if (input.mutantEntry !== undefined) {
   // A mutant is a patched copy of the impl's TypeScript: a bundled worker needs tsx to import it.
   if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register()
   const mod = (await import(pathToFileURL(input.mutantEntry).href)) as { Kernel: { boot(c: BootConfig): ImplState & { step(ev: Event): void } } }
-  impl = { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => (k as { step(ev: Event): void }).step(ev), abs: (k) => absState(k as ImplState) }
+  // The relation's own absState (not a wrapper), so the runner checks mutants incrementally too.
+  impl = { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => (k as { step(ev: Event): void }).step(ev), abs: absState as (k: unknown) => KernelState }
 }
 await runFuzzLoop(impl, input.params, new Int32Array(input.stop), (m) => parentPort!.postMessage(m))

@@ -6,7 +6,7 @@
  */
 import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
 import {
-  RightR, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
+  RightR, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
@@ -27,6 +27,10 @@ import {
   tcbSlot,
 } from "../state.ts"
 
+/** userStep writes exactly three extra-cap words: a type error here if seL4_MsgMaxExtraCaps changes. */
+const threeExtraCaps: 3 = msgMaxExtraCaps
+void threeExtraCaps
+
 /**
  * What the user thread did before trapping: write the cap pointer (into r0, which ARM's seL4 uses
  * as both cap and badge register), the message info, the message words (MR0.. as given; the rest
@@ -39,8 +43,8 @@ export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
   const tmrs = thread.mrs
   const n = mrs.length < msgMaxLength ? mrs.length : msgMaxLength
   for (let i = 0; i < n; i++) tmrs[i] = mrs[i]! >>> 0
-  // The buffer's msgMaxExtraCaps (3) extra-cap words: no reads past the end of the event's array
-  // (slow in V8), so copy what is there and pad with 0.
+  // The buffer's msgMaxExtraCaps (3, checked below) extra-cap words: no reads past the end of the
+  // event's array (slow in V8), so copy what is there and pad with 0.
   const xs = ev.extraCaps
   const m = xs.length
   const tx = thread.extraCaps

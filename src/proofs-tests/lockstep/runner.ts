@@ -184,7 +184,9 @@ const globalKeys = [
  * Purity: full checking deep-freezes every spec state; freezing costs as much as the spec step
  * and slows the spec (frozen and fresh objects make its property accesses polymorphic), so here
  * the state of each full check is fingerprinted instead, and the next full check fails if that
- * state has changed since (a spec function mutated what it was given, and states share structure).
+ * state has changed since. That catches a spec function mutating anything the state of the last
+ * full check holds (later states share most of it); a mutation of an object created since is
+ * caught only by full checking, which the suite's lockstep tests use.
  */
 const runIncremental = <K>(
   impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions,

@@ -11,6 +11,7 @@ import { defaultBootConfig } from "../../model/index.ts"
 import type { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { KernelState } from "../../spec/state.ts"
+import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { checkAll, checkChanged, invariantModes, invariants, stateDelta, validCap } from "../../spec/invariants/index.ts"
 import { resolveChoice, traceArb } from "../gen/choices.ts"
 import { deepEqual, fingerprint, statesEqual } from "../lockstep/diff.ts"
@@ -86,12 +87,18 @@ describe("incremental checking catches changes outside the tracked set", () => {
   })
 })
 
-/** The full relation restricted to a delta's keys and the globals: what `agreesOn` must decide. */
-const restrictedAgree = (a: KernelState, s: KernelState, d: { objects: ReadonlySet<number>; slots: ReadonlySet<number> }): boolean => {
+/**
+ * The full relation restricted to a delta's entries and the globals, what `agreesOn` must decide:
+ * changed objects; each changed slot's cap and originality, its CDT parent where that (or its cap
+ * or originality) changed, its children where those (or its cap or originality) changed.
+ */
+const restrictedAgree = (a: KernelState, s: KernelState, d: StateDelta): boolean => {
   for (const p of d.objects) if (!deepEqual(a.kheap.get(p), s.kheap.get(p))) return false
   for (const sl of d.slots) {
-    if (!deepEqual(a.caps.get(sl), s.caps.get(sl)) || a.cdt.get(sl) !== s.cdt.get(sl) || !deepEqual(a.cdtList.get(sl), s.cdtList.get(sl)) ||
-      a.isOriginal.has(sl) !== s.isOriginal.has(sl)) return false
+    const all = d.capsOrOriginal!.has(sl)
+    if (!deepEqual(a.caps.get(sl), s.caps.get(sl)) || a.isOriginal.has(sl) !== s.isOriginal.has(sl)) return false
+    if ((all || d.parents!.has(sl)) && a.cdt.get(sl) !== s.cdt.get(sl)) return false
+    if ((all || d.children!.has(sl)) && !deepEqual(a.cdtList.get(sl), s.cdtList.get(sl))) return false
   }
   const { kheap: _a, caps: _b, cdt: _c, cdtList: _d, isOriginal: _e, ...ga } = a
   const { kheap: _f, caps: _g, cdt: _h, cdtList: _i, isOriginal: _j, ...gs } = s

@@ -1,8 +1,9 @@
 /**
  * The relation checked on what a step changed: after each step, the impl must abstract to the spec
- * at every object and slot the spec's step changed (`stateDelta`, found through the persistent
- * maps' shared structure) and in every global; the rest of the state is compared by the periodic
- * full check. The work is proportional to the change, plus, per slot whose CDT parent or children
+ * at the entries the spec's step changed (`stateDelta`, found through the persistent maps' shared
+ * structure: each changed object; each slot's cap and originality, and its CDT parent or children
+ * where those changed, or both when its cap or originality changed) and in every global; the rest
+ * of the state is compared by the periodic full check. The work is proportional to the change, plus, per slot whose CDT parent or children
  * changed, a pointer walk to the head of its MDB list and the isMDBParentOf tests that find the
  * parent (back to the nearest candidate) or the children (the slot's own run).
  *
@@ -18,7 +19,7 @@
 import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import { NullCap, slotBits, tcbCNodeEntries } from "../../model/index.ts"
 import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
-import { ChooseNewThread, ResumeCurrentThread, numPrioritiesImpl } from "../../impl/index.ts"
+import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
 import { isMDBParentOf, nearestCovering } from "./abstract.ts"
@@ -114,7 +115,7 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
   // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   const limit = k.objects.size
   let queues = 0
-  for (let idx = 0; idx < k.numDomains * numPrioritiesImpl; idx++) {
+  for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
     const head = k.readyQueueHead[idx] ?? null
     if (head === null) continue
     queues++
@@ -195,25 +196,32 @@ interface CdtPlace { readonly parent: Cte | null; readonly children: readonly Ct
 
 const symmetricAt = (x: Cte): boolean => (x.next === null || x.next.prev === x) && (x.prev === null || x.prev.next === x)
 
+/** A walk past this many CTEs starts checking for a cycle (links that loop back). */
+const cycleCheckAfter = 4096
+
 /**
  * The CDT parent and children of `c` read off its MDB list locally, giving what `mdbLists` +
  * `cdtOfList` give (the nearest preceding CTE whose isMDBParentOf-run covers `c`; the CTEs of `c`'s
  * run whose nearest covering CTE is `c`): the walk to the list's head is pointer chasing, the parent
  * search tests isMDBParentOf only against `c` until a candidate passes, and the children come from
  * `c`'s run alone (each part only when asked for). null when `c` is in no list; "unsure" when the
- * links are not a symmetric list from a non-empty head (the full abstraction would cut or skip it:
- * the caller checks in full).
+ * links are not a symmetric, acyclic list from a non-empty head that is a live CTE (one `loc`
+ * finds at its address, as `mdbLists` starts only from those): the caller then checks in full.
  */
-const cdtPlace = (c: Cte, limit: number, wantParent: boolean, wantChildren: boolean): CdtPlace | null | "unsure" => {
+const cdtPlace = (c: Cte, loc: SlotLocator, wantParent: boolean, wantChildren: boolean): CdtPlace | null | "unsure" => {
   if (c.cap.tag === "NullCap" && c.prev === null && c.next === null) return null
   // Back to the head: back[0] = c.prev, ..., back[last] = the head.
   const back: Cte[] = []
+  let seen: Set<Cte> | null = null
   if (!symmetricAt(c)) return "unsure"
   for (let x = c.prev; x !== null; x = x.prev) {
-    if (back.length > limit || !symmetricAt(x)) return "unsure"
+    if (!symmetricAt(x)) return "unsure"
+    if (back.length === cycleCheckAfter) seen = new Set([c, ...back])
+    if (seen !== null) { if (seen.has(x)) return "unsure"; seen.add(x) }
     back.push(x)
   }
-  if ((back.length === 0 ? c : back[back.length - 1]!).cap.tag === "NullCap") return "unsure"
+  const head = back.length === 0 ? c : back[back.length - 1]!
+  if (head.cap.tag === "NullCap" || loc.cte(head.addr) !== head) return "unsure"
   // Parent: the nearest i before c with isMDBParentOf(i, x) for every x after i up to c.
   let parent: Cte | null = null
   for (let d = 0; wantParent && d < back.length && parent === null; d++) {
@@ -225,8 +233,11 @@ const cdtPlace = (c: Cte, limit: number, wantParent: boolean, wantChildren: bool
   }
   // Children: c's run, and in it the CTEs no nearer CTE of the run covers (nearestCovering on the run).
   const run: Cte[] = [c]
+  seen = null
   for (let x = c.next; wantChildren && x !== null && isMDBParentOf(c, x); x = x.next) {
-    if (run.length > limit || !symmetricAt(x)) return "unsure"
+    if (!symmetricAt(x)) return "unsure"
+    if (run.length === cycleCheckAfter) seen = new Set(run)
+    if (seen !== null) { if (seen.has(x)) return "unsure"; seen.add(x) }
     run.push(x)
   }
   const runEnd = run.map((y, i) => {
@@ -261,10 +272,12 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
       continue
     }
     if (!sameCap(c.cap, cap ?? NullCap) || c.revocable !== s.isOriginal.has(slot)) return false
-    const wantParent = delta.parents?.has(slot) ?? true
-    const wantChildren = delta.children?.has(slot) ?? true
-    if (!wantParent && !wantChildren) continue
-    const place = cdtPlace(c, limit * tcbCNodeEntries + 4096, wantParent, wantChildren)
+    // A slot whose cap or originality changed gets its whole CDT place checked (its runs may differ);
+    // one whose CDT entries alone changed, just those.
+    const all = delta.capsOrOriginal?.has(slot) ?? true
+    const wantParent = all || (delta.parents?.has(slot) ?? true)
+    const wantChildren = all || (delta.children?.has(slot) ?? true)
+    const place = cdtPlace(c, loc, wantParent, wantChildren)
     if (place === "unsure") return false
     if (place === null) {
       if (s.cdt.has(slot) || s.cdtList.has(slot)) return false

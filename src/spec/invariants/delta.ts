@@ -16,6 +16,8 @@ export interface StateDelta {
   readonly objects: ReadonlySet<PPtr>
   /** Slots whose cap, originality, CDT parent or CDT child list was added, removed or replaced. */
   readonly slots: ReadonlySet<SlotPtr>
+  /** Of `slots`, those whose cap or originality changed (absent: any of them may have). */
+  readonly capsOrOriginal?: ReadonlySet<SlotPtr>
   /** Of `slots`, those whose CDT parent changed (absent: any of them may have). */
   readonly parents?: ReadonlySet<SlotPtr>
   /** Of `slots`, those whose CDT child list changed (absent: any of them may have). */
@@ -47,15 +49,16 @@ export const setDelta = <K>(a: ReadonlySet<K>, b: ReadonlySet<K>, out: Set<K>): 
 /** The objects and slots that differ between `prev` and `next`. */
 export const stateDelta = (prev: KernelState, next: KernelState): StateDelta => {
   const objects = new Set<PPtr>()
-  const slots = new Set<SlotPtr>()
+  const capsOrOriginal = new Set<SlotPtr>()
   const parents = new Set<SlotPtr>()
   const children = new Set<SlotPtr>()
   mapDelta(prev.kheap, next.kheap, objects)
-  mapDelta(prev.caps, next.caps, slots)
-  setDelta(prev.isOriginal, next.isOriginal, slots)
+  mapDelta(prev.caps, next.caps, capsOrOriginal)
+  setDelta(prev.isOriginal, next.isOriginal, capsOrOriginal)
   mapDelta(prev.cdt, next.cdt, parents)
   mapDelta(prev.cdtList, next.cdtList, children)
+  const slots = new Set<SlotPtr>(capsOrOriginal)
   for (const sl of parents) slots.add(sl)
   for (const sl of children) slots.add(sl)
-  return { objects, slots, parents, children }
+  return { objects, slots, capsOrOriginal, parents, children }
 }
