@@ -10,7 +10,7 @@ import type { KernelState } from "../src/spec/index.ts"
 import { boot, step } from "../src/spec/index.ts"
 import { Kernel } from "../src/impl/index.ts"
 import { clientCall, pingPongSetup, serverReplyRecv } from "../src/proofs-tests/scenarios/pingpong.ts"
-import { medianNs } from "./timing.ts"
+import { medianNs, warmUp } from "./timing.ts"
 
 export interface IpcBenchResult {
   /** Message words each way. */
@@ -63,11 +63,13 @@ export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, rep
 
   // Warm up and time the floor and the impl first, then the spec: the spec's garbage (and the
   // collections it brings) would otherwise land in the impl's short runs (about +12%).
-  floorRounds(rounds, length); implRounds(kFast)(); implRounds(kSlow)()
+  // Each runs for at least 200 ms first, so the figures are of JIT-warm code.
+  const warm = (f: () => void) => warmUp(() => undefined, f, 200)
+  warm(() => floorRounds(rounds, length)); warm(implRounds(kFast)); warm(implRounds(kSlow))
   const floorNs = medianNs(() => floorRounds(rounds, length), reps) / rounds
   const fastpathNs = medianNs(implRounds(kFast), reps) / rounds
   const slowpathNs = medianNs(implRounds(kSlow), reps) / rounds
-  specRun()
+  warm(specRun)
   const specNs = medianNs(specRun, reps) / specRounds
   if (sink === 0.5) console.log(sink)
   return { length, floorNs, fastpathNs, slowpathNs, specNs }
