@@ -22,7 +22,7 @@ import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { isMDBParentOf, nearestCovering } from "./abstract.ts"
+import { cdtOfList, isMDBParentOf } from "./abstract.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
 
@@ -231,7 +231,7 @@ const cdtPlace = (c: Cte, loc: SlotLocator, wantParent: boolean, wantChildren: b
     for (let e = d - 1; e >= 0 && covers; e--) covers = isMDBParentOf(i, back[e]!)
     if (covers) parent = i
   }
-  // Children: c's run, and in it the CTEs no nearer CTE of the run covers (nearestCovering on the run).
+  // Children: c's run, and in it the CTEs whose CDT parent within the run is c (cdtOfList of the run).
   const run: Cte[] = [c]
   seen = null
   for (let x = c.next; wantChildren && x !== null && isMDBParentOf(c, x); x = x.next) {
@@ -240,12 +240,7 @@ const cdtPlace = (c: Cte, loc: SlotLocator, wantParent: boolean, wantChildren: b
     if (seen !== null) { if (seen.has(x)) return "unsure"; seen.add(x) }
     run.push(x)
   }
-  const runEnd = run.map((y, i) => {
-    let j = i
-    while (j + 1 < run.length && isMDBParentOf(y, run[j + 1]!)) j++
-    return j
-  })
-  const near = nearestCovering(runEnd)
+  const near = cdtOfList(run)
   const children: Cte[] = []
   for (let j = 1; j < run.length; j++) if (near[j] === 0) children.push(run[j]!)
   return { parent, children }
