@@ -12,12 +12,12 @@
  * code (the impl's many rarely-taken paths need a few hundred thousand entries to get there).
  */
 import fc from "fast-check"
-import type { Event } from "../src/model/index.ts"
-import { defaultBootConfig } from "../src/model/index.ts"
-import type { KernelState } from "../src/spec/index.ts"
-import { boot, step, stepWithOutcome } from "../src/spec/index.ts"
-import { Kernel } from "../src/impl/index.ts"
-import { resolveChoice, traceArb } from "../src/proofs-tests/gen/choices.ts"
+import type { Event } from "../model/index.ts"
+import { defaultBootConfig } from "../model/index.ts"
+import type { KernelState } from "../spec/index.ts"
+import { boot, step, stepWithOutcome } from "../spec/index.ts"
+import { Kernel } from "../impl/index.ts"
+import { resolveChoice, traceArb } from "../harness/gen/choices.ts"
 import { medianWithSetupNs, warmUp } from "./timing.ts"
 
 export interface CapBenchResult {

@@ -4,12 +4,12 @@
  * path, and the spec, beside a bare-JS floor loop that does only the unavoidable work of a round
  * trip (copy the message words each way, swap the current thread). All in one run.
  */
-import type { Event } from "../src/model/index.ts"
-import { defaultBootConfig } from "../src/model/index.ts"
-import type { KernelState } from "../src/spec/index.ts"
-import { boot, step } from "../src/spec/index.ts"
-import { Kernel } from "../src/impl/index.ts"
-import { clientCall, pingPongSetup, serverReplyRecv } from "../src/proofs-tests/scenarios/pingpong.ts"
+import type { Event } from "../model/index.ts"
+import { defaultBootConfig } from "../model/index.ts"
+import type { KernelState } from "../spec/index.ts"
+import { boot, step } from "../spec/index.ts"
+import { Kernel } from "../impl/index.ts"
+import { clientCall, pingPongSetup, serverReplyRecv } from "../harness/scenarios/pingpong.ts"
 import { medianNs, warmUp } from "./timing.ts"
 
 export interface IpcBenchResult {

@@ -13,10 +13,10 @@
  * Untyped_Retype of many objects (linear in num_objects), deleting the last cap to a CNode (linear in
  * its slots), and an untyped reset (min(live objects, untyped bytes / 16): it probes the region or scans the table).
  */
-import type { BootConfig, Event, SyscallEvent } from "../src/model/index.ts"
-import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo } from "../src/model/index.ts"
-import { Kernel } from "../src/impl/index.ts"
-import { PingPongSlots, clientCall, pingPongSetup, serverReplyRecv } from "../src/proofs-tests/scenarios/pingpong.ts"
+import type { BootConfig, Event, SyscallEvent } from "../model/index.ts"
+import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo } from "../model/index.ts"
+import { Kernel } from "../impl/index.ts"
+import { PingPongSlots, clientCall, pingPongSetup, serverReplyRecv } from "../harness/scenarios/pingpong.ts"
 import { medianNs } from "./timing.ts"
 
 /** A 4096-slot root CNode and one 512 MiB untyped (slot NumInitialCaps). */

@@ -25,7 +25,7 @@ const bundle = async () => {
     const { build } = await import("esbuild")
     const staging = join(cache, "staging")
     const r = await build({
-      entryPoints: { main: join(root, "src/cli/main.ts"), fuzzWorker: join(root, "src/cli/fuzzWorker.ts") },
+      entryPoints: { main: join(root, "cli/main.ts"), fuzzWorker: join(root, "cli/fuzzWorker.ts") },
       bundle: true, splitting: true, format: "esm", platform: "node", target: "node20", packages: "external",
       outdir: staging, write: false, logLevel: "silent", define: { __KSPEC_ROOT__: JSON.stringify(root) },
     })
@@ -62,7 +62,7 @@ const prune = (keep) => {
   }
 }
 
-const sources = new URL("../src/cli/main.ts", import.meta.url).href
+const sources = new URL("../cli/main.ts", import.meta.url).href
 const bundled = process.env.KSPEC_TSX === "1" ? null : await bundle()
 /** The CLI module: the bundle, or the sources if there is none or it cannot be loaded (pruned meanwhile, say). */
 const cli = async () => {

@@ -1,0 +1,165 @@
+/**
+ * Bug-injection mutants: deliberately broken variants of the impl, each a one-place source edit
+ * of a named impl file. The self-test builds each mutant as a patched copy of impl/ and
+ * asserts the default lockstep suite catches it within a fixed budget. A mutant whose search
+ * text no longer occurs in the impl fails the self-test too, so the list cannot silently rot.
+ */
+export interface Mutant {
+  readonly name: string
+  /** The seL4 behaviour the mutant breaks, in one line. */
+  readonly breaks: string
+  /** File under impl/. */
+  readonly file: string
+  readonly search: string
+  readonly replace: string
+}
+
+export const mutants: readonly Mutant[] = [
+  {
+    name: "revoke-stops-early",
+    breaks: "cteRevoke deletes every descendant: this one leaves the last descendant alive",
+    file: "object/cnode.ts",
+    search: "for (let next = slot.next; next !== null && isMDBParentOf(slot, next); next = slot.next) {",
+    replace: "for (let next = slot.next; next !== null && isMDBParentOf(slot, next) && next.next !== null && isMDBParentOf(slot, next.next); next = slot.next) {",
+  },
+  {
+    name: "retype-ignores-alignment",
+    breaks: "Untyped_Retype aligns each object to its size: this one places it at the raw free index",
+    file: "object/untyped.ts",
+    search: "const alignedFreeRef = alignUpBits(freeRef, objectSize)",
+    replace: "const alignedFreeRef = freeRef",
+  },
+  {
+    name: "mint-rebadges",
+    breaks: "Mint may set a badge only on an unbadged cap: this one rebadges badged caps",
+    file: "object/objecttype.ts",
+    search: "if (!preserve && cap.badge === 0) return { tag: cap.tag,",
+    replace: "if (!preserve) return { tag: cap.tag,",
+  },
+  {
+    name: "lookup-ignores-guard",
+    breaks: "resolveAddressBits checks each CNode's guard: this one only checks the guard fits",
+    file: "kernel/cspace.ts",
+    search: "if (guardBits > n || guard !== capGuard) {",
+    replace: "if (guardBits > n) {",
+  },
+  {
+    name: "copy-keeps-rights",
+    breaks: "Copy/Mint intersect endpoint rights with the mask: this one keeps the source's rights",
+    file: "object/objecttype.ts",
+    search: "rights: cap.rights & r & allRights }",
+    replace: "rights: cap.rights }",
+  },
+  {
+    name: "delete-leaves-stale-link",
+    breaks: "emptySlot unlinks the slot from the MDB: this one leaves the next slot pointing back at it",
+    file: "object/cnode.ts",
+    search: "    next.prev = prev\n    next.firstBadged = next.firstBadged || slot.firstBadged",
+    replace: "    next.firstBadged = next.firstBadged || slot.firstBadged",
+  },
+  {
+    name: "final-ignores-next",
+    breaks: "isFinalCapability looks at both MDB neighbours: this one ignores the next slot",
+    file: "object/cnode.ts",
+    search: "  if (next === null) return true\n  return !sameObjectAs(cte.cap, next.cap)",
+    replace: "  return next === null || next !== null",
+  },
+  {
+    name: "copy-skips-delete-first",
+    breaks: "Copy/Mint/Move/Mutate refuse an occupied destination (DeleteFirst) before the source lookup",
+    file: "object/cnode.ts",
+    search: "    st = ensureEmptySlot(k, destSlot)\n    if (st !== EXCEPTION_NONE) return st\n    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)",
+    replace: "    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)",
+  },
+  {
+    name: "reset-keeps-free-index",
+    breaks: "a retype of a childless untyped starts over from its base: this one keeps the old free index",
+    file: "object/untyped.ts",
+    search: "    freeIndex = 0",
+    replace: "    freeIndex = cap.freeIndex",
+  },
+  {
+    name: "badge-not-delivered",
+    breaks: "a received message carries the badge of the sender's cap: this one delivers badge 0",
+    file: "object/endpoint.ts",
+    search: "receiver.msgInfo = miNew(miLabel(tag), miCapsUnwrapped(capsInfo), miExtraCaps(capsInfo), msgTransferred)\n  receiver.badge = badge >>> 0",
+    replace: "receiver.msgInfo = miNew(miLabel(tag), miCapsUnwrapped(capsInfo), miExtraCaps(capsInfo), msgTransferred)\n  receiver.badge = 0",
+  },
+  {
+    name: "call-leaves-no-reply-cap",
+    breaks: "a Call that reaches a receiver leaves it a reply cap in its caller slot: this one blocks the caller with no reply cap",
+    file: "object/endpoint.ts",
+    search: "cteInsert(k, canGrant ? sender.replyCapGrant : sender.replyCapNoGrant, replySlot, callerSlot)",
+    replace: "void replySlot",
+  },
+  {
+    name: "signal-overwrites",
+    breaks: "signals to an active notification OR their badges together: this one keeps only the last badge",
+    file: "object/notification.ts",
+    search: "ntfn.ntfnMsgIdentifier = (ntfn.ntfnMsgIdentifier | badge) >>> 0",
+    replace: "ntfn.ntfnMsgIdentifier = badge >>> 0",
+  },
+  {
+    name: "equal-priority-preempts",
+    breaks: "a woken thread of the current thread's priority waits its turn: this one preempts at once",
+    file: "kernel/thread.ts",
+    search: "} else if (wasRunnable && candidate.tcbPriority === ct.tcbPriority) {",
+    replace: "} else if (false) {",
+  },
+  {
+    name: "fastpath-skips-grant-check",
+    breaks: "the Call fastpath needs Grant or GrantReply on the endpoint cap: this one takes it without (the caller should stop)",
+    file: "fastpath/fastpath.ts",
+    search: "if ((epCap.rights & (RightG | RightGR)) === 0) return false",
+    replace: "",
+  },
+  {
+    name: "cancel-forgets-last",
+    breaks: "deleting an endpoint's last cap restarts every queued thread: this one forgets the last",
+    file: "object/endpoint.ts",
+    search: "  let thread = head\n  while (thread !== null) {",
+    replace: "  let thread = head\n  while (thread !== null && thread.tcbEPNext !== null) {",
+  },
+  {
+    name: "tick-does-not-rotate",
+    breaks: "an expired time slice sends the thread to the back of its queue: this one puts it at the front",
+    file: "kernel/thread.ts",
+    search: "ct.tcbTimeSlice = timeSlice\n      tcbSchedAppend(k, ct)",
+    replace: "ct.tcbTimeSlice = timeSlice\n      tcbSchedEnqueue(k, ct)",
+  },
+  {
+    name: "fault-layout-off-by-one",
+    breaks: "a cap fault's lookup failure starts at MR3: this one starts it at MR4",
+    file: "api/faults.ts",
+    search: "return setMRs_lookup_failure(receiver, hasReceiveBuffer, f.failure, 3)",
+    replace: "return setMRs_lookup_failure(receiver, hasReceiveBuffer, f.failure, 4)",
+  },
+  {
+    name: "unwrap-any-endpoint",
+    breaks: "only caps to the endpoint the message travels through are unwrapped to badges: this one unwraps every endpoint cap",
+    file: "object/endpoint.ts",
+    search: "if (cap.tag === \"EndpointCap\" && ep !== null && cap.ptr === ep.base) {",
+    replace: "if (cap.tag === \"EndpointCap\" && ep !== null) {",
+  },
+  {
+    name: "transfer-ignores-grant",
+    breaks: "extra caps travel only over a cap with Grant: this one transfers them without",
+    file: "object/endpoint.ts",
+    search: "  const tag = sender.msgInfo\n  if (canGrant) {",
+    replace: "  const tag = sender.msgInfo\n  if (canGrant || true) {",
+  },
+  {
+    name: "tls-base-wrong-register",
+    breaks: "TCB_SetTLSBase writes TLS_BASE (TPIDRURW): this one writes the register after it (TPIDRURO)",
+    file: "object/tcb.ts",
+    search: "setRegister(thread, tlsBaseRegister, tlsBase)",
+    replace: "setRegister(thread, tlsBaseRegister + 1, tlsBase)",
+  },
+  {
+    name: "tls-base-off-by-one-length",
+    breaks: "TCB_SetTLSBase needs one message word: this one refuses a one-word message (TruncatedMessage)",
+    file: "object/tcb.ts",
+    search: "if (length < 1) return syscallError(k, { tag: \"TruncatedMessage\" })\n  const tlsBase",
+    replace: "if (length < 2) return syscallError(k, { tag: \"TruncatedMessage\" })\n  const tlsBase",
+  },
+]

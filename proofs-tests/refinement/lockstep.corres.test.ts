@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest"
+import { defaultBootConfig } from "../../model/index.ts"
+import { realImpl } from "../../harness/lockstep/impls.ts"
+import { runCampaign } from "../../harness/lockstep/campaign.ts"
+import { suiteBudget } from "./budget.ts"
+
+describe("lockstep refinement (impl refines spec, invariants hold after every step)", () => {
+  const b = suiteBudget()
+  it(`the impl refines the spec on ${b.runs} random traces of up to ${b.depth} steps (seed=${b.seed})`, () => {
+    const r = runCampaign(realImpl, { config: defaultBootConfig, seed: b.seed, runs: b.runs, depth: b.depth })
+    if (r.failure) {
+      throw new Error(`${r.failure.description}\nminimal trace (${r.failure.events.length} events):\n${JSON.stringify(r.failure.events)}\nreplay: KSPEC_SEED=${b.seed} npm test, or kspec check --seed ${b.seed}`)
+    }
+    expect(r.steps).toBeGreaterThan(b.runs)
+    // The campaign must reach real work, not only error paths.
+    const ok = [...r.cells].filter(([k]) => k.endsWith("|Success")).reduce((a, [, n]) => a + n, 0)
+    expect(ok / r.steps).toBeGreaterThan(0.3)
+  })
+})

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest"
+import { Kernel } from "../../impl/index.ts"
+import type { BootConfig } from "../../model/index.ts"
+import { defaultBootConfig } from "../../model/index.ts"
+import { boot } from "../../spec/kernel/boot.ts"
+import type { KernelState } from "../../spec/state.ts"
+import { absState } from "../../harness/relation/abstract.ts"
+
+/** A plain view of a state with every Map/Set as entries sorted by key, for deep equality. */
+const canon = (s: KernelState): unknown => {
+  const sortMap = <V>(m: ReadonlyMap<number, V>) => [...m.entries()].sort((a, b) => a[0] - b[0])
+  return {
+    ...s,
+    kheap: sortMap(s.kheap),
+    caps: sortMap(s.caps),
+    cdt: sortMap(s.cdt),
+    cdtList: sortMap(s.cdtList),
+    isOriginal: [...s.isOriginal].sort((a, b) => a - b),
+    readyQueues: sortMap(s.readyQueues),
+  }
+}
+
+const configs: readonly [string, BootConfig][] = [
+  ["default", defaultBootConfig],
+  ["small CNode, one region", { rootCNodeBits: 5, memory: [{ base: 0x2000_0000, size: 0x1000, isDevice: false }], numIRQs: 4, numDomains: 1 }],
+  ["many blocks overflow the CNode", {
+    rootCNodeBits: 5,
+    memory: [{ base: 0x2000_0010, size: 0x12345, isDevice: false }, { base: 0x3000_0000, size: 0x10, isDevice: true }],
+    numIRQs: 16, numDomains: 2,
+  }],
+  ["large CNode", { rootCNodeBits: 12, memory: [{ base: 0x2000_0000, size: 0x40_0000, isDevice: false }], numIRQs: 16, numDomains: 1 }],
+]
+
+describe("boot corres", () => {
+  for (const [name, config] of configs) {
+    it(`absState(Kernel.boot(config)) equals spec boot(config): ${name}`, () => {
+      expect(canon(absState(Kernel.boot(config)))).toEqual(canon(boot(config)))
+    })
+  }
+})

@@ -1,0 +1,201 @@
+/**
+ * Incremental checking stays sound: a change outside what a step touched is still caught, at the
+ * step when it lies in the spec's delta, otherwise at the next full check (a stray impl write,
+ * impl-only invariants, periodic spec invariants), and the failure reported is the one full
+ * checking reports.
+ */
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import type { Event } from "../../model/index.ts"
+import { defaultBootConfig } from "../../model/index.ts"
+import type { Kernel } from "../../impl/index.ts"
+import { boot, stepWithOutcome } from "../../spec/index.ts"
+import type { KernelState } from "../../spec/state.ts"
+import type { StateDelta } from "../../spec/invariants/delta.ts"
+import { checkAll, checkChanged, invariantModes, invariants, stateDelta, validCap } from "../../spec/invariants/index.ts"
+import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
+import { deepEqual, fingerprint, statesEqual } from "../../harness/lockstep/diff.ts"
+import { realImpl } from "../../harness/lockstep/impls.ts"
+import type { ImplUnderTest } from "../../harness/lockstep/runner.ts"
+import { runChoices, runEvents, runLockstep, runnerStats } from "../../harness/lockstep/runner.ts"
+import { loadMutant } from "../mutants/build.ts"
+import { mutants } from "../mutants/mutants.ts"
+import { pingPongRound, pingPongSetup } from "../../harness/scenarios/pingpong.ts"
+import { absState, nearestCovering } from "../../harness/relation/abstract.ts"
+import { SlotLocator, agreesOn } from "../../harness/relation/incremental.ts"
+
+/** The real impl with `corrupt` applied right after step `at`. */
+const corruptedAfter = (at: number, corrupt: (k: Kernel) => void): ImplUnderTest<Kernel> => {
+  let n = 0
+  return { ...realImpl, boot: (c) => { n = 0; return realImpl.boot(c) }, step: (k, ev) => { realImpl.step(k, ev); if (++n === at) corrupt(k) } }
+}
+
+const events: Event[] = fc.sample(fc.array(pingPongRound, { minLength: 8, maxLength: 8 }).map((rs) => rs.flat()), { numRuns: 1, seed: 7 })[0]!
+const trace = [...pingPongSetup(), ...events]
+
+describe("incremental checking catches changes outside the tracked set", () => {
+  const cases: [string, (k: Kernel) => void, "divergence" | "invariant"][] = [
+    ["an idle TCB's priority", (k) => { k.idleThread.tcbPriority = 77 }, "divergence"],
+    ["a CTE's cap in the root CNode", (k) => {
+      const root = [...k.objects.values()].find((o) => o.tag === "CNode" && o !== k.irqNode)!
+      const c = root.tag === "CNode" ? root.slots.find((x) => x !== undefined && x.cap.tag === "EndpointCap") : undefined
+      if (c !== undefined && c.cap.tag === "EndpointCap") c.cap = { ...c.cap, rights: c.cap.rights ^ 1 }
+      else k.idleThread.tcbMCP = 3
+    }, "divergence"],
+    ["an endpoint queue link of an unqueued thread (impl-only: the periodic full check)", (k) => { k.idleThread.tcbEPNext = k.curThread }, "invariant"],
+  ]
+  for (const [what, corrupt, kind] of cases) {
+    it(`${what}: reported as full checking reports it`, () => {
+      const full = runEvents(corruptedAfter(pingPongSetup().length + 3, corrupt), defaultBootConfig, trace)
+      const incr = runEvents(corruptedAfter(pingPongSetup().length + 3, corrupt), defaultBootConfig, trace, { fullEvery: 32 })
+      expect(full.failure?.kind).toBe(kind)
+      expect(incr.failure).toEqual(full.failure)
+      expect(incr.events.length).toBe(full.events.length)
+    })
+  }
+
+  it("a stray impl write outside the delta passes the step's check and fails the full relation", () => {
+    const k = realImpl.boot(defaultBootConfig)
+    const s = boot(defaultBootConfig)
+    const loc = new SlotLocator(k)
+    const none = { objects: new Set<number>(), slots: new Set<number>() }
+    expect(agreesOn(k, s, none, loc)).toBe(true)
+    k.idleThread.tcbPriority = 9
+    // The step's check looks only at the delta (and the globals): the write is outside it...
+    expect(agreesOn(k, s, none, loc)).toBe(true)
+    // ...and inside it, or in the full check, it is seen.
+    expect(agreesOn(k, s, { ...none, objects: new Set([k.idleThread.base]) }, loc)).toBe(false)
+    expect(statesEqual(s, absState(k))).toBe(false)
+  })
+
+  it("a spec-side violation in an untouched object is missed by the incremental forms and caught by the full check", () => {
+    const s0 = boot(defaultBootConfig)
+    // Point an endpoint cap (or any object cap) at nothing: valid_cap (periodic) breaks.
+    const [slot, cap] = [...s0.caps].find(([, c]) => c.tag === "CNodeCap")!
+    const bad: KernelState = { ...s0, caps: new Map(s0.caps).set(slot, { ...cap, ptr: 0x7000_0000 } as typeof cap) }
+    // Outside the tracked set: a delta that does not name the slot.
+    expect(checkChanged(bad, s0, { objects: new Set(), slots: new Set() })).toEqual([])
+    expect(checkAll(bad).some((v) => v.invariant === validCap.name)).toBe(true)
+    // And when the delta is computed (by reference), the changed slot is tracked.
+    expect(stateDelta(s0, bad).slots.has(slot)).toBe(true)
+  })
+
+  it("every invariant has a mode, and the incremental ones agree with full checking on boot", () => {
+    expect(invariantModes.size).toBe(invariants.length)
+    const s = boot(defaultBootConfig)
+    expect(checkChanged(s, s, stateDelta(s, s))).toEqual([])
+  })
+})
+
+/**
+ * The full relation restricted to a delta's entries and the globals, what `agreesOn` must decide:
+ * changed objects; each changed slot's cap and originality, its CDT parent where that (or its cap
+ * or originality) changed, its children where those (or its cap or originality) changed.
+ */
+const restrictedAgree = (a: KernelState, s: KernelState, d: StateDelta): boolean => {
+  for (const p of d.objects) if (!deepEqual(a.kheap.get(p), s.kheap.get(p))) return false
+  for (const sl of d.slots) {
+    const all = d.capsOrOriginal!.has(sl)
+    if (!deepEqual(a.caps.get(sl), s.caps.get(sl)) || a.isOriginal.has(sl) !== s.isOriginal.has(sl)) return false
+    if ((all || d.parents!.has(sl)) && a.cdt.get(sl) !== s.cdt.get(sl)) return false
+    if ((all || d.children!.has(sl)) && !deepEqual(a.cdtList.get(sl), s.cdtList.get(sl))) return false
+  }
+  const { kheap: _a, caps: _b, cdt: _c, cdtList: _d, isOriginal: _e, ...ga } = a
+  const { kheap: _f, caps: _g, cdt: _h, cdtList: _i, isOriginal: _j, ...gs } = s
+  return deepEqual(ga, gs)
+}
+
+describe("the relation on the delta decides what the full relation decides there", () => {
+  it("on random traces of the real impl and of mutants: never passes a step the restricted full relation fails, never fails the real impl", async () => {
+    const impls: [string, ImplUnderTest<Kernel>][] = [["real", realImpl]]
+    for (const name of ["delete-leaves-stale-link", "badge-not-delivered", "cancel-forgets-last", "copy-keeps-rights"]) {
+      impls.push([name, (await loadMutant(mutants.find((m) => m.name === name)!)) as unknown as ImplUnderTest<Kernel>])
+    }
+    let disagreements = 0
+    let checks = 0
+    for (const [name, impl] of impls) {
+      for (const t of fc.sample(traceArb(80), { numRuns: 6, seed: 99 })) {
+        let s = boot(defaultBootConfig)
+        const k = impl.boot(defaultBootConfig)
+        const loc = new SlotLocator(k)
+        for (const c of t) {
+          const ev = resolveChoice(s, c)
+          const prev = s
+          s = stepWithOutcome(s, ev).state
+          impl.step(k, ev)
+          const d = stateDelta(prev, s)
+          loc.noteObjects(k, d.objects)
+          const expected = restrictedAgree(absState(k), s, d)
+          const got = agreesOn(k, s, d, loc)
+          checks++
+          if (!expected) {
+            disagreements++
+            expect(got, `${name}: a divergence on the delta passed`).toBe(false)
+            break
+          }
+          if (name === "real") expect(got).toBe(true)
+        }
+      }
+    }
+    expect(checks).toBeGreaterThan(500)
+    expect(disagreements).toBeGreaterThan(0)
+  }, 60_000)
+})
+
+describe("incremental and full checking report the same first failure", () => {
+  const traces = fc.sample(traceArb(100), { numRuns: 6, seed: 4242 })
+  it("on random traces of the real impl", () => {
+    for (const t of traces) expect(runChoices(realImpl, defaultBootConfig, t, { fullEvery: 8 }).failure).toEqual(runChoices(realImpl, defaultBootConfig, t).failure)
+  })
+  for (const m of mutants) {
+    it(`mutant ${m.name}`, async () => {
+      const impl = await loadMutant(m)
+      for (const t of traces) {
+        const full = runChoices(impl, defaultBootConfig, t)
+        const incr = runChoices(impl, defaultBootConfig, t, { fullEvery: 8 })
+        expect(incr.failure).toEqual(full.failure)
+        expect(incr.events.length).toBe(full.events.length)
+      }
+      const pp = runEvents(impl, defaultBootConfig, trace, { fullEvery: 8 })
+      expect(pp.failure).toEqual(runEvents(impl, defaultBootConfig, trace).failure)
+    }, 60_000)
+  }
+})
+
+describe("the pieces incremental checking rests on", () => {
+  it("nearestCovering (the CDT's parent search, linear) equals its definition on every shape of runs", () => {
+    const runs = fc.integer({ min: 0, max: 40 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => fc.integer({ min: i, max: n - 1 }))))
+    fc.assert(fc.property(runs, (runEnd) => {
+      const naive = runEnd.map((_, j) => { for (let i = j - 1; i >= 0; i--) if (runEnd[i]! >= j) return i; return -1 })
+      expect(nearestCovering(runEnd)).toEqual(naive)
+    }), { seed: 17, numRuns: 500 })
+  })
+
+  it("a fingerprint changes when anything inside a kept state is mutated in place, and only then", () => {
+    const s = absState(realImpl.boot(defaultBootConfig))
+    const before = fingerprint(s)
+    expect(fingerprint(s)).toBe(before)
+    const tcb = s.kheap.get(s.idleThread) as unknown as { tcbPriority: number; tcbContext: { regs: number[] } }
+    tcb.tcbContext.regs[7] = (tcb.tcbContext.regs[7] ?? 0) + 1
+    expect(fingerprint(s)).not.toBe(before)
+    tcb.tcbContext.regs[7] = tcb.tcbContext.regs[7]! - 1
+    expect(fingerprint(s)).toBe(before)
+    tcb.tcbPriority++
+    expect(fingerprint(s)).not.toBe(before)
+  })
+
+  it("a state mutated in place between full checks sends the trace to full checking (where states are frozen)", () => {
+    const evs = trace
+    const run = (mutate: boolean) => {
+      const r0 = runnerStats.replays
+      const r = runLockstep(realImpl, defaultBootConfig, (st, i) => {
+        // An impure step: scribble on the state the next step receives (and later states share).
+        if (mutate && i === 5) (st.kheap.get(st.idleThread) as { tcbMCP: number }).tcbMCP = 200
+        return evs[i]
+      }, { fullEvery: 32 })
+      return { replays: runnerStats.replays - r0, failure: r.failure }
+    }
+    expect(run(false).replays).toBe(0)
+    expect(run(true).replays).toBe(1)
+  })
+})
