@@ -1,23 +1,28 @@
 /**
- * The lockstep refinement runner: boot the spec and the impl from one configuration, feed both
+ * The lockstep refinement harness: boot the spec and the impl from one configuration, feed both
  * the same events, and after every step check that the abstraction of the impl state equals
  * the spec state, that every invariant holds, that neither layer threw, and that a failed
  * invocation changed nothing but the caller's registers. The first failure stops the run.
+ *
+ * `Lockstep` is the stepwise form: `step(event)` returns what the entry did and any failure, and
+ * both layers' states stay open to inspection between steps. `runLockstep` (and `runChoices`,
+ * `runEvents`) run a whole trace on it.
  */
-import type { BootConfig, Event } from "../../model/index.ts"
-import { errorNames } from "../../model/index.ts"
+import type { BootConfig, Event, PPtr } from "../../model/index.ts"
+import { defaultBootConfig, errorNames } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
 import { checkAll, checkChanged, stateDelta } from "../../spec/invariants/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
-import type { ImplState } from "../../impl/index.ts"
+import type { ImplState, Kernel } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
 import { SlotLocator, agreesOn } from "../relation/incremental.ts"
 import type { Choice } from "../gen/choices.ts"
 import { resolveChoice, simulatedStep } from "../gen/choices.ts"
 import { deepEqual, fingerprint, stateDiff, statesEqual } from "./diff.ts"
 import { deepFreeze } from "./freeze.ts"
+import { realImpl } from "./impls.ts"
 
 /** What the runner needs of an implementation: boot it, step it, and abstract its state. */
 export interface ImplUnderTest<K> {
@@ -28,6 +33,11 @@ export interface ImplUnderTest<K> {
   readonly implChecks?: (k: K) => readonly Violation[]
 }
 
+/**
+ * Why a lockstep run stopped: the impl's abstract state differs from the spec's (`diff`: the
+ * paths where they differ, spec | impl), an invariant broke, a failed invocation changed more
+ * than the caller's registers, or a layer threw.
+ */
 export type Failure =
   | { readonly kind: "divergence"; readonly step: number; readonly diff: readonly string[] }
   | { readonly kind: "invariant"; readonly step: number; readonly violations: readonly Violation[] }
@@ -39,7 +49,7 @@ export interface RunOptions {
   readonly invariants?: boolean
   /**
    * Deep-freeze spec states, so a mutating spec function throws (default true). Incremental
-   * checking does not freeze; it fingerprints the state of each full check instead (see runIncremental).
+   * checking does not freeze; it fingerprints the state of each full check instead.
    */
   readonly freeze?: boolean
   /** Called after each step with what it did. */
@@ -47,8 +57,8 @@ export interface RunOptions {
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
    * globals) and run the invariants' incremental forms; run the full relation, every invariant and
-   * the impl checks every `fullEvery` steps and at the end of the trace. On any failure the trace
-   * is replayed with full checking after every step, so the failure reported is the one full
+   * the impl checks every `fullEvery` steps and at `finish()`. On any failure the trace is
+   * replayed with full checking after every step, so the failure reported is the one full
    * checking reports. 0 or undefined: full checking every step.
    * Applies to impls abstracted by the relation's `absState`.
    */
@@ -68,7 +78,19 @@ export interface RunResult {
   readonly spec: KernelState
 }
 
-const describeFailure = (f: Failure): string => {
+/** What one lockstep step did. */
+export interface StepResult {
+  readonly event: Event
+  /** The thread that was current when the event came in (the caller of a syscall). */
+  readonly thread: PPtr
+  /** What the entry did, per the spec; absent when a layer threw. */
+  readonly outcome: Outcome | undefined
+  /** The first refinement or invariant failure, or null. Once set, every later step returns it. */
+  readonly failure: Failure | null
+}
+
+/** A failure in a few readable lines. */
+export const describeFailure = (f: Failure): string => {
   switch (f.kind) {
     case "divergence": return `step ${f.step}: impl diverges from spec:\n  ${f.diff.join("\n  ")}`
     case "invariant": return `step ${f.step}: invariant broken:\n  ${f.violations.slice(0, 8).map((v) => `${v.invariant}: ${v.message}`).join("\n  ")}`
@@ -76,7 +98,6 @@ const describeFailure = (f: Failure): string => {
     case "throw": return `step ${f.step}: the ${f.layer} threw: ${f.message}`
   }
 }
-export { describeFailure }
 
 /** Did the invocation fail with a syscall error (not a fault, a block, a delivery or any other outcome)? */
 const isErrorResult = (o: Outcome): boolean => (errorNames as readonly string[]).includes(o.result)
@@ -87,66 +108,6 @@ const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelStat
   const b = post.kheap.get(pre.curThread)
   if (a?.tag !== "TCB" || b?.tag !== "TCB") return post
   return { ...post, kheap: new Map(post.kheap).set(pre.curThread, { ...b, tcbContext: a.tcbContext }) }
-}
-
-/**
- * Run one trace in lockstep. `next(spec, i)` gives event i for the current spec state (or
- * `undefined` to stop): choices resolve against the state, recorded events replay as they are.
- */
-export const runLockstep = <K>(
-  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions = {},
-): RunResult => {
-  const checkInv = opts.invariants ?? true
-  const every = opts.fullEvery ?? 0
-  const incremental = every > 0 && impl.abs === (absState as unknown)
-  const freeze = (opts.freeze ?? true) && !incremental
-  const events: Event[] = []
-  const outcomes: Outcome[] = []
-  let spec = boot(config)
-  if (freeze) deepFreeze(spec)
-  let k: K
-  try { k = impl.boot(config) } catch (e) {
-    return { events, outcomes, spec, failure: { kind: "throw", step: 0, layer: "impl", message: String(e) } }
-  }
-  const done = (failure: Failure | null): RunResult => ({ events, outcomes, failure, spec })
-  const check = (step: number): Failure | null => {
-    const a = impl.abs(k)
-    if (!statesEqual(spec, a)) return { kind: "divergence", step, diff: stateDiff(spec, a) }
-    if (checkInv) {
-      const v = [...checkAll(spec), ...(impl.implChecks?.(k) ?? [])]
-      if (v.length > 0) return { kind: "invariant", step, violations: v }
-    }
-    return null
-  }
-  const f0 = check(0)
-  if (f0) return done(f0)
-  if (incremental) {
-    return runIncremental(impl, config, next, opts, every, spec, k, events, outcomes)
-  }
-  for (let i = 0; ; i++) {
-    const ev = next(spec, i)
-    if (ev === undefined) return done(null)
-    events.push(ev)
-    const step = i + 1
-    let r: { state: KernelState; outcome: Outcome }
-    try { r = simulatedStep(spec, ev) ?? stepWithOutcome(spec, ev) } catch (e) {
-      return done({ kind: "throw", step, layer: "spec", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
-    }
-    try { impl.step(k, ev) } catch (e) {
-      return done({ kind: "throw", step, layer: "impl", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
-    }
-    outcomes.push(r.outcome)
-    opts.onStep?.(r.outcome, ev)
-    if (isErrorResult(r.outcome) && !deepEqual(spec, withoutCallerRegisters(spec, r.state))) {
-      // A decode error must leave everything but the caller's registers alone.
-      const pre = spec
-      spec = r.state
-      return done({ kind: "frame", step, diff: stateDiff(pre, withoutCallerRegisters(pre, r.state)) })
-    }
-    spec = freeze ? deepFreeze(r.state) : r.state
-    const f = check(step)
-    if (f) return done(f)
-  }
 }
 
 /**
@@ -173,79 +134,235 @@ const globalKeys = [
   "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
 ] as const satisfies readonly (keyof KernelState)[]
 
+const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+
 /**
- * The incremental loop (see `RunOptions.fullEvery`). After each step: the spec's delta (by shared
- * structure), the relation on the delta's keys and the globals (`agreesOn`), the incremental
- * invariants on the delta. Every `every` steps and at the end: the full relation, every invariant,
- * the impl checks, and the purity check. Whatever the per-step check cannot see (a stray impl
- * write outside the delta, a periodic invariant) the next full check sees; any failure is replayed
- * with full checking, so the step and the report are exactly full checking's.
+ * The spec and an implementation side by side, one kernel entry at a time.
  *
- * Purity: full checking deep-freezes every spec state; freezing costs as much as the spec step
- * and slows the spec (frozen and fresh objects make its property accesses polymorphic), so here
- * the state of each full check is fingerprinted instead, and the next full check fails if that
- * state has changed since. That catches a spec function mutating anything the state of the last
- * full check holds (later states share most of it); a mutation of an object created since is
- * caught only by full checking, which the suite's lockstep tests use.
+ * Full checking (the default) compares the whole abstract impl state with the spec state and runs
+ * every invariant after every step, and deep-freezes spec states so a spec function that mutates
+ * its input throws. Incremental checking (`fullEvery` > 0; campaigns use it) compares only what the
+ * spec's step changed, runs the invariants' incremental forms, and does the full check every
+ * `fullEvery` steps and at `finish()`. What the per-step check cannot see (a stray impl write
+ * outside the delta) the next full check sees; on any failure or doubt the events so far are
+ * replayed with full checking, so the failure reported, and its step, are exactly full
+ * checking's. Purity under incremental checking: the state of each full check is fingerprinted,
+ * and the next full check fails if that state has changed since; a mutation of an object created
+ * since is caught only by full checking.
  */
-const runIncremental = <K>(
-  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions,
-  every: number, spec0: KernelState, k: K, events: Event[], outcomes: Outcome[],
-): RunResult => {
-  const checkInv = opts.invariants ?? true
-  const ks = k as unknown as ImplState
-  let spec = spec0
-  const loc = new SlotLocator(ks)
-  let kept = spec
-  let keptPrint = fingerprint(spec)
-  // Replay what ran with full checking, then go on with the trace (a false alarm, such as MDB
-  // links too broken to read locally, must not cut the trace short); steps already reported to
-  // onStep are not reported again.
-  const replay = (): RunResult => {
-    runnerStats.replays++
-    const { onStep, fullEvery: _f, ...rest } = opts
-    const ran = events.length
-    let n = 0
-    return runLockstep(impl, config, (s, i) => (i < ran ? events[i] : next(s, i)), {
-      ...rest, fullEvery: 0, ...(onStep !== undefined ? { onStep: (o: Outcome, e: Event) => { if (++n > ran) onStep(o, e) } } : {}),
-    })
+export class Lockstep<K> {
+  private specState: KernelState
+  private k!: K
+  private readonly eventLog: Event[] = []
+  private readonly outcomeLog: Outcome[] = []
+  private stopped: Failure | null = null
+  private every: number
+  private freeze: boolean
+  private readonly checkInv: boolean
+  // Incremental checking only.
+  private loc: SlotLocator | null = null
+  private kept: KernelState
+  private keptPrint = 0
+  private sinceFull = 0
+
+  constructor(readonly implUnderTest: ImplUnderTest<K>, readonly config: BootConfig, private readonly opts: RunOptions = {}) {
+    this.checkInv = opts.invariants ?? true
+    const every = opts.fullEvery ?? 0
+    this.every = every > 0 && implUnderTest.abs === (absState as unknown) ? every : 0
+    this.freeze = (opts.freeze ?? true) && this.every === 0
+    this.specState = boot(config)
+    this.kept = this.specState
+    if (this.freeze) deepFreeze(this.specState)
+    try { this.k = implUnderTest.boot(config) } catch (e) {
+      this.stopped = { kind: "throw", step: 0, layer: "impl", message: String(e) }
+      return
+    }
+    this.stopped = this.fullCheck(0)
+    if (this.every > 0 && this.stopped === null) {
+      this.loc = new SlotLocator(this.k as unknown as ImplState)
+      this.keptPrint = fingerprint(this.specState)
+    }
   }
-  const fullCheck = (): boolean => {
-    if (fingerprint(kept) !== keptPrint) return false
-    if (!statesEqual(spec, absState(ks))) return false
-    loc.rebuild(ks)
-    if (checkInv && (checkAll(spec).length > 0 || (impl.implChecks?.(k).length ?? 0) > 0)) return false
-    kept = spec
-    keptPrint = fingerprint(spec)
+
+  /** The spec's state after the steps so far. */
+  get spec(): KernelState { return this.specState }
+  /** The implementation's state (mutable: treat it as read-only). */
+  get impl(): K { return this.k }
+  /** The abstraction of the impl's state: equal to `spec` while the run is clean. */
+  abs(): KernelState { return this.implUnderTest.abs(this.k) }
+  /** The events stepped so far (after a failure: up to the failing one). */
+  get events(): readonly Event[] { return this.eventLog }
+  /** The outcome of each event stepped. */
+  get outcomes(): readonly Outcome[] { return this.outcomeLog }
+  /** The first failure, or null while the run is clean. */
+  get failure(): Failure | null { return this.stopped }
+
+  /** One kernel entry in both layers, then the check. After a failure it does nothing and returns the failure again. */
+  step(ev: Event): StepResult {
+    const thread = this.specState.curThread
+    if (this.stopped !== null) return { event: ev, thread, outcome: undefined, failure: this.stopped }
+    return this.every > 0 ? this.stepIncremental(ev, thread) : this.stepFull(ev, thread)
+  }
+
+  /** Resolve a generator choice against the spec state (see `resolveChoice`) and step it. */
+  stepChoice(c: Choice): StepResult {
+    return this.step(resolveChoice(this.specState, c))
+  }
+
+  /** Step each event in turn; stops at the first failure, which it returns (null if none). */
+  run(events: Iterable<Event>): Failure | null {
+    for (const ev of events) if (this.step(ev).failure !== null) break
+    return this.finish()
+  }
+
+  /**
+   * End of a trace: under incremental checking, the full check of whatever ran since the last
+   * one (a no-op under full checking). Returns the run's failure, or null.
+   */
+  finish(): Failure | null {
+    if (this.stopped === null && this.every > 0 && this.sinceFull > 0 && !this.periodicCheck()) this.replayFull()
+    return this.stopped
+  }
+
+  /** The run so far as a plain result. */
+  result(): RunResult {
+    return { events: this.eventLog, outcomes: this.outcomeLog, failure: this.stopped, spec: this.specState }
+  }
+
+  private fullCheck(step: number): Failure | null {
+    const a = this.implUnderTest.abs(this.k)
+    if (!statesEqual(this.specState, a)) return { kind: "divergence", step, diff: stateDiff(this.specState, a) }
+    if (this.checkInv) {
+      const v = [...checkAll(this.specState), ...(this.implUnderTest.implChecks?.(this.k) ?? [])]
+      if (v.length > 0) return { kind: "invariant", step, violations: v }
+    }
+    return null
+  }
+
+  private stepBoth(ev: Event, step: number): { state: KernelState; outcome: Outcome } | Failure {
+    let r: { state: KernelState; outcome: Outcome }
+    try { r = simulatedStep(this.specState, ev) ?? stepWithOutcome(this.specState, ev) } catch (e) {
+      return { kind: "throw", step, layer: "spec", message: thrown(e) }
+    }
+    try { this.implUnderTest.step(this.k, ev) } catch (e) {
+      return { kind: "throw", step, layer: "impl", message: thrown(e) }
+    }
+    return r
+  }
+
+  private stepFull(ev: Event, thread: PPtr): StepResult {
+    this.eventLog.push(ev)
+    const step = this.eventLog.length
+    const r = this.stepBoth(ev, step)
+    if ("kind" in r) return this.stop(ev, thread, undefined, r)
+    this.outcomeLog.push(r.outcome)
+    this.opts.onStep?.(r.outcome, ev)
+    const pre = this.specState
+    if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
+      // A decode error must leave everything but the caller's registers alone.
+      this.specState = r.state
+      return this.stop(ev, thread, r.outcome, { kind: "frame", step, diff: stateDiff(pre, withoutCallerRegisters(pre, r.state)) })
+    }
+    this.specState = this.freeze ? deepFreeze(r.state) : r.state
+    const f = this.fullCheck(step)
+    return f !== null ? this.stop(ev, thread, r.outcome, f) : { event: ev, thread, outcome: r.outcome, failure: null }
+  }
+
+  private stop(event: Event, thread: PPtr, outcome: Outcome | undefined, f: Failure): StepResult {
+    this.stopped = f
+    return { event, thread, outcome, failure: f }
+  }
+
+  /** The periodic full check of incremental mode: purity of the kept state, relation, invariants. */
+  private periodicCheck(): boolean {
+    if (fingerprint(this.kept) !== this.keptPrint) return false
+    const ks = this.k as unknown as ImplState
+    if (!statesEqual(this.specState, absState(ks))) return false
+    this.loc!.rebuild(ks)
+    if (this.checkInv && (checkAll(this.specState).length > 0 || (this.implUnderTest.implChecks?.(this.k).length ?? 0) > 0)) return false
+    this.kept = this.specState
+    this.keptPrint = fingerprint(this.specState)
+    this.sinceFull = 0
     return true
   }
-  let sinceFull = 0
-  for (let i = 0; ; i++) {
-    const ev = next(spec, i)
-    if (ev === undefined) {
-      if (sinceFull > 0 && !fullCheck()) return replay()
-      return { events, outcomes, failure: null, spec }
-    }
-    events.push(ev)
-    let r: { state: KernelState; outcome: Outcome }
-    try { r = simulatedStep(spec, ev) ?? stepWithOutcome(spec, ev) } catch { return replay() }
-    try { impl.step(k, ev) } catch { return replay() }
-    outcomes.push(r.outcome)
-    opts.onStep?.(r.outcome, ev)
-    const prev = spec
-    spec = r.state
-    const d = stateDelta(prev, spec)
-    if (isErrorResult(r.outcome) && !onlyCallerRegistersChanged(prev, spec, d)) return replay()
-    loc.noteObjects(ks, d.objects)
-    sinceFull++
-    if (sinceFull >= every) {
-      sinceFull = 0
-      if (!fullCheck()) return replay()
-      continue
-    }
-    if (!agreesOn(ks, spec, d, loc)) return replay()
-    if (checkInv && checkChanged(spec, prev, d).length > 0) return replay()
+
+  private stepIncremental(ev: Event, thread: PPtr): StepResult {
+    this.eventLog.push(ev)
+    const r = this.stepBoth(ev, this.eventLog.length)
+    if ("kind" in r) return this.replayFull(thread)
+    this.outcomeLog.push(r.outcome)
+    this.opts.onStep?.(r.outcome, ev)
+    const prev = this.specState
+    this.specState = r.state
+    const d = stateDelta(prev, r.state)
+    const ok = (!isErrorResult(r.outcome) || onlyCallerRegistersChanged(prev, r.state, d)) && this.checkDelta(prev, d)
+    return ok ? { event: ev, thread, outcome: r.outcome, failure: null } : this.replayFull(thread)
   }
+
+  /** The per-step check of incremental mode (with the periodic full check when due). */
+  private checkDelta(prev: KernelState, d: StateDelta): boolean {
+    const ks = this.k as unknown as ImplState
+    this.loc!.noteObjects(ks, d.objects)
+    if (++this.sinceFull >= this.every) return this.periodicCheck()
+    if (!agreesOn(ks, this.specState, d, this.loc!)) return false
+    return !this.checkInv || checkChanged(this.specState, prev, d).length === 0
+  }
+
+  /**
+   * Replay the events so far with full checking after every step and take over its state: the
+   * failure it finds is the run's (its events end at the failing step); if it finds none (a false
+   * alarm, such as MDB links too broken to read locally), the run goes on under full checking.
+   * Steps already reported to onStep are not reported again.
+   */
+  private replayFull(thread: PPtr = this.specState.curThread): StepResult {
+    runnerStats.replays++
+    const { onStep: _s, fullEvery: _f, ...rest } = this.opts
+    const full = new Lockstep(this.implUnderTest, this.config, { ...rest, fullEvery: 0 })
+    const events = this.eventLog.splice(0)
+    this.outcomeLog.length = 0
+    let last: StepResult | undefined
+    for (const e of events) {
+      last = full.step(e)
+      if (last.failure !== null) break
+    }
+    this.eventLog.push(...full.eventLog)
+    this.outcomeLog.push(...full.outcomeLog)
+    this.specState = full.specState
+    this.k = full.k
+    this.stopped = full.stopped
+    this.every = 0
+    this.freeze = full.freeze
+    return last === undefined || last.failure === null ? { ...last!, thread } : last
+  }
+}
+
+/**
+ * A stepwise lockstep run against the spec, from `config` (default: the default boot
+ * configuration): of the real impl unless `opts.impl` names another (a mutant, say). Full
+ * checking after every step unless `opts.fullEvery` says otherwise.
+ */
+export function lockstep(config?: BootConfig, opts?: RunOptions): Lockstep<Kernel>
+export function lockstep<K>(config: BootConfig, opts: RunOptions & { readonly impl: ImplUnderTest<K> }): Lockstep<K>
+export function lockstep<K>(config: BootConfig = defaultBootConfig, opts: RunOptions & { readonly impl?: ImplUnderTest<K> } = {}): Lockstep<K> {
+  const { impl, ...rest } = opts
+  return new Lockstep(impl ?? (realImpl as unknown as ImplUnderTest<K>), config, rest)
+}
+
+/**
+ * Run one trace in lockstep. `next(spec, i)` gives event i for the current spec state (or
+ * `undefined` to stop): choices resolve against the state, recorded events replay as they are.
+ */
+export const runLockstep = <K>(
+  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions = {},
+): RunResult => {
+  const l = new Lockstep(impl, config, opts)
+  for (let i = 0; l.failure === null; i++) {
+    const ev = next(l.spec, i)
+    if (ev === undefined) break
+    l.step(ev)
+  }
+  l.finish()
+  return l.result()
 }
 
 /** Run a trace of choices, each resolved against the spec state before it. */
