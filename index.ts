@@ -2,27 +2,44 @@
  * kspec as a library: what a kernel engineer needs to write their own properties in their own
  * vitest suite in a few lines. `import { ... } from "kspec"` (package.json `exports`).
  *
- * - model: boot configurations, events and their words (message info, labels, object types, slots)
+ * - model: boot configurations, events and their words (message info, labels, object types,
+ *   errors, register numbers), and the Effect Schemas that decode them from outside data
  * - spec: `boot`, `step`, `stepWithOutcome` (what an entry did), `observe` (a thread's registers)
  * - impl: `Kernel` (boot it, `step` it; `fastpath: false` sends IPC down the slow path)
- * - invariants: the registry (`invariants`, each named with its statement) and `checkAll`
- * - generators: `traceArb` (state-blind choices), `resolveChoice` (a choice against a spec state)
- * - lockstep: `runEvents` / `runChoices` (spec and impl side by side, every invariant after every
- *   step), `realImpl`, `describeFailure`; `absState` (the impl's abstract state)
- * - scenarios: a ready-made client/server ping-pong over an endpoint
+ * - invariants: the registry (`invariants`, each named with its statement), l4v's layers
+ *   (`invs`, `validState`, ...), `checkAll`, `holds`, `defineInvariant` for your own
+ * - builders: one per syscall and invocation, by its libsel4 name (`seL4_CNode_Copy(...)`), plus
+ *   `timerTick`, `interrupt`, `vmFault`, `unknownSyscall`, `userException`, `raw`
+ * - replies: `decodeReply` (Ok, or the seL4 error with its fields), `decodeMessage`, `decodeFaultMessage`
+ * - lockstep: `lockstep(config)` steps spec and impl side by side and checks refinement and every
+ *   invariant after each step; `runEvents` / `runChoices` / `runLockstep` run whole traces
+ * - queries: a getter per object kind, ready queues, the CDT, the current thread, cap lookups
+ * - set-ups: `SystemBuilder` (spawn threads, mint caps, make a thread current), `clientServer`
+ * - generators: `traceArb`, `traceArbFor(names)`, `choiceArbFor(names)`, `resolveChoice`
+ * - trace files: `loadTraceFile` / `saveTraceFile` (validated, written atomically)
  * @category library
  */
 export * from "./model/index.ts"
-export { boot, bootLayout, step, stepWithOutcome, observe, toCanonicalJSON, getTcb, getCap, slotOf } from "./spec/index.ts"
-export type { KernelState, Outcome } from "./spec/index.ts"
-export { invariants, checkAll } from "./spec/invariants/index.ts"
-export type { Invariant, Violation } from "./spec/invariants/index.ts"
+export { abi, abiEntry, abiEntryForLabel, capDispatch } from "./model/abi.ts"
+export type { AbiEntry, AbiError } from "./model/abi.ts"
+export * from "./spec/index.ts"
+export {
+  invariants, checkAll, holds, defineInvariant, invs, validState, validSched, validPspace, validObjs, validMdb, validIrq,
+} from "./spec/invariants/index.ts"
+export type { Invariant, InvariantDef, Layer, Violation } from "./spec/invariants/index.ts"
 export { Kernel } from "./impl/index.ts"
-export type { KernelOptions } from "./impl/kernel.ts"
+export type { ImplState, KernelOptions } from "./impl/index.ts"
+
+export * from "./harness/builders.ts"
+export * from "./harness/reply.ts"
+export * from "./harness/query.ts"
+export * from "./harness/setup.ts"
 export { Ops, choiceArb, defaultWeights, resolveChoice, traceArb } from "./harness/gen/choices.ts"
 export type { Choice, Op } from "./harness/gen/choices.ts"
-export { describeFailure, runChoices, runEvents, runLockstep } from "./harness/lockstep/runner.ts"
-export type { Failure, ImplUnderTest, RunResult } from "./harness/lockstep/runner.ts"
+export { choiceArbFor, focusNames, traceArbFor } from "./harness/gen/focus.ts"
+export { Lockstep, describeFailure, lockstep, runChoices, runEvents, runLockstep } from "./harness/lockstep/runner.ts"
+export type { Failure, ImplUnderTest, RunOptions, RunResult, StepResult } from "./harness/lockstep/runner.ts"
 export { realImpl } from "./harness/lockstep/impls.ts"
+export { stateDiff } from "./harness/lockstep/diff.ts"
 export { absState } from "./harness/relation/abstract.ts"
 export { PingPongSlots, clientCall, pingPongRound, pingPongSetup, serverReplyRecv } from "./harness/scenarios/pingpong.ts"

@@ -14,9 +14,10 @@
  * the rows it is built to produce; focusing on a name raises the weights of the ops that
  * produce it and keeps the others lower to build the states they need.
  */
+import type fc from "fast-check"
 import type { Outcome } from "../../spec/index.ts"
-import type { Op } from "./choices.ts"
-import { Ops, defaultWeights } from "./choices.ts"
+import type { Choice, Op } from "./choices.ts"
+import { Ops, choiceArb, defaultWeights, traceArb } from "./choices.ts"
 
 /** Object-method invocations are counted under their own name, whatever syscall carried them. */
 const methodPrefixes = ["CNode", "Untyped", "TCB", "IRQControl", "IRQHandler", "Domain"] as const
@@ -278,3 +279,33 @@ export const guidedWeights = (
     return [o, base[o] === 0 ? 0 : Math.max(1, Math.round(10 * base[o] * (1 + guidanceBoost * need)))]
   })) as Record<Op, number>
 }
+
+// ---- arbitraries aimed at names ------------------------------------------------------------------
+
+const checkedRows = (names: readonly string[]): readonly string[] => {
+  const unknown = unknownFocusNames(names)
+  if (unknown.length > 0) throw new Error(`unknown name${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => JSON.stringify(n)).join(", ")}: use a syscall, invocation or object name of the outcome table (focusNames lists them)`)
+  return focusRows(names)
+}
+
+/**
+ * A choice aimed at `names` alone (`"TCB_SetTLSBase"`, `"Call/EndpointCap"`, `"CNode"`): only the
+ * generator ops that produce them, each weighted by the share of its rows that are aimed at (so
+ * `InvokeOther`, which makes any label on any cap, rarely stands in for a real TCB_SetTLSBase).
+ * Resolved against a state it is an event that exercises one of them (now and then a hostile
+ * one), unless the state lacks what the invocation needs (a second thread, an IRQ handler): then
+ * it is the step that builds that, so draw a few in a row (`fc.array(choiceArbFor(name), {
+ * minLength: 1, maxLength: 4 })`). Throws on a name that is no focus name.
+ */
+export const choiceArbFor = (...names: readonly string[]): fc.Arbitrary<Choice> => {
+  const want = new Set(checkedRows(names))
+  const share = (o: Op) => opTargets[o].filter((r) => want.has(r)).length / opTargets[o].length
+  return choiceArb(Object.fromEntries(Ops.filter((o) => share(o) > 0).map((o) => [o, Math.max(1, Math.round(100 * defaultWeights[o] * share(o)))])))
+}
+
+/**
+ * A trace aimed at `names`: the ops that produce them get two thirds of the weight, the others
+ * keep theirs and build the states those ops need (`kspec fuzz --focus`'s mix).
+ */
+export const traceArbFor = (maxSteps: number, ...names: readonly string[]): fc.Arbitrary<Choice[]> =>
+  traceArb(maxSteps, focusWeights(checkedRows(names)))

@@ -1,0 +1,111 @@
+// The reply decoder inverts what the kernel writes: every syscall error with any fields, the
+// errors random traces provoke, and each kind of fault message a fault handler receives.
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import {
+  SystemBuilder, decodeFaultMessage, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
+  resolveChoice, seL4_Call, seL4_Recv, syscallErrorFromWords, syscallErrorWords, traceArb, unknownSyscall, userException, vmFault,
+} from "kspec"
+import type { LookupFailure, SyscallError, UserContext } from "kspec"
+
+const word = fc.nat({ max: 0xffff_ffff })
+const lookupFailureArb: fc.Arbitrary<LookupFailure> = fc.oneof(
+  fc.constant({ tag: "InvalidRoot" as const }),
+  fc.record({ tag: fc.constant("MissingCapability" as const), bitsLeft: word }),
+  fc.record({ tag: fc.constant("DepthMismatch" as const), bitsLeft: word, bitsFound: word }),
+  fc.record({ tag: fc.constant("GuardMismatch" as const), bitsLeft: word, guardFound: word, bitsFound: word }),
+)
+const syscallErrorArb: fc.Arbitrary<SyscallError> = fc.oneof(
+  fc.record({ tag: fc.constant("InvalidArgument" as const), argument: word }),
+  fc.record({ tag: fc.constant("InvalidCapability" as const), capability: word }),
+  fc.record({ tag: fc.constant("RangeError" as const), min: word, max: word }),
+  fc.record({ tag: fc.constant("FailedLookup" as const), wasSource: fc.boolean(), failure: lookupFailureArb }),
+  fc.record({ tag: fc.constant("NotEnoughMemory" as const), bytesLeft: word }),
+  fc.constantFrom(...(["IllegalOperation", "AlignmentError", "TruncatedMessage", "DeleteFirst", "RevokeFirst"] as const).map((tag) => ({ tag }))),
+)
+
+/** Registers as the kernel's replyFromKernel_error leaves them (with an IPC buffer). */
+const replied = (e: SyscallError): UserContext => {
+  const ws = syscallErrorWords(e)
+  return { ...emptyContext, badge: 0, msgInfo: messageInfo(errorCode[e.tag], ws.length), mrs: [...ws, ...emptyContext.mrs.slice(ws.length)] }
+}
+
+describe("decodeReply", () => {
+  it("gives back every syscall error the kernel encodes, with its fields", () => {
+    fc.assert(fc.property(syscallErrorArb, (e) => { expect(decodeReply(replied(e))).toEqual({ tag: "Error", error: e }) }), { numRuns: 500, seed: 1 })
+  })
+  it("reads label 0 as success, with the reply's words", () => {
+    expect(decodeReply({ ...emptyContext, msgInfo: messageInfo(0, 2), mrs: [5, 6, ...emptyContext.mrs.slice(2)] })).toEqual({ tag: "Ok", mrs: [5, 6] })
+  })
+  it("calls registers that cannot be a kernel reply malformed, and says why", () => {
+    expect(decodeReply({ ...emptyContext, msgInfo: messageInfo(11, 0) })).toEqual({ tag: "Malformed", reason: "label 11 is no seL4_Error (1..10)" })
+    expect(decodeReply({ ...emptyContext, msgInfo: messageInfo(errorCode.RangeError, 1) })).toEqual({ tag: "Malformed", reason: "RangeError carries 2 message words, got 1" })
+    expect(syscallErrorFromWords(errorCode.FailedLookup, [1, 9])).toBe("no lookup failure has type word 9")
+    expect(syscallErrorFromWords(errorCode.FailedLookup, [1, 4, 3])).toBe("a lookup failure of type 4 needs 4 words, got 2")
+  })
+  it("on random traces, every kernel reply to a Call decodes to the outcome: its error, or Ok for a method that succeeded", () => {
+    let errors = 0
+    let oks = 0
+    fc.assert(fc.property(traceArb(60), (choices) => {
+      const h = lockstep()
+      for (const c of choices) {
+        const ev = resolveChoice(h.spec, c)
+        const r = h.step(ev)
+        expect(r.failure).toBeNull()
+        if (ev.tag !== "Syscall" || ev.syscall !== "Call" || r.outcome === undefined) continue
+        // A thread without an IPC buffer gets only the words that fit in registers.
+        if (tcbAt(h.spec, r.thread)?.tcbIPCBuffer === 0) continue
+        const d = decodeReply(observe(h.spec, r.thread))
+        if (errorNames.includes(r.outcome.result as SyscallError["tag"])) { expect(d).toMatchObject({ tag: "Error", error: { tag: r.outcome.result } }); errors++ }
+        // An object method that succeeded (and left its caller running) got the kernel's reply.
+        else if (r.outcome.result === "Success" && r.outcome.invocation.includes("_") && h.spec.curThread === r.thread) { expect(d.tag).toBe("Ok"); oks++ }
+      }
+    }), { numRuns: 25, seed: 7 })
+    expect(errors).toBeGreaterThan(50)
+    expect(oks).toBeGreaterThan(50)
+  })
+})
+
+describe("decodeFaultMessage", () => {
+  /** A thread whose fault handler is an endpoint a server waits on; the thread made current. */
+  const faulting = () => {
+    const b = new SystemBuilder()
+    const ep = b.endpoint()
+    const handler = b.thread({ priority: 255 })
+    b.makeCurrent(handler)
+    b.emit(seL4_Recv(ep))
+    const t = b.thread({ faultHandler: ep })
+    b.makeCurrent(t)
+    const h = lockstep(b.config)
+    expect(h.run(b.events)).toBeNull()
+    return { h, handler, t }
+  }
+  const received = (ev: Parameters<ReturnType<typeof lockstep>["step"]>[0]) => {
+    const { h, handler } = faulting()
+    const r = h.step(ev)
+    expect(r.failure).toBeNull()
+    expect(h.spec.curThread).toBe(handler.ptr)
+    return decodeFaultMessage(decodeMessage(observe(h.spec, handler.ptr)))
+  }
+  it("decodes a VM fault", () => {
+    expect(received(vmFault(0xdead_0000, 0x805, true))).toMatchObject({ fault: { tag: "VMFault", address: 0xdead_0000, fsr: 0x805, instructionFault: true } })
+  })
+  it("decodes an unknown syscall, with the registers it carries", () => {
+    const f = received(unknownSyscall(77))
+    expect(f).toMatchObject({ fault: { tag: "UnknownSyscall", syscallNumber: 77 } })
+    expect(typeof f === "string" ? 0 : f.registers.size).toBe(12)
+  })
+  it("decodes a user exception", () => {
+    expect(received(userException(3, 9))).toMatchObject({ fault: { tag: "UserException", number: 3, code: 9 } })
+  })
+  it("decodes a cap fault, with its lookup failure", () => {
+    // An address whose top 24 bits miss the root CNode's guard (0, 24 bits).
+    expect(received(seL4_Call(0x7777))).toMatchObject({
+      fault: { tag: "CapFault", address: 0x7777, inReceivePhase: false, failure: { tag: "GuardMismatch", bitsLeft: 32, guardFound: 0, bitsFound: 24 } },
+    })
+  })
+  it("says why a message is no fault message", () => {
+    expect(decodeFaultMessage({ label: 4, mrs: [], badge: 0, extraCaps: 0, capsUnwrapped: 0 })).toBe("label 4 is no fault message label")
+    expect(decodeFaultMessage({ label: 5, mrs: [1], badge: 0, extraCaps: 0, capsUnwrapped: 0 })).toBe("a VMFault message carries 4 words, got 1")
+  })
+})
