@@ -40,7 +40,7 @@ export const topUsage = (): string => {
   return [
     "kspec: an executable, property-checked model of a seL4-style microkernel",
     "",
-    topUsageLine,
+    topUsageLine(),
     "",
     "commands:",
     ...commands.map((c) => `  ${c.name.padEnd(w)}${c.summary}`),
@@ -51,10 +51,9 @@ export const topUsage = (): string => {
   ].join("\n")
 }
 
-const topUsageLine = "usage: kspec COMMAND [FLAGS]   (COMMAND: check, fuzz, replay, docs, bench, help)"
-
 const find = (name: string): AnyCommand | undefined => commands.find((c) => c.name === name)
 const names = (): string => commands.map((c) => c.name).join(", ")
+const topUsageLine = (): string => `usage: kspec COMMAND [FLAGS]   (COMMAND: ${names()}, help)`
 
 /** Run `kspec` with `argv` (the words after `kspec`); returns the exit code. */
 export const main = async (argv: readonly string[], io: MainIO = processIO): Promise<number> => {
@@ -66,7 +65,7 @@ export const main = async (argv: readonly string[], io: MainIO = processIO): Pro
     if (rest.length === 0) { log(topUsage()); return 0 }
     const c = find(rest[0]!)
     if (c === undefined || rest.length > 1) {
-      io.err(`kspec: ${c === undefined ? `unknown command ${JSON.stringify(rest[0])} (expected one of ${names()})` : "kspec help takes one command"}\n${topUsageLine}\n`)
+      io.err(`kspec: ${c === undefined ? `unknown command ${JSON.stringify(rest[0])} (expected one of ${names()})` : "kspec help takes one command"}\n${topUsageLine()}\n`)
       return 2
     }
     log(helpText(c))
@@ -74,12 +73,21 @@ export const main = async (argv: readonly string[], io: MainIO = processIO): Pro
   }
   const c = find(cmd)
   if (c === undefined) {
-    io.err(`kspec: ${cmd.startsWith("-") ? `unknown flag ${cmd} before the command` : `unknown command ${JSON.stringify(cmd)}`} (expected one of ${names()})\n${topUsageLine}\n`)
+    io.err(`kspec: ${cmd.startsWith("-") ? `unknown flag ${cmd} before the command` : `unknown command ${JSON.stringify(cmd)}`} (expected one of ${names()})\n${topUsageLine()}\n`)
     return 2
   }
-  if (wantsHelp(rest)) { log(helpText(c)); return 0 }
+  return runCommand(c, rest, io)
+}
+
+/**
+ * Run command `c` of the table with `argv` (the words after its name): help, or parse, check the
+ * output paths, run. Returns the exit code.
+ */
+export const runCommand = async (c: AnyCommand, argv: readonly string[], io: MainIO = processIO): Promise<number> => {
+  const log = (s: string) => io.out(`${s}\n`)
+  if (wantsHelp(argv)) { log(helpText(c)); return 0 }
   try {
-    const input = parseCommandLine(c, rest)
+    const input = parseCommandLine(c, argv)
     // Output paths are checked before the command runs: a long campaign is not lost to a bad --json path.
     for (const o of outputsOf(c, input)) {
       const problem = writeProblem(o.path, o.kind)

@@ -222,7 +222,7 @@ export const writeFileAtomic = (file: string, text: string): void => {
     }
     renameSync(tmp, target)
   } catch (e) {
-    rmSync(tmp, { force: true })
+    try { rmSync(tmp, { force: true }) } catch { /* never created */ }
     if (e instanceof OutputPathError) throw e
     throw new OutputPathError(file, fsProblem(e))
   }

@@ -72,6 +72,7 @@ export const loadTraceFile = (file: string): TraceFile => parseTraceFile(file, r
 /** Decode a boot configuration from the JSON text of `file`, or throw a ConfigFileError. */
 export const parseBootConfigFile = (file: string, text: string): BootConfig => {
   const json = parseJsonText(file, text, ConfigFileError)
+  if (isObject(json) && json.kspec === "trace") throw new ConfigFileError(file, "a trace file, not a boot configuration (replay it with kspec replay)")
   const d = decodeBootConfig(json)
   if (d.ok) {
     // The model accepts fields it does not know; a misspelt field in a file a user wrote is a mistake.
