@@ -20,6 +20,8 @@ import { resultsFile, runBench } from "./bench.ts"
 
 const usageExit = { code: 2, meaning: "bad usage or bad input (a flag, a value, an input file, an output path): one line says which" }
 const here = (p: string): string => relative(process.cwd(), p) || "."
+/** Where `check` and `fuzz` save counterexamples. */
+const counterexamples = { path: regressionsDir, kind: "dir", what: `counterexamples (${here(regressionsDir)})` } as const
 
 /** Flags `check` and `fuzz` share. */
 const campaignFlags = {
@@ -51,7 +53,7 @@ const check = command({
     { code: 1, meaning: "a counterexample (printed, and saved in proofs-tests/regressions/)" },
     usageExit,
   ],
-  writes: () => [{ path: regressionsDir, kind: "dir", what: `counterexamples (${here(regressionsDir)})` }],
+  writes: () => [counterexamples],
   run: ({ flags }, io) => runCheck(flags, io.log),
 })
 
@@ -94,7 +96,7 @@ const fuzz = command({
     { code: 1, meaning: "a counterexample, a crashed worker, or --min-cover not met" },
     usageExit,
   ],
-  writes: ({ flags }) => flags.mutant !== undefined ? [] : [{ path: regressionsDir, kind: "dir", what: `counterexamples (${here(regressionsDir)})` }],
+  writes: ({ flags }) => flags.mutant !== undefined ? [] : [counterexamples],
   run: async ({ flags }, io) => (await runFuzz(fuzzFlags(flags), io)).exitCode,
 })
 

@@ -11,7 +11,7 @@
  * valid; this module adds the reading, the words and the JSON paths.
  * @category decoding
  */
-import type { BootConfig, Event, TraceFile } from "../model/index.ts"
+import type { BootConfig, TraceFile } from "../model/index.ts"
 import { BootConfigSchema, SyscallKinds, TraceFileSchema, UserFaultKinds, decodeBootConfig, decodeTraceFile, traceFormatVersion } from "../model/index.ts"
 import { InputFileError, parseJsonText, readInputFile, schemaProblem, showJson, writeFileAtomic } from "./files.ts"
 
@@ -87,12 +87,7 @@ export const parseBootConfigFile = (file: string, text: string): BootConfig => {
 export const loadBootConfigFile = (file: string): BootConfig => parseBootConfigFile(file, readInputFile(file, ConfigFileError))
 
 /** What a trace file holds besides its format tag and version. */
-export interface TraceContents {
-  readonly config: BootConfig
-  readonly events: readonly Event[]
-  readonly seed?: number
-  readonly note?: string
-}
+export type TraceContents = Omit<TraceFile, "kspec" | "version">
 
 /** The text of a trace file. */
 export const traceFileText = (t: TraceContents): string =>
