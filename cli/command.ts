@@ -99,6 +99,14 @@ export interface CommandIO {
   readonly progress: { readonly write: (s: string) => unknown; readonly isTTY: boolean } | null
 }
 
+/** A file or directory a command writes: checked for writability before the command runs. */
+export interface OutputTarget {
+  readonly path: string
+  readonly kind: "file" | "dir"
+  /** What is written there (`counterexamples (proofs-tests/regressions)`), or the flag that named it (`--json`). */
+  readonly what: string
+}
+
 /** What a command's run function is given. */
 export interface CommandInput<F extends Flags> {
   readonly flags: FlagValues<F>
@@ -117,7 +125,7 @@ export interface Command<F extends Flags = Flags> {
   readonly examples: readonly { readonly command: string; readonly doc: string }[]
   readonly exitCodes: readonly { readonly code: number; readonly meaning: string }[]
   /** Files and directories the command will write (beyond `output` flags), checked before it runs. */
-  readonly writes?: (input: CommandInput<F>) => readonly { readonly path: string; readonly kind: "file" | "dir"; readonly what: string }[]
+  readonly writes?: (input: CommandInput<F>) => readonly OutputTarget[]
   /** Runs the command; returns its exit code. */
   readonly run: (input: CommandInput<F>, io: CommandIO) => number | Promise<number>
 }
@@ -180,7 +188,8 @@ export const helpText = (c: AnyCommand, width = 100): string => {
       const name = f.kind === "switch" ? flagName(k) : `${flagName(k)} ${f.type.metavar}${f.kind === "list" ? "..." : ""}`
       const d = defaultText(f)
       const expected = f.kind === "switch" ? "" : ` ${f.type.metavar}: ${expectedText(f.type, true)}.`
-      return [name, `${f.doc}.${expected}${d !== undefined ? ` Default: ${d}.` : ""}`]
+      const output = f.output === true ? " Checked before the run; replaced atomically." : ""
+      return [name, `${f.doc}.${expected}${d !== undefined ? ` Default: ${d}.` : ""}${output}`]
     }),
     ["-h, --help", "Print this help."],
   ]
@@ -302,7 +311,7 @@ export const parseCommandLine = <F extends Flags>(c: Command<F>, argv: readonly 
 }
 
 /** The output paths a command will write: its `output` flags' values and its declared `writes`. */
-export const outputsOf = <F extends Flags>(c: Command<F>, input: CommandInput<F>): { path: string; kind: "file" | "dir"; what: string }[] => [
+export const outputsOf = <F extends Flags>(c: Command<F>, input: CommandInput<F>): OutputTarget[] => [
   ...Object.entries(c.flags).flatMap(([k, f]) => {
     const v = (input.flags as Record<string, unknown>)[k]
     return f.output === true && typeof v === "string" ? [{ path: v, kind: "file" as const, what: flagName(k) }] : []

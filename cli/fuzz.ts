@@ -189,6 +189,15 @@ const planLine = (p: CampaignPlan): string => {
 
 type Found = Extract<LoopMessage, { type: "found" }>
 
+/** A failing trace to save: shrunk (a worker's "failure"), or as found (a shrink cut short). */
+interface Counterexample {
+  readonly worker: number
+  readonly batch: number
+  readonly events: readonly Event[]
+  readonly description: string
+  readonly shrinks: number
+}
+
 /** What the main thread knows of a running campaign, updated by the workers' messages. */
 interface Tally {
   readonly t0: number
@@ -220,7 +229,7 @@ const failureCount = (t: Tally): number => t.failures.length + t.found.size
  * Fold one worker message into the tally. `stopAll` stops every worker (a failure was found, or
  * the time is up); `save` saves a shrunk counterexample.
  */
-const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () => void, save: (m: Found & { shrinks: number }, shrunk: boolean) => void): void => {
+const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () => void, save: (c: Counterexample, shrunk: boolean) => void): void => {
   switch (m.type) {
     case "progress":
       t.runs += m.runs
@@ -238,7 +247,7 @@ const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () 
       break
     case "failure":
       t.found.delete(m.worker)
-      save({ type: "found", worker: m.worker, batch: m.batch, events: m.events, description: m.description, shrinks: m.shrinks }, true)
+      save(m, true)
       break
     case "done":
       break
@@ -251,7 +260,7 @@ const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () 
 // ---- saving counterexamples -----------------------------------------------------------------------
 
 /** Save a counterexample as a trace file (and, with --emit-test, a vitest test), both atomically. */
-const saveCounterexample = (p: CampaignPlan, m: Found & { shrinks: number }, shrunk: boolean): SavedFailure => {
+const saveCounterexample = (p: CampaignPlan, m: Counterexample, shrunk: boolean): SavedFailure => {
   const base = `fuzz-seed${p.seed}-batch${m.batch}`
   const file = join(p.regressionsDir, `${base}.json`)
   const note = `${shrunk ? "" : "unshrunk (interrupted): "}${m.description.split("\n")[0] ?? ""}`
@@ -459,7 +468,7 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
   const w: Workers = { stop: new Int32Array(new SharedArrayBuffer(8)), threads: [] }
   const stopAll = () => Atomics.store(w.stop, 0, 1)
   const display = progressDisplay(p, t, io)
-  const save = (m: Found & { shrinks: number }, shrunk: boolean) => { t.failures.push(saveCounterexample(p, m, shrunk)) }
+  const save = (c: Counterexample, shrunk: boolean) => { t.failures.push(saveCounterexample(p, c, shrunk)) }
   const onMessage = (m: LoopMessage) => { collectProgress(p, t, m, stopAll, save); display.draw() }
 
   const uninstall = (opts.handleSigint ?? !p.inProcess) ? handleCtrlC(t, w, display.clear, log) : () => {}
