@@ -3,16 +3,17 @@
  * the mixed workload, scaling with live objects, lockstep checking throughput, fuzz scaling.
  * `--quick` is a smoke run (small sizes, short timings; the figures mean little).
  */
-import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus } from "node:os"
-import { dirname, resolve } from "node:path"
+import { resolve } from "node:path"
 import { runCapBench } from "../bench/caps.ts"
 import { runCheckingBench, runFuzzBench } from "../bench/checking.ts"
 import { runIpcBench } from "../bench/ipc.ts"
 import { runScalingBench } from "../bench/scaling.ts"
+import { writeFileAtomic } from "../harness/files.ts"
 import { projectRoot } from "../harness/paths.ts"
 
-const resultsFile = resolve(projectRoot, "bench/results/latest.json")
+/** Where a full run saves its results. */
+export const resultsFile = resolve(projectRoot, "bench/results/latest.json")
 
 export interface BenchOptions {
   readonly quick?: boolean
@@ -100,9 +101,6 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
     })
 
   const out = opts.out === undefined ? (quick ? null : resultsFile) : opts.out
-  if (out !== null) {
-    mkdirSync(dirname(out), { recursive: true })
-    writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`)
-  }
+  if (out !== null) writeFileAtomic(out, `${JSON.stringify(results, null, 1)}\n`)
   return failed ? 1 : 0
 }

@@ -1,27 +1,28 @@
 /**
- * `kspec check`: the lockstep refinement campaign on the default boot configuration. Prints the
- * seed, the steps checked, a table of invocation x outcome counts and, on failure, the minimal
- * trace, the first diverging state diff, the file it was saved to and the command that replays it.
+ * `kspec check`: the lockstep refinement campaign on a boot configuration (the built-in one, or
+ * `--config FILE`). Prints the seed, the steps checked, a table of invocation x outcome counts
+ * and, on failure, the minimal trace, the first diverging state diff, the file it was saved to
+ * (with the boot configuration, so a replay reproduces it) and the commands that replay it.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs"
-import { dirname, join, relative, resolve } from "node:path"
-import type { BootConfig, Event } from "../model/index.ts"
-import { defaultBootConfig, errorNames, traceFormatVersion } from "../model/index.ts"
+import { join, relative, resolve } from "node:path"
+import { defaultBootConfig, errorNames } from "../model/index.ts"
 import { runCampaign } from "../harness/lockstep/campaign.ts"
 import type { CampaignReport } from "../harness/lockstep/campaign.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
+import { loadBootConfigFile, saveTraceFile } from "../harness/trace.ts"
 import { renderTrace } from "./render.ts"
-import type { CheckFlags } from "./args.ts"
 import { projectRoot } from "../harness/paths.ts"
 
+/** Where counterexamples are saved, and replayed forever by the suite. */
 export const regressionsDir = resolve(projectRoot, "proofs-tests/regressions")
 
-/** Save a trace file atomically (write a temporary file, then rename). */
-export const saveTrace = (file: string, config: BootConfig, events: readonly Event[], seed: number, note: string): void => {
-  mkdirSync(dirname(file), { recursive: true })
-  const tmp = `${file}.tmp-${process.pid}`
-  writeFileSync(tmp, `${JSON.stringify({ kspec: "trace", version: traceFormatVersion, config, events, seed, note }, null, 1)}\n`)
-  renameSync(tmp, file)
+/** The flags of `kspec check`, decoded (cli/commands.ts). */
+export interface CheckFlags {
+  readonly seed: number | undefined
+  readonly runs: number
+  readonly depth: number
+  /** A boot-configuration file (default: the built-in configuration). */
+  readonly config?: string | undefined
 }
 
 /** The invocation x outcome table: one row per invocation, one column per result seen. */
@@ -53,10 +54,15 @@ export const printReport = (r: CampaignReport, log: (s: string) => void): void =
   log(outcomeTable(r.cells))
 }
 
-export const runCheck = (flags: CheckFlags, log: (s: string) => void): number => {
+/**
+ * Run the campaign; returns the exit code (0 clean, 1 counterexample). A bad --config file throws
+ * a ConfigFileError before anything runs; counterexamples go to `dir` (default proofs-tests/regressions).
+ */
+export const runCheck = (flags: CheckFlags, log: (s: string) => void, dir = regressionsDir): number => {
   const seed = flags.seed ?? (Date.now() % 2 ** 31)
-  const config = defaultBootConfig
-  log(`kspec check: seed=${seed} runs=${flags.runs} depth=${flags.depth}`)
+  const config = flags.config === undefined ? defaultBootConfig : loadBootConfigFile(flags.config)
+  const withConfig = flags.config === undefined ? "" : ` --config ${flags.config}`
+  log(`kspec check: seed=${seed} runs=${flags.runs} depth=${flags.depth}${flags.config === undefined ? "" : ` config=${flags.config}`}`)
   const r = runCampaign(realImpl, { config, seed, runs: flags.runs, depth: flags.depth })
   printReport(r, log)
   if (r.failure === null) {
@@ -70,10 +76,11 @@ export const runCheck = (flags: CheckFlags, log: (s: string) => void): number =>
   renderTrace(config, f.events).forEach((line) => log(line))
   log("")
   log(f.description)
-  const file = join(regressionsDir, `check-seed${seed}.json`)
-  saveTrace(file, config, f.events, seed, f.description.split("\n")[0] ?? "")
+  const file = join(dir, `check-seed${seed}.json`)
+  saveTraceFile(file, { config, events: f.events, seed, note: f.description.split("\n")[0] ?? "" })
   log("")
   log(`saved: ${relative(process.cwd(), file)}`)
-  log(`replay: kspec check --seed ${seed} --runs ${flags.runs} --depth ${flags.depth}`)
+  log(`replay: kspec replay ${relative(process.cwd(), file)}`)
+  log(`rerun the campaign: kspec check --seed ${seed} --runs ${flags.runs} --depth ${flags.depth}${withConfig}`)
   return 1
 }

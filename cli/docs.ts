@@ -4,7 +4,7 @@
  * files are pure functions of the code, so a test regenerates them and fails when the committed
  * copies are stale.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
 import type { AbiEntry, AbiError } from "../model/abi.ts"
 import { abi, capDispatch, notModelled } from "../model/abi.ts"
@@ -12,7 +12,7 @@ import { InvocationLabel } from "../model/index.ts"
 import type { Invariant, Layer } from "../spec/invariants/index.ts"
 import { invariants, invs, isLayer } from "../spec/invariants/index.ts"
 import { negativeCases } from "../proofs-tests/invariants/negativeCases.ts"
-import type { DocsFlags } from "./args.ts"
+import { writeFileAtomic } from "../harness/files.ts"
 import { projectRoot } from "../harness/paths.ts"
 
 export const docsDir = resolve(projectRoot, "docs")
@@ -217,6 +217,10 @@ export const staleDocs = (dir = docsDir): string[] =>
     try { return readFileSync(join(dir, f), "utf8") !== text } catch { return true }
   }).map(([f]) => f)
 
+/** The flags of `kspec docs`: `--check` compares instead of writing. */
+export interface DocsFlags { readonly check: boolean }
+
+/** Regenerate the docs (each file written atomically), or with --check report the stale ones (exit 1). */
 export const runDocs = (flags: DocsFlags, log: (s: string) => void): number => {
   const rel = (f: string) => relative(process.cwd(), join(docsDir, f))
   if (flags.check) {
@@ -226,7 +230,7 @@ export const runDocs = (flags: DocsFlags, log: (s: string) => void): number => {
     return 1
   }
   for (const [f, text] of generatedDocs()) {
-    writeFileSync(join(docsDir, f), text)
+    writeFileAtomic(join(docsDir, f), text)
     log(`wrote ${rel(f)} (${text.split("\n").length} lines)`)
   }
   log(`${invariants.length} invariants, ${abi.filter((e) => e.kind === "syscall").length} syscalls, ${abi.filter((e) => e.kind === "invocation").length} invocations`)

@@ -6,7 +6,6 @@
  *
  * Exit codes: 0 clean, 1 counterexample found or `--min-cover` unmet, 2 bad usage.
  */
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 import { Worker } from "node:worker_threads"
@@ -17,8 +16,9 @@ import { realImpl } from "../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
 import { writeMutant } from "../proofs-tests/mutants/build.ts"
 import { mutants } from "../proofs-tests/mutants/mutants.ts"
-import type { FuzzFlags } from "./args.ts"
-import { regressionsDir as defaultRegressionsDir, saveTrace } from "./check.ts"
+import { writeFileAtomic } from "../harness/files.ts"
+import { loadBootConfigFile, saveTraceFile } from "../harness/trace.ts"
+import { regressionsDir as defaultRegressionsDir } from "./check.ts"
 import type { Coverage } from "./coverage.ts"
 import { addCells, cellsBelow, coverageJson, distinctCells, errorShare, outcomeHistogram, renderMatrix, renderUnreached } from "./coverage.ts"
 import type { LoopMessage, LoopParams } from "./fuzzLoop.ts"
@@ -27,6 +27,28 @@ import type { WorkerInput } from "./fuzzWorker.ts"
 import { renderTrace } from "./render.ts"
 import { showEvent } from "./show.ts"
 import { projectRoot } from "../harness/paths.ts"
+
+/** The flags of `kspec fuzz`, decoded (cli/commands.ts). */
+export interface FuzzFlags {
+  /** Time box in milliseconds, or null with --runs. */
+  readonly timeMs: number | null
+  /** Traces in the whole campaign (all shards), or null for a time box. */
+  readonly runs: number | null
+  readonly focus: readonly string[]
+  readonly workers: number
+  /** 0-based shard index and shard count. */
+  readonly shard: { readonly index: number; readonly count: number }
+  readonly seed: number | undefined
+  readonly json: string | undefined
+  readonly stats: string | undefined
+  readonly minCover: number | undefined
+  readonly emitTest: boolean
+  /** A planted mutant to fuzz instead of the impl (a self-test of the fuzzer). */
+  readonly mutant: string | undefined
+  readonly depth: number
+  /** A boot-configuration file (default: the built-in configuration). */
+  readonly config?: string | undefined
+}
 
 /** Where the output goes. `progress` is the live line's stream (stderr), or null for none. */
 export interface FuzzIO {
@@ -41,6 +63,7 @@ export interface FuzzOptions {
   readonly impl?: ImplUnderTest<unknown>
   /** Where counterexamples (and --emit-test tests) are saved (default proofs-tests/regressions). */
   readonly regressionsDir?: string
+  /** The boot configuration (default: the --config file's, or the built-in one). */
   readonly config?: BootConfig
   /** Install a SIGINT handler (default: when not in-process). */
   readonly handleSigint?: boolean
@@ -83,6 +106,7 @@ export const reproduceCommand = (f: FuzzFlags, seed: number, runs: number): stri
   ...(f.depth !== 150 ? [`--depth ${f.depth}`] : []),
   ...(f.minCover !== undefined ? [`--min-cover ${f.minCover}`] : []),
   ...(f.mutant !== undefined ? [`--mutant ${f.mutant}`] : []),
+  ...(f.config !== undefined ? [`--config ${f.config}`] : []),
 ].join(" ")
 
 /** Traces this shard runs in a run-boxed campaign. */
@@ -91,14 +115,6 @@ export const shardRuns = (runs: number, shard: FuzzFlags["shard"]): number => {
   let n = 0
   for (let b = shard.index; b < batchCount(runs, shard.count); b += shard.count) n += Math.min(per, runs - b * per)
   return n
-}
-
-/** Write a file atomically (a temporary file, then rename). */
-const writeAtomic = (file: string, text: string): void => {
-  mkdirSync(dirname(file), { recursive: true })
-  const tmp = `${file}.tmp-${process.pid}`
-  writeFileSync(tmp, text)
-  renameSync(tmp, file)
 }
 
 /**
@@ -130,69 +146,164 @@ it(${JSON.stringify(title)}, () => {
 `
 }
 
-/** Run a fuzz campaign. The CLI and the tests both call this. */
-export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = {}): Promise<FuzzResult> => {
-  const seed = flags.seed ?? Date.now() % 2 ** 31
-  const config = opts.config ?? defaultBootConfig
-  // A mutant's counterexamples fail against the real impl: they stay out of the regression suite.
-  const regDir = opts.regressionsDir ?? (flags.mutant !== undefined ? join(tmpdir(), "kspec-fuzz-mutant") : defaultRegressionsDir)
+// ---- the plan -------------------------------------------------------------------------------------
+
+/** Everything fixed before the first trace runs. */
+export interface CampaignPlan {
+  readonly flags: FuzzFlags
+  readonly seed: number
+  readonly config: BootConfig
+  /** Where counterexamples go (a mutant's stay out of the regression suite: they fail against the real impl). */
+  readonly regressionsDir: string
+  readonly inProcess: boolean
+  readonly workers: number
+  /** The coverage rows the report covers (the focused ones, or all). */
+  readonly rows: readonly string[]
+  /** Traces this shard runs, or null for a time box. */
+  readonly target: number | null
+}
+
+/** Fix the seed, the boot configuration (the --config file is read here, once), the workers and the shard's share. */
+export const planCampaign = (flags: FuzzFlags, opts: FuzzOptions = {}): CampaignPlan => {
   const inProcess = opts.inProcess === true
-  const workers = inProcess ? 1 : flags.workers
-  const rows = focusRows(flags.focus)
-  const { log } = io
-  const box = flags.runs !== null ? `runs=${flags.runs}` : `time=${secs(flags.timeMs ?? 0)}`
-  log(`kspec fuzz: seed=${seed} ${box} workers=${workers}${flags.shard.count > 1 ? ` shard=${flags.shard.index + 1}/${flags.shard.count}` : ""} depth=${flags.depth}` +
-    `${flags.focus.length > 0 ? ` focus=${flags.focus.join(",")}` : ""}${flags.mutant !== undefined ? ` mutant=${flags.mutant}` : ""}`)
-  if (flags.runs !== null) log(`reproduce: ${reproduceCommand({ ...flags, workers }, seed, flags.runs)}`)
-
-  const stop = new Int32Array(new SharedArrayBuffer(8))
-  const coverage: Coverage = new Map()
-  const t0 = performance.now()
-  const deadline = flags.timeMs === null ? Infinity : t0 + flags.timeMs
-  const target = flags.runs === null ? null : shardRuns(flags.runs, flags.shard)
-  const perWorkerSteps = new Array<number>(workers).fill(0)
-  let runs = 0
-  let steps = 0
-  let shrinkSteps = 0
-  let interrupted = false
-  let doneCount = 0
-  const found = new Map<number, Extract<LoopMessage, { type: "found" }>>()
-  const failures: SavedFailure[] = []
-  const stopAll = () => Atomics.store(stop, 0, 1)
-
-  // ---- saving counterexamples ----
-  const save = (m: { worker: number; batch: number; events: readonly Event[]; description: string; shrinks: number }, shrunk: boolean) => {
-    const base = `fuzz-seed${seed}-batch${m.batch}`
-    const file = join(regDir, `${base}.json`)
-    const note = `${shrunk ? "" : "unshrunk (interrupted): "}${m.description.split("\n")[0] ?? ""}`
-    saveTrace(file, config, m.events, seed, note)
-    let testFile: string | null = null
-    if (flags.emitTest) {
-      testFile = join(regDir, `${base}.test.ts`)
-      writeAtomic(testFile, regressionTestSource(testFile, config, m.events, `fuzz seed ${seed} batch ${m.batch}: ${note}`))
-    }
-    failures.push({ file, testFile, events: m.events, description: m.description, shrinks: m.shrinks, shrunk, worker: m.worker, batch: m.batch })
+  return {
+    flags,
+    seed: flags.seed ?? Date.now() % 2 ** 31,
+    config: opts.config ?? (flags.config === undefined ? defaultBootConfig : loadBootConfigFile(flags.config)),
+    regressionsDir: opts.regressionsDir ?? (flags.mutant !== undefined ? join(tmpdir(), "kspec-fuzz-mutant") : defaultRegressionsDir),
+    inProcess,
+    workers: inProcess ? 1 : flags.workers,
+    rows: focusRows(flags.focus),
+    target: flags.runs === null ? null : shardRuns(flags.runs, flags.shard),
   }
+}
 
-  // ---- progress and statistics ----
-  const elapsed = () => performance.now() - t0
-  // Steps per second from the moment the first worker was loaded (start-up is not fuzzing).
-  let tReady: number | null = null
-  const rate = () => (tReady === null ? 0 : steps / Math.max(0.001, (performance.now() - tReady) / 1000))
-  const failureCount = () => failures.length + [...found.keys()].length
+const planLine = (p: CampaignPlan): string => {
+  const f = p.flags
+  const box = f.runs !== null ? `runs=${f.runs}` : `time=${secs(f.timeMs ?? 0)}`
+  return `kspec fuzz: seed=${p.seed} ${box} workers=${p.workers}${f.shard.count > 1 ? ` shard=${f.shard.index + 1}/${f.shard.count}` : ""} depth=${f.depth}` +
+    `${f.focus.length > 0 ? ` focus=${f.focus.join(",")}` : ""}${f.mutant !== undefined ? ` mutant=${f.mutant}` : ""}${f.config !== undefined ? ` config=${f.config}` : ""}`
+}
+
+// ---- the tally: what the workers reported ------------------------------------------------------------
+
+type Found = Extract<LoopMessage, { type: "found" }>
+
+/** A failing trace to save: shrunk (a worker's "failure"), or as found (a shrink cut short). */
+interface Counterexample {
+  readonly worker: number
+  readonly batch: number
+  readonly events: readonly Event[]
+  readonly description: string
+  readonly shrinks: number
+}
+
+/** What the main thread knows of a running campaign, updated by the workers' messages. */
+interface Tally {
+  readonly t0: number
+  /** When the first worker was loaded (start-up is not fuzzing). */
+  tReady: number | null
+  runs: number
+  steps: number
+  shrinkSteps: number
+  readonly perWorkerSteps: number[]
+  readonly coverage: Coverage
+  /** Failures being shrunk, by worker. */
+  readonly found: Map<number, Found>
+  readonly failures: SavedFailure[]
+  interrupted: boolean
+  crashed: string | null
+}
+
+const newTally = (workers: number): Tally => ({
+  t0: performance.now(), tReady: null, runs: 0, steps: 0, shrinkSteps: 0, perWorkerSteps: new Array<number>(workers).fill(0),
+  coverage: new Map(), found: new Map(), failures: [], interrupted: false, crashed: null,
+})
+
+const elapsed = (t: Tally): number => performance.now() - t.t0
+/** Steps per second since the first worker was loaded. */
+const rate = (t: Tally): number => (t.tReady === null ? 0 : t.steps / Math.max(0.001, (performance.now() - t.tReady) / 1000))
+const failureCount = (t: Tally): number => t.failures.length + t.found.size
+
+/**
+ * Fold one worker message into the tally. `stopAll` stops every worker (a failure was found, or
+ * the time is up); `save` saves a shrunk counterexample.
+ */
+const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () => void, save: (c: Counterexample, shrunk: boolean) => void): void => {
+  switch (m.type) {
+    case "progress":
+      t.runs += m.runs
+      t.steps += m.steps
+      t.perWorkerSteps[m.worker] = (t.perWorkerSteps[m.worker] ?? 0) + m.steps
+      addCells(t.coverage, m.cells)
+      if (p.flags.timeMs !== null && elapsed(t) >= p.flags.timeMs) stopAll()
+      break
+    case "found":
+      t.found.set(m.worker, m)
+      stopAll()
+      break
+    case "shrink":
+      t.shrinkSteps += m.steps
+      break
+    case "failure":
+      t.found.delete(m.worker)
+      save(m, true)
+      break
+    case "done":
+      break
+    case "ready":
+      t.tReady ??= performance.now()
+      break
+  }
+}
+
+// ---- saving counterexamples -----------------------------------------------------------------------
+
+/** Save a counterexample as a trace file (and, with --emit-test, a vitest test), both atomically. */
+const saveCounterexample = (p: CampaignPlan, m: Counterexample, shrunk: boolean): SavedFailure => {
+  const base = `fuzz-seed${p.seed}-batch${m.batch}`
+  const file = join(p.regressionsDir, `${base}.json`)
+  const note = `${shrunk ? "" : "unshrunk (interrupted): "}${m.description.split("\n")[0] ?? ""}`
+  saveTraceFile(file, { config: p.config, events: m.events, seed: p.seed, note })
+  let testFile: string | null = null
+  if (p.flags.emitTest) {
+    testFile = join(p.regressionsDir, `${base}.test.ts`)
+    writeFileAtomic(testFile, regressionTestSource(testFile, p.config, m.events, `fuzz seed ${p.seed} batch ${m.batch}: ${note}`))
+  }
+  return { file, testFile, events: m.events, description: m.description, shrinks: m.shrinks, shrunk, worker: m.worker, batch: m.batch }
+}
+
+// ---- progress: the live line and the statistics file ------------------------------------------------
+
+interface ProgressDisplay {
+  /** Redraw the live line if due (or now, with `force`); print the plain line and a statistics line every `tickMs`. */
+  readonly draw: (force?: boolean) => void
+  readonly clear: () => void
+  /** Append a statistics line (JSON lines, --stats), the last one marked final. */
+  readonly statsLine: (final: boolean) => void
+}
+
+const progressDisplay = (p: CampaignPlan, t: Tally, io: FuzzIO): ProgressDisplay => {
+  const { flags, workers, target } = p
+  // The statistics file is rewritten whole (atomically) at every line: a reader sees whole lines.
+  const stats: string[] = []
+  if (flags.stats !== undefined) writeFileAtomic(resolve(flags.stats), "")
   const statsLine = (final: boolean) => {
     if (flags.stats === undefined) return
-    appendFileSync(flags.stats, `${JSON.stringify({
-      t: Number((elapsed() / 1000).toFixed(2)), runs, steps, stepsPerSec: Math.round(rate()), distinctCells: distinctCells(coverage),
-      outcomes: outcomeHistogram(coverage), errorShare: Number(errorShare(coverage).toFixed(4)), shrinkSteps, failures: failureCount(),
-      ...(final ? { final: true, interrupted } : {}),
+    stats.push(`${JSON.stringify({
+      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), distinctCells: distinctCells(t.coverage),
+      outcomes: outcomeHistogram(t.coverage), errorShare: Number(errorShare(t.coverage).toFixed(4)), shrinkSteps: t.shrinkSteps, failures: failureCount(t),
+      ...(final ? { final: true, interrupted: t.interrupted } : {}),
     })}\n`)
+    writeFileAtomic(resolve(flags.stats), stats.join(""))
   }
-  if (flags.stats !== undefined) { mkdirSync(dirname(resolve(flags.stats)), { recursive: true }); writeFileSync(flags.stats, "") }
-  const fraction = () => Math.min(1, target !== null ? runs / Math.max(1, target) : elapsed() / Math.max(1, flags.timeMs ?? 1))
-  const status = () => tReady === null ? `starting ${workers} worker${workers === 1 ? "" : "s"}  ${secs(elapsed())}` :
-    `${fmt(steps)} steps  ${fmt(rate())} steps/s  ${distinctCells(coverage)} outcomes  ${failureCount()} failure${failureCount() === 1 ? "" : "s"}` +
-    `  ${target !== null ? `${fmt(runs)}/${fmt(target)} traces` : `${fmt(runs)} traces`}  ${secs(elapsed())}${shrinkSteps > 0 ? `  shrink ${shrinkSteps}` : ""}`
+  const fraction = () => Math.min(1, target !== null ? t.runs / Math.max(1, target) : elapsed(t) / Math.max(1, flags.timeMs ?? 1))
+  const status = () => {
+    if (t.tReady === null) return `starting ${workers} worker${workers === 1 ? "" : "s"}  ${secs(elapsed(t))}`
+    const n = failureCount(t)
+    return `${fmt(t.steps)} steps  ${fmt(rate(t))} steps/s  ${distinctCells(t.coverage)} outcomes  ${n} failure${n === 1 ? "" : "s"}` +
+      `  ${target !== null ? `${fmt(t.runs)}/${fmt(target)} traces` : `${fmt(t.runs)} traces`}  ${secs(elapsed(t))}${t.shrinkSteps > 0 ? `  shrink ${t.shrinkSteps}` : ""}`
+  }
   const tty = io.progress?.isTTY === true
   let lastDraw = 0
   let lastTick = performance.now()
@@ -210,99 +321,80 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
       statsLine(false)
     }
   }
-  const clearLine = () => { if (io.progress !== null && tty) io.progress.write("\r\x1b[K") }
+  const clear = () => { if (io.progress !== null && tty) io.progress.write("\r\x1b[K") }
+  return { draw, clear, statsLine }
+}
 
-  // ---- messages from the loop ----
-  const onMessage = (m: LoopMessage) => {
-    switch (m.type) {
-      case "progress":
-        runs += m.runs
-        steps += m.steps
-        perWorkerSteps[m.worker] = (perWorkerSteps[m.worker] ?? 0) + m.steps
-        addCells(coverage, m.cells)
-        if (performance.now() >= deadline) stopAll()
-        break
-      case "found":
-        found.set(m.worker, m)
-        stopAll()
-        break
-      case "shrink":
-        shrinkSteps += m.steps
-        break
-      case "failure":
-        found.delete(m.worker)
-        save(m, true)
-        break
-      case "done":
-        doneCount++
-        break
-      case "ready":
-        tReady ??= performance.now()
-        break
-    }
-    draw()
+// ---- running the workers --------------------------------------------------------------------------
+
+/** The running workers: stop flags shared with them, and their threads (for a second Ctrl-C). */
+interface Workers {
+  /** [0] no new runs, [1] end shrinking now. */
+  readonly stop: Int32Array
+  readonly threads: Worker[]
+}
+
+/**
+ * Run the fuzz loop on worker threads (or on this thread, in-process) until every worker is done;
+ * each message goes to `onMessage`. A worker that crashes is reported in `tally.crashed` and stops the others.
+ */
+const runWorkers = async (p: CampaignPlan, opts: FuzzOptions, w: Workers, t: Tally, onMessage: (m: LoopMessage) => void): Promise<void> => {
+  const { flags } = p
+  const params = (index: number): LoopParams => ({
+    config: p.config, seed: p.seed, runs: flags.runs, depth: flags.depth, focus: flags.focus, goal: flags.minCover ?? 1,
+    shard: flags.shard, worker: { index, count: p.workers },
+  })
+  if (p.inProcess) {
+    const impl = opts.impl ?? (realImpl as ImplUnderTest<unknown>)
+    await runFuzzLoop(impl, params(0), w.stop, onMessage, () => new Promise((r) => setImmediate(r)))
+    return
   }
+  const mutant = flags.mutant === undefined ? undefined : mutants.find((m) => m.name === flags.mutant)
+  const mutantEntry = mutant === undefined ? undefined : writeMutant(mutant)
+  // From the sources, the worker registers tsx first; from the kspec bundle, it is the bundle's own entry.
+  const boot = import.meta.url.endsWith(".ts") ? new URL("./fuzzWorkerBoot.mjs", import.meta.url) : new URL("./fuzzWorker.js", import.meta.url)
+  await Promise.all(Array.from({ length: p.workers }, (_, i) => new Promise<void>((res) => {
+    // Workers with no batch to run (more workers than batches) are not started.
+    if (flags.runs !== null && nthBatch(flags.shard, { index: i, count: p.workers }, 0) >= batchCount(flags.runs, flags.shard.count)) { res(); return }
+    const input: WorkerInput = { params: params(i), stop: w.stop.buffer as SharedArrayBuffer, ...(mutantEntry !== undefined ? { mutantEntry } : {}) }
+    const thread = new Worker(boot, { workerData: input })
+    w.threads.push(thread)
+    thread.on("message", onMessage)
+    thread.on("error", (e) => { t.crashed = `worker ${i}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`; Atomics.store(w.stop, 0, 1) })
+    thread.on("exit", () => res())
+  })))
+}
 
-  // ---- Ctrl-C ----
-  let workerThreads: Worker[] = []
+/** Ctrl-C: the first stops the workers cleanly (the report is still printed), a second at once. Returns the uninstaller. */
+const handleCtrlC = (t: Tally, w: Workers, clear: () => void, log: (s: string) => void): (() => void) => {
   const onSigint = () => {
-    if (interrupted) { for (const w of workerThreads) void w.terminate(); return }
-    interrupted = true
-    Atomics.store(stop, 0, 1)
-    Atomics.store(stop, 1, 1)
-    clearLine()
+    if (t.interrupted) { for (const th of w.threads) void th.terminate(); return }
+    t.interrupted = true
+    Atomics.store(w.stop, 0, 1)
+    Atomics.store(w.stop, 1, 1)
+    clear()
     log("interrupted: stopping the workers (Ctrl-C again to stop at once)")
   }
-  const sigint = opts.handleSigint ?? !inProcess
-  if (sigint) process.on("SIGINT", onSigint)
-  const timer = setInterval(() => { if (performance.now() >= deadline) stopAll(); draw() }, tty ? 200 : 500)
-  const deadlineTimer = Number.isFinite(deadline) ? setTimeout(stopAll, Math.max(0, deadline - performance.now())) : undefined
+  process.on("SIGINT", onSigint)
+  return () => { process.off("SIGINT", onSigint) }
+}
 
-  const params = (index: number): LoopParams => ({
-    config, seed, runs: flags.runs, depth: flags.depth, focus: flags.focus, goal: flags.minCover ?? 1,
-    shard: flags.shard, worker: { index, count: workers },
-  })
-  let crashed: string | null = null
-  try {
-    if (inProcess) {
-      const impl = opts.impl ?? (realImpl as ImplUnderTest<unknown>)
-      await runFuzzLoop(impl, params(0), stop, onMessage, () => new Promise((r) => setImmediate(r)))
-    } else {
-      const mutant = flags.mutant === undefined ? undefined : mutants.find((m) => m.name === flags.mutant)
-      const mutantEntry = mutant === undefined ? undefined : writeMutant(mutant)
-      // From the sources, the worker registers tsx first; from the kspec bundle, it is the bundle's own entry.
-      const boot = import.meta.url.endsWith(".ts") ? new URL("./fuzzWorkerBoot.mjs", import.meta.url) : new URL("./fuzzWorker.js", import.meta.url)
-      await Promise.all(Array.from({ length: workers }, (_, i) => new Promise<void>((res) => {
-        // Workers with no batch to run (more workers than batches) are not started.
-        if (flags.runs !== null && nthBatch(flags.shard, { index: i, count: workers }, 0) >= batchCount(flags.runs, flags.shard.count)) { doneCount++; res(); return }
-        const input: WorkerInput = { params: params(i), stop: stop.buffer as SharedArrayBuffer, ...(mutantEntry !== undefined ? { mutantEntry } : {}) }
-        const w = new Worker(boot, { workerData: input })
-        workerThreads.push(w)
-        w.on("message", onMessage)
-        w.on("error", (e) => { crashed = `worker ${i}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`; stopAll() })
-        w.on("exit", () => res())
-      })))
-    }
-  } finally {
-    clearInterval(timer)
-    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer)
-    if (sigint) process.off("SIGINT", onSigint)
-    workerThreads = []
-  }
-  // Failures whose shrink was cut short (Ctrl-C a second time, or a crash): keep them unshrunk.
-  for (const m of found.values()) save({ ...m, shrinks: 0 }, false)
-  found.clear()
-  const ms = elapsed()
-  draw(true)
-  clearLine()
-  statsLine(true)
+// ---- the report -----------------------------------------------------------------------------------
 
-  // ---- the report ----
+interface CoverageVerdict {
+  readonly cj: ReturnType<typeof coverageJson>
+  readonly minCoverMet: boolean
+  readonly below: ReturnType<typeof cellsBelow>
+}
+
+/** Print the summary, the coverage matrix, the cells never reached and the --min-cover verdict. */
+const reportCoverage = (p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number, log: (s: string) => void): CoverageVerdict => {
+  const { flags, workers, rows } = p
+  const { coverage } = t
   log("")
-  const fuzzSecs = Math.max(0.001, (tReady === null ? 0 : performance.now() - tReady) / 1000)
-  log(`${interrupted ? "interrupted after" : "ran"} ${fmt(runs)} traces, ${fmt(steps)} steps in ${secs(ms)}, ${secs(ms - fuzzSecs * 1000)} of it start-up (${fmt(steps / fuzzSecs)} steps/s on ${workers} worker${workers === 1 ? "" : "s"}` +
-    `${workers > 1 ? `: ${perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}); ${(100 * errorShare(coverage)).toFixed(1)}% of steps took an error path`)
-  if (flags.runs === null) log(`runs done: ${runs} (a time-boxed campaign; to repeat a fixed amount, use --runs)`)
+  log(`${t.interrupted ? "interrupted after" : "ran"} ${fmt(t.runs)} traces, ${fmt(t.steps)} steps in ${secs(ms)}, ${secs(ms - fuzzSecs * 1000)} of it start-up (${fmt(t.steps / fuzzSecs)} steps/s on ${workers} worker${workers === 1 ? "" : "s"}` +
+    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}); ${(100 * errorShare(coverage)).toFixed(1)}% of steps took an error path`)
+  if (flags.runs === null) log(`runs done: ${t.runs} (a time-boxed campaign; to repeat a fixed amount, use --runs)`)
   const cj = coverageJson(coverage, rows)
   log(`coverage${flags.focus.length > 0 ? ` of ${flags.focus.join(", ")}` : ""}: ${cj.reachedCells} of ${cj.reachableCells} reachable cells reached, in ${rows.length} rows (${distinctCells(coverage)} distinct outcomes in all)`)
   log("")
@@ -315,20 +407,23 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
   for (const l of unreached) log(`  ${l}`)
   if (cj.unexpected.length > 0) log(`reached outside the reachable table: ${cj.unexpected.map((u) => `${u.row} ${u.outcome} (${u.count})`).join(", ")}`)
 
-  let minCoverMet = true
   const below = flags.minCover === undefined ? [] : cellsBelow(coverage, rows, flags.minCover)
+  const minCoverMet = below.length === 0
   if (flags.minCover !== undefined) {
-    minCoverMet = below.length === 0
     log("")
     log(minCoverMet ? `--min-cover ${flags.minCover}: met (every reachable cell of ${flags.focus.length > 0 ? "the focused rows" : "every row"} reached at least ${flags.minCover} times)`
       : `--min-cover ${flags.minCover}: NOT met, ${below.length} of ${cj.reachableCells} reachable cells below ${flags.minCover}: ${below.slice(0, 30).map((b) => `${b.row} ${b.outcome} (${b.count})`).join(", ")}${below.length > 30 ? ", ..." : ""}`)
   }
+  return { cj, minCoverMet, below }
+}
 
+/** Print each counterexample as `kspec replay` would, where it was saved, and the replay command for the shortest. */
+const reportCounterexamples = (p: CampaignPlan, failures: readonly SavedFailure[], log: (s: string) => void): void => {
   for (const f of failures) {
     log("")
     log(`COUNTEREXAMPLE (worker ${f.worker}, batch ${f.batch}) ${f.shrunk ? `after ${f.shrinks} shrinks` : "not shrunk (interrupted)"}: ${f.events.length} events`)
     // The same readable lines `kspec replay` prints (objects numbered, caps resolved, results).
-    const lines = renderTrace(config, f.events)
+    const lines = renderTrace(p.config, f.events)
     lines.slice(0, 60).forEach((line) => log(line))
     if (lines.length > 60) log(`  ... ${lines.length - 60} more`)
     log("")
@@ -340,22 +435,70 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
     log("")
     log(`replay: kspec replay ${relative(process.cwd(), best.file)}`)
   }
-  if (crashed !== null) log(`a worker crashed: ${crashed}`)
+}
 
-  if (flags.json !== undefined) {
-    writeAtomic(resolve(flags.json), `${JSON.stringify({
-      kspec: "fuzz-report", seed, runs, steps, ms: Math.round(ms), stepsPerSec: Math.round(steps / fuzzSecs), workers,
-      shard: `${flags.shard.index + 1}/${flags.shard.count}`, focus: flags.focus, depth: flags.depth, interrupted,
-      reproduce: flags.runs !== null ? reproduceCommand({ ...flags, workers }, seed, flags.runs) : null,
-      coverage: cj,
-      outcomes: outcomeHistogram(coverage), errorShare: errorShare(coverage), shrinkSteps,
-      minCover: flags.minCover === undefined ? null : { n: flags.minCover, met: minCoverMet, below },
-      failures: failures.map((f) => ({ file: f.file, testFile: f.testFile, events: f.events.length, shrunk: f.shrunk, shrinks: f.shrinks, description: f.description })),
-    }, null, 1)}\n`)
+/** The --json report, written atomically. */
+const writeJsonReport = (file: string, p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number, v: CoverageVerdict): void => {
+  const { flags, workers } = p
+  writeFileAtomic(resolve(file), `${JSON.stringify({
+    kspec: "fuzz-report", seed: p.seed, runs: t.runs, steps: t.steps, ms: Math.round(ms), stepsPerSec: Math.round(t.steps / fuzzSecs), workers,
+    shard: `${flags.shard.index + 1}/${flags.shard.count}`, focus: flags.focus, depth: flags.depth, config: flags.config ?? null, interrupted: t.interrupted,
+    reproduce: flags.runs !== null ? reproduceCommand({ ...flags, workers }, p.seed, flags.runs) : null,
+    coverage: v.cj,
+    outcomes: outcomeHistogram(t.coverage), errorShare: errorShare(t.coverage), shrinkSteps: t.shrinkSteps,
+    minCover: flags.minCover === undefined ? null : { n: flags.minCover, met: v.minCoverMet, below: v.below },
+    failures: t.failures.map((f) => ({ file: f.file, testFile: f.testFile, events: f.events.length, shrunk: f.shrunk, shrinks: f.shrinks, description: f.description })),
+  }, null, 1)}\n`)
+}
+
+// ---- the campaign ---------------------------------------------------------------------------------
+
+/**
+ * Run a fuzz campaign: plan it, run the workers while collecting their progress, save the
+ * counterexamples, then report coverage and counterexamples (and the --json report). The CLI and
+ * the tests both call this. A bad --config file throws a ConfigFileError before anything runs.
+ */
+export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = {}): Promise<FuzzResult> => {
+  const p = planCampaign(flags, opts)
+  const { log } = io
+  log(planLine(p))
+  if (flags.runs !== null) log(`reproduce: ${reproduceCommand({ ...flags, workers: p.workers }, p.seed, flags.runs)}`)
+
+  const t = newTally(p.workers)
+  const w: Workers = { stop: new Int32Array(new SharedArrayBuffer(8)), threads: [] }
+  const stopAll = () => Atomics.store(w.stop, 0, 1)
+  const display = progressDisplay(p, t, io)
+  const save = (c: Counterexample, shrunk: boolean) => { t.failures.push(saveCounterexample(p, c, shrunk)) }
+  const onMessage = (m: LoopMessage) => { collectProgress(p, t, m, stopAll, save); display.draw() }
+
+  const uninstall = (opts.handleSigint ?? !p.inProcess) ? handleCtrlC(t, w, display.clear, log) : () => {}
+  const deadline = flags.timeMs === null ? Infinity : t.t0 + flags.timeMs
+  const timer = setInterval(() => { if (performance.now() >= deadline) stopAll(); display.draw() }, io.progress?.isTTY === true ? 200 : 500)
+  const deadlineTimer = Number.isFinite(deadline) ? setTimeout(stopAll, Math.max(0, deadline - performance.now())) : undefined
+  try {
+    await runWorkers(p, opts, w, t, onMessage)
+  } finally {
+    clearInterval(timer)
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer)
+    uninstall()
+    w.threads.length = 0
   }
-  if (failures.length === 0 && crashed === null) log(minCoverMet ? "\nno counterexample" : "\nno counterexample, but the coverage goal was not met")
-  const exitCode = failures.length > 0 || crashed !== null || !minCoverMet ? 1 : 0
-  return { exitCode, seed, runs, steps, ms, coverage, rows, failures, minCoverMet, interrupted }
+  // Failures whose shrink was cut short (Ctrl-C a second time, or a crash): keep them unshrunk.
+  for (const m of t.found.values()) save({ ...m, shrinks: 0 }, false)
+  t.found.clear()
+  const ms = elapsed(t)
+  display.draw(true)
+  display.clear()
+  display.statsLine(true)
+
+  const fuzzSecs = Math.max(0.001, (t.tReady === null ? 0 : performance.now() - t.tReady) / 1000)
+  const verdict = reportCoverage(p, t, ms, fuzzSecs, log)
+  reportCounterexamples(p, t.failures, log)
+  if (t.crashed !== null) log(`a worker crashed: ${t.crashed}`)
+  if (flags.json !== undefined) writeJsonReport(flags.json, p, t, ms, fuzzSecs, verdict)
+  if (t.failures.length === 0 && t.crashed === null) log(verdict.minCoverMet ? "\nno counterexample" : "\nno counterexample, but the coverage goal was not met")
+  const exitCode = t.failures.length > 0 || t.crashed !== null || !verdict.minCoverMet ? 1 : 0
+  return { exitCode, seed: p.seed, runs: t.runs, steps: t.steps, ms, coverage: t.coverage, rows: p.rows, failures: t.failures, minCoverMet: verdict.minCoverMet, interrupted: t.interrupted }
 }
 
 /** Statistics lines and the plain (non-TTY) progress line, every this many milliseconds. */

@@ -1,71 +1,105 @@
 /**
- * The `kspec` command. Subcommands so far: `check` (the lockstep refinement campaign) and
- * `bench` (benchmarks).
- * Exit codes: 0 clean, 1 counterexample found, 2 bad usage.
+ * The `kspec` command: dispatch, the top-level usage and every command's `--help`, all derived
+ * from the command table (cli/commands.ts).
+ *
+ * `kspec COMMAND [FLAGS]`, `kspec help [COMMAND]`, `kspec COMMAND --help` (or -h), `kspec --version`.
+ * Exit codes: 0 clean, 1 counterexample (or a failed check), 2 bad usage or bad input. Bad usage
+ * is one line naming the flag or value and what was expected, then the command's usage line;
+ * bad input (a trace or configuration file, an output path) is one line naming the file and the
+ * problem. Neither prints a stack trace, and an unwritable output path is reported before the
+ * command runs.
  */
-import { UsageError, parseCheckFlags } from "./args.ts"
-import { runCheck } from "./check.ts"
-import { runBench } from "./bench.ts"
-import { fuzzUsage, parseFuzzFlags } from "./args.ts"
-import { runFuzz } from "./fuzz.ts"
-import { focusNames } from "../harness/gen/focus.ts"
-import { mutants } from "../proofs-tests/mutants/mutants.ts"
-import { parseDocsFlags, parseReplayArgs } from "./args.ts"
-import { runReplay } from "./replay.ts"
-import { runDocs } from "./docs.ts"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { InputFileError, OutputPathError, writeProblem } from "../harness/files.ts"
+import { projectRoot } from "../harness/paths.ts"
+import type { AnyCommand, CommandIO } from "./command.ts"
+import { UsageError, helpText, outputsOf, parseCommandLine, usageLine, wantsHelp } from "./command.ts"
+import { commands } from "./commands.ts"
 
-const usage = `kspec: an executable, property-checked model of a seL4-style microkernel
+/** Where `main` writes: standard output, standard error, and the live progress stream. */
+export interface MainIO {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  readonly progress: CommandIO["progress"]
+}
 
-commands:
-  kspec check [--seed N] [--runs N] [--depth N]
-      run the lockstep refinement campaign: random traces run in the spec and the impl side by
-      side; after every step the impl's abstract state must equal the spec's and every invariant
-      must hold. Defaults: a fresh seed (printed), 500 traces of up to 150 steps.
-  ${fuzzUsage.replace("usage: ", "")}
-      a time- or run-boxed lockstep campaign on worker threads (default: 60 s on every core), aimed
-      at --focus names (Call, Recv, TCB_SetPriority, CNode_Copy, UserFault, Interrupt, ...) and
-      guided toward the outcomes not reached yet; prints live progress, then a coverage matrix
-      (row x outcome) and the reachable cells never reached. Counterexamples are shrunk, saved in
-      proofs-tests/regressions/ (with --emit-test also as a vitest test) and printed with
-      their replay command. --shard I/N runs part I of N of one campaign; --json and --stats
-      write the report and JSON-lines statistics; --min-cover N fails unless every reachable cell
-      was reached N times. Ctrl-C stops cleanly and prints the report so far.
-  kspec bench [--quick]
-      measure in one run and print the table (also bench/results/latest.json): IPC round trip, the
-      mixed workload (impl vs spec), scaling with live objects, lockstep checking throughput, fuzz
-      scaling with 1 and 2 workers. --quick is a fast smoke run (it writes no JSON).
-  kspec replay FILE
-      re-run a saved trace (proofs-tests/regressions/*.json) in the spec and the impl, printing
-      each event in seL4 terms and its result; at the first divergence or broken invariant print
-      the state diff and the violations (exit 1). A file that is not a valid trace exits 2.
-  kspec docs [--check]
-      regenerate docs/invariants.md and docs/syscalls.md from the invariant registry and the ABI
-      table (src/model/abi.ts); with --check, write nothing and exit 1 if they are stale.`
+const processIO: MainIO = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  progress: process.stderr,
+}
 
-export const main = async (argv: readonly string[]): Promise<number> => {
-  const log = (s: string) => process.stdout.write(`${s}\n`)
+export const version = (): string => {
+  try { return (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version } catch { return "unknown" }
+}
+
+/** The top-level usage: the command list, from the table. */
+export const topUsage = (): string => {
+  const w = Math.max(...commands.map((c) => c.name.length)) + 2
+  return [
+    "kspec: an executable, property-checked model of a seL4-style microkernel",
+    "",
+    topUsageLine(),
+    "",
+    "commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(w)}${c.summary}`),
+    "",
+    "kspec help COMMAND (or kspec COMMAND --help) describes a command, its flags and its exit codes.",
+    "kspec --version prints the version.",
+    "exit codes: 0 clean, 1 a counterexample or a failed check, 2 bad usage or bad input",
+  ].join("\n")
+}
+
+const find = (name: string): AnyCommand | undefined => commands.find((c) => c.name === name)
+const names = (): string => commands.map((c) => c.name).join(", ")
+const topUsageLine = (): string => `usage: kspec COMMAND [FLAGS]   (COMMAND: ${names()}, help)`
+
+/** Run `kspec` with `argv` (the words after `kspec`); returns the exit code. */
+export const main = async (argv: readonly string[], io: MainIO = processIO): Promise<number> => {
+  const log = (s: string) => io.out(`${s}\n`)
   const [cmd, ...rest] = argv
-  try {
-    switch (cmd) {
-      case "check": return runCheck(parseCheckFlags(rest), log)
-      case "fuzz": {
-        if (rest.includes("--help") || rest.includes("-h")) { log(fuzzUsage); return 0 }
-        const flags = parseFuzzFlags(rest, focusNames, mutants.map((m) => m.name))
-        return (await runFuzz(flags, { log, progress: process.stderr })).exitCode
-      }
-      case "replay": return runReplay(parseReplayArgs(rest).file, log)
-      case "docs": return runDocs(parseDocsFlags(rest), log)
-      case "bench":
-        if (rest.some((a) => a !== "--quick")) throw new UsageError(`kspec bench takes only --quick\n${usage}`)
-        return await runBench(log, { quick: rest.includes("--quick") })
-      case undefined: case "help": case "--help": case "-h": log(usage); return cmd === undefined ? 2 : 0
-      default: throw new UsageError(`unknown command ${JSON.stringify(cmd)}\n${usage}`)
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`kspec: ${e.message}\n`)
+  if (cmd === undefined) { log(topUsage()); return 2 }
+  if (cmd === "--version") { log(`kspec ${version()}`); return 0 }
+  if (cmd === "help" || cmd === "--help" || cmd === "-h") {
+    if (rest.length === 0) { log(topUsage()); return 0 }
+    const c = find(rest[0]!)
+    if (c === undefined || rest.length > 1) {
+      io.err(`kspec: ${c === undefined ? `unknown command ${JSON.stringify(rest[0])} (expected one of ${names()})` : "kspec help takes one command"}\n${topUsageLine()}\n`)
       return 2
     }
+    log(helpText(c))
+    return 0
+  }
+  const c = find(cmd)
+  if (c === undefined) {
+    io.err(`kspec: ${cmd.startsWith("-") ? `unknown flag ${cmd} before the command` : `unknown command ${JSON.stringify(cmd)}`} (expected one of ${names()})\n${topUsageLine()}\n`)
+    return 2
+  }
+  return runCommand(c, rest, io)
+}
+
+/**
+ * Run command `c` of the table with `argv` (the words after its name): help, or parse, check the
+ * output paths, run. Returns the exit code.
+ */
+export const runCommand = async (c: AnyCommand, argv: readonly string[], io: MainIO = processIO): Promise<number> => {
+  const log = (s: string) => io.out(`${s}\n`)
+  if (wantsHelp(argv)) { log(helpText(c)); return 0 }
+  try {
+    const input = parseCommandLine(c, argv)
+    // Output paths are checked before the command runs: a long campaign is not lost to a bad --json path.
+    for (const o of outputsOf(c, input)) {
+      const problem = writeProblem(o.path, o.kind)
+      if (problem === null) continue
+      const e = new OutputPathError(o.path, problem)
+      io.err(`kspec: ${o.what.startsWith("--") ? `${o.what}: ${e.message}` : `${e.message} (kspec ${c.name} saves ${o.what} there)`}\n`)
+      return 2
+    }
+    return await c.run(input, { log, progress: io.progress })
+  } catch (e) {
+    if (e instanceof UsageError) { io.err(`kspec: ${e.message}\n${usageLine(c)}\n`); return 2 }
+    if (e instanceof InputFileError || e instanceof OutputPathError) { io.err(`kspec: ${e.message}\n`); return 2 }
     throw e
   }
 }

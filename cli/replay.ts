@@ -4,66 +4,15 @@
  * violation or throw it prints the state diff and the invariant violations and exits 1; a clean
  * replay exits 0; a file that cannot be replayed gets one message and exit 2. It writes nothing.
  */
-import { readFileSync } from "node:fs"
-import type { Event, TraceFile } from "../model/index.ts"
-import { SyscallKinds, UserFaultKinds, decodeTraceFile, traceFormatVersion } from "../model/index.ts"
+import type { Event } from "../model/index.ts"
 import type { KernelState, Outcome } from "../spec/index.ts"
 import { checkAll } from "../spec/invariants/index.ts"
 import type { ImplUnderTest, RunResult } from "../harness/lockstep/runner.ts"
 import { describeFailure, runLockstep } from "../harness/lockstep/runner.ts"
 import { stateDiff } from "../harness/lockstep/diff.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
+import { loadTraceFile } from "../harness/trace.ts"
 import { TraceRenderer, formatStep } from "./render.ts"
-import { UsageError } from "./args.ts"
-
-/** A trace file that cannot be replayed: the message names the file and the problem. */
-export class TraceFileError extends UsageError {}
-
-const eventTags = ["Syscall", "TimerTick", "Interrupt", "UserFault"]
-
-/**
- * Name the first event the schema would reject for an unknown tag, syscall or fault kind, in
- * words a user can act on (the schema's own message lists every union member).
- */
-const unknownEventProblem = (json: unknown): string | null => {
-  if (typeof json !== "object" || json === null || !Array.isArray((json as { events?: unknown }).events)) return null
-  const events = (json as { events: unknown[] }).events
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i] as Record<string, unknown> | null
-    if (typeof e !== "object" || e === null) return `event ${i + 1} is not an object`
-    if (!eventTags.includes(e.tag as string)) return `event ${i + 1} has unknown tag ${JSON.stringify(e.tag)} (expected one of ${eventTags.join(", ")})`
-    if (e.tag === "Syscall" && !(SyscallKinds as readonly unknown[]).includes(e.syscall)) {
-      return `event ${i + 1} is an unknown syscall ${JSON.stringify(e.syscall)} (kspec models ${SyscallKinds.join(", ")})`
-    }
-    if (e.tag === "UserFault" && !(UserFaultKinds as readonly unknown[]).includes(e.kind)) {
-      return `event ${i + 1} is an unknown fault kind ${JSON.stringify(e.kind)} (expected one of ${UserFaultKinds.join(", ")})`
-    }
-  }
-  return null
-}
-
-/** Read and decode a trace file, or throw a TraceFileError naming the problem. */
-export const loadTraceFile = (file: string): TraceFile => {
-  let text: string
-  try { text = readFileSync(file, "utf8") } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new TraceFileError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`)
-  }
-  let json: unknown
-  try { json = JSON.parse(text) } catch (e) { throw new TraceFileError(`${file} is not a trace file: not valid JSON (${(e as Error).message})`) }
-  if (typeof json !== "object" || json === null || Array.isArray(json) || (json as { kspec?: unknown }).kspec !== "trace") {
-    throw new TraceFileError(`${file} is not a trace file: it has no "kspec": "trace" field`)
-  }
-  const version = (json as { version?: unknown }).version
-  if (version !== traceFormatVersion) {
-    throw new TraceFileError(`${file} was written by an incompatible kspec model: trace format version ${JSON.stringify(version)}, this kspec reads version ${traceFormatVersion}`)
-  }
-  const unknown = unknownEventProblem(json)
-  if (unknown !== null) throw new TraceFileError(`${file} is not a valid trace: ${unknown}`)
-  const d = decodeTraceFile(text)
-  if (!d.ok) throw new TraceFileError(`${file} is not a valid trace:\n  ${d.message.split("\n").join("\n  ")}`)
-  return d.value
-}
 
 export interface ReplayOptions {
   /** The implementation to replay against (default: the real impl; tests pass a mutant). */
@@ -71,8 +20,9 @@ export interface ReplayOptions {
 }
 
 /**
- * Replay `file` and print the trace; returns the exit code (0 clean, 1 failure). A bad file
- * throws TraceFileError (exit 2 in `main`).
+ * Replay `file` and print the trace; returns the exit code (0 clean, 1 failure). The file is read
+ * once, before the first step: the replay uses that snapshot. A bad file throws a TraceFileError
+ * (harness/trace.ts; exit 2 in `main`).
  */
 export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOptions = {}): number => {
   const trace = loadTraceFile(file)

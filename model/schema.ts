@@ -11,7 +11,7 @@ import type { Event } from "./events.ts"
 import { SyscallKinds, UserFaultKinds } from "./events.ts"
 
 /** A 32-bit machine word. */
-export const Word = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 })))
+export const Word = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 }, { expected: "a 32-bit word (0 to 4294967295)" })))
 
 export const SyscallEventSchema = Schema.Struct({
   tag: Schema.Literal("Syscall"),

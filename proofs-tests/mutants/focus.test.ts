@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { parseFuzzFlags } from "../../cli/args.ts"
+import { parseFuzzFlags } from "../../cli/commands.ts"
 import { runFuzz } from "../../cli/fuzz.ts"
-import { focusNames } from "../../harness/gen/focus.ts"
 import { suiteBudget } from "../refinement/budget.ts"
 import { loadMutant } from "./build.ts"
 import { mutants } from "./mutants.ts"
@@ -18,10 +17,7 @@ describe("kspec fuzz --focus TCB_SetTLSBase catches a wrong SetTLSBase handler",
   const b = suiteBudget()
   const dir = mkdtempSync(join(tmpdir(), "kspec-focus-"))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
-  const flags = parseFuzzFlags(
-    ["--focus", "TCB_SetTLSBase", "--runs", String(b.runs), "--workers", "1", "--seed", String(b.seed)],
-    focusNames, mutants.map((m) => m.name),
-  )
+  const flags = parseFuzzFlags(["--focus", "TCB_SetTLSBase", "--runs", String(b.runs), "--workers", "1", "--seed", String(b.seed)])
 
   it("the real impl passes the focused campaign and every SetTLSBase cell is reached", async () => {
     const r = await runFuzz({ ...flags, minCover: 3 }, { log: () => {}, progress: null }, { inProcess: true, regressionsDir: dir })
