@@ -26,7 +26,6 @@ import { batchCount, batchRunsFor, nthBatch, runFuzzLoop } from "./fuzzLoop.ts"
 import type { WorkerInput } from "./fuzzWorker.ts"
 import { renderTrace } from "./render.ts"
 import { showEvent } from "./show.ts"
-import { projectRoot } from "../harness/paths.ts"
 
 /** The flags of `kspec fuzz`, decoded (cli/commands.ts). */
 export interface FuzzFlags {
@@ -121,17 +120,13 @@ export const shardRuns = (runs: number, shard: FuzzFlags["shard"]): number => {
  * A small vitest test that replays the trace against the impl: the events inline, one per line
  * with its reading as a comment, so a developer can keep it, trim it and edit it.
  */
-export const regressionTestSource = (testFile: string, config: BootConfig, events: readonly Event[], title: string): string => {
-  const src = projectRoot
-  let rel = relative(dirname(testFile), src).split("\\").join("/")
-  if (!rel.startsWith(".")) rel = rel === "" ? "." : `./${rel}`
+export const regressionTestSource = (config: BootConfig, events: readonly Event[], title: string): string => {
   const lines = events.map((e) => `  ${JSON.stringify(e)}, // ${showEvent(e).replace(/\*\//g, "* /")}`)
   return `// Written by \`kspec fuzz --emit-test\`: a counterexample the fuzzer found, replayed in lockstep.
 // Keep it, trim it, edit it: it passes once the impl refines the spec on these events again.
 import { expect, it } from "vitest"
-import type { BootConfig, Event } from "${rel}/model/index.ts"
-import { describeFailure, runEvents } from "${rel}/harness/lockstep/runner.ts"
-import { realImpl } from "${rel}/harness/lockstep/impls.ts"
+import { describeFailure, lockstep } from "kspec"
+import type { BootConfig, Event } from "kspec"
 
 const config: BootConfig = ${JSON.stringify(config)}
 
@@ -140,8 +135,8 @@ ${lines.join("\n")}
 ]
 
 it(${JSON.stringify(title)}, () => {
-  const r = runEvents(realImpl, config, events)
-  expect(r.failure === null ? "ok" : describeFailure(r.failure)).toBe("ok")
+  const failure = lockstep(config).run(events)
+  expect(failure === null ? "ok" : describeFailure(failure)).toBe("ok")
 })
 `
 }
@@ -268,7 +263,7 @@ const saveCounterexample = (p: CampaignPlan, m: Counterexample, shrunk: boolean)
   let testFile: string | null = null
   if (p.flags.emitTest) {
     testFile = join(p.regressionsDir, `${base}.test.ts`)
-    writeFileAtomic(testFile, regressionTestSource(testFile, p.config, m.events, `fuzz seed ${p.seed} batch ${m.batch}: ${note}`))
+    writeFileAtomic(testFile, regressionTestSource(p.config, m.events, `fuzz seed ${p.seed} batch ${m.batch}: ${note}`))
   }
   return { file, testFile, events: m.events, description: m.description, shrinks: m.shrinks, shrunk, worker: m.worker, batch: m.batch }
 }

@@ -18,7 +18,7 @@ const before = [
 const added = [
   "getObject", "readyQueueIndex", "lockstep", "Lockstep", "decodeReply", "decodeMessage", "decodeFaultMessage", "SystemBuilder", "clientServer",
   "choiceArbFor", "traceArbFor", "seL4_CNode_Copy", "seL4_Call", "timerTick", "interrupt", "vmFault", "readyQueue", "cdtChildren",
-  "endpointAt", "notificationAt", "currentThread", "abi", "invs", "defineInvariant", "holds",
+  "endpointAt", "notificationAt", "currentThread", "abi", "invs", "defineInvariant", "holds", "loadTraceFile", "saveTraceFile", "loadBootConfigFile",
 ]
 
 it("exports every name lib.ts exported, and the library's new entry points", () => {
