@@ -27,7 +27,7 @@ import { decodeUntypedInvocation, invokeUntypedRetype } from "../object/untyped.
 import { lookupIPCBuffer, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/tcb.ts"
 import { decodeTCBInvocation, invokeTCB } from "../object/tcb.ts"
 import { decodeDomainInvocation, invokeDomain } from "../object/domain.ts"
-import { handleFault } from "./faults.ts"
+import { handleFault } from "../kernel/faulthandler.ts"
 
 /** What one kernel entry did, for statistics and coverage: which operation, and how it ended. */
 export interface Outcome {
