@@ -10,7 +10,7 @@ import {
 } from "../../model/index.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, miLabel, miLength, setRegister } from "../machine/registerset.ts"
-import { setMR } from "../object/tcb.ts"
+import { setMR } from "../kernel/ipcTransfer.ts"
 import type { ImplTcb } from "../state.ts"
 import { KernelBug } from "../state.ts"
 

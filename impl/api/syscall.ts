@@ -11,16 +11,15 @@ import {
 import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
+import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
 import { activateThread, rescheduleRequired, schedule, setThreadState } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { miLabel, miLength, updateRestartPC } from "../machine/registerset.ts"
-import {
-  deleteCallerCap, doReplyTransfer, receiveIPC, replyFromKernel_error, replyFromKernel_success_empty,
-} from "../object/endpoint.ts"
+import { receiveIPC, replyFromKernel_error, replyFromKernel_success_empty } from "../object/endpoint.ts"
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
 import { decodeInvocation } from "../object/objecttype.ts"
-import { lookupExtraCaps, tcbSchedAppend, tcbSchedDequeue } from "../object/tcb.ts"
+import { tcbSchedAppend, tcbSchedDequeue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,

@@ -9,11 +9,9 @@
  */
 import type { Cap } from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgMaxExtraCaps, msgRegisters,
-  nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo, wordRadix,
+  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo, wordRadix,
 } from "../../model/index.ts"
-import { messageInfoFromWord, tlsBaseRegister } from "../../model/index.ts"
-import { lookupSlot } from "../kernel/cspace.ts"
+import { tlsBaseRegister } from "../../model/index.ts"
 import { possibleSwitchTo, rescheduleRequired, restart, setThreadState, suspend } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
@@ -151,52 +149,6 @@ export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
   else q.end = tcb.tcbEPPrev
   tcb.tcbEPPrev = null
   tcb.tcbEPNext = null
-}
-
-// ---- extra caps and message registers -----------------------------------------------------------
-
-/**
- * Look up the extra caps named in the sender's IPC buffer into `currentExtraCaps`. Without a buffer
- * there are none. A failed lookup sets `currentFault` to a CapFault on that cptr.
- * @refines spec/kernel/ipcTransfer#lookupExtraCaps
- */
-export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolean, info: number): Exception {
-  const refs = k.currentExtraCaps
-  if (!hasBuffer) {
-    refs[0] = null
-    return EXCEPTION_NONE
-  }
-  // The extraCaps field of the message info (read without building a record: IPC path).
-  const length = (info >>> 7) & 3
-  let i = 0
-  for (; i < length; i++) {
-    const cptr = thread.extraCaps[i]!
-    const st = lookupSlot(k, thread, cptr)
-    if (st !== EXCEPTION_NONE) {
-      k.currentFault = { tag: "CapFault", address: cptr, inReceivePhase: false, failure: k.currentLookupFault }
-      return st
-    }
-    refs[i] = k.lookupSlotResult
-  }
-  if (i < msgMaxExtraCaps) refs[i] = null
-  return EXCEPTION_NONE
-}
-
-/**
- * Write message register `offset`; past the CPU registers only when the receive buffer exists.
- * Returns the message length so far: `offset + 1`, or `n_msgRegisters` when the word was dropped.
- * @refines spec/kernel/ipcTransfer#setMRsFrom
- */
-export function setMR(receiver: ImplTcb, hasReceiveBuffer: boolean, offset: number, reg: number): number {
-  if (offset >= nMsgRegisters) {
-    if (hasReceiveBuffer) {
-      receiver.mrs[offset] = reg >>> 0
-      return offset + 1
-    }
-    return nMsgRegisters
-  }
-  receiver.mrs[offset] = reg >>> 0
-  return offset + 1
 }
 
 // ---- TCB invocations ----------------------------------------------------------------------------

@@ -81,14 +81,14 @@ export const mutants: readonly Mutant[] = [
   {
     name: "badge-not-delivered",
     breaks: "a received message carries the badge of the sender's cap: this one delivers badge 0",
-    file: "object/endpoint.ts",
+    file: "kernel/ipcTransfer.ts",
     search: "receiver.msgInfo = miNew(miLabel(tag), miCapsUnwrapped(capsInfo), miExtraCaps(capsInfo), msgTransferred)\n  receiver.badge = badge >>> 0",
     replace: "receiver.msgInfo = miNew(miLabel(tag), miCapsUnwrapped(capsInfo), miExtraCaps(capsInfo), msgTransferred)\n  receiver.badge = 0",
   },
   {
     name: "call-leaves-no-reply-cap",
     breaks: "a Call that reaches a receiver leaves it a reply cap in its caller slot: this one blocks the caller with no reply cap",
-    file: "object/endpoint.ts",
+    file: "kernel/ipcTransfer.ts",
     search: "cteInsert(k, canGrant ? sender.replyCapGrant : sender.replyCapNoGrant, replySlot, callerSlot)",
     replace: "void replySlot",
   },
@@ -137,14 +137,14 @@ export const mutants: readonly Mutant[] = [
   {
     name: "unwrap-any-endpoint",
     breaks: "only caps to the endpoint the message travels through are unwrapped to badges: this one unwraps every endpoint cap",
-    file: "object/endpoint.ts",
+    file: "kernel/ipcTransfer.ts",
     search: "if (cap.tag === \"EndpointCap\" && ep !== null && cap.ptr === ep.base) {",
     replace: "if (cap.tag === \"EndpointCap\" && ep !== null) {",
   },
   {
     name: "transfer-ignores-grant",
     breaks: "extra caps travel only over a cap with Grant: this one transfers them without",
-    file: "object/endpoint.ts",
+    file: "kernel/ipcTransfer.ts",
     search: "  const tag = sender.msgInfo\n  if (canGrant) {",
     replace: "  const tag = sender.msgInfo\n  if (canGrant || true) {",
   },

@@ -51,6 +51,18 @@ export const setMRsFrom = (ctx: UserContext, hasBuffer: boolean, from: number, w
 }
 
 /**
+ * Write message words MR0.. into a context: the first four always (CPU registers), the rest
+ * only with an IPC buffer. Returns the new context and the message length seL4 reports (the
+ * count written, or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
+ */
+export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
+  const n = hasBuffer ? words.length : Math.min(words.length, nMsgRegisters)
+  if (n === 0) return { ctx, len: 0 }
+  const mrs = writeWords(ctx.mrs, 0, words, n)
+  return { ctx: mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), len: words.length > n ? nMsgRegisters : n }
+}
+
+/**
  * Copy `n` message words from sender to receiver: the four register words always, the rest only
  * when both have an IPC buffer. Returns the number copied. Mirrors seL4 `copyMRs`.
  */

@@ -5,12 +5,13 @@
  * @category ipc
  */
 import { match } from "ts-pattern"
-import type { Cap, EndpointState, PPtr } from "../../model/index.ts"
-import { RightG, hasRight } from "../../model/index.ts"
+import type { Cap, EndpointState, PPtr, SyscallError } from "../../model/index.ts"
+import { RightG, errorCode, hasRight, messageInfo, syscallErrorWords } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
-import { doIPCTransfer, setupCallerCap } from "../kernel/ipcTransfer.ts"
+import { doIPCTransfer, setMRs, setupCallerCap } from "../kernel/ipcTransfer.ts"
+import { lookupIPCBuffer } from "./tcb.ts"
 import { completeSignal } from "./notification.ts"
 
 /** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
@@ -146,3 +147,19 @@ export const blockedCancelIPC = (s: KernelState, t: PPtr, ep: PPtr): KernelState
     .exhaustive()
   return setThreadState(s1, t, { tag: "Inactive" })
 }
+
+/**
+ * Reply a syscall error to `t`: badge 0, the error's words in the message registers, and a
+ * message info with the error code as label. Mirrors seL4 `replyFromKernel_error`.
+ */
+export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): KernelState => {
+  const hasBuffer = lookupIPCBuffer(s, true, t)
+  return updateTcb(s, t, (tcb) => {
+    const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
+    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
+  })
+}
+
+/** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */
+export const replyFromKernelSuccessEmpty = (s: KernelState, t: PPtr): KernelState =>
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: 0 }) }))

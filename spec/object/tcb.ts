@@ -4,11 +4,12 @@
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { PPtr, SyscallError, UserContext } from "../../model/index.ts"
-import { messageInfo, nMsgRegisters, syscallErrorWords, errorCode, tcbBuffer, tcbReply } from "../../model/index.ts"
+import type { PPtr, SyscallError } from "../../model/index.ts"
+import { messageInfo, tcbBuffer, tcbReply } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
+import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { setThreadState, tcbSchedDequeue } from "../kernel/thread.ts"
+import { setMRs } from "../kernel/ipcTransfer.ts"
 import { blockedCancelIPC } from "./endpoint.ts"
 import { cancelSignal } from "./notification.ts"
 import { cteDelete } from "./cnode.ts"
@@ -40,36 +41,8 @@ export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): b
   return c.vmRights === "ReadWrite" || (!isReceiver && c.vmRights === "ReadOnly")
 }
 
-/**
- * Write message words MR0.. into a context: the first four always (CPU registers), the rest
- * only with an IPC buffer. Returns the new context and the message length seL4 reports (the
- * count written, or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
- */
-export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
-  const n = hasBuffer ? words.length : Math.min(words.length, nMsgRegisters)
-  if (n === 0) return { ctx, len: 0 }
-  const mrs = writeWords(ctx.mrs, 0, words, n)
-  return { ctx: mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), len: words.length > n ? nMsgRegisters : n }
-}
-
 /** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
 export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
-
-/**
- * Reply a syscall error to `t`: badge 0, the error's words in the message registers, and a
- * message info with the error code as label. Mirrors seL4 `replyFromKernel_error`.
- */
-export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, t)
-  return updateTcb(s, t, (tcb) => {
-    const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
-  })
-}
-
-/** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */
-export const replyFromKernelSuccessEmpty = (s: KernelState, t: PPtr): KernelState =>
-  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: 0 }) }))
 
 /**
  * Stop whatever IPC the thread is blocked in: leave an endpoint or notification queue (the
