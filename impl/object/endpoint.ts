@@ -21,7 +21,31 @@ import {
 } from "../state.ts"
 import { cteDeleteOne } from "./cnode.ts"
 import { completeSignal, cancelSignal, sendSignal } from "./notification.ts"
-import { type TcbQueue, tcbEPAppend, tcbEPDequeue, tcbSchedEnqueue } from "./tcb.ts"
+import { tcbSchedEnqueue } from "./tcb.ts"
+
+// ---- endpoint / notification queues -------------------------------------------------------------
+
+/** A queue threaded through `tcbEPNext`/`tcbEPPrev` (C `tcb_queue_t`), as a reusable record. */
+export interface TcbQueue { head: ImplTcb | null; end: ImplTcb | null }
+
+/** Append `tcb` to the queue `q`. C `tcbEPAppend`. @refines spec/object/endpoint#enqueue */
+export function tcbEPAppend(tcb: ImplTcb, q: TcbQueue): void {
+  if (q.head === null) q.head = tcb
+  else q.end!.tcbEPNext = tcb
+  tcb.tcbEPPrev = q.end
+  tcb.tcbEPNext = null
+  q.end = tcb
+}
+
+/** Unlink `tcb` from the queue `q`. C `tcbEPDequeue`. @refines spec/object/endpoint#blockedCancelIPC */
+export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
+  if (tcb.tcbEPPrev !== null) tcb.tcbEPPrev.tcbEPNext = tcb.tcbEPNext
+  else q.head = tcb.tcbEPNext
+  if (tcb.tcbEPNext !== null) tcb.tcbEPNext.tcbEPPrev = tcb.tcbEPPrev
+  else q.end = tcb.tcbEPPrev
+  tcb.tcbEPPrev = null
+  tcb.tcbEPNext = null
+}
 
 /** A reusable queue record for the EP/notification queue helpers (no allocation per call). */
 const scratchQueue: TcbQueue = { head: null, end: null }
@@ -191,7 +215,7 @@ export function performInvocation_Reply(k: ImplState, thread: ImplTcb, slot: Cte
 /**
  * Take a thread out of whatever IPC it is blocked in: off an endpoint or notification queue
  * (becoming Inactive), or, if it waits for a reply, delete the reply cap that would answer it.
- * @refines spec/object/tcb#cancelIPC
+ * @refines spec/object/endpoint#cancelIPC
  */
 export function cancelIPC(k: ImplState, tptr: ImplTcb): void {
   const st = tptr.tcbState

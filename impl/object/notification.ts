@@ -7,8 +7,8 @@ import type { Cap } from "../../model/index.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState } from "../kernel/thread.ts"
 import type { ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import { KernelBug, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning, getNotificationImpl } from "../state.ts"
-import { cancelIPC, doNBRecvFailedTransfer } from "./endpoint.ts"
-import { type TcbQueue, tcbEPAppend, tcbEPDequeue, tcbSchedEnqueue } from "./tcb.ts"
+import { type TcbQueue, cancelIPC, doNBRecvFailedTransfer, tcbEPAppend, tcbEPDequeue } from "./endpoint.ts"
+import { tcbSchedEnqueue } from "./tcb.ts"
 
 const scratchQueue: TcbQueue = { head: null, end: null }
 

@@ -127,30 +127,6 @@ export function tcbSchedDequeue(k: ImplState, tcb: ImplTcb): void {
   if (k.readyQueueHead[idx] === null) removeFromBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
 }
 
-// ---- endpoint / notification queues -------------------------------------------------------------
-
-/** A queue threaded through `tcbEPNext`/`tcbEPPrev` (C `tcb_queue_t`), as a reusable record. */
-export interface TcbQueue { head: ImplTcb | null; end: ImplTcb | null }
-
-/** @refines spec/object/endpoint#sendIPC (C tcbEPAppend) */
-export function tcbEPAppend(tcb: ImplTcb, q: TcbQueue): void {
-  if (q.head === null) q.head = tcb
-  else q.end!.tcbEPNext = tcb
-  tcb.tcbEPPrev = q.end
-  tcb.tcbEPNext = null
-  q.end = tcb
-}
-
-/** @refines spec/object/tcb#cancelIPC (C tcbEPDequeue) */
-export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
-  if (tcb.tcbEPPrev !== null) tcb.tcbEPPrev.tcbEPNext = tcb.tcbEPNext
-  else q.head = tcb.tcbEPNext
-  if (tcb.tcbEPNext !== null) tcb.tcbEPNext.tcbEPPrev = tcb.tcbEPPrev
-  else q.end = tcb.tcbEPPrev
-  tcb.tcbEPPrev = null
-  tcb.tcbEPNext = null
-}
-
 // ---- TCB invocations ----------------------------------------------------------------------------
 
 type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>

@@ -1,18 +1,20 @@
 /**
- * Endpoints: synchronous send and receive through a queue of waiting threads, and the
- * cancellation that deletion, suspension and CancelBadgedSends need (seL4 src/object/endpoint.c,
- * l4v A/Ipc_A, A/IpcCancel_A). The message transfer itself is in kernel/ipcTransfer.ts.
+ * Endpoints: synchronous send and receive through a queue of waiting threads, the cancellation
+ * that deletion, suspension and CancelBadgedSends need (`cancelIPC` with it), and the kernel's
+ * replies to a syscall (seL4 src/object/endpoint.c, l4v A/Ipc_A, A/IpcCancel_A). The message
+ * transfer itself is in kernel/ipcTransfer.ts.
  * @category ipc
  */
 import { match } from "ts-pattern"
 import type { Cap, EndpointState, PPtr, SyscallError } from "../../model/index.ts"
-import { RightG, errorCode, hasRight, messageInfo, syscallErrorWords } from "../../model/index.ts"
+import { RightG, errorCode, hasRight, messageInfo, syscallErrorWords, tcbReply } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
+import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import { doIPCTransfer, setMRs, setupCallerCap } from "../kernel/ipcTransfer.ts"
 import { lookupIPCBuffer } from "./tcb.ts"
-import { completeSignal } from "./notification.ts"
+import { cancelSignal, completeSignal } from "./notification.ts"
+import { cteDelete } from "./cnode.ts"
 
 /** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
 const enqueue = (s: KernelState, ep: PPtr, like: "SendEP" | "RecvEP", t: PPtr): KernelState => {
@@ -147,6 +149,23 @@ export const blockedCancelIPC = (s: KernelState, t: PPtr, ep: PPtr): KernelState
     .exhaustive()
   return setThreadState(s1, t, { tag: "Inactive" })
 }
+
+/**
+ * Stop whatever IPC the thread is blocked in: leave an endpoint or notification queue (the
+ * thread becomes Inactive), or, waiting for a reply, forget its fault and delete the reply cap
+ * its caller holds. Mirrors seL4 `cancelIPC` (non-MCS).
+ */
+export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
+  match(getTcb(s, t).tcbState)
+    .with({ tag: "BlockedOnSend" }, { tag: "BlockedOnReceive" }, ({ ep }) => blockedCancelIPC(s, t, ep))
+    .with({ tag: "BlockedOnNotification" }, ({ ntfn }) => cancelSignal(s, t, ntfn))
+    .with({ tag: "BlockedOnReply" }, () => {
+      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
+      const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
+      return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
+    })
+    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
+    .exhaustive()
 
 /**
  * Reply a syscall error to `t`: badge 0, the error's words in the message registers, and a

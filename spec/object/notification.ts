@@ -8,7 +8,7 @@ import type { PPtr } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { KernelBug, contextWith, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
-import { cancelIPC } from "./tcb.ts"
+import { cancelIPC } from "./endpoint.ts"
 
 /**
  * Restart every thread waiting on the notification; it becomes idle. Runs when its last cap

@@ -10,8 +10,7 @@ import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { setThreadState, tcbSchedDequeue } from "../kernel/thread.ts"
 import { setMRs } from "../kernel/ipcTransfer.ts"
-import { blockedCancelIPC } from "./endpoint.ts"
-import { cancelSignal } from "./notification.ts"
+import { cancelIPC } from "./endpoint.ts"
 import { cteDelete } from "./cnode.ts"
 // TCB invocations (decodeTCBInvocation, invokeTCB, restart, setupReplyMaster):
 import type { Cap, SlotPtr } from "../../model/index.ts"
@@ -43,23 +42,6 @@ export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): b
 
 /** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
 export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
-
-/**
- * Stop whatever IPC the thread is blocked in: leave an endpoint or notification queue (the
- * thread becomes Inactive), or, waiting for a reply, forget its fault and delete the reply cap
- * its caller holds. Mirrors seL4 `cancelIPC` (non-MCS).
- */
-export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
-  match(getTcb(s, t).tcbState)
-    .with({ tag: "BlockedOnSend" }, { tag: "BlockedOnReceive" }, ({ ep }) => blockedCancelIPC(s, t, ep))
-    .with({ tag: "BlockedOnNotification" }, ({ ntfn }) => cancelSignal(s, t, ntfn))
-    .with({ tag: "BlockedOnReply" }, () => {
-      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
-      const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
-      return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
-    })
-    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
-    .exhaustive()
 
 /**
  * Stop a thread: cancel its IPC; if it was Running, make it restart at the instruction it would
