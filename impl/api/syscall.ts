@@ -12,14 +12,13 @@ import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
-import { activateThread, rescheduleRequired, schedule, setThreadState } from "../kernel/thread.ts"
+import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { miLabel, miLength, updateRestartPC } from "../machine/registerset.ts"
 import { receiveIPC, replyFromKernel_error, replyFromKernel_success_empty } from "../object/endpoint.ts"
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
 import { decodeInvocation } from "../object/objecttype.ts"
-import { tcbSchedAppend, tcbSchedDequeue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
@@ -173,7 +172,7 @@ export function handleReply(k: ImplState): void {
 /**
  * Give up the CPU: the current thread goes to the back of its ready queue, and a reschedule is
  * required.
- * @refines spec/kernel/thread#handleYield
+ * @refines spec/api/syscall#handleYield
  */
 export function handleYield(k: ImplState): void {
   tcbSchedDequeue(k, k.curThread)

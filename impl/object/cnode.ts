@@ -447,7 +447,7 @@ export function insertNewCap(parent: Cte, destCNode: ImplCNode, index: number, c
 
 /**
  * Give a thread its master reply cap if its reply slot is empty (an original singleton).
- * @refines spec/object/tcb#setupReplyMaster
+ * @refines spec/object/cnode#setupReplyMaster
  */
 export function setupReplyMaster(thread: ImplTcb): void {
   const slot = tcbSlot(thread, tcbReply)

@@ -1,28 +1,15 @@
 /**
- * The domain cap's invocation (seL4 src/object/domain.c `decodeDomainInvocation`, with
- * `setDomain` from src/kernel/thread.c): move a thread to another scheduling domain. Domain
+ * The domain cap's invocation (seL4 src/object/domain.c `decodeDomainInvocation`; `setDomain`
+ * itself is in kernel/thread.ts, as in src/kernel/thread.c): move a thread to another scheduling
+ * domain. Domain
  * schedules are not modelled (model-decisions.md), so DomainScheduleConfigure and
  * DomainScheduleSetStart are IllegalOperation like any other label.
  * @category scheduling
  */
-import { InvocationLabel as L, isRunnable } from "../../model/index.ts"
-import { rescheduleRequired, setThreadState } from "../kernel/thread.ts"
+import { InvocationLabel as L } from "../../model/index.ts"
+import { setDomain, setThreadState } from "../kernel/thread.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import { EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getTcbImpl } from "../state.ts"
-import { tcbSchedDequeue, tcbSchedEnqueue } from "./tcb.ts"
-
-/**
- * Move a thread to domain `dom`: off its ready queue, new domain, back onto the new domain's
- * queue if runnable; the current thread forces a reschedule. (C `prepareSetDomain` does nothing
- * on aarch32 without a hypervisor or FPU.)
- * @refines spec/kernel/thread#setDomain
- */
-export function setDomain(k: ImplState, tptr: ImplTcb, dom: number): void {
-  tcbSchedDequeue(k, tptr)
-  tptr.tcbDomain = dom
-  if (isRunnable(tptr.tcbState)) tcbSchedEnqueue(k, tptr)
-  if (tptr === k.curThread) rescheduleRequired(k)
-}
 
 /** @refines spec/object/domain#invokeDomain */
 function invokeDomainSetSet(k: ImplState, tcb: ImplTcb, domain: number): void {

@@ -12,7 +12,7 @@ import type { Cap } from "../../model/index.ts"
 import { RightG, errorCode, tcbReply } from "../../model/index.ts"
 import { setMRs_lookup_failure } from "../api/faults.ts"
 import { doIPCTransfer, doReplyTransfer, setMR, setupCallerCap } from "../kernel/ipcTransfer.ts"
-import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState } from "../kernel/thread.ts"
+import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { miNew } from "../machine/registerset.ts"
 import type { Cte, Exception, ImplEndpoint, ImplNotification, ImplState, ImplTcb } from "../state.ts"
@@ -21,7 +21,6 @@ import {
 } from "../state.ts"
 import { cteDeleteOne } from "./cnode.ts"
 import { completeSignal, cancelSignal, sendSignal } from "./notification.ts"
-import { tcbSchedEnqueue } from "./tcb.ts"
 
 // ---- endpoint / notification queues -------------------------------------------------------------
 

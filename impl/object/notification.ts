@@ -4,11 +4,10 @@
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
-import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState } from "../kernel/thread.ts"
+import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import type { ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import { KernelBug, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning, getNotificationImpl } from "../state.ts"
 import { type TcbQueue, cancelIPC, doNBRecvFailedTransfer, tcbEPAppend, tcbEPDequeue } from "./endpoint.ts"
-import { tcbSchedEnqueue } from "./tcb.ts"
 
 const scratchQueue: TcbQueue = { head: null, end: null }
 

@@ -9,123 +9,19 @@
  */
 import type { Cap } from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo, wordRadix,
+  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo,
 } from "../../model/index.ts"
 import { tlsBaseRegister } from "../../model/index.ts"
-import { possibleSwitchTo, rescheduleRequired, restart, setThreadState, suspend } from "../kernel/thread.ts"
+import { rescheduleRequired, restart, setMCPriority, setPriority, setThreadState, suspend } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl,
-  getTcbImpl, l2BitmapSize, readyQueuesIndex, tcbSlot,
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl, getTcbImpl, tcbSlot,
 } from "../state.ts"
 import { cteDelete, cteInsert, isFinalCapability } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
-
-// ---- the priority bitmap ------------------------------------------------------------------------
-
-/** C `invert_l1index`. */
-const invertL1Index = (l1index: number): number => l2BitmapSize - 1 - l1index
-
-/** @refines spec/kernel/thread#tcbSchedEnqueue (C addToBitmap) */
-function addToBitmap(k: ImplState, dom: number, prio: number): void {
-  const l1index = prio >>> wordRadix
-  const inv = invertL1Index(l1index)
-  k.readyQueuesL1Bitmap[dom] = (k.readyQueuesL1Bitmap[dom]! | (1 << l1index)) >>> 0
-  const i2 = dom * l2BitmapSize + inv
-  k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! | (1 << (prio & 31))) >>> 0
-}
-
-/** @refines spec/kernel/thread#tcbSchedDequeue (C removeFromBitmap) */
-function removeFromBitmap(k: ImplState, dom: number, prio: number): void {
-  const l1index = prio >>> wordRadix
-  const inv = invertL1Index(l1index)
-  const i2 = dom * l2BitmapSize + inv
-  k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! & ~(1 << (prio & 31))) >>> 0
-  if (k.readyQueuesL2Bitmap[i2] === 0) {
-    k.readyQueuesL1Bitmap[dom] = (k.readyQueuesL1Bitmap[dom]! & ~(1 << l1index)) >>> 0
-  }
-}
-
-/**
- * The highest priority with a non-empty ready queue in `dom`. The L1 bitmap must be non-zero.
- * @refines spec/kernel/thread#chooseThread (C getHighestPrio)
- */
-export function getHighestPrio(k: ImplState, dom: number): number {
-  const l1 = k.readyQueuesL1Bitmap[dom]!
-  const l1index = 31 - Math.clz32(l1)
-  const l2 = k.readyQueuesL2Bitmap[dom * l2BitmapSize + invertL1Index(l1index)]!
-  const l2index = 31 - Math.clz32(l2)
-  return (l1index << wordRadix) | l2index
-}
-
-/** Is `prio` at least the highest ready priority of `dom`? C `isHighestPrio`. */
-export function isHighestPrio(k: ImplState, dom: number, prio: number): boolean {
-  return k.readyQueuesL1Bitmap[dom] === 0 || prio >= getHighestPrio(k, dom)
-}
-
-// ---- ready queues -------------------------------------------------------------------------------
-
-/**
- * Put a thread at the head of its ready queue, unless it is already queued.
- * @refines spec/kernel/thread#tcbSchedEnqueue
- */
-export function tcbSchedEnqueue(k: ImplState, tcb: ImplTcb): void {
-  if (tcb.tcbQueued) return
-  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
-  const head = k.readyQueueHead[idx]!
-  if (head === null) {
-    addToBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
-    k.readyQueueEnd[idx] = tcb
-  } else {
-    head.tcbSchedPrev = tcb
-  }
-  tcb.tcbSchedPrev = null
-  tcb.tcbSchedNext = head
-  k.readyQueueHead[idx] = tcb
-  tcb.tcbQueued = true
-}
-
-/**
- * Put a thread at the tail of its ready queue, unless it is already queued.
- * @refines spec/kernel/thread#tcbSchedAppend
- */
-export function tcbSchedAppend(k: ImplState, tcb: ImplTcb): void {
-  if (tcb.tcbQueued) return
-  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
-  const end = k.readyQueueEnd[idx]!
-  if (end === null) {
-    addToBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
-    k.readyQueueHead[idx] = tcb
-  } else {
-    end.tcbSchedNext = tcb
-  }
-  tcb.tcbSchedPrev = end
-  tcb.tcbSchedNext = null
-  k.readyQueueEnd[idx] = tcb
-  tcb.tcbQueued = true
-}
-
-/**
- * Take a thread out of its ready queue, if it is queued.
- * @refines spec/kernel/thread#tcbSchedDequeue
- */
-export function tcbSchedDequeue(k: ImplState, tcb: ImplTcb): void {
-  if (!tcb.tcbQueued) return
-  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
-  const before = tcb.tcbSchedPrev
-  const after = tcb.tcbSchedNext
-  if (before === null) k.readyQueueHead[idx] = after
-  else before.tcbSchedNext = after
-  if (after === null) k.readyQueueEnd[idx] = before
-  else after.tcbSchedPrev = before
-  tcb.tcbSchedPrev = null
-  tcb.tcbSchedNext = null
-  tcb.tcbQueued = false
-  if (k.readyQueueHead[idx] === null) removeFromBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
-}
 
 // ---- TCB invocations ----------------------------------------------------------------------------
 
@@ -217,26 +113,6 @@ function slotCapLongRunningDelete(slot: Cte): boolean {
   if (cap.tag === "NullCap") return false
   if (!isFinalCapability(slot)) return false
   return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
-}
-
-/**
- * Set a thread's priority: off its ready queue, new priority, then if runnable either reschedule
- * (the current thread) or offer it to the scheduler. C `setPriority` (src/kernel/thread.c, non-MCS).
- * @refines spec/kernel/thread#setPriority
- */
-export function setPriority(k: ImplState, tptr: ImplTcb, prio: number): void {
-  tcbSchedDequeue(k, tptr)
-  tptr.tcbPriority = prio
-  const tag = tptr.tcbState.tag
-  if (tag === "Running" || tag === "Restart") {
-    if (tptr === k.curThread) rescheduleRequired(k)
-    else possibleSwitchTo(k, tptr)
-  }
-}
-
-/** C `setMCPriority` (src/kernel/thread.c). @refines spec/kernel/thread#setMCPriority */
-export function setMCPriority(tptr: ImplTcb, mcp: number): void {
-  tptr.tcbMCP = mcp
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The kernel entry: one event in, one new state out (seL4 src/api/syscall.c `handleSyscall`,
- * `handleInvocation`, src/object/objecttype.c `decodeInvocation`, A/Syscall_A).
+ * `handleInvocation`, `handleRecv`, `handleReply`, `handleYield`, src/object/objecttype.c
+ * `decodeInvocation`, A/Syscall_A).
  * @category decoding
  */
 import { match } from "ts-pattern"
@@ -17,7 +18,8 @@ import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
-import { activateThread, handleYield, schedule, setThreadState, updateRestartPC } from "../kernel/thread.ts"
+import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
+import { updateRestartPC } from "../machine/registerset.ts"
 import { receiveIPC, replyFromKernelError, replyFromKernelSuccessEmpty, sendIPC } from "../object/endpoint.ts"
 import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, handleInterrupt, invokeIRQ } from "../object/interrupt.ts"
 import { receiveSignal, sendSignal } from "../object/notification.ts"
@@ -213,6 +215,13 @@ const handleReply = (s: KernelState, t: PPtr): [KernelState, string] => {
   if (cap.tag === "ReplyCap" && !cap.isMaster) return [doReplyTransfer(s, t, cap.tcb, slot, cap.canGrant), "Success"]
   return [s, "NoCaller"]
 }
+
+/**
+ * The current thread gives way: it goes to the back of its ready queue and the scheduler
+ * chooses again. Mirrors seL4 `handleYield` (non-MCS).
+ */
+export const handleYield = (s: KernelState): KernelState =>
+  rescheduleRequired(tcbSchedAppend(tcbSchedDequeue(s, s.curThread), s.curThread))
 
 /** Run a syscall for the current thread `t`. Mirrors seL4 `handleSyscall` (non-MCS). */
 const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] => {

@@ -6,9 +6,9 @@
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { Cap, SlotPtr, SyscallError } from "../../model/index.ts"
+import type { Cap, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
 import {
-  InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCNodeEntries, tcbCaller,
+  InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCNodeEntries, tcbCaller, tcbReply,
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
@@ -18,7 +18,7 @@ import { lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/c
 import { deriveCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
 import { cancelAllIPC, cancelBadgedSends } from "./endpoint.ts"
 import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
-import { suspend } from "./tcb.ts"
+import { suspend } from "../kernel/thread.ts"
 import { deletingIRQHandler } from "./interrupt.ts"
 
 // ---- CDT helpers ----------------------------------------------------------------------------------
@@ -96,6 +96,18 @@ export const cteMove = (s: KernelState, newCap: Cap, src: SlotPtr, dest: SlotPtr
  */
 export const cteSwap = (s: KernelState, cap1: Cap, slot1: SlotPtr, cap2: Cap, slot2: SlotPtr): KernelState =>
   setCap(setCap(renameSlots(s, new Map([[slot1, slot2], [slot2, slot1]])), slot2, cap1), slot1, cap2)
+
+/**
+ * Give a thread its master reply cap if its reply slot is empty: an original cap to itself with
+ * Grant, outside the CDT. A thread that may run always has one, so it can be called.
+ * Mirrors seL4 `setupReplyMaster` (non-MCS, src/object/cnode.c) / l4v `setup_reply_master`.
+ */
+export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
+  const slot = slotOf(t, tcbReply)
+  if (getCap(s, slot).tag !== "NullCap") return s
+  const s1 = setCap(s, slot, { tag: "ReplyCap", tcb: t, isMaster: true, canGrant: true })
+  return updateState(s1, { isOriginal: setAdd(s1.isOriginal, slot) })
+}
 
 // ---- delete, finalise, revoke ----------------------------------------------------------------------
 

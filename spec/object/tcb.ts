@@ -5,12 +5,11 @@
  */
 import { match } from "ts-pattern"
 import type { PPtr, SyscallError } from "../../model/index.ts"
-import { messageInfo, tcbBuffer, tcbReply } from "../../model/index.ts"
+import { messageInfo, tcbBuffer } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb } from "../state.ts"
-import { setThreadState, tcbSchedDequeue } from "../kernel/thread.ts"
+import { setThreadState } from "../kernel/thread.ts"
 import { setMRs } from "../kernel/ipcTransfer.ts"
-import { cancelIPC } from "./endpoint.ts"
 import { cteDelete } from "./cnode.ts"
 // TCB invocations (decodeTCBInvocation, invokeTCB, restart, setupReplyMaster):
 import type { Cap, SlotPtr } from "../../model/index.ts"
@@ -20,10 +19,8 @@ import {
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
-import { getNotification, setAdd, setCap, updateState } from "../state.ts"
-import {
-  possibleSwitchTo, rescheduleRequired, setMCPriority, setPriority, tcbSchedEnqueue, updateRestartPC,
-} from "../kernel/thread.ts"
+import { getNotification } from "../state.ts"
+import { rescheduleRequired, restart, setMCPriority, setPriority, suspend } from "../kernel/thread.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { InvocationArgs } from "./cnode.ts"
 import { cteInsert, hasChildren, isFinalCapability } from "./cnode.ts"
@@ -43,49 +40,7 @@ export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): b
 /** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
 export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
 
-/**
- * Stop a thread: cancel its IPC; if it was Running, make it restart at the instruction it would
- * run next (`updateRestartPC`); take it off the ready queue; make it Inactive.
- * Mirrors seL4 `suspend` (non-MCS, src/kernel/thread.c) / l4v `suspend`.
- */
-export const suspend = (s: KernelState, t: PPtr): KernelState => {
-  const s1 = cancelIPC(s, t)
-  const s2 = getTcb(s1, t).tcbState.tag === "Running" ? updateRestartPC(s1, t) : s1
-  return setThreadState(tcbSchedDequeue(s2, t), t, { tag: "Inactive" })
-}
-
 // ---- restart and the master reply cap -------------------------------------------------------------
-
-/**
- * Give a thread its master reply cap if its reply slot is empty: an original cap to itself with
- * Grant, outside the CDT. A thread that may run always has one, so it can be called.
- * Mirrors seL4 `setupReplyMaster` (non-MCS, src/object/cnode.c) / l4v `setup_reply_master`.
- */
-export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
-  const slot = slotOf(t, tcbReply)
-  if (getCap(s, slot).tag !== "NullCap") return s
-  const s1 = setCap(s, slot, { tag: "ReplyCap", tcb: t, isMaster: true, canGrant: true })
-  return updateState(s1, { isOriginal: setAdd(s1.isOriginal, slot) })
-}
-
-/** Is the thread stopped (inactive or blocked)? Running, Restart and idle threads are not. Mirrors seL4 `isStopped`. */
-const isStopped = (s: KernelState, t: PPtr): boolean =>
-  match(getTcb(s, t).tcbState)
-    .with({ tag: "Inactive" }, { tag: "BlockedOnReceive" }, { tag: "BlockedOnSend" }, { tag: "BlockedOnNotification" },
-      { tag: "BlockedOnReply" }, () => true)
-    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "IdleThreadState" }, () => false)
-    .exhaustive()
-
-/**
- * Wake a stopped thread: cancel its IPC, give it a master reply cap, make it Restart (it retries
- * what it was doing), queue it and offer it to the scheduler. A runnable thread is left alone.
- * Mirrors seL4 `restart` (non-MCS, src/kernel/thread.c) / l4v `restart`.
- */
-export const restart = (s: KernelState, t: PPtr): KernelState => {
-  if (!isStopped(s, t)) return s
-  const s1 = setThreadState(setupReplyMaster(cancelIPC(s, t), t), t, { tag: "Restart" })
-  return possibleSwitchTo(tcbSchedEnqueue(s1, t), t)
-}
 
 // ---- TCB invocations: decode ------------------------------------------------------------------------
 
