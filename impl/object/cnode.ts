@@ -1,7 +1,7 @@
 /**
  * CNode invocations and the MDB (seL4 src/object/cnode.c): decodeCNodeInvocation and the invokes,
- * cteInsert/cteMove/cteSwap, cteDelete/cteRevoke/emptySlot, insertNewCap, isMDBParentOf,
- * isFinalCapability. The MDB is C's doubly linked list through the slots with the
+ * cteInsert/cteMove/cteSwap, cteDelete/cteRevoke/emptySlot, insertNewCap, setupReplyMaster,
+ * isMDBParentOf, isFinalCapability, slotCapLongRunningDelete. The MDB is C's doubly linked list through the slots with the
  * mdbRevocable/mdbFirstBadged bits; a slot's descendants are the run after it on which
  * isMDBParentOf holds.
  * @category objects
@@ -518,4 +518,16 @@ export function isFinalCapability(cte: Cte): boolean {
   const next = cte.next
   if (next === null) return true
   return !sameObjectAs(cte.cap, next.cap)
+}
+
+/**
+ * Would deleting the cap in `slot` be a long-running (preemptible) operation: is it the final cap
+ * to a TCB or CNode? C `slotCapLongRunningDelete` (src/object/cnode.c).
+ * @refines spec/object/cnode#slotCapLongRunningDelete
+ */
+export function slotCapLongRunningDelete(slot: Cte): boolean {
+  const cap = slot.cap
+  if (cap.tag === "NullCap") return false
+  if (!isFinalCapability(slot)) return false
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
 }

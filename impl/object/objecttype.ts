@@ -266,7 +266,7 @@ export function hasCancelSendRights(cap: Cap): boolean {
  * Clean up after the last cap to an object goes (`final`): cancel IPC on endpoints, unbind and
  * cancel notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0).
  * Long operations run to completion here: the model has no preemption and no zombies.
- * @refines spec/object/cnode#finaliseCap
+ * @refines spec/object/objecttype#finaliseCap
  */
 export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
   if (!final) return
@@ -313,7 +313,7 @@ export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
 
 /**
  * Create one object of type `t` at `base` in the object table and return the cap to it.
- * @refines spec/object/untyped#createObject
+ * @refines spec/object/objecttype#createObject
  */
 export function createObject(k: ImplState, t: ObjectType, base: number, userSize: number, deviceMemory: boolean): Cap {
   switch (t) {

@@ -19,7 +19,7 @@ import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl, getTcbImpl, tcbSlot,
 } from "../state.ts"
-import { cteDelete, cteInsert, isFinalCapability } from "./cnode.ts"
+import { cteDelete, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 
@@ -102,18 +102,6 @@ function checkValidIPCBuffer(k: ImplState, vptr: number, cap: Cap): Exception {
  * @refines spec/object/tcb#isValidVTableRoot
  */
 const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
-
-/**
- * Would deleting the cap in `slot` be a long-running (preemptible) operation: is it the final cap
- * to a TCB or CNode? C `slotCapLongRunningDelete` (src/object/cnode.c).
- * @refines spec/object/tcb#slotCapLongRunningDelete
- */
-function slotCapLongRunningDelete(slot: Cte): boolean {
-  const cap = slot.cap
-  if (cap.tag === "NullCap") return false
-  if (!isFinalCapability(slot)) return false
-  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
-}
 
 /**
  * Decode (and, when valid, perform) an invocation of a thread cap. Labels 2..14 as seL4 non-MCS

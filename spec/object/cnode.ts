@@ -7,19 +7,14 @@
  */
 import { match } from "ts-pattern"
 import type { Cap, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
-import {
-  InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCNodeEntries, tcbCaller, tcbReply,
-} from "../../model/index.ts"
+import { InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
 import { getCap, mapDelete, mapRemap, mapSet, mapSome, setAdd, setCap, setDelete, setRemap, slotOf, updateState } from "../state.ts"
 import { lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
-import { deriveCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
-import { cancelAllIPC, cancelBadgedSends } from "./endpoint.ts"
-import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
-import { suspend } from "../kernel/thread.ts"
-import { deletingIRQHandler } from "./interrupt.ts"
+import { deriveCap, finaliseCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
+import { cancelBadgedSends } from "./endpoint.ts"
 
 // ---- CDT helpers ----------------------------------------------------------------------------------
 
@@ -122,6 +117,17 @@ export const isFinalCapability = (s: KernelState, slot: SlotPtr): boolean => {
 }
 
 /**
+ * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB)? Such a root
+ * may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`
+ * (kspec has no zombies).
+ */
+export const slotCapLongRunningDelete = (s: KernelState, slot: SlotPtr): boolean => {
+  const cap = getCap(s, slot)
+  if (cap.tag === "NullCap" || !isFinalCapability(s, slot)) return false
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
+}
+
+/**
  * Clear a slot: its children move up to its parent, in its place in the parent's child list.
  * Mirrors l4v `empty_slot` / seL4 `emptySlot`.
  */
@@ -140,34 +146,13 @@ export const emptySlot = (s: KernelState, slot: SlotPtr): KernelState => {
 
 /**
  * Delete every slot of a cap table, from the highest index down (the order in which seL4
- * reduces a zombie).
+ * reduces a zombie). `busy` as for `deleteSlot`: finaliseCap passes it down.
  */
-const deleteSlots = (s: KernelState, obj: number, count: number, busy: ReadonlySet<SlotPtr>): KernelState => {
+export const deleteSlots = (s: KernelState, obj: number, count: number, busy: ReadonlySet<SlotPtr>): KernelState => {
   let s1 = s
   for (let i = count - 1; i >= 0; i--) s1 = deleteSlot(s1, slotOf(obj, i), busy)
   return s1
 }
-
-/**
- * Release what the last cap to an object held: endpoints and notifications restart their
- * waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
- * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
- * inactive. Other objects need nothing. Mirrors seL4
- * `finaliseCap` with the zombie reduction done at once (the model's deletion is atomic).
- */
-const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
-  match(cap)
-    .with({ tag: "EndpointCap" }, (c) => cancelAllIPC(s, c.ptr))
-    .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
-    .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
-    .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
-    .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
-    .with(
-      { tag: "NullCap" }, { tag: "UntypedCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" },
-      { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
-      () => s,
-    )
-    .exhaustive()
 
 /**
  * Delete the cap in `slot`, finalising its object first if it is the last cap to it. `busy`

@@ -1,17 +1,25 @@
 /**
  * Generic operations on capabilities: regions, identity, rights masking, cap data updates,
- * derivation and revocability (seL4 src/object/objecttype.c, A/CSpace_A; ARM arch parts from
+ * derivation and revocability, finalisation (`finaliseCap`) and object creation (`createObject`)
+ * (seL4 src/object/objecttype.c, A/CSpace_A, A/Retype_A; ARM arch parts from
  * src/arch/arm/32/object/objecttype.c).
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { Cap, PPtr, Rights, VMRights } from "../../model/index.ts"
+import type { Cap, ObjectType, PPtr, Rights, SlotPtr, VMRights } from "../../model/index.ts"
 import {
-  NullCap, RightR, RightW, badgeFromWord, endpointBits, hasRight, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
+  NullCap, ObjectType as OT, RightR, RightW, badgeFromWord, endpointBits, getObjectSize, hasRight, newTcbFields, notificationBits,
+  pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
 } from "../../model/index.ts"
 import type { SyscallError } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
+import type { KObject, KernelState } from "../state.ts"
+import { suspend } from "../kernel/thread.ts"
+import { deleteSlots } from "./cnode.ts"
+import { cancelAllIPC } from "./endpoint.ts"
+import { deletingIRQHandler } from "./interrupt.ts"
+import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
 
 /**
  * The physical region a cap names, for caps that name memory (seL4 `cap_get_capIsPhysical`,
@@ -169,3 +177,47 @@ export const shouldBeParentOf = (src: Cap, srcOriginal: boolean, n: Cap, nOrigin
   }
   return true
 }
+
+// ---- finalisation ------------------------------------------------------------------------------
+
+/**
+ * Release what the last cap to an object held: endpoints and notifications restart their
+ * waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
+ * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
+ * inactive. Other objects need nothing. Mirrors seL4
+ * `finaliseCap` with the zombie reduction done at once (the model's deletion is atomic).
+ */
+export const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
+  match(cap)
+    .with({ tag: "EndpointCap" }, (c) => cancelAllIPC(s, c.ptr))
+    .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
+    .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
+    .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
+    .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
+    .with(
+      { tag: "NullCap" }, { tag: "UntypedCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" },
+      { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
+      () => s,
+    )
+    .exhaustive()
+
+// ---- object creation ---------------------------------------------------------------------------
+
+/** A fresh object of type `t` and the cap that names it. Mirrors seL4 `createObject`. */
+export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: number, isDevice: boolean): { obj: KObject | null; cap: Cap } =>
+  match(t)
+    .with(OT.Untyped, () => ({ obj: null, cap: { tag: "UntypedCap", isDevice, ptr: p, sizeBits: userSize, freeIndex: 0 } as Cap }))
+    .with(OT.TCB, () => ({ obj: { tag: "TCB", ...newTcbFields(s.curDomain) } as KObject, cap: { tag: "ThreadCap", ptr: p } as Cap }))
+    .with(OT.Endpoint, () => ({ obj: { tag: "Endpoint", state: { tag: "IdleEP" } } as KObject, cap: { tag: "EndpointCap", ptr: p, badge: 0, rights: 15 } as Cap }))
+    .with(OT.Notification, () => ({
+      obj: { tag: "Notification", state: { tag: "IdleNtfn" }, boundTCB: null } as KObject,
+      cap: { tag: "NotificationCap", ptr: p, badge: 0, rights: 3 } as Cap,
+    }))
+    .with(OT.CNode, () => ({ obj: { tag: "CNode", radix: userSize } as KObject, cap: { tag: "CNodeCap", ptr: p, radix: userSize, guardSize: 0, guard: 0 } as Cap }))
+    .with(OT.SmallPage, OT.LargePage, OT.Section, OT.SuperSection, (ft) => {
+      const sizeBits = getObjectSize(ft, 0)
+      return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
+    })
+    .with(OT.PageTable, () => ({ obj: { tag: "PageTable" } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
+    .with(OT.PageDirectory, () => ({ obj: { tag: "PageDirectory" } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap }))
+    .exhaustive()

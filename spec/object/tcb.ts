@@ -23,7 +23,7 @@ import { getNotification } from "../state.ts"
 import { rescheduleRequired, restart, setMCPriority, setPriority, suspend } from "../kernel/thread.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { InvocationArgs } from "./cnode.ts"
-import { cteInsert, hasChildren, isFinalCapability } from "./cnode.ts"
+import { cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 
@@ -113,17 +113,6 @@ export const checkValidIPCBuffer = (vptr: number, cap: Cap): Result<void, Syscal
  * page-directory cap counts, mapped to an ASID or not. Mirrors seL4 aarch32 `isValidVTableRoot`.
  */
 export const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
-
-/**
- * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB)? Such a root
- * may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`
- * (kspec has no zombies).
- */
-export const slotCapLongRunningDelete = (s: KernelState, slot: SlotPtr): boolean => {
-  const cap = getCap(s, slot)
-  if (cap.tag === "NullCap" || !isFinalCapability(s, slot)) return false
-  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
-}
 
 /** Derive `cap` from its slot, reading only. */
 const deriveFrom = (s: KernelState, cs: CapAndSlot, cap: Cap): Result<Cap, SyscallError> =>
