@@ -265,6 +265,15 @@ export const EXCEPTION_LOOKUP_FAULT = 1
 export const EXCEPTION_SYSCALL_ERROR = 2
 export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR
 
+/**
+ * Report the syscall error `e`: it becomes `k.currentSyscallError` and the caller returns
+ * EXCEPTION_SYSCALL_ERROR (C `current_syscall_error.type = ...; return EXCEPTION_SYSCALL_ERROR;`).
+ */
+export function syscallError(k: ImplState, e: SyscallError): typeof EXCEPTION_SYSCALL_ERROR {
+  k.currentSyscallError = e
+  return EXCEPTION_SYSCALL_ERROR
+}
+
 /** Words in one level-2 bitmap row: 256 priorities / 32 bits. C `L2_BITMAP_SIZE`. */
 export const l2BitmapSize = 8
 /** Priorities per domain. C `CONFIG_NUM_PRIORITIES`. */

@@ -13,6 +13,7 @@ import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
+  syscallError,
 } from "../state.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
 import { deletedIRQHandler } from "./interrupt.ts"
@@ -32,14 +33,8 @@ const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
  * @refines spec/object/cnode#decodeCNodeInvocation
  */
 export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: number, cap: Cap): Exception {
-  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) {
-    k.currentSyscallError = { tag: "IllegalOperation" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  if (length < 2) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) return syscallError(k, { tag: "IllegalOperation" })
+  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
   const index = getSyscallArg(k, 0)
   const wBits = getSyscallArg(k, 1)
   let st = lookupTargetSlot(k, cap, index, wBits)
@@ -49,10 +44,7 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
   // Copy, Mint, Move, Mutate: a source slot and a new cap for the destination.
   if (invLabel >= L.CNodeCopy && invLabel <= L.CNodeMutate) {
     const srcRootSlot = k.currentExtraCaps[0]
-    if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) {
-      k.currentSyscallError = { tag: "TruncatedMessage" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
     const srcIndex = getSyscallArg(k, 2)
     const srcDepth = getSyscallArg(k, 3)
     const srcRoot = srcRootSlot.cap
@@ -63,18 +55,14 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
     const srcSlot = lookedUpSlot(k)
     if (srcSlot.cap.tag === "NullCap") {
       k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
-      k.currentSyscallError = { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
     }
     let newCap: Cap
     let isMove: boolean
     switch (invLabel) {
       // Copy: masked rights, derived.
       case L.CNodeCopy: {
-        if (length < 5) {
-          k.currentSyscallError = { tag: "TruncatedMessage" }
-          return EXCEPTION_SYSCALL_ERROR
-        }
+        if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
         const rights = rightsFromWord(getSyscallArg(k, 4))
         const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap))
         if (d === null) return EXCEPTION_SYSCALL_ERROR
@@ -84,10 +72,7 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
       }
       // Mint: masked rights, new badge or guard, derived.
       case L.CNodeMint: {
-        if (length < 6) {
-          k.currentSyscallError = { tag: "TruncatedMessage" }
-          return EXCEPTION_SYSCALL_ERROR
-        }
+        if (length < 6) return syscallError(k, { tag: "TruncatedMessage" })
         const rights = rightsFromWord(getSyscallArg(k, 4))
         const capData = getSyscallArg(k, 5)
         const d = deriveCap(k, srcSlot, updateCapData(false, capData, maskCapRights(rights, srcSlot.cap)))
@@ -103,20 +88,14 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
         break
       // Mutate: the cap with a new guard (badges cannot change).
       default: {
-        if (length < 5) {
-          k.currentSyscallError = { tag: "TruncatedMessage" }
-          return EXCEPTION_SYSCALL_ERROR
-        }
+        if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
         const capData = getSyscallArg(k, 4)
         newCap = updateCapData(true, capData, srcSlot.cap)
         isMove = true
         break
       }
     }
-    if (newCap.tag === "NullCap") {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (newCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
     setThreadState(k, k.curThread, ThreadStateRestart)
     if (isMove) invokeCNodeMove(newCap, srcSlot, destSlot)
     else invokeCNodeInsert(k, newCap, srcSlot, destSlot)
@@ -149,10 +128,7 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
   // CancelBadgedSends: needs an endpoint cap with every right.
   if (invLabel === L.CNodeCancelBadgedSends) {
     const destCap = destSlot.cap
-    if (!hasCancelSendRights(destCap)) {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (!hasCancelSendRights(destCap)) return syscallError(k, { tag: "IllegalOperation" })
     setThreadState(k, k.curThread, ThreadStateRestart)
     invokeCNodeCancelBadgedSends(k, destCap)
     return EXCEPTION_NONE
@@ -164,8 +140,7 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
     const srcRootSlot = k.currentExtraCaps[1]
     if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
       srcRootSlot === undefined) {
-      k.currentSyscallError = { tag: "TruncatedMessage" }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "TruncatedMessage" })
     }
     const pivotNewData = getSyscallArg(k, 2)
     const pivotIndex = getSyscallArg(k, 3)
@@ -181,34 +156,23 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
     st = lookupPivotSlot(k, pivotRoot, pivotIndex, pivotDepth)
     if (st !== EXCEPTION_NONE) return st
     const pivotSlot = lookedUpSlot(k)
-    if (pivotSlot === srcSlot || pivotSlot === destSlot) {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (pivotSlot === srcSlot || pivotSlot === destSlot) return syscallError(k, { tag: "IllegalOperation" })
     if (srcSlot !== destSlot) {
       st = ensureEmptySlot(k, destSlot)
       if (st !== EXCEPTION_NONE) return st
     }
     if (srcSlot.cap.tag === "NullCap") {
       k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
-      k.currentSyscallError = { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
     }
     if (pivotSlot.cap.tag === "NullCap") {
       k.currentLookupFault = { tag: "MissingCapability", bitsLeft: pivotDepth }
-      k.currentSyscallError = { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault })
     }
     const newSrcCap = updateCapData(true, srcNewData, srcSlot.cap)
     const newPivotCap = updateCapData(true, pivotNewData, pivotSlot.cap)
-    if (newSrcCap.tag === "NullCap") {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    if (newPivotCap.tag === "NullCap") {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (newSrcCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+    if (newPivotCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
     setThreadState(k, k.curThread, ThreadStateRestart)
     invokeCNodeRotate(newSrcCap, newPivotCap, srcSlot, pivotSlot, destSlot)
     return EXCEPTION_NONE
@@ -487,10 +451,7 @@ export function isMDBParentOf(a: Cte, b: Cte): boolean {
  */
 export function ensureNoChildren(k: ImplState, slot: Cte): Exception {
   const next = slot.next
-  if (next !== null && isMDBParentOf(slot, next)) {
-    k.currentSyscallError = { tag: "RevokeFirst" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (next !== null && isMDBParentOf(slot, next)) return syscallError(k, { tag: "RevokeFirst" })
   return EXCEPTION_NONE
 }
 
@@ -499,10 +460,7 @@ export function ensureNoChildren(k: ImplState, slot: Cte): Exception {
  * @refines spec/object/cnode#ensureEmptySlot
  */
 export function ensureEmptySlot(k: ImplState, slot: Cte): Exception {
-  if (slot.cap.tag !== "NullCap") {
-    k.currentSyscallError = { tag: "DeleteFirst" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (slot.cap.tag !== "NullCap") return syscallError(k, { tag: "DeleteFirst" })
   return EXCEPTION_NONE
 }
 

@@ -9,7 +9,7 @@
 import { InvocationLabel as L } from "../../model/index.ts"
 import { setDomain, setThreadState } from "../kernel/thread.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
-import { EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getTcbImpl } from "../state.ts"
+import { EXCEPTION_NONE, type Exception, ThreadStateRestart, getTcbImpl, syscallError } from "../state.ts"
 
 /** @refines spec/object/domain#invokeDomain */
 function invokeDomainSetSet(k: ImplState, tcb: ImplTcb, domain: number): void {
@@ -30,29 +30,14 @@ function invokeDomainSetSet(k: ImplState, tcb: ImplTcb, domain: number): void {
  */
 export function decodeDomainInvocation(k: ImplState, invLabel: number, length: number): Exception {
   // Only DomainSetSet; the domain-schedule labels are out of kspec's scope.
-  if (invLabel !== L.DomainSetSet) {
-    k.currentSyscallError = { tag: "IllegalOperation" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  if (length === 0) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (invLabel !== L.DomainSetSet) return syscallError(k, { tag: "IllegalOperation" })
+  if (length === 0) return syscallError(k, { tag: "TruncatedMessage" })
   const domain = k.curThread.mrs[0]!
-  if (domain >= k.numDomains) {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 0 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (domain >= k.numDomains) return syscallError(k, { tag: "InvalidArgument", argument: 0 })
   const tslot = k.currentExtraCaps[0] ?? null
-  if (tslot === null) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (tslot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const tcap = tslot.cap
-  if (tcap.tag !== "ThreadCap") {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (tcap.tag !== "ThreadCap") return syscallError(k, { tag: "InvalidArgument", argument: 1 })
   setThreadState(k, k.curThread, ThreadStateRestart)
   invokeDomainSetSet(k, getTcbImpl(k, tcap.ptr), domain)
   return EXCEPTION_NONE

@@ -12,9 +12,8 @@ import {
 import { setThreadState, suspend } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification,
-  ImplPageDirectory, ImplPageTable, ImplTcb, ThreadStateRestart, getCNodeImpl, getEndpointImpl, getNotificationImpl,
-  getTcbImpl,
+  EXCEPTION_NONE, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification, ImplPageDirectory, ImplPageTable,
+  ImplTcb, ThreadStateRestart, getCNodeImpl, getEndpointImpl, getNotificationImpl, getTcbImpl, syscallError,
 } from "../state.ts"
 import { cteDelete, decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
 import {
@@ -213,7 +212,7 @@ export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
   switch (cap.tag) {
     case "PageTableCap":
       if (cap.mapped !== null) return cap
-      k.currentSyscallError = { tag: "IllegalOperation" }
+      syscallError(k, { tag: "IllegalOperation" })
       return null
     case "PageDirectoryCap":
       // kspec departure until ASIDs exist: derives as if it had one (docs/model-decisions.md).
@@ -377,31 +376,21 @@ export function decodeInvocation(
   switch (cap.tag) {
     // Nothing to invoke.
     case "NullCap":
-      k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "InvalidCapability", capability: 0 })
     // Endpoint: send (needs Write) with the cap's badge, Grant and GrantReply.
     case "EndpointCap":
-      if ((cap.rights & RightW) === 0) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if ((cap.rights & RightW) === 0) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       setThreadState(k, k.curThread, ThreadStateRestart)
       return performInvocation_Endpoint(k, getEndpointImpl(k, cap.ptr), cap.badge, (cap.rights & RightG) !== 0,
         (cap.rights & RightGR) !== 0, _block, _call)
     // Notification: signal (needs Write) with the cap's badge.
     case "NotificationCap":
-      if ((cap.rights & RightW) === 0) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if ((cap.rights & RightW) === 0) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       setThreadState(k, k.curThread, ThreadStateRestart)
       return performInvocation_Notification(k, getNotificationImpl(k, cap.ptr), cap.badge)
     // Reply: answer the waiting caller; a master reply cap cannot be invoked.
     case "ReplyCap":
-      if (cap.isMaster) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if (cap.isMaster) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       setThreadState(k, k.curThread, ThreadStateRestart)
       return performInvocation_Reply(k, getTcbImpl(k, cap.tcb), slot, cap.canGrant)
     case "CNodeCap":
@@ -422,7 +411,6 @@ export function decodeInvocation(
       return decodeIRQHandlerInvocation(k, invLabel, cap.irq)
     // VM invocations land in a later issue.
     case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "IllegalOperation" })
   }
 }

@@ -17,7 +17,8 @@ import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl, getTcbImpl, tcbSlot,
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl,
+  getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
 import { cteDelete, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
@@ -60,12 +61,6 @@ const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.pt
 
 /** Extra cap `i`'s slot for this invocation, or null (C `current_extra_caps.excaprefs[i]`). */
 const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null
-
-/** Set `currentSyscallError` and report a syscall error. */
-function syscallError(k: ImplState, e: ImplState["currentSyscallError"]): Exception {
-  k.currentSyscallError = e
-  return EXCEPTION_SYSCALL_ERROR
-}
 
 /** aarch32 has no extra transfer registers: C `Arch_decodeTransfer` returns 0. */
 const archDecodeTransfer = (_flags: number): number => 0
@@ -292,7 +287,7 @@ export function decodeTCBConfigure(k: ImplState, cap: ThreadCap, length: number,
 function authTCBOf(k: ImplState): ImplTcb | null {
   const authCap = extraCapSlot(k, 0)!.cap
   if (authCap.tag !== "ThreadCap") {
-    k.currentSyscallError = { tag: "InvalidCapability", capability: 1 }
+    syscallError(k, { tag: "InvalidCapability", capability: 1 })
     return null
   }
   return getTcbImpl(k, authCap.ptr)
