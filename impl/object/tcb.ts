@@ -9,11 +9,11 @@
  */
 import type { Cap } from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo,
+  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo,
 } from "../../model/index.ts"
 import { tlsBaseRegister } from "../../model/index.ts"
 import { rescheduleRequired, restart, setMCPriority, setPriority, setThreadState, suspend } from "../kernel/thread.ts"
-import { lookupIPCBuffer } from "../kernel/vspace.ts"
+import { checkValidIPCBuffer, isValidVTableRoot, lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
@@ -78,25 +78,6 @@ function checkPrio(k: ImplState, prio: number, auth: ImplTcb): Exception {
   if (prio > mcp) return syscallError(k, { tag: "RangeError", min: minPrio, max: mcp })
   return EXCEPTION_NONE
 }
-
-/**
- * Only a non-device frame can be an IPC buffer, at a 2^9-aligned address (model-decisions: nothing
- * is mapped). C `checkValidIPCBuffer` (src/arch/arm/32/kernel/vspace.c).
- * @refines spec/object/tcb#checkValidIPCBuffer
- */
-function checkValidIPCBuffer(k: ImplState, vptr: number, cap: Cap): Exception {
-  if (cap.tag !== "FrameCap") return syscallError(k, { tag: "IllegalOperation" })
-  if (cap.isDevice) return syscallError(k, { tag: "IllegalOperation" })
-  if ((vptr & mask(msgAlignBits)) !== 0) return syscallError(k, { tag: "AlignmentError" })
-  return EXCEPTION_NONE
-}
-
-/**
- * Can this cap be a thread's VSpace root? Departure (model-decisions.md): any PageDirectoryCap;
- * seL4 also wants it mapped to an ASID. C `isValidVTableRoot` (src/arch/arm/32/kernel/vspace.c).
- * @refines spec/object/tcb#isValidVTableRoot
- */
-const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
 
 /**
  * Decode (and, when valid, perform) an invocation of a thread cap. Labels 2..14 as seL4 non-MCS

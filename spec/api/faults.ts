@@ -9,7 +9,7 @@ import { exceptionMessage, lookupFailureWords, messageInfoFromWord, nMsgRegister
 import type { KernelState } from "../state.ts"
 import { getTcb, tcbWith, updateTcb } from "../state.ts"
 import { getContextRegister, getRestartPC, setContextRegister } from "../machine/registerset.ts"
-import { lookupIPCBuffer } from "../object/tcb.ts"
+import { lookupIPCBuffer } from "../kernel/vspace.ts"
 
 /** The words of a fault message, in seL4's layout for each fault. Mirrors seL4 `setMRs_fault`. */
 export const faultMessageWords = (s: KernelState, sender: PPtr, f: Fault): readonly number[] => {

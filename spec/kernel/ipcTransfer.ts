@@ -17,7 +17,7 @@ import { possibleSwitchTo, setThreadState } from "./thread.ts"
 import { faultMessageWords, handleFaultReply } from "../api/faults.ts"
 import { cteDeleteOne, cteInsert, hasChildren } from "../object/cnode.ts"
 import { deriveCap } from "../object/objecttype.ts"
-import { lookupIPCBuffer } from "../object/tcb.ts"
+import { lookupIPCBuffer } from "./vspace.ts"
 
 /**
  * The slots of the extra caps a message names, looked up in the sender's CSpace, or none when

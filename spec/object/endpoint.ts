@@ -12,7 +12,7 @@ import type { KernelState } from "../state.ts"
 import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import { doIPCTransfer, setMRs, setupCallerCap } from "../kernel/ipcTransfer.ts"
-import { lookupIPCBuffer } from "./tcb.ts"
+import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { cancelSignal, completeSignal } from "./notification.ts"
 import { cteDelete } from "./cnode.ts"
 

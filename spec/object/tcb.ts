@@ -10,12 +10,12 @@ import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import { setMRs } from "../kernel/ipcTransfer.ts"
+import { checkValidIPCBuffer, isValidVTableRoot, lookupIPCBuffer } from "../kernel/vspace.ts"
 import { cteDelete } from "./cnode.ts"
 // TCB invocations (decodeTCBInvocation, invokeTCB, restart, setupReplyMaster):
 import type { Cap, SlotPtr } from "../../model/index.ts"
 import {
-  InvocationLabel as L, RightR, frameRegisters, gpRegisters, hasRight, isAligned, msgAlignBits,
-  sanitiseRegister, tcbCTable, tcbVTable, tlsBaseRegister,
+  InvocationLabel as L, RightR, frameRegisters, gpRegisters, hasRight, sanitiseRegister, tcbCTable, tcbVTable, tlsBaseRegister,
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
@@ -26,16 +26,6 @@ import type { InvocationArgs } from "./cnode.ts"
 import { cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
-
-/**
- * Does the thread have a usable IPC buffer? It needs a non-device frame cap in its buffer slot
- * with read-write rights (read-only suffices when it only sends). Mirrors seL4 `lookupIPCBuffer`.
- */
-export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): boolean => {
-  const c = getCap(s, slotOf(t, tcbBuffer))
-  if (c.tag !== "FrameCap" || c.isDevice) return false
-  return c.vmRights === "ReadWrite" || (!isReceiver && c.vmRights === "ReadOnly")
-}
 
 /** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
 export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
@@ -96,23 +86,6 @@ export const checkPrio = (s: KernelState, prio: number, auth: PPtr): Result<void
   const mcp = getTcb(s, auth).tcbMCP
   return prio > mcp ? err({ tag: "RangeError", min: 0, max: mcp }) : ok(undefined)
 }
-
-/**
- * Can this cap serve as an IPC buffer at `vptr`? It must be a non-device frame cap and the address
- * aligned to 2^msgAlignBits. Mirrors seL4 aarch32 `checkValidIPCBuffer` (nothing is mapped in kspec).
- */
-export const checkValidIPCBuffer = (vptr: number, cap: Cap): Result<void, SyscallError> => {
-  if (cap.tag !== "FrameCap") return err(illegal)
-  if (cap.isDevice) return err(illegal)
-  if (!isAligned(vptr, msgAlignBits)) return err({ tag: "AlignmentError" })
-  return ok(undefined)
-}
-
-/**
- * Can this cap be a thread's VSpace root? kspec departs from seL4 (docs/model-decisions.md): any
- * page-directory cap counts, mapped to an ASID or not. Mirrors seL4 aarch32 `isValidVTableRoot`.
- */
-export const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
 
 /** Derive `cap` from its slot, reading only. */
 const deriveFrom = (s: KernelState, cs: CapAndSlot, cap: Cap): Result<Cap, SyscallError> =>
