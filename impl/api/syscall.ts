@@ -25,6 +25,14 @@ import {
   tcbSlot,
 } from "../state.ts"
 
+/**
+ * Syscall argument `i` of the current thread: message register i (C `getSyscallArg`,
+ * include/api/syscall.h, reads MR0-MR3 from registers and the rest from the IPC buffer; the model
+ * keeps both in `mrs`). Callers check the message length first.
+ * @refines spec/api/syscall#getSyscallArg
+ */
+export const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
+
 /** userStep writes exactly three extra-cap words: a type error here if seL4_MsgMaxExtraCaps changes. */
 const threeExtraCaps: 3 = msgMaxExtraCaps
 void threeExtraCaps

@@ -8,6 +8,7 @@
  */
 import type { Cap } from "../../model/index.ts"
 import { InvocationLabel as L, NullCap, bit as BIT, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
@@ -20,9 +21,6 @@ import { deletedIRQHandler } from "./interrupt.ts"
 import {
   deriveCap, finaliseCap, hasCancelSendRights, isCapRevocable, maskCapRights, sameObjectAs, sameRegionAs, updateCapData,
 } from "./objecttype.ts"
-
-/** Syscall argument `i` of the current thread (C `getSyscallArg`: registers, then IPC buffer). */
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /**
  * Decode a CNode invocation (Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate,

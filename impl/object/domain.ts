@@ -7,6 +7,7 @@
  * @category scheduling
  */
 import { InvocationLabel as L } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { setDomain, setThreadState } from "../kernel/thread.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import { EXCEPTION_NONE, type Exception, ThreadStateRestart, getTcbImpl, syscallError } from "../state.ts"
@@ -32,7 +33,7 @@ export function decodeDomainInvocation(k: ImplState, invLabel: number, length: n
   // Only DomainSetSet; the domain-schedule labels are out of kspec's scope.
   if (invLabel !== L.DomainSetSet) return syscallError(k, { tag: "IllegalOperation" })
   if (length === 0) return syscallError(k, { tag: "TruncatedMessage" })
-  const domain = k.curThread.mrs[0]!
+  const domain = getSyscallArg(k, 0)
   if (domain >= k.numDomains) return syscallError(k, { tag: "InvalidArgument", argument: 0 })
   const tslot = k.currentExtraCaps[0] ?? null
   if (tslot === null) return syscallError(k, { tag: "TruncatedMessage" })

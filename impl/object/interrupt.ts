@@ -6,6 +6,7 @@
  */
 import type { Cap, IRQState } from "../../model/index.ts"
 import { InvocationLabel as L, RightW } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState, timerTick } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
@@ -14,9 +15,6 @@ import {
 } from "../state.ts"
 import { cteDeleteOne, cteInsert, ensureEmptySlot } from "./cnode.ts"
 import { sendSignal } from "./notification.ts"
-
-/** Syscall argument `i` of the current thread (C `getSyscallArg`; callers check the length). */
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** The IRQ node slot of `irq` (C `intStateIRQNode + irq`). */
 const irqSlot = (k: ImplState, irq: number): Cte => cnodeSlot(k.irqNode, irq)

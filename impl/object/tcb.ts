@@ -12,6 +12,7 @@ import {
   InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo,
 } from "../../model/index.ts"
 import { tlsBaseRegister } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { rescheduleRequired, restart, setMCPriority, setPriority, setThreadState, suspend } from "../kernel/thread.ts"
 import { checkValidIPCBuffer, isValidVTableRoot, lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
@@ -52,9 +53,6 @@ const nTransferRegisters = frameRegisters.length + gpRegisters.length
 
 /** Is bit `b` of the flags word set? */
 const flagSet = (flags: number, b: number): boolean => ((flags >>> b) & 1) !== 0
-
-/** Syscall argument `i` of the current thread (C `getSyscallArg`: MR registers, then IPC buffer). */
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** The TCB a thread cap names. */
 const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.ptr)

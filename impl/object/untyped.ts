@@ -8,6 +8,7 @@ import {
   InvocationLabel, ObjectType as OT, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits, objectTypeCount,
   retypeFanOutLimit, wordBits, bit as BIT,
 } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState } from "../state.ts"
@@ -19,8 +20,6 @@ import { createNewObjects } from "./objecttype.ts"
 
 /** The smallest object size (endpoints and notifications; C `seL4_MinUntypedBits` too): every object base is a multiple. */
 const minObjectBits = minUntypedBits
-
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** C `alignUp` on byte addresses (exact in doubles below 2^53). */
 const alignUpBits = (x: number, bits: number): number => {

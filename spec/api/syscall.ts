@@ -81,6 +81,9 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
     })
   })
 
+/** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
+export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
+
 /** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
 const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
   d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d

@@ -27,9 +27,6 @@ import { cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 
-/** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
-export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
-
 // ---- restart and the master reply cap -------------------------------------------------------------
 
 // ---- TCB invocations: decode ------------------------------------------------------------------------
