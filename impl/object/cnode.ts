@@ -23,83 +23,83 @@ import {
 } from "./objecttype.ts"
 
 /**
- * Decode a CNode invocation (Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate,
- * SaveCaller) and, when it is valid, perform it. All checks come before any change.
+ * Copy, Mint, Move, Mutate into the target slot `destSlot`: check the source and build the new
+ * cap, then (valid) insert or move it.
  *
- * **Errors** (in order): IllegalOperation (label); TruncatedMessage (< 2 args); destination lookup
- * errors; then per operation, exactly as seL4's cnode.c.
- * @refines spec/object/cnode#decodeCNodeInvocation
+ * **Errors** (in order): TruncatedMessage (< 4 args or no source root); DeleteFirst (target
+ * occupied); source lookup errors; FailedLookup(source, MissingCapability(depth)) (empty source);
+ * TruncatedMessage (Copy/Mutate < 5 args, Mint < 6); deriveCap errors; IllegalOperation (NullCap).
+ * @refines spec/object/cnode#decodeCNodeCopyMove
  */
-export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: number, cap: Cap): Exception {
-  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) return syscallError(k, { tag: "IllegalOperation" })
-  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
-  const index = getSyscallArg(k, 0)
-  const wBits = getSyscallArg(k, 1)
-  let st = lookupTargetSlot(k, cap, index, wBits)
+function decodeCNodeCopyMove(k: ImplState, invLabel: number, length: number, destSlot: Cte): Exception {
+  const srcRootSlot = k.currentExtraCaps[0]
+  if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
+  const srcIndex = getSyscallArg(k, 2)
+  const srcDepth = getSyscallArg(k, 3)
+  const srcRoot = srcRootSlot.cap
+  let st = ensureEmptySlot(k, destSlot)
   if (st !== EXCEPTION_NONE) return st
-  const destSlot = lookedUpSlot(k)
-
-  // Copy, Mint, Move, Mutate: a source slot and a new cap for the destination.
-  if (invLabel >= L.CNodeCopy && invLabel <= L.CNodeMutate) {
-    const srcRootSlot = k.currentExtraCaps[0]
-    if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
-    const srcIndex = getSyscallArg(k, 2)
-    const srcDepth = getSyscallArg(k, 3)
-    const srcRoot = srcRootSlot.cap
-    st = ensureEmptySlot(k, destSlot)
-    if (st !== EXCEPTION_NONE) return st
-    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
-    if (st !== EXCEPTION_NONE) return st
-    const srcSlot = lookedUpSlot(k)
-    if (srcSlot.cap.tag === "NullCap") {
-      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
-      return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
-    }
-    let newCap: Cap
-    let isMove: boolean
-    switch (invLabel) {
-      // Copy: masked rights, derived.
-      case L.CNodeCopy: {
-        if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
-        const rights = rightsFromWord(getSyscallArg(k, 4))
-        const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap))
-        if (d === null) return EXCEPTION_SYSCALL_ERROR
-        newCap = d
-        isMove = false
-        break
-      }
-      // Mint: masked rights, new badge or guard, derived.
-      case L.CNodeMint: {
-        if (length < 6) return syscallError(k, { tag: "TruncatedMessage" })
-        const rights = rightsFromWord(getSyscallArg(k, 4))
-        const capData = getSyscallArg(k, 5)
-        const d = deriveCap(k, srcSlot, updateCapData(false, capData, maskCapRights(rights, srcSlot.cap)))
-        if (d === null) return EXCEPTION_SYSCALL_ERROR
-        newCap = d
-        isMove = false
-        break
-      }
-      // Move: the cap itself.
-      case L.CNodeMove:
-        newCap = srcSlot.cap
-        isMove = true
-        break
-      // Mutate: the cap with a new guard (badges cannot change).
-      default: {
-        if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
-        const capData = getSyscallArg(k, 4)
-        newCap = updateCapData(true, capData, srcSlot.cap)
-        isMove = true
-        break
-      }
-    }
-    if (newCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
-    setThreadState(k, k.curThread, ThreadStateRestart)
-    if (isMove) invokeCNodeMove(newCap, srcSlot, destSlot)
-    else invokeCNodeInsert(k, newCap, srcSlot, destSlot)
-    return EXCEPTION_NONE
+  st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
+  if (st !== EXCEPTION_NONE) return st
+  const srcSlot = lookedUpSlot(k)
+  if (srcSlot.cap.tag === "NullCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
+    return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
   }
+  let newCap: Cap
+  let isMove: boolean
+  switch (invLabel) {
+    // Copy: masked rights, derived.
+    case L.CNodeCopy: {
+      if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
+      const rights = rightsFromWord(getSyscallArg(k, 4))
+      const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap))
+      if (d === null) return EXCEPTION_SYSCALL_ERROR
+      newCap = d
+      isMove = false
+      break
+    }
+    // Mint: masked rights, new badge or guard, derived.
+    case L.CNodeMint: {
+      if (length < 6) return syscallError(k, { tag: "TruncatedMessage" })
+      const rights = rightsFromWord(getSyscallArg(k, 4))
+      const capData = getSyscallArg(k, 5)
+      const d = deriveCap(k, srcSlot, updateCapData(false, capData, maskCapRights(rights, srcSlot.cap)))
+      if (d === null) return EXCEPTION_SYSCALL_ERROR
+      newCap = d
+      isMove = false
+      break
+    }
+    // Move: the cap itself.
+    case L.CNodeMove:
+      newCap = srcSlot.cap
+      isMove = true
+      break
+    // Mutate: the cap with a new guard (badges cannot change).
+    default: {
+      if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
+      const capData = getSyscallArg(k, 4)
+      newCap = updateCapData(true, capData, srcSlot.cap)
+      isMove = true
+      break
+    }
+  }
+  if (newCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+  setThreadState(k, k.curThread, ThreadStateRestart)
+  if (isMove) invokeCNodeMove(newCap, srcSlot, destSlot)
+  else invokeCNodeInsert(k, newCap, srcSlot, destSlot)
+  return EXCEPTION_NONE
+}
 
+/**
+ * Revoke, Delete, SaveCaller, CancelBadgedSends on the target slot `destSlot` alone, then (valid)
+ * perform it.
+ *
+ * **Errors**: SaveCaller DeleteFirst (target occupied); CancelBadgedSends IllegalOperation (not an
+ * endpoint cap with every right).
+ * @refines spec/object/cnode#decodeCNodeSlotOp
+ */
+function decodeCNodeSlotOp(k: ImplState, invLabel: number, destSlot: Cte): Exception {
   // Revoke: delete every descendant.
   if (invLabel === L.CNodeRevoke) {
     setThreadState(k, k.curThread, ThreadStateRestart)
@@ -116,7 +116,7 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
 
   // SaveCaller: move the caller's reply cap into an empty slot.
   if (invLabel === L.CNodeSaveCaller) {
-    st = ensureEmptySlot(k, destSlot)
+    const st = ensureEmptySlot(k, destSlot)
     if (st !== EXCEPTION_NONE) return st
     setThreadState(k, k.curThread, ThreadStateRestart)
     invokeCNodeSaveCaller(k, destSlot)
@@ -132,51 +132,85 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
     return EXCEPTION_NONE
   }
 
-  // Rotate: src -> dest, pivot -> src (or a swap when src = dest).
-  if (invLabel === L.CNodeRotate) {
-    const pivotRootSlot = k.currentExtraCaps[0]
-    const srcRootSlot = k.currentExtraCaps[1]
-    if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
-      srcRootSlot === undefined) {
-      return syscallError(k, { tag: "TruncatedMessage" })
-    }
-    const pivotNewData = getSyscallArg(k, 2)
-    const pivotIndex = getSyscallArg(k, 3)
-    const pivotDepth = getSyscallArg(k, 4)
-    const srcNewData = getSyscallArg(k, 5)
-    const srcIndex = getSyscallArg(k, 6)
-    const srcDepth = getSyscallArg(k, 7)
-    const pivotRoot = pivotRootSlot.cap
-    const srcRoot = srcRootSlot.cap
-    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
-    if (st !== EXCEPTION_NONE) return st
-    const srcSlot = lookedUpSlot(k)
-    st = lookupPivotSlot(k, pivotRoot, pivotIndex, pivotDepth)
-    if (st !== EXCEPTION_NONE) return st
-    const pivotSlot = lookedUpSlot(k)
-    if (pivotSlot === srcSlot || pivotSlot === destSlot) return syscallError(k, { tag: "IllegalOperation" })
-    if (srcSlot !== destSlot) {
-      st = ensureEmptySlot(k, destSlot)
-      if (st !== EXCEPTION_NONE) return st
-    }
-    if (srcSlot.cap.tag === "NullCap") {
-      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
-      return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
-    }
-    if (pivotSlot.cap.tag === "NullCap") {
-      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: pivotDepth }
-      return syscallError(k, { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault })
-    }
-    const newSrcCap = updateCapData(true, srcNewData, srcSlot.cap)
-    const newPivotCap = updateCapData(true, pivotNewData, pivotSlot.cap)
-    if (newSrcCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
-    if (newPivotCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
-    setThreadState(k, k.curThread, ThreadStateRestart)
-    invokeCNodeRotate(newSrcCap, newPivotCap, srcSlot, pivotSlot, destSlot)
-    return EXCEPTION_NONE
-  }
-
+  // Unreachable: decodeCNodeInvocation checked the label range.
   return EXCEPTION_NONE
+}
+
+/**
+ * Rotate into the target slot `destSlot`: src -> dest, pivot -> src (or a swap when src = dest).
+ *
+ * **Errors** (in order): TruncatedMessage (< 8 args or < 2 extra caps); source, then pivot lookup
+ * errors; IllegalOperation (pivot = source or target); DeleteFirst (target occupied, not the
+ * source); FailedLookup (empty source, then empty pivot); IllegalOperation (NullCap after either
+ * cap-data update).
+ * @refines spec/object/cnode#decodeCNodeRotate
+ */
+function decodeCNodeRotate(k: ImplState, length: number, destSlot: Cte): Exception {
+  const pivotRootSlot = k.currentExtraCaps[0]
+  const srcRootSlot = k.currentExtraCaps[1]
+  if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
+    srcRootSlot === undefined) {
+    return syscallError(k, { tag: "TruncatedMessage" })
+  }
+  const pivotNewData = getSyscallArg(k, 2)
+  const pivotIndex = getSyscallArg(k, 3)
+  const pivotDepth = getSyscallArg(k, 4)
+  const srcNewData = getSyscallArg(k, 5)
+  const srcIndex = getSyscallArg(k, 6)
+  const srcDepth = getSyscallArg(k, 7)
+  const pivotRoot = pivotRootSlot.cap
+  const srcRoot = srcRootSlot.cap
+  let st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
+  if (st !== EXCEPTION_NONE) return st
+  const srcSlot = lookedUpSlot(k)
+  st = lookupPivotSlot(k, pivotRoot, pivotIndex, pivotDepth)
+  if (st !== EXCEPTION_NONE) return st
+  const pivotSlot = lookedUpSlot(k)
+  if (pivotSlot === srcSlot || pivotSlot === destSlot) return syscallError(k, { tag: "IllegalOperation" })
+  if (srcSlot !== destSlot) {
+    st = ensureEmptySlot(k, destSlot)
+    if (st !== EXCEPTION_NONE) return st
+  }
+  if (srcSlot.cap.tag === "NullCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
+    return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
+  }
+  if (pivotSlot.cap.tag === "NullCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: pivotDepth }
+    return syscallError(k, { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault })
+  }
+  const newSrcCap = updateCapData(true, srcNewData, srcSlot.cap)
+  const newPivotCap = updateCapData(true, pivotNewData, pivotSlot.cap)
+  if (newSrcCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+  if (newPivotCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+  setThreadState(k, k.curThread, ThreadStateRestart)
+  invokeCNodeRotate(newSrcCap, newPivotCap, srcSlot, pivotSlot, destSlot)
+  return EXCEPTION_NONE
+}
+
+/**
+ * Decode a CNode invocation (Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate,
+ * SaveCaller) and, when it is valid, perform it. All checks come before any change.
+ *
+ * **Errors** (in order): IllegalOperation (label); TruncatedMessage (< 2 args); destination lookup
+ * errors; then per operation, as its decoder (decodeCNodeCopyMove, decodeCNodeRotate,
+ * decodeCNodeSlotOp), exactly as seL4's cnode.c.
+ * @refines spec/object/cnode#decodeCNodeInvocation
+ */
+export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: number, cap: Cap): Exception {
+  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) return syscallError(k, { tag: "IllegalOperation" })
+  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
+  const index = getSyscallArg(k, 0)
+  const wBits = getSyscallArg(k, 1)
+  const st = lookupTargetSlot(k, cap, index, wBits)
+  if (st !== EXCEPTION_NONE) return st
+  const destSlot = lookedUpSlot(k)
+  // Copy, Mint, Move, Mutate: a source slot and a new cap for the destination.
+  if (invLabel >= L.CNodeCopy && invLabel <= L.CNodeMutate) return decodeCNodeCopyMove(k, invLabel, length, destSlot)
+  // Rotate: src -> dest, pivot -> src (or a swap when src = dest).
+  if (invLabel === L.CNodeRotate) return decodeCNodeRotate(k, length, destSlot)
+  // Revoke, Delete, SaveCaller, CancelBadgedSends: the target slot alone.
+  return decodeCNodeSlotOp(k, invLabel, destSlot)
 }
 
 /** @refines spec/object/cnode#invokeCNode */

@@ -68,8 +68,8 @@ export const mutants: readonly Mutant[] = [
     name: "copy-skips-delete-first",
     breaks: "Copy/Mint/Move/Mutate refuse an occupied destination (DeleteFirst) before the source lookup",
     file: "object/cnode.ts",
-    search: "    st = ensureEmptySlot(k, destSlot)\n    if (st !== EXCEPTION_NONE) return st\n    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)",
-    replace: "    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)",
+    search: "  let st = ensureEmptySlot(k, destSlot)\n  if (st !== EXCEPTION_NONE) return st\n  st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)",
+    replace: "  let st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)",
   },
   {
     name: "reset-keeps-free-index",

@@ -214,86 +214,84 @@ const missingSource = (wasSource: boolean, depth: number): SyscallError =>
   ({ tag: "FailedLookup", wasSource, failure: { tag: "MissingCapability", bitsLeft: depth } })
 
 /**
- * Check a CNode invocation, reading only. In order: the label must be a CNode operation
- * (IllegalOperation), two words name the target slot (TruncatedMessage, then lookup errors);
- * then per operation, as the **Errors** below.
- *
- * **Rights**: none on the CNode cap itself; CancelBadgedSends needs an endpoint cap with all rights.
- *
- * **Errors**: Copy/Mint/Move/Mutate: fewer than 4 words or no source-root cap -> TruncatedMessage;
- * target occupied -> DeleteFirst (checked before the source); source lookup errors; empty
- * source -> FailedLookup(source, MissingCapability(depth)); Copy/Mutate with fewer than 5 words
- * and Mint with fewer than 6 -> TruncatedMessage; derive errors (RevokeFirst, IllegalOperation);
- * a resulting NullCap -> IllegalOperation. SaveCaller: target occupied -> DeleteFirst.
- * CancelBadgedSends: target not an endpoint cap with all rights -> IllegalOperation. Rotate:
- * fewer than 8 words or two extra caps -> TruncatedMessage; source then pivot lookup errors;
- * pivot equal to source or target -> IllegalOperation; target occupied and not the source ->
- * DeleteFirst; empty source or pivot -> FailedLookup; a NullCap after updating either cap's data
- * -> IllegalOperation. Revoke and Delete never fail on an empty slot.
- *
- * Mirrors seL4 `decodeCNodeInvocation`.
+ * Copy, Mint, Move, Mutate: a new cap for the target slot `dest`, from a source slot. Fewer than 4
+ * words or no source-root cap -> TruncatedMessage; target occupied -> DeleteFirst (checked before
+ * the source); source lookup errors; empty source -> FailedLookup(source, MissingCapability(depth));
+ * Copy/Mutate with fewer than 5 words and Mint with fewer than 6 -> TruncatedMessage; derive errors
+ * (RevokeFirst, IllegalOperation); a resulting NullCap -> IllegalOperation.
+ * Mirrors the CNodeCopy..CNodeMutate case of seL4 `decodeCNodeInvocation`.
  */
-export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
+const decodeCNodeCopyMove = (s: KernelState, dest: SlotPtr, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
   const { label, args, extraCaps } = a
-  if (label < L.CNodeRevoke || label > L.CNodeSaveCaller) return err({ tag: "IllegalOperation" })
-  if (args.length < 2) return err({ tag: "TruncatedMessage" })
-  const target = lookupTargetSlot(s, cnodeCap, args[0]!, args[1]!)
-  if (!target.ok) return target
-  const dest = target.value
-
-  if (label >= L.CNodeCopy && label <= L.CNodeMutate) {
-    const srcRoot = extraCaps[0]
-    if (args.length < 4 || srcRoot === undefined) return err({ tag: "TruncatedMessage" })
-    const srcIndex = args[2]!
-    const srcDepth = args[3]!
-    const empty = ensureEmptySlot(s, dest)
-    if (!empty.ok) return empty
-    const lu = lookupSourceSlot(s, srcRoot, srcIndex, srcDepth)
-    if (!lu.ok) return lu
-    const src = lu.value
-    const srcCap = getCap(s, src)
-    if (srcCap.tag === "NullCap") return err(missingSource(true, srcDepth))
-    let newCap: Cap
-    let isMove: boolean
-    if (label === L.CNodeCopy) {
-      // Copy: a derived copy with rights masked.
-      if (args.length < 5) return err({ tag: "TruncatedMessage" })
-      const d = deriveCap(hasChildren(s, src), maskCapRights(rightsFromWord(args[4]!), srcCap))
-      if (!d.ok) return d
-      newCap = d.value
-      isMove = false
-    } else if (label === L.CNodeMint) {
-      // Mint: a derived copy with rights masked and new cap data (badge or guard).
-      if (args.length < 6) return err({ tag: "TruncatedMessage" })
-      const d = deriveCap(hasChildren(s, src), updateCapData(false, args[5]!, maskCapRights(rightsFromWord(args[4]!), srcCap)))
-      if (!d.ok) return d
-      newCap = d.value
-      isMove = false
-    } else if (label === L.CNodeMove) {
-      // Move: the cap itself.
-      newCap = srcCap
-      isMove = true
-    } else {
-      // Mutate: the cap itself with new cap data, which may not change a badge.
-      if (args.length < 5) return err({ tag: "TruncatedMessage" })
-      newCap = updateCapData(true, args[4]!, srcCap)
-      isMove = true
-    }
-    if (newCap.tag === "NullCap") return err({ tag: "IllegalOperation" })
-    return ok(isMove ? { tag: "Move", cap: newCap, src, dest } : { tag: "Insert", cap: newCap, src, dest })
+  const srcRoot = extraCaps[0]
+  if (args.length < 4 || srcRoot === undefined) return err({ tag: "TruncatedMessage" })
+  const srcIndex = args[2]!
+  const srcDepth = args[3]!
+  const empty = ensureEmptySlot(s, dest)
+  if (!empty.ok) return empty
+  const lu = lookupSourceSlot(s, srcRoot, srcIndex, srcDepth)
+  if (!lu.ok) return lu
+  const src = lu.value
+  const srcCap = getCap(s, src)
+  if (srcCap.tag === "NullCap") return err(missingSource(true, srcDepth))
+  let newCap: Cap
+  let isMove: boolean
+  if (label === L.CNodeCopy) {
+    // Copy: a derived copy with rights masked.
+    if (args.length < 5) return err({ tag: "TruncatedMessage" })
+    const d = deriveCap(hasChildren(s, src), maskCapRights(rightsFromWord(args[4]!), srcCap))
+    if (!d.ok) return d
+    newCap = d.value
+    isMove = false
+  } else if (label === L.CNodeMint) {
+    // Mint: a derived copy with rights masked and new cap data (badge or guard).
+    if (args.length < 6) return err({ tag: "TruncatedMessage" })
+    const d = deriveCap(hasChildren(s, src), updateCapData(false, args[5]!, maskCapRights(rightsFromWord(args[4]!), srcCap)))
+    if (!d.ok) return d
+    newCap = d.value
+    isMove = false
+  } else if (label === L.CNodeMove) {
+    // Move: the cap itself.
+    newCap = srcCap
+    isMove = true
+  } else {
+    // Mutate: the cap itself with new cap data, which may not change a badge.
+    if (args.length < 5) return err({ tag: "TruncatedMessage" })
+    newCap = updateCapData(true, args[4]!, srcCap)
+    isMove = true
   }
+  if (newCap.tag === "NullCap") return err({ tag: "IllegalOperation" })
+  return ok(isMove ? { tag: "Move", cap: newCap, src, dest } : { tag: "Insert", cap: newCap, src, dest })
+}
+
+/**
+ * Revoke, Delete, SaveCaller, CancelBadgedSends: operations on the target slot `dest` alone.
+ * Revoke and Delete never fail, not even on an empty slot. SaveCaller: target occupied ->
+ * DeleteFirst. CancelBadgedSends: target not an endpoint cap with all rights -> IllegalOperation.
+ * Mirrors those cases of seL4 `decodeCNodeInvocation`.
+ */
+const decodeCNodeSlotOp = (s: KernelState, dest: SlotPtr, label: number): Result<CNodeInvocation, SyscallError> => {
   if (label === L.CNodeRevoke) return ok({ tag: "Revoke", slot: dest })
   if (label === L.CNodeDelete) return ok({ tag: "Delete", slot: dest })
   if (label === L.CNodeSaveCaller) {
     const empty = ensureEmptySlot(s, dest)
     return empty.ok ? ok({ tag: "SaveCaller", dest }) : empty
   }
-  if (label === L.CNodeCancelBadgedSends) {
-    const c = getCap(s, dest)
-    if (c.tag !== "EndpointCap" || c.rights !== allRights) return err({ tag: "IllegalOperation" })
-    return ok({ tag: "CancelBadgedSends", cap: c })
-  }
-  // Rotate: src -> dest, pivot -> src (a swap when src is dest).
+  // CancelBadgedSends, the one label left.
+  const c = getCap(s, dest)
+  if (c.tag !== "EndpointCap" || c.rights !== allRights) return err({ tag: "IllegalOperation" })
+  return ok({ tag: "CancelBadgedSends", cap: c })
+}
+
+/**
+ * Rotate: src -> dest, pivot -> src (a swap when src is dest). Fewer than 8 words or two extra
+ * caps -> TruncatedMessage; source then pivot lookup errors; pivot equal to source or target ->
+ * IllegalOperation; target occupied and not the source -> DeleteFirst; empty source or pivot ->
+ * FailedLookup; a NullCap after updating either cap's data -> IllegalOperation.
+ * Mirrors the CNodeRotate case of seL4 `decodeCNodeInvocation`.
+ */
+const decodeCNodeRotate = (s: KernelState, dest: SlotPtr, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
+  const { args, extraCaps } = a
   const pivotRoot = extraCaps[0]
   const srcRoot = extraCaps[1]
   if (args.length < 8 || pivotRoot === undefined || srcRoot === undefined) return err({ tag: "TruncatedMessage" })
@@ -317,6 +315,34 @@ export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: Invocati
   const newPivotCap = updateCapData(true, pivotNewData, pivotCap)
   if (newSrcCap.tag === "NullCap" || newPivotCap.tag === "NullCap") return err({ tag: "IllegalOperation" })
   return ok({ tag: "Rotate", srcCap: newSrcCap, pivotCap: newPivotCap, src, pivot, dest })
+}
+
+/**
+ * Check a CNode invocation, reading only. In order: the label must be a CNode operation
+ * (IllegalOperation), two words name the target slot (TruncatedMessage, then lookup errors);
+ * then the operation's own decoder: `decodeCNodeCopyMove` (Copy, Mint, Move, Mutate),
+ * `decodeCNodeRotate`, or `decodeCNodeSlotOp` (Revoke, Delete, SaveCaller, CancelBadgedSends).
+ *
+ * **Rights**: none on the CNode cap itself; CancelBadgedSends needs an endpoint cap with all rights.
+ *
+ * **Errors**: IllegalOperation (label), TruncatedMessage (fewer than 2 words), the target
+ * lookup's errors; then each decoder's, as its comment lists.
+ *
+ * Mirrors seL4 `decodeCNodeInvocation`.
+ */
+export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
+  const { label, args } = a
+  if (label < L.CNodeRevoke || label > L.CNodeSaveCaller) return err({ tag: "IllegalOperation" })
+  if (args.length < 2) return err({ tag: "TruncatedMessage" })
+  const target = lookupTargetSlot(s, cnodeCap, args[0]!, args[1]!)
+  if (!target.ok) return target
+  const dest = target.value
+  // Copy, Mint, Move, Mutate: a source slot and a new cap for the target.
+  if (label >= L.CNodeCopy && label <= L.CNodeMutate) return decodeCNodeCopyMove(s, dest, a)
+  // Rotate: three slots.
+  if (label === L.CNodeRotate) return decodeCNodeRotate(s, dest, a)
+  // Revoke, Delete, SaveCaller, CancelBadgedSends: the target slot alone.
+  return decodeCNodeSlotOp(s, dest, label)
 }
 
 /** Perform a decoded CNode invocation; it cannot fail. Mirrors seL4 `invokeCNode*`. */
