@@ -1,31 +1,27 @@
 /**
- * TCB queue operations, extra-cap lookup, message-register writes and the TCB invocations (seL4
- * src/object/tcb.c, include/object/tcb.h, non-MCS): ready queues with the two-level priority
- * bitmap, endpoint queues threaded through `tcbEPNext`/`tcbEPPrev`, `lookupExtraCaps`, `setMR`, and
- * decodeTCBInvocation with its decoders and invokes (Read/Write/CopyRegisters, Configure,
- * SetPriority, SetMCPriority, SetSchedParams, SetIPCBuffer, SetSpace, Suspend, Resume,
- * Bind/UnbindNotification). `setPriority`/`setMCPriority` (C src/kernel/thread.c) live here too.
- * @category scheduling
+ * The TCB invocations (seL4 src/object/tcb.c, non-MCS): decodeTCBInvocation with one decoder per
+ * label (Configure, SetPriority, SetMCPriority, SetSchedParams, SetIPCBuffer, SetSpace, Suspend,
+ * Resume, Bind/UnbindNotification, SetTLSBase) and the invokeTCB_* that perform them. The
+ * register-transfer invocations (Read/Write/CopyRegisters) are in object/tcbRegisters.ts; what
+ * they call lives in its seL4 home: the ready queues, suspend, restart and the priority changes in
+ * kernel/thread.ts, the IPC buffer checks in kernel/vspace.ts.
+ * @category decoding
  */
 import type { Cap } from "../../model/index.ts"
-import {
-  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, msgRegisters, nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo,
-} from "../../model/index.ts"
+import { InvocationLabel as L, RightR, tcbBuffer, tcbCTable, tcbVTable } from "../../model/index.ts"
 import { tlsBaseRegister } from "../../model/index.ts"
 import { getSyscallArg } from "../api/syscall.ts"
 import { rescheduleRequired, restart, setMCPriority, setPriority, setThreadState, suspend } from "../kernel/thread.ts"
-import { checkValidIPCBuffer, isValidVTableRoot, lookupIPCBuffer } from "../kernel/vspace.ts"
-import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
+import { checkValidIPCBuffer, isValidVTableRoot } from "../kernel/vspace.ts"
+import { setRegister } from "../machine/registerset.ts"
 import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl,
-  getTcbImpl, tcbSlot, syscallError,
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getNotificationImpl, getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
 import { cteDelete, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
+import { decodeCopyRegisters, decodeReadRegisters, decodeWriteRegisters } from "./tcbRegisters.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
-
-// ---- TCB invocations ----------------------------------------------------------------------------
 
 type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
@@ -40,32 +36,11 @@ const thread_control_update_ipc_buffer = 0x2
 const thread_control_update_space = 0x4
 const thread_control_update_mcp = 0x8
 
-/** C `CopyRegistersFlags`, `ReadRegistersFlags`, `WriteRegistersFlags`: bit numbers in the flags word. */
-const CopyRegisters_suspendSource = 0
-const CopyRegisters_resumeTarget = 1
-const CopyRegisters_transferFrame = 2
-const CopyRegisters_transferInteger = 3
-const ReadRegisters_suspend = 0
-const WriteRegisters_resume = 0
-
-/** `n_frameRegisters + n_gpRegisters`: the registers Read/WriteRegisters can name (19). */
-const nTransferRegisters = frameRegisters.length + gpRegisters.length
-
-/** Is bit `b` of the flags word set? */
-const flagSet = (flags: number, b: number): boolean => ((flags >>> b) & 1) !== 0
-
 /** The TCB a thread cap names. */
-const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.ptr)
+export const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.ptr)
 
 /** Extra cap `i`'s slot for this invocation, or null (C `current_extra_caps.excaprefs[i]`). */
-const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null
-
-/** aarch32 has no extra transfer registers: C `Arch_decodeTransfer` returns 0. */
-const archDecodeTransfer = (_flags: number): number => 0
-/** aarch32: nothing to transfer. C `Arch_performTransfer`. */
-const archPerformTransfer = (_arch: number, _src: ImplTcb, _dest: ImplTcb): Exception => EXCEPTION_NONE
-/** aarch32 without a hypervisor: nothing to do. C `Arch_postModifyRegisters`. */
-const archPostModifyRegisters = (_t: ImplTcb): void => {}
+export const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null
 
 /**
  * A priority above the authority's MCP is a RangeError(0, mcp). C `checkPrio`.
@@ -78,9 +53,8 @@ function checkPrio(k: ImplState, prio: number, auth: ImplTcb): Exception {
 }
 
 /**
- * Decode (and, when valid, perform) an invocation of a thread cap. Labels 2..14 as seL4 non-MCS
- * without SMP or the debug API; every other label, SetTLSBase (15) and SetFlags (16) included, is
- * IllegalOperation. On success the caller is left Restart (handleInvocation replies), except
+ * Decode (and, when valid, perform) an invocation of a thread cap. Labels 2..15 as seL4 non-MCS
+ * without SMP or the debug API; every other label, SetFlags (16) included, is IllegalOperation. On success the caller is left Restart (handleInvocation replies), except
  * ReadRegisters, which replies itself and leaves it Running.
  *
  * **Rights**: a ThreadCap (no rights bits).
@@ -133,68 +107,6 @@ export function decodeTCBInvocation(
     default:
       return syscallError(k, { tag: "IllegalOperation" })
   }
-}
-
-/**
- * CopyRegisters(flags; source TCB in extra cap 0): flag bits 0 suspendSource, 1 resumeTarget,
- * 2 transferFrame, 3 transferInteger.
- *
- * **Errors** (in order): TruncatedMessage (no argument or no extra cap); InvalidCapability(1)
- * (extra cap not a ThreadCap).
- * @refines spec/object/tcb#decodeCopyRegisters
- */
-export function decodeCopyRegisters(k: ImplState, cap: ThreadCap, length: number): Exception {
-  const srcSlot = extraCapSlot(k, 0)
-  if (length < 1 || srcSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
-  const flags = getSyscallArg(k, 0)
-  const transferArch = archDecodeTransfer(flags >>> 8)
-  const sourceCap = srcSlot.cap
-  if (sourceCap.tag !== "ThreadCap") return syscallError(k, { tag: "InvalidCapability", capability: 1 })
-  const srcTCB = getTcbImpl(k, sourceCap.ptr)
-  setThreadState(k, k.curThread, ThreadStateRestart)
-  return invokeTCB_CopyRegisters(
-    k, tcbOfCap(k, cap), srcTCB,
-    flagSet(flags, CopyRegisters_suspendSource), flagSet(flags, CopyRegisters_resumeTarget),
-    flagSet(flags, CopyRegisters_transferFrame), flagSet(flags, CopyRegisters_transferInteger), transferArch,
-  )
-}
-
-/**
- * ReadRegisters(flags, n): flag bit 0 suspends the source first.
- *
- * **Errors** (in order): TruncatedMessage (< 2 arguments); RangeError(1, 19) (n outside 1..19);
- * IllegalOperation (the target is the caller).
- * @refines spec/object/tcb#decodeReadRegisters
- */
-export function decodeReadRegisters(k: ImplState, cap: ThreadCap, length: number, call: boolean): Exception {
-  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
-  const flags = getSyscallArg(k, 0)
-  const n = getSyscallArg(k, 1)
-  if (n < 1 || n > nTransferRegisters) return syscallError(k, { tag: "RangeError", min: 1, max: nTransferRegisters })
-  const transferArch = archDecodeTransfer(flags >>> 8)
-  const thread = tcbOfCap(k, cap)
-  if (thread === k.curThread) return syscallError(k, { tag: "IllegalOperation" })
-  setThreadState(k, k.curThread, ThreadStateRestart)
-  return invokeTCB_ReadRegisters(k, thread, flagSet(flags, ReadRegisters_suspend), n, transferArch, call)
-}
-
-/**
- * WriteRegisters(flags, n, values...): flag bit 0 resumes the target afterwards.
- *
- * **Errors** (in order): TruncatedMessage (< 2 arguments, or fewer than n values); IllegalOperation
- * (the target is the caller).
- * @refines spec/object/tcb#decodeWriteRegisters
- */
-export function decodeWriteRegisters(k: ImplState, cap: ThreadCap, length: number): Exception {
-  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
-  const flags = getSyscallArg(k, 0)
-  const w = getSyscallArg(k, 1)
-  if (length - 2 < w) return syscallError(k, { tag: "TruncatedMessage" })
-  const transferArch = archDecodeTransfer(flags >>> 8)
-  const thread = tcbOfCap(k, cap)
-  if (thread === k.curThread) return syscallError(k, { tag: "IllegalOperation" })
-  setThreadState(k, k.curThread, ThreadStateRestart)
-  return invokeTCB_WriteRegisters(k, thread, flagSet(flags, WriteRegisters_resume), w, transferArch)
 }
 
 /**
@@ -518,104 +430,6 @@ export function invokeTCB_ThreadControl(
 }
 
 /**
- * Copy registers from `src` to `dest`: optionally suspend the source and restart the target first;
- * the frame registers (then NextIP := the target's restart PC) and/or the integer registers, as
- * words, unsanitised (as seL4: they come from another thread's context). The current thread as
- * target forces a reschedule.
- * @refines spec/object/tcb#invokeTCB
- */
-export function invokeTCB_CopyRegisters(
-  k: ImplState, dest: ImplTcb, src: ImplTcb, suspendSource: boolean, resumeTarget: boolean, transferFrame: boolean,
-  transferInteger: boolean, transferArch: number,
-): Exception {
-  if (suspendSource) suspend(k, src)
-  if (resumeTarget) restart(k, dest)
-  if (transferFrame) {
-    for (let i = 0; i < frameRegisters.length; i++) {
-      const r = frameRegisters[i]!
-      setRegister(dest, r, getRegister(src, r))
-    }
-    setNextPC(dest, getRestartPC(dest))
-  }
-  if (transferInteger) {
-    for (let i = 0; i < gpRegisters.length; i++) {
-      const r = gpRegisters[i]!
-      setRegister(dest, r, getRegister(src, r))
-    }
-  }
-  archPostModifyRegisters(dest)
-  if (dest === k.curThread) rescheduleRequired(k)
-  return archPerformTransfer(transferArch, src, dest)
-}
-
-/**
- * Reply to the caller with the first `n` registers of `src` (frame registers, then integer
- * registers) as message words: MR0-MR3 always, the rest only with a caller IPC buffer. Optionally
- * suspends `src` first. Only a Call gets the reply; the caller ends Running either way, so
- * handleInvocation's empty success reply does not run.
- * @refines spec/object/tcb#invokeTCB
- */
-export function invokeTCB_ReadRegisters(
-  k: ImplState, src: ImplTcb, suspendSource: boolean, n: number, arch: number, call: boolean,
-): Exception {
-  const thread = k.curThread
-  if (suspendSource) suspend(k, src)
-  const e = archPerformTransfer(arch, src, thread)
-  if (e !== EXCEPTION_NONE) return e
-  if (call) {
-    const nFrame = frameRegisters.length
-    const nGp = gpRegisters.length
-    const hasBuffer = lookupIPCBuffer(true, thread)
-    setRegister(thread, Reg.R0, 0)
-    let i = 0
-    for (; i < n && i < nFrame && i < nMsgRegisters; i++) {
-      setRegister(thread, msgRegisters[i]!, getRegister(src, frameRegisters[i]!))
-    }
-    if (hasBuffer && i < n && i < nFrame) {
-      for (; i < n && i < nFrame; i++) thread.mrs[i] = getRegister(src, frameRegisters[i]!)
-    }
-    const j = i
-    for (i = 0; i < nGp && i + nFrame < n && i + nFrame < nMsgRegisters; i++) {
-      setRegister(thread, msgRegisters[i + nFrame]!, getRegister(src, gpRegisters[i]!))
-    }
-    if (hasBuffer && i < nGp && i + nFrame < n) {
-      for (; i < nGp && i + nFrame < n; i++) thread.mrs[i + nFrame] = getRegister(src, gpRegisters[i]!)
-    }
-    setRegister(thread, Reg.R1, wordFromMessageInfo({ label: 0, capsUnwrapped: 0, extraCaps: 0, length: i + j }))
-  }
-  setThreadState(k, thread, ThreadStateRunning)
-  return EXCEPTION_NONE
-}
-
-/**
- * Write the first min(n, 19) transfer registers of `dest` (frame registers, then integer
- * registers) from syscall arguments 2.., sanitised; then NextIP := the restart PC; optionally
- * restart the target.
- * @refines spec/object/tcb#invokeTCB
- */
-export function invokeTCB_WriteRegisters(
-  k: ImplState, dest: ImplTcb, resumeTarget: boolean, n0: number, arch: number,
-): Exception {
-  const e = archPerformTransfer(arch, k.curThread, dest)
-  if (e !== EXCEPTION_NONE) return e
-  const n = n0 > nTransferRegisters ? nTransferRegisters : n0
-  const nFrame = frameRegisters.length
-  for (let i = 0; i < nFrame && i < n; i++) {
-    const r = frameRegisters[i]!
-    setRegister(dest, r, sanitiseRegister(r, getSyscallArg(k, i + 2)))
-  }
-  for (let i = 0; i < gpRegisters.length && i + nFrame < n; i++) {
-    const r = gpRegisters[i]!
-    setRegister(dest, r, sanitiseRegister(r, getSyscallArg(k, i + nFrame + 2)))
-  }
-  setNextPC(dest, getRestartPC(dest))
-  archPostModifyRegisters(dest)
-  if (resumeTarget) restart(k, dest)
-  if (dest === k.curThread) rescheduleRequired(k)
-  return EXCEPTION_NONE
-}
-
-/**
  * Bind `ntfn` to the TCB, or (null) unbind its notification.
  * @refines spec/object/tcb#invokeTCB
  */
@@ -627,7 +441,7 @@ export function invokeTCB_NotificationControl(tcb: ImplTcb, ntfn: ImplNotificati
 
 /**
  * TCB_SetTLSBase: one word, the new TLS base (none: TruncatedMessage).
- * @refines spec/object/tcb#decodeTCBInvocation
+ * @refines spec/object/tcb#decodeSetTLSBase
  */
 function decodeSetTLSBase(k: ImplState, cap: ThreadCap, length: number): Exception {
   if (length < 1) return syscallError(k, { tag: "TruncatedMessage" })

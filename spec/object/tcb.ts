@@ -1,33 +1,30 @@
 /**
- * Thread control: suspension, IPC cancellation, and reading and writing a thread's message
- * registers (seL4 src/object/tcb.c, src/kernel/thread.c, A/Tcb_A, A/IpcCancel_A).
+ * The TCB invocations: decodeTCBInvocation with one decoder per label, and invokeTCB (seL4
+ * src/object/tcb.c, l4v A/Decode_A `decode_tcb_invocation`, A/Tcb_A `invoke_tcb`, non-MCS). The
+ * register-transfer invocations (Read/Write/CopyRegisters) are in object/tcbRegisters.ts; what
+ * they and the others call lives in its seL4 home: suspend, restart and the priority changes in
+ * kernel/thread.ts, the IPC buffer checks in kernel/vspace.ts.
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { PPtr, SyscallError } from "../../model/index.ts"
-import { messageInfo, tcbBuffer } from "../../model/index.ts"
-import type { KernelState } from "../state.ts"
-import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb } from "../state.ts"
-import { setThreadState } from "../kernel/thread.ts"
-import { setMRs } from "../kernel/ipcTransfer.ts"
-import { checkValidIPCBuffer, isValidVTableRoot, lookupIPCBuffer } from "../kernel/vspace.ts"
-import { cteDelete } from "./cnode.ts"
-// TCB invocations (decodeTCBInvocation, invokeTCB, restart, setupReplyMaster):
-import type { Cap, SlotPtr } from "../../model/index.ts"
-import {
-  InvocationLabel as L, RightR, frameRegisters, gpRegisters, hasRight, sanitiseRegister, tcbCTable, tcbVTable, tlsBaseRegister,
-} from "../../model/index.ts"
+import type { Cap, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
+import { InvocationLabel as L, RightR, hasRight, tcbBuffer, tcbCTable, tcbVTable, tlsBaseRegister } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
-import { getNotification } from "../state.ts"
+import type { KernelState } from "../state.ts"
+import { getCap, getNotification, getTcb, slotOf, updateTcb } from "../state.ts"
 import { rescheduleRequired, restart, setMCPriority, setPriority, suspend } from "../kernel/thread.ts"
-import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
+import { checkValidIPCBuffer, isValidVTableRoot } from "../kernel/vspace.ts"
+import { setRegister } from "../machine/registerset.ts"
 import type { InvocationArgs } from "./cnode.ts"
-import { cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
+import { cteDelete, cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
-
-// ---- restart and the master reply cap -------------------------------------------------------------
+import type { RegistersInvocation } from "./tcbRegisters.ts"
+import {
+  decodeCopyRegisters, decodeReadRegisters, decodeWriteRegisters, invokeTCBCopyRegisters, invokeTCBReadRegisters,
+  invokeTCBWriteRegisters,
+} from "./tcbRegisters.ts"
 
 // ---- TCB invocations: decode ------------------------------------------------------------------------
 
@@ -40,12 +37,7 @@ export interface CapAndSlot { readonly cap: Cap; readonly slot: SlotPtr }
  * field is left unchanged. Mirrors l4v `tcb_invocation` (non-MCS, without SetTLSBase and SetFlags).
  */
 export type TCBInvocation =
-  | { readonly tag: "ReadRegisters"; readonly src: PPtr; readonly suspendSource: boolean; readonly count: number }
-  | { readonly tag: "WriteRegisters"; readonly dest: PPtr; readonly resumeTarget: boolean; readonly values: readonly number[] }
-  | {
-    readonly tag: "CopyRegisters"; readonly dest: PPtr; readonly src: PPtr; readonly suspendSource: boolean
-    readonly resumeTarget: boolean; readonly transferFrame: boolean; readonly transferInteger: boolean
-  }
+  | RegistersInvocation
   | {
     readonly tag: "ThreadControl"
     readonly target: PPtr
@@ -67,9 +59,6 @@ export type TCBInvocation =
 type ThreadControl = Extract<TCBInvocation, { tag: "ThreadControl" }>
 type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
-/** Registers Read/Write/CopyRegisters transfer, in message order: frame registers, then the rest. */
-const transferRegisters: readonly number[] = [...frameRegisters, ...gpRegisters]
-
 const truncated: SyscallError = { tag: "TruncatedMessage" }
 const illegal: SyscallError = { tag: "IllegalOperation" }
 
@@ -87,48 +76,6 @@ export const checkPrio = (s: KernelState, prio: number, auth: PPtr): Result<void
 /** Derive `cap` from its slot, reading only. */
 const deriveFrom = (s: KernelState, cs: CapAndSlot, cap: Cap): Result<Cap, SyscallError> =>
   deriveCap(hasChildren(s, cs.slot), cap)
-
-/**
- * ReadRegisters(flags, n): read the first n registers of another thread. n outside 1..19 ->
- * RangeError(1, 19); the invoked thread is the caller -> IllegalOperation.
- * Mirrors seL4 `decodeReadRegisters` / l4v `decode_read_registers`.
- */
-const decodeReadRegisters = (s: KernelState, thread: PPtr, cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> => {
-  if (args.length < 2) return err(truncated)
-  const [flags, n] = args as [number, number]
-  if (n < 1 || n > transferRegisters.length) return err({ tag: "RangeError", min: 1, max: transferRegisters.length })
-  if (cap.ptr === thread) return err(illegal)
-  return ok({ tag: "ReadRegisters", src: cap.ptr, suspendSource: (flags & 1) !== 0, count: n })
-}
-
-/**
- * WriteRegisters(flags, n, values...): fewer than n values -> TruncatedMessage; the invoked
- * thread is the caller -> IllegalOperation. Mirrors seL4 `decodeWriteRegisters` / l4v `decode_write_registers`.
- */
-const decodeWriteRegisters = (s: KernelState, thread: PPtr, cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> => {
-  if (args.length < 2) return err(truncated)
-  const [flags, n] = args as [number, number]
-  const values = args.slice(2)
-  if (values.length < n) return err(truncated)
-  if (cap.ptr === thread) return err(illegal)
-  return ok({ tag: "WriteRegisters", dest: cap.ptr, resumeTarget: (flags & 1) !== 0, values: values.slice(0, n) })
-}
-
-/**
- * CopyRegisters(flags; source TCB): no flags word or no extra cap -> TruncatedMessage; the extra
- * cap not a thread cap -> InvalidCapability(1). Copying from or to the caller is allowed.
- * Mirrors seL4 `decodeCopyRegisters` / l4v `decode_copy_registers`.
- */
-const decodeCopyRegisters = (cap: ThreadCap, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
-  const flags = args[0]
-  const src = excaps[0]?.cap
-  if (flags === undefined || src === undefined) return err(truncated)
-  if (src.tag !== "ThreadCap") return err({ tag: "InvalidCapability", capability: 1 })
-  return ok({
-    tag: "CopyRegisters", dest: cap.ptr, src: src.ptr, suspendSource: (flags & 1) !== 0, resumeTarget: (flags & 2) !== 0,
-    transferFrame: (flags & 4) !== 0, transferInteger: (flags & 8) !== 0,
-  })
-}
 
 /** The authority thread of SetPriority/SetMCPriority/SetSchedParams: extra cap 0 must be a thread cap. */
 const authorityTCB = (excaps: readonly CapAndSlot[]): Result<PPtr, SyscallError> => {
@@ -362,19 +309,6 @@ const invokeThreadControl = (s0: KernelState, tc: ThreadControl): KernelState =>
 }
 
 /**
- * Reply the registers `words` to the caller of ReadRegisters: badge 0, the words as message
- * registers (those past MR3 only with an IPC buffer), label 0. As seL4's `invokeTCB_ReadRegisters`
- * unfolds `replyFromKernel` (l4v `reply_from_kernel`).
- */
-const replyRegisters = (s: KernelState, caller: PPtr, words: readonly number[]): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, caller)
-  return updateTcb(s, caller, (tcb) => {
-    const { ctx, len } = setMRs(contextWith(tcb.tcbContext, { badge: 0 }), hasBuffer, words)
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { msgInfo: messageInfo(0, len) }) })
-  })
-}
-
-/**
  * Perform a decoded TCB invocation by `caller` (the current thread, already in Restart); it
  * cannot fail. ReadRegisters replies itself (a Call gets the registers) and sets the caller
  * Running, so no empty reply follows it.
@@ -390,37 +324,12 @@ export const invokeTCB = (s: KernelState, inv: TCBInvocation, caller: PPtr, isCa
     .with({ tag: "ThreadControl" }, (i) => invokeThreadControl(s, i))
     // Suspend and restart as asked, then copy the frame registers (the copy restarts where the
     // source would) and the other integer registers.
-    .with({ tag: "CopyRegisters" }, (i) => {
-      let s1 = i.suspendSource ? suspend(s, i.src) : s
-      if (i.resumeTarget) s1 = restart(s1, i.dest)
-      if (i.transferFrame) {
-        for (const r of frameRegisters) s1 = setRegister(s1, i.dest, r, getRegister(s1, i.src, r))
-        s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
-      }
-      if (i.transferInteger) {
-        for (const r of gpRegisters) s1 = setRegister(s1, i.dest, r, getRegister(s1, i.src, r))
-      }
-      return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
-    })
+    .with({ tag: "CopyRegisters" }, (i) => invokeTCBCopyRegisters(s, i))
     // Suspend the source if asked; a Call gets its first n registers; the caller runs on.
-    .with({ tag: "ReadRegisters" }, (i) => {
-      const s1 = i.suspendSource ? suspend(s, i.src) : s
-      const words = transferRegisters.slice(0, i.count).map((r) => getRegister(s1, i.src, r))
-      const s2 = isCall ? replyRegisters(s1, caller, words) : s1
-      return setThreadState(s2, caller, { tag: "Running" })
-    })
+    .with({ tag: "ReadRegisters" }, (i) => invokeTCBReadRegisters(s, i, caller, isCall))
     // Write the values (sanitised) into the registers in order, restart where the new FaultIP says,
     // then resume the target if asked.
-    .with({ tag: "WriteRegisters" }, (i) => {
-      let s1 = s
-      i.values.slice(0, transferRegisters.length).forEach((v, k) => {
-        const r = transferRegisters[k]!
-        s1 = setRegister(s1, i.dest, r, sanitiseRegister(r, v))
-      })
-      s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
-      if (i.resumeTarget) s1 = restart(s1, i.dest)
-      return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
-    })
+    .with({ tag: "WriteRegisters" }, (i) => invokeTCBWriteRegisters(s, i))
     // Set the TLS base register; the current thread reschedules so the new base takes effect.
     // Mirrors seL4 `invokeSetTLSBase`.
     .with({ tag: "SetTLSBase" }, (i) => {
