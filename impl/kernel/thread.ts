@@ -193,7 +193,7 @@ export function chooseThread(k: ImplState): void {
   if (k.readyQueuesL1Bitmap[dom] !== 0) {
     const prio = getHighestPrio(k, dom)
     const thread = k.readyQueueHead[readyQueuesIndex(dom, prio)] ?? null
-    if (thread === null) throw new KernelBug("chooseThread: ready queue bitmap names an empty queue")
+    if (thread === null) throw new KernelBug("chooseThread: non-empty queue has no head")
     if (!isSchedulable(thread)) throw new KernelBug("chooseThread: queued thread must be runnable")
     switchToThread(k, thread)
   } else {

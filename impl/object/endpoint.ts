@@ -161,7 +161,7 @@ export function receiveIPC(k: ImplState, thread: ImplTcb, cap: Cap, isBlocking: 
       epSetQueue(ep, q)
       if (q.head === null) ep.epState = "Idle"
       const st = sender.tcbState
-      if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: queued sender must be BlockedOnSend")
+      if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: sender not blocked on send")
       const badge = st.badge
       const canGrant = st.canGrant
       const canGrantReply = st.canGrantReply

@@ -105,7 +105,8 @@ export function completeSignal(ntfn: ImplNotification, tcb: ImplTcb | null): voi
     tcb.badge = ntfn.ntfnMsgIdentifier
     ntfn.ntfnState = "Idle"
   } else {
-    throw new KernelBug("tried to complete signal with inactive notification object")
+    // seL4: "tried to complete signal with inactive notification object"
+    throw new KernelBug("completeSignal: notification not active")
   }
 }
 
