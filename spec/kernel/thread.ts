@@ -7,7 +7,7 @@
  */
 import { match } from "ts-pattern"
 import type { PPtr, ThreadState } from "../../model/index.ts"
-import { isRunnable, timeSlice } from "../../model/index.ts"
+import { isRunnable, numPriorities, timeSlice } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { getRestartPC, setNextPC, updateRestartPC } from "../machine/registerset.ts"
 import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, tcbWith, updateState, updateTcb } from "../state.ts"
@@ -84,7 +84,7 @@ export const possibleSwitchTo = (s: KernelState, t: PPtr): KernelState => {
 export const highestPrio = (s: KernelState, dom: number): number => {
   let best = -1
   for (const [q, ts] of s.readyQueues) {
-    if (ts.length > 0 && Math.floor(q / 256) === dom && q % 256 > best) best = q % 256
+    if (ts.length > 0 && Math.floor(q / numPriorities) === dom && q % numPriorities > best) best = q % numPriorities
   }
   return best
 }
