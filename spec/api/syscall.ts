@@ -6,7 +6,8 @@
  */
 import { match } from "ts-pattern"
 import type {
-  Cap, Event, Fault, LookupFailure, PPtr, SlotPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
+  Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, PPtr, SlotPtr, SyscallError, SyscallEvent, SyscallKind,
+  UserFaultKind,
 } from "../../model/index.ts"
 import {
   InvocationLabel as L, Reg, RightG, RightGR, RightR, RightW, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters,
@@ -31,22 +32,60 @@ import { decodeTCBInvocation, invokeTCB } from "../object/tcb.ts"
 import { decodeDomainInvocation, invokeDomain } from "../object/domain.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 
+/** What an entry was: the syscall, or the event's tag for the other events. */
+export type OutcomeSyscall = SyscallKind | Exclude<Event["tag"], "Syscall">
+
+/** The operations of the invocation labels named `<P><Op>` (model/labels.ts): `Ops<"Untyped">` is `"Retype"`. */
+type Ops<P extends string, N extends InvocationLabelName = InvocationLabelName> = N extends `${P}${infer Op}` ? Op : never
+
+/** The name an object method is counted under: `<object>_<operation>`, or `<object>_BadLabel` for another label. */
+export type MethodName =
+  | `CNode_${Ops<"CNode">}` | `Untyped_${Ops<"Untyped">}` | `TCB_${Ops<"TCB">}` | `Domain_${Ops<"Domain">}`
+  | `IRQControl_${Extract<Ops<"IRQ">, "IssueIRQHandler">}` | `IRQHandler_${Exclude<Ops<"IRQ">, "IssueIRQHandler">}`
+  | `${"CNode" | "Untyped" | "TCB" | "IRQControl" | "IRQHandler" | "Domain"}_BadLabel`
+
+/**
+ * What an entry acted on: an object method (`CNode_Copy`), the invoked or received-on cap's tag
+ * (`EndpointCap`), `lookup` when the cap was not found, `ReplyCap` for Reply, the fault kind of a
+ * UserFault, the line's IRQState for an interrupt (`Undelivered` when the controller did not
+ * deliver it), or `none` (Yield, and entries no thread could make).
+ */
+export type InvocationName = MethodName | Cap["tag"] | UserFaultKind | IRQState | "lookup" | "none" | "Undelivered"
+
+/** How a receive ended (handleRecv): got a message or signal, blocked, found nothing (NBRecv), or a cap fault. */
+type RecvResult = "Success" | "Blocked" | "Empty" | "CapFault"
+
+/**
+ * How an entry ended: `Success`; the caller `Blocked` or `Inactive` (a Call that can never be
+ * answered); a decode error (a SyscallError tag); a `CapFault` in the lookup; `Empty` (NBRecv found
+ * nothing); `NoCaller` (Reply with no caller) and `NoCaller+<receive result>` (ReplyRecv);
+ * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry.
+ */
+export type OutcomeResult =
+  | "Success" | "Blocked" | "Inactive"
+  | SyscallError["tag"]
+  | "CapFault" | "Empty"
+  | "NoCaller" | `NoCaller+${Exclude<RecvResult, "CapFault">}`
+  | "Delivered" | "NoHandler"
+  | "Idle"
+
 /** What one kernel entry did, for statistics and coverage: which operation, and how it ended. */
-export interface Outcome {
-  /** e.g. `Call`, or `none` when no thread could make the syscall. */
-  readonly syscall: string
+export interface Outcome<R extends OutcomeResult = OutcomeResult> {
+  /** e.g. `Call`, or `UserFault`, `Interrupt`, `TimerTick` for the other events. */
+  readonly syscall: OutcomeSyscall
   /** e.g. `CNode_Copy`, `Untyped_Retype`, `EndpointCap`, or `lookup` when the invoked cap was not found. */
-  readonly invocation: string
-  /** `Success`, a SyscallError tag, `CapFault`, or `Idle`. */
-  readonly result: string
+  readonly invocation: InvocationName
+  /** e.g. `Success`, a SyscallError tag, `CapFault`, or `Idle`. */
+  readonly result: R
 }
 
 /** `<prefix>_<operation>` for a label in [lo, hi] (its name less `cut` characters), else `<prefix>_BadLabel`. */
-const methodName = (label: number, prefix: string, lo: number, hi: number, cut: number): string =>
-  label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`
+const methodName = (label: number, prefix: string, lo: number, hi: number, cut: number): MethodName =>
+  // The labels in [lo, hi] are exactly those named `<prefix><operation>` (model/labels.ts), so the name is a MethodName.
+  (label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`) as MethodName
 
 /** The name an invocation is counted under: the cap's object and, for object methods, the operation. */
-export const invocationName = (cap: Cap, label: number): string => {
+export const invocationName = (cap: Cap, label: number): InvocationName => {
   switch (cap.tag) {
     case "CNodeCap": return methodName(label, "CNode", L.CNodeRevoke, L.CNodeSaveCaller, 5)
     case "UntypedCap": return methodName(label, "Untyped", L.UntypedRetype, L.UntypedRetype, 7)
@@ -127,7 +166,7 @@ const decodeAndPerform = (
 }
 
 /** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
-const callerResult = (s: KernelState, t: PPtr): string => {
+const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocked" => {
   const st = getTcb(s, t).tcbState.tag
   return st === "Running" || st === "Restart" ? "Success" : st === "Inactive" ? "Inactive" : "Blocked"
 }
@@ -138,12 +177,12 @@ const callerResult = (s: KernelState, t: PPtr): string => {
  * only to a Call; when the invocation left the caller Restart, a Call gets an empty reply and
  * the caller runs on. Mirrors seL4 `handleInvocation` (non-MCS).
  */
-const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: string): [KernelState, Outcome] => {
+const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: SyscallKind): [KernelState, Outcome] => {
   const ctx = getTcb(s, t).tcbContext
   const info = messageInfoFromWord(ctx.msgInfo)
   // On ARM the cap register is the badge register (r0).
   const cptr = ctx.badge
-  const fault = (f: Fault, invocation: string): [KernelState, Outcome] =>
+  const fault = (f: Fault, invocation: InvocationName): [KernelState, Outcome] =>
     [isBlocking ? handleFault(s, t, f) : s, { syscall, invocation, result: "CapFault" }]
 
   const lu = lookupCapAndSlot(s, t, cptr)
@@ -174,15 +213,15 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
  * Anything else, or a failed lookup, is a cap fault in the receive phase (handled even for
  * NBRecv). Mirrors seL4 `handleRecv` (non-MCS).
  */
-const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: string): [KernelState, Outcome] => {
+const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: SyscallKind): [KernelState, Outcome<RecvResult>] => {
   const cptr = getTcb(s, t).tcbContext.badge
-  const fault = (failure: LookupFailure, invocation: string): [KernelState, Outcome] =>
+  const fault = (failure: LookupFailure, invocation: InvocationName): [KernelState, Outcome<RecvResult>] =>
     [handleFault(s, t, { tag: "CapFault", address: cptr, inReceivePhase: true, failure }), { syscall, invocation, result: "CapFault" }]
   const missing: LookupFailure = { tag: "MissingCapability", bitsLeft: 0 }
   const lu = lookupCap(s, t, cptr)
   if (!lu.ok) return fault(lu.error, "lookup")
   const cap = lu.value
-  const received = (s1: KernelState, invocation: string): [KernelState, Outcome] => {
+  const received = (s1: KernelState, invocation: InvocationName): [KernelState, Outcome<RecvResult>] => {
     const st = getTcb(s1, t).tcbState.tag
     const got = st !== "Running" ? "Blocked" : !isBlocking && nothingToReceive(s, t, cap) ? "Empty" : "Success"
     return [s1, { syscall, invocation, result: got }]
@@ -212,7 +251,7 @@ const nothingToReceive = (s: KernelState, t: PPtr, cap: Cap): boolean => {
  * Reply through the reply cap in the caller slot; with none (or a master cap, which cannot be
  * there) nothing happens. Mirrors seL4 `handleReply` (non-MCS).
  */
-const handleReply = (s: KernelState, t: PPtr): [KernelState, string] => {
+const handleReply = (s: KernelState, t: PPtr): [KernelState, "Success" | "NoCaller"] => {
   const slot = slotOf(t, tcbCaller)
   const cap = getCap(s, slot)
   if (cap.tag === "ReplyCap" && !cap.isMaster) return [doReplyTransfer(s, t, cap.tcb, slot, cap.canGrant), "Success"]
