@@ -29,9 +29,11 @@ export interface TcbQueue { head: ImplTcb | null; end: ImplTcb | null }
 
 /** Append `tcb` to the queue `q`. C `tcbEPAppend`. @refines spec/object/endpoint#enqueue */
 export function tcbEPAppend(tcb: ImplTcb, q: TcbQueue): void {
+  const end = q.end
   if (q.head === null) q.head = tcb
-  else q.end!.tcbEPNext = tcb
-  tcb.tcbEPPrev = q.end
+  else if (end !== null) end.tcbEPNext = tcb
+  else throw new KernelBug("tcbEPAppend: a non-empty queue must have an end")
+  tcb.tcbEPPrev = end
   tcb.tcbEPNext = null
   q.end = tcb
 }

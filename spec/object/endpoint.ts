@@ -6,8 +6,8 @@
  * @category ipc
  */
 import { match } from "ts-pattern"
-import type { Cap, EndpointState, PPtr, SyscallError } from "../../model/index.ts"
-import { RightG, errorCode, hasRight, messageInfo, syscallErrorWords, tcbReply } from "../../model/index.ts"
+import type { Cap, EndpointState, NonEmpty, PPtr, SyscallError } from "../../model/index.ts"
+import { RightG, errorCode, hasRight, isNonEmpty, messageInfo, syscallErrorWords, tcbReply } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
@@ -19,7 +19,7 @@ import { cteDelete } from "./cnode.ts"
 /** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
 const enqueue = (s: KernelState, ep: PPtr, like: "SendEP" | "RecvEP", t: PPtr): KernelState => {
   const st = getEndpoint(s, ep).state
-  const queue = st.tag === like ? [...st.queue, t] : [t]
+  const queue: NonEmpty<PPtr> = st.tag === like ? [...st.queue, t] : [t]
   return setEPState(s, ep, { tag: like, queue })
 }
 
@@ -50,7 +50,7 @@ export const sendIPC = (
     }
     // A receiver waits: the first one gets the message and runs.
     case "RecvEP": {
-      const [dest, ...rest] = epState.queue as [PPtr, ...PPtr[]]
+      const [dest, ...rest] = epState.queue
       const s1 = doIPCTransfer(setEPState(s, ep, withQueue("RecvEP", rest)), t, ep, badge, canGrant, dest)
       const destState = getTcb(s1, dest).tcbState
       const replyCanGrant = destState.tag === "BlockedOnReceive" && destState.canGrant
@@ -81,7 +81,7 @@ export const receiveIPC = (s: KernelState, t: PPtr, cap: Extract<Cap, { tag: "En
     }
     // A sender waits: take the first one's message; a Call's sender waits for the reply.
     case "SendEP": {
-      const [sender, ...rest] = epState.queue as [PPtr, ...PPtr[]]
+      const [sender, ...rest] = epState.queue
       const st = getTcb(s, sender).tcbState
       if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: sender not blocked on send")
       const s1 = doIPCTransfer(setEPState(s, ep, withQueue("SendEP", rest)), sender, ep, st.badge, st.canGrant, t)
@@ -100,7 +100,7 @@ const setEPState = (s: KernelState, ep: PPtr, state: EndpointState): KernelState
 
 /** The endpoint state holding `queue` in the queue kind of `like` (Idle when empty). */
 const withQueue = (like: "SendEP" | "RecvEP", queue: readonly PPtr[]): EndpointState =>
-  queue.length === 0 ? { tag: "IdleEP" } : { tag: like, queue }
+  !isNonEmpty(queue) ? { tag: "IdleEP" } : { tag: like, queue }
 
 /** Restart a thread taken off a queue: Restart state, then onto the ready queue. */
 const restartQueued = (s: KernelState, t: PPtr): KernelState => tcbSchedEnqueue(setThreadState(s, t, { tag: "Restart" }), t)
