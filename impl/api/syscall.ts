@@ -1,7 +1,8 @@
 /**
- * Kernel entry (seL4 src/api/syscall.c, non-MCS): callKernel for every event, handleSyscall,
- * handleInvocation, handleRecv, handleReply, handleYield, the interrupt entry, and the user step
- * that writes the event's registers into the current thread before the trap.
+ * Kernel entry (seL4 src/api/syscall.c and include/api/syscall.h, non-MCS): callKernel for every
+ * event, handleSyscall, handleInvocation, handleRecv, handleReply, handleYield, getSyscallArg, the
+ * interrupt entry, and the user step that writes the event's registers into the current thread
+ * before the trap.
  * @category decoding
  */
 import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"

@@ -1,7 +1,8 @@
 /**
  * The kernel entry: one event in, one new state out (seL4 src/api/syscall.c `handleSyscall`,
- * `handleInvocation`, `handleRecv`, `handleReply`, `handleYield`, src/object/objecttype.c
- * `decodeInvocation`, A/Syscall_A).
+ * `handleInvocation`, `handleRecv`, `handleReply`, `handleYield`, include/api/syscall.h
+ * `getSyscallArg`, src/object/objecttype.c `decodeInvocation`, A/Syscall_A), and what an entry
+ * did (`Outcome`).
  * @category decoding
  */
 import { match } from "ts-pattern"

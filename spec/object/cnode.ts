@@ -1,6 +1,7 @@
 /**
- * The capability derivation tree and the CNode invocations (seL4 src/object/cnode.c,
- * A/CSpace_A, A/CNode_A, A/Decode_A `decode_cnode_invocation`). The CDT is kept explicitly as a
+ * The capability derivation tree, the master reply cap (`setupReplyMaster`) and the CNode
+ * invocations, one decoder per group (seL4 src/object/cnode.c, A/CSpace_A, A/CNode_A, A/Decode_A
+ * `decode_cnode_invocation`). The CDT is kept explicitly as a
  * parent map with ordered child lists (l4v `cdt`, `cdt_list`), so revoke order is fixed: first
  * child first, depth first, as seL4's C kernel deletes them.
  * @category objects
