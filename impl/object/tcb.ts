@@ -23,7 +23,8 @@ import { bindNotification, unbindNotification } from "./notification.ts"
 import { decodeCopyRegisters, decodeReadRegisters, decodeWriteRegisters } from "./tcbRegisters.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 
-type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
+/** The invoked cap of a TCB invocation. */
+export type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
 /** C `NULL_PRIO`. */
 const nullPrio = 0

@@ -5,7 +5,6 @@
  * hooks. decodeTCBInvocation in object/tcb.ts dispatches here.
  * @category objects
  */
-import type { Cap } from "../../model/index.ts"
 import { Reg, frameRegisters, gpRegisters, msgRegisters, nMsgRegisters, sanitiseRegister, wordFromMessageInfo } from "../../model/index.ts"
 import { getSyscallArg } from "../api/syscall.ts"
 import { rescheduleRequired, restart, setThreadState, suspend } from "../kernel/thread.ts"
@@ -13,9 +12,8 @@ import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { Exception, ImplState, ImplTcb } from "../state.ts"
 import { EXCEPTION_NONE, ThreadStateRestart, ThreadStateRunning, getTcbImpl, syscallError } from "../state.ts"
+import type { ThreadCap } from "./tcb.ts"
 import { extraCapSlot, tcbOfCap } from "./tcb.ts"
-
-type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
 /** C `CopyRegistersFlags`, `ReadRegistersFlags`, `WriteRegistersFlags`: bit numbers in the flags word. */
 const CopyRegisters_suspendSource = 0

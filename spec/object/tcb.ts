@@ -57,7 +57,8 @@ export type TCBInvocation =
   | { readonly tag: "NotificationControl"; readonly tcb: PPtr; readonly ntfn: PPtr | null }
 
 type ThreadControl = Extract<TCBInvocation, { tag: "ThreadControl" }>
-type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
+/** The invoked cap of a TCB invocation. */
+export type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
 const truncated: SyscallError = { tag: "TruncatedMessage" }
 const illegal: SyscallError = { tag: "IllegalOperation" }

@@ -6,7 +6,7 @@
  * `invokeTCB` in object/tcb.ts dispatch here.
  * @category objects
  */
-import type { Cap, PPtr, SyscallError } from "../../model/index.ts"
+import type { PPtr, SyscallError } from "../../model/index.ts"
 import { frameRegisters, gpRegisters, messageInfo, sanitiseRegister } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
@@ -16,7 +16,7 @@ import { rescheduleRequired, restart, setThreadState, suspend } from "../kernel/
 import { setMRs } from "../kernel/ipcTransfer.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
-import type { CapAndSlot } from "./tcb.ts"
+import type { CapAndSlot, ThreadCap } from "./tcb.ts"
 
 /** The register-transfer invocations, decoded (part of `TCBInvocation`). Mirrors l4v `tcb_invocation`'s three cases. */
 export type RegistersInvocation =
@@ -26,8 +26,6 @@ export type RegistersInvocation =
     readonly tag: "CopyRegisters"; readonly dest: PPtr; readonly src: PPtr; readonly suspendSource: boolean
     readonly resumeTarget: boolean; readonly transferFrame: boolean; readonly transferInteger: boolean
   }
-
-type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
 /** Registers Read/Write/CopyRegisters transfer, in message order: frame registers, then the rest. */
 const transferRegisters: readonly number[] = [...frameRegisters, ...gpRegisters]
