@@ -1,36 +1,28 @@
 /**
  * The kernel entry: one event in, one new state out (seL4 src/api/syscall.c `handleSyscall`,
  * `handleInvocation`, `handleRecv`, `handleReply`, `handleYield`, include/api/syscall.h
- * `getSyscallArg`, src/object/objecttype.c `decodeInvocation`, A/Syscall_A), and what an entry
- * did (`Outcome`).
+ * `getSyscallArg`, A/Syscall_A), and what an entry did (`Outcome`). The invocation's dispatch to
+ * its object (seL4 `decodeInvocation`) is `decodeAndPerform` in object/objecttype.ts.
  * @category decoding
  */
 import { match } from "ts-pattern"
 import type {
-  Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, PPtr, SlotPtr, SyscallError, SyscallEvent, SyscallKind,
-  UserFaultKind,
+  Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, PPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
 } from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightG, RightGR, RightR, RightW, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters,
-  tcbCaller, timerIRQ,
+  InvocationLabel as L, Reg, RightR, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
-import type { Result } from "../result.ts"
-import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
 import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
 import { updateRestartPC } from "../machine/registerset.ts"
-import { receiveIPC, replyFromKernelError, replyFromKernelSuccessEmpty, sendIPC } from "../object/endpoint.ts"
-import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, handleInterrupt, invokeIRQ } from "../object/interrupt.ts"
-import { receiveSignal, sendSignal } from "../object/notification.ts"
-import type { InvocationArgs } from "../object/cnode.ts"
-import { decodeCNodeInvocation, invokeCNode } from "../object/cnode.ts"
-import { decodeUntypedInvocation, invokeUntypedRetype } from "../object/untyped.ts"
+import { receiveIPC, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/endpoint.ts"
+import { handleInterrupt } from "../object/interrupt.ts"
+import { receiveSignal } from "../object/notification.ts"
+import { decodeAndPerform } from "../object/objecttype.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
-import { decodeTCBInvocation, invokeTCB } from "../object/tcb.ts"
-import { decodeDomainInvocation, invokeDomain } from "../object/domain.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 
 /** What an entry was: the syscall, or the event's tag for the other events. */
@@ -123,48 +115,6 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
 
 /** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
 export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
-
-/** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
-const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
-  d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
-
-const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability", capability: 0 })
-
-/**
- * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
- * message (blocking for Send and Call); notification caps need Write and signal; a non-master
- * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
- * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
- * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
- */
-const decodeAndPerform = (
-  s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
-): Result<KernelState, SyscallError> => {
-  const c = cap
-  switch (c.tag) {
-    // No cap: nothing to invoke.
-    case "NullCap": return invalidCap0
-    // An endpoint with Write sends a message.
-    case "EndpointCap": return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
-      setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
-    ))
-    // A notification with Write signals.
-    case "NotificationCap":
-      return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge))
-    // A non-master reply cap replies.
-    case "ReplyCap":
-      return c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant))
-    // Object invocations: decode, then perform.
-    case "CNodeCap": return perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
-    case "UntypedCap": return perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
-    case "IRQControlCap": return perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ)
-    case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
-    case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))
-    case "DomainCap": return perform(s, t, decodeDomainInvocation(s, a), invokeDomain)
-    // Virtual-memory caps have no invocations yet.
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": return err({ tag: "IllegalOperation" as const })
-  }
-}
 
 /** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
 const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocked" => {

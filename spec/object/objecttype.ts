@@ -1,25 +1,31 @@
 /**
  * Generic operations on capabilities: regions, identity, rights masking, cap data updates,
- * derivation and revocability, finalisation (`finaliseCap`) and object creation (`createObject`)
- * (seL4 src/object/objecttype.c, A/CSpace_A, A/Retype_A; ARM arch parts from
- * src/arch/arm/32/object/objecttype.c).
+ * derivation and revocability, finalisation (`finaliseCap`), object creation (`createObject`) and
+ * the dispatch of an invocation to its object's decoder (`decodeAndPerform`, seL4
+ * `decodeInvocation`) (seL4 src/object/objecttype.c, A/CSpace_A, A/Retype_A, A/Decode_A; ARM arch
+ * parts from src/arch/arm/32/object/objecttype.c).
  * @category objects
  */
 import { match } from "ts-pattern"
 import type { Cap, ObjectType, PPtr, Rights, SlotPtr, VMRights } from "../../model/index.ts"
 import {
-  NullCap, ObjectType as OT, RightR, RightW, badgeFromWord, endpointBits, getObjectSize, hasRight, newTcbFields, notificationBits,
-  pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
+  NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, badgeFromWord, endpointBits, getObjectSize, hasRight, newTcbFields,
+  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
 } from "../../model/index.ts"
 import type { SyscallError } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KObject, KernelState } from "../state.ts"
-import { suspend } from "../kernel/thread.ts"
-import { deleteSlots } from "./cnode.ts"
-import { cancelAllIPC } from "./endpoint.ts"
-import { deletingIRQHandler } from "./interrupt.ts"
-import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
+import { setThreadState, suspend } from "../kernel/thread.ts"
+import { doReplyTransfer } from "../kernel/ipcTransfer.ts"
+import type { InvocationArgs } from "./cnode.ts"
+import { decodeCNodeInvocation, deleteSlots, invokeCNode } from "./cnode.ts"
+import { decodeDomainInvocation, invokeDomain } from "./domain.ts"
+import { cancelAllIPC, sendIPC } from "./endpoint.ts"
+import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletingIRQHandler, invokeIRQ } from "./interrupt.ts"
+import { cancelAllSignals, sendSignal, unbindMaybeNotification, unbindNotification } from "./notification.ts"
+import { decodeTCBInvocation, invokeTCB } from "./tcb.ts"
+import { decodeUntypedInvocation, invokeUntypedRetype } from "./untyped.ts"
 
 /**
  * The physical region a cap names, for caps that name memory (seL4 `cap_get_capIsPhysical`,
@@ -221,3 +227,47 @@ export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: n
     .with(OT.PageTable, () => ({ obj: { tag: "PageTable" } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
     .with(OT.PageDirectory, () => ({ obj: { tag: "PageDirectory" } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap }))
     .exhaustive()
+
+// ---- dispatch ----------------------------------------------------------------------------------
+
+/** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
+const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
+  d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
+
+const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability", capability: 0 })
+
+/**
+ * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
+ * message (blocking for Send and Call); notification caps need Write and signal; a non-master
+ * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
+ * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
+ * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
+ */
+export const decodeAndPerform = (
+  s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
+): Result<KernelState, SyscallError> => {
+  const c = cap
+  switch (c.tag) {
+    // No cap: nothing to invoke.
+    case "NullCap": return invalidCap0
+    // An endpoint with Write sends a message.
+    case "EndpointCap": return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
+      setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
+    ))
+    // A notification with Write signals.
+    case "NotificationCap":
+      return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge))
+    // A non-master reply cap replies.
+    case "ReplyCap":
+      return c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant))
+    // Object invocations: decode, then perform.
+    case "CNodeCap": return perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
+    case "UntypedCap": return perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
+    case "IRQControlCap": return perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ)
+    case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
+    case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))
+    case "DomainCap": return perform(s, t, decodeDomainInvocation(s, a), invokeDomain)
+    // Virtual-memory caps have no invocations yet.
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": return err({ tag: "IllegalOperation" as const })
+  }
+}
