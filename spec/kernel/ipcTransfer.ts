@@ -3,8 +3,8 @@
  * right, badges, fault messages, the caller's reply cap and the reply that ends a Call (seL4
  * src/kernel/thread.c `doIPCTransfer`, `doNormalTransfer`, `doFaultTransfer`, `doReplyTransfer`,
  * `transferCaps`; src/object/tcb.c `lookupExtraCaps`, `setMR`, `copyMRs`, `setupCallerCap`,
- * `deleteCallerCap`; l4v A/Ipc_A). The endpoint queues are in object/endpoint.ts; the words of a fault message and
- * how a fault reply is applied are in api/faults.ts.
+ * `deleteCallerCap`; l4v A/Ipc_A). The endpoint queues are in object/endpoint.ts; the words of
+ * a fault message and how a fault reply is applied are in api/faults.ts.
  * @category ipc
  */
 import type { Fault, MessageInfo, PPtr, SlotPtr, UserContext } from "../../model/index.ts"
