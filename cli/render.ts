@@ -21,7 +21,7 @@ import { abiEntry } from "../model/abi.ts"
 import type { KernelState, Outcome } from "../spec/index.ts"
 import { boot, getCap, invocationName, slotOf, stepWithOutcome } from "../spec/index.ts"
 import { lookupCap, lookupCapAndSlot } from "../spec/kernel/cspace.ts"
-import { lookupIPCBuffer } from "../spec/object/tcb.ts"
+import { lookupIPCBuffer } from "../spec/kernel/vspace.ts"
 import { showEvent } from "./show.ts"
 
 const kindName: Readonly<Record<string, string>> = {

@@ -8,7 +8,9 @@
  * @category objects
  */
 import type { Cap, Fault, IRQState, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
-import { NullCap, initialRegs, msgMaxExtraCaps, msgMaxLength, slotBits, tcbCNodeEntries, timeSlice } from "../model/index.ts"
+import {
+  NullCap, initialRegs, msgMaxExtraCaps, msgMaxLength, numPriorities, slotBits, tcbCNodeEntries, timeSlice, wordBits,
+} from "../model/index.ts"
 
 /**
  * An impossible state: the kernel's own invariants are broken. Thrown, never returned. The message
@@ -265,10 +267,19 @@ export const EXCEPTION_LOOKUP_FAULT = 1
 export const EXCEPTION_SYSCALL_ERROR = 2
 export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR
 
-/** Words in one level-2 bitmap row: 256 priorities / 32 bits. C `L2_BITMAP_SIZE`. */
-export const l2BitmapSize = 8
-/** Priorities per domain. C `CONFIG_NUM_PRIORITIES`. */
-export const numPrioritiesImpl = 256
+/**
+ * Report the syscall error `e`: it becomes `k.currentSyscallError` and the caller returns
+ * EXCEPTION_SYSCALL_ERROR (C `current_syscall_error.type = ...; return EXCEPTION_SYSCALL_ERROR;`).
+ */
+export function syscallError(k: ImplState, e: SyscallError): typeof EXCEPTION_SYSCALL_ERROR {
+  k.currentSyscallError = e
+  return EXCEPTION_SYSCALL_ERROR
+}
+
+/** Words in one level-2 bitmap row: one bit per priority (8 for 256). C `L2_BITMAP_SIZE`. */
+export const l2BitmapSize = Math.floor((numPriorities + wordBits - 1) / wordBits)
+/** Priorities per domain, the model's `numPriorities`. C `CONFIG_NUM_PRIORITIES`. */
+export const numPrioritiesImpl = numPriorities
 
 /**
  * All mutable kernel state (C `model/statedata.c` globals, one instance per kernel), plus the
@@ -290,12 +301,12 @@ export class ImplState {
   readonly irqMasks: boolean[]
   /** C `intStateIRQNode`: a kernel CNode, slot i for IRQ i. */
   irqNode!: ImplCNode
-  /** Ready queues, indexed `domain * 256 + priority` (C `ksReadyQueues`). */
+  /** Ready queues, indexed `domain * numPriorities + priority` (C `ksReadyQueues`). */
   readonly readyQueueHead: (ImplTcb | null)[]
   readonly readyQueueEnd: (ImplTcb | null)[]
-  /** C `ksReadyQueuesL1Bitmap[dom]`: bit i set iff L2 word (7 - i) is non-zero. */
+  /** C `ksReadyQueuesL1Bitmap[dom]`: bit i set iff L2 word (l2BitmapSize - 1 - i) is non-zero. */
   readonly readyQueuesL1Bitmap: Uint32Array
-  /** C `ksReadyQueuesL2Bitmap[dom][i]`, flattened to `dom * 8 + i` (i is the inverted L1 index). */
+  /** C `ksReadyQueuesL2Bitmap[dom][i]`, flattened to `dom * l2BitmapSize + i` (i is the inverted L1 index). */
   readonly readyQueuesL2Bitmap: Uint32Array
 
   // -- per-entry globals (C `current_*`)

@@ -93,16 +93,25 @@ export type ThreadState =
 /** Runnable states: the scheduler may pick a thread in one. Mirrors seL4 `isRunnable`. */
 export const isRunnable = (st: ThreadState): boolean => st.tag === "Running" || st.tag === "Restart"
 
-/** Endpoint states (seL4 `endpoint`): queues are non-empty FIFOs of TCB pointers. */
+/** A list with at least one element: the type of a queue that exists only while someone waits in it. */
+export type NonEmpty<T> = readonly [T, ...T[]]
+
+/** Is the list non-empty? Narrows it to `NonEmpty`. */
+export const isNonEmpty = <T>(xs: readonly T[]): xs is NonEmpty<T> => xs.length > 0
+
+/**
+ * Endpoint states (seL4 `endpoint`): queues are non-empty FIFOs of TCB pointers (an endpoint whose
+ * last waiter leaves is IdleEP).
+ */
 export type EndpointState =
   | { readonly tag: "IdleEP" }
-  | { readonly tag: "SendEP"; readonly queue: readonly PPtr[] }
-  | { readonly tag: "RecvEP"; readonly queue: readonly PPtr[] }
+  | { readonly tag: "SendEP"; readonly queue: NonEmpty<PPtr> }
+  | { readonly tag: "RecvEP"; readonly queue: NonEmpty<PPtr> }
 
-/** Notification word states (seL4 `notification`). */
+/** Notification word states (seL4 `notification`): a waiting queue is non-empty, as an endpoint's. */
 export type NotificationState =
   | { readonly tag: "IdleNtfn" }
-  | { readonly tag: "WaitingNtfn"; readonly queue: readonly PPtr[] }
+  | { readonly tag: "WaitingNtfn"; readonly queue: NonEmpty<PPtr> }
   | { readonly tag: "ActiveNtfn"; readonly badge: number }
 
 /** A thread's user-visible registers: message info, badge and message registers (registers + IPC buffer words). */

@@ -5,7 +5,7 @@
  * @category objects
  */
 import type { Cap, EndpointState, IRQState, NotificationState, PPtr, SlotPtr, TcbFields, UserContext } from "../model/index.ts"
-import { slotBits } from "../model/index.ts"
+import { numPriorities, slotBits } from "../model/index.ts"
 import { PMap, PSet } from "./persistent.ts"
 
 /** Kernel objects in the heap (l4v `kernel_object`). Untyped memory is not an object: it exists only as caps. */
@@ -64,7 +64,7 @@ const slotSize = 2 ** slotBits
 export const slotOf = (obj: PPtr, index: number): SlotPtr => obj + index * slotSize
 
 /** Key of the ready queue for (domain, priority). */
-export const readyQueueIndex = (domain: number, prio: number): number => domain * 256 + prio
+export const readyQueueIndex = (domain: number, prio: number): number => domain * numPriorities + prio
 
 // ---- immutable map helpers ----------------------------------------------------------------------
 // The only write path for the state's maps and sets. They return persistent maps (persistent.ts)

@@ -4,6 +4,7 @@
  * @category objects
  */
 import type { PPtr, UserContext } from "../model/index.ts"
+import { numPriorities } from "../model/index.ts"
 import type { KernelState } from "./state.ts"
 import { getTcb } from "./state.ts"
 
@@ -37,7 +38,7 @@ export const toCanonicalJSON = (s: KernelState): unknown => ({
   curThread: hexKey(s.curThread),
   idleThread: hexKey(s.idleThread),
   schedulerAction: s.schedulerAction,
-  readyQueues: Object.fromEntries(sortedEntries(s.readyQueues).map(([k, ts]) => [`d${Math.floor(k / 256)}p${k % 256}`, ts.map(hexKey)])),
+  readyQueues: Object.fromEntries(sortedEntries(s.readyQueues).map(([k, ts]) => [`d${Math.floor(k / numPriorities)}p${k % numPriorities}`, ts.map(hexKey)])),
   curDomain: s.curDomain,
   numIRQs: s.numIRQs,
   numDomains: s.numDomains,

@@ -6,7 +6,7 @@
  * holds, and its parent is the nearest preceding slot whose run contains it.
  * @category relations
  */
-import type { Cap, EndpointState, NotificationState, PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cap, EndpointState, NonEmpty, NotificationState, PPtr, SlotPtr } from "../../model/index.ts"
 import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import { sameRegionAs } from "../../spec/object/objecttype.ts"
@@ -63,14 +63,15 @@ export function absObject(o: ImplObject, limit: number): KObject {
         },
       }
     case "Endpoint": {
+      // A waiting queue is non-empty by type; a broken impl's empty one is kept as is, for valid_objs to report.
       const state: EndpointState = o.epState === "Idle" ? { tag: "IdleEP" }
-        : o.epState === "Send" ? { tag: "SendEP", queue: epQueueList(o.epQueueHead, limit) }
-        : { tag: "RecvEP", queue: epQueueList(o.epQueueHead, limit) }
+        : o.epState === "Send" ? { tag: "SendEP", queue: epQueueList(o.epQueueHead, limit) as readonly PPtr[] as NonEmpty<PPtr> }
+        : { tag: "RecvEP", queue: epQueueList(o.epQueueHead, limit) as readonly PPtr[] as NonEmpty<PPtr> }
       return { tag: "Endpoint", state }
     }
     case "Notification": {
       const state: NotificationState = o.ntfnState === "Idle" ? { tag: "IdleNtfn" }
-        : o.ntfnState === "Waiting" ? { tag: "WaitingNtfn", queue: epQueueList(o.ntfnQueueHead, limit) }
+        : o.ntfnState === "Waiting" ? { tag: "WaitingNtfn", queue: epQueueList(o.ntfnQueueHead, limit) as readonly PPtr[] as NonEmpty<PPtr> }
         : { tag: "ActiveNtfn", badge: o.ntfnMsgIdentifier }
       return { tag: "Notification", state, boundTCB: o.ntfnBoundTCB?.base ?? null }
     }

@@ -10,14 +10,14 @@ import {
 } from "../../model/index.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, miLabel, miLength, setRegister } from "../machine/registerset.ts"
-import { setMR } from "../object/tcb.ts"
+import { setMR } from "../kernel/ipcTransfer.ts"
 import type { ImplTcb } from "../state.ts"
 import { KernelBug } from "../state.ts"
 
 /**
  * Write a lookup failure from MR `offset`: its type word (seL4 `lufType + 1`) then its fields.
  * Returns the message length so far.
- * @refines spec/kernel/ipcTransfer#faultMessageWords
+ * @refines spec/api/faults#faultMessageWords
  */
 export function setMRs_lookup_failure(receiver: ImplTcb, hasBuffer: boolean, lf: LookupFailure, offset: number): number {
   const i = setMR(receiver, hasBuffer, offset, lookupFailureType[lf.tag] + 1)
@@ -39,7 +39,7 @@ export function setMRs_lookup_failure(receiver: ImplTcb, hasBuffer: boolean, lf:
 /**
  * Copy the sender's registers `regs[0..length-1]` into the receiver's message: the first four
  * into MR0..MR3, the rest into its IPC buffer only if it has one.
- * @refines spec/kernel/ipcTransfer#faultMessageWords
+ * @refines spec/api/faults#faultMessageWords
  */
 export function copyMRsFault(
   sender: ImplTcb, receiver: ImplTcb, regs: readonly number[], length: number, hasReceiveBuffer: boolean,
@@ -55,7 +55,7 @@ export function copyMRsFault(
  * The message describing `sender`'s fault, written into `receiver`; returns its length. Layouts
  * as libsel4's aarch32 fault messages (CapFault [IP, addr, inRecv, lookup failure..],
  * UnknownSyscall [12 regs, number], UserException [3 regs, number, code]).
- * @refines spec/kernel/ipcTransfer#faultMessageWords
+ * @refines spec/api/faults#faultMessageWords
  */
 export function setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceiveBuffer: boolean): number {
   const f = sender.tcbFault
@@ -84,7 +84,7 @@ export function setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceiveBuffe
 
 /**
  * ARM's fault messages: VMFault [restart PC, address, prefetch (instruction) fault, FSR].
- * @refines spec/kernel/ipcTransfer#faultMessageWords
+ * @refines spec/api/faults#faultMessageWords
  */
 export function Arch_setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceiveBuffer: boolean): number {
   const f = sender.tcbFault
@@ -99,7 +99,7 @@ export function Arch_setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceive
  * Write a fault reply into the faulted thread's registers: reply word i goes to `regs[i]`,
  * sanitised (MR0..MR3 from the replier's registers, the rest from its IPC buffer, only if it has
  * one).
- * @refines spec/kernel/ipcTransfer#doReplyTransfer
+ * @refines spec/api/faults#copyMRsFaultReply
  */
 export function copyMRsFaultReply(sender: ImplTcb, receiver: ImplTcb, regs: readonly number[], length: number): void {
   let i = 0
@@ -119,7 +119,7 @@ export function copyMRsFaultReply(sender: ImplTcb, receiver: ImplTcb, regs: read
  * Apply the handler's reply to the faulted `receiver`; true iff it should restart. CapFault and
  * VMFault always restart; UnknownSyscall and UserException take the reply's words as registers and
  * restart only when the reply label is 0.
- * @refines spec/kernel/ipcTransfer#doReplyTransfer
+ * @refines spec/api/faults#handleFaultReply
  */
 export function handleFaultReply(receiver: ImplTcb, sender: ImplTcb): boolean {
   const tag = sender.msgInfo
@@ -146,7 +146,7 @@ export function handleFaultReply(receiver: ImplTcb, sender: ImplTcb): boolean {
 
 /**
  * ARM's fault replies: a VMFault always restarts.
- * @refines spec/kernel/ipcTransfer#doReplyTransfer
+ * @refines spec/api/faults#handleFaultReply
  */
 export function Arch_handleFaultReply(receiver: ImplTcb): boolean {
   if (receiver.tcbFault?.tag === "VMFault") return true

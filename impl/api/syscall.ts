@@ -1,7 +1,8 @@
 /**
- * Kernel entry (seL4 src/api/syscall.c, non-MCS): callKernel for every event, handleSyscall,
- * handleInvocation, handleRecv, handleReply, handleYield, the interrupt entry, and the user step
- * that writes the event's registers into the current thread before the trap.
+ * Kernel entry (seL4 src/api/syscall.c and include/api/syscall.h, non-MCS): callKernel for every
+ * event, handleSyscall, handleInvocation, handleRecv, handleReply, handleYield, getSyscallArg, the
+ * interrupt entry, and the user step that writes the event's registers into the current thread
+ * before the trap.
  * @category decoding
  */
 import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
@@ -11,21 +12,27 @@ import {
 import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
-import { activateThread, rescheduleRequired, schedule, setThreadState } from "../kernel/thread.ts"
+import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
+import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { miLabel, miLength, updateRestartPC } from "../machine/registerset.ts"
-import {
-  deleteCallerCap, doReplyTransfer, receiveIPC, replyFromKernel_error, replyFromKernel_success_empty,
-} from "../object/endpoint.ts"
+import { receiveIPC, replyFromKernel_error, replyFromKernel_success_empty } from "../object/endpoint.ts"
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
 import { decodeInvocation } from "../object/objecttype.ts"
-import { lookupExtraCaps, tcbSchedAppend, tcbSchedDequeue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
   tcbSlot,
 } from "../state.ts"
+
+/**
+ * Syscall argument `i` of the current thread: message register i (C `getSyscallArg`,
+ * include/api/syscall.h, reads MR0-MR3 from registers and the rest from the IPC buffer; the model
+ * keeps both in `mrs`). Callers check the message length first.
+ * @refines spec/api/syscall#getSyscallArg
+ */
+export const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** userStep writes exactly three extra-cap words: a type error here if seL4_MsgMaxExtraCaps changes. */
 const threeExtraCaps: 3 = msgMaxExtraCaps
@@ -174,7 +181,7 @@ export function handleReply(k: ImplState): void {
 /**
  * Give up the CPU: the current thread goes to the back of its ready queue, and a reschedule is
  * required.
- * @refines spec/kernel/thread#handleYield
+ * @refines spec/api/syscall#handleYield
  */
 export function handleYield(k: ImplState): void {
   tcbSchedDequeue(k, k.curThread)

@@ -13,7 +13,7 @@ import {
   NullCap, RightG, RightGR, RightR, RightW, nMsgRegisters, tcbCTable, tcbCaller, tcbReply, tcbVTable, wordBits,
 } from "../../model/index.ts"
 import { miLabel, miNew } from "../machine/registerset.ts"
-import { isHighestPrio } from "../object/tcb.ts"
+import { isHighestPrio } from "../kernel/thread.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import { ImplCNode, KernelBug, ThreadStateBlockedOnReply, ThreadStateRunning, getEndpointImpl, getTcbImpl, tcbSlot } from "../state.ts"
 

@@ -9,7 +9,7 @@ import type { Cap } from "../../model/index.ts"
 import { tcbCTable, wordBits } from "../../model/index.ts"
 import type { Cte, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_LOOKUP_FAULT, EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, cnodeSlot, getCNodeImpl, tcbSlot,
+  EXCEPTION_LOOKUP_FAULT, EXCEPTION_NONE, type Exception, KernelBug, cnodeSlot, getCNodeImpl, tcbSlot, syscallError,
 } from "../state.ts"
 
 /**
@@ -94,23 +94,15 @@ export function lookupCapAndSlot(k: ImplState, thread: ImplTcb, capptr: number):
 export function lookupSlotForCNodeOp(k: ImplState, isSource: boolean, root: Cap, capptr: number, depth: number): Exception {
   k.lookupSlotResult = null
   if (root.tag !== "CNodeCap") {
-    k.currentSyscallError = { tag: "FailedLookup", wasSource: isSource, failure: { tag: "InvalidRoot" } }
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "FailedLookup", wasSource: isSource, failure: { tag: "InvalidRoot" } })
   }
-  if (depth < 1 || depth > wordBits) {
-    k.currentSyscallError = { tag: "RangeError", min: 1, max: wordBits }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (depth < 1 || depth > wordBits) return syscallError(k, { tag: "RangeError", min: 1, max: wordBits })
   const st = resolveAddressBits(k, root, capptr, depth)
-  if (st !== EXCEPTION_NONE) {
-    k.currentSyscallError = { tag: "FailedLookup", wasSource: isSource, failure: k.currentLookupFault }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (st !== EXCEPTION_NONE) return syscallError(k, { tag: "FailedLookup", wasSource: isSource, failure: k.currentLookupFault })
   if (k.lookupBitsRemaining !== 0) {
     k.currentLookupFault = { tag: "DepthMismatch", bitsLeft: k.lookupBitsRemaining, bitsFound: 0 }
-    k.currentSyscallError = { tag: "FailedLookup", wasSource: isSource, failure: k.currentLookupFault }
     k.lookupSlotResult = null
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "FailedLookup", wasSource: isSource, failure: k.currentLookupFault })
   }
   return EXCEPTION_NONE
 }

@@ -1,6 +1,6 @@
 /**
  * Fault handling (seL4 src/kernel/faulthandler.c, non-MCS): handleFault, sendFaultIPC,
- * handleDoubleFault.
+ * handleDoubleFault. The fault message itself is in api/faults.ts.
  * @category scheduling
  */
 import type { Fault } from "../../model/index.ts"
@@ -17,7 +17,7 @@ export const EXCEPTION_FAULT = 3
 /**
  * Deliver `k.currentFault` of `tptr` to its fault handler; if there is no usable handler, the
  * thread stops (Inactive).
- * @refines spec/api/faults#handleFault
+ * @refines spec/kernel/faulthandler#handleFault
  */
 export function handleFault(k: ImplState, tptr: ImplTcb): void {
   const fault = k.currentFault
@@ -31,7 +31,7 @@ export function handleFault(k: ImplState, tptr: ImplTcb): void {
  * endpoint cap with Write and Grant or GrantReply; then record the fault and send it as a Call
  * (blocking, canGrantReply) with the handler cap's badge and Grant. Otherwise the fault cannot be
  * delivered (a second CapFault on the handler cptr becomes the current fault).
- * @refines spec/api/faults#handleFault
+ * @refines spec/kernel/faulthandler#sendFaultIPC
  */
 export function sendFaultIPC(k: ImplState, tptr: ImplTcb, fault: Fault): typeof EXCEPTION_NONE | typeof EXCEPTION_FAULT {
   const handlerCPtr = tptr.tcbFaultHandler
@@ -56,7 +56,7 @@ export function sendFaultIPC(k: ImplState, tptr: ImplTcb, fault: Fault): typeof 
 
 /**
  * The fault could not be delivered: the thread stops. (`ex1` is the original fault; C prints it.)
- * @refines spec/api/faults#handleFault
+ * @refines spec/kernel/faulthandler#handleFault
  */
 export function handleDoubleFault(k: ImplState, tptr: ImplTcb, _ex1: Fault): void {
   setThreadState(k, tptr, ThreadStateInactive)

@@ -1,22 +1,130 @@
 /**
- * Thread states and the scheduler (seL4 src/kernel/thread.c, non-MCS): setThreadState,
- * scheduleTCB, rescheduleRequired, possibleSwitchTo, schedule/chooseThread, activateThread,
- * timerTick, suspend and restart.
+ * Thread states and the scheduler (seL4 src/kernel/thread.c and include/kernel/thread.h, non-MCS;
+ * the ready queues from src/object/tcb.c): the two-level priority bitmap (addToBitmap,
+ * removeFromBitmap, getHighestPrio, isHighestPrio), the ready queues (tcbSchedEnqueue,
+ * tcbSchedAppend, tcbSchedDequeue), setThreadState, scheduleTCB, rescheduleRequired,
+ * possibleSwitchTo, schedule/chooseThread, activateThread, timerTick, the thread parameters
+ * (setMCPriority, setPriority, setDomain), suspend and restart.
  * @category scheduling
  */
 import type { ThreadState } from "../../model/index.ts"
-import { isRunnable, timeSlice } from "../../model/index.ts"
+import { isRunnable, timeSlice, wordRadix } from "../../model/index.ts"
 import { getRestartPC, setNextPC, updateRestartPC } from "../machine/registerset.ts"
 import { cancelIPC } from "../object/endpoint.ts"
-import { getHighestPrio, isHighestPrio, tcbSchedAppend, tcbSchedDequeue, tcbSchedEnqueue } from "../object/tcb.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
-  ChooseNewThread, KernelBug, ResumeCurrentThread, readyQueuesIndex, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning,
+  ChooseNewThread, KernelBug, ResumeCurrentThread, l2BitmapSize, readyQueuesIndex, ThreadStateInactive, ThreadStateRestart,
+  ThreadStateRunning,
 } from "../state.ts"
 import { setupReplyMaster } from "../object/cnode.ts"
 
 /** Non-MCS: a thread is schedulable iff runnable. C `isSchedulable`. */
 const isSchedulable = (t: ImplTcb): boolean => isRunnable(t.tcbState)
+
+// ---- the priority bitmap ------------------------------------------------------------------------
+
+/** C `invert_l1index`. */
+const invertL1Index = (l1index: number): number => l2BitmapSize - 1 - l1index
+
+/** @refines spec/kernel/thread#tcbSchedEnqueue (C addToBitmap) */
+function addToBitmap(k: ImplState, dom: number, prio: number): void {
+  const l1index = prio >>> wordRadix
+  const inv = invertL1Index(l1index)
+  k.readyQueuesL1Bitmap[dom] = (k.readyQueuesL1Bitmap[dom]! | (1 << l1index)) >>> 0
+  const i2 = dom * l2BitmapSize + inv
+  k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! | (1 << (prio & 31))) >>> 0
+}
+
+/** @refines spec/kernel/thread#tcbSchedDequeue (C removeFromBitmap) */
+function removeFromBitmap(k: ImplState, dom: number, prio: number): void {
+  const l1index = prio >>> wordRadix
+  const inv = invertL1Index(l1index)
+  const i2 = dom * l2BitmapSize + inv
+  k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! & ~(1 << (prio & 31))) >>> 0
+  if (k.readyQueuesL2Bitmap[i2] === 0) {
+    k.readyQueuesL1Bitmap[dom] = (k.readyQueuesL1Bitmap[dom]! & ~(1 << l1index)) >>> 0
+  }
+}
+
+/**
+ * The highest priority with a non-empty ready queue in `dom`. The L1 bitmap must be non-zero.
+ * @refines spec/kernel/thread#highestPrio (C getHighestPrio)
+ */
+export function getHighestPrio(k: ImplState, dom: number): number {
+  const l1 = k.readyQueuesL1Bitmap[dom]!
+  const l1index = 31 - Math.clz32(l1)
+  const l2 = k.readyQueuesL2Bitmap[dom * l2BitmapSize + invertL1Index(l1index)]!
+  const l2index = 31 - Math.clz32(l2)
+  return (l1index << wordRadix) | l2index
+}
+
+/** Is `prio` at least the highest ready priority of `dom`? C `isHighestPrio`. */
+export function isHighestPrio(k: ImplState, dom: number, prio: number): boolean {
+  return k.readyQueuesL1Bitmap[dom] === 0 || prio >= getHighestPrio(k, dom)
+}
+
+// ---- ready queues -------------------------------------------------------------------------------
+
+/**
+ * Put a thread at the head of its ready queue, unless it is already queued.
+ * @refines spec/kernel/thread#tcbSchedEnqueue
+ */
+export function tcbSchedEnqueue(k: ImplState, tcb: ImplTcb): void {
+  if (tcb.tcbQueued) return
+  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
+  const head = k.readyQueueHead[idx]!
+  if (head === null) {
+    addToBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
+    k.readyQueueEnd[idx] = tcb
+  } else {
+    head.tcbSchedPrev = tcb
+  }
+  tcb.tcbSchedPrev = null
+  tcb.tcbSchedNext = head
+  k.readyQueueHead[idx] = tcb
+  tcb.tcbQueued = true
+}
+
+/**
+ * Put a thread at the tail of its ready queue, unless it is already queued.
+ * @refines spec/kernel/thread#tcbSchedAppend
+ */
+export function tcbSchedAppend(k: ImplState, tcb: ImplTcb): void {
+  if (tcb.tcbQueued) return
+  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
+  const end = k.readyQueueEnd[idx]!
+  if (end === null) {
+    addToBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
+    k.readyQueueHead[idx] = tcb
+  } else {
+    end.tcbSchedNext = tcb
+  }
+  tcb.tcbSchedPrev = end
+  tcb.tcbSchedNext = null
+  k.readyQueueEnd[idx] = tcb
+  tcb.tcbQueued = true
+}
+
+/**
+ * Take a thread out of its ready queue, if it is queued.
+ * @refines spec/kernel/thread#tcbSchedDequeue
+ */
+export function tcbSchedDequeue(k: ImplState, tcb: ImplTcb): void {
+  if (!tcb.tcbQueued) return
+  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
+  const before = tcb.tcbSchedPrev
+  const after = tcb.tcbSchedNext
+  if (before === null) k.readyQueueHead[idx] = after
+  else before.tcbSchedNext = after
+  if (after === null) k.readyQueueEnd[idx] = before
+  else after.tcbSchedPrev = before
+  tcb.tcbSchedPrev = null
+  tcb.tcbSchedNext = null
+  tcb.tcbQueued = false
+  if (k.readyQueueHead[idx] === null) removeFromBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
+}
+
+// ---- thread states and the scheduler ------------------------------------------------------------
 
 /**
  * Set a thread's state, then let the scheduler react (C setThreadState + scheduleTCB).
@@ -85,7 +193,7 @@ export function chooseThread(k: ImplState): void {
   if (k.readyQueuesL1Bitmap[dom] !== 0) {
     const prio = getHighestPrio(k, dom)
     const thread = k.readyQueueHead[readyQueuesIndex(dom, prio)] ?? null
-    if (thread === null) throw new KernelBug("chooseThread: ready queue bitmap names an empty queue")
+    if (thread === null) throw new KernelBug("chooseThread: non-empty queue has no head")
     if (!isSchedulable(thread)) throw new KernelBug("chooseThread: queued thread must be runnable")
     switchToThread(k, thread)
   } else {
@@ -180,10 +288,47 @@ export function timerTick(k: ImplState): void {
   }
 }
 
+// ---- thread parameters --------------------------------------------------------------------------
+
+/** C `setMCPriority` (src/kernel/thread.c). @refines spec/kernel/thread#setMCPriority */
+export function setMCPriority(tptr: ImplTcb, mcp: number): void {
+  tptr.tcbMCP = mcp
+}
+
+/**
+ * Set a thread's priority: off its ready queue, new priority, then if runnable either reschedule
+ * (the current thread) or offer it to the scheduler. C `setPriority` (src/kernel/thread.c, non-MCS).
+ * @refines spec/kernel/thread#setPriority
+ */
+export function setPriority(k: ImplState, tptr: ImplTcb, prio: number): void {
+  tcbSchedDequeue(k, tptr)
+  tptr.tcbPriority = prio
+  const tag = tptr.tcbState.tag
+  if (tag === "Running" || tag === "Restart") {
+    if (tptr === k.curThread) rescheduleRequired(k)
+    else possibleSwitchTo(k, tptr)
+  }
+}
+
+/**
+ * Move a thread to domain `dom`: off its ready queue, new domain, back onto the new domain's
+ * queue if runnable; the current thread forces a reschedule. (C `prepareSetDomain` does nothing
+ * on aarch32 without a hypervisor or FPU.)
+ * @refines spec/kernel/thread#setDomain
+ */
+export function setDomain(k: ImplState, tptr: ImplTcb, dom: number): void {
+  tcbSchedDequeue(k, tptr)
+  tptr.tcbDomain = dom
+  if (isRunnable(tptr.tcbState)) tcbSchedEnqueue(k, tptr)
+  if (tptr === k.curThread) rescheduleRequired(k)
+}
+
+// ---- suspend and restart -------------------------------------------------------------------------
+
 /**
  * Stop a thread: cancel any IPC; a Running thread first saves its restart address
  * (`updateRestartPC`: FaultIP := NextIP); then off the ready queue and Inactive.
- * @refines spec/object/tcb#suspend
+ * @refines spec/kernel/thread#suspend
  */
 export function suspend(k: ImplState, target: ImplTcb): void {
   cancelIPC(k, target)
@@ -196,7 +341,7 @@ export function suspend(k: ImplState, target: ImplTcb): void {
  * Restart a stopped thread (C `isStopped`: Inactive or blocked): cancel its IPC, give it a master
  * reply cap, make it Restart, queue it and offer it to the scheduler. Runnable and idle threads are
  * left alone.
- * @refines spec/object/tcb#restart
+ * @refines spec/kernel/thread#restart
  */
 export function restart(k: ImplState, target: ImplTcb): void {
   const tag = target.tcbState.tag

@@ -45,7 +45,7 @@ export function setNextPC(t: ImplTcb, v: number): void {
   t.regs[Reg.NextIP] = v >>> 0
 }
 
-/** C `updateRestartPC` (aarch32): FaultIP := NextIP. */
+/** C `updateRestartPC` (aarch32): FaultIP := NextIP. @refines spec/machine/registerset#updateRestartPC */
 export function updateRestartPC(t: ImplTcb): void {
   t.regs[Reg.FaultIP] = t.regs[Reg.NextIP]!
 }

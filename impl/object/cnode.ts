@@ -1,18 +1,20 @@
 /**
  * CNode invocations and the MDB (seL4 src/object/cnode.c): decodeCNodeInvocation and the invokes,
- * cteInsert/cteMove/cteSwap, cteDelete/cteRevoke/emptySlot, insertNewCap, isMDBParentOf,
- * isFinalCapability. The MDB is C's doubly linked list through the slots with the
+ * cteInsert/cteMove/cteSwap, cteDelete/cteRevoke/emptySlot, insertNewCap, setupReplyMaster,
+ * isMDBParentOf, isFinalCapability, slotCapLongRunningDelete. The MDB is C's doubly linked list through the slots with the
  * mdbRevocable/mdbFirstBadged bits; a slot's descendants are the run after it on which
  * isMDBParentOf holds.
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
 import { InvocationLabel as L, NullCap, bit as BIT, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
+  syscallError,
 } from "../state.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
 import { deletedIRQHandler } from "./interrupt.ts"
@@ -20,109 +22,84 @@ import {
   deriveCap, finaliseCap, hasCancelSendRights, isCapRevocable, maskCapRights, sameObjectAs, sameRegionAs, updateCapData,
 } from "./objecttype.ts"
 
-/** Syscall argument `i` of the current thread (C `getSyscallArg`: registers, then IPC buffer). */
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
+/**
+ * Copy, Mint, Move, Mutate into the target slot `destSlot`: check the source and build the new
+ * cap, then (valid) insert or move it.
+ *
+ * **Errors** (in order): TruncatedMessage (< 4 args or no source root); DeleteFirst (target
+ * occupied); source lookup errors; FailedLookup(source, MissingCapability(depth)) (empty source);
+ * TruncatedMessage (Copy/Mutate < 5 args, Mint < 6); deriveCap errors; IllegalOperation (NullCap).
+ * @refines spec/object/cnode#decodeCNodeCopyMove
+ */
+function decodeCNodeCopyMove(k: ImplState, invLabel: number, length: number, destSlot: Cte): Exception {
+  const srcRootSlot = k.currentExtraCaps[0]
+  if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
+  const srcIndex = getSyscallArg(k, 2)
+  const srcDepth = getSyscallArg(k, 3)
+  const srcRoot = srcRootSlot.cap
+  let st = ensureEmptySlot(k, destSlot)
+  if (st !== EXCEPTION_NONE) return st
+  st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
+  if (st !== EXCEPTION_NONE) return st
+  const srcSlot = lookedUpSlot(k)
+  if (srcSlot.cap.tag === "NullCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
+    return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
+  }
+  let newCap: Cap
+  let isMove: boolean
+  switch (invLabel) {
+    // Copy: masked rights, derived.
+    case L.CNodeCopy: {
+      if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
+      const rights = rightsFromWord(getSyscallArg(k, 4))
+      const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap))
+      if (d === null) return EXCEPTION_SYSCALL_ERROR
+      newCap = d
+      isMove = false
+      break
+    }
+    // Mint: masked rights, new badge or guard, derived.
+    case L.CNodeMint: {
+      if (length < 6) return syscallError(k, { tag: "TruncatedMessage" })
+      const rights = rightsFromWord(getSyscallArg(k, 4))
+      const capData = getSyscallArg(k, 5)
+      const d = deriveCap(k, srcSlot, updateCapData(false, capData, maskCapRights(rights, srcSlot.cap)))
+      if (d === null) return EXCEPTION_SYSCALL_ERROR
+      newCap = d
+      isMove = false
+      break
+    }
+    // Move: the cap itself.
+    case L.CNodeMove:
+      newCap = srcSlot.cap
+      isMove = true
+      break
+    // Mutate: the cap with a new guard (badges cannot change).
+    default: {
+      if (length < 5) return syscallError(k, { tag: "TruncatedMessage" })
+      const capData = getSyscallArg(k, 4)
+      newCap = updateCapData(true, capData, srcSlot.cap)
+      isMove = true
+      break
+    }
+  }
+  if (newCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+  setThreadState(k, k.curThread, ThreadStateRestart)
+  if (isMove) invokeCNodeMove(newCap, srcSlot, destSlot)
+  else invokeCNodeInsert(k, newCap, srcSlot, destSlot)
+  return EXCEPTION_NONE
+}
 
 /**
- * Decode a CNode invocation (Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate,
- * SaveCaller) and, when it is valid, perform it. All checks come before any change.
+ * Revoke, Delete, SaveCaller, CancelBadgedSends on the target slot `destSlot` alone, then (valid)
+ * perform it.
  *
- * **Errors** (in order): IllegalOperation (label); TruncatedMessage (< 2 args); destination lookup
- * errors; then per operation, exactly as seL4's cnode.c.
- * @refines spec/object/cnode#decodeCNodeInvocation
+ * **Errors**: SaveCaller DeleteFirst (target occupied); CancelBadgedSends IllegalOperation (not an
+ * endpoint cap with every right).
+ * @refines spec/object/cnode#decodeCNodeSlotOp
  */
-export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: number, cap: Cap): Exception {
-  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) {
-    k.currentSyscallError = { tag: "IllegalOperation" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  if (length < 2) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  const index = getSyscallArg(k, 0)
-  const wBits = getSyscallArg(k, 1)
-  let st = lookupTargetSlot(k, cap, index, wBits)
-  if (st !== EXCEPTION_NONE) return st
-  const destSlot = lookedUpSlot(k)
-
-  // Copy, Mint, Move, Mutate: a source slot and a new cap for the destination.
-  if (invLabel >= L.CNodeCopy && invLabel <= L.CNodeMutate) {
-    const srcRootSlot = k.currentExtraCaps[0]
-    if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) {
-      k.currentSyscallError = { tag: "TruncatedMessage" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    const srcIndex = getSyscallArg(k, 2)
-    const srcDepth = getSyscallArg(k, 3)
-    const srcRoot = srcRootSlot.cap
-    st = ensureEmptySlot(k, destSlot)
-    if (st !== EXCEPTION_NONE) return st
-    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
-    if (st !== EXCEPTION_NONE) return st
-    const srcSlot = lookedUpSlot(k)
-    if (srcSlot.cap.tag === "NullCap") {
-      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
-      k.currentSyscallError = { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    let newCap: Cap
-    let isMove: boolean
-    switch (invLabel) {
-      // Copy: masked rights, derived.
-      case L.CNodeCopy: {
-        if (length < 5) {
-          k.currentSyscallError = { tag: "TruncatedMessage" }
-          return EXCEPTION_SYSCALL_ERROR
-        }
-        const rights = rightsFromWord(getSyscallArg(k, 4))
-        const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap))
-        if (d === null) return EXCEPTION_SYSCALL_ERROR
-        newCap = d
-        isMove = false
-        break
-      }
-      // Mint: masked rights, new badge or guard, derived.
-      case L.CNodeMint: {
-        if (length < 6) {
-          k.currentSyscallError = { tag: "TruncatedMessage" }
-          return EXCEPTION_SYSCALL_ERROR
-        }
-        const rights = rightsFromWord(getSyscallArg(k, 4))
-        const capData = getSyscallArg(k, 5)
-        const d = deriveCap(k, srcSlot, updateCapData(false, capData, maskCapRights(rights, srcSlot.cap)))
-        if (d === null) return EXCEPTION_SYSCALL_ERROR
-        newCap = d
-        isMove = false
-        break
-      }
-      // Move: the cap itself.
-      case L.CNodeMove:
-        newCap = srcSlot.cap
-        isMove = true
-        break
-      // Mutate: the cap with a new guard (badges cannot change).
-      default: {
-        if (length < 5) {
-          k.currentSyscallError = { tag: "TruncatedMessage" }
-          return EXCEPTION_SYSCALL_ERROR
-        }
-        const capData = getSyscallArg(k, 4)
-        newCap = updateCapData(true, capData, srcSlot.cap)
-        isMove = true
-        break
-      }
-    }
-    if (newCap.tag === "NullCap") {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    setThreadState(k, k.curThread, ThreadStateRestart)
-    if (isMove) invokeCNodeMove(newCap, srcSlot, destSlot)
-    else invokeCNodeInsert(k, newCap, srcSlot, destSlot)
-    return EXCEPTION_NONE
-  }
-
+function decodeCNodeSlotOp(k: ImplState, invLabel: number, destSlot: Cte): Exception {
   // Revoke: delete every descendant.
   if (invLabel === L.CNodeRevoke) {
     setThreadState(k, k.curThread, ThreadStateRestart)
@@ -139,7 +116,7 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
 
   // SaveCaller: move the caller's reply cap into an empty slot.
   if (invLabel === L.CNodeSaveCaller) {
-    st = ensureEmptySlot(k, destSlot)
+    const st = ensureEmptySlot(k, destSlot)
     if (st !== EXCEPTION_NONE) return st
     setThreadState(k, k.curThread, ThreadStateRestart)
     invokeCNodeSaveCaller(k, destSlot)
@@ -149,72 +126,91 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
   // CancelBadgedSends: needs an endpoint cap with every right.
   if (invLabel === L.CNodeCancelBadgedSends) {
     const destCap = destSlot.cap
-    if (!hasCancelSendRights(destCap)) {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (!hasCancelSendRights(destCap)) return syscallError(k, { tag: "IllegalOperation" })
     setThreadState(k, k.curThread, ThreadStateRestart)
     invokeCNodeCancelBadgedSends(k, destCap)
     return EXCEPTION_NONE
   }
 
-  // Rotate: src -> dest, pivot -> src (or a swap when src = dest).
-  if (invLabel === L.CNodeRotate) {
-    const pivotRootSlot = k.currentExtraCaps[0]
-    const srcRootSlot = k.currentExtraCaps[1]
-    if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
-      srcRootSlot === undefined) {
-      k.currentSyscallError = { tag: "TruncatedMessage" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    const pivotNewData = getSyscallArg(k, 2)
-    const pivotIndex = getSyscallArg(k, 3)
-    const pivotDepth = getSyscallArg(k, 4)
-    const srcNewData = getSyscallArg(k, 5)
-    const srcIndex = getSyscallArg(k, 6)
-    const srcDepth = getSyscallArg(k, 7)
-    const pivotRoot = pivotRootSlot.cap
-    const srcRoot = srcRootSlot.cap
-    st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
-    if (st !== EXCEPTION_NONE) return st
-    const srcSlot = lookedUpSlot(k)
-    st = lookupPivotSlot(k, pivotRoot, pivotIndex, pivotDepth)
-    if (st !== EXCEPTION_NONE) return st
-    const pivotSlot = lookedUpSlot(k)
-    if (pivotSlot === srcSlot || pivotSlot === destSlot) {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    if (srcSlot !== destSlot) {
-      st = ensureEmptySlot(k, destSlot)
-      if (st !== EXCEPTION_NONE) return st
-    }
-    if (srcSlot.cap.tag === "NullCap") {
-      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
-      k.currentSyscallError = { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    if (pivotSlot.cap.tag === "NullCap") {
-      k.currentLookupFault = { tag: "MissingCapability", bitsLeft: pivotDepth }
-      k.currentSyscallError = { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    const newSrcCap = updateCapData(true, srcNewData, srcSlot.cap)
-    const newPivotCap = updateCapData(true, pivotNewData, pivotSlot.cap)
-    if (newSrcCap.tag === "NullCap") {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    if (newPivotCap.tag === "NullCap") {
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
-    setThreadState(k, k.curThread, ThreadStateRestart)
-    invokeCNodeRotate(newSrcCap, newPivotCap, srcSlot, pivotSlot, destSlot)
-    return EXCEPTION_NONE
-  }
-
+  // Unreachable: decodeCNodeInvocation checked the label range.
   return EXCEPTION_NONE
+}
+
+/**
+ * Rotate into the target slot `destSlot`: src -> dest, pivot -> src (or a swap when src = dest).
+ *
+ * **Errors** (in order): TruncatedMessage (< 8 args or < 2 extra caps); source, then pivot lookup
+ * errors; IllegalOperation (pivot = source or target); DeleteFirst (target occupied, not the
+ * source); FailedLookup (empty source, then empty pivot); IllegalOperation (NullCap after either
+ * cap-data update).
+ * @refines spec/object/cnode#decodeCNodeRotate
+ */
+function decodeCNodeRotate(k: ImplState, length: number, destSlot: Cte): Exception {
+  const pivotRootSlot = k.currentExtraCaps[0]
+  const srcRootSlot = k.currentExtraCaps[1]
+  if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
+    srcRootSlot === undefined) {
+    return syscallError(k, { tag: "TruncatedMessage" })
+  }
+  const pivotNewData = getSyscallArg(k, 2)
+  const pivotIndex = getSyscallArg(k, 3)
+  const pivotDepth = getSyscallArg(k, 4)
+  const srcNewData = getSyscallArg(k, 5)
+  const srcIndex = getSyscallArg(k, 6)
+  const srcDepth = getSyscallArg(k, 7)
+  const pivotRoot = pivotRootSlot.cap
+  const srcRoot = srcRootSlot.cap
+  let st = lookupSourceSlot(k, srcRoot, srcIndex, srcDepth)
+  if (st !== EXCEPTION_NONE) return st
+  const srcSlot = lookedUpSlot(k)
+  st = lookupPivotSlot(k, pivotRoot, pivotIndex, pivotDepth)
+  if (st !== EXCEPTION_NONE) return st
+  const pivotSlot = lookedUpSlot(k)
+  if (pivotSlot === srcSlot || pivotSlot === destSlot) return syscallError(k, { tag: "IllegalOperation" })
+  if (srcSlot !== destSlot) {
+    st = ensureEmptySlot(k, destSlot)
+    if (st !== EXCEPTION_NONE) return st
+  }
+  if (srcSlot.cap.tag === "NullCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: srcDepth }
+    return syscallError(k, { tag: "FailedLookup", wasSource: true, failure: k.currentLookupFault })
+  }
+  if (pivotSlot.cap.tag === "NullCap") {
+    k.currentLookupFault = { tag: "MissingCapability", bitsLeft: pivotDepth }
+    return syscallError(k, { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault })
+  }
+  const newSrcCap = updateCapData(true, srcNewData, srcSlot.cap)
+  const newPivotCap = updateCapData(true, pivotNewData, pivotSlot.cap)
+  if (newSrcCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+  if (newPivotCap.tag === "NullCap") return syscallError(k, { tag: "IllegalOperation" })
+  setThreadState(k, k.curThread, ThreadStateRestart)
+  invokeCNodeRotate(newSrcCap, newPivotCap, srcSlot, pivotSlot, destSlot)
+  return EXCEPTION_NONE
+}
+
+/**
+ * Decode a CNode invocation (Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate,
+ * SaveCaller) and, when it is valid, perform it. All checks come before any change.
+ *
+ * **Errors** (in order): IllegalOperation (label); TruncatedMessage (< 2 args); destination lookup
+ * errors; then per operation, as its decoder (decodeCNodeCopyMove, decodeCNodeRotate,
+ * decodeCNodeSlotOp), exactly as seL4's cnode.c.
+ * @refines spec/object/cnode#decodeCNodeInvocation
+ */
+export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: number, cap: Cap): Exception {
+  if (invLabel < L.CNodeRevoke || invLabel > L.CNodeSaveCaller) return syscallError(k, { tag: "IllegalOperation" })
+  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
+  const index = getSyscallArg(k, 0)
+  const wBits = getSyscallArg(k, 1)
+  const st = lookupTargetSlot(k, cap, index, wBits)
+  if (st !== EXCEPTION_NONE) return st
+  const destSlot = lookedUpSlot(k)
+  // Copy, Mint, Move, Mutate: a source slot and a new cap for the destination.
+  if (invLabel >= L.CNodeCopy && invLabel <= L.CNodeMutate) return decodeCNodeCopyMove(k, invLabel, length, destSlot)
+  // Rotate: src -> dest, pivot -> src (or a swap when src = dest).
+  if (invLabel === L.CNodeRotate) return decodeCNodeRotate(k, length, destSlot)
+  // Revoke, Delete, SaveCaller, CancelBadgedSends: the target slot alone.
+  return decodeCNodeSlotOp(k, invLabel, destSlot)
 }
 
 /** @refines spec/object/cnode#invokeCNode */
@@ -447,7 +443,7 @@ export function insertNewCap(parent: Cte, destCNode: ImplCNode, index: number, c
 
 /**
  * Give a thread its master reply cap if its reply slot is empty (an original singleton).
- * @refines spec/object/tcb#setupReplyMaster
+ * @refines spec/object/cnode#setupReplyMaster
  */
 export function setupReplyMaster(thread: ImplTcb): void {
   const slot = tcbSlot(thread, tcbReply)
@@ -487,10 +483,7 @@ export function isMDBParentOf(a: Cte, b: Cte): boolean {
  */
 export function ensureNoChildren(k: ImplState, slot: Cte): Exception {
   const next = slot.next
-  if (next !== null && isMDBParentOf(slot, next)) {
-    k.currentSyscallError = { tag: "RevokeFirst" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (next !== null && isMDBParentOf(slot, next)) return syscallError(k, { tag: "RevokeFirst" })
   return EXCEPTION_NONE
 }
 
@@ -499,10 +492,7 @@ export function ensureNoChildren(k: ImplState, slot: Cte): Exception {
  * @refines spec/object/cnode#ensureEmptySlot
  */
 export function ensureEmptySlot(k: ImplState, slot: Cte): Exception {
-  if (slot.cap.tag !== "NullCap") {
-    k.currentSyscallError = { tag: "DeleteFirst" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (slot.cap.tag !== "NullCap") return syscallError(k, { tag: "DeleteFirst" })
   return EXCEPTION_NONE
 }
 
@@ -518,4 +508,16 @@ export function isFinalCapability(cte: Cte): boolean {
   const next = cte.next
   if (next === null) return true
   return !sameObjectAs(cte.cap, next.cap)
+}
+
+/**
+ * Would deleting the cap in `slot` be a long-running (preemptible) operation: is it the final cap
+ * to a TCB or CNode? C `slotCapLongRunningDelete` (src/object/cnode.c).
+ * @refines spec/object/cnode#slotCapLongRunningDelete
+ */
+export function slotCapLongRunningDelete(slot: Cte): boolean {
+  const cap = slot.cap
+  if (cap.tag === "NullCap") return false
+  if (!isFinalCapability(slot)) return false
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
 }

@@ -1,28 +1,16 @@
 /**
- * The domain cap's invocation (seL4 src/object/domain.c `decodeDomainInvocation`, with
- * `setDomain` from src/kernel/thread.c): move a thread to another scheduling domain. Domain
+ * The domain cap's invocation (seL4 src/object/domain.c `decodeDomainInvocation`; `setDomain`
+ * itself is in kernel/thread.ts, as in src/kernel/thread.c): move a thread to another scheduling
+ * domain. Domain
  * schedules are not modelled (model-decisions.md), so DomainScheduleConfigure and
  * DomainScheduleSetStart are IllegalOperation like any other label.
  * @category scheduling
  */
-import { InvocationLabel as L, isRunnable } from "../../model/index.ts"
-import { rescheduleRequired, setThreadState } from "../kernel/thread.ts"
+import { InvocationLabel as L } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
+import { setDomain, setThreadState } from "../kernel/thread.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
-import { EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getTcbImpl } from "../state.ts"
-import { tcbSchedDequeue, tcbSchedEnqueue } from "./tcb.ts"
-
-/**
- * Move a thread to domain `dom`: off its ready queue, new domain, back onto the new domain's
- * queue if runnable; the current thread forces a reschedule. (C `prepareSetDomain` does nothing
- * on aarch32 without a hypervisor or FPU.)
- * @refines spec/kernel/thread#setDomain
- */
-export function setDomain(k: ImplState, tptr: ImplTcb, dom: number): void {
-  tcbSchedDequeue(k, tptr)
-  tptr.tcbDomain = dom
-  if (isRunnable(tptr.tcbState)) tcbSchedEnqueue(k, tptr)
-  if (tptr === k.curThread) rescheduleRequired(k)
-}
+import { EXCEPTION_NONE, type Exception, ThreadStateRestart, getTcbImpl, syscallError } from "../state.ts"
 
 /** @refines spec/object/domain#invokeDomain */
 function invokeDomainSetSet(k: ImplState, tcb: ImplTcb, domain: number): void {
@@ -43,29 +31,14 @@ function invokeDomainSetSet(k: ImplState, tcb: ImplTcb, domain: number): void {
  */
 export function decodeDomainInvocation(k: ImplState, invLabel: number, length: number): Exception {
   // Only DomainSetSet; the domain-schedule labels are out of kspec's scope.
-  if (invLabel !== L.DomainSetSet) {
-    k.currentSyscallError = { tag: "IllegalOperation" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  if (length === 0) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  const domain = k.curThread.mrs[0]!
-  if (domain >= k.numDomains) {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 0 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (invLabel !== L.DomainSetSet) return syscallError(k, { tag: "IllegalOperation" })
+  if (length === 0) return syscallError(k, { tag: "TruncatedMessage" })
+  const domain = getSyscallArg(k, 0)
+  if (domain >= k.numDomains) return syscallError(k, { tag: "InvalidArgument", argument: 0 })
   const tslot = k.currentExtraCaps[0] ?? null
-  if (tslot === null) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (tslot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const tcap = tslot.cap
-  if (tcap.tag !== "ThreadCap") {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (tcap.tag !== "ThreadCap") return syscallError(k, { tag: "InvalidArgument", argument: 1 })
   setThreadState(k, k.curThread, ThreadStateRestart)
   invokeDomainSetSet(k, getTcbImpl(k, tcap.ptr), domain)
   return EXCEPTION_NONE

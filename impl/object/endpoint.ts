@@ -1,31 +1,52 @@
 /**
- * Endpoints and message transfer (seL4 src/object/endpoint.c and the IPC half of
- * src/kernel/thread.c, non-MCS): sendIPC, receiveIPC, doIPCTransfer, doNormalTransfer,
- * doFaultTransfer, copyMRs, transferCaps, doReplyTransfer, doNBRecvFailedTransfer; the reply-cap
- * helpers setupCallerCap/deleteCallerCap (src/object/tcb.c) and getReceiveSlots (cnode.c);
+ * Endpoints (seL4 src/object/endpoint.c, non-MCS): sendIPC, receiveIPC, doNBRecvFailedTransfer;
  * cancelIPC, cancelAllIPC, cancelBadgedSends; replyFromKernel_error/_success_empty; the
- * performInvocation_Endpoint/_Notification/_Reply entries (objecttype.c).
+ * performInvocation_Endpoint/_Notification/_Reply entries (objecttype.c). The message transfer
+ * itself is in kernel/ipcTransfer.ts.
  *
- * Nothing on the IPC path allocates: thread states and reply caps come from the TCB's preallocated
- * records, message-info words are read field by field, queue edits reuse one scratch record.
+ * Nothing on the IPC path allocates: thread states come from the TCB's preallocated records and
+ * queue edits reuse one scratch record.
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
-import { RightG, errorCode, faultLabel, nMsgRegisters, tcbCaller, tcbReply } from "../../model/index.ts"
-import { handleFaultReply, setMRs_fault, setMRs_lookup_failure } from "../api/faults.ts"
-import { lookupSlot, lookupTargetSlot } from "../kernel/cspace.ts"
-import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState } from "../kernel/thread.ts"
+import { RightG, errorCode, tcbReply } from "../../model/index.ts"
+import { setMRs_lookup_failure } from "../api/faults.ts"
+import { doIPCTransfer, doReplyTransfer, setMR, setupCallerCap } from "../kernel/ipcTransfer.ts"
+import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
-import { miCapsUnwrapped, miExtraCaps, miLabel, miLength, miNew } from "../machine/registerset.ts"
+import { miNew } from "../machine/registerset.ts"
 import type { Cte, Exception, ImplEndpoint, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, KernelBug, ThreadStateBlockedOnReply, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning,
-  getEndpointImpl, getNotificationImpl, tcbSlot,
+  EXCEPTION_NONE, KernelBug, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning, getEndpointImpl, getNotificationImpl, tcbSlot,
 } from "../state.ts"
-import { cteDeleteOne, cteInsert } from "./cnode.ts"
+import { cteDeleteOne } from "./cnode.ts"
 import { completeSignal, cancelSignal, sendSignal } from "./notification.ts"
-import { deriveCap } from "./objecttype.ts"
-import { type TcbQueue, lookupExtraCaps, setMR, tcbEPAppend, tcbEPDequeue, tcbSchedEnqueue } from "./tcb.ts"
+
+// ---- endpoint / notification queues -------------------------------------------------------------
+
+/** A queue threaded through `tcbEPNext`/`tcbEPPrev` (C `tcb_queue_t`), as a reusable record. */
+export interface TcbQueue { head: ImplTcb | null; end: ImplTcb | null }
+
+/** Append `tcb` to the queue `q`. C `tcbEPAppend`. @refines spec/object/endpoint#enqueue */
+export function tcbEPAppend(tcb: ImplTcb, q: TcbQueue): void {
+  const end = q.end
+  if (q.head === null) q.head = tcb
+  else if (end !== null) end.tcbEPNext = tcb
+  else throw new KernelBug("tcbEPAppend: a non-empty queue must have an end")
+  tcb.tcbEPPrev = end
+  tcb.tcbEPNext = null
+  q.end = tcb
+}
+
+/** Unlink `tcb` from the queue `q`. C `tcbEPDequeue`. @refines spec/object/endpoint#blockedCancelIPC */
+export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
+  if (tcb.tcbEPPrev !== null) tcb.tcbEPPrev.tcbEPNext = tcb.tcbEPNext
+  else q.head = tcb.tcbEPNext
+  if (tcb.tcbEPNext !== null) tcb.tcbEPNext.tcbEPPrev = tcb.tcbEPPrev
+  else q.end = tcb.tcbEPPrev
+  tcb.tcbEPPrev = null
+  tcb.tcbEPNext = null
+}
 
 /** A reusable queue record for the EP/notification queue helpers (no allocation per call). */
 const scratchQueue: TcbQueue = { head: null, end: null }
@@ -142,7 +163,7 @@ export function receiveIPC(k: ImplState, thread: ImplTcb, cap: Cap, isBlocking: 
       epSetQueue(ep, q)
       if (q.head === null) ep.epState = "Idle"
       const st = sender.tcbState
-      if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: queued sender must be BlockedOnSend")
+      if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: sender not blocked on send")
       const badge = st.badge
       const canGrant = st.canGrant
       const canGrantReply = st.canGrantReply
@@ -166,190 +187,6 @@ export function receiveIPC(k: ImplState, thread: ImplTcb, cap: Cap, isBlocking: 
  */
 export function doNBRecvFailedTransfer(thread: ImplTcb): void {
   thread.badge = 0
-}
-
-// ---- message transfer ---------------------------------------------------------------------------
-
-/**
- * Transfer from `sender` to `receiver`: the sender's fault message if it has a fault, else its
- * normal message (MRs, caps when `grant`). `ep` is null for replies.
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function doIPCTransfer(
-  k: ImplState, sender: ImplTcb, ep: ImplEndpoint | null, badge: number, grant: boolean, receiver: ImplTcb,
-): void {
-  const receiveBuffer = lookupIPCBuffer(true, receiver)
-  if (sender.tcbFault === null) {
-    const sendBuffer = lookupIPCBuffer(false, sender)
-    doNormalTransfer(k, sender, sendBuffer, ep, badge, grant, receiver, receiveBuffer)
-  } else {
-    doFaultTransfer(badge, sender, receiver, receiveBuffer)
-  }
-}
-
-/**
- * A normal message: the extra caps are looked up again in the sender's CSpace (only with Grant; a
- * failed lookup sends none), the MRs copied, the caps transferred; the receiver's message info
- * keeps the sender's label with the transferred length and cap counts; badge register := badge.
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function doNormalTransfer(
-  k: ImplState, sender: ImplTcb, sendBuffer: boolean, ep: ImplEndpoint | null, badge: number, canGrant: boolean,
-  receiver: ImplTcb, receiveBuffer: boolean,
-): void {
-  const tag = sender.msgInfo
-  if (canGrant) {
-    const status = lookupExtraCaps(k, sender, sendBuffer, tag)
-    if (status !== EXCEPTION_NONE) k.currentExtraCaps[0] = null
-  } else {
-    k.currentExtraCaps[0] = null
-  }
-  const msgTransferred = copyMRs(sender, sendBuffer, receiver, receiveBuffer, miLength(tag))
-  const capsInfo = transferCaps(k, tag, ep, receiver, receiveBuffer)
-  receiver.msgInfo = miNew(miLabel(tag), miCapsUnwrapped(capsInfo), miExtraCaps(capsInfo), msgTransferred)
-  receiver.badge = badge >>> 0
-}
-
-/**
- * A fault message: the sender's fault as MRs, label = the fault's number; badge register := badge.
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function doFaultTransfer(badge: number, sender: ImplTcb, receiver: ImplTcb, receiveBuffer: boolean): void {
-  const sent = setMRs_fault(sender, receiver, receiveBuffer)
-  const f = sender.tcbFault!
-  receiver.msgInfo = miNew(faultLabel[f.tag], 0, 0, sent)
-  receiver.badge = badge >>> 0
-}
-
-/**
- * Copy `n` message words: MR0..MR3 always, the rest only when both threads have IPC buffers.
- * Returns how many were copied.
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function copyMRs(sender: ImplTcb, sendBuf: boolean, receiver: ImplTcb, recvBuf: boolean, n: number): number {
-  let i = 0
-  // msgRegisters[i] is r(2+i): MR i lives in mrs[i] on both sides.
-  for (; i < n && i < nMsgRegisters; i++) receiver.mrs[i] = sender.mrs[i]!
-  if (!recvBuf || !sendBuf) return i
-  for (; i < n; i++) receiver.mrs[i] = sender.mrs[i]!
-  return i
-}
-
-/**
- * Transfer the looked-up extra caps (`k.currentExtraCaps`) into the receiver, which names one
- * empty receive slot. A cap to the endpoint the message travels on is unwrapped: its badge goes to
- * the receiver's buffer and bit i of capsUnwrapped is set. Any other cap is derived and inserted as
- * an MDB child of its source into the receive slot (at most one). The first cap that cannot be
- * transferred stops the transfer silently. Returns a message-info word with extraCaps = caps done
- * and capsUnwrapped (other fields 0).
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function transferCaps(
-  k: ImplState, _info: number, ep: ImplEndpoint | null, receiver: ImplTcb, receiveBuffer: boolean,
-): number {
-  let capsUnwrapped = 0
-  const refs = k.currentExtraCaps
-  if (refs[0] === null || refs[0] === undefined || !receiveBuffer) return 0
-  let destSlot = getReceiveSlots(k, receiver, receiveBuffer)
-  let i = 0
-  for (; i < refs.length; i++) {
-    const slot = refs[i]
-    if (slot === null || slot === undefined) break
-    const cap = slot.cap
-    if (cap.tag === "EndpointCap" && ep !== null && cap.ptr === ep.base) {
-      // A cap to this very endpoint: only its badge travels.
-      setExtraBadge(receiver, cap.badge, i)
-      capsUnwrapped |= 1 << i
-    } else {
-      if (destSlot === null) break
-      const derived = deriveCap(k, slot, cap)
-      if (derived === null) break
-      if (derived.tag === "NullCap") break
-      cteInsert(k, derived, slot, destSlot)
-      destSlot = null
-    }
-  }
-  return miNew(0, capsUnwrapped, i, 0)
-}
-
-/**
- * The receiver's one receive slot, from its IPC buffer's receiveCNode/Index/Depth: null without a
- * buffer, when a lookup fails, or when the slot is occupied.
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function getReceiveSlots(k: ImplState, thread: ImplTcb, buffer: boolean): Cte | null {
-  if (!buffer) return null
-  if (lookupSlot(k, thread, thread.receiveCNode) !== EXCEPTION_NONE) return null
-  const cnode = k.lookupSlotResult!.cap
-  if (lookupTargetSlot(k, cnode, thread.receiveIndex, thread.receiveDepth) !== EXCEPTION_NONE) return null
-  const slot = k.lookupSlotResult!
-  if (slot.cap.tag !== "NullCap") return null
-  return slot
-}
-
-/**
- * Write an unwrapped cap's badge into the receiver's IPC buffer (`caps_or_badges[i]`, the model's
- * `extraCaps[i]`).
- * @refines spec/kernel/ipcTransfer#doIPCTransfer
- */
-export function setExtraBadge(receiver: ImplTcb, badge: number, i: number): void {
-  receiver.extraCaps[i] = badge >>> 0
-}
-
-// ---- reply caps ---------------------------------------------------------------------------------
-
-/**
- * The sender of a Call waits for the reply: it becomes BlockedOnReply and the receiver's caller
- * slot gets a reply cap to it, an MDB child of the sender's master reply cap.
- * @refines spec/kernel/ipcTransfer#setupCallerCap
- */
-export function setupCallerCap(k: ImplState, sender: ImplTcb, receiver: ImplTcb, canGrant: boolean): void {
-  setThreadState(k, sender, ThreadStateBlockedOnReply)
-  const replySlot = tcbSlot(sender, tcbReply)
-  const masterCap = replySlot.cap
-  // Haskell error: "Sender must have a valid master reply cap"
-  if (masterCap.tag !== "ReplyCap" || !masterCap.isMaster || !masterCap.canGrant || masterCap.tcb !== sender.base) {
-    throw new KernelBug("Sender must have a valid master reply cap")
-  }
-  const callerSlot = tcbSlot(receiver, tcbCaller)
-  // Haskell error: "Caller cap must not already exist"
-  if (callerSlot.cap.tag !== "NullCap") throw new KernelBug("Caller cap must not already exist")
-  cteInsert(k, canGrant ? sender.replyCapGrant : sender.replyCapNoGrant, replySlot, callerSlot)
-}
-
-/**
- * Drop the reply cap in the receiver's caller slot, if any (before a new receive).
- * @refines spec/kernel/ipcTransfer#deleteCallerCap
- */
-export function deleteCallerCap(k: ImplState, receiver: ImplTcb): void {
-  cteDeleteOne(k, tcbSlot(receiver, tcbCaller))
-}
-
-/**
- * Answer the Call of `receiver` (BlockedOnReply) through the reply cap in `slot`. Without a
- * fault: transfer the reply (no badge), delete the reply cap, the caller runs. With a fault: delete
- * the reply cap, apply the reply as `handleFaultReply` says, clear the fault, and restart the
- * caller or leave it Inactive.
- * @refines spec/kernel/ipcTransfer#doReplyTransfer
- */
-export function doReplyTransfer(k: ImplState, sender: ImplTcb, receiver: ImplTcb, slot: Cte, grant: boolean): void {
-  if (receiver.tcbState.tag !== "BlockedOnReply") throw new KernelBug("doReplyTransfer: receiver must be BlockedOnReply")
-  if (receiver.tcbFault === null) {
-    doIPCTransfer(k, sender, null, 0, grant, receiver)
-    cteDeleteOne(k, slot)
-    setThreadState(k, receiver, ThreadStateRunning)
-    possibleSwitchTo(k, receiver)
-  } else {
-    cteDeleteOne(k, slot)
-    const restart = handleFaultReply(receiver, sender)
-    receiver.tcbFault = null
-    if (restart) {
-      setThreadState(k, receiver, ThreadStateRestart)
-      possibleSwitchTo(k, receiver)
-    } else {
-      setThreadState(k, receiver, ThreadStateInactive)
-    }
-  }
 }
 
 // ---- invocations --------------------------------------------------------------------------------
@@ -379,7 +216,7 @@ export function performInvocation_Reply(k: ImplState, thread: ImplTcb, slot: Cte
 /**
  * Take a thread out of whatever IPC it is blocked in: off an endpoint or notification queue
  * (becoming Inactive), or, if it waits for a reply, delete the reply cap that would answer it.
- * @refines spec/object/tcb#cancelIPC
+ * @refines spec/object/endpoint#cancelIPC
  */
 export function cancelIPC(k: ImplState, tptr: ImplTcb): void {
   const st = tptr.tcbState
@@ -483,7 +320,7 @@ export function cancelBadgedSends(k: ImplState, ep: ImplEndpoint, badge: number)
 /**
  * Reply to a Call with the current syscall error: badge 0, the error's words in the message
  * registers, message info = (error code, length).
- * @refines spec/object/tcb#replyFromKernelError
+ * @refines spec/object/endpoint#replyFromKernelError
  */
 export function replyFromKernel_error(k: ImplState, thread: ImplTcb): void {
   const hasBuffer = lookupIPCBuffer(true, thread)
@@ -494,7 +331,7 @@ export function replyFromKernel_error(k: ImplState, thread: ImplTcb): void {
 
 /**
  * Reply to a successful Call with an empty message: badge 0, message info 0.
- * @refines spec/object/tcb#replyFromKernelSuccessEmpty
+ * @refines spec/object/endpoint#replyFromKernelSuccessEmpty
  */
 export function replyFromKernel_success_empty(thread: ImplTcb): void {
   thread.badge = 0
@@ -503,7 +340,7 @@ export function replyFromKernel_success_empty(thread: ImplTcb): void {
 
 /**
  * Write the current syscall error's message registers; returns the message length.
- * @refines spec/object/tcb#replyFromKernelError
+ * @refines spec/object/endpoint#replyFromKernelError
  */
 export function setMRs_syscall_error(k: ImplState, thread: ImplTcb, hasBuffer: boolean): number {
   const e = k.currentSyscallError

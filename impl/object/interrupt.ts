@@ -6,17 +6,15 @@
  */
 import type { Cap, IRQState } from "../../model/index.ts"
 import { InvocationLabel as L, RightW } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState, timerTick } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getNotificationImpl,
+  EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getNotificationImpl, syscallError,
 } from "../state.ts"
 import { cteDeleteOne, cteInsert, ensureEmptySlot } from "./cnode.ts"
 import { sendSignal } from "./notification.ts"
-
-/** Syscall argument `i` of the current thread (C `getSyscallArg`; callers check the length). */
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** The IRQ node slot of `irq` (C `intStateIRQNode + irq`). */
 const irqSlot = (k: ImplState, irq: number): Cte => cnodeSlot(k.irqNode, irq)
@@ -89,28 +87,18 @@ export function handleInterrupt(k: ImplState, irq: number): void {
 export function decodeIRQControlInvocation(k: ImplState, invLabel: number, length: number, srcSlot: Cte): Exception {
   if (invLabel !== L.IRQIssueIRQHandler) {
     // Arch_decodeIRQControlInvocation: no architecture IRQ-control labels in this configuration.
-    k.currentSyscallError = { tag: "IllegalOperation" }
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "IllegalOperation" })
   }
   const cnodeSlotRef = k.currentExtraCaps[0]
-  if (length < 3 || cnodeSlotRef === null || cnodeSlotRef === undefined) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (length < 3 || cnodeSlotRef === null || cnodeSlotRef === undefined) return syscallError(k, { tag: "TruncatedMessage" })
   const irqW = getSyscallArg(k, 0)
   const index = getSyscallArg(k, 1)
   const depth = getSyscallArg(k, 2)
   const cnodeCap = cnodeSlotRef.cap
   // Arch_checkIRQ
-  if (irqW > k.numIRQs - 1) {
-    k.currentSyscallError = { tag: "RangeError", min: 0, max: k.numIRQs - 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (irqW > k.numIRQs - 1) return syscallError(k, { tag: "RangeError", min: 0, max: k.numIRQs - 1 })
   const irq = irqW
-  if (isIRQActive(k, irq)) {
-    k.currentSyscallError = { tag: "RevokeFirst" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (isIRQActive(k, irq)) return syscallError(k, { tag: "RevokeFirst" })
   let st = lookupTargetSlot(k, cnodeCap, index, depth)
   if (st !== EXCEPTION_NONE) return st
   const destSlot = lookedUpSlot(k)
@@ -149,14 +137,10 @@ export function decodeIRQHandlerInvocation(k: ImplState, invLabel: number, irq: 
     // SetIRQHandler: the notification to signal.
     case L.IRQSetIRQHandler: {
       const slot = k.currentExtraCaps[0]
-      if (slot === null || slot === undefined) {
-        k.currentSyscallError = { tag: "TruncatedMessage" }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if (slot === null || slot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
       const ntfnCap = slot.cap
       if (ntfnCap.tag !== "NotificationCap" || (ntfnCap.rights & RightW) === 0) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
+        return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       }
       setThreadState(k, k.curThread, ThreadStateRestart)
       invokeIRQHandler_SetIRQHandler(k, irq, ntfnCap, slot)
@@ -168,8 +152,7 @@ export function decodeIRQHandlerInvocation(k: ImplState, invLabel: number, irq: 
       invokeIRQHandler_ClearIRQHandler(k, irq)
       return EXCEPTION_NONE
     default:
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "IllegalOperation" })
   }
 }
 

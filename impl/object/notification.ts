@@ -4,11 +4,10 @@
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
-import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState } from "../kernel/thread.ts"
+import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
 import type { ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import { KernelBug, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning, getNotificationImpl } from "../state.ts"
-import { cancelIPC, doNBRecvFailedTransfer } from "./endpoint.ts"
-import { type TcbQueue, tcbEPAppend, tcbEPDequeue, tcbSchedEnqueue } from "./tcb.ts"
+import { type TcbQueue, cancelIPC, doNBRecvFailedTransfer, tcbEPAppend, tcbEPDequeue } from "./endpoint.ts"
 
 const scratchQueue: TcbQueue = { head: null, end: null }
 
@@ -106,7 +105,8 @@ export function completeSignal(ntfn: ImplNotification, tcb: ImplTcb | null): voi
     tcb.badge = ntfn.ntfnMsgIdentifier
     ntfn.ntfnState = "Idle"
   } else {
-    throw new KernelBug("tried to complete signal with inactive notification object")
+    // seL4: "tried to complete signal with inactive notification object"
+    throw new KernelBug("completeSignal: notification not active")
   }
 }
 

@@ -12,9 +12,8 @@ import {
 import { setThreadState, suspend } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification,
-  ImplPageDirectory, ImplPageTable, ImplTcb, ThreadStateRestart, getCNodeImpl, getEndpointImpl, getNotificationImpl,
-  getTcbImpl,
+  EXCEPTION_NONE, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification, ImplPageDirectory, ImplPageTable,
+  ImplTcb, ThreadStateRestart, getCNodeImpl, getEndpointImpl, getNotificationImpl, getTcbImpl, syscallError,
 } from "../state.ts"
 import { cteDelete, decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
 import {
@@ -213,7 +212,7 @@ export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
   switch (cap.tag) {
     case "PageTableCap":
       if (cap.mapped !== null) return cap
-      k.currentSyscallError = { tag: "IllegalOperation" }
+      syscallError(k, { tag: "IllegalOperation" })
       return null
     case "PageDirectoryCap":
       // kspec departure until ASIDs exist: derives as if it had one (docs/model-decisions.md).
@@ -266,7 +265,7 @@ export function hasCancelSendRights(cap: Cap): boolean {
  * Clean up after the last cap to an object goes (`final`): cancel IPC on endpoints, unbind and
  * cancel notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0).
  * Long operations run to completion here: the model has no preemption and no zombies.
- * @refines spec/object/cnode#finaliseCap
+ * @refines spec/object/objecttype#finaliseCap
  */
 export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
   if (!final) return
@@ -313,7 +312,7 @@ export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
 
 /**
  * Create one object of type `t` at `base` in the object table and return the cap to it.
- * @refines spec/object/untyped#createObject
+ * @refines spec/object/objecttype#createObject
  */
 export function createObject(k: ImplState, t: ObjectType, base: number, userSize: number, deviceMemory: boolean): Cap {
   switch (t) {
@@ -369,7 +368,7 @@ export function createNewObjects(
  * Decode (and, on success, perform) an invocation of `cap`. Errors land in
  * `k.currentSyscallError`. Only CNode and Untyped invocations exist so far; every other invocable
  * cap answers IllegalOperation.
- * @refines spec/api/syscall#decodeAndPerform
+ * @refines spec/object/objecttype#decodeAndPerform
  */
 export function decodeInvocation(
   k: ImplState, invLabel: number, length: number, _capIndex: number, slot: Cte, cap: Cap, _block: boolean, _call: boolean,
@@ -377,31 +376,21 @@ export function decodeInvocation(
   switch (cap.tag) {
     // Nothing to invoke.
     case "NullCap":
-      k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "InvalidCapability", capability: 0 })
     // Endpoint: send (needs Write) with the cap's badge, Grant and GrantReply.
     case "EndpointCap":
-      if ((cap.rights & RightW) === 0) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if ((cap.rights & RightW) === 0) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       setThreadState(k, k.curThread, ThreadStateRestart)
       return performInvocation_Endpoint(k, getEndpointImpl(k, cap.ptr), cap.badge, (cap.rights & RightG) !== 0,
         (cap.rights & RightGR) !== 0, _block, _call)
     // Notification: signal (needs Write) with the cap's badge.
     case "NotificationCap":
-      if ((cap.rights & RightW) === 0) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if ((cap.rights & RightW) === 0) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       setThreadState(k, k.curThread, ThreadStateRestart)
       return performInvocation_Notification(k, getNotificationImpl(k, cap.ptr), cap.badge)
     // Reply: answer the waiting caller; a master reply cap cannot be invoked.
     case "ReplyCap":
-      if (cap.isMaster) {
-        k.currentSyscallError = { tag: "InvalidCapability", capability: 0 }
-        return EXCEPTION_SYSCALL_ERROR
-      }
+      if (cap.isMaster) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
       setThreadState(k, k.curThread, ThreadStateRestart)
       return performInvocation_Reply(k, getTcbImpl(k, cap.tcb), slot, cap.canGrant)
     case "CNodeCap":
@@ -422,7 +411,6 @@ export function decodeInvocation(
       return decodeIRQHandlerInvocation(k, invLabel, cap.irq)
     // VM invocations land in a later issue.
     case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
-      k.currentSyscallError = { tag: "IllegalOperation" }
-      return EXCEPTION_SYSCALL_ERROR
+      return syscallError(k, { tag: "IllegalOperation" })
   }
 }

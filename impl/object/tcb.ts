@@ -1,207 +1,30 @@
 /**
- * TCB queue operations, extra-cap lookup, message-register writes and the TCB invocations (seL4
- * src/object/tcb.c, include/object/tcb.h, non-MCS): ready queues with the two-level priority
- * bitmap, endpoint queues threaded through `tcbEPNext`/`tcbEPPrev`, `lookupExtraCaps`, `setMR`, and
- * decodeTCBInvocation with its decoders and invokes (Read/Write/CopyRegisters, Configure,
- * SetPriority, SetMCPriority, SetSchedParams, SetIPCBuffer, SetSpace, Suspend, Resume,
- * Bind/UnbindNotification). `setPriority`/`setMCPriority` (C src/kernel/thread.c) live here too.
- * @category scheduling
+ * The TCB invocations (seL4 src/object/tcb.c, non-MCS): decodeTCBInvocation with one decoder per
+ * label (Configure, SetPriority, SetMCPriority, SetSchedParams, SetIPCBuffer, SetSpace, Suspend,
+ * Resume, Bind/UnbindNotification, SetTLSBase) and the invokeTCB_* that perform them. The
+ * register-transfer invocations (Read/Write/CopyRegisters) are in object/tcbRegisters.ts; what
+ * they call lives in its seL4 home: the ready queues, suspend, restart and the priority changes in
+ * kernel/thread.ts, the IPC buffer checks in kernel/vspace.ts.
+ * @category decoding
  */
 import type { Cap } from "../../model/index.ts"
-import {
-  InvocationLabel as L, Reg, RightR, frameRegisters, gpRegisters, mask, msgAlignBits, msgMaxExtraCaps, msgRegisters,
-  nMsgRegisters, sanitiseRegister, tcbBuffer, tcbCTable, tcbVTable, wordFromMessageInfo, wordRadix,
-} from "../../model/index.ts"
-import { messageInfoFromWord, tlsBaseRegister } from "../../model/index.ts"
-import { lookupSlot } from "../kernel/cspace.ts"
-import { possibleSwitchTo, rescheduleRequired, restart, setThreadState, suspend } from "../kernel/thread.ts"
-import { lookupIPCBuffer } from "../kernel/vspace.ts"
-import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
+import { InvocationLabel as L, RightR, tcbBuffer, tcbCTable, tcbVTable } from "../../model/index.ts"
+import { tlsBaseRegister } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
+import { rescheduleRequired, restart, setMCPriority, setPriority, setThreadState, suspend } from "../kernel/thread.ts"
+import { checkValidIPCBuffer, isValidVTableRoot } from "../kernel/vspace.ts"
+import { setRegister } from "../machine/registerset.ts"
 import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, ThreadStateRunning, getNotificationImpl,
-  getTcbImpl, l2BitmapSize, readyQueuesIndex, tcbSlot,
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getNotificationImpl, getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
-import { cteDelete, cteInsert, isFinalCapability } from "./cnode.ts"
+import { cteDelete, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
+import { decodeCopyRegisters, decodeReadRegisters, decodeWriteRegisters } from "./tcbRegisters.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 
-// ---- the priority bitmap ------------------------------------------------------------------------
-
-/** C `invert_l1index`. */
-const invertL1Index = (l1index: number): number => l2BitmapSize - 1 - l1index
-
-/** @refines spec/kernel/thread#tcbSchedEnqueue (C addToBitmap) */
-function addToBitmap(k: ImplState, dom: number, prio: number): void {
-  const l1index = prio >>> wordRadix
-  const inv = invertL1Index(l1index)
-  k.readyQueuesL1Bitmap[dom] = (k.readyQueuesL1Bitmap[dom]! | (1 << l1index)) >>> 0
-  const i2 = dom * l2BitmapSize + inv
-  k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! | (1 << (prio & 31))) >>> 0
-}
-
-/** @refines spec/kernel/thread#tcbSchedDequeue (C removeFromBitmap) */
-function removeFromBitmap(k: ImplState, dom: number, prio: number): void {
-  const l1index = prio >>> wordRadix
-  const inv = invertL1Index(l1index)
-  const i2 = dom * l2BitmapSize + inv
-  k.readyQueuesL2Bitmap[i2] = (k.readyQueuesL2Bitmap[i2]! & ~(1 << (prio & 31))) >>> 0
-  if (k.readyQueuesL2Bitmap[i2] === 0) {
-    k.readyQueuesL1Bitmap[dom] = (k.readyQueuesL1Bitmap[dom]! & ~(1 << l1index)) >>> 0
-  }
-}
-
-/**
- * The highest priority with a non-empty ready queue in `dom`. The L1 bitmap must be non-zero.
- * @refines spec/kernel/thread#chooseThread (C getHighestPrio)
- */
-export function getHighestPrio(k: ImplState, dom: number): number {
-  const l1 = k.readyQueuesL1Bitmap[dom]!
-  const l1index = 31 - Math.clz32(l1)
-  const l2 = k.readyQueuesL2Bitmap[dom * l2BitmapSize + invertL1Index(l1index)]!
-  const l2index = 31 - Math.clz32(l2)
-  return (l1index << wordRadix) | l2index
-}
-
-/** Is `prio` at least the highest ready priority of `dom`? C `isHighestPrio`. */
-export function isHighestPrio(k: ImplState, dom: number, prio: number): boolean {
-  return k.readyQueuesL1Bitmap[dom] === 0 || prio >= getHighestPrio(k, dom)
-}
-
-// ---- ready queues -------------------------------------------------------------------------------
-
-/**
- * Put a thread at the head of its ready queue, unless it is already queued.
- * @refines spec/kernel/thread#tcbSchedEnqueue
- */
-export function tcbSchedEnqueue(k: ImplState, tcb: ImplTcb): void {
-  if (tcb.tcbQueued) return
-  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
-  const head = k.readyQueueHead[idx]!
-  if (head === null) {
-    addToBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
-    k.readyQueueEnd[idx] = tcb
-  } else {
-    head.tcbSchedPrev = tcb
-  }
-  tcb.tcbSchedPrev = null
-  tcb.tcbSchedNext = head
-  k.readyQueueHead[idx] = tcb
-  tcb.tcbQueued = true
-}
-
-/**
- * Put a thread at the tail of its ready queue, unless it is already queued.
- * @refines spec/kernel/thread#tcbSchedAppend
- */
-export function tcbSchedAppend(k: ImplState, tcb: ImplTcb): void {
-  if (tcb.tcbQueued) return
-  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
-  const end = k.readyQueueEnd[idx]!
-  if (end === null) {
-    addToBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
-    k.readyQueueHead[idx] = tcb
-  } else {
-    end.tcbSchedNext = tcb
-  }
-  tcb.tcbSchedPrev = end
-  tcb.tcbSchedNext = null
-  k.readyQueueEnd[idx] = tcb
-  tcb.tcbQueued = true
-}
-
-/**
- * Take a thread out of its ready queue, if it is queued.
- * @refines spec/kernel/thread#tcbSchedDequeue
- */
-export function tcbSchedDequeue(k: ImplState, tcb: ImplTcb): void {
-  if (!tcb.tcbQueued) return
-  const idx = readyQueuesIndex(tcb.tcbDomain, tcb.tcbPriority)
-  const before = tcb.tcbSchedPrev
-  const after = tcb.tcbSchedNext
-  if (before === null) k.readyQueueHead[idx] = after
-  else before.tcbSchedNext = after
-  if (after === null) k.readyQueueEnd[idx] = before
-  else after.tcbSchedPrev = before
-  tcb.tcbSchedPrev = null
-  tcb.tcbSchedNext = null
-  tcb.tcbQueued = false
-  if (k.readyQueueHead[idx] === null) removeFromBitmap(k, tcb.tcbDomain, tcb.tcbPriority)
-}
-
-// ---- endpoint / notification queues -------------------------------------------------------------
-
-/** A queue threaded through `tcbEPNext`/`tcbEPPrev` (C `tcb_queue_t`), as a reusable record. */
-export interface TcbQueue { head: ImplTcb | null; end: ImplTcb | null }
-
-/** @refines spec/object/endpoint#sendIPC (C tcbEPAppend) */
-export function tcbEPAppend(tcb: ImplTcb, q: TcbQueue): void {
-  if (q.head === null) q.head = tcb
-  else q.end!.tcbEPNext = tcb
-  tcb.tcbEPPrev = q.end
-  tcb.tcbEPNext = null
-  q.end = tcb
-}
-
-/** @refines spec/object/tcb#cancelIPC (C tcbEPDequeue) */
-export function tcbEPDequeue(tcb: ImplTcb, q: TcbQueue): void {
-  if (tcb.tcbEPPrev !== null) tcb.tcbEPPrev.tcbEPNext = tcb.tcbEPNext
-  else q.head = tcb.tcbEPNext
-  if (tcb.tcbEPNext !== null) tcb.tcbEPNext.tcbEPPrev = tcb.tcbEPPrev
-  else q.end = tcb.tcbEPPrev
-  tcb.tcbEPPrev = null
-  tcb.tcbEPNext = null
-}
-
-// ---- extra caps and message registers -----------------------------------------------------------
-
-/**
- * Look up the extra caps named in the sender's IPC buffer into `currentExtraCaps`. Without a buffer
- * there are none. A failed lookup sets `currentFault` to a CapFault on that cptr.
- * @refines spec/kernel/ipcTransfer#lookupExtraCaps
- */
-export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolean, info: number): Exception {
-  const refs = k.currentExtraCaps
-  if (!hasBuffer) {
-    refs[0] = null
-    return EXCEPTION_NONE
-  }
-  // The extraCaps field of the message info (read without building a record: IPC path).
-  const length = (info >>> 7) & 3
-  let i = 0
-  for (; i < length; i++) {
-    const cptr = thread.extraCaps[i]!
-    const st = lookupSlot(k, thread, cptr)
-    if (st !== EXCEPTION_NONE) {
-      k.currentFault = { tag: "CapFault", address: cptr, inReceivePhase: false, failure: k.currentLookupFault }
-      return st
-    }
-    refs[i] = k.lookupSlotResult
-  }
-  if (i < msgMaxExtraCaps) refs[i] = null
-  return EXCEPTION_NONE
-}
-
-/**
- * Write message register `offset`; past the CPU registers only when the receive buffer exists.
- * Returns the message length so far: `offset + 1`, or `n_msgRegisters` when the word was dropped.
- * @refines spec/kernel/ipcTransfer#setMRsFrom
- */
-export function setMR(receiver: ImplTcb, hasReceiveBuffer: boolean, offset: number, reg: number): number {
-  if (offset >= nMsgRegisters) {
-    if (hasReceiveBuffer) {
-      receiver.mrs[offset] = reg >>> 0
-      return offset + 1
-    }
-    return nMsgRegisters
-  }
-  receiver.mrs[offset] = reg >>> 0
-  return offset + 1
-}
-
-// ---- TCB invocations ----------------------------------------------------------------------------
-
-type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
+/** The invoked cap of a TCB invocation. */
+export type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
 /** C `NULL_PRIO`. */
 const nullPrio = 0
@@ -214,41 +37,11 @@ const thread_control_update_ipc_buffer = 0x2
 const thread_control_update_space = 0x4
 const thread_control_update_mcp = 0x8
 
-/** C `CopyRegistersFlags`, `ReadRegistersFlags`, `WriteRegistersFlags`: bit numbers in the flags word. */
-const CopyRegisters_suspendSource = 0
-const CopyRegisters_resumeTarget = 1
-const CopyRegisters_transferFrame = 2
-const CopyRegisters_transferInteger = 3
-const ReadRegisters_suspend = 0
-const WriteRegisters_resume = 0
-
-/** `n_frameRegisters + n_gpRegisters`: the registers Read/WriteRegisters can name (19). */
-const nTransferRegisters = frameRegisters.length + gpRegisters.length
-
-/** Is bit `b` of the flags word set? */
-const flagSet = (flags: number, b: number): boolean => ((flags >>> b) & 1) !== 0
-
-/** Syscall argument `i` of the current thread (C `getSyscallArg`: MR registers, then IPC buffer). */
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
-
 /** The TCB a thread cap names. */
-const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.ptr)
+export const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.ptr)
 
 /** Extra cap `i`'s slot for this invocation, or null (C `current_extra_caps.excaprefs[i]`). */
-const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null
-
-/** Set `currentSyscallError` and report a syscall error. */
-function syscallError(k: ImplState, e: ImplState["currentSyscallError"]): Exception {
-  k.currentSyscallError = e
-  return EXCEPTION_SYSCALL_ERROR
-}
-
-/** aarch32 has no extra transfer registers: C `Arch_decodeTransfer` returns 0. */
-const archDecodeTransfer = (_flags: number): number => 0
-/** aarch32: nothing to transfer. C `Arch_performTransfer`. */
-const archPerformTransfer = (_arch: number, _src: ImplTcb, _dest: ImplTcb): Exception => EXCEPTION_NONE
-/** aarch32 without a hypervisor: nothing to do. C `Arch_postModifyRegisters`. */
-const archPostModifyRegisters = (_t: ImplTcb): void => {}
+export const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null
 
 /**
  * A priority above the authority's MCP is a RangeError(0, mcp). C `checkPrio`.
@@ -261,60 +54,8 @@ function checkPrio(k: ImplState, prio: number, auth: ImplTcb): Exception {
 }
 
 /**
- * Only a non-device frame can be an IPC buffer, at a 2^9-aligned address (model-decisions: nothing
- * is mapped). C `checkValidIPCBuffer` (src/arch/arm/32/kernel/vspace.c).
- * @refines spec/object/tcb#checkValidIPCBuffer
- */
-function checkValidIPCBuffer(k: ImplState, vptr: number, cap: Cap): Exception {
-  if (cap.tag !== "FrameCap") return syscallError(k, { tag: "IllegalOperation" })
-  if (cap.isDevice) return syscallError(k, { tag: "IllegalOperation" })
-  if ((vptr & mask(msgAlignBits)) !== 0) return syscallError(k, { tag: "AlignmentError" })
-  return EXCEPTION_NONE
-}
-
-/**
- * Can this cap be a thread's VSpace root? Departure (model-decisions.md): any PageDirectoryCap;
- * seL4 also wants it mapped to an ASID. C `isValidVTableRoot` (src/arch/arm/32/kernel/vspace.c).
- * @refines spec/object/tcb#isValidVTableRoot
- */
-const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
-
-/**
- * Would deleting the cap in `slot` be a long-running (preemptible) operation: is it the final cap
- * to a TCB or CNode? C `slotCapLongRunningDelete` (src/object/cnode.c).
- * @refines spec/object/tcb#slotCapLongRunningDelete
- */
-function slotCapLongRunningDelete(slot: Cte): boolean {
-  const cap = slot.cap
-  if (cap.tag === "NullCap") return false
-  if (!isFinalCapability(slot)) return false
-  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
-}
-
-/**
- * Set a thread's priority: off its ready queue, new priority, then if runnable either reschedule
- * (the current thread) or offer it to the scheduler. C `setPriority` (src/kernel/thread.c, non-MCS).
- * @refines spec/kernel/thread#setPriority
- */
-export function setPriority(k: ImplState, tptr: ImplTcb, prio: number): void {
-  tcbSchedDequeue(k, tptr)
-  tptr.tcbPriority = prio
-  const tag = tptr.tcbState.tag
-  if (tag === "Running" || tag === "Restart") {
-    if (tptr === k.curThread) rescheduleRequired(k)
-    else possibleSwitchTo(k, tptr)
-  }
-}
-
-/** C `setMCPriority` (src/kernel/thread.c). @refines spec/kernel/thread#setMCPriority */
-export function setMCPriority(tptr: ImplTcb, mcp: number): void {
-  tptr.tcbMCP = mcp
-}
-
-/**
- * Decode (and, when valid, perform) an invocation of a thread cap. Labels 2..14 as seL4 non-MCS
- * without SMP or the debug API; every other label, SetTLSBase (15) and SetFlags (16) included, is
- * IllegalOperation. On success the caller is left Restart (handleInvocation replies), except
+ * Decode (and, when valid, perform) an invocation of a thread cap. Labels 2..15 as seL4 non-MCS
+ * without SMP or the debug API; every other label, SetFlags (16) included, is IllegalOperation. On success the caller is left Restart (handleInvocation replies), except
  * ReadRegisters, which replies itself and leaves it Running.
  *
  * **Rights**: a ThreadCap (no rights bits).
@@ -367,68 +108,6 @@ export function decodeTCBInvocation(
     default:
       return syscallError(k, { tag: "IllegalOperation" })
   }
-}
-
-/**
- * CopyRegisters(flags; source TCB in extra cap 0): flag bits 0 suspendSource, 1 resumeTarget,
- * 2 transferFrame, 3 transferInteger.
- *
- * **Errors** (in order): TruncatedMessage (no argument or no extra cap); InvalidCapability(1)
- * (extra cap not a ThreadCap).
- * @refines spec/object/tcb#decodeCopyRegisters
- */
-export function decodeCopyRegisters(k: ImplState, cap: ThreadCap, length: number): Exception {
-  const srcSlot = extraCapSlot(k, 0)
-  if (length < 1 || srcSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
-  const flags = getSyscallArg(k, 0)
-  const transferArch = archDecodeTransfer(flags >>> 8)
-  const sourceCap = srcSlot.cap
-  if (sourceCap.tag !== "ThreadCap") return syscallError(k, { tag: "InvalidCapability", capability: 1 })
-  const srcTCB = getTcbImpl(k, sourceCap.ptr)
-  setThreadState(k, k.curThread, ThreadStateRestart)
-  return invokeTCB_CopyRegisters(
-    k, tcbOfCap(k, cap), srcTCB,
-    flagSet(flags, CopyRegisters_suspendSource), flagSet(flags, CopyRegisters_resumeTarget),
-    flagSet(flags, CopyRegisters_transferFrame), flagSet(flags, CopyRegisters_transferInteger), transferArch,
-  )
-}
-
-/**
- * ReadRegisters(flags, n): flag bit 0 suspends the source first.
- *
- * **Errors** (in order): TruncatedMessage (< 2 arguments); RangeError(1, 19) (n outside 1..19);
- * IllegalOperation (the target is the caller).
- * @refines spec/object/tcb#decodeReadRegisters
- */
-export function decodeReadRegisters(k: ImplState, cap: ThreadCap, length: number, call: boolean): Exception {
-  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
-  const flags = getSyscallArg(k, 0)
-  const n = getSyscallArg(k, 1)
-  if (n < 1 || n > nTransferRegisters) return syscallError(k, { tag: "RangeError", min: 1, max: nTransferRegisters })
-  const transferArch = archDecodeTransfer(flags >>> 8)
-  const thread = tcbOfCap(k, cap)
-  if (thread === k.curThread) return syscallError(k, { tag: "IllegalOperation" })
-  setThreadState(k, k.curThread, ThreadStateRestart)
-  return invokeTCB_ReadRegisters(k, thread, flagSet(flags, ReadRegisters_suspend), n, transferArch, call)
-}
-
-/**
- * WriteRegisters(flags, n, values...): flag bit 0 resumes the target afterwards.
- *
- * **Errors** (in order): TruncatedMessage (< 2 arguments, or fewer than n values); IllegalOperation
- * (the target is the caller).
- * @refines spec/object/tcb#decodeWriteRegisters
- */
-export function decodeWriteRegisters(k: ImplState, cap: ThreadCap, length: number): Exception {
-  if (length < 2) return syscallError(k, { tag: "TruncatedMessage" })
-  const flags = getSyscallArg(k, 0)
-  const w = getSyscallArg(k, 1)
-  if (length - 2 < w) return syscallError(k, { tag: "TruncatedMessage" })
-  const transferArch = archDecodeTransfer(flags >>> 8)
-  const thread = tcbOfCap(k, cap)
-  if (thread === k.curThread) return syscallError(k, { tag: "IllegalOperation" })
-  setThreadState(k, k.curThread, ThreadStateRestart)
-  return invokeTCB_WriteRegisters(k, thread, flagSet(flags, WriteRegisters_resume), w, transferArch)
 }
 
 /**
@@ -500,7 +179,7 @@ export function decodeTCBConfigure(k: ImplState, cap: ThreadCap, length: number,
 function authTCBOf(k: ImplState): ImplTcb | null {
   const authCap = extraCapSlot(k, 0)!.cap
   if (authCap.tag !== "ThreadCap") {
-    k.currentSyscallError = { tag: "InvalidCapability", capability: 1 }
+    syscallError(k, { tag: "InvalidCapability", capability: 1 })
     return null
   }
   return getTcbImpl(k, authCap.ptr)
@@ -752,104 +431,6 @@ export function invokeTCB_ThreadControl(
 }
 
 /**
- * Copy registers from `src` to `dest`: optionally suspend the source and restart the target first;
- * the frame registers (then NextIP := the target's restart PC) and/or the integer registers, as
- * words, unsanitised (as seL4: they come from another thread's context). The current thread as
- * target forces a reschedule.
- * @refines spec/object/tcb#invokeTCB
- */
-export function invokeTCB_CopyRegisters(
-  k: ImplState, dest: ImplTcb, src: ImplTcb, suspendSource: boolean, resumeTarget: boolean, transferFrame: boolean,
-  transferInteger: boolean, transferArch: number,
-): Exception {
-  if (suspendSource) suspend(k, src)
-  if (resumeTarget) restart(k, dest)
-  if (transferFrame) {
-    for (let i = 0; i < frameRegisters.length; i++) {
-      const r = frameRegisters[i]!
-      setRegister(dest, r, getRegister(src, r))
-    }
-    setNextPC(dest, getRestartPC(dest))
-  }
-  if (transferInteger) {
-    for (let i = 0; i < gpRegisters.length; i++) {
-      const r = gpRegisters[i]!
-      setRegister(dest, r, getRegister(src, r))
-    }
-  }
-  archPostModifyRegisters(dest)
-  if (dest === k.curThread) rescheduleRequired(k)
-  return archPerformTransfer(transferArch, src, dest)
-}
-
-/**
- * Reply to the caller with the first `n` registers of `src` (frame registers, then integer
- * registers) as message words: MR0-MR3 always, the rest only with a caller IPC buffer. Optionally
- * suspends `src` first. Only a Call gets the reply; the caller ends Running either way, so
- * handleInvocation's empty success reply does not run.
- * @refines spec/object/tcb#invokeTCB
- */
-export function invokeTCB_ReadRegisters(
-  k: ImplState, src: ImplTcb, suspendSource: boolean, n: number, arch: number, call: boolean,
-): Exception {
-  const thread = k.curThread
-  if (suspendSource) suspend(k, src)
-  const e = archPerformTransfer(arch, src, thread)
-  if (e !== EXCEPTION_NONE) return e
-  if (call) {
-    const nFrame = frameRegisters.length
-    const nGp = gpRegisters.length
-    const hasBuffer = lookupIPCBuffer(true, thread)
-    setRegister(thread, Reg.R0, 0)
-    let i = 0
-    for (; i < n && i < nFrame && i < nMsgRegisters; i++) {
-      setRegister(thread, msgRegisters[i]!, getRegister(src, frameRegisters[i]!))
-    }
-    if (hasBuffer && i < n && i < nFrame) {
-      for (; i < n && i < nFrame; i++) thread.mrs[i] = getRegister(src, frameRegisters[i]!)
-    }
-    const j = i
-    for (i = 0; i < nGp && i + nFrame < n && i + nFrame < nMsgRegisters; i++) {
-      setRegister(thread, msgRegisters[i + nFrame]!, getRegister(src, gpRegisters[i]!))
-    }
-    if (hasBuffer && i < nGp && i + nFrame < n) {
-      for (; i < nGp && i + nFrame < n; i++) thread.mrs[i + nFrame] = getRegister(src, gpRegisters[i]!)
-    }
-    setRegister(thread, Reg.R1, wordFromMessageInfo({ label: 0, capsUnwrapped: 0, extraCaps: 0, length: i + j }))
-  }
-  setThreadState(k, thread, ThreadStateRunning)
-  return EXCEPTION_NONE
-}
-
-/**
- * Write the first min(n, 19) transfer registers of `dest` (frame registers, then integer
- * registers) from syscall arguments 2.., sanitised; then NextIP := the restart PC; optionally
- * restart the target.
- * @refines spec/object/tcb#invokeTCB
- */
-export function invokeTCB_WriteRegisters(
-  k: ImplState, dest: ImplTcb, resumeTarget: boolean, n0: number, arch: number,
-): Exception {
-  const e = archPerformTransfer(arch, k.curThread, dest)
-  if (e !== EXCEPTION_NONE) return e
-  const n = n0 > nTransferRegisters ? nTransferRegisters : n0
-  const nFrame = frameRegisters.length
-  for (let i = 0; i < nFrame && i < n; i++) {
-    const r = frameRegisters[i]!
-    setRegister(dest, r, sanitiseRegister(r, getSyscallArg(k, i + 2)))
-  }
-  for (let i = 0; i < gpRegisters.length && i + nFrame < n; i++) {
-    const r = gpRegisters[i]!
-    setRegister(dest, r, sanitiseRegister(r, getSyscallArg(k, i + nFrame + 2)))
-  }
-  setNextPC(dest, getRestartPC(dest))
-  archPostModifyRegisters(dest)
-  if (resumeTarget) restart(k, dest)
-  if (dest === k.curThread) rescheduleRequired(k)
-  return EXCEPTION_NONE
-}
-
-/**
  * Bind `ntfn` to the TCB, or (null) unbind its notification.
  * @refines spec/object/tcb#invokeTCB
  */
@@ -861,7 +442,7 @@ export function invokeTCB_NotificationControl(tcb: ImplTcb, ntfn: ImplNotificati
 
 /**
  * TCB_SetTLSBase: one word, the new TLS base (none: TruncatedMessage).
- * @refines spec/object/tcb#decodeTCBInvocation
+ * @refines spec/object/tcb#decodeSetTLSBase
  */
 function decodeSetTLSBase(k: ImplState, cap: ThreadCap, length: number): Exception {
   if (length < 1) return syscallError(k, { tag: "TruncatedMessage" })

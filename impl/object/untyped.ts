@@ -8,19 +8,18 @@ import {
   InvocationLabel, ObjectType as OT, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits, objectTypeCount,
   retypeFanOutLimit, wordBits, bit as BIT,
 } from "../../model/index.ts"
+import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl,
+  EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl, syscallError,
 } from "../state.ts"
 import { ensureNoChildren } from "./cnode.ts"
 import { createNewObjects } from "./objecttype.ts"
 
 /** The smallest object size (endpoints and notifications; C `seL4_MinUntypedBits` too): every object base is a multiple. */
 const minObjectBits = minUntypedBits
-
-const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
 
 /** C `alignUp` on byte addresses (exact in doubles below 2^53). */
 const alignUpBits = (x: number, bits: number): number => {
@@ -46,15 +45,9 @@ const untypedCapWithFreeIndex = (cap: Extract<Cap, { tag: "UntypedCap" }>, freeI
  */
 export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: number, slot: Cte, cap: Cap): Exception {
   if (cap.tag !== "UntypedCap") throw new KernelBug("decodeUntypedInvocation: invalid cap")
-  if (invLabel !== InvocationLabel.UntypedRetype) {
-    k.currentSyscallError = { tag: "IllegalOperation" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (invLabel !== InvocationLabel.UntypedRetype) return syscallError(k, { tag: "IllegalOperation" })
   const rootSlot = k.currentExtraCaps[0] ?? null
-  if (length < 6 || rootSlot === null) {
-    k.currentSyscallError = { tag: "TruncatedMessage" }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (length < 6 || rootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const newType = getSyscallArg(k, 0)
   const userObjSize = getSyscallArg(k, 1)
   const nodeIndex = getSyscallArg(k, 2)
@@ -63,25 +56,15 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
   const nodeWindow = getSyscallArg(k, 5)
 
   // The type must exist.
-  if (newType >= objectTypeCount) {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 0 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (newType >= objectTypeCount) return syscallError(k, { tag: "InvalidArgument", argument: 0 })
   const t = newType as ObjectType
   const objectSize = getObjectSize(t, userObjSize)
   // The size must be representable.
   if (userObjSize >= wordBits || objectSize > maxUntypedBits) {
-    k.currentSyscallError = { tag: "RangeError", min: 0, max: maxUntypedBits }
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "RangeError", min: 0, max: maxUntypedBits })
   }
-  if (t === OT.CNode && userObjSize === 0) {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
-  if (t === OT.Untyped && userObjSize < minUntypedBits) {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (t === OT.CNode && userObjSize === 0) return syscallError(k, { tag: "InvalidArgument", argument: 1 })
+  if (t === OT.Untyped && userObjSize < minUntypedBits) return syscallError(k, { tag: "InvalidArgument", argument: 1 })
 
   // The destination CNode: the root cap itself at depth 0, else a slot looked up from it.
   let nodeCap: Cap
@@ -94,32 +77,21 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
   }
   if (nodeCap.tag !== "CNodeCap") {
     k.currentLookupFault = { tag: "MissingCapability", bitsLeft: nodeDepth }
-    k.currentSyscallError = { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault }
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "FailedLookup", wasSource: false, failure: k.currentLookupFault })
   }
 
   // The destination window must lie inside the CNode.
   const nodeSize = BIT(nodeCap.radix)
-  if (nodeOffset > nodeSize - 1) {
-    k.currentSyscallError = { tag: "RangeError", min: 0, max: nodeSize - 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (nodeOffset > nodeSize - 1) return syscallError(k, { tag: "RangeError", min: 0, max: nodeSize - 1 })
   if (nodeWindow < 1 || nodeWindow > retypeFanOutLimit) {
-    k.currentSyscallError = { tag: "RangeError", min: 1, max: retypeFanOutLimit }
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "RangeError", min: 1, max: retypeFanOutLimit })
   }
-  if (nodeWindow > nodeSize - nodeOffset) {
-    k.currentSyscallError = { tag: "RangeError", min: 1, max: nodeSize - nodeOffset }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (nodeWindow > nodeSize - nodeOffset) return syscallError(k, { tag: "RangeError", min: 1, max: nodeSize - nodeOffset })
 
   // Every destination slot must be empty.
   const destCNode = getCNodeImpl(k, nodeCap.ptr)
   for (let i = nodeOffset; i < nodeOffset + nodeWindow; i++) {
-    if (cnodeCapAt(destCNode, i).tag !== "NullCap") {
-      k.currentSyscallError = { tag: "DeleteFirst" }
-      return EXCEPTION_SYSCALL_ERROR
-    }
+    if (cnodeCapAt(destCNode, i).tag !== "NullCap") return syscallError(k, { tag: "DeleteFirst" })
   }
 
   // Without children the untyped starts again from its base; with children, from its watermark.
@@ -135,16 +107,12 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
   const freeRef = cap.ptr + freeIndex
   const untypedFreeBytes = BIT(cap.sizeBits) - freeIndex
   if (Math.floor(untypedFreeBytes / BIT(objectSize)) < nodeWindow) {
-    k.currentSyscallError = { tag: "NotEnoughMemory", bytesLeft: untypedFreeBytes }
-    return EXCEPTION_SYSCALL_ERROR
+    return syscallError(k, { tag: "NotEnoughMemory", bytesLeft: untypedFreeBytes })
   }
 
   // Device memory holds only frames and untypeds.
   const deviceMemory = cap.isDevice
-  if (deviceMemory && !isFrameType(t) && t !== OT.Untyped) {
-    k.currentSyscallError = { tag: "InvalidArgument", argument: 1 }
-    return EXCEPTION_SYSCALL_ERROR
-  }
+  if (deviceMemory && !isFrameType(t) && t !== OT.Untyped) return syscallError(k, { tag: "InvalidArgument", argument: 1 })
 
   const alignedFreeRef = alignUpBits(freeRef, objectSize)
   setThreadState(k, k.curThread, ThreadStateRestart)

@@ -4,7 +4,7 @@
  * flags it; `kspec docs` renders `description` beside each invariant.
  * @category invariants
  */
-import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cap, NonEmpty, PPtr, SlotPtr } from "../../model/index.ts"
 import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable } from "../../model/index.ts"
 import { boot, bootLayout } from "../../spec/kernel/boot.ts"
 import * as X from "./ipcStates.ts"
@@ -71,11 +71,11 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
   },
   "valid_objs.valid_ep": {
     description: "An endpoint is in the SendEP state with an empty queue.",
-    state: () => setObject(base(), spare, { tag: "Endpoint", state: { tag: "SendEP", queue: [] } }),
+    state: () => setObject(base(), spare, { tag: "Endpoint", state: { tag: "SendEP", queue: [] as readonly PPtr[] as NonEmpty<PPtr> } }),
   },
   "valid_objs.valid_ntfn": {
     description: "A notification is in the WaitingNtfn state with an empty queue.",
-    state: () => setObject(base(), spare, { tag: "Notification", state: { tag: "WaitingNtfn", queue: [] }, boundTCB: null }),
+    state: () => setObject(base(), spare, { tag: "Notification", state: { tag: "WaitingNtfn", queue: [] as readonly PPtr[] as NonEmpty<PPtr> }, boundTCB: null }),
   },
   "valid_objs.obj_sizes": {
     description: "A CNode object of radix 28 (2^32 bytes with its 16-byte slots) is added to the heap.",

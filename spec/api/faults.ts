@@ -1,35 +1,56 @@
 /**
- * Fault handling (seL4 src/kernel/faulthandler.c non-MCS `handleFault`, `sendFaultIPC`,
- * `handleDoubleFault`; l4v A/Ipc_A `handle_fault`, `send_fault_ipc`).
+ * Fault messages and fault replies (seL4 src/api/faults.c with src/arch/arm/api/faults.c,
+ * aarch32, non-MCS; Haskell SEL4/API/Faults.lhs): the words a fault message carries, and how a
+ * handler's reply to a faulted thread is applied. Delivering the fault is kernel/faulthandler.ts.
  * @category errors
  */
 import type { Fault, PPtr } from "../../model/index.ts"
-import { RightG, RightGR, RightW, hasRight } from "../../model/index.ts"
+import { exceptionMessage, lookupFailureWords, messageInfoFromWord, nMsgRegisters, sanitiseRegister, syscallMessage } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { getTcb, tcbWith, updateTcb } from "../state.ts"
-import { lookupCap } from "../kernel/cspace.ts"
-import { setThreadState } from "../kernel/thread.ts"
-import { sendIPC } from "../object/endpoint.ts"
+import { getContextRegister, getRestartPC, setContextRegister } from "../machine/registerset.ts"
+import { lookupIPCBuffer } from "../kernel/vspace.ts"
 
-/**
- * Send the fault as a Call on the thread's fault-handler endpoint, looked up in the thread's own
- * CSpace. The handler cap must be an endpoint cap with Write and Grant or GrantReply; the badge
- * and Grant right are the handler cap's, and the handler may always be given a reply cap.
- * Returns null when there is no valid handler. Mirrors seL4 `sendFaultIPC` (non-MCS).
- */
-const sendFaultIPC = (s: KernelState, t: PPtr, fault: Fault): KernelState | null => {
-  const lu = lookupCap(s, t, getTcb(s, t).tcbFaultHandler)
-  if (!lu.ok) return null
-  const cap = lu.value
-  if (cap.tag !== "EndpointCap" || !hasRight(cap.rights, RightW) || !(hasRight(cap.rights, RightG) || hasRight(cap.rights, RightGR))) return null
-  const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: fault }))
-  return sendIPC(s1, true, true, cap.badge, hasRight(cap.rights, RightG), true, t, cap.ptr)
+/** The words of a fault message, in seL4's layout for each fault. Mirrors seL4 `setMRs_fault`. */
+export const faultMessageWords = (s: KernelState, sender: PPtr, f: Fault): readonly number[] => {
+  const ctx = getTcb(s, sender).tcbContext
+  const pc = getRestartPC(s, sender)
+  switch (f.tag) {
+    case "CapFault": return [pc, f.address, f.inReceivePhase ? 1 : 0, ...lookupFailureWords(f.failure)]
+    case "UnknownSyscall": return [...syscallMessage.map((r) => getContextRegister(ctx, r)), f.syscallNumber]
+    case "UserException": return [...exceptionMessage.map((r) => getContextRegister(ctx, r)), f.number, f.code]
+    case "VMFault": return [pc, f.address, f.instructionFault ? 1 : 0, f.fsr]
+  }
 }
 
 /**
- * A thread faulted: its fault goes to its handler as IPC; with no valid handler the thread stops
- * (Inactive) — a fault never takes down anything but the faulting thread.
- * Mirrors seL4 `handleFault` / `handleDoubleFault` (non-MCS).
+ * Copy the reply's message words into the registers a fault message listed (sanitised), as
+ * many as the reply carries, words past MR3 only from the replier's IPC buffer.
+ * Mirrors seL4 `copyMRsFaultReply`.
  */
-export const handleFault = (s: KernelState, t: PPtr, fault: Fault): KernelState =>
-  sendFaultIPC(s, t, fault) ?? setThreadState(s, t, { tag: "Inactive" })
+export const copyMRsFaultReply = (s: KernelState, sender: PPtr, receiver: PPtr, regs: readonly number[], length: number): KernelState => {
+  const src = getTcb(s, sender).tcbContext.mrs
+  const n = length > nMsgRegisters && !lookupIPCBuffer(s, false, sender) ? nMsgRegisters : length
+  return updateTcb(s, receiver, (tcb) => {
+    let ctx = tcb.tcbContext
+    for (let i = 0; i < n; i++) ctx = setContextRegister(ctx, regs[i]!, sanitiseRegister(regs[i]!, src[i]!))
+    return tcbWith(tcb, { tcbContext: ctx })
+  })
+}
+
+/**
+ * Apply a reply to a faulted thread and say whether it restarts: cap and VM faults always do;
+ * for unknown-syscall and user-exception faults the reply's words overwrite the listed
+ * registers and the thread restarts only if the reply's label is 0.
+ * Mirrors seL4 `handleFaultReply` / `Arch_handleFaultReply`.
+ */
+export const handleFaultReply = (s: KernelState, receiver: PPtr, sender: PPtr, f: Fault): [KernelState, boolean] => {
+  const tag = messageInfoFromWord(getTcb(s, sender).tcbContext.msgInfo)
+  switch (f.tag) {
+    case "CapFault": case "VMFault": return [s, true]
+    case "UnknownSyscall":
+      return [copyMRsFaultReply(s, sender, receiver, syscallMessage, Math.min(tag.length, syscallMessage.length)), tag.label === 0]
+    case "UserException":
+      return [copyMRsFaultReply(s, sender, receiver, exceptionMessage, Math.min(tag.length, exceptionMessage.length)), tag.label === 0]
+  }
+}

@@ -1,50 +1,84 @@
 /**
  * The kernel entry: one event in, one new state out (seL4 src/api/syscall.c `handleSyscall`,
- * `handleInvocation`, src/object/objecttype.c `decodeInvocation`, A/Syscall_A).
+ * `handleInvocation`, `handleRecv`, `handleReply`, `handleYield`, include/api/syscall.h
+ * `getSyscallArg`, A/Syscall_A), and what an entry did (`Outcome`). The invocation's dispatch to
+ * its object (seL4 `decodeInvocation`) is `decodeAndPerform` in object/objecttype.ts.
  * @category decoding
  */
 import { match } from "ts-pattern"
 import type {
-  Cap, Event, Fault, LookupFailure, PPtr, SlotPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
+  Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, PPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
 } from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightG, RightGR, RightR, RightW, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters,
-  tcbCaller, timerIRQ,
+  InvocationLabel as L, Reg, RightR, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
-import type { Result } from "../result.ts"
-import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
-import { activateThread, handleYield, schedule, setThreadState, updateRestartPC } from "../kernel/thread.ts"
-import { receiveIPC, sendIPC } from "../object/endpoint.ts"
-import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, handleInterrupt, invokeIRQ } from "../object/interrupt.ts"
-import { receiveSignal, sendSignal } from "../object/notification.ts"
-import type { InvocationArgs } from "../object/cnode.ts"
-import { decodeCNodeInvocation, invokeCNode } from "../object/cnode.ts"
-import { decodeUntypedInvocation, invokeUntypedRetype } from "../object/untyped.ts"
-import { lookupIPCBuffer, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/tcb.ts"
-import { decodeTCBInvocation, invokeTCB } from "../object/tcb.ts"
-import { decodeDomainInvocation, invokeDomain } from "../object/domain.ts"
-import { handleFault } from "./faults.ts"
+import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
+import { updateRestartPC } from "../machine/registerset.ts"
+import { receiveIPC, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/endpoint.ts"
+import { handleInterrupt } from "../object/interrupt.ts"
+import { receiveSignal } from "../object/notification.ts"
+import { decodeAndPerform } from "../object/objecttype.ts"
+import { lookupIPCBuffer } from "../kernel/vspace.ts"
+import { handleFault } from "../kernel/faulthandler.ts"
+
+/** What an entry was: the syscall, or the event's tag for the other events. */
+export type OutcomeSyscall = SyscallKind | Exclude<Event["tag"], "Syscall">
+
+/** The operations of the invocation labels named `<P><Op>` (model/labels.ts): `Ops<"Untyped">` is `"Retype"`. */
+type Ops<P extends string, N extends InvocationLabelName = InvocationLabelName> = N extends `${P}${infer Op}` ? Op : never
+
+/** The name an object method is counted under: `<object>_<operation>`, or `<object>_BadLabel` for another label. */
+export type MethodName =
+  | `CNode_${Ops<"CNode">}` | `Untyped_${Ops<"Untyped">}` | `TCB_${Ops<"TCB">}` | `Domain_${Ops<"Domain">}`
+  | `IRQControl_${Extract<Ops<"IRQ">, "IssueIRQHandler">}` | `IRQHandler_${Exclude<Ops<"IRQ">, "IssueIRQHandler">}`
+  | `${"CNode" | "Untyped" | "TCB" | "IRQControl" | "IRQHandler" | "Domain"}_BadLabel`
+
+/**
+ * What an entry acted on: an object method (`CNode_Copy`), the invoked or received-on cap's tag
+ * (`EndpointCap`), `lookup` when the cap was not found, `ReplyCap` for Reply, the fault kind of a
+ * UserFault, the line's IRQState for an interrupt (`Undelivered` when the controller did not
+ * deliver it), or `none` (Yield, and entries no thread could make).
+ */
+export type InvocationName = MethodName | Cap["tag"] | UserFaultKind | IRQState | "lookup" | "none" | "Undelivered"
+
+/** How a receive ended (handleRecv): got a message or signal, blocked, found nothing (NBRecv), or a cap fault. */
+type RecvResult = "Success" | "Blocked" | "Empty" | "CapFault"
+
+/**
+ * How an entry ended: `Success`; the caller `Blocked` or `Inactive` (a Call that can never be
+ * answered); a decode error (a SyscallError tag); a `CapFault` in the lookup; `Empty` (NBRecv found
+ * nothing); `NoCaller` (Reply with no caller) and `NoCaller+<receive result>` (ReplyRecv);
+ * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry.
+ */
+export type OutcomeResult =
+  | "Success" | "Blocked" | "Inactive"
+  | SyscallError["tag"]
+  | "CapFault" | "Empty"
+  | "NoCaller" | `NoCaller+${Exclude<RecvResult, "CapFault">}`
+  | "Delivered" | "NoHandler"
+  | "Idle"
 
 /** What one kernel entry did, for statistics and coverage: which operation, and how it ended. */
-export interface Outcome {
-  /** e.g. `Call`, or `none` when no thread could make the syscall. */
-  readonly syscall: string
+export interface Outcome<R extends OutcomeResult = OutcomeResult> {
+  /** e.g. `Call`, or `UserFault`, `Interrupt`, `TimerTick` for the other events. */
+  readonly syscall: OutcomeSyscall
   /** e.g. `CNode_Copy`, `Untyped_Retype`, `EndpointCap`, or `lookup` when the invoked cap was not found. */
-  readonly invocation: string
-  /** `Success`, a SyscallError tag, `CapFault`, or `Idle`. */
-  readonly result: string
+  readonly invocation: InvocationName
+  /** e.g. `Success`, a SyscallError tag, `CapFault`, or `Idle`. */
+  readonly result: R
 }
 
 /** `<prefix>_<operation>` for a label in [lo, hi] (its name less `cut` characters), else `<prefix>_BadLabel`. */
-const methodName = (label: number, prefix: string, lo: number, hi: number, cut: number): string =>
-  label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`
+const methodName = (label: number, prefix: string, lo: number, hi: number, cut: number): MethodName =>
+  // The labels in [lo, hi] are exactly those named `<prefix><operation>` (model/labels.ts), so the name is a MethodName.
+  (label >= lo && label <= hi ? `${prefix}_${labelName(label).slice(cut)}` : `${prefix}_BadLabel`) as MethodName
 
 /** The name an invocation is counted under: the cap's object and, for object methods, the operation. */
-export const invocationName = (cap: Cap, label: number): string => {
+export const invocationName = (cap: Cap, label: number): InvocationName => {
   switch (cap.tag) {
     case "CNodeCap": return methodName(label, "CNode", L.CNodeRevoke, L.CNodeSaveCaller, 5)
     case "UntypedCap": return methodName(label, "Untyped", L.UntypedRetype, L.UntypedRetype, 7)
@@ -79,50 +113,11 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
     })
   })
 
-/** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
-const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
-  d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
-
-const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability", capability: 0 })
-
-/**
- * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
- * message (blocking for Send and Call); notification caps need Write and signal; a non-master
- * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
- * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
- * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
- */
-const decodeAndPerform = (
-  s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
-): Result<KernelState, SyscallError> => {
-  const c = cap
-  switch (c.tag) {
-    // No cap: nothing to invoke.
-    case "NullCap": return invalidCap0
-    // An endpoint with Write sends a message.
-    case "EndpointCap": return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
-      setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
-    ))
-    // A notification with Write signals.
-    case "NotificationCap":
-      return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge))
-    // A non-master reply cap replies.
-    case "ReplyCap":
-      return c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant))
-    // Object invocations: decode, then perform.
-    case "CNodeCap": return perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
-    case "UntypedCap": return perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
-    case "IRQControlCap": return perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ)
-    case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
-    case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))
-    case "DomainCap": return perform(s, t, decodeDomainInvocation(s, a), invokeDomain)
-    // Virtual-memory caps have no invocations yet.
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": return err({ tag: "IllegalOperation" as const })
-  }
-}
+/** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
+export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
 
 /** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
-const callerResult = (s: KernelState, t: PPtr): string => {
+const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocked" => {
   const st = getTcb(s, t).tcbState.tag
   return st === "Running" || st === "Restart" ? "Success" : st === "Inactive" ? "Inactive" : "Blocked"
 }
@@ -133,12 +128,12 @@ const callerResult = (s: KernelState, t: PPtr): string => {
  * only to a Call; when the invocation left the caller Restart, a Call gets an empty reply and
  * the caller runs on. Mirrors seL4 `handleInvocation` (non-MCS).
  */
-const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: string): [KernelState, Outcome] => {
+const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: SyscallKind): [KernelState, Outcome] => {
   const ctx = getTcb(s, t).tcbContext
   const info = messageInfoFromWord(ctx.msgInfo)
   // On ARM the cap register is the badge register (r0).
   const cptr = ctx.badge
-  const fault = (f: Fault, invocation: string): [KernelState, Outcome] =>
+  const fault = (f: Fault, invocation: InvocationName): [KernelState, Outcome] =>
     [isBlocking ? handleFault(s, t, f) : s, { syscall, invocation, result: "CapFault" }]
 
   const lu = lookupCapAndSlot(s, t, cptr)
@@ -169,15 +164,15 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
  * Anything else, or a failed lookup, is a cap fault in the receive phase (handled even for
  * NBRecv). Mirrors seL4 `handleRecv` (non-MCS).
  */
-const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: string): [KernelState, Outcome] => {
+const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: SyscallKind): [KernelState, Outcome<RecvResult>] => {
   const cptr = getTcb(s, t).tcbContext.badge
-  const fault = (failure: LookupFailure, invocation: string): [KernelState, Outcome] =>
+  const fault = (failure: LookupFailure, invocation: InvocationName): [KernelState, Outcome<RecvResult>] =>
     [handleFault(s, t, { tag: "CapFault", address: cptr, inReceivePhase: true, failure }), { syscall, invocation, result: "CapFault" }]
   const missing: LookupFailure = { tag: "MissingCapability", bitsLeft: 0 }
   const lu = lookupCap(s, t, cptr)
   if (!lu.ok) return fault(lu.error, "lookup")
   const cap = lu.value
-  const received = (s1: KernelState, invocation: string): [KernelState, Outcome] => {
+  const received = (s1: KernelState, invocation: InvocationName): [KernelState, Outcome<RecvResult>] => {
     const st = getTcb(s1, t).tcbState.tag
     const got = st !== "Running" ? "Blocked" : !isBlocking && nothingToReceive(s, t, cap) ? "Empty" : "Success"
     return [s1, { syscall, invocation, result: got }]
@@ -207,12 +202,19 @@ const nothingToReceive = (s: KernelState, t: PPtr, cap: Cap): boolean => {
  * Reply through the reply cap in the caller slot; with none (or a master cap, which cannot be
  * there) nothing happens. Mirrors seL4 `handleReply` (non-MCS).
  */
-const handleReply = (s: KernelState, t: PPtr): [KernelState, string] => {
+const handleReply = (s: KernelState, t: PPtr): [KernelState, "Success" | "NoCaller"] => {
   const slot = slotOf(t, tcbCaller)
   const cap = getCap(s, slot)
   if (cap.tag === "ReplyCap" && !cap.isMaster) return [doReplyTransfer(s, t, cap.tcb, slot, cap.canGrant), "Success"]
   return [s, "NoCaller"]
 }
+
+/**
+ * The current thread gives way: it goes to the back of its ready queue and the scheduler
+ * chooses again. Mirrors seL4 `handleYield` (non-MCS).
+ */
+export const handleYield = (s: KernelState): KernelState =>
+  rescheduleRequired(tcbSchedAppend(tcbSchedDequeue(s, s.curThread), s.curThread))
 
 /** Run a syscall for the current thread `t`. Mirrors seL4 `handleSyscall` (non-MCS). */
 const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] => {

@@ -1,25 +1,24 @@
 /**
  * Moving a message from one thread to another: message registers, extra caps with the Grant
- * right, badges, fault messages, and the reply that ends a Call (seL4 src/kernel/thread.c
- * `doIPCTransfer`, `doNormalTransfer`, `doFaultTransfer`, `doReplyTransfer`, `transferCaps`;
- * l4v A/Ipc_A). The endpoint queues are in object/endpoint.ts.
+ * right, badges, fault messages, the caller's reply cap and the reply that ends a Call (seL4
+ * src/kernel/thread.c `doIPCTransfer`, `doNormalTransfer`, `doFaultTransfer`, `doReplyTransfer`,
+ * `transferCaps`; src/object/tcb.c `lookupExtraCaps`, `setMR`, `copyMRs`, `setupCallerCap`,
+ * `deleteCallerCap`; l4v A/Ipc_A). The endpoint queues are in object/endpoint.ts; the words of
+ * a fault message and how a fault reply is applied are in api/faults.ts.
  * @category ipc
  */
 import type { Fault, MessageInfo, PPtr, SlotPtr, UserContext } from "../../model/index.ts"
-import {
-  exceptionMessage, faultLabel, lookupFailureWords, messageInfoFromWord, msgMaxExtraCaps, nMsgRegisters, sanitiseRegister,
-  syscallMessage, tcbCaller, tcbReply, wordFromMessageInfo,
-} from "../../model/index.ts"
+import { faultLabel, messageInfoFromWord, msgMaxExtraCaps, nMsgRegisters, tcbCaller, tcbReply, wordFromMessageInfo } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
 import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
 import { lookupCap, lookupSlot, lookupTargetSlot } from "./cspace.ts"
 import { possibleSwitchTo, setThreadState } from "./thread.ts"
-import { getContextRegister, getRestartPC, setContextRegister } from "../machine/registerset.ts"
+import { faultMessageWords, handleFaultReply } from "../api/faults.ts"
 import { cteDeleteOne, cteInsert, hasChildren } from "../object/cnode.ts"
 import { deriveCap } from "../object/objecttype.ts"
-import { lookupIPCBuffer } from "../object/tcb.ts"
+import { lookupIPCBuffer } from "./vspace.ts"
 
 /**
  * The slots of the extra caps a message names, looked up in the sender's CSpace, or none when
@@ -50,6 +49,18 @@ export const setMRsFrom = (ctx: UserContext, hasBuffer: boolean, from: number, w
   const mrs = writeWords(ctx.mrs, from, words, fit, (w) => w >>> 0)
   const next = fit < words.length ? nMsgRegisters : from + words.length
   return [mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), next]
+}
+
+/**
+ * Write message words MR0.. into a context: the first four always (CPU registers), the rest
+ * only with an IPC buffer. Returns the new context and the message length seL4 reports (the
+ * count written, or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
+ */
+export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
+  const n = hasBuffer ? words.length : Math.min(words.length, nMsgRegisters)
+  if (n === 0) return { ctx, len: 0 }
+  const mrs = writeWords(ctx.mrs, 0, words, n)
+  return { ctx: mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), len: words.length > n ? nMsgRegisters : n }
 }
 
 /**
@@ -134,18 +145,6 @@ const doNormalTransfer = (
   return updateTcb(s2, receiver, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { msgInfo: wordFromMessageInfo({ ...mi, length: n }), badge: badge >>> 0 }) }))
 }
 
-/** The words of a fault message, in seL4's layout for each fault. Mirrors seL4 `setMRs_fault`. */
-export const faultMessageWords = (s: KernelState, sender: PPtr, f: Fault): readonly number[] => {
-  const ctx = getTcb(s, sender).tcbContext
-  const pc = getRestartPC(s, sender)
-  switch (f.tag) {
-    case "CapFault": return [pc, f.address, f.inReceivePhase ? 1 : 0, ...lookupFailureWords(f.failure)]
-    case "UnknownSyscall": return [...syscallMessage.map((r) => getContextRegister(ctx, r)), f.syscallNumber]
-    case "UserException": return [...exceptionMessage.map((r) => getContextRegister(ctx, r)), f.number, f.code]
-    case "VMFault": return [pc, f.address, f.instructionFault ? 1 : 0, f.fsr]
-  }
-}
-
 /**
  * A fault message on behalf of the faulting sender: its label is the fault type, its words the
  * fault's layout, its badge that of the handler cap. Mirrors seL4 `doFaultTransfer`.
@@ -180,38 +179,6 @@ export const setupCallerCap = (s: KernelState, sender: PPtr, receiver: PPtr, can
 
 /** Delete whatever reply cap the thread holds in its caller slot. Mirrors seL4 `deleteCallerCap`. */
 export const deleteCallerCap = (s: KernelState, receiver: PPtr): KernelState => cteDeleteOne(s, slotOf(receiver, tcbCaller))
-
-/**
- * Copy the reply's message words into the registers a fault message listed (sanitised), as
- * many as the reply carries, words past MR3 only from the replier's IPC buffer.
- * Mirrors seL4 `copyMRsFaultReply`.
- */
-const copyMRsFaultReply = (s: KernelState, sender: PPtr, receiver: PPtr, regs: readonly number[], length: number): KernelState => {
-  const src = getTcb(s, sender).tcbContext.mrs
-  const n = length > nMsgRegisters && !lookupIPCBuffer(s, false, sender) ? nMsgRegisters : length
-  return updateTcb(s, receiver, (tcb) => {
-    let ctx = tcb.tcbContext
-    for (let i = 0; i < n; i++) ctx = setContextRegister(ctx, regs[i]!, sanitiseRegister(regs[i]!, src[i]!))
-    return tcbWith(tcb, { tcbContext: ctx })
-  })
-}
-
-/**
- * Apply a reply to a faulted thread and say whether it restarts: cap and VM faults always do;
- * for unknown-syscall and user-exception faults the reply's words overwrite the listed
- * registers and the thread restarts only if the reply's label is 0.
- * Mirrors seL4 `handleFaultReply` / `Arch_handleFaultReply`.
- */
-const handleFaultReply = (s: KernelState, receiver: PPtr, sender: PPtr, f: Fault): [KernelState, boolean] => {
-  const tag = messageInfoFromWord(getTcb(s, sender).tcbContext.msgInfo)
-  switch (f.tag) {
-    case "CapFault": case "VMFault": return [s, true]
-    case "UnknownSyscall":
-      return [copyMRsFaultReply(s, sender, receiver, syscallMessage, Math.min(tag.length, syscallMessage.length)), tag.label === 0]
-    case "UserException":
-      return [copyMRsFaultReply(s, sender, receiver, exceptionMessage, Math.min(tag.length, exceptionMessage.length)), tag.label === 0]
-  }
-}
 
 /**
  * Answer a caller through the reply cap in `slot`: an ordinary caller gets the message and runs;

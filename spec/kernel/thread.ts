@@ -1,13 +1,18 @@
 /**
- * Thread state changes and the scheduler (seL4 src/kernel/thread.c, A/Schedule_A, non-MCS,
- * one core). Ready queues are FIFO lists per (domain, priority); the head runs first.
+ * Thread state changes, the ready queues, the scheduler, the thread parameters (priority, MCP,
+ * domain), suspend and restart (seL4 src/kernel/thread.c, Haskell SEL4/Kernel/Thread.lhs, l4v
+ * A/Schedule_A, A/Tcb_A, non-MCS, one core). Ready queues are FIFO lists per (domain, priority);
+ * the head runs first.
  * @category scheduling
  */
+import { match } from "ts-pattern"
 import type { PPtr, ThreadState } from "../../model/index.ts"
-import { Reg, isRunnable, timeSlice } from "../../model/index.ts"
+import { isRunnable, numPriorities, timeSlice } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
+import { getRestartPC, setNextPC, updateRestartPC } from "../machine/registerset.ts"
 import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, tcbWith, updateState, updateTcb } from "../state.ts"
+import { cancelIPC } from "../object/endpoint.ts"
+import { setupReplyMaster } from "../object/cnode.ts"
 
 /** The ready queue a thread belongs in. */
 const queueOf = (s: KernelState, t: PPtr): number => {
@@ -79,7 +84,7 @@ export const possibleSwitchTo = (s: KernelState, t: PPtr): KernelState => {
 export const highestPrio = (s: KernelState, dom: number): number => {
   let best = -1
   for (const [q, ts] of s.readyQueues) {
-    if (ts.length > 0 && Math.floor(q / 256) === dom && q % 256 > best) best = q % 256
+    if (ts.length > 0 && Math.floor(q / numPriorities) === dom && q % numPriorities > best) best = q % numPriorities
   }
   return best
 }
@@ -157,21 +162,7 @@ export const timerTick = (s: KernelState): KernelState => {
   return rescheduleRequired(tcbSchedAppend(s1, t))
 }
 
-/**
- * The current thread gives way: it goes to the back of its ready queue and the scheduler
- * chooses again. Mirrors seL4 `handleYield` (non-MCS).
- */
-export const handleYield = (s: KernelState): KernelState =>
-  rescheduleRequired(tcbSchedAppend(tcbSchedDequeue(s, s.curThread), s.curThread))
-
 // ---- thread parameters (seL4 src/kernel/thread.c, A/KHeap_A, A/Tcb_A) ---------------------------
-
-/**
- * A running thread's restart address may be stale: make it restart at the instruction it would
- * run next (FaultIP := NextIP). Mirrors seL4 `updateRestartPC` (include/kernel/thread.h).
- */
-export const updateRestartPC = (s: KernelState, t: PPtr): KernelState =>
-  setRegister(s, t, Reg.FaultIP, getRegister(s, t, Reg.NextIP))
 
 /** Set a thread's maximum controlled priority; nothing else changes. Mirrors seL4 `setMCPriority` (non-MCS). */
 export const setMCPriority = (s: KernelState, t: PPtr, mcp: number): KernelState =>
@@ -197,4 +188,36 @@ export const setDomain = (s: KernelState, t: PPtr, dom: number): KernelState => 
   const s1 = updateTcb(tcbSchedDequeue(s, t), t, (tcb) => tcbWith(tcb, { tcbDomain: dom }))
   const s2 = isRunnable(getTcb(s1, t).tcbState) ? tcbSchedEnqueue(s1, t) : s1
   return t === s2.curThread ? rescheduleRequired(s2) : s2
+}
+
+// ---- suspend and restart ---------------------------------------------------------------------------
+
+/**
+ * Stop a thread: cancel its IPC; if it was Running, make it restart at the instruction it would
+ * run next (`updateRestartPC`); take it off the ready queue; make it Inactive.
+ * Mirrors seL4 `suspend` (non-MCS, src/kernel/thread.c) / l4v `suspend`.
+ */
+export const suspend = (s: KernelState, t: PPtr): KernelState => {
+  const s1 = cancelIPC(s, t)
+  const s2 = getTcb(s1, t).tcbState.tag === "Running" ? updateRestartPC(s1, t) : s1
+  return setThreadState(tcbSchedDequeue(s2, t), t, { tag: "Inactive" })
+}
+
+/** Is the thread stopped (inactive or blocked)? Running, Restart and idle threads are not. Mirrors seL4 `isStopped`. */
+const isStopped = (s: KernelState, t: PPtr): boolean =>
+  match(getTcb(s, t).tcbState)
+    .with({ tag: "Inactive" }, { tag: "BlockedOnReceive" }, { tag: "BlockedOnSend" }, { tag: "BlockedOnNotification" },
+      { tag: "BlockedOnReply" }, () => true)
+    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "IdleThreadState" }, () => false)
+    .exhaustive()
+
+/**
+ * Wake a stopped thread: cancel its IPC, give it a master reply cap, make it Restart (it retries
+ * what it was doing), queue it and offer it to the scheduler. A runnable thread is left alone.
+ * Mirrors seL4 `restart` (non-MCS, src/kernel/thread.c) / l4v `restart`.
+ */
+export const restart = (s: KernelState, t: PPtr): KernelState => {
+  if (!isStopped(s, t)) return s
+  const s1 = setThreadState(setupReplyMaster(cancelIPC(s, t), t), t, { tag: "Restart" })
+  return possibleSwitchTo(tcbSchedEnqueue(s1, t), t)
 }

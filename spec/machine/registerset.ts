@@ -1,6 +1,7 @@
 /**
  * Register access over kspec's `UserContext` (seL4 `getRegister`/`setRegister`,
- * include/arch/arm/arch/32/mode/machine/registerset.h): r0, r1 and r2..r5 live in the badge,
+ * include/arch/arm/arch/32/mode/machine/registerset.h, and the restart-PC helpers
+ * `getRestartPC`, `setNextPC`, `updateRestartPC`): r0, r1 and r2..r5 live in the badge,
  * message-info and first four message-register fields; every other register in `regs`.
  * @category objects
  */
@@ -54,3 +55,10 @@ export const getRestartPC = (s: KernelState, t: PPtr): number => getRegister(s, 
 
 /** Set where the thread resumes. Mirrors seL4 `setNextPC` (NextIP). */
 export const setNextPC = (s: KernelState, t: PPtr, v: number): KernelState => setRegister(s, t, Reg.NextIP, v)
+
+/**
+ * A running thread's restart address may be stale: make it restart at the instruction it would
+ * run next (FaultIP := NextIP). Mirrors seL4 `updateRestartPC` (include/kernel/thread.h).
+ */
+export const updateRestartPC = (s: KernelState, t: PPtr): KernelState =>
+  setRegister(s, t, Reg.FaultIP, getRegister(s, t, Reg.NextIP))

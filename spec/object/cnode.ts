@@ -1,25 +1,21 @@
 /**
- * The capability derivation tree and the CNode invocations (seL4 src/object/cnode.c,
- * A/CSpace_A, A/CNode_A, A/Decode_A `decode_cnode_invocation`). The CDT is kept explicitly as a
+ * The capability derivation tree, the master reply cap (`setupReplyMaster`) and the CNode
+ * invocations, one decoder per group (seL4 src/object/cnode.c, A/CSpace_A, A/CNode_A, A/Decode_A
+ * `decode_cnode_invocation`). The CDT is kept explicitly as a
  * parent map with ordered child lists (l4v `cdt`, `cdt_list`), so revoke order is fixed: first
  * child first, depth first, as seL4's C kernel deletes them.
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { Cap, SlotPtr, SyscallError } from "../../model/index.ts"
-import {
-  InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCNodeEntries, tcbCaller,
-} from "../../model/index.ts"
+import type { Cap, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
+import { InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
 import { getCap, mapDelete, mapRemap, mapSet, mapSome, setAdd, setCap, setDelete, setRemap, slotOf, updateState } from "../state.ts"
 import { lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
-import { deriveCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
-import { cancelAllIPC, cancelBadgedSends } from "./endpoint.ts"
-import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
-import { suspend } from "./tcb.ts"
-import { deletingIRQHandler } from "./interrupt.ts"
+import { deriveCap, finaliseCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
+import { cancelBadgedSends } from "./endpoint.ts"
 
 // ---- CDT helpers ----------------------------------------------------------------------------------
 
@@ -97,6 +93,18 @@ export const cteMove = (s: KernelState, newCap: Cap, src: SlotPtr, dest: SlotPtr
 export const cteSwap = (s: KernelState, cap1: Cap, slot1: SlotPtr, cap2: Cap, slot2: SlotPtr): KernelState =>
   setCap(setCap(renameSlots(s, new Map([[slot1, slot2], [slot2, slot1]])), slot2, cap1), slot1, cap2)
 
+/**
+ * Give a thread its master reply cap if its reply slot is empty: an original cap to itself with
+ * Grant, outside the CDT. A thread that may run always has one, so it can be called.
+ * Mirrors seL4 `setupReplyMaster` (non-MCS, src/object/cnode.c) / l4v `setup_reply_master`.
+ */
+export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
+  const slot = slotOf(t, tcbReply)
+  if (getCap(s, slot).tag !== "NullCap") return s
+  const s1 = setCap(s, slot, { tag: "ReplyCap", tcb: t, isMaster: true, canGrant: true })
+  return updateState(s1, { isOriginal: setAdd(s1.isOriginal, slot) })
+}
+
 // ---- delete, finalise, revoke ----------------------------------------------------------------------
 
 /**
@@ -107,6 +115,17 @@ export const cteSwap = (s: KernelState, cap1: Cap, slot1: SlotPtr, cap2: Cap, sl
 export const isFinalCapability = (s: KernelState, slot: SlotPtr): boolean => {
   const cap = getCap(s, slot)
   return !mapSome(s.caps, (c, other) => other !== slot && (sameObjectAs(cap, c) || sameObjectAs(c, cap)))
+}
+
+/**
+ * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB)? Such a root
+ * may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`
+ * (kspec has no zombies).
+ */
+export const slotCapLongRunningDelete = (s: KernelState, slot: SlotPtr): boolean => {
+  const cap = getCap(s, slot)
+  if (cap.tag === "NullCap" || !isFinalCapability(s, slot)) return false
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
 }
 
 /**
@@ -128,34 +147,13 @@ export const emptySlot = (s: KernelState, slot: SlotPtr): KernelState => {
 
 /**
  * Delete every slot of a cap table, from the highest index down (the order in which seL4
- * reduces a zombie).
+ * reduces a zombie). `busy` as for `deleteSlot`: finaliseCap passes it down.
  */
-const deleteSlots = (s: KernelState, obj: number, count: number, busy: ReadonlySet<SlotPtr>): KernelState => {
+export const deleteSlots = (s: KernelState, obj: number, count: number, busy: ReadonlySet<SlotPtr>): KernelState => {
   let s1 = s
   for (let i = count - 1; i >= 0; i--) s1 = deleteSlot(s1, slotOf(obj, i), busy)
   return s1
 }
-
-/**
- * Release what the last cap to an object held: endpoints and notifications restart their
- * waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
- * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
- * inactive. Other objects need nothing. Mirrors seL4
- * `finaliseCap` with the zombie reduction done at once (the model's deletion is atomic).
- */
-const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
-  match(cap)
-    .with({ tag: "EndpointCap" }, (c) => cancelAllIPC(s, c.ptr))
-    .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
-    .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
-    .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
-    .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
-    .with(
-      { tag: "NullCap" }, { tag: "UntypedCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" },
-      { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
-      () => s,
-    )
-    .exhaustive()
 
 /**
  * Delete the cap in `slot`, finalising its object first if it is the last cap to it. `busy`
@@ -217,86 +215,84 @@ const missingSource = (wasSource: boolean, depth: number): SyscallError =>
   ({ tag: "FailedLookup", wasSource, failure: { tag: "MissingCapability", bitsLeft: depth } })
 
 /**
- * Check a CNode invocation, reading only. In order: the label must be a CNode operation
- * (IllegalOperation), two words name the target slot (TruncatedMessage, then lookup errors);
- * then per operation, as the **Errors** below.
- *
- * **Rights**: none on the CNode cap itself; CancelBadgedSends needs an endpoint cap with all rights.
- *
- * **Errors**: Copy/Mint/Move/Mutate: fewer than 4 words or no source-root cap -> TruncatedMessage;
- * target occupied -> DeleteFirst (checked before the source); source lookup errors; empty
- * source -> FailedLookup(source, MissingCapability(depth)); Copy/Mutate with fewer than 5 words
- * and Mint with fewer than 6 -> TruncatedMessage; derive errors (RevokeFirst, IllegalOperation);
- * a resulting NullCap -> IllegalOperation. SaveCaller: target occupied -> DeleteFirst.
- * CancelBadgedSends: target not an endpoint cap with all rights -> IllegalOperation. Rotate:
- * fewer than 8 words or two extra caps -> TruncatedMessage; source then pivot lookup errors;
- * pivot equal to source or target -> IllegalOperation; target occupied and not the source ->
- * DeleteFirst; empty source or pivot -> FailedLookup; a NullCap after updating either cap's data
- * -> IllegalOperation. Revoke and Delete never fail on an empty slot.
- *
- * Mirrors seL4 `decodeCNodeInvocation`.
+ * Copy, Mint, Move, Mutate: a new cap for the target slot `dest`, from a source slot. Fewer than 4
+ * words or no source-root cap -> TruncatedMessage; target occupied -> DeleteFirst (checked before
+ * the source); source lookup errors; empty source -> FailedLookup(source, MissingCapability(depth));
+ * Copy/Mutate with fewer than 5 words and Mint with fewer than 6 -> TruncatedMessage; derive errors
+ * (RevokeFirst, IllegalOperation); a resulting NullCap -> IllegalOperation.
+ * Mirrors the CNodeCopy..CNodeMutate case of seL4 `decodeCNodeInvocation`.
  */
-export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
+const decodeCNodeCopyMove = (s: KernelState, dest: SlotPtr, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
   const { label, args, extraCaps } = a
-  if (label < L.CNodeRevoke || label > L.CNodeSaveCaller) return err({ tag: "IllegalOperation" })
-  if (args.length < 2) return err({ tag: "TruncatedMessage" })
-  const target = lookupTargetSlot(s, cnodeCap, args[0]!, args[1]!)
-  if (!target.ok) return target
-  const dest = target.value
-
-  if (label >= L.CNodeCopy && label <= L.CNodeMutate) {
-    const srcRoot = extraCaps[0]
-    if (args.length < 4 || srcRoot === undefined) return err({ tag: "TruncatedMessage" })
-    const srcIndex = args[2]!
-    const srcDepth = args[3]!
-    const empty = ensureEmptySlot(s, dest)
-    if (!empty.ok) return empty
-    const lu = lookupSourceSlot(s, srcRoot, srcIndex, srcDepth)
-    if (!lu.ok) return lu
-    const src = lu.value
-    const srcCap = getCap(s, src)
-    if (srcCap.tag === "NullCap") return err(missingSource(true, srcDepth))
-    let newCap: Cap
-    let isMove: boolean
-    if (label === L.CNodeCopy) {
-      // Copy: a derived copy with rights masked.
-      if (args.length < 5) return err({ tag: "TruncatedMessage" })
-      const d = deriveCap(hasChildren(s, src), maskCapRights(rightsFromWord(args[4]!), srcCap))
-      if (!d.ok) return d
-      newCap = d.value
-      isMove = false
-    } else if (label === L.CNodeMint) {
-      // Mint: a derived copy with rights masked and new cap data (badge or guard).
-      if (args.length < 6) return err({ tag: "TruncatedMessage" })
-      const d = deriveCap(hasChildren(s, src), updateCapData(false, args[5]!, maskCapRights(rightsFromWord(args[4]!), srcCap)))
-      if (!d.ok) return d
-      newCap = d.value
-      isMove = false
-    } else if (label === L.CNodeMove) {
-      // Move: the cap itself.
-      newCap = srcCap
-      isMove = true
-    } else {
-      // Mutate: the cap itself with new cap data, which may not change a badge.
-      if (args.length < 5) return err({ tag: "TruncatedMessage" })
-      newCap = updateCapData(true, args[4]!, srcCap)
-      isMove = true
-    }
-    if (newCap.tag === "NullCap") return err({ tag: "IllegalOperation" })
-    return ok(isMove ? { tag: "Move", cap: newCap, src, dest } : { tag: "Insert", cap: newCap, src, dest })
+  const srcRoot = extraCaps[0]
+  if (args.length < 4 || srcRoot === undefined) return err({ tag: "TruncatedMessage" })
+  const srcIndex = args[2]!
+  const srcDepth = args[3]!
+  const empty = ensureEmptySlot(s, dest)
+  if (!empty.ok) return empty
+  const lu = lookupSourceSlot(s, srcRoot, srcIndex, srcDepth)
+  if (!lu.ok) return lu
+  const src = lu.value
+  const srcCap = getCap(s, src)
+  if (srcCap.tag === "NullCap") return err(missingSource(true, srcDepth))
+  let newCap: Cap
+  let isMove: boolean
+  if (label === L.CNodeCopy) {
+    // Copy: a derived copy with rights masked.
+    if (args.length < 5) return err({ tag: "TruncatedMessage" })
+    const d = deriveCap(hasChildren(s, src), maskCapRights(rightsFromWord(args[4]!), srcCap))
+    if (!d.ok) return d
+    newCap = d.value
+    isMove = false
+  } else if (label === L.CNodeMint) {
+    // Mint: a derived copy with rights masked and new cap data (badge or guard).
+    if (args.length < 6) return err({ tag: "TruncatedMessage" })
+    const d = deriveCap(hasChildren(s, src), updateCapData(false, args[5]!, maskCapRights(rightsFromWord(args[4]!), srcCap)))
+    if (!d.ok) return d
+    newCap = d.value
+    isMove = false
+  } else if (label === L.CNodeMove) {
+    // Move: the cap itself.
+    newCap = srcCap
+    isMove = true
+  } else {
+    // Mutate: the cap itself with new cap data, which may not change a badge.
+    if (args.length < 5) return err({ tag: "TruncatedMessage" })
+    newCap = updateCapData(true, args[4]!, srcCap)
+    isMove = true
   }
+  if (newCap.tag === "NullCap") return err({ tag: "IllegalOperation" })
+  return ok(isMove ? { tag: "Move", cap: newCap, src, dest } : { tag: "Insert", cap: newCap, src, dest })
+}
+
+/**
+ * Revoke, Delete, SaveCaller, CancelBadgedSends: operations on the target slot `dest` alone.
+ * Revoke and Delete never fail, not even on an empty slot. SaveCaller: target occupied ->
+ * DeleteFirst. CancelBadgedSends: target not an endpoint cap with all rights -> IllegalOperation.
+ * Mirrors those cases of seL4 `decodeCNodeInvocation`.
+ */
+const decodeCNodeSlotOp = (s: KernelState, dest: SlotPtr, label: number): Result<CNodeInvocation, SyscallError> => {
   if (label === L.CNodeRevoke) return ok({ tag: "Revoke", slot: dest })
   if (label === L.CNodeDelete) return ok({ tag: "Delete", slot: dest })
   if (label === L.CNodeSaveCaller) {
     const empty = ensureEmptySlot(s, dest)
     return empty.ok ? ok({ tag: "SaveCaller", dest }) : empty
   }
-  if (label === L.CNodeCancelBadgedSends) {
-    const c = getCap(s, dest)
-    if (c.tag !== "EndpointCap" || c.rights !== allRights) return err({ tag: "IllegalOperation" })
-    return ok({ tag: "CancelBadgedSends", cap: c })
-  }
-  // Rotate: src -> dest, pivot -> src (a swap when src is dest).
+  // CancelBadgedSends, the one label left.
+  const c = getCap(s, dest)
+  if (c.tag !== "EndpointCap" || c.rights !== allRights) return err({ tag: "IllegalOperation" })
+  return ok({ tag: "CancelBadgedSends", cap: c })
+}
+
+/**
+ * Rotate: src -> dest, pivot -> src (a swap when src is dest). Fewer than 8 words or two extra
+ * caps -> TruncatedMessage; source then pivot lookup errors; pivot equal to source or target ->
+ * IllegalOperation; target occupied and not the source -> DeleteFirst; empty source or pivot ->
+ * FailedLookup; a NullCap after updating either cap's data -> IllegalOperation.
+ * Mirrors the CNodeRotate case of seL4 `decodeCNodeInvocation`.
+ */
+const decodeCNodeRotate = (s: KernelState, dest: SlotPtr, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
+  const { args, extraCaps } = a
   const pivotRoot = extraCaps[0]
   const srcRoot = extraCaps[1]
   if (args.length < 8 || pivotRoot === undefined || srcRoot === undefined) return err({ tag: "TruncatedMessage" })
@@ -320,6 +316,34 @@ export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: Invocati
   const newPivotCap = updateCapData(true, pivotNewData, pivotCap)
   if (newSrcCap.tag === "NullCap" || newPivotCap.tag === "NullCap") return err({ tag: "IllegalOperation" })
   return ok({ tag: "Rotate", srcCap: newSrcCap, pivotCap: newPivotCap, src, pivot, dest })
+}
+
+/**
+ * Check a CNode invocation, reading only. In order: the label must be a CNode operation
+ * (IllegalOperation), two words name the target slot (TruncatedMessage, then lookup errors);
+ * then the operation's own decoder: `decodeCNodeCopyMove` (Copy, Mint, Move, Mutate),
+ * `decodeCNodeRotate`, or `decodeCNodeSlotOp` (Revoke, Delete, SaveCaller, CancelBadgedSends).
+ *
+ * **Rights**: none on the CNode cap itself; CancelBadgedSends needs an endpoint cap with all rights.
+ *
+ * **Errors**: IllegalOperation (label), TruncatedMessage (fewer than 2 words), the target
+ * lookup's errors; then each decoder's, as its comment lists.
+ *
+ * Mirrors seL4 `decodeCNodeInvocation`.
+ */
+export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: InvocationArgs): Result<CNodeInvocation, SyscallError> => {
+  const { label, args } = a
+  if (label < L.CNodeRevoke || label > L.CNodeSaveCaller) return err({ tag: "IllegalOperation" })
+  if (args.length < 2) return err({ tag: "TruncatedMessage" })
+  const target = lookupTargetSlot(s, cnodeCap, args[0]!, args[1]!)
+  if (!target.ok) return target
+  const dest = target.value
+  // Copy, Mint, Move, Mutate: a source slot and a new cap for the target.
+  if (label >= L.CNodeCopy && label <= L.CNodeMutate) return decodeCNodeCopyMove(s, dest, a)
+  // Rotate: three slots.
+  if (label === L.CNodeRotate) return decodeCNodeRotate(s, dest, a)
+  // Revoke, Delete, SaveCaller, CancelBadgedSends: the target slot alone.
+  return decodeCNodeSlotOp(s, dest, label)
 }
 
 /** Perform a decoded CNode invocation; it cannot fail. Mirrors seL4 `invokeCNode*`. */

@@ -1,22 +1,25 @@
 /**
- * Endpoints: synchronous send and receive through a queue of waiting threads, and the
- * cancellation that deletion, suspension and CancelBadgedSends need (seL4 src/object/endpoint.c,
- * l4v A/Ipc_A, A/IpcCancel_A). The message transfer itself is in kernel/ipcTransfer.ts.
+ * Endpoints: synchronous send and receive through a queue of waiting threads, the cancellation
+ * that deletion, suspension and CancelBadgedSends need (`cancelIPC` with it), and the kernel's
+ * replies to a syscall (seL4 src/object/endpoint.c, l4v A/Ipc_A, A/IpcCancel_A). The message
+ * transfer itself is in kernel/ipcTransfer.ts.
  * @category ipc
  */
 import { match } from "ts-pattern"
-import type { Cap, EndpointState, PPtr } from "../../model/index.ts"
-import { RightG, hasRight } from "../../model/index.ts"
+import type { Cap, EndpointState, NonEmpty, PPtr, SyscallError } from "../../model/index.ts"
+import { RightG, errorCode, hasRight, isNonEmpty, messageInfo, syscallErrorWords, tcbReply } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
+import { KernelBug, contextWith, getEndpoint, getNotification, getTcb, setObject, slotOf, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
-import { doIPCTransfer, setupCallerCap } from "../kernel/ipcTransfer.ts"
-import { completeSignal } from "./notification.ts"
+import { doIPCTransfer, setMRs, setupCallerCap } from "../kernel/ipcTransfer.ts"
+import { lookupIPCBuffer } from "../kernel/vspace.ts"
+import { cancelSignal, completeSignal } from "./notification.ts"
+import { cteDelete } from "./cnode.ts"
 
 /** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
 const enqueue = (s: KernelState, ep: PPtr, like: "SendEP" | "RecvEP", t: PPtr): KernelState => {
   const st = getEndpoint(s, ep).state
-  const queue = st.tag === like ? [...st.queue, t] : [t]
+  const queue: NonEmpty<PPtr> = st.tag === like ? [...st.queue, t] : [t]
   return setEPState(s, ep, { tag: like, queue })
 }
 
@@ -47,7 +50,7 @@ export const sendIPC = (
     }
     // A receiver waits: the first one gets the message and runs.
     case "RecvEP": {
-      const [dest, ...rest] = epState.queue as [PPtr, ...PPtr[]]
+      const [dest, ...rest] = epState.queue
       const s1 = doIPCTransfer(setEPState(s, ep, withQueue("RecvEP", rest)), t, ep, badge, canGrant, dest)
       const destState = getTcb(s1, dest).tcbState
       const replyCanGrant = destState.tag === "BlockedOnReceive" && destState.canGrant
@@ -78,7 +81,7 @@ export const receiveIPC = (s: KernelState, t: PPtr, cap: Extract<Cap, { tag: "En
     }
     // A sender waits: take the first one's message; a Call's sender waits for the reply.
     case "SendEP": {
-      const [sender, ...rest] = epState.queue as [PPtr, ...PPtr[]]
+      const [sender, ...rest] = epState.queue
       const st = getTcb(s, sender).tcbState
       if (st.tag !== "BlockedOnSend") throw new KernelBug("receiveIPC: sender not blocked on send")
       const s1 = doIPCTransfer(setEPState(s, ep, withQueue("SendEP", rest)), sender, ep, st.badge, st.canGrant, t)
@@ -97,7 +100,7 @@ const setEPState = (s: KernelState, ep: PPtr, state: EndpointState): KernelState
 
 /** The endpoint state holding `queue` in the queue kind of `like` (Idle when empty). */
 const withQueue = (like: "SendEP" | "RecvEP", queue: readonly PPtr[]): EndpointState =>
-  queue.length === 0 ? { tag: "IdleEP" } : { tag: like, queue }
+  !isNonEmpty(queue) ? { tag: "IdleEP" } : { tag: like, queue }
 
 /** Restart a thread taken off a queue: Restart state, then onto the ready queue. */
 const restartQueued = (s: KernelState, t: PPtr): KernelState => tcbSchedEnqueue(setThreadState(s, t, { tag: "Restart" }), t)
@@ -146,3 +149,36 @@ export const blockedCancelIPC = (s: KernelState, t: PPtr, ep: PPtr): KernelState
     .exhaustive()
   return setThreadState(s1, t, { tag: "Inactive" })
 }
+
+/**
+ * Stop whatever IPC the thread is blocked in: leave an endpoint or notification queue (the
+ * thread becomes Inactive), or, waiting for a reply, forget its fault and delete the reply cap
+ * its caller holds. Mirrors seL4 `cancelIPC` (non-MCS).
+ */
+export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
+  match(getTcb(s, t).tcbState)
+    .with({ tag: "BlockedOnSend" }, { tag: "BlockedOnReceive" }, ({ ep }) => blockedCancelIPC(s, t, ep))
+    .with({ tag: "BlockedOnNotification" }, ({ ntfn }) => cancelSignal(s, t, ntfn))
+    .with({ tag: "BlockedOnReply" }, () => {
+      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
+      const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
+      return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
+    })
+    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
+    .exhaustive()
+
+/**
+ * Reply a syscall error to `t`: badge 0, the error's words in the message registers, and a
+ * message info with the error code as label. Mirrors seL4 `replyFromKernel_error`.
+ */
+export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): KernelState => {
+  const hasBuffer = lookupIPCBuffer(s, true, t)
+  return updateTcb(s, t, (tcb) => {
+    const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
+    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
+  })
+}
+
+/** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */
+export const replyFromKernelSuccessEmpty = (s: KernelState, t: PPtr): KernelState =>
+  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: 0 }) }))

@@ -4,11 +4,12 @@
  * @category ipc
  */
 import { match } from "ts-pattern"
-import type { PPtr } from "../../model/index.ts"
+import type { NonEmpty, PPtr } from "../../model/index.ts"
+import { isNonEmpty } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { KernelBug, contextWith, getNotification, getTcb, setObject, tcbWith, updateTcb } from "../state.ts"
 import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbSchedEnqueue } from "../kernel/thread.ts"
-import { cancelIPC } from "./tcb.ts"
+import { cancelIPC } from "./endpoint.ts"
 
 /**
  * Restart every thread waiting on the notification; it becomes idle. Runs when its last cap
@@ -31,7 +32,7 @@ export const cancelSignal = (s: KernelState, t: PPtr, ntfn: PPtr): KernelState =
   const s1 = match(n.state)
     .with({ tag: "WaitingNtfn" }, ({ queue }) => {
       const rest = queue.filter((x) => x !== t)
-      return setObject(s, ntfn, { ...n, state: rest.length === 0 ? { tag: "IdleNtfn" } : { tag: "WaitingNtfn", queue: rest } })
+      return setObject(s, ntfn, { ...n, state: !isNonEmpty(rest) ? { tag: "IdleNtfn" } : { tag: "WaitingNtfn", queue: rest } })
     })
     .with({ tag: "IdleNtfn" }, { tag: "ActiveNtfn" }, () => s)
     .exhaustive()
@@ -80,8 +81,8 @@ export const sendSignal = (s: KernelState, ntfn: PPtr, badge: number): KernelSta
       return setActive(s, ntfn, badge)
     })
     .with({ tag: "WaitingNtfn" }, ({ queue }) => {
-      const [dest, ...rest] = queue as [PPtr, ...PPtr[]]
-      const s1 = setObject(s, ntfn, { ...n, state: rest.length === 0 ? { tag: "IdleNtfn" } : { tag: "WaitingNtfn", queue: rest } })
+      const [dest, ...rest] = queue
+      const s1 = setObject(s, ntfn, { ...n, state: !isNonEmpty(rest) ? { tag: "IdleNtfn" } : { tag: "WaitingNtfn", queue: rest } })
       return possibleSwitchTo(setBadgeRegister(setThreadState(s1, dest, { tag: "Running" }), dest, badge), dest)
     })
     // Badges accumulate: each signal sets its bits.
@@ -99,7 +100,7 @@ export const receiveSignal = (s: KernelState, t: PPtr, ntfn: PPtr, blocking: boo
   return match(n.state)
     .with({ tag: "IdleNtfn" }, { tag: "WaitingNtfn" }, (st) => {
       if (!blocking) return setBadgeRegister(s, t, 0)
-      const queue = st.tag === "WaitingNtfn" ? [...st.queue, t] : [t]
+      const queue: NonEmpty<PPtr> = st.tag === "WaitingNtfn" ? [...st.queue, t] : [t]
       const s1 = scheduleTCB(updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbState: { tag: "BlockedOnNotification", ntfn } })), t)
       return setObject(s1, ntfn, { ...getNotification(s1, ntfn), state: { tag: "WaitingNtfn", queue } })
     })

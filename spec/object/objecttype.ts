@@ -1,17 +1,31 @@
 /**
  * Generic operations on capabilities: regions, identity, rights masking, cap data updates,
- * derivation and revocability (seL4 src/object/objecttype.c, A/CSpace_A; ARM arch parts from
- * src/arch/arm/32/object/objecttype.c).
+ * derivation and revocability, finalisation (`finaliseCap`), object creation (`createObject`) and
+ * the dispatch of an invocation to its object's decoder (`decodeAndPerform`, seL4
+ * `decodeInvocation`) (seL4 src/object/objecttype.c, A/CSpace_A, A/Retype_A, A/Decode_A; ARM arch
+ * parts from src/arch/arm/32/object/objecttype.c).
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { Cap, PPtr, Rights, VMRights } from "../../model/index.ts"
+import type { Cap, ObjectType, PPtr, Rights, SlotPtr, VMRights } from "../../model/index.ts"
 import {
-  NullCap, RightR, RightW, badgeFromWord, endpointBits, hasRight, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits,
+  NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, badgeFromWord, endpointBits, getObjectSize, hasRight, newTcbFields,
+  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
 } from "../../model/index.ts"
 import type { SyscallError } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
+import type { KObject, KernelState } from "../state.ts"
+import { setThreadState, suspend } from "../kernel/thread.ts"
+import { doReplyTransfer } from "../kernel/ipcTransfer.ts"
+import type { InvocationArgs } from "./cnode.ts"
+import { decodeCNodeInvocation, deleteSlots, invokeCNode } from "./cnode.ts"
+import { decodeDomainInvocation, invokeDomain } from "./domain.ts"
+import { cancelAllIPC, sendIPC } from "./endpoint.ts"
+import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletingIRQHandler, invokeIRQ } from "./interrupt.ts"
+import { cancelAllSignals, sendSignal, unbindMaybeNotification, unbindNotification } from "./notification.ts"
+import { decodeTCBInvocation, invokeTCB } from "./tcb.ts"
+import { decodeUntypedInvocation, invokeUntypedRetype } from "./untyped.ts"
 
 /**
  * The physical region a cap names, for caps that name memory (seL4 `cap_get_capIsPhysical`,
@@ -168,4 +182,92 @@ export const shouldBeParentOf = (src: Cap, srcOriginal: boolean, n: Cap, nOrigin
     return (n.tag === "EndpointCap" || n.tag === "NotificationCap") && n.badge === src.badge && !nOriginal
   }
   return true
+}
+
+// ---- finalisation ------------------------------------------------------------------------------
+
+/**
+ * Release what the last cap to an object held: endpoints and notifications restart their
+ * waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
+ * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
+ * inactive. Other objects need nothing. Mirrors seL4
+ * `finaliseCap` with the zombie reduction done at once (the model's deletion is atomic).
+ */
+export const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
+  match(cap)
+    .with({ tag: "EndpointCap" }, (c) => cancelAllIPC(s, c.ptr))
+    .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
+    .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
+    .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
+    .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
+    .with(
+      { tag: "NullCap" }, { tag: "UntypedCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" },
+      { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
+      () => s,
+    )
+    .exhaustive()
+
+// ---- object creation ---------------------------------------------------------------------------
+
+/** A fresh object of type `t` and the cap that names it. Mirrors seL4 `createObject`. */
+export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: number, isDevice: boolean): { obj: KObject | null; cap: Cap } =>
+  match(t)
+    .with(OT.Untyped, () => ({ obj: null, cap: { tag: "UntypedCap", isDevice, ptr: p, sizeBits: userSize, freeIndex: 0 } as Cap }))
+    .with(OT.TCB, () => ({ obj: { tag: "TCB", ...newTcbFields(s.curDomain) } as KObject, cap: { tag: "ThreadCap", ptr: p } as Cap }))
+    .with(OT.Endpoint, () => ({ obj: { tag: "Endpoint", state: { tag: "IdleEP" } } as KObject, cap: { tag: "EndpointCap", ptr: p, badge: 0, rights: 15 } as Cap }))
+    .with(OT.Notification, () => ({
+      obj: { tag: "Notification", state: { tag: "IdleNtfn" }, boundTCB: null } as KObject,
+      cap: { tag: "NotificationCap", ptr: p, badge: 0, rights: 3 } as Cap,
+    }))
+    .with(OT.CNode, () => ({ obj: { tag: "CNode", radix: userSize } as KObject, cap: { tag: "CNodeCap", ptr: p, radix: userSize, guardSize: 0, guard: 0 } as Cap }))
+    .with(OT.SmallPage, OT.LargePage, OT.Section, OT.SuperSection, (ft) => {
+      const sizeBits = getObjectSize(ft, 0)
+      return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
+    })
+    .with(OT.PageTable, () => ({ obj: { tag: "PageTable" } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
+    .with(OT.PageDirectory, () => ({ obj: { tag: "PageDirectory" } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap }))
+    .exhaustive()
+
+// ---- dispatch ----------------------------------------------------------------------------------
+
+/** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
+const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
+  d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
+
+const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability", capability: 0 })
+
+/**
+ * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
+ * message (blocking for Send and Call); notification caps need Write and signal; a non-master
+ * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
+ * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
+ * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
+ */
+export const decodeAndPerform = (
+  s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
+): Result<KernelState, SyscallError> => {
+  const c = cap
+  switch (c.tag) {
+    // No cap: nothing to invoke.
+    case "NullCap": return invalidCap0
+    // An endpoint with Write sends a message.
+    case "EndpointCap": return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
+      setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
+    ))
+    // A notification with Write signals.
+    case "NotificationCap":
+      return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendSignal(setThreadState(s, t, { tag: "Restart" }), c.ptr, c.badge))
+    // A non-master reply cap replies.
+    case "ReplyCap":
+      return c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant))
+    // Object invocations: decode, then perform.
+    case "CNodeCap": return perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
+    case "UntypedCap": return perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
+    case "IRQControlCap": return perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ)
+    case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
+    case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))
+    case "DomainCap": return perform(s, t, decodeDomainInvocation(s, a), invokeDomain)
+    // Virtual-memory caps have no invocations yet.
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": return err({ tag: "IllegalOperation" as const })
+  }
 }

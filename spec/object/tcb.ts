@@ -1,136 +1,30 @@
 /**
- * Thread control: suspension, IPC cancellation, and reading and writing a thread's message
- * registers (seL4 src/object/tcb.c, src/kernel/thread.c, A/Tcb_A, A/IpcCancel_A).
+ * The TCB invocations: decodeTCBInvocation with one decoder per label, and invokeTCB (seL4
+ * src/object/tcb.c, l4v A/Decode_A `decode_tcb_invocation`, A/Tcb_A `invoke_tcb`, non-MCS). The
+ * register-transfer invocations (Read/Write/CopyRegisters) are in object/tcbRegisters.ts; what
+ * they and the others call lives in its seL4 home: suspend, restart and the priority changes in
+ * kernel/thread.ts, the IPC buffer checks in kernel/vspace.ts.
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { PPtr, SyscallError, UserContext } from "../../model/index.ts"
-import { messageInfo, nMsgRegisters, syscallErrorWords, errorCode, tcbBuffer, tcbReply } from "../../model/index.ts"
-import type { KernelState } from "../state.ts"
-import { contextWith, getCap, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
-import { setThreadState, tcbSchedDequeue } from "../kernel/thread.ts"
-import { blockedCancelIPC } from "./endpoint.ts"
-import { cancelSignal } from "./notification.ts"
-import { cteDelete } from "./cnode.ts"
-// TCB invocations (decodeTCBInvocation, invokeTCB, restart, setupReplyMaster):
-import type { Cap, SlotPtr } from "../../model/index.ts"
-import {
-  InvocationLabel as L, RightR, frameRegisters, gpRegisters, hasRight, isAligned, msgAlignBits,
-  sanitiseRegister, tcbCTable, tcbVTable, tlsBaseRegister,
-} from "../../model/index.ts"
+import type { Cap, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
+import { InvocationLabel as L, RightR, hasRight, tcbBuffer, tcbCTable, tcbVTable, tlsBaseRegister } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
-import { getNotification, setAdd, setCap, updateState } from "../state.ts"
-import {
-  possibleSwitchTo, rescheduleRequired, setMCPriority, setPriority, tcbSchedEnqueue, updateRestartPC,
-} from "../kernel/thread.ts"
-import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
+import type { KernelState } from "../state.ts"
+import { getCap, getNotification, getTcb, slotOf, updateTcb } from "../state.ts"
+import { rescheduleRequired, restart, setMCPriority, setPriority, suspend } from "../kernel/thread.ts"
+import { checkValidIPCBuffer, isValidVTableRoot } from "../kernel/vspace.ts"
+import { setRegister } from "../machine/registerset.ts"
 import type { InvocationArgs } from "./cnode.ts"
-import { cteInsert, hasChildren, isFinalCapability } from "./cnode.ts"
+import { cteDelete, cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
-
-/**
- * Does the thread have a usable IPC buffer? It needs a non-device frame cap in its buffer slot
- * with read-write rights (read-only suffices when it only sends). Mirrors seL4 `lookupIPCBuffer`.
- */
-export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): boolean => {
-  const c = getCap(s, slotOf(t, tcbBuffer))
-  if (c.tag !== "FrameCap" || c.isDevice) return false
-  return c.vmRights === "ReadWrite" || (!isReceiver && c.vmRights === "ReadOnly")
-}
-
-/**
- * Write message words MR0.. into a context: the first four always (CPU registers), the rest
- * only with an IPC buffer. Returns the new context and the message length seL4 reports (the
- * count written, or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
- */
-export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
-  const n = hasBuffer ? words.length : Math.min(words.length, nMsgRegisters)
-  if (n === 0) return { ctx, len: 0 }
-  const mrs = writeWords(ctx.mrs, 0, words, n)
-  return { ctx: mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), len: words.length > n ? nMsgRegisters : n }
-}
-
-/** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
-export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
-
-/**
- * Reply a syscall error to `t`: badge 0, the error's words in the message registers, and a
- * message info with the error code as label. Mirrors seL4 `replyFromKernel_error`.
- */
-export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, t)
-  return updateTcb(s, t, (tcb) => {
-    const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
-  })
-}
-
-/** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */
-export const replyFromKernelSuccessEmpty = (s: KernelState, t: PPtr): KernelState =>
-  updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: 0 }) }))
-
-/**
- * Stop whatever IPC the thread is blocked in: leave an endpoint or notification queue (the
- * thread becomes Inactive), or, waiting for a reply, forget its fault and delete the reply cap
- * its caller holds. Mirrors seL4 `cancelIPC` (non-MCS).
- */
-export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
-  match(getTcb(s, t).tcbState)
-    .with({ tag: "BlockedOnSend" }, { tag: "BlockedOnReceive" }, ({ ep }) => blockedCancelIPC(s, t, ep))
-    .with({ tag: "BlockedOnNotification" }, ({ ntfn }) => cancelSignal(s, t, ntfn))
-    .with({ tag: "BlockedOnReply" }, () => {
-      const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
-      const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
-      return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
-    })
-    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
-    .exhaustive()
-
-/**
- * Stop a thread: cancel its IPC; if it was Running, make it restart at the instruction it would
- * run next (`updateRestartPC`); take it off the ready queue; make it Inactive.
- * Mirrors seL4 `suspend` (non-MCS, src/kernel/thread.c) / l4v `suspend`.
- */
-export const suspend = (s: KernelState, t: PPtr): KernelState => {
-  const s1 = cancelIPC(s, t)
-  const s2 = getTcb(s1, t).tcbState.tag === "Running" ? updateRestartPC(s1, t) : s1
-  return setThreadState(tcbSchedDequeue(s2, t), t, { tag: "Inactive" })
-}
-
-// ---- restart and the master reply cap -------------------------------------------------------------
-
-/**
- * Give a thread its master reply cap if its reply slot is empty: an original cap to itself with
- * Grant, outside the CDT. A thread that may run always has one, so it can be called.
- * Mirrors seL4 `setupReplyMaster` (non-MCS, src/object/cnode.c) / l4v `setup_reply_master`.
- */
-export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
-  const slot = slotOf(t, tcbReply)
-  if (getCap(s, slot).tag !== "NullCap") return s
-  const s1 = setCap(s, slot, { tag: "ReplyCap", tcb: t, isMaster: true, canGrant: true })
-  return updateState(s1, { isOriginal: setAdd(s1.isOriginal, slot) })
-}
-
-/** Is the thread stopped (inactive or blocked)? Running, Restart and idle threads are not. Mirrors seL4 `isStopped`. */
-const isStopped = (s: KernelState, t: PPtr): boolean =>
-  match(getTcb(s, t).tcbState)
-    .with({ tag: "Inactive" }, { tag: "BlockedOnReceive" }, { tag: "BlockedOnSend" }, { tag: "BlockedOnNotification" },
-      { tag: "BlockedOnReply" }, () => true)
-    .with({ tag: "Running" }, { tag: "Restart" }, { tag: "IdleThreadState" }, () => false)
-    .exhaustive()
-
-/**
- * Wake a stopped thread: cancel its IPC, give it a master reply cap, make it Restart (it retries
- * what it was doing), queue it and offer it to the scheduler. A runnable thread is left alone.
- * Mirrors seL4 `restart` (non-MCS, src/kernel/thread.c) / l4v `restart`.
- */
-export const restart = (s: KernelState, t: PPtr): KernelState => {
-  if (!isStopped(s, t)) return s
-  const s1 = setThreadState(setupReplyMaster(cancelIPC(s, t), t), t, { tag: "Restart" })
-  return possibleSwitchTo(tcbSchedEnqueue(s1, t), t)
-}
+import type { RegistersInvocation } from "./tcbRegisters.ts"
+import {
+  decodeCopyRegisters, decodeReadRegisters, decodeWriteRegisters, invokeTCBCopyRegisters, invokeTCBReadRegisters,
+  invokeTCBWriteRegisters,
+} from "./tcbRegisters.ts"
 
 // ---- TCB invocations: decode ------------------------------------------------------------------------
 
@@ -143,12 +37,7 @@ export interface CapAndSlot { readonly cap: Cap; readonly slot: SlotPtr }
  * field is left unchanged. Mirrors l4v `tcb_invocation` (non-MCS, without SetTLSBase and SetFlags).
  */
 export type TCBInvocation =
-  | { readonly tag: "ReadRegisters"; readonly src: PPtr; readonly suspendSource: boolean; readonly count: number }
-  | { readonly tag: "WriteRegisters"; readonly dest: PPtr; readonly resumeTarget: boolean; readonly values: readonly number[] }
-  | {
-    readonly tag: "CopyRegisters"; readonly dest: PPtr; readonly src: PPtr; readonly suspendSource: boolean
-    readonly resumeTarget: boolean; readonly transferFrame: boolean; readonly transferInteger: boolean
-  }
+  | RegistersInvocation
   | {
     readonly tag: "ThreadControl"
     readonly target: PPtr
@@ -168,10 +57,8 @@ export type TCBInvocation =
   | { readonly tag: "NotificationControl"; readonly tcb: PPtr; readonly ntfn: PPtr | null }
 
 type ThreadControl = Extract<TCBInvocation, { tag: "ThreadControl" }>
-type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
-
-/** Registers Read/Write/CopyRegisters transfer, in message order: frame registers, then the rest. */
-const transferRegisters: readonly number[] = [...frameRegisters, ...gpRegisters]
+/** The invoked cap of a TCB invocation. */
+export type ThreadCap = Extract<Cap, { tag: "ThreadCap" }>
 
 const truncated: SyscallError = { tag: "TruncatedMessage" }
 const illegal: SyscallError = { tag: "IllegalOperation" }
@@ -187,79 +74,9 @@ export const checkPrio = (s: KernelState, prio: number, auth: PPtr): Result<void
   return prio > mcp ? err({ tag: "RangeError", min: 0, max: mcp }) : ok(undefined)
 }
 
-/**
- * Can this cap serve as an IPC buffer at `vptr`? It must be a non-device frame cap and the address
- * aligned to 2^msgAlignBits. Mirrors seL4 aarch32 `checkValidIPCBuffer` (nothing is mapped in kspec).
- */
-export const checkValidIPCBuffer = (vptr: number, cap: Cap): Result<void, SyscallError> => {
-  if (cap.tag !== "FrameCap") return err(illegal)
-  if (cap.isDevice) return err(illegal)
-  if (!isAligned(vptr, msgAlignBits)) return err({ tag: "AlignmentError" })
-  return ok(undefined)
-}
-
-/**
- * Can this cap be a thread's VSpace root? kspec departs from seL4 (docs/model-decisions.md): any
- * page-directory cap counts, mapped to an ASID or not. Mirrors seL4 aarch32 `isValidVTableRoot`.
- */
-export const isValidVTableRoot = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
-
-/**
- * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB)? Such a root
- * may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`
- * (kspec has no zombies).
- */
-export const slotCapLongRunningDelete = (s: KernelState, slot: SlotPtr): boolean => {
-  const cap = getCap(s, slot)
-  if (cap.tag === "NullCap" || !isFinalCapability(s, slot)) return false
-  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
-}
-
 /** Derive `cap` from its slot, reading only. */
 const deriveFrom = (s: KernelState, cs: CapAndSlot, cap: Cap): Result<Cap, SyscallError> =>
   deriveCap(hasChildren(s, cs.slot), cap)
-
-/**
- * ReadRegisters(flags, n): read the first n registers of another thread. n outside 1..19 ->
- * RangeError(1, 19); the invoked thread is the caller -> IllegalOperation.
- * Mirrors seL4 `decodeReadRegisters` / l4v `decode_read_registers`.
- */
-const decodeReadRegisters = (s: KernelState, thread: PPtr, cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> => {
-  if (args.length < 2) return err(truncated)
-  const [flags, n] = args as [number, number]
-  if (n < 1 || n > transferRegisters.length) return err({ tag: "RangeError", min: 1, max: transferRegisters.length })
-  if (cap.ptr === thread) return err(illegal)
-  return ok({ tag: "ReadRegisters", src: cap.ptr, suspendSource: (flags & 1) !== 0, count: n })
-}
-
-/**
- * WriteRegisters(flags, n, values...): fewer than n values -> TruncatedMessage; the invoked
- * thread is the caller -> IllegalOperation. Mirrors seL4 `decodeWriteRegisters` / l4v `decode_write_registers`.
- */
-const decodeWriteRegisters = (s: KernelState, thread: PPtr, cap: ThreadCap, args: readonly number[]): Result<TCBInvocation, SyscallError> => {
-  if (args.length < 2) return err(truncated)
-  const [flags, n] = args as [number, number]
-  const values = args.slice(2)
-  if (values.length < n) return err(truncated)
-  if (cap.ptr === thread) return err(illegal)
-  return ok({ tag: "WriteRegisters", dest: cap.ptr, resumeTarget: (flags & 1) !== 0, values: values.slice(0, n) })
-}
-
-/**
- * CopyRegisters(flags; source TCB): no flags word or no extra cap -> TruncatedMessage; the extra
- * cap not a thread cap -> InvalidCapability(1). Copying from or to the caller is allowed.
- * Mirrors seL4 `decodeCopyRegisters` / l4v `decode_copy_registers`.
- */
-const decodeCopyRegisters = (cap: ThreadCap, args: readonly number[], excaps: readonly CapAndSlot[]): Result<TCBInvocation, SyscallError> => {
-  const flags = args[0]
-  const src = excaps[0]?.cap
-  if (flags === undefined || src === undefined) return err(truncated)
-  if (src.tag !== "ThreadCap") return err({ tag: "InvalidCapability", capability: 1 })
-  return ok({
-    tag: "CopyRegisters", dest: cap.ptr, src: src.ptr, suspendSource: (flags & 1) !== 0, resumeTarget: (flags & 2) !== 0,
-    transferFrame: (flags & 4) !== 0, transferInteger: (flags & 8) !== 0,
-  })
-}
 
 /** The authority thread of SetPriority/SetMCPriority/SetSchedParams: extra cap 0 must be a thread cap. */
 const authorityTCB = (excaps: readonly CapAndSlot[]): Result<PPtr, SyscallError> => {
@@ -493,19 +310,6 @@ const invokeThreadControl = (s0: KernelState, tc: ThreadControl): KernelState =>
 }
 
 /**
- * Reply the registers `words` to the caller of ReadRegisters: badge 0, the words as message
- * registers (those past MR3 only with an IPC buffer), label 0. As seL4's `invokeTCB_ReadRegisters`
- * unfolds `replyFromKernel` (l4v `reply_from_kernel`).
- */
-const replyRegisters = (s: KernelState, caller: PPtr, words: readonly number[]): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, caller)
-  return updateTcb(s, caller, (tcb) => {
-    const { ctx, len } = setMRs(contextWith(tcb.tcbContext, { badge: 0 }), hasBuffer, words)
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { msgInfo: messageInfo(0, len) }) })
-  })
-}
-
-/**
  * Perform a decoded TCB invocation by `caller` (the current thread, already in Restart); it
  * cannot fail. ReadRegisters replies itself (a Call gets the registers) and sets the caller
  * Running, so no empty reply follows it.
@@ -521,37 +325,12 @@ export const invokeTCB = (s: KernelState, inv: TCBInvocation, caller: PPtr, isCa
     .with({ tag: "ThreadControl" }, (i) => invokeThreadControl(s, i))
     // Suspend and restart as asked, then copy the frame registers (the copy restarts where the
     // source would) and the other integer registers.
-    .with({ tag: "CopyRegisters" }, (i) => {
-      let s1 = i.suspendSource ? suspend(s, i.src) : s
-      if (i.resumeTarget) s1 = restart(s1, i.dest)
-      if (i.transferFrame) {
-        for (const r of frameRegisters) s1 = setRegister(s1, i.dest, r, getRegister(s1, i.src, r))
-        s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
-      }
-      if (i.transferInteger) {
-        for (const r of gpRegisters) s1 = setRegister(s1, i.dest, r, getRegister(s1, i.src, r))
-      }
-      return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
-    })
+    .with({ tag: "CopyRegisters" }, (i) => invokeTCBCopyRegisters(s, i))
     // Suspend the source if asked; a Call gets its first n registers; the caller runs on.
-    .with({ tag: "ReadRegisters" }, (i) => {
-      const s1 = i.suspendSource ? suspend(s, i.src) : s
-      const words = transferRegisters.slice(0, i.count).map((r) => getRegister(s1, i.src, r))
-      const s2 = isCall ? replyRegisters(s1, caller, words) : s1
-      return setThreadState(s2, caller, { tag: "Running" })
-    })
+    .with({ tag: "ReadRegisters" }, (i) => invokeTCBReadRegisters(s, i, caller, isCall))
     // Write the values (sanitised) into the registers in order, restart where the new FaultIP says,
     // then resume the target if asked.
-    .with({ tag: "WriteRegisters" }, (i) => {
-      let s1 = s
-      i.values.slice(0, transferRegisters.length).forEach((v, k) => {
-        const r = transferRegisters[k]!
-        s1 = setRegister(s1, i.dest, r, sanitiseRegister(r, v))
-      })
-      s1 = setNextPC(s1, i.dest, getRestartPC(s1, i.dest))
-      if (i.resumeTarget) s1 = restart(s1, i.dest)
-      return i.dest === s1.curThread ? rescheduleRequired(s1) : s1
-    })
+    .with({ tag: "WriteRegisters" }, (i) => invokeTCBWriteRegisters(s, i))
     // Set the TLS base register; the current thread reschedules so the new base takes effect.
     // Mirrors seL4 `invokeSetTLSBase`.
     .with({ tag: "SetTLSBase" }, (i) => {

@@ -4,19 +4,18 @@
  * each aligned to its size; memory is reused only once the untyped has no children left.
  * @category objects
  */
-import { match } from "ts-pattern"
 import type { Cap, ObjectType, PPtr, SlotPtr, SyscallError } from "../../model/index.ts"
 import {
-  InvocationLabel as L, ObjectType as OT, alignUp, bit, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits,
-  newTcbFields, objectTypeCount, retypeFanOutLimit, wordBits,
+  InvocationLabel as L, ObjectType as OT, alignUp, bit, getObjectSize, isFrameType, maxUntypedBits, minUntypedBits, objectTypeCount, retypeFanOutLimit, wordBits,
 } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
-import type { KObject, KernelState } from "../state.ts"
+import type { KernelState } from "../state.ts"
 import { getCap, mapDelete, mapSet, setAdd, setCap, setObject, slotOf, updateState } from "../state.ts"
 import { lookupTargetSlot } from "../kernel/cspace.ts"
 import type { InvocationArgs } from "./cnode.ts"
 import { ensureEmptySlot, hasChildren } from "./cnode.ts"
+import { createObject } from "./objecttype.ts"
 
 /** A checked Untyped_Retype, ready to perform. */
 export interface RetypeInvocation {
@@ -93,25 +92,6 @@ export const decodeUntypedInvocation = (
     destOffset: nodeOffset, count: nodeWindow, isDevice: cap.isDevice,
   })
 }
-
-/** A fresh object of type `t` and the cap that names it. Mirrors seL4 `createObject`. */
-const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: number, isDevice: boolean): { obj: KObject | null; cap: Cap } =>
-  match(t)
-    .with(OT.Untyped, () => ({ obj: null, cap: { tag: "UntypedCap", isDevice, ptr: p, sizeBits: userSize, freeIndex: 0 } as Cap }))
-    .with(OT.TCB, () => ({ obj: { tag: "TCB", ...newTcbFields(s.curDomain) } as KObject, cap: { tag: "ThreadCap", ptr: p } as Cap }))
-    .with(OT.Endpoint, () => ({ obj: { tag: "Endpoint", state: { tag: "IdleEP" } } as KObject, cap: { tag: "EndpointCap", ptr: p, badge: 0, rights: 15 } as Cap }))
-    .with(OT.Notification, () => ({
-      obj: { tag: "Notification", state: { tag: "IdleNtfn" }, boundTCB: null } as KObject,
-      cap: { tag: "NotificationCap", ptr: p, badge: 0, rights: 3 } as Cap,
-    }))
-    .with(OT.CNode, () => ({ obj: { tag: "CNode", radix: userSize } as KObject, cap: { tag: "CNodeCap", ptr: p, radix: userSize, guardSize: 0, guard: 0 } as Cap }))
-    .with(OT.SmallPage, OT.LargePage, OT.Section, OT.SuperSection, (ft) => {
-      const sizeBits = getObjectSize(ft, 0)
-      return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
-    })
-    .with(OT.PageTable, () => ({ obj: { tag: "PageTable" } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
-    .with(OT.PageDirectory, () => ({ obj: { tag: "PageDirectory" } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap }))
-    .exhaustive()
 
 /**
  * Wipe an untyped with no children: every object in its range leaves the heap and the free
