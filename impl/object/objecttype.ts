@@ -368,7 +368,7 @@ export function createNewObjects(
  * Decode (and, on success, perform) an invocation of `cap`. Errors land in
  * `k.currentSyscallError`. Only CNode and Untyped invocations exist so far; every other invocable
  * cap answers IllegalOperation.
- * @refines spec/object/objecttype#decodeAndPerform
+ * @refines spec/object/objecttype#decodeInvocation
  */
 export function decodeInvocation(
   k: ImplState, invLabel: number, length: number, _capIndex: number, slot: Cte, cap: Cap, _block: boolean, _call: boolean,

@@ -2,11 +2,11 @@
  * The kernel entry: one event in, one new state out (seL4 src/api/syscall.c `handleSyscall`,
  * `handleInvocation`, `handleRecv`, `handleReply`, `handleYield`, include/api/syscall.h
  * `getSyscallArg`, A/Syscall_A), and what an entry did (`Outcome`). The invocation's dispatch to
- * its object (seL4 `decodeInvocation`) is `decodeAndPerform` in object/objecttype.ts.
+ * its object (seL4 `decodeInvocation`) is `decodeInvocation` in object/objecttype.ts.
  * @category decoding
  */
 import { match } from "ts-pattern"
-import type {
+import type { UserContext,
   Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, PPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
 } from "../../model/index.ts"
 import {
@@ -21,7 +21,7 @@ import { updateRestartPC } from "../machine/registerset.ts"
 import { receiveIPC, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/endpoint.ts"
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
-import { decodeAndPerform } from "../object/objecttype.ts"
+import { decodeInvocation } from "../object/objecttype.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
 
@@ -113,8 +113,8 @@ const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
     })
   })
 
-/** Argument `i` of the current message (MR i). Mirrors seL4 `getSyscallArg`. */
-export const getSyscallArg = (s: KernelState, t: PPtr, i: number): number => getTcb(s, t).tcbContext.mrs[i] ?? 0
+/** Argument `i` of the message in a thread's registers (MR i). Mirrors seL4 `getSyscallArg`. */
+export const getSyscallArg = (ctx: UserContext, i: number): number => ctx.mrs[i] ?? 0
 
 /** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
 const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocked" => {
@@ -143,10 +143,9 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   const extra = lookupExtraCaps(s, t, hasBuffer, info.extraCaps)
   if (!extra.ok) return fault(extra.error, invocation)
   const length = info.length > nMsgRegisters && !hasBuffer ? nMsgRegisters : info.length
-  // getSyscallArg(s, t, i) for each i, read from the registers fetched above.
   const args: number[] = []
-  for (let i = 0; i < length; i++) args.push(ctx.mrs[i] ?? 0)
-  const r = decodeAndPerform(s, t, lu.value.cap, lu.value.slot, {
+  for (let i = 0; i < length; i++) args.push(getSyscallArg(ctx, i))
+  const r = decodeInvocation(s, t, lu.value.cap, lu.value.slot, {
     label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)), extraSlots: extra.value,
   }, isCall, isBlocking)
   if (!r.ok) return [isCall ? replyFromKernelError(s, t, r.error) : s, { syscall, invocation, result: r.error.tag }]

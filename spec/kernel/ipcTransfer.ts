@@ -57,10 +57,8 @@ export const setMRsFrom = (ctx: UserContext, hasBuffer: boolean, from: number, w
  * count written, or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
  */
 export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
-  const n = hasBuffer ? words.length : Math.min(words.length, nMsgRegisters)
-  if (n === 0) return { ctx, len: 0 }
-  const mrs = writeWords(ctx.mrs, 0, words, n)
-  return { ctx: mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), len: words.length > n ? nMsgRegisters : n }
+  const [c, len] = setMRsFrom(ctx, hasBuffer, 0, words)
+  return { ctx: c, len }
 }
 
 /**

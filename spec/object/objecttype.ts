@@ -1,7 +1,7 @@
 /**
  * Generic operations on capabilities: regions, identity, rights masking, cap data updates,
  * derivation and revocability, finalisation (`finaliseCap`), object creation (`createObject`) and
- * the dispatch of an invocation to its object's decoder (`decodeAndPerform`, seL4
+ * the dispatch of an invocation to its object's decoder (`decodeInvocation`, seL4
  * `decodeInvocation`) (seL4 src/object/objecttype.c, A/CSpace_A, A/Retype_A, A/Decode_A; ARM arch
  * parts from src/arch/arm/32/object/objecttype.c).
  * @category objects
@@ -243,7 +243,7 @@ const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability",
  * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
  * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
  */
-export const decodeAndPerform = (
+export const decodeInvocation = (
   s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
 ): Result<KernelState, SyscallError> => {
   const c = cap
