@@ -111,6 +111,28 @@ export function decodeTCBInvocation(
 }
 
 /**
+ * SetSpace's checks on the new roots, which Configure makes too: the target's current roots must
+ * not be long-running to delete; each new root, its data word applied when not 0, must derive,
+ * the CSpace root to a CNode cap and the VSpace root to a valid VTable root. The derived caps, or
+ * null with the error set.
+ */
+const deriveSpaceRoots = (
+  k: ImplState, target: ImplTcb, cRootSlot: Cte, vRootSlot: Cte, cRootData: number, vRootData: number,
+): { readonly cRootCap: Cap; readonly vRootCap: Cap } | null => {
+  if (slotCapLongRunningDelete(tcbSlot(target, tcbCTable)) || slotCapLongRunningDelete(tcbSlot(target, tcbVTable))) {
+    syscallError(k, { tag: "IllegalOperation" })
+    return null
+  }
+  const cRootCap = deriveCap(k, cRootSlot, cRootData !== 0 ? updateCapData(false, cRootData, cRootSlot.cap) : cRootSlot.cap)
+  if (cRootCap === null) return null
+  if (cRootCap.tag !== "CNodeCap") { syscallError(k, { tag: "IllegalOperation" }); return null }
+  const vRootCap = deriveCap(k, vRootSlot, vRootData !== 0 ? updateCapData(false, vRootData, vRootSlot.cap) : vRootSlot.cap)
+  if (vRootCap === null) return null
+  if (!isValidVTableRoot(vRootCap)) { syscallError(k, { tag: "IllegalOperation" }); return null }
+  return { cRootCap, vRootCap }
+}
+
+/**
  * Configure(faultEP, cRootData, vRootData, bufferAddr; cRoot, vRoot, buffer caps): SetIPCBuffer's
  * checks, then SetSpace's.
  *
@@ -133,8 +155,6 @@ export function decodeTCBConfigure(k: ImplState, cap: ThreadCap, length: number,
   const cRootData = getSyscallArg(k, 1)
   const vRootData = getSyscallArg(k, 2)
   const bufferAddr = getSyscallArg(k, 3)
-  let cRootCap = cRootSlot.cap
-  let vRootCap = vRootSlot.cap
   let bufferCap = bufferSlot.cap
 
   // The buffer: no frame at all when the address is 0.
@@ -149,25 +169,12 @@ export function decodeTCBConfigure(k: ImplState, cap: ThreadCap, length: number,
   }
 
   const target = tcbOfCap(k, cap)
-  if (slotCapLongRunningDelete(tcbSlot(target, tcbCTable)) || slotCapLongRunningDelete(tcbSlot(target, tcbVTable))) {
-    return syscallError(k, { tag: "IllegalOperation" })
-  }
-
-  if (cRootData !== 0) cRootCap = updateCapData(false, cRootData, cRootCap)
-  const dc = deriveCap(k, cRootSlot, cRootCap)
-  if (dc === null) return EXCEPTION_SYSCALL_ERROR
-  cRootCap = dc
-  if (cRootCap.tag !== "CNodeCap") return syscallError(k, { tag: "IllegalOperation" })
-
-  if (vRootData !== 0) vRootCap = updateCapData(false, vRootData, vRootCap)
-  const dv = deriveCap(k, vRootSlot, vRootCap)
-  if (dv === null) return EXCEPTION_SYSCALL_ERROR
-  vRootCap = dv
-  if (!isValidVTableRoot(vRootCap)) return syscallError(k, { tag: "IllegalOperation" })
+  const roots = deriveSpaceRoots(k, target, cRootSlot, vRootSlot, cRootData, vRootData)
+  if (roots === null) return EXCEPTION_SYSCALL_ERROR
 
   setThreadState(k, k.curThread, ThreadStateRestart)
   return invokeTCB_ThreadControl(
-    k, target, slot, faultEP, nullPrio, nullPrio, cRootCap, cRootSlot, vRootCap, vRootSlot, bufferAddr, bufferCap,
+    k, target, slot, faultEP, nullPrio, nullPrio, roots.cRootCap, cRootSlot, roots.vRootCap, vRootSlot, bufferAddr, bufferCap,
     bufferSlot, thread_control_update_space | thread_control_update_ipc_buffer,
   )
 }
@@ -305,29 +312,14 @@ export function decodeSetSpace(k: ImplState, cap: ThreadCap, length: number, slo
   const faultEP = getSyscallArg(k, 0)
   const cRootData = getSyscallArg(k, 1)
   const vRootData = getSyscallArg(k, 2)
-  let cRootCap = cRootSlot.cap
-  let vRootCap = vRootSlot.cap
 
   const target = tcbOfCap(k, cap)
-  if (slotCapLongRunningDelete(tcbSlot(target, tcbCTable)) || slotCapLongRunningDelete(tcbSlot(target, tcbVTable))) {
-    return syscallError(k, { tag: "IllegalOperation" })
-  }
-
-  if (cRootData !== 0) cRootCap = updateCapData(false, cRootData, cRootCap)
-  const dc = deriveCap(k, cRootSlot, cRootCap)
-  if (dc === null) return EXCEPTION_SYSCALL_ERROR
-  cRootCap = dc
-  if (cRootCap.tag !== "CNodeCap") return syscallError(k, { tag: "IllegalOperation" })
-
-  if (vRootData !== 0) vRootCap = updateCapData(false, vRootData, vRootCap)
-  const dv = deriveCap(k, vRootSlot, vRootCap)
-  if (dv === null) return EXCEPTION_SYSCALL_ERROR
-  vRootCap = dv
-  if (!isValidVTableRoot(vRootCap)) return syscallError(k, { tag: "IllegalOperation" })
+  const roots = deriveSpaceRoots(k, target, cRootSlot, vRootSlot, cRootData, vRootData)
+  if (roots === null) return EXCEPTION_SYSCALL_ERROR
 
   setThreadState(k, k.curThread, ThreadStateRestart)
   return invokeTCB_ThreadControl(
-    k, target, slot, faultEP, nullPrio, nullPrio, cRootCap, cRootSlot, vRootCap, vRootSlot, 0, { tag: "NullCap" }, null,
+    k, target, slot, faultEP, nullPrio, nullPrio, roots.cRootCap, cRootSlot, roots.vRootCap, vRootSlot, 0, { tag: "NullCap" }, null,
     thread_control_update_space,
   )
 }
