@@ -7,8 +7,12 @@
  * the fastpath and the slow path agree.
  */
 import fc from "fast-check"
-import type { Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import type { Event, SyscallEvent } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo, pageBits } from "../../model/index.ts"
+import {
+  raw, seL4_CNode_Mint, seL4_Call, seL4_Recv, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace,
+  seL4_Untyped_Retype, seL4_Yield,
+} from "../builders.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
 export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, clientPD: 104, otherEp: 105, ntfn: 106, ntfnBadge1: 107, ntfnBadge6: 108 } as const
@@ -17,12 +21,10 @@ export const serverBufferVAddr = 0x0090_0000
 /** The server's priority: the client's (the root's), so a Call may take the fastpath. */
 export const serverPriority = 255
 
-const sys = (syscall: SyscallKind, cptr: number, label: number, mrs: readonly number[], extraCaps: readonly number[] = []): SyscallEvent => ({
-  tag: "Syscall", syscall, cptr, msgInfo: messageInfo(label, mrs.length, extraCaps.length), mrs, extraCaps,
-})
-
+const { InitThreadCNode: root, InitThreadTCB: rootTcb } = InitialSlot
+/** One object from the first boot untyped into root slot `destSlot`. */
 const retype = (type: number, sizeBits: number, destSlot: number): Event =>
-  sys("Call", InitialSlot.NumInitialCaps, L.UntypedRetype, [type, sizeBits, 0, 0, destSlot, 1], [InitialSlot.InitThreadCNode])
+  seL4_Untyped_Retype(InitialSlot.NumInitialCaps, type, sizeBits, root, 0, 0, destSlot, 1)
 
 /**
  * Boot-to-ready events: afterwards the client (the root thread) runs and the server waits in
@@ -38,35 +40,31 @@ export const pingPongSetup = (): Event[] => {
     retype(ObjectType.PageDirectory, 0, S.clientPD),
     retype(ObjectType.Endpoint, 0, S.otherEp),
     retype(ObjectType.Notification, 0, S.ntfn),
-    sys("Call", InitialSlot.InitThreadCNode, L.CNodeMint, [S.ntfnBadge1, 32, S.ntfn, 32, 15, 1], [InitialSlot.InitThreadCNode]),
-    sys("Call", InitialSlot.InitThreadCNode, L.CNodeMint, [S.ntfnBadge6, 32, S.ntfn, 32, 15, 6], [InitialSlot.InitThreadCNode]),
+    seL4_CNode_Mint(root, S.ntfnBadge1, 32, root, S.ntfn, 32, 15, 1),
+    seL4_CNode_Mint(root, S.ntfnBadge6, 32, root, S.ntfn, 32, 15, 6),
     // Server: the root's CSpace, its own VSpace root and IPC buffer, no fault handler.
-    sys("Call", S.server, L.TCBConfigure, [0, 0, 0, serverBufferVAddr], [InitialSlot.InitThreadCNode, S.serverPD, S.serverBuffer]),
-    sys("Call", S.server, L.TCBSetPriority, [serverPriority], [InitialSlot.InitThreadTCB]),
+    seL4_TCB_Configure(S.server, 0, root, 0, S.serverPD, 0, serverBufferVAddr, S.serverBuffer),
+    seL4_TCB_SetPriority(S.server, rootTcb, serverPriority),
     // Client (the root thread): a VSpace root, so replies to it may take the fastpath too.
-    sys("Call", InitialSlot.InitThreadTCB, L.TCBSetSpace, [0, 0, 0], [InitialSlot.InitThreadCNode, S.clientPD]),
-    sys("Call", S.server, L.TCBResume, []),
+    seL4_TCB_SetSpace(rootTcb, 0, root, 0, S.clientPD, 0),
+    seL4_TCB_Resume(S.server),
     // The server has the client's priority: the client yields, the server runs and blocks in Recv.
-    sys("Yield", 0, 0, []),
-    sys("Recv", S.ep, 0, []),
+    seL4_Yield(),
+    seL4_Recv(S.ep),
   ]
 }
 
+const counting = (len: number, from: number): number[] => Array.from({ length: len }, (_, i) => from + i)
+
 /** The client's Call: `len` message words on the endpoint. */
-export const clientCall = (len: number, label = 7): SyscallEvent =>
-  sys("Call", PingPongSlots.ep, label, Array.from({ length: len }, (_, i) => i + 1))
+export const clientCall = (len: number, label = 7): SyscallEvent => seL4_Call(PingPongSlots.ep, { label, mrs: counting(len, 1) })
 
 /** The server's ReplyRecv: reply `len` words, then wait on the endpoint again (optionally naming a receive slot). */
-export const serverReplyRecv = (len: number, label = 0, recvSlot?: readonly number[]): SyscallEvent => {
-  const e = sys("ReplyRecv", PingPongSlots.ep, label, Array.from({ length: len }, (_, i) => 100 + i))
-  return recvSlot === undefined ? e : { ...e, recvSlot }
-}
+export const serverReplyRecv = (len: number, label = 0, recvSlot?: readonly number[]): SyscallEvent =>
+  seL4_ReplyRecv(PingPongSlots.ep, { label, mrs: counting(len, 100) }, recvSlot === undefined ? undefined : { root: recvSlot[0]!, index: recvSlot[1]!, depth: recvSlot[2]! })
 
 /** Root-CNode slots a receiver may name for an incoming cap. */
 const receiveSlots = [120, 121, 122, 123]
-
-const raw = (syscall: SyscallKind, cptr: number, msgInfo: number, mrs: number[] = [], extraCaps: number[] = []): Event =>
-  ({ tag: "Syscall", syscall, cptr, msgInfo, mrs, extraCaps })
 
 /** A slot for a copy of the endpoint cap with fewer rights. */
 const weakEp = 110
