@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from "node:os"
 import { relative } from "node:path"
+import { defaultCampaign } from "../harness/lockstep/campaign.ts"
 import { focusNames } from "../harness/gen/focus.ts"
 import { mutants } from "../proofs-tests/mutants/mutants.ts"
 import type { AnyCommand, FlagValues } from "./command.ts"
@@ -26,7 +27,7 @@ const counterexamples = { path: regressionsDir, kind: "dir", what: `counterexamp
 /** Flags `check` and `fuzz` share. */
 const campaignFlags = {
   seed: flag.value(seed, "The PRNG seed", { defaultDoc: "a fresh seed, printed" }),
-  depth: flag.value(count, "Steps per trace, at most", { default: 150 }),
+  depth: flag.value(count, "Steps per trace, at most", { default: defaultCampaign.depth }),
   config: flag.value(file, "The boot configuration: a JSON file holding a BootConfig ({ rootCNodeBits, memory: [{ base, size, isDevice }], numIRQs, numDomains }); it is saved with every counterexample, so a replay boots the same", {
     defaultDoc: "the built-in configuration (a 256-slot root CNode, a little over 1 MiB of RAM, 16 IRQs, 1 domain)",
   }),
@@ -39,13 +40,13 @@ const check = command({
     "Prints the steps checked and a table of invocation x outcome; a counterexample is shrunk, printed, saved in proofs-tests/regressions/ and replayable.",
   flags: {
     seed: campaignFlags.seed,
-    runs: flag.value(count, "Traces to run", { default: 500 }),
+    runs: flag.value(count, "Traces to run", { default: defaultCampaign.runs }),
     depth: campaignFlags.depth,
     config: campaignFlags.config,
   },
   positionals: [],
   examples: [
-    { command: "kspec check", doc: "500 traces of up to 150 steps, from a fresh seed" },
+    { command: "kspec check", doc: `${defaultCampaign.runs} traces of up to ${defaultCampaign.depth} steps, from a fresh seed` },
     { command: "kspec check --seed 42 --runs 2000 --config small.json", doc: "a longer, repeatable campaign on another boot configuration" },
   ],
   exitCodes: [

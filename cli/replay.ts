@@ -8,7 +8,7 @@ import type { Event } from "../model/index.ts"
 import type { KernelState, Outcome } from "../spec/index.ts"
 import { checkAll } from "../spec/invariants/index.ts"
 import type { ImplUnderTest, RunResult } from "../harness/lockstep/runner.ts"
-import { describeFailure, runLockstep } from "../harness/lockstep/runner.ts"
+import { defaultDeadlineMs, describeFailure, runLockstep } from "../harness/lockstep/runner.ts"
 import { stateDiff } from "../harness/lockstep/diff.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import { loadTraceFile } from "../harness/trace.ts"
@@ -43,7 +43,7 @@ export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOp
   const result: RunResult = runLockstep(watched, trace.config, (s, i) => {
     pres.push(s)
     return trace.events[i]
-  })
+  }, { deadlineMs: defaultDeadlineMs })
   // pres[i] is the state before event i; the state after the last step run is result.spec.
   const posts = [...pres.slice(1, result.events.length + 1)]
   if (posts.length < result.events.length) posts.push(result.spec)
@@ -65,6 +65,8 @@ export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOp
   log(`FAILED at ${f.step === 0 ? "boot" : `step ${f.step}`}: ${describeFailure(f).split("\n")[0]!.replace(/^step \d+: /, "").replace(/:$/, "")}`)
   if (f.kind === "throw") {
     log(`  ${f.message}`)
+  } else if (f.kind === "nontermination") {
+    log(`  the watchdog stopped the run in the ${f.phase === "check" ? "checker" : f.phase === "generator" ? "event source" : f.phase} (KSPEC_DEADLINE_MS sets its limit)`)
   } else if (f.kind === "frame") {
     log("the failed invocation changed (spec state before | after, caller's registers excepted):")
     for (const d of f.diff) log(`  ${d.replace(": spec ", ": before ").replace(" | impl ", " | after ")}`)

@@ -9,7 +9,10 @@ import type { Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
 import { traceArb } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
-import { defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
+import { defaultDeadlineMs, defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
+
+/** `kspec check`'s default campaign, which the suite's lockstep test also runs: at least as strong as the main job. */
+export const defaultCampaign = { runs: 500, depth: 150 } as const
 
 export interface CampaignOptions {
   readonly config: BootConfig
@@ -23,6 +26,8 @@ export interface CampaignOptions {
    * RunOptions.fullEvery); 0 checks everything after every step. Default `defaultFullEvery`.
    */
   readonly fullEvery?: number
+  /** The watchdog on each trace (see RunOptions.deadlineMs); default `defaultDeadlineMs`. */
+  readonly deadlineMs?: number
   /** Shrink a failure to a minimal trace (default true). */
   readonly shrink?: boolean
   /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
@@ -74,8 +79,10 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
     if (shrinking) o.onShrinkStep?.()
     const fullEvery = o.fullEvery ?? defaultFullEvery
-    const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery } : {
+    const deadlineMs = o.deadlineMs ?? defaultDeadlineMs
+    const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery, deadlineMs } : {
       fullEvery,
+      deadlineMs,
       onStep: (out) => {
         const k = `${out.invocation}|${out.result}`
         cells.set(k, (cells.get(k) ?? 0) + 1)
@@ -98,7 +105,7 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   if (!details.failed || details.counterexample === null) return { seed: o.seed, runs, steps, ms, cells, failure: null }
   const choices = details.counterexample[0] as Choice[]
   // Re-run the minimal trace to get its events and failure.
-  const r = runChoices(impl, o.config, choices)
+  const r = runChoices(impl, o.config, choices, { deadlineMs: o.deadlineMs ?? defaultDeadlineMs })
   const f = r.failure ?? (last as RunResult | null)?.failure
   if (f === undefined || f === null) return { seed: o.seed, runs, steps, ms, cells, failure: null }
   return {

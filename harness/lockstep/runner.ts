@@ -8,6 +8,7 @@
  * both layers' states stay open to inspection between steps. `runLockstep` (and `runChoices`,
  * `runEvents`) run a whole trace on it.
  */
+import vm from "node:vm"
 import type { BootConfig, Event, PPtr } from "../../model/index.ts"
 import { defaultBootConfig, errorNames } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
@@ -43,6 +44,10 @@ export type Failure =
   | { readonly kind: "invariant"; readonly step: number; readonly violations: readonly Violation[] }
   | { readonly kind: "frame"; readonly step: number; readonly diff: readonly string[] }
   | { readonly kind: "throw"; readonly step: number; readonly layer: "spec" | "impl"; readonly message: string }
+  | { readonly kind: "nontermination"; readonly step: number; readonly phase: Phase; readonly ms: number }
+
+/** What a lockstep run was doing: resolving the next event, stepping a layer, or checking. */
+export type Phase = "generator" | "spec" | "impl" | "check"
 
 export interface RunOptions {
   /** Check every invariant after every step (default true). */
@@ -63,10 +68,21 @@ export interface RunOptions {
    * Applies to impls abstracted by the relation's `absState`.
    */
   readonly fullEvery?: number
+  /**
+   * A watchdog for a whole run (`runLockstep` and the runners built on it): a run still going
+   * after this many milliseconds is stopped, wherever it is (V8 interrupts even a synchronous
+   * loop), and reported as a `nontermination` failure at the step and in the phase it was in.
+   * seL4 terminates on every entry, so a kernel entry or a check that loops is a bug found.
+   * Undefined: no watchdog.
+   */
+  readonly deadlineMs?: number
 }
 
 /** Counters for tests and benchmarks: traces that incremental checking replayed with full checking. */
 export const runnerStats = { replays: 0 }
+
+/** The campaigns' watchdog (see `RunOptions.deadlineMs`); KSPEC_DEADLINE_MS overrides it. A trace takes milliseconds. */
+export const defaultDeadlineMs = Number(process.env.KSPEC_DEADLINE_MS ?? 10_000)
 
 /** The default period of the full check under incremental checking (campaigns); KSPEC_FULL_EVERY overrides it (0: full every step). */
 export const defaultFullEvery = Number(process.env.KSPEC_FULL_EVERY ?? 32)
@@ -96,6 +112,7 @@ export const describeFailure = (f: Failure): string => {
     case "invariant": return `step ${f.step}: invariant broken:\n  ${f.violations.slice(0, 8).map((v) => `${v.invariant}: ${v.message}`).join("\n  ")}`
     case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers:\n  ${f.diff.join("\n  ")}`
     case "throw": return `step ${f.step}: the ${f.layer} threw: ${f.message}`
+    case "nontermination": return `step ${f.step}: ${f.phase === "check" ? "checking the step" : f.phase === "generator" ? "resolving the event" : `the ${f.phase}`} did not finish within ${f.ms} ms: a loop that does not terminate`
   }
 }
 
@@ -134,6 +151,9 @@ const globalKeys = [
   "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
 ] as const satisfies readonly (keyof KernelState)[]
 
+/** The error V8 raises when a watchdog (`vm` timeout) stops a run: never caught as a layer's throw. */
+const isWatchdog = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT"
+
 const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
 /**
@@ -164,6 +184,8 @@ export class Lockstep<K> {
   private kept: KernelState
   private keptPrint = 0
   private sinceFull = 0
+  /** What the run is doing now (read by the watchdog when it stops a run). */
+  phase: Phase = "check"
 
   constructor(readonly implUnderTest: ImplUnderTest<K>, readonly config: BootConfig, private readonly opts: RunOptions = {}) {
     this.checkInv = opts.invariants ?? true
@@ -241,12 +263,17 @@ export class Lockstep<K> {
 
   private stepBoth(ev: Event, step: number): { state: KernelState; outcome: Outcome } | Failure {
     let r: { state: KernelState; outcome: Outcome }
+    this.phase = "spec"
     try { r = simulatedStep(this.specState, ev) ?? stepWithOutcome(this.specState, ev) } catch (e) {
+      if (isWatchdog(e)) throw e
       return { kind: "throw", step, layer: "spec", message: thrown(e) }
     }
+    this.phase = "impl"
     try { this.implUnderTest.step(this.k, ev) } catch (e) {
+      if (isWatchdog(e)) throw e
       return { kind: "throw", step, layer: "impl", message: thrown(e) }
     }
+    this.phase = "check"
     return r
   }
 
@@ -356,12 +383,27 @@ export const runLockstep = <K>(
   impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions = {},
 ): RunResult => {
   const l = new Lockstep(impl, config, opts)
-  for (let i = 0; l.failure === null; i++) {
-    const ev = next(l.spec, i)
-    if (ev === undefined) break
-    l.step(ev)
+  const run = (): void => {
+    for (let i = 0; l.failure === null; i++) {
+      l.phase = "generator"
+      const ev = next(l.spec, i)
+      if (ev === undefined) break
+      l.step(ev)
+    }
+    l.phase = "check"
+    l.finish()
   }
-  l.finish()
+  if (opts.deadlineMs === undefined) {
+    run()
+    return l.result()
+  }
+  try {
+    vm.runInNewContext("run()", { run }, { timeout: opts.deadlineMs })
+  } catch (e) {
+    if (!isWatchdog(e)) throw e
+    const step = l.phase === "generator" ? l.events.length + 1 : l.events.length
+    return { ...l.result(), failure: { kind: "nontermination", step, phase: l.phase, ms: opts.deadlineMs } }
+  }
   return l.result()
 }
 

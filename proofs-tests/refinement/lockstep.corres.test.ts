@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest"
 import { defaultBootConfig } from "../../model/index.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
-import { runCampaign } from "../../harness/lockstep/campaign.ts"
+import { defaultCampaign, runCampaign } from "../../harness/lockstep/campaign.ts"
 import { suiteBudget } from "./budget.ts"
 
 describe("lockstep refinement (impl refines spec, invariants hold after every step)", () => {
-  const b = suiteBudget()
+  // The main job's campaign (kspec check's default), or more with KSPEC_RUNS: the suite is never weaker than `npm start`.
+  const b = { ...suiteBudget(), runs: Math.max(suiteBudget().runs, defaultCampaign.runs), depth: Math.max(suiteBudget().depth, defaultCampaign.depth) }
   it(`the impl refines the spec on ${b.runs} random traces of up to ${b.depth} steps (seed=${b.seed})`, () => {
     const r = runCampaign(realImpl, { config: defaultBootConfig, seed: b.seed, runs: b.runs, depth: b.depth })
     if (r.failure) {
