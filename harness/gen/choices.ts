@@ -84,13 +84,47 @@ export const choiceArb = (weights: Readonly<Partial<Record<Op, number>>> = defau
     hostile: fc.nat({ max: 99 }),
   })
 
+/** How traces are drawn. */
+export interface TraceOptions {
+  /**
+   * Swarm testing (Groce et al., ISSTA 2012): each trace leaves out a random subset of the ops
+   * (each with probability 1/2), and a choice of a left-out op is redrawn among the kept ones
+   * by their weights. A fixed mix spreads every trace over all ops, so it rarely piles up one
+   * kind of work (many queued senders, many signals, deep CNode trees); a trace that lacks
+   * most ops does, and reaches states the mix never builds. Off by default (`traceArb`'s
+   * traces are the fixed mix); campaigns turn it on for a share of their traces.
+   */
+  readonly swarm?: boolean
+}
+
+/** Which ops a swarm trace leaves out: true = left out. Not shrunk (a trace shrinks by its steps). */
+const swarmArb = fc.noShrink(fc.array(fc.boolean(), { minLength: Ops.length, maxLength: Ops.length }))
+
+/** `choices` with each left-out op redrawn among the kept ones, by weight, from the choice's own last word. */
+export const applySwarm = (leftOut: readonly boolean[], weights: Readonly<Partial<Record<Op, number>>>, choices: readonly Choice[]): Choice[] => {
+  const kept = Ops.filter((o, i) => !leftOut[i] && (weights[o] ?? 0) > 0)
+  if (kept.length === 0 || kept.length === Ops.filter((o) => (weights[o] ?? 0) > 0).length) return [...choices]
+  const total = kept.reduce((a, o) => a + weights[o]!, 0)
+  const isKept = new Set(kept)
+  return choices.map((c) => {
+    if (isKept.has(c.op)) return c
+    // A hash of the last selector word (the others steer the op's own arguments).
+    let r = (Math.imul(c.w[selectorCount - 1] ?? 0, 0x9e3779b1) >>> 0) % total
+    for (const o of kept) { r -= weights[o]!; if (r < 0) return { ...c, op: o } }
+    return c
+  })
+}
+
 /**
  * A trace of choices, up to `maxSteps` long. The array is drawn last step first: fast-check
  * shrinks an array's length by dropping its first items, and a trace must lose its last steps
  * (its failing prefix still fails) rather than its first (every later choice would resolve anew).
  */
-export const traceArb = (maxSteps: number, weights?: Readonly<Partial<Record<Op, number>>>): fc.Arbitrary<Choice[]> =>
-  fc.array(choiceArb(weights), { minLength: 1, maxLength: maxSteps, size: "max" }).map((a) => a.slice().reverse())
+export const traceArb = (maxSteps: number, weights?: Readonly<Partial<Record<Op, number>>>, opts: TraceOptions = {}): fc.Arbitrary<Choice[]> => {
+  const choices = fc.array(choiceArb(weights), { minLength: 1, maxLength: maxSteps, size: "max" }).map((a) => a.slice().reverse())
+  return opts.swarm !== true ? choices
+    : fc.tuple(swarmArb, choices).map(([leftOut, cs]) => applySwarm(leftOut, weights ?? defaultWeights, cs))
+}
 
 const ev = (syscall: SyscallKind, cptr: number, label: number, mrs: readonly number[], extraCaps: readonly number[]): Event =>
   sys(syscall, cptr, label, mrs, extraCaps)

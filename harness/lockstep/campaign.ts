@@ -14,6 +14,19 @@ import { defaultDeadlineMs, defaultFullEvery, describeFailure, runChoices } from
 /** `kspec check`'s default campaign, which the suite's lockstep test also runs: at least as strong as the main job. */
 export const defaultCampaign = { runs: 500, depth: 150 } as const
 
+/** The share of a campaign's traces drawn with swarm testing; KSPEC_SWARM overrides it. */
+export const defaultSwarmShare = Number(process.env.KSPEC_SWARM ?? 0.5)
+
+/** A campaign's traces: the fixed mix and, for `share` of them, swarm traces. */
+export const campaignTraceArb = (depth: number, weights: Readonly<Record<Op, number>> | undefined, share: number): fc.Arbitrary<Choice[]> => {
+  const plain = traceArb(depth, weights)
+  if (share <= 0) return plain
+  const swarm = traceArb(depth, weights, { swarm: true })
+  if (share >= 1) return swarm
+  const w = Math.round(share * 100)
+  return fc.oneof({ arbitrary: plain, weight: 100 - w }, { arbitrary: swarm, weight: w })
+}
+
 export interface CampaignOptions {
   readonly config: BootConfig
   readonly seed: number
@@ -21,6 +34,8 @@ export interface CampaignOptions {
   /** Longest trace, in steps. */
   readonly depth: number
   readonly weights?: Readonly<Record<Op, number>>
+  /** The share of traces drawn with swarm testing (see TraceOptions.swarm), 0..1; default `defaultSwarmShare`. */
+  readonly swarmShare?: number
   /**
    * Full relation and invariant check every this many steps, incremental checks between (see
    * RunOptions.fullEvery); 0 checks everything after every step. Default `defaultFullEvery`.
@@ -73,7 +88,7 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   let shrinking = false
   const t0 = performance.now()
   let last: RunResult | null = null
-  const prop = fc.property(traceArb(o.depth, o.weights), (choices) => {
+  const prop = fc.property(campaignTraceArb(o.depth, o.weights, o.swarmShare ?? defaultSwarmShare), (choices) => {
     // A skipped candidate passes: skipped runs find nothing, and an ended shrink keeps the
     // smallest trace that really failed.
     if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
