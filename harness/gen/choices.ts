@@ -19,6 +19,7 @@ import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
 import { readyQueueIndex, stepWithOutcome } from "../../spec/index.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
+import { boundaryEvent } from "./boundaries.ts"
 import { addressBook } from "./addressBook.ts"
 import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
@@ -70,6 +71,9 @@ export interface Choice {
 
 export const hostilePercent = 12
 export const isHostile = (c: Choice): boolean => c.hostile >= 100 - hostilePercent
+/** The share of choices (just below the hostile ones) whose invocation gets a boundary argument (boundaries.ts). */
+export const boundaryPercent = 8
+export const isBoundary = (c: Choice): boolean => !isHostile(c) && c.hostile >= 100 - hostilePercent - boundaryPercent
 /** One choice in this many may leave every thread blocked or stopped (deadlock, idle for good). */
 export const deadlockOdds = 64
 
@@ -258,7 +262,7 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
   // The idle thread runs no user code: only an interrupt can change anything.
   if (t === s.idleThread) return idleEvent(x)
   const e0 = resolveOp(x, c.op)
-  const e = isHostile(c) ? makeHostile(x, e0) : e0
+  const e = isHostile(c) ? makeHostile(x, e0) : isBoundary(c) ? boundaryEvent(x, e0) : e0
   return rare(x.w[11]!, deadlockOdds) ? e : keepLive(x, e)
 }
 
