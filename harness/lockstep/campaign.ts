@@ -88,13 +88,21 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   let shrinking = false
   const t0 = performance.now()
   let last: RunResult | null = null
+  // The slowest passing trace: once a trace has hung, shrinking stops its candidates after 50
+  // times that (at least 1 s), not after the whole deadline, so a loop shrinks in seconds; a
+  // candidate counts as failing only if it hangs in the same phase, and the shrunk trace is
+  // confirmed under the whole deadline (a candidate slowed by a busy machine is no loop).
+  let slowest = 0
+  const fullDeadline = o.deadlineMs ?? defaultDeadlineMs
+  let deadlineMs = fullDeadline
+  let first: { readonly choices: readonly Choice[]; readonly run: RunResult } | null = null
   const prop = fc.property(campaignTraceArb(o.depth, o.weights, o.swarmShare ?? defaultSwarmShare), (choices) => {
     // A skipped candidate passes: skipped runs find nothing, and an ended shrink keeps the
     // smallest trace that really failed.
     if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
     if (shrinking) o.onShrinkStep?.()
     const fullEvery = o.fullEvery ?? defaultFullEvery
-    const deadlineMs = o.deadlineMs ?? defaultDeadlineMs
+    const t = performance.now()
     const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery, deadlineMs } : {
       fullEvery,
       deadlineMs,
@@ -105,8 +113,15 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
       },
     })
     if (!shrinking) { runs++; steps += r.outcomes.length; o.onRun?.(r.outcomes.length) }
+    if (r.failure === null && !shrinking) slowest = Math.max(slowest, performance.now() - t)
+    if (r.failure !== null && shrinking && first?.run.failure?.kind === "nontermination" &&
+      (r.failure.kind !== "nontermination" || r.failure.phase !== first.run.failure.phase)) return true
     if (r.failure !== null) {
-      if (!shrinking) o.onFailureFound?.(choices, r)
+      if (!shrinking) {
+        o.onFailureFound?.(choices, r)
+        first = { choices, run: r }
+        if (r.failure.kind === "nontermination") deadlineMs = Math.min(deadlineMs, Math.max(1000, 50 * slowest))
+      }
       shrinking = true
       last = r
     }
@@ -118,9 +133,10 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   })
   const ms = performance.now() - t0
   if (!details.failed || details.counterexample === null) return { seed: o.seed, runs, steps, ms, cells, failure: null }
-  const choices = details.counterexample[0] as Choice[]
-  // Re-run the minimal trace to get its events and failure.
-  const r = runChoices(impl, o.config, choices, { deadlineMs: o.deadlineMs ?? defaultDeadlineMs })
+  let choices = details.counterexample[0] as Choice[]
+  // Re-run the minimal trace to get its events and failure (a loop: under the whole deadline).
+  let r = runChoices(impl, o.config, choices, { deadlineMs: fullDeadline })
+  if (r.failure === null && first !== null) ({ choices, run: r } = first as { choices: Choice[]; run: RunResult })
   const f = r.failure ?? (last as RunResult | null)?.failure
   if (f === undefined || f === null) return { seed: o.seed, runs, steps, ms, cells, failure: null }
   return {
