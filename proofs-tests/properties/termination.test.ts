@@ -33,7 +33,7 @@ describe("non-termination is a counterexample", () => {
   })
 
   it("a campaign finds the loop and shrinks the trace to the three ticks", () => {
-    const r = runCampaign(loopsOnThirdTick(), { config: defaultBootConfig, seed: 3, runs: 50, depth: 40, deadlineMs: 200 })
+    const r = runCampaign(loopsOnThirdTick(), { config: defaultBootConfig, seed: 3, runs: 50, depth: 40, deadlineMs: 1000 })
     expect(r.failure?.failure.kind).toBe("nontermination")
     expect(r.failure!.events.filter((e) => e.tag === "TimerTick").length).toBe(3)
     expect(r.failure!.events.at(-1)).toEqual(timerTick())
