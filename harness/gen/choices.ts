@@ -279,7 +279,11 @@ const resolveOp = (x: Ctx, op: Op): Event => {
   switch (op) {
     case "Retype": {
       const uts = book.direct.filter((d) => d.cap.tag === "UntypedCap")
-      const ut = pick(uts, w0)
+      // One in four: an untyped that has been used and has no children left, so the retype first
+      // resets it (seL4's resetUntypedCap) and carves the new objects, mostly of another type,
+      // over the old ones' memory.
+      const spent = uts.filter((d) => d.cap.tag === "UntypedCap" && d.cap.freeIndex > 0 && !x.s.cdtList.has(d.slot))
+      const ut = (w6 >>> 4) % 4 === 0 ? pick(spent, w0) ?? pick(uts, w0) : pick(uts, w0)
       const type = retypeType(w1)
       const size = userSizeFor(type, ut?.cap, w2)
       const dest = pick((w5 % 8 === 0 ? book.all : book.free).filter((a) => a.level === 0), w3)
