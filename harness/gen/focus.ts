@@ -109,9 +109,8 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   IRQHandler_ClearIRQHandler: method(),
   IRQHandler_BadLabel: badLabel,
   Domain_SetSet: method("TruncatedMessage", "InvalidArgument"),
-  // Domain schedule invocations are not modelled: IllegalOperation.
-  Domain_ScheduleConfigure: badLabel,
-  Domain_ScheduleSetStart: badLabel,
+  Domain_ScheduleConfigure: method("TruncatedMessage", "RangeError", "InvalidArgument"),
+  Domain_ScheduleSetStart: method("TruncatedMessage", "RangeError", "InvalidArgument"),
   Domain_BadLabel: badLabel,
   ...Object.fromEntries(sendKinds.flatMap((k) => [
     [`${k}/EndpointCap`, sendOnEndpoint(k)],

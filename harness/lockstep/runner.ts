@@ -131,7 +131,8 @@ const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: Stat
   return true
 }
 const globalKeys = [
-  "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
+  "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "domainList", "domainIndex", "domainStartIndex", "domainTime",
+  "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
 ] as const satisfies readonly (keyof KernelState)[]
 
 const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
