@@ -10,7 +10,7 @@
  */
 import type { BootConfig, Event } from "../model/index.ts"
 import type { Op } from "../harness/gen/choices.ts"
-import { defaultWeights } from "../harness/gen/choices.ts"
+import { weightsFor } from "../harness/gen/choices.ts"
 import { focusRows, focusWeights, guidedWeights, rowOf } from "../harness/gen/focus.ts"
 import { runCampaign } from "../harness/lockstep/campaign.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
@@ -81,7 +81,7 @@ export const runFuzzLoop = async <K>(
   impl: ImplUnderTest<K>, p: LoopParams, stop: StopFlags, post: (m: LoopMessage) => void, yieldEvery?: () => Promise<void>,
 ): Promise<void> => {
   const rows = focusRows(p.focus)
-  const base: Record<Op, number> = p.focus.length === 0 ? { ...defaultWeights } : focusWeights(rows)
+  const base: Record<Op, number> = p.focus.length === 0 ? { ...weightsFor(p.config) } : focusWeights(rows, weightsFor(p.config))
   const coverage: Coverage = new Map()
   const batchRuns = batchRunsFor(p.runs, p.shard.count)
   const total = p.runs === null ? Infinity : batchCount(p.runs, p.shard.count)

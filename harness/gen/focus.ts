@@ -166,7 +166,7 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   SaveCaller: ["CNode_SaveCaller"],
   CancelBadgedSends: ["CNode_CancelBadgedSends"],
   InvokeOther: [
-    ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase|ScheduleConfigure|ScheduleSetStart)$/),
+    ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase)$/),
     ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|FrameCap|PageTableCap|PageDirectoryCap|ReplyCap|NotificationCap|EndpointCap)$/),
   ],
   Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/)],
@@ -197,6 +197,7 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   TimerTick: ["TimerTick"],
   UserFault: ["UserFault/VMFault", "UserFault/UnknownSyscall", "UserFault/UserException"],
   DomainSet: ["Domain_SetSet"],
+  DomainSchedule: ["Domain_ScheduleConfigure", "Domain_ScheduleSetStart"],
 }
 
 // ---- focus names -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import fc from "fast-check"
 import type { BootConfig, Event } from "../../model/index.ts"
 import type { Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
-import { traceArb } from "../gen/choices.ts"
+import { traceArb, weightsFor } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
 import { defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
 
@@ -17,6 +17,7 @@ export interface CampaignOptions {
   readonly runs: number
   /** Longest trace, in steps. */
   readonly depth: number
+  /** Op weights (default: `weightsFor(config)`). */
   readonly weights?: Readonly<Record<Op, number>>
   /**
    * Full relation and invariant check every this many steps, incremental checks between (see
@@ -68,7 +69,7 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   let shrinking = false
   const t0 = performance.now()
   let last: RunResult | null = null
-  const prop = fc.property(traceArb(o.depth, o.weights), (choices) => {
+  const prop = fc.property(traceArb(o.depth, o.weights ?? weightsFor(o.config)), (choices) => {
     // A skipped candidate passes: skipped runs find nothing, and an ended shrink keeps the
     // smallest trace that really failed.
     if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
