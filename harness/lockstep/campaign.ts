@@ -5,7 +5,7 @@
  */
 import fc from "fast-check"
 import type { BootConfig, Event } from "../../model/index.ts"
-import type { Outcome } from "../../spec/index.ts"
+import type { KernelState, Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
 import { traceArb, weightsFor } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
@@ -28,8 +28,8 @@ export interface CampaignOptions {
   readonly shrink?: boolean
   /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
   readonly timeLimitMs?: number
-  /** Called with each step's outcome, in the unshrunk runs. */
-  readonly onStep?: (outcome: Outcome) => void
+  /** Called with each step's outcome and the spec state after it, in the unshrunk runs. */
+  readonly onStep?: (outcome: Outcome, spec: KernelState) => void
   /** Called after each unshrunk run with its number of steps. */
   readonly onRun?: (steps: number) => void
   /** Called once, with the unshrunk trace, when the first failure is found (before shrinking). */
@@ -77,10 +77,10 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     const fullEvery = o.fullEvery ?? defaultFullEvery
     const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery } : {
       fullEvery,
-      onStep: (out) => {
+      onStep: (out, _ev, spec) => {
         const k = `${out.invocation}|${out.result}`
         cells.set(k, (cells.get(k) ?? 0) + 1)
-        o.onStep?.(out)
+        o.onStep?.(out, spec)
       },
     })
     if (!shrinking) { runs++; steps += r.outcomes.length; o.onRun?.(r.outcomes.length) }

@@ -52,8 +52,8 @@ export interface RunOptions {
    * checking does not freeze; it fingerprints the state of each full check instead.
    */
   readonly freeze?: boolean
-  /** Called after each step with what it did. */
-  readonly onStep?: (outcome: Outcome, ev: Event) => void
+  /** Called after each step with what it did and the spec state after it. */
+  readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState) => void
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
    * globals) and run the invariants' incremental forms; run the full relation, every invariant and
@@ -257,7 +257,7 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, step)
     if ("kind" in r) return this.stop(ev, thread, undefined, r)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev)
+    this.opts.onStep?.(r.outcome, ev, r.state)
     const pre = this.specState
     if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
       // A decode error must leave everything but the caller's registers alone.
@@ -292,7 +292,7 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, this.eventLog.length)
     if ("kind" in r) return this.replayFull(thread)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev)
+    this.opts.onStep?.(r.outcome, ev, r.state)
     const prev = this.specState
     this.specState = r.state
     const d = stateDelta(prev, r.state)
