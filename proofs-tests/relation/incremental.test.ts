@@ -13,7 +13,8 @@ import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { KernelState } from "../../spec/state.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { checkAll, checkChanged, invariantModes, invariants, stateDelta, validCap } from "../../spec/invariants/index.ts"
-import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
+import { resolveChoice, traceArb, weightsFor } from "../../harness/gen/choices.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 import { deepEqual, fingerprint, statesEqual } from "../../harness/lockstep/diff.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../../harness/lockstep/runner.ts"
@@ -160,6 +161,48 @@ describe("incremental and full checking report the same first failure", () => {
       expect(pp.failure).toEqual(runEvents(impl, defaultBootConfig, trace).failure)
     }, 60_000)
   }
+})
+
+describe("with three domains: the domain schedule's globals are checked at every step", () => {
+  const domainMutants = ["domain-never-ends", "next-domain-ignores-start", "choose-thread-domain-zero", "set-start-keeps-time"]
+  const traces = fc.sample(traceArb(100, weightsFor(domainsBootConfig)), { numRuns: 6, seed: 4243 })
+  it("the relation on the delta decides what the full relation decides, for the real impl and the domain mutants", async () => {
+    const impls: [string, ImplUnderTest<Kernel>][] = [["real", realImpl]]
+    for (const name of domainMutants) impls.push([name, (await loadMutant(mutants.find((m) => m.name === name)!)) as unknown as ImplUnderTest<Kernel>])
+    let disagreements = 0
+    for (const [name, impl] of impls) {
+      for (const t of traces) {
+        let s = boot(domainsBootConfig)
+        const k = impl.boot(domainsBootConfig)
+        const loc = new SlotLocator(k)
+        for (const c of t) {
+          const ev = resolveChoice(s, c)
+          const prev = s
+          s = stepWithOutcome(s, ev).state
+          impl.step(k, ev)
+          const d = stateDelta(prev, s)
+          loc.noteObjects(k, d.objects)
+          const expected = restrictedAgree(absState(k), s, d)
+          const got = agreesOn(k, s, d, loc)
+          expect(got, `${name}`).toBe(expected)
+          if (!expected) { disagreements++; break }
+        }
+      }
+    }
+    expect(disagreements).toBeGreaterThanOrEqual(domainMutants.length)
+  }, 60_000)
+  it("incremental and full checking report the same first failure for the domain mutants", async () => {
+    let failed = 0
+    for (const name of domainMutants) {
+      const impl = await loadMutant(mutants.find((m) => m.name === name)!)
+      for (const t of traces) {
+        const full = runChoices(impl, domainsBootConfig, t)
+        expect(runChoices(impl, domainsBootConfig, t, { fullEvery: 8 }).failure, name).toEqual(full.failure)
+        if (full.failure !== null) failed++
+      }
+    }
+    expect(failed).toBeGreaterThan(domainMutants.length)
+  }, 60_000)
 })
 
 describe("the pieces incremental checking rests on", () => {
