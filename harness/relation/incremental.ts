@@ -118,7 +118,8 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
   if (sched.length !== s.domainList.length) return false
   for (let i = 0; i < sched.length; i++) {
     const e = s.domainList[i]!
-    if (schedDomain(sched[i]!) !== e.domain || schedDuration(sched[i]!) !== e.duration) return false
+    const x = sched[i]!
+    if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
   }
   // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   const limit = k.objects.size

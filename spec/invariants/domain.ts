@@ -12,6 +12,9 @@ import { maxDomainDuration } from "../../model/index.ts"
 import type { DomainScheduleItem } from "../state.ts"
 import { defineInvariant } from "./types.ts"
 
+/** The incremental scope of an invariant over globals only: no objects or slots to visit (the check reads the globals in full). */
+const globalsOnly = { objects: new Set<never>(), slots: new Set<never>() } as const
+
 const isEndMarker = (e: DomainScheduleItem): boolean => e.domain === 0 && e.duration === 0n
 const show = (e: DomainScheduleItem | undefined): string => (e === undefined ? "missing" : `(${e.domain}, ${e.duration})`)
 
@@ -100,7 +103,7 @@ export const domainTimeLeft = defineInvariant({
     }
   },
   // Globals only: checked in full after every step.
-  scope: () => ({ objects: new Set(), slots: new Set() }),
+  scope: () => globalsOnly,
 })
 
 /**
@@ -121,7 +124,7 @@ export const validCurDomain = defineInvariant({
       report(`the domain schedule's current domain ${s.curDomain} is not below numDomains ${s.numDomains}`)
     }
   },
-  scope: () => ({ objects: new Set(), slots: new Set() }),
+  scope: () => globalsOnly,
 })
 
 /** The domain-schedule invariants, in registry order. */
