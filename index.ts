@@ -14,7 +14,8 @@
  * - lockstep: `lockstep(config)` steps spec and impl side by side and checks refinement and every
  *   invariant after each step; `runEvents` / `runChoices` / `runLockstep` run whole traces
  * - queries: a getter per object kind, ready queues, the CDT, the current thread, cap lookups
- * - set-ups: `SystemBuilder` (spawn threads, mint caps, make a thread current), `clientServer`
+ * - set-ups: `SystemBuilder` (spawn threads, mint caps, make a thread current), `clientServer`,
+ *   `domainsBootConfig` (three domains under a static schedule)
  * - generators: `traceArb`, `traceArbFor(names)`, `choiceArbFor(names)`, `resolveChoice`
  * - trace files: `loadTraceFile` / `saveTraceFile` (validated, written atomically)
  * @category library
@@ -34,7 +35,8 @@ export * from "./harness/builders.ts"
 export * from "./harness/reply.ts"
 export * from "./harness/query.ts"
 export * from "./harness/setup.ts"
-export { Ops, choiceArb, defaultWeights, resolveChoice, traceArb } from "./harness/gen/choices.ts"
+export { Ops, choiceArb, defaultWeights, resolveChoice, traceArb, weightsFor } from "./harness/gen/choices.ts"
+export { domainsBootConfig } from "./harness/configs.ts"
 export type { Choice, Op } from "./harness/gen/choices.ts"
 export { choiceArbFor, focusNames, traceArbFor } from "./harness/gen/focus.ts"
 export { Lockstep, describeFailure, lockstep, runChoices, runEvents, runLockstep } from "./harness/lockstep/runner.ts"

@@ -28,7 +28,7 @@ const counterexamples = { path: regressionsDir, kind: "dir", what: `counterexamp
 const campaignFlags = {
   seed: flag.value(seed, "The PRNG seed", { defaultDoc: "a fresh seed, printed" }),
   depth: flag.value(count, "Steps per trace, at most", { default: defaultCampaign.depth }),
-  config: flag.value(file, "The boot configuration: a JSON file holding a BootConfig ({ rootCNodeBits, memory: [{ base, size, isDevice }], numIRQs, numDomains }); it is saved with every counterexample, so a replay boots the same", {
+  config: flag.value(file, "The boot configuration: a JSON file holding a BootConfig ({ rootCNodeBits, memory: [{ base, size, isDevice }], numIRQs, numDomains, and optionally domainSchedule: [{ domain, length }] and numDomainSchedules }); it is saved with every counterexample, so a replay boots the same", {
     defaultDoc: "the built-in configuration (a 256-slot root CNode, a little over 1 MiB of RAM, 16 IRQs, 1 domain)",
   }),
 }
@@ -71,7 +71,7 @@ const fuzzFlagSpecs = {
   seed: campaignFlags.seed,
   json: flag.value(file, "Write the report (coverage, outcomes, counterexamples) as JSON to FILE", { output: true }),
   stats: flag.value(file, "Write statistics as JSON lines to FILE, one every 2 s and a final one", { output: true }),
-  minCover: flag.value(count, "Fail (exit 1) unless every reachable cell of the covered rows was reached N times"),
+  minCover: flag.value(count, "Fail (exit 1) unless every reachable cell of the covered rows was reached N times (and, with several domains, every domain's threads ran N times)"),
   emitTest: flag.switch("Also save each counterexample as a vitest test beside its trace file"),
   mutant: flag.value(oneOf(mutantNames, "a planted mutant"), "Fuzz a planted mutant instead of the impl (a self-test of the fuzzer); its counterexamples go to a temporary directory"),
   depth: campaignFlags.depth,
@@ -82,7 +82,7 @@ const fuzz = command({
   name: "fuzz",
   summary: "a time- or run-boxed lockstep campaign on worker threads, aimed and coverage-guided",
   description: "A lockstep campaign on worker threads, aimed at --focus names and guided toward the outcomes not reached yet. " +
-    "Prints live progress, then a coverage matrix (row x outcome) and the reachable cells never reached. " +
+    "Prints live progress, then a coverage matrix (row x outcome), the reachable cells never reached and, with several domains, how often each domain's threads ran. " +
     "Counterexamples are shrunk, saved in proofs-tests/regressions/ (with --emit-test also as a vitest test) and printed with their replay command. " +
     "Ctrl-C stops cleanly and prints the report so far.",
   flags: fuzzFlagSpecs,
@@ -91,6 +91,7 @@ const fuzz = command({
     { command: "kspec fuzz --time 10m", doc: "ten minutes on every core" },
     { command: "kspec fuzz --focus Call Recv --runs 2000 --seed 7 --min-cover 5", doc: "a repeatable campaign aimed at Call and Recv that fails unless each of their outcomes was reached 5 times" },
     { command: "kspec fuzz --shard 2/4 --runs 8000 --seed 1 --json report.json", doc: "the second quarter of a campaign, for a CI matrix" },
+    { command: "kspec fuzz --config domains.json --focus Domain --min-cover 5", doc: "a campaign on a boot configuration with several domains, aimed at the DomainSet methods" },
   ],
   exitCodes: [
     { code: 0, meaning: "no counterexample (and --min-cover met)" },

@@ -128,3 +128,29 @@ export const coverageJson = (c: CoverageCounts, rows: readonly string[]): Covera
     unreached: cellsBelow(c, rows, 1).map(({ row, outcome }) => ({ row, outcome })),
   }
 }
+
+/** Steps that ended with a thread of a domain running, and with the domain current but nothing to run (index = domain). */
+export type DomainCounts = readonly { readonly running: number; readonly idle: number }[]
+
+/** Domains whose threads ran fewer than `n` times (with one domain, none: there is nothing to share). */
+export const domainsBelow = (d: DomainCounts, n: number): number[] =>
+  d.length <= 1 ? [] : d.flatMap((x, i) => (x.running < n ? [i] : []))
+
+/**
+ * The domain table: per domain, the steps that ended with one of its threads running and its
+ * share of all such steps, and the steps it was current with only the idle thread to run.
+ */
+export const renderDomains = (d: DomainCounts): string[] => {
+  const running = d.reduce((a, x) => a + x.running, 0)
+  const fmt = (n: number) => n.toLocaleString("en-US")
+  const rows = d.map((x, i) => [String(i), fmt(x.running), `${(100 * x.running / Math.max(1, running)).toFixed(1)}%`, fmt(x.idle)])
+  const head = ["domain", "thread ran", "share", "idle"]
+  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)))
+  const line = (cells: readonly string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ")
+  const never = domainsBelow(d, 1)
+  return [
+    "steps that ended with a thread of each domain running, and with the domain current but only the idle thread to run:",
+    line(head), ...rows.map(line),
+    never.length === 0 ? "every domain's threads ran" : `threads never ran in domain${never.length > 1 ? "s" : ""} ${never.join(", ")}`,
+  ]
+}

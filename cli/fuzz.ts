@@ -20,8 +20,10 @@ import { writeFileAtomic } from "../harness/files.ts"
 import { loadBootConfigFile, saveTraceFile } from "../harness/trace.ts"
 import { regressionsDir as defaultRegressionsDir } from "./check.ts"
 import type { Coverage } from "./coverage.ts"
-import { addCells, cellsBelow, coverageJson, distinctCells, errorShare, outcomeHistogram, renderMatrix, renderUnreached } from "./coverage.ts"
-import type { LoopMessage, LoopParams } from "./fuzzLoop.ts"
+import {
+  addCells, cellsBelow, coverageJson, distinctCells, domainsBelow, errorShare, outcomeHistogram, renderDomains, renderMatrix, renderUnreached,
+} from "./coverage.ts"
+import type { DomainSteps, LoopMessage, LoopParams } from "./fuzzLoop.ts"
 import { batchCount, batchRunsFor, nthBatch, runFuzzLoop } from "./fuzzLoop.ts"
 import type { WorkerInput } from "./fuzzWorker.ts"
 import { renderTrace } from "./render.ts"
@@ -87,6 +89,8 @@ export interface FuzzResult {
   readonly steps: number
   readonly ms: number
   readonly coverage: Coverage
+  /** Per domain: steps that ended with one of its threads running, and with it current but idle. */
+  readonly domains: readonly DomainSteps[]
   /** The rows the report covers (the focused ones, or all). */
   readonly rows: readonly string[]
   readonly failures: readonly SavedFailure[]
@@ -203,6 +207,7 @@ interface Tally {
   shrinkSteps: number
   readonly perWorkerSteps: number[]
   readonly coverage: Coverage
+  readonly domains: DomainSteps[]
   /** Failures being shrunk, by worker. */
   readonly found: Map<number, Found>
   readonly failures: SavedFailure[]
@@ -210,9 +215,10 @@ interface Tally {
   crashed: string | null
 }
 
-const newTally = (workers: number): Tally => ({
+const newTally = (workers: number, numDomains: number): Tally => ({
   t0: performance.now(), tReady: null, runs: 0, steps: 0, shrinkSteps: 0, perWorkerSteps: new Array<number>(workers).fill(0),
-  coverage: new Map(), found: new Map(), failures: [], interrupted: false, crashed: null,
+  coverage: new Map(), domains: Array.from({ length: numDomains }, () => ({ running: 0, idle: 0 })), found: new Map(), failures: [],
+  interrupted: false, crashed: null,
 })
 
 const elapsed = (t: Tally): number => performance.now() - t.t0
@@ -231,6 +237,7 @@ const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () 
       t.steps += m.steps
       t.perWorkerSteps[m.worker] = (t.perWorkerSteps[m.worker] ?? 0) + m.steps
       addCells(t.coverage, m.cells)
+      m.domains.forEach((d, i) => { const at = t.domains[i]; if (at !== undefined) { at.running += d.running; at.idle += d.idle } })
       if (p.flags.timeMs !== null && elapsed(t) >= p.flags.timeMs) stopAll()
       break
     case "found":
@@ -402,12 +409,22 @@ const reportCoverage = (p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number,
   for (const l of unreached) log(`  ${l}`)
   if (cj.unexpected.length > 0) log(`reached outside the reachable table: ${cj.unexpected.map((u) => `${u.row} ${u.outcome} (${u.count})`).join(", ")}`)
 
+  // With several domains: how the running steps shared out among them.
+  if (t.domains.length > 1) {
+    log("")
+    for (const l of renderDomains(t.domains)) log(l)
+  }
+
   const below = flags.minCover === undefined ? [] : cellsBelow(coverage, rows, flags.minCover)
-  const minCoverMet = below.length === 0
+  const domainsShort = flags.minCover === undefined ? [] : domainsBelow(t.domains, flags.minCover)
+  const minCoverMet = below.length === 0 && domainsShort.length === 0
   if (flags.minCover !== undefined) {
     log("")
-    log(minCoverMet ? `--min-cover ${flags.minCover}: met (every reachable cell of ${flags.focus.length > 0 ? "the focused rows" : "every row"} reached at least ${flags.minCover} times)`
-      : `--min-cover ${flags.minCover}: NOT met, ${below.length} of ${cj.reachableCells} reachable cells below ${flags.minCover}: ${below.slice(0, 30).map((b) => `${b.row} ${b.outcome} (${b.count})`).join(", ")}${below.length > 30 ? ", ..." : ""}`)
+    const domainsNote = t.domains.length > 1 ? `, and every domain's threads ran at least ${flags.minCover} times` : ""
+    log(minCoverMet ? `--min-cover ${flags.minCover}: met (every reachable cell of ${flags.focus.length > 0 ? "the focused rows" : "every row"} reached at least ${flags.minCover} times${domainsNote})`
+      : below.length === 0 ? `--min-cover ${flags.minCover}: NOT met, threads of domain${domainsShort.length > 1 ? "s" : ""} ${domainsShort.join(", ")} ran fewer than ${flags.minCover} times`
+        : `--min-cover ${flags.minCover}: NOT met, ${below.length} of ${cj.reachableCells} reachable cells below ${flags.minCover}: ${below.slice(0, 30).map((b) => `${b.row} ${b.outcome} (${b.count})`).join(", ")}${below.length > 30 ? ", ..." : ""}` +
+          `${domainsShort.length > 0 ? `; threads of domain${domainsShort.length > 1 ? "s" : ""} ${domainsShort.join(", ")} ran fewer than ${flags.minCover} times` : ""}`)
   }
   return { cj, minCoverMet, below }
 }
@@ -440,6 +457,7 @@ const writeJsonReport = (file: string, p: CampaignPlan, t: Tally, ms: number, fu
     shard: `${flags.shard.index + 1}/${flags.shard.count}`, focus: flags.focus, depth: flags.depth, config: flags.config ?? null, interrupted: t.interrupted,
     reproduce: flags.runs !== null ? reproduceCommand({ ...flags, workers }, p.seed, flags.runs) : null,
     coverage: v.cj,
+    domains: t.domains.map((d, domain) => ({ domain, running: d.running, idle: d.idle })),
     outcomes: outcomeHistogram(t.coverage), errorShare: errorShare(t.coverage), shrinkSteps: t.shrinkSteps,
     minCover: flags.minCover === undefined ? null : { n: flags.minCover, met: v.minCoverMet, below: v.below },
     failures: t.failures.map((f) => ({ file: f.file, testFile: f.testFile, events: f.events.length, shrunk: f.shrunk, shrinks: f.shrinks, description: f.description })),
@@ -459,7 +477,7 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
   log(planLine(p))
   if (flags.runs !== null) log(`reproduce: ${reproduceCommand({ ...flags, workers: p.workers }, p.seed, flags.runs)}`)
 
-  const t = newTally(p.workers)
+  const t = newTally(p.workers, p.config.numDomains)
   const w: Workers = { stop: new Int32Array(new SharedArrayBuffer(8)), threads: [] }
   const stopAll = () => Atomics.store(w.stop, 0, 1)
   const display = progressDisplay(p, t, io)
@@ -493,7 +511,7 @@ export const runFuzz = async (flags: FuzzFlags, io: FuzzIO, opts: FuzzOptions = 
   if (flags.json !== undefined) writeJsonReport(flags.json, p, t, ms, fuzzSecs, verdict)
   if (t.failures.length === 0 && t.crashed === null) log(verdict.minCoverMet ? "\nno counterexample" : "\nno counterexample, but the coverage goal was not met")
   const exitCode = t.failures.length > 0 || t.crashed !== null || !verdict.minCoverMet ? 1 : 0
-  return { exitCode, seed: p.seed, runs: t.runs, steps: t.steps, ms, coverage: t.coverage, rows: p.rows, failures: t.failures, minCoverMet: verdict.minCoverMet, interrupted: t.interrupted }
+  return { exitCode, seed: p.seed, runs: t.runs, steps: t.steps, ms, coverage: t.coverage, domains: t.domains, rows: p.rows, failures: t.failures, minCoverMet: verdict.minCoverMet, interrupted: t.interrupted }
 }
 
 /** Statistics lines and the plain (non-TTY) progress line, every this many milliseconds. */

@@ -10,9 +10,10 @@
  */
 import type { BootConfig, Event } from "../model/index.ts"
 import type { Op } from "../harness/gen/choices.ts"
-import { defaultWeights } from "../harness/gen/choices.ts"
+import { weightsFor } from "../harness/gen/choices.ts"
 import { focusRows, focusWeights, guidedWeights, rowOf } from "../harness/gen/focus.ts"
 import { runCampaign } from "../harness/lockstep/campaign.ts"
+import { runningDomain } from "../harness/gen/reach.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
 import type { CellCount, Coverage } from "./coverage.ts"
 import { addCell, cellList } from "./coverage.ts"
@@ -35,7 +36,11 @@ export interface LoopParams {
 
 /** What a worker reports. */
 export type LoopMessage =
-  | { readonly type: "progress"; readonly worker: number; readonly runs: number; readonly steps: number; readonly cells: readonly CellCount[] }
+  | {
+    readonly type: "progress"; readonly worker: number; readonly runs: number; readonly steps: number; readonly cells: readonly CellCount[]
+    /** Per domain: steps that ended with a thread of the domain running, and with the domain current and only idle to run. */
+    readonly domains: readonly DomainSteps[]
+  }
   | { readonly type: "found"; readonly worker: number; readonly batch: number; readonly events: readonly Event[]; readonly description: string }
   | { readonly type: "shrink"; readonly worker: number; readonly steps: number }
   | {
@@ -45,6 +50,9 @@ export type LoopMessage =
   | { readonly type: "done"; readonly worker: number; readonly runs: number; readonly steps: number }
   /** The worker is loaded and starts its first batch. */
   | { readonly type: "ready"; readonly worker: number }
+
+/** Steps that ended with a thread of a domain running, and with the domain current but nothing to run. */
+export interface DomainSteps { running: number; idle: number }
 
 /** Stop signals, shared with the main thread: [0] no new runs, [1] end shrinking now. */
 export type StopFlags = Int32Array
@@ -81,7 +89,7 @@ export const runFuzzLoop = async <K>(
   impl: ImplUnderTest<K>, p: LoopParams, stop: StopFlags, post: (m: LoopMessage) => void, yieldEvery?: () => Promise<void>,
 ): Promise<void> => {
   const rows = focusRows(p.focus)
-  const base: Record<Op, number> = p.focus.length === 0 ? { ...defaultWeights } : focusWeights(rows)
+  const base: Record<Op, number> = p.focus.length === 0 ? { ...weightsFor(p.config) } : focusWeights(rows, weightsFor(p.config))
   const coverage: Coverage = new Map()
   const batchRuns = batchRunsFor(p.runs, p.shard.count)
   const total = p.runs === null ? Infinity : batchCount(p.runs, p.shard.count)
@@ -95,24 +103,29 @@ export const runFuzzLoop = async <K>(
     const n = p.runs === null ? batchRuns : Math.min(batchRuns, p.runs - b * batchRuns)
     const weights = guidedWeights(base, coverage, rows, p.goal)
     const delta: Coverage = new Map()
+    const dDomains: DomainSteps[] = Array.from({ length: p.config.numDomains }, () => ({ running: 0, idle: 0 }))
     let dSteps = 0
     let dRuns = 0
     let shrinkSteps = 0
     const flush = () => {
       if (dRuns === 0 && dSteps === 0) return
-      post({ type: "progress", worker: w, runs: dRuns, steps: dSteps, cells: cellList(delta) })
+      post({ type: "progress", worker: w, runs: dRuns, steps: dSteps, cells: cellList(delta), domains: dDomains.map((d) => ({ ...d })) })
       delta.clear()
+      for (const d of dDomains) { d.running = 0; d.idle = 0 }
       dSteps = 0
       dRuns = 0
     }
     const seed = batchSeed(p.seed, b)
     const r = runCampaign(impl, {
       config: p.config, seed, runs: n, depth: p.depth, weights,
-      onStep: (o) => {
+      onStep: (o, spec) => {
         const row = rowOf(o)
         addCell(coverage, row, o.result)
         addCell(delta, row, o.result)
         dSteps++
+        const d = runningDomain(spec)
+        const at = dDomains[d ?? spec.curDomain]
+        if (at !== undefined) { if (d !== undefined) at.running++; else at.idle++ }
       },
       onRun: () => { runs++; dRuns++; flush() },
       onFailureFound: (_c, run) => {

@@ -171,6 +171,7 @@ export class TraceRenderer {
     else if (ev.tag === "Interrupt") r = o.invocation === "Undelivered" ? "not delivered (masked or no such line)" : o.invocation === "IRQSignal" ? "signal" : o.invocation
     else if (ev.tag === "UserFault") r = o.result === "Delivered" ? "fault sent to the handler" : "no fault handler: thread stopped"
     else r = this.syscallResult(pre, ev, o, post)
+    if (post.curDomain !== pre.curDomain || (post.domainIndex !== pre.domainIndex && post.domainTime !== pre.domainTime)) r += `; domain ${post.curDomain}'s turn`
     if (post.curThread !== pre.curThread) r += `; now running ${this.thread(post, post.curThread)}`
     return r
   }

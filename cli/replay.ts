@@ -34,7 +34,8 @@ export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOp
   const m = trace.config.memory
   log(`kspec replay ${file}: ${trace.events.length} events${trace.seed !== undefined ? `, seed ${trace.seed}` : ""}`)
   if (trace.note !== undefined && trace.note !== "") log(`note: ${trace.note}`)
-  log(`boot: ${2 ** trace.config.rootCNodeBits}-slot root CNode, ${m.length} memory region${m.length === 1 ? "" : "s"} (${m.reduce((a, r) => a + r.size, 0)} bytes), ${trace.config.numIRQs} IRQs, ${trace.config.numDomains} domain${trace.config.numDomains === 1 ? "" : "s"}`)
+  log(`boot: ${2 ** trace.config.rootCNodeBits}-slot root CNode, ${m.length} memory region${m.length === 1 ? "" : "s"} (${m.reduce((a, r) => a + r.size, 0)} bytes), ${trace.config.numIRQs} IRQs, ${trace.config.numDomains} domain${trace.config.numDomains === 1 ? "" : "s"}` +
+    `${trace.config.domainSchedule === undefined ? "" : `, domain schedule ${trace.config.domainSchedule.map((e) => `${e.domain}:${e.length}`).join(" ")}`}`)
   log("")
 
   const r = new TraceRenderer()

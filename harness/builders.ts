@@ -187,8 +187,14 @@ export const seL4_IRQHandler_Clear = (service: number): SyscallEvent => invoke(s
 // Domains
 
 export const seL4_DomainSet_Set = (service: number, domain: number, thread: number): SyscallEvent =>
-  invoke(service, L.DomainSetSet, [domain], [thread])
-export const seL4_DomainSet_ScheduleConfigure = (service: number, index: number, domain: number, duration: number): SyscallEvent =>
-  invoke(service, L.DomainScheduleConfigure, [index, domain, duration])
+  invoke(service, L.DomainSetSet, [domain & 0xff], [thread])
+/**
+ * `duration` is an `seL4_Time` (64 bits): on a 32-bit kernel it takes two message words, low word
+ * first; a number must be a whole tick count below 2^53 (a bigint reaches 2^64 - 1).
+ */
+export const seL4_DomainSet_ScheduleConfigure = (service: number, index: number, domain: number, duration: number | bigint): SyscallEvent => {
+  const d = BigInt.asUintN(64, BigInt(duration))
+  return invoke(service, L.DomainScheduleConfigure, [index, domain & 0xff, Number(d & 0xffff_ffffn), Number(d >> 32n)])
+}
 export const seL4_DomainSet_ScheduleSetStart = (service: number, index: number): SyscallEvent =>
   invoke(service, L.DomainScheduleSetStart, [index])

@@ -12,7 +12,7 @@ import { InitialSlot, ObjectType, defaultBootConfig, maxPrio, pageBits, showSysc
 import type { KernelState } from "../spec/index.ts"
 import { boot, getTcb, observe, stepWithOutcome } from "../spec/index.ts"
 import {
-  seL4_AllRights, seL4_CNode_Mint, seL4_Recv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSchedParams,
+  seL4_AllRights, seL4_CNode_Mint, seL4_DomainSet_Set, seL4_Recv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSchedParams,
   seL4_Untyped_Retype, seL4_Yield,
 } from "./builders.ts"
 import { capAt, objectNamedBy } from "./query.ts"
@@ -38,6 +38,8 @@ export interface ThreadOptions {
   readonly ipcBuffer?: boolean
   /** Start it (TCB_Resume); default true. */
   readonly resume?: boolean
+  /** Its scheduling domain, set with DomainSet_Set before it starts (default: the current domain's, as a new TCB has). */
+  readonly domain?: number
 }
 
 /** A spawned thread: where the root task holds its caps (root CNode indices) and its TCB's address. */
@@ -170,6 +172,7 @@ export class SystemBuilder {
     const bufferAddr = withBuffer ? bufferBase + (this.threads++ << pageBits) : 0
     this.invoke("TCB_Configure", seL4_TCB_Configure(tcb, o.faultHandler ?? 0, cspace, cspaceData, vspace, 0, bufferAddr, buffer ?? 0))
     this.invoke("TCB_SetSchedParams", seL4_TCB_SetSchedParams(tcb, InitialSlot.InitThreadTCB, o.mcp ?? priority, priority))
+    if (o.domain !== undefined) this.invoke("DomainSet_Set", seL4_DomainSet_Set(InitialSlot.Domain, o.domain, tcb))
     if (o.resume ?? true) this.invoke("TCB_Resume", seL4_TCB_Resume(tcb))
     return { tcb, ptr: objectNamedBy(this.s, this.root, tcb)!, cspace, cspaceDepth, vspace, buffer, bufferAddr }
   }

@@ -59,7 +59,7 @@ export const parseTraceFile = (file: string, text: string): TraceFile => {
   const problem = unknownEventProblem(json.events) ?? schemaProblem(TraceFileSchema, json)
   if (problem !== null) return fail(problem)
   const d = decodeTraceFile(text)
-  if (!d.ok) return fail(`config.memory: ${d.message.split("\n")[0]}`)
+  if (!d.ok) return fail(`config.${configProblemAt(d.message)}`)
   return d.value
 }
 
@@ -80,7 +80,13 @@ export const parseBootConfigFile = (file: string, text: string): BootConfig => {
     if (extra !== null) throw new ConfigFileError(file, extra)
     return d.value
   }
-  throw new ConfigFileError(file, schemaProblem(BootConfigSchema, json) ?? `memory: ${d.message.split("\n")[0]}`)
+  throw new ConfigFileError(file, schemaProblem(BootConfigSchema, json) ?? configProblemAt(d.message))
+}
+
+/** The first of a config's cross-field problems, with its place: memory problems say which regions, domain-schedule ones name their field. */
+const configProblemAt = (message: string): string => {
+  const first = message.split("\n")[0]!
+  return first.startsWith("domainSchedule") ? first : `memory: ${first}`
 }
 
 /** Read and decode a boot-configuration file (a `BootConfig` as JSON), or throw a ConfigFileError. */

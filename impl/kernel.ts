@@ -4,6 +4,7 @@
  * @category objects
  */
 import type { BootConfig, Event } from "../model/index.ts"
+import { defaultNumDomainSchedules } from "../model/index.ts"
 import { callKernel } from "./api/syscall.ts"
 import { initKernel } from "./kernel/boot.ts"
 import { ImplState } from "./state.ts"
@@ -24,7 +25,7 @@ export class Kernel extends ImplState {
    * every Call and ReplyRecv down the slow path (the observable result must be the same).
    */
   static boot(config: BootConfig, options: KernelOptions = {}): Kernel {
-    const k = new Kernel(config.numIRQs, config.numDomains)
+    const k = new Kernel(config.numIRQs, config.numDomains, config.numDomainSchedules ?? defaultNumDomainSchedules(config.numDomains))
     initKernel(k, config)
     k.fastpathEnabled = options.fastpath ?? true
     return k

@@ -292,7 +292,19 @@ export class ImplState {
   curThread!: ImplTcb
   idleThread!: ImplTcb
   schedulerAction: SchedulerAction = ResumeCurrentThread
+  /** C `ksCurDomain`. */
   curDomain = 0
+  /**
+   * C `ksDomSchedule`: `CONFIG_NUM_DOMAIN_SCHEDULES` entries packed as C packs `dschedule_t`, the
+   * domain in the top 8 bits and the duration in the low 56 (`dscheduleMake`); 0 is an end marker.
+   */
+  readonly domSchedule: BigUint64Array
+  /** C `ksDomScheduleIdx`: the entry now running. */
+  domScheduleIdx = 0
+  /** C `ksDomScheduleStart`: where the schedule starts over at an end marker. */
+  domScheduleStart = 0
+  /** C `ksDomainTime`: ticks left to the current domain (`ticks_t`, 64 bits). */
+  domainTime = 0n
   readonly numIRQs: number
   readonly numDomains: number
   /** C `intStateIRQTable`. */
@@ -323,9 +335,10 @@ export class ImplState {
   /** Kernel entries the fastpath completed (a statistic for tests and benchmarks; no semantics). */
   fastpathHits = 0
 
-  constructor(numIRQs: number, numDomains: number) {
+  constructor(numIRQs: number, numDomains: number, numDomainSchedules: number) {
     this.numIRQs = numIRQs
     this.numDomains = numDomains
+    this.domSchedule = new BigUint64Array(numDomainSchedules)
     this.irqStates = new Array<IRQState>(numIRQs).fill("IRQInactive")
     this.irqMasks = new Array<boolean>(numIRQs).fill(true)
     const n = numDomains * numPrioritiesImpl
@@ -335,6 +348,20 @@ export class ImplState {
     this.readyQueuesL2Bitmap = new Uint32Array(numDomains * l2BitmapSize)
   }
 }
+
+/** Bits of a schedule entry's domain (C `DSCHED_DOMAIN_SHIFT` = 64 - `DSCHED_DOMAIN_BITS`). */
+const dscheduleDomainShift = 56n
+/** C `DSCHED_DURATION_MASK`: the low 56 bits. */
+const dscheduleDurationMask = (1n << dscheduleDomainShift) - 1n
+
+/** C `dschedule_make`: an entry of `ksDomSchedule`. */
+export const dscheduleMake = (domain: number, duration: bigint): bigint => (BigInt(domain) << dscheduleDomainShift) | duration
+/** C `dschedule_domain`. */
+export const dscheduleDomain = (sched: bigint): number => Number(sched >> dscheduleDomainShift)
+/** C `dschedule_duration`. */
+export const dscheduleDuration = (sched: bigint): bigint => sched & dscheduleDurationMask
+/** C `dschedule_is_end_marker`: is entry `index` zero (domain 0, duration 0)? */
+export const dscheduleIsEndMarker = (k: ImplState, index: number): boolean => k.domSchedule[index] === 0n
 
 /** C `ready_queues_index`, kept per-domain even with one domain (the spec keys queues the same way). */
 export const readyQueuesIndex = (dom: number, prio: number): number => dom * numPrioritiesImpl + prio

@@ -606,8 +606,8 @@ const irq: readonly AbiEntry[] = [
 const domain: readonly AbiEntry[] = [
   {
     name: "Domain_SetSet", kind: "invocation", label: "DomainSetSet", cap: "DomainCap", libsel4: "seL4_DomainSet_Set",
-    summary: "Move a thread to a scheduling domain (it runs only while that domain is current; kspec's current domain stays 0).",
-    args: [{ name: "domain", doc: "the new domain" }], caps: [{ name: "thread", doc: "thread cap" }],
+    summary: "Move a thread to a scheduling domain: it runs only while the domain schedule runs that domain.",
+    args: [{ name: "domain", doc: "the new domain (seL4_Uint8)" }], caps: [{ name: "thread", doc: "thread cap" }],
     rights: "none",
     errors: [
       { error: "TruncatedMessage", condition: "no message word" },
@@ -615,23 +615,38 @@ const domain: readonly AbiEntry[] = [
       { error: "TruncatedMessage", condition: "no extra cap" },
       { error: "InvalidArgument", condition: "the extra cap is not a thread cap: InvalidArgument(1)" },
     ],
-    mirrors: "seL4 decodeDomainSetSetInvocation + invokeDomainSetSet / l4v decode_domain_invocation",
+    mirrors: "seL4 decodeDomainSetSetInvocation + invokeDomainSetSet / l4v decode_domain_set, invoke_set_domain",
   },
   {
     name: "Domain_ScheduleConfigure", kind: "invocation", label: "DomainScheduleConfigure", cap: "DomainCap", libsel4: "seL4_DomainSet_ScheduleConfigure",
-    summary: "Not modelled (kspec has no domain schedule): always IllegalOperation.",
-    args: [{ name: "index", doc: "schedule entry" }, { name: "domain", doc: "domain" }, { name: "duration", doc: "ticks" }], caps: [], rights: "none",
-    errors: [{ error: "IllegalOperation", condition: "always (no domain schedule is modelled)" }],
-    mirrors: "seL4 decodeDomainScheduleConfigure (kspec departs: not modelled)",
-    departure: "seL4 checks the index, domain and duration (TruncatedMessage, RangeError, InvalidArgument)",
+    summary: "Write an entry of the domain schedule: run `domain` for `duration` ticks; (0, 0) is an end marker, where the schedule goes back to its start. A running entry changes from its next turn.",
+    args: [
+      { name: "index", doc: "the schedule entry" },
+      { name: "domain", doc: "its domain (seL4_Uint8)" },
+      { name: "duration", doc: "ticks, low word (seL4_Time: two words on 32-bit)" },
+      { name: "duration_hi", doc: "ticks, high word" },
+    ],
+    caps: [], rights: "none",
+    errors: [
+      { error: "TruncatedMessage", condition: "fewer than 4 message words (2 + TIME_ARG_SIZE)" },
+      { error: "RangeError", condition: "index at or past the last entry, which stays an end marker: RangeError(0, numDomainSchedules - 2)" },
+      { error: "RangeError", condition: "domain at or above numDomains: RangeError(0, numDomains - 1)" },
+      { error: "InvalidArgument", condition: "duration above 2^56 - 1: InvalidArgument(2)" },
+      { error: "InvalidArgument", condition: "duration 0 with a domain other than 0: InvalidArgument(1)" },
+      { error: "InvalidArgument", condition: "duration 0 at the start index: InvalidArgument(2)" },
+    ],
+    mirrors: "seL4 decodeDomainScheduleConfigure + invokeDomainScheduleConfigure (15.0 on) / l4v decode_domain_schedule_configure, domain_schedule_configure",
   },
   {
     name: "Domain_ScheduleSetStart", kind: "invocation", label: "DomainScheduleSetStart", cap: "DomainCap", libsel4: "seL4_DomainSet_ScheduleSetStart",
-    summary: "Not modelled (kspec has no domain schedule): always IllegalOperation.",
-    args: [{ name: "index", doc: "schedule entry" }], caps: [], rights: "none",
-    errors: [{ error: "IllegalOperation", condition: "always (no domain schedule is modelled)" }],
-    mirrors: "seL4 decodeDomainScheduleSetStart (kspec departs: not modelled)",
-    departure: "seL4 checks the index (TruncatedMessage, RangeError, InvalidArgument)",
+    summary: "Make an entry the schedule's start and switch to it at once: the current domain's time ends and the next schedule runs the new start entry's domain.",
+    args: [{ name: "index", doc: "the new start entry" }], caps: [], rights: "none",
+    errors: [
+      { error: "TruncatedMessage", condition: "no message word" },
+      { error: "RangeError", condition: "index past the table: RangeError(0, numDomainSchedules - 1)" },
+      { error: "InvalidArgument", condition: "the entry at index is an end marker: InvalidArgument(0)" },
+    ],
+    mirrors: "seL4 decodeDomainScheduleSetStart + invokeDomainScheduleSetStart (15.0 on) / l4v decode_domain_schedule_set_start, domain_set_start",
   },
 ]
 

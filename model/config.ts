@@ -1,5 +1,6 @@
 /**
- * Boot configuration: what memory the root task's untyped caps cover and how big its CSpace is.
+ * Boot configuration: what memory the root task's untyped caps cover, how big its CSpace is, and
+ * the scheduling domains with their static domain schedule.
  * @category objects
  */
 
@@ -21,7 +22,33 @@ export interface BootConfig {
   readonly numIRQs: number
   /** Number of scheduling domains. */
   readonly numDomains: number
+  /**
+   * The domain schedule the kernel boots with, in order: each entry runs `domain` for `length`
+   * timer ticks, then the next entry's domain runs; after the last entry the schedule starts over
+   * (seL4's static `ksDomSchedule`, which seL4 15.0 made configurable at run time with
+   * DomainSet_ScheduleConfigure). Absent: seL4's boot schedule, one domain-0 entry of the
+   * longest duration (`maxDomainDuration`).
+   */
+  readonly domainSchedule?: readonly DomainScheduleEntry[]
+  /**
+   * Entries in the kernel's domain schedule table, the last always an end marker (seL4
+   * `CONFIG_NUM_DOMAIN_SCHEDULES`). Absent: seL4's default, 100 with several domains, else 2.
+   */
+  readonly numDomainSchedules?: number
 }
+
+/** One entry of a boot domain schedule: run `domain` for `length` ticks. */
+export interface DomainScheduleEntry {
+  readonly domain: number
+  readonly length: number
+}
+
+/** Bits of a schedule entry's domain (seL4 `DSCHED_DOMAIN_BITS`); the duration has the other 56 of 64. */
+export const domainBits = 8
+/** The longest domain duration, 2^56 - 1 ticks (seL4 `DSCHED_MAX_DURATION`, l4v `max_domain_duration`). */
+export const maxDomainDuration: bigint = (1n << BigInt(64 - domainBits)) - 1n
+/** seL4's default `CONFIG_NUM_DOMAIN_SCHEDULES`: 100 entries with several domains, 2 with one. */
+export const defaultNumDomainSchedules = (numDomains: number): number => (numDomains > 1 ? 100 : 2)
 
 /**
  * Kernel-reserved memory: boot objects (idle and root TCBs, root CNode, IPC buffer frame) live

@@ -5,7 +5,7 @@
  */
 import { Result, Schema } from "effect"
 import type { BootConfig } from "./config.ts"
-import { kernelReservedTop } from "./config.ts"
+import { defaultNumDomainSchedules, domainBits, kernelReservedTop } from "./config.ts"
 import { msgMaxExtraCaps, msgMaxLength } from "./constants.ts"
 import type { Event } from "./events.ts"
 import { SyscallKinds, UserFaultKinds } from "./events.ts"
@@ -37,11 +37,22 @@ const MemoryRegionSchema = Schema.Struct({
   isDevice: Schema.Boolean,
 })
 
+/** Most entries kspec allows in the kernel's domain schedule table. */
+export const maxNumDomainSchedules = 1024
+
+const DomainScheduleEntrySchema = Schema.Struct({
+  domain: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** domainBits - 1 }))),
+  // Ticks: at least one, and exact in JSON (seL4 allows up to 2^56 - 1).
+  length: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, { expected: "a tick count from 1 to 2^53 - 1" }))),
+})
+
 export const BootConfigSchema = Schema.Struct({
   rootCNodeBits: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 5, maximum: 16 }))),
   memory: Schema.Array(MemoryRegionSchema).pipe(Schema.check(Schema.isMaxLength(16))),
   numIRQs: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 256 }))),
   numDomains: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 16 }))),
+  domainSchedule: Schema.optionalKey(Schema.Array(DomainScheduleEntrySchema).pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(maxNumDomainSchedules - 1)))),
+  numDomainSchedules: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 2, maximum: maxNumDomainSchedules })))),
 })
 
 /** The trace-file format version; files of another version come from an incompatible model. */
@@ -77,6 +88,26 @@ const regionProblems = (c: BootConfig): string[] => {
   return out
 }
 
+/**
+ * The domain schedule must name domains below numDomains and fit the schedule table, whose last
+ * entry is reserved for an end marker (seL4's boot-time checks of `ksDomSchedule`).
+ */
+const domainScheduleProblems = (c: BootConfig): string[] => {
+  const out: string[] = []
+  ;(c.domainSchedule ?? []).forEach((e, i) => {
+    if (e.domain >= c.numDomains) out.push(`domainSchedule[${i}].domain: ${e.domain} is not below numDomains (${c.numDomains})`)
+  })
+  const n = c.numDomainSchedules ?? defaultNumDomainSchedules(c.numDomains)
+  const len = c.domainSchedule?.length ?? 1
+  if (len > n - 1) {
+    out.push(`domainSchedule: ${len} entries do not fit numDomainSchedules ${n}${c.numDomainSchedules === undefined ? " (the default)" : ""}, which must be at least ${len + 1} (the last entry is an end marker)`)
+  }
+  return out
+}
+
+/** Everything a boot configuration can get wrong beyond its fields' shapes. */
+const configProblems = (c: BootConfig): string[] => [...regionProblems(c), ...domainScheduleProblems(c)]
+
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string }
 
 const decodeWith = <T>(schema: Schema.Top & { readonly Type: unknown }, input: unknown): Decoded<T> => {
@@ -88,7 +119,7 @@ const decodeWith = <T>(schema: Schema.Top & { readonly Type: unknown }, input: u
 export const decodeBootConfig = (input: unknown): Decoded<BootConfig> => {
   const d = decodeWith<BootConfig>(BootConfigSchema, input)
   if (!d.ok) return d
-  const p = regionProblems(d.value)
+  const p = configProblems(d.value)
   return p.length > 0 ? { ok: false, message: p.join("\n") } : d
 }
 
@@ -101,7 +132,7 @@ export const decodeTraceFile = (text: string): Decoded<TraceFile> => {
   }
   const d = decodeWith<TraceFile>(TraceFileSchema, json)
   if (!d.ok) return d
-  const p = regionProblems(d.value.config)
+  const p = configProblems(d.value.config)
   return p.length > 0 ? { ok: false, message: p.join("\n") } : d
 }
 

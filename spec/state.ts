@@ -26,6 +26,16 @@ export type SchedulerAction =
   | { readonly tag: "SwitchToThread"; readonly target: PPtr }
   | { readonly tag: "ChooseNewThread" }
 
+/**
+ * One entry of the domain schedule: run `domain` for `duration` ticks (l4v `domain × domain_duration`,
+ * C `dschedule_t`). `(0, 0)` is an end marker: the schedule starts over from its start index.
+ */
+export interface DomainScheduleItem {
+  readonly domain: number
+  /** Ticks, 0 to 2^56 - 1 (a 64-bit count in seL4, so a bigint here). */
+  readonly duration: bigint
+}
+
 export interface KernelState {
   /** Objects by base address (l4v `kheap`). */
   readonly kheap: ReadonlyMap<PPtr, KObject>
@@ -42,7 +52,19 @@ export interface KernelState {
   readonly schedulerAction: SchedulerAction
   /** Ready queues keyed by `readyQueueIndex(domain, priority)`; only non-empty queues are present. */
   readonly readyQueues: ReadonlyMap<number, readonly PPtr[]>
+  /** The domain whose threads run now (l4v `cur_domain`, C `ksCurDomain`). */
   readonly curDomain: number
+  /**
+   * The domain schedule (l4v `domain_list`, C `ksDomSchedule`): `numDomainSchedules` entries,
+   * the last always an end marker.
+   */
+  readonly domainList: readonly DomainScheduleItem[]
+  /** The schedule entry now running (l4v `domain_index`, C `ksDomScheduleIdx`). */
+  readonly domainIndex: number
+  /** Where the schedule starts over at an end marker (l4v `domain_start_index`, C `ksDomScheduleStart`). */
+  readonly domainStartIndex: number
+  /** Ticks left to the current domain (l4v `domain_time`, C `ksDomainTime`, a 64-bit count). */
+  readonly domainTime: bigint
   /** What each interrupt line does (l4v `interrupt_states`), indexed by IRQ. */
   readonly irqStates: readonly IRQState[]
   /** The interrupt controller's mask bits (l4v `irq_masks`): a masked line is not delivered. */
@@ -154,6 +176,10 @@ export const updateState = (s: KernelState, patch: Partial<KernelState>): Kernel
   schedulerAction: patch.schedulerAction ?? s.schedulerAction,
   readyQueues: patch.readyQueues ?? s.readyQueues,
   curDomain: patch.curDomain ?? s.curDomain,
+  domainList: patch.domainList ?? s.domainList,
+  domainIndex: patch.domainIndex ?? s.domainIndex,
+  domainStartIndex: patch.domainStartIndex ?? s.domainStartIndex,
+  domainTime: patch.domainTime ?? s.domainTime,
   numIRQs: patch.numIRQs ?? s.numIRQs,
   numDomains: patch.numDomains ?? s.numDomains,
   irqStates: patch.irqStates ?? s.irqStates,
@@ -176,6 +202,10 @@ const withHeapAndCaps = (s: KernelState, kheap: KernelState["kheap"], caps: Kern
   schedulerAction: s.schedulerAction,
   readyQueues: s.readyQueues,
   curDomain: s.curDomain,
+  domainList: s.domainList,
+  domainIndex: s.domainIndex,
+  domainStartIndex: s.domainStartIndex,
+  domainTime: s.domainTime,
   numIRQs: s.numIRQs,
   numDomains: s.numDomains,
   irqStates: s.irqStates,

@@ -23,8 +23,10 @@ const trimZeros = (ws: readonly number[]): readonly number[] => {
 
 /**
  * The canonical JSON of a state: maps become objects keyed by zero-padded hex addresses in
- * address order, sets become sorted arrays, message registers lose trailing zeros. Two states
- * are equal exactly when their canonical JSON strings are.
+ * address order, sets become sorted arrays, message registers lose trailing zeros, tick counts
+ * (64-bit) are decimal strings, and the domain schedule lists its entries as `[domain, "ticks"]`
+ * up to its last non-end-marker entry (its length is `numDomainSchedules`). Two states are equal
+ * exactly when their canonical JSON strings are.
  */
 export const toCanonicalJSON = (s: KernelState): unknown => ({
   kheap: Object.fromEntries(sortedEntries(s.kheap).map(([k, o]) => [
@@ -40,6 +42,18 @@ export const toCanonicalJSON = (s: KernelState): unknown => ({
   schedulerAction: s.schedulerAction,
   readyQueues: Object.fromEntries(sortedEntries(s.readyQueues).map(([k, ts]) => [`d${Math.floor(k / numPriorities)}p${k % numPriorities}`, ts.map(hexKey)])),
   curDomain: s.curDomain,
+  domainList: scheduleEntries(s),
+  numDomainSchedules: s.domainList.length,
+  domainIndex: s.domainIndex,
+  domainStartIndex: s.domainStartIndex,
+  domainTime: String(s.domainTime),
   numIRQs: s.numIRQs,
   numDomains: s.numDomains,
 })
+
+/** The schedule's entries up to the last that is not an end marker, as `[domain, "ticks"]`. */
+const scheduleEntries = (s: KernelState): readonly (readonly [number, string])[] => {
+  let n = s.domainList.length
+  while (n > 0 && s.domainList[n - 1]!.domain === 0 && s.domainList[n - 1]!.duration === 0n) n--
+  return s.domainList.slice(0, n).map((e) => [e.domain, String(e.duration)] as const)
+}

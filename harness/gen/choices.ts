@@ -13,7 +13,7 @@
  * or by a Yield, except for one choice in `deadlockOdds`, so blocking and deadlock stay reachable.
  */
 import fc from "fast-check"
-import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import type { BootConfig, Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, getObjectSize, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
@@ -26,7 +26,7 @@ import type { Ctx } from "./resolveUtil.ts"
 import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
 import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
 import {
-  bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
+  bindNotification, domainSchedule, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
 
@@ -47,11 +47,19 @@ export const defaultWeights = {
   // notifications
   Signal: 4, Wait: 4, Poll: 2,
   // interrupts, faults, domains
-  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1,
+  IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1, DomainSchedule: 1,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
 export const Ops: readonly Op[] = Object.keys(defaultWeights) as Op[]
+
+/**
+ * The default weights for a boot configuration. With several domains, threads move between
+ * domains, the schedule is reconfigured and timer ticks come more often, so every domain's time
+ * runs out within a trace and every domain's threads run.
+ */
+export const weightsFor = (config: BootConfig): Readonly<Record<Op, number>> =>
+  config.numDomains > 1 ? { ...defaultWeights, DomainSet: 6, DomainSchedule: 3, TimerTick: 16 } : defaultWeights
 
 /** The CSpace/untyped slice alone, as weighted before the IPC slice (for focused campaigns). */
 export const cspaceWeights: Readonly<Record<Op, number>> = {
@@ -382,6 +390,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "TimerTick": return { tag: "TimerTick" }
     case "UserFault": return userFault(x)
     case "DomainSet": return domainSet(x)
+    case "DomainSchedule": return domainSchedule(x)
   }
   return e
 }

@@ -109,9 +109,8 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   IRQHandler_ClearIRQHandler: method(),
   IRQHandler_BadLabel: badLabel,
   Domain_SetSet: method("TruncatedMessage", "InvalidArgument"),
-  // Domain schedule invocations are not modelled: IllegalOperation.
-  Domain_ScheduleConfigure: badLabel,
-  Domain_ScheduleSetStart: badLabel,
+  Domain_ScheduleConfigure: method("TruncatedMessage", "RangeError", "InvalidArgument"),
+  Domain_ScheduleSetStart: method("TruncatedMessage", "RangeError", "InvalidArgument"),
   Domain_BadLabel: badLabel,
   ...Object.fromEntries(sendKinds.flatMap((k) => [
     [`${k}/EndpointCap`, sendOnEndpoint(k)],
@@ -167,7 +166,7 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   SaveCaller: ["CNode_SaveCaller"],
   CancelBadgedSends: ["CNode_CancelBadgedSends"],
   InvokeOther: [
-    ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase|ScheduleConfigure|ScheduleSetStart)$/),
+    ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase)$/),
     ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|FrameCap|PageTableCap|PageDirectoryCap|ReplyCap|NotificationCap|EndpointCap)$/),
   ],
   Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/)],
@@ -198,6 +197,7 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   TimerTick: ["TimerTick"],
   UserFault: ["UserFault/VMFault", "UserFault/UnknownSyscall", "UserFault/UserException"],
   DomainSet: ["Domain_SetSet"],
+  DomainSchedule: ["Domain_ScheduleConfigure", "Domain_ScheduleSetStart"],
 }
 
 // ---- focus names -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { messageInfoFromWord, tcbCaller } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { boot, getCap, slotOf, stepWithOutcome } from "../../spec/index.ts"
 import type { Choice, Op } from "./choices.ts"
-import { resolveChoice, traceArb } from "./choices.ts"
+import { resolveChoice, traceArb, weightsFor } from "./choices.ts"
 import { threads } from "./stateView.ts"
 
 export const features = [
@@ -22,6 +22,15 @@ export type Feature = (typeof features)[number]
 export interface ReachReport {
   readonly traces: number
   readonly steps: number
+  /**
+   * Per domain (index = domain, up to numDomains): steps after which a thread of that domain ran
+   * (the current thread, not the idle thread), and the traces in which one did. With several
+   * domains, a domain whose count is 0 is one whose threads the generator never got to run.
+   */
+  readonly domainRunning: readonly number[]
+  readonly domainRunningTraces: readonly number[]
+  /** Per domain: steps after which the domain was current with nothing to run (the idle thread). */
+  readonly domainIdle: readonly number[]
   /** Steps after which each feature held. */
   readonly counts: Readonly<Record<Feature, number>>
   /** Traces in which each feature held at least once. */
@@ -50,6 +59,13 @@ export const stateFeatures = (s: KernelState, root: PPtr): Set<Feature> => {
     if (s.irqStates[i] === "IRQSignal" && getCap(s, slotOf(s.irqNode, i)).tag === "NotificationCap") { f.add("irqSignalWithHandler"); break }
   }
   return f
+}
+
+/** The domain of the thread running in `s` (the current domain, by ct_in_cur_domain), or undefined when the idle thread runs. */
+export const runningDomain = (s: KernelState): number | undefined => {
+  if (s.curThread === s.idleThread) return undefined
+  const o = s.kheap.get(s.curThread)
+  return o?.tag === "TCB" ? o.tcbDomain : undefined
 }
 
 /**
@@ -83,11 +99,16 @@ export const measureReach = (o: ReachOptions): ReachReport => {
   const traceCounts = zero()
   const outcomes = new Map<string, number>()
   let steps = 0
-  const traces = fc.sample(traceArb(o.depth, o.weights), { numRuns: o.runs, seed: o.seed }) as Choice[][]
+  const nd = o.config.numDomains
+  const domainRunning = new Array<number>(nd).fill(0)
+  const domainRunningTraces = new Array<number>(nd).fill(0)
+  const domainIdle = new Array<number>(nd).fill(0)
+  const traces = fc.sample(traceArb(o.depth, o.weights ?? weightsFor(o.config)), { numRuns: o.runs, seed: o.seed }) as Choice[][]
   for (const trace of traces) {
     let s = boot(o.config)
     const root = s.curThread
     const seen = new Set<Feature>()
+    const ranIn = new Set<number>()
     for (const c of trace) {
       const ev = resolveChoice(s, c)
       const r = stepWithOutcome(s, ev)
@@ -98,8 +119,11 @@ export const measureReach = (o: ReachOptions): ReachReport => {
       if (transferredCaps(s, r.state, ev)) f.add("capTransfer")
       for (const x of f) { counts[x]++; seen.add(x) }
       s = r.state
+      const d = runningDomain(s)
+      if (d !== undefined) { domainRunning[d] = (domainRunning[d] ?? 0) + 1; ranIn.add(d) } else domainIdle[s.curDomain] = (domainIdle[s.curDomain] ?? 0) + 1
     }
     for (const x of seen) traceCounts[x]++
+    for (const d of ranIn) domainRunningTraces[d] = (domainRunningTraces[d] ?? 0) + 1
   }
-  return { traces: traces.length, steps, counts, traceCounts, outcomes }
+  return { traces: traces.length, steps, counts, traceCounts, outcomes, domainRunning, domainRunningTraces, domainIdle }
 }

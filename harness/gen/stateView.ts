@@ -35,6 +35,33 @@ export const hasWorkingCSpace = (s: KernelState, t: PPtr): boolean => {
 export const actors = (s: KernelState): readonly PPtr[] =>
   threads(s).filter((x) => isRunnable(x.tcb.tcbState) && x.tcb.tcbDomain === s.curDomain && hasWorkingCSpace(s, x.ptr)).map((x) => x.ptr)
 
+/**
+ * The schedule's cycle: the entries the domain schedule runs through, from its start entry to the
+ * first end marker after it (wrapping to the start there), as indexes.
+ */
+export const scheduleCycle = (s: KernelState): readonly number[] => {
+  const out: number[] = []
+  for (let i = s.domainStartIndex; i < s.domainList.length; i++) {
+    const e = s.domainList[i]!
+    if (e.domain === 0 && e.duration === 0n) break
+    out.push(i)
+  }
+  return out
+}
+
+/** The domains that get time: the current one and those of the schedule's cycle. */
+export const scheduledDomains = (s: KernelState): ReadonlySet<number> =>
+  new Set([s.curDomain, ...scheduleCycle(s).map((i) => s.domainList[i]!.domain)])
+
+/**
+ * Threads that can act once their domain's turn comes: runnable, in a domain the schedule runs,
+ * with a CSpace that resolves cptrs. With one domain these are the actors.
+ */
+export const eventualActors = (s: KernelState): readonly PPtr[] => {
+  const doms = scheduledDomains(s)
+  return threads(s).filter((x) => isRunnable(x.tcb.tcbState) && doms.has(x.tcb.tcbDomain) && hasWorkingCSpace(s, x.ptr)).map((x) => x.ptr)
+}
+
 /** Actors other than `t`. */
 export const otherActors = (s: KernelState, t: PPtr): readonly PPtr[] => actors(s).filter((p) => p !== t)
 
@@ -87,11 +114,13 @@ export const faultHandlerEp = (s: KernelState, t: PPtr): Extract<Cap, { tag: "En
 }
 
 /**
- * Is the trace still live: can some thread act now, or can an interrupt wake one (a deliverable
- * line whose notification has a waiter, or a bound thread waiting to receive, with a CSpace)?
+ * Is the trace still live: can some thread act now or when its domain's turn comes (timer ticks
+ * move the schedule on), or can an interrupt wake one (a deliverable line whose notification has
+ * a waiter, or a bound thread waiting to receive, with a CSpace)?
  */
 export const isLive = (s: KernelState): boolean => {
   if (actors(s).length > 0) return true
+  if (s.numDomains > 1 && eventualActors(s).length > 0) return true
   return deliverableLines(s).some((l) => {
     const n = ntfnObj(s, l.ntfn)
     if (n === undefined) return false

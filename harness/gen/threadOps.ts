@@ -1,7 +1,7 @@
 /**
  * Resolvers for thread, interrupt and domain invocations: setting threads up (Configure,
  * SetSpace, SetIPCBuffer), priorities, Resume/Suspend, register transfer, notification binding,
- * IRQ control and handlers, and DomainSet. Argument orders follow libsel4's object-api.xml
+ * IRQ control and handlers, and the DomainSet methods. Argument orders follow libsel4's object-api.xml
  * (words first, then caps as extra caps) and seL4's decode functions.
  */
 import type { Event, PPtr } from "../../model/index.ts"
@@ -13,7 +13,9 @@ import type { Ctx } from "./resolveUtil.ts"
 import { getCap, slotOf } from "../../spec/index.ts"
 import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import { directOf, freeSlotPreferRoot, invokeSyscall, msgWords, pick, prefer, rare, rootCNode, sys, target } from "./resolveUtil.ts"
-import { deliverableLines, faultHandlerEp, hasWorkingCSpace, maskedHandledLines, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
+import {
+  deliverableLines, faultHandlerEp, hasWorkingCSpace, maskedHandledLines, ntfnObj, otherActors, scheduleCycle, scheduledDomains, tcbAt,
+} from "./stateView.ts"
 
 /** A ThreadCap of the thread, or a raw slot number when it has none. */
 const threadCptr = (x: Ctx, w: number, pred?: (p: number) => boolean): number => {
@@ -291,10 +293,69 @@ export const idleEvent = (x: Ctx): Event => {
   return rare(w, 4) ? interrupt(x, w) : { tag: "TimerTick" }
 }
 
-/** DomainSet_Set: mostly domain 0 of a thread. */
+/** The domain cap's cptr (the root task's slot when the thread names none). */
+const domainCptr = (x: Ctx, w: number): number => pick(directOf(x.book, "DomainCap"), w)?.cptr ?? InitialSlot.Domain
+
+/**
+ * DomainSet_Set: with several domains, mostly a thread that can act (the current one a third of
+ * the time) moved to another domain the schedule runs, so every domain gets threads to run; with
+ * one, mostly domain 0. Rarely a domain past the last (InvalidArgument), no thread cap.
+ */
 export const domainSet = (x: Ctx): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]
-  const dom = pick(directOf(x.book, "DomainCap"), w0)?.cptr ?? InitialSlot.Domain
-  const d = rare(w1, 5) ? 1 + (w1 >>> 3) % (x.s.numDomains + 1) : 0
-  return sys(invokeSyscall(w2), dom, L.DomainSetSet, [d], rare(w2 >>> 4, 16) ? [] : [threadCptr(x, w0 >>> 3)])
+  const s = x.s
+  const n = s.numDomains
+  const able = (p: PPtr) => isRunnable(tcbAt(s, p)?.tcbState ?? { tag: "Inactive" }) && hasWorkingCSpace(s, p)
+  const tcb = n > 1 && !rare(w0, 8)
+    ? threadCptr(x, w0 >>> 3, (w0 >>> 3) % 3 === 0 ? (p) => p === x.t : (p) => p !== x.t && able(p))
+    : threadCptr(x, w0 >>> 3)
+  const ptr = directOf(x.book, "ThreadCap").find((c) => c.cptr === tcb)?.cap.ptr
+  const from = ptr === undefined ? s.curDomain : tcbAt(s, ptr)?.tcbDomain ?? s.curDomain
+  const others = [...scheduledDomains(s)].filter((d) => d !== from).sort((a, b) => a - b)
+  const d = rare(w1, 8) ? n + (w1 >>> 3) % 4 : n === 1 ? 0 : pick(others, w1 >>> 3) ?? (w1 >>> 3) % n
+  return sys(invokeSyscall(w2), domainCptr(x, w0), L.DomainSetSet, [d], rare(w2 >>> 4, 16) ? [] : [tcb])
+}
+
+/** A domain duration in ticks, as (low, high) words: mostly 1..6 ticks, so domains take turns within a trace. */
+const durationWords = (w: number): [number, number] => {
+  const r = w % 32
+  if (r === 31) return [(w * 2_654_435_761) >>> 0, 1 << 24] // past 2^56 - 1: InvalidArgument
+  if (r === 30) return [w >>> 5, 1] // 2^32 ticks and more: a domain that does not end in a trace
+  return [1 + (w >>> 5) % 6, 0]
+}
+
+/**
+ * DomainSet_ScheduleConfigure and DomainSet_ScheduleSetStart. Configure mostly writes an entry
+ * of the schedule's cycle or the end marker just after it (growing the cycle), with a domain the
+ * config has and a short duration; sometimes an end marker (shortening the cycle; refused at the
+ * start index), a zero duration with another domain, a bad index or domain, a short message.
+ * SetStart mostly names an entry that is not an end marker (the current domain ends at once),
+ * sometimes an end marker or an index past the table.
+ */
+export const domainSchedule = (x: Ctx): Event => {
+  const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
+  const s = x.s
+  const n = s.domainList.length
+  const cycle = scheduleCycle(s)
+  const cptr = domainCptr(x, w0)
+  const syscall = invokeSyscall(w4)
+  if (w1 % 3 === 0) {
+    // SetStart: a live entry, rarely an end marker or past the table; rarely no word at all.
+    if (rare(w4 >>> 4, 16)) return sys(syscall, cptr, L.DomainScheduleSetStart, [], [])
+    const live = Array.from({ length: n }, (_, i) => i).filter((i) => !(s.domainList[i]!.domain === 0 && s.domainList[i]!.duration === 0n))
+    const r = w2 % 10
+    const index = r < 8 ? pick(live, w2 >>> 4) ?? 0 : r < 9 ? (w2 >>> 4) % n : n + (w2 >>> 4) % 4
+    return sys(syscall, cptr, L.DomainScheduleSetStart, [index], [])
+  }
+  // Configure: an entry of the cycle, or the end marker after it.
+  const last = cycle.length === 0 ? s.domainStartIndex : cycle[cycle.length - 1]! + 1
+  const r = w2 % 16
+  const index = r < 14 ? Math.min(n - 2, pick([...cycle, last, last], w2 >>> 4) ?? 0) : r < 15 ? n - 1 + (w2 >>> 4) % 3 : (w2 >>> 4) % n
+  const k = w3 % 20
+  const nd = s.numDomains
+  // 17: an end marker (0, 0); 18: duration 0 with another domain; 19: a domain past the last.
+  const domain = k < 17 ? (w3 >>> 5) % nd : k === 17 ? 0 : k === 18 ? 1 + (w3 >>> 5) % Math.max(1, nd - 1) : nd + (w3 >>> 5) % 3
+  const [lo, hi] = k === 17 || k === 18 ? [0, 0] : durationWords(w3 >>> 5)
+  const words = [index, domain, lo, hi]
+  return sys(syscall, cptr, L.DomainScheduleConfigure, rare(w4 >>> 4, 16) ? words.slice(0, (w4 >>> 8) % 4) : words, [])
 }

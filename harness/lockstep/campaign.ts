@@ -5,9 +5,9 @@
  */
 import fc from "fast-check"
 import type { BootConfig, Event } from "../../model/index.ts"
-import type { Outcome } from "../../spec/index.ts"
+import type { KernelState, Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
-import { traceArb } from "../gen/choices.ts"
+import { traceArb, weightsFor } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
 import { defaultDeadlineMs, defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
 
@@ -33,6 +33,7 @@ export interface CampaignOptions {
   readonly runs: number
   /** Longest trace, in steps. */
   readonly depth: number
+  /** Op weights (default: `weightsFor(config)`). */
   readonly weights?: Readonly<Record<Op, number>>
   /** The share of traces drawn with swarm testing (see TraceOptions.swarm), 0..1; default `defaultSwarmShare`. */
   readonly swarmShare?: number
@@ -47,8 +48,8 @@ export interface CampaignOptions {
   readonly shrink?: boolean
   /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
   readonly timeLimitMs?: number
-  /** Called with each step's outcome, in the unshrunk runs. */
-  readonly onStep?: (outcome: Outcome) => void
+  /** Called with each step's outcome and the spec state after it, in the unshrunk runs. */
+  readonly onStep?: (outcome: Outcome, spec: KernelState) => void
   /** Called after each unshrunk run with its number of steps. */
   readonly onRun?: (steps: number) => void
   /** Called once, with the unshrunk trace, when the first failure is found (before shrinking). */
@@ -96,7 +97,7 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
   const fullDeadline = o.deadlineMs ?? defaultDeadlineMs
   let deadlineMs = fullDeadline
   let first: { readonly choices: readonly Choice[]; readonly run: RunResult } | null = null
-  const prop = fc.property(campaignTraceArb(o.depth, o.weights, o.swarmShare ?? defaultSwarmShare), (choices) => {
+  const prop = fc.property(campaignTraceArb(o.depth, o.weights ?? weightsFor(o.config), o.swarmShare ?? defaultSwarmShare), (choices) => {
     // A skipped candidate passes: skipped runs find nothing, and an ended shrink keeps the
     // smallest trace that really failed.
     if (shrinking ? o.stopShrink?.() === true : o.stopRuns?.() === true) return true
@@ -106,10 +107,10 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery, deadlineMs } : {
       fullEvery,
       deadlineMs,
-      onStep: (out) => {
+      onStep: (out, _ev, spec) => {
         const k = `${out.invocation}|${out.result}`
         cells.set(k, (cells.get(k) ?? 0) + 1)
-        o.onStep?.(out)
+        o.onStep?.(out, spec)
       },
     })
     if (!shrinking) { runs++; steps += r.outcomes.length; o.onRun?.(r.outcomes.length) }

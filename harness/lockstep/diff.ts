@@ -73,6 +73,7 @@ export const fingerprint = (x: unknown): number => {
       case "number": mix(v | 0); mix((v / 4294967296) | 0); return
       case "string": mix(v.length); for (let i = 0; i < v.length; i++) mix(v.charCodeAt(i)); return
       case "boolean": mix(v ? 3 : 4); return
+      case "bigint": mix(Number(BigInt.asIntN(32, v))); mix(Number(BigInt.asIntN(32, v >> 32n))); return
       case "object": break
       default: mix(5); return
     }

@@ -57,8 +57,8 @@ export interface RunOptions {
    * checking does not freeze; it fingerprints the state of each full check instead.
    */
   readonly freeze?: boolean
-  /** Called after each step with what it did. */
-  readonly onStep?: (outcome: Outcome, ev: Event) => void
+  /** Called after each step with what it did and the spec state after it. */
+  readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState) => void
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
    * globals) and run the invariants' incremental forms; run the full relation, every invariant and
@@ -148,7 +148,8 @@ const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: Stat
   return true
 }
 const globalKeys = [
-  "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
+  "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "domainList", "domainIndex", "domainStartIndex", "domainTime",
+  "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
 ] as const satisfies readonly (keyof KernelState)[]
 
 /** The error V8 raises when a watchdog (`vm` timeout) stops a run: never caught as a layer's throw. */
@@ -283,7 +284,7 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, step)
     if ("kind" in r) return this.stop(ev, thread, undefined, r)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev)
+    this.opts.onStep?.(r.outcome, ev, r.state)
     const pre = this.specState
     if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
       // A decode error must leave everything but the caller's registers alone.
@@ -318,7 +319,7 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, this.eventLog.length)
     if ("kind" in r) return this.replayFull(thread)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev)
+    this.opts.onStep?.(r.outcome, ev, r.state)
     const prev = this.specState
     this.specState = r.state
     const d = stateDelta(prev, r.state)

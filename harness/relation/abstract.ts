@@ -23,7 +23,7 @@ export const isMDBParentOf = (a: Cte, b: Cte): boolean => {
   }
   return true
 }
-import type { KObject, KernelState, SchedulerAction } from "../../spec/state.ts"
+import type { DomainScheduleItem, KObject, KernelState, SchedulerAction } from "../../spec/state.ts"
 
 /** Every materialised CTE of the kernel (CNode slots and TCB slots), in object-table order. */
 export function allCtes(k: ImplState): Cte[] {
@@ -140,6 +140,13 @@ export function nearestCovering(runEnd: readonly number[]): number[] {
   return parent
 }
 
+/**
+ * The relation's own reading of a packed schedule entry (C `dschedule_t`: the domain in the top 8
+ * of 64 bits, the duration in the low 56), not the impl's accessors, so a broken one cannot hide.
+ */
+export const schedDomain = (sched: bigint): number => Number(sched >> 56n)
+export const schedDuration = (sched: bigint): bigint => BigInt.asUintN(56, sched)
+
 /** The abstract state of an implementation kernel. */
 export function absState(k: ImplState): KernelState {
   const limit = k.objects.size
@@ -186,9 +193,13 @@ export function absGlobals(k: ImplState, limit: number = k.objects.size): Omit<K
     : a === ChooseNewThread ? { tag: "ChooseNewThread" }
     : { tag: "SwitchToThread", target: a.base }
 
+  const domainList: DomainScheduleItem[] = []
+  for (const sched of k.domSchedule) domainList.push({ domain: schedDomain(sched), duration: schedDuration(sched) })
+
   return {
     curThread: k.curThread.base, idleThread: k.idleThread.base, schedulerAction, readyQueues,
-    curDomain: k.curDomain, numIRQs: k.numIRQs, numDomains: k.numDomains,
+    curDomain: k.curDomain, domainList, domainIndex: k.domScheduleIdx, domainStartIndex: k.domScheduleStart, domainTime: k.domainTime,
+    numIRQs: k.numIRQs, numDomains: k.numDomains,
     irqStates: [...k.irqStates], irqMasks: [...k.irqMasks], irqNode: k.irqNode.base,
   }
 }

@@ -22,7 +22,7 @@ import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { cdtOfList, isMDBParentOf } from "./abstract.ts"
+import { cdtOfList, isMDBParentOf, schedDomain, schedDuration } from "./abstract.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
 
@@ -112,6 +112,15 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
     : a === ChooseNewThread ? sa.tag !== "ChooseNewThread"
     : sa.tag !== "SwitchToThread" || sa.target !== a.base) return false
   if (!sameArray(k.irqStates, s.irqStates) || !sameArray(k.irqMasks, s.irqMasks)) return false
+  // The domain schedule: the packed C entries against the spec's pairs.
+  if (k.domScheduleIdx !== s.domainIndex || k.domScheduleStart !== s.domainStartIndex || k.domainTime !== s.domainTime) return false
+  const sched = k.domSchedule
+  if (sched.length !== s.domainList.length) return false
+  for (let i = 0; i < sched.length; i++) {
+    const e = s.domainList[i]!
+    const x = sched[i]!
+    if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
+  }
   // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   const limit = k.objects.size
   let queues = 0

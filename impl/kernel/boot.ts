@@ -7,11 +7,14 @@
  */
 import type { BootConfig, Cap } from "../../model/index.ts"
 import {
-  InitialSlot, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits, tcbBuffer, tcbCTable, timerIRQ, wordBits,
+  InitialSlot, maxDomainDuration, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits, tcbBuffer, tcbCTable, timerIRQ, wordBits,
 } from "../../model/index.ts"
 import { cteInsert, setupReplyMaster } from "../object/cnode.ts"
 import type { Cte } from "../state.ts"
-import { ImplCNode, ImplFrame, ImplState, ImplTcb, ThreadStateIdle, ThreadStateRunning, cnodeSlot, tcbSlot } from "../state.ts"
+import {
+  ImplCNode, ImplFrame, ImplState, ImplTcb, ThreadStateIdle, ThreadStateRunning, cnodeSlot, dscheduleDomain, dscheduleDuration, dscheduleMake,
+  tcbSlot,
+} from "../state.ts"
 
 /** Where boot places its own objects. */
 export const bootObjectsBase = 0x0100_0000
@@ -75,8 +78,19 @@ export function initKernel(k: ImplState, config: BootConfig): void {
   const irqNodeRadix = Math.ceil(Math.log2(Math.max(1, config.numIRQs)))
   const irqNodePtr = alloc(irqNodeRadix + slotBits)
 
+  // The domain schedule (C `init_core_state` since 15.0 writes one domain-0 entry of the longest
+  // duration; a configured schedule is the static `ksDomSchedule` of earlier releases). Every
+  // entry past it stays 0: an end marker.
+  const sched = config.domainSchedule ?? [{ domain: 0, length: -1 }]
+  sched.forEach((e, i) => { k.domSchedule[i] = dscheduleMake(e.domain, e.length < 0 ? maxDomainDuration : BigInt(e.length)) })
+  k.domScheduleIdx = 0
+  k.domScheduleStart = 0
+  k.curDomain = dscheduleDomain(k.domSchedule[0]!)
+  k.domainTime = dscheduleDuration(k.domSchedule[0]!)
+
   const rootCNode = new ImplCNode(rootCNodePtr, r)
-  const rootTcb = new ImplTcb(rootTcbPtr, 0)
+  // The root thread starts in the current domain (C `create_initial_thread`).
+  const rootTcb = new ImplTcb(rootTcbPtr, k.curDomain)
   const idleTcb = new ImplTcb(idleTcbPtr, 0)
   k.objects.set(rootCNodePtr, rootCNode)
   k.objects.set(rootTcbPtr, rootTcb)
@@ -119,5 +133,4 @@ export function initKernel(k: ImplState, config: BootConfig): void {
 
   k.curThread = rootTcb
   k.idleThread = idleTcb
-  k.curDomain = 0
 }

@@ -3,8 +3,8 @@
  * the ready queues from src/object/tcb.c): the two-level priority bitmap (addToBitmap,
  * removeFromBitmap, getHighestPrio, isHighestPrio), the ready queues (tcbSchedEnqueue,
  * tcbSchedAppend, tcbSchedDequeue), setThreadState, scheduleTCB, rescheduleRequired,
- * possibleSwitchTo, schedule/chooseThread, activateThread, timerTick, the thread parameters
- * (setMCPriority, setPriority, setDomain), suspend and restart.
+ * possibleSwitchTo, schedule/chooseThread, the domain schedule (nextDomain), activateThread,
+ * timerTick, the thread parameters (setMCPriority, setPriority, setDomain), suspend and restart.
  * @category scheduling
  */
 import type { ThreadState } from "../../model/index.ts"
@@ -13,8 +13,8 @@ import { getRestartPC, setNextPC, updateRestartPC } from "../machine/registerset
 import { cancelIPC } from "../object/endpoint.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
-  ChooseNewThread, KernelBug, ResumeCurrentThread, l2BitmapSize, readyQueuesIndex, ThreadStateInactive, ThreadStateRestart,
-  ThreadStateRunning,
+  ChooseNewThread, KernelBug, ResumeCurrentThread, dscheduleDomain, dscheduleDuration, dscheduleIsEndMarker, l2BitmapSize,
+  readyQueuesIndex, ThreadStateInactive, ThreadStateRestart, ThreadStateRunning,
 } from "../state.ts"
 import { setupReplyMaster } from "../object/cnode.ts"
 
@@ -201,8 +201,32 @@ export function chooseThread(k: ImplState): void {
   }
 }
 
-/** C `scheduleChooseNewThread` (one domain schedule entry: the domain never changes here). */
+/**
+ * Move to the next entry of the domain schedule (the start entry after an end marker) and make
+ * its domain current for its duration. C `nextDomain` (non-MCS; `ksWorkUnitsCompleted` is not
+ * modelled).
+ * @refines spec/kernel/thread#nextDomain
+ */
+export function nextDomain(k: ImplState): void {
+  k.domScheduleIdx++
+  if (dscheduleIsEndMarker(k, k.domScheduleIdx)) {
+    k.domScheduleIdx = k.domScheduleStart
+  }
+  const sched = k.domSchedule[k.domScheduleIdx]
+  if (sched === undefined) throw new KernelBug("nextDomain: schedule index out of range")
+  k.curDomain = dscheduleDomain(sched)
+  k.domainTime = dscheduleDuration(sched)
+}
+
+/**
+ * Choose anew, first moving to the next domain when the current one's time is up (C
+ * `prepareNextDomain` has nothing to save without an FPU or VCPU).
+ * @refines spec/kernel/thread#scheduleChooseNewThread
+ */
 function scheduleChooseNewThread(k: ImplState): void {
+  if (k.domainTime === 0n) {
+    nextDomain(k)
+  }
   chooseThread(k)
 }
 
@@ -270,9 +294,10 @@ export function activateThread(k: ImplState): void {
 }
 
 /**
- * A timer tick (non-MCS, domain time not modelled): a Running current thread loses one tick of its
- * time slice; on its last tick the slice is refilled, the thread goes to the back of its ready
- * queue and a reschedule is required.
+ * A timer tick (non-MCS): a Running current thread loses one tick of its time slice; on its last
+ * tick the slice is refilled, the thread goes to the back of its ready queue and a reschedule is
+ * required. With several domains the current domain loses a tick too; when its time is up a
+ * reschedule is required (and `schedule` moves to the next domain).
  * @refines spec/kernel/thread#timerTick
  */
 export function timerTick(k: ImplState): void {
@@ -283,6 +308,12 @@ export function timerTick(k: ImplState): void {
     } else {
       ct.tcbTimeSlice = timeSlice
       tcbSchedAppend(k, ct)
+      rescheduleRequired(k)
+    }
+  }
+  if (k.numDomains > 1) {
+    k.domainTime--
+    if (k.domainTime === 0n) {
       rescheduleRequired(k)
     }
   }

@@ -116,6 +116,9 @@ const files = {
   configTypo: put("config-typo.json", { ...defaultBootConfig, numIrqs: 16 }),
   configArray: put("config-array.json", [defaultBootConfig]),
   configBase: put("config-base.json", { ...defaultBootConfig, memory: [{ base: -4096, size: 4096, isDevice: false }] }),
+  configDomain: put("config-domain.json", { ...defaultBootConfig, numDomains: 2, domainSchedule: [{ domain: 0, length: 3 }, { domain: 2, length: 1 }] }),
+  configLength: put("config-length.json", { ...defaultBootConfig, numDomains: 2, domainSchedule: [{ domain: 1, length: 0 }] }),
+  domainInTrace: put("domain-in-trace.json", trace((t) => { t.config.numDomains = 2; t.config.numDomainSchedules = 2; t.config.domainSchedule = [{ domain: 1, length: 2 }, { domain: 0, length: 2 }] })),
 }
 
 describe("bad trace files: kspec replay FILE (in-process)", () => {
@@ -142,6 +145,7 @@ describe("bad trace files: kspec replay FILE (in-process)", () => {
     ["an unknown event", files.unknownTag, /events\[2\]\.tag: unknown event "Reboot" \(expected one of Syscall, TimerTick, Interrupt, UserFault\)$/],
     ["an unknown fault kind", files.unknownFault, /events\[13\]\.kind: unknown fault kind "Segfault" \(expected one of /],
     ["overlapping memory", files.overlap, /config\.memory: memory regions at 0x20000000 and 0x20001000 overlap$/],
+    ["a domain schedule too long for its table", files.domainInTrace, /config\.domainSchedule: 2 entries do not fit numDomainSchedules 2, which must be at least 3 \(the last entry is an end marker\)$/],
   ]
   for (const [what, file, message] of cases) {
     it(`${what}: one line, exit 2`, async () => {
@@ -167,6 +171,8 @@ describe("bad boot-configuration files: --config FILE (in-process)", () => {
     ["a misspelt field", files.configTypo, /config-typo\.json: numIrqs: unknown field$/],
     ["not an object", files.configArray, /config-array\.json: expected object, got \[/],
     ["a negative memory base", files.configBase, /memory\[0\]\.base: expected a 32-bit word .*, got -4096 \(and 1 more problem\)$/],
+    ["a schedule naming a domain past numDomains", files.configDomain, /config-domain\.json: domainSchedule\[1\]\.domain: 2 is not below numDomains \(2\)$/],
+    ["a schedule entry of length 0", files.configLength, /config-length\.json: domainSchedule\[0\]\.length: expected a tick count from 1 to 2\^53 - 1, got 0$/],
     ["a trace file instead of a configuration", tour, /cspace-tour\.json: a trace file, not a boot configuration \(replay it with kspec replay\)$/],
   ]
   for (const [what, file, message] of cases) {

@@ -15,6 +15,7 @@ import type { FuzzFlags } from "../../cli/fuzz.ts"
 import { runFuzz, shardRuns } from "../../cli/fuzz.ts"
 import { batchCount, batchOwner, nthBatch } from "../../cli/fuzzLoop.ts"
 import { main } from "../../cli/main.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 
 const parse = (argv: string[]) => parseFuzzFlags(argv)
 const usageError = (argv: string[]): string => {
@@ -145,6 +146,22 @@ describe("runFuzz in-process", () => {
     expect(rep.coverage.rows.map((x: { row: string }) => x.row)).toContain("Call/EndpointCap")
     const lines = readFileSync(stats, "utf8").trim().split("\n").map((l) => JSON.parse(l))
     expect(lines.at(-1)).toMatchObject({ final: true, steps: r.steps, runs: 6 })
+  })
+
+  it("with several domains, reports the steps each domain's threads ran, in the log and the JSON report, and counts them for --min-cover", async () => {
+    const json = join(dir, "domains.json")
+    const lines: string[] = []
+    const r = await runFuzz(flags({ runs: 30, depth: 150, json, focus: ["Domain", "TimerTick"] }), { log: (l) => lines.push(l), progress: null },
+      { inProcess: true, regressionsDir: dir, config: domainsBootConfig })
+    expect(r.failures).toHaveLength(0)
+    expect(r.domains).toHaveLength(3)
+    for (const d of r.domains) expect(d.running).toBeGreaterThan(0)
+    const all = r.domains.reduce((a, d) => a + d.running + d.idle, 0)
+    expect(all).toBe(r.steps)
+    expect(lines.join("\n")).toContain("every domain's threads ran")
+    expect(JSON.parse(readFileSync(json, "utf8")).domains).toEqual(r.domains.map((d, domain) => ({ domain, ...d })))
+    const short = await runFuzz(flags({ runs: 3, depth: 10, minCover: 1e9 }), quiet, { inProcess: true, regressionsDir: dir, config: domainsBootConfig })
+    expect(short.minCoverMet).toBe(false)
   })
 
   it("--min-cover fails the run when a cell cannot be reached that often", async () => {

@@ -1,13 +1,14 @@
 import fc from "fast-check"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Event } from "../../model/index.ts"
+import type { BootConfig, Event } from "../../model/index.ts"
 import { EventSchema, defaultBootConfig } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { boot, step, stepWithOutcome } from "../../spec/index.ts"
 import { deepFreeze } from "../../harness/lockstep/freeze.ts"
 import type { Choice } from "../../harness/gen/choices.ts"
-import { Ops, defaultWeights, resolveChoice, traceArb } from "../../harness/gen/choices.ts"
+import { Ops, defaultWeights, resolveChoice, traceArb, weightsFor } from "../../harness/gen/choices.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 import { threads } from "../../harness/gen/stateView.ts"
 import { addressBook, buildAddressBook } from "../../harness/gen/addressBook.ts"
 
@@ -15,9 +16,9 @@ const config = defaultBootConfig
 const sample = (runs: number, depth: number, seed: number) => fc.sample(traceArb(depth), { numRuns: runs, seed }) as Choice[][]
 
 /** Walk traces through the spec, calling `f` with each state (deep-frozen), choice and resolved event. */
-const walk = (traces: readonly Choice[][], f: (s: KernelState, c: Choice, e: Event) => void) => {
+const walk = (traces: readonly Choice[][], f: (s: KernelState, c: Choice, e: Event) => void, cfg: BootConfig = config) => {
   for (const trace of traces) {
-    let s = deepFreeze(boot(config))
+    let s = deepFreeze(boot(cfg))
     for (const c of trace) {
       const e = resolveChoice(s, c)
       f(s, c, e)
@@ -65,6 +66,18 @@ describe("choice resolution", () => {
       }
     })
     expect(idle).toBeGreaterThanOrEqual(0)
+  })
+
+  it("with three domains too: pure, every event valid, the idle thread (an empty domain) only ticks or takes interrupts", () => {
+    const traces = fc.sample(traceArb(150, weightsFor(domainsBootConfig)), { numRuns: 20, seed: 14 }) as Choice[][]
+    let idle = 0
+    walk(traces, (s, c, e) => {
+      expect(resolveChoice(s, c)).toStrictEqual(e)
+      expect(Schema.is(EventSchema)(e)).toBe(true)
+      expect(stepWithOutcome(s, e).outcome.result).not.toBe("Idle")
+      if (s.curThread === s.idleThread) { idle++; expect(e.tag === "Interrupt" || e.tag === "TimerTick").toBe(true) }
+    }, domainsBootConfig)
+    expect(idle).toBeGreaterThan(0)
   })
 
   it("no step is skipped: a thread other than idle is current for the syscalls and faults it makes", () => {

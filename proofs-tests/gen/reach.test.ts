@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { defaultBootConfig } from "../../model/index.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 import { suiteBudget } from "../refinement/budget.ts"
 import type { Feature } from "../../harness/gen/reach.ts"
 import { features, measureReach } from "../../harness/gen/reach.ts"
@@ -28,5 +29,31 @@ describe("reachability: the generator drives the spec into the IPC slice's inter
     expect(r.counts.idle / r.steps, table).toBeLessThan(0.1)
     expect(r.traceCounts.idle, table).toBeGreaterThanOrEqual(1)
     expect(r.traceCounts.idle / r.traces, table).toBeLessThan(0.25)
+  })
+})
+
+describe("reachability with several domains: threads run in every domain", () => {
+  const b = suiteBudget()
+  const r = measureReach({ config: domainsBootConfig, seed: reachSeed, runs: b.runs, depth: b.depth })
+  const running = r.domainRunning.reduce((a, n) => a + n, 0)
+  const table = r.domainRunning.map((n, d) =>
+    `domain ${d}: ${n} steps running (${(100 * n / Math.max(1, running)).toFixed(1)}%), ${r.domainRunningTraces[d]} traces, ${r.domainIdle[d]} steps idle`).join("\n")
+
+  for (let d = 0; d < domainsBootConfig.numDomains; d++) {
+    it(`threads of domain ${d} run (seed=${reachSeed}, ${b.runs} traces of up to ${b.depth} steps, 3 domains)`, () => {
+      // Every domain gets a real share of the steps that run a thread, in several traces.
+      expect(r.domainRunning[d]! / running, table).toBeGreaterThan(0.1)
+      expect(r.domainRunningTraces[d], table).toBeGreaterThanOrEqual(minTraces)
+    })
+  }
+
+  it("the domain schedule turns: the idle thread fills empty domains, yet most steps run a thread", () => {
+    expect(running / r.steps, table).toBeGreaterThan(0.6)
+    // Both schedule invocations succeed, and DomainSet_Set moves threads.
+    for (const cell of ["Domain_ScheduleConfigure|Success", "Domain_ScheduleSetStart|Success", "Domain_SetSet|Success"]) {
+      const n = [...r.outcomes].filter(([k]) => k.endsWith(cell)).reduce((a, [, c]) => a + c, 0)
+      expect(n, cell).toBeGreaterThanOrEqual(minTraces)
+    }
+    if (process.env.KSPEC_VERBOSE) console.log(table)
   })
 })

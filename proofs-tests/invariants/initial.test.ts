@@ -3,12 +3,18 @@ import type { BootConfig } from "../../model/index.ts"
 import { defaultBootConfig } from "../../model/index.ts"
 import { checkAll, invariants, invs, leaves, validMdb, validPspace, validState } from "../../spec/invariants/index.ts"
 import { boot } from "../../spec/kernel/boot.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 
 const configs: readonly { readonly name: string; readonly config: BootConfig }[] = [
   { name: "default", config: defaultBootConfig },
   { name: "rootCNodeBits 5", config: { ...defaultBootConfig, rootCNodeBits: 5 } },
   { name: "one IRQ line (a radix-0 IRQ node)", config: { ...defaultBootConfig, numIRQs: 1 } },
   { name: "256 IRQ lines, 16 domains", config: { ...defaultBootConfig, numIRQs: 256, numDomains: 16 } },
+  { name: "three domains under a static schedule", config: domainsBootConfig },
+  {
+    name: "a schedule starting in domain 2, one entry short of a full table",
+    config: { ...defaultBootConfig, numDomains: 3, numDomainSchedules: 3, domainSchedule: [{ domain: 2, length: 1 }, { domain: 0, length: 2 ** 40 }] },
+  },
   {
     name: "several RAM and device regions",
     config: {

@@ -208,6 +208,22 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
     description: "The root thread's time slice is set to 0.",
     state: () => updateTcb(base(), L.rootTcb, (t) => ({ ...t, tcbTimeSlice: 0 })),
   },
+  valid_domain_list: {
+    description: "The domain schedule's running index is moved to its last entry, the reserved end marker.",
+    state: () => { const s = base(); return { ...s, domainIndex: s.domainList.length - 1 } },
+  },
+  valid_dom_schedule: {
+    description: "The first domain schedule entry is set to domain 1 of a kernel with one domain.",
+    state: () => { const s = base(); return { ...s, domainList: [{ domain: 1, duration: 5n }, ...s.domainList.slice(1)] } },
+  },
+  domain_time_left: {
+    description: "The current domain's time left is set to 0 ticks at kernel exit.",
+    state: () => ({ ...base(), domainTime: 0n }),
+  },
+  valid_cur_domain: {
+    description: "The current domain is set to 1 in a kernel with one domain.",
+    state: () => ({ ...base(), curDomain: 1 }),
+  },
   valid_irq_node: {
     description: "IRQ 3's slot in the IRQ node holds an endpoint cap instead of a notification cap.",
     state: () => writeOriginal(setObject(base(), spare, idleEP), slotOf(L.irqNode, 3), epCap(spare, RightW)),

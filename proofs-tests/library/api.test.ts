@@ -19,6 +19,7 @@ const added = [
   "getObject", "readyQueueIndex", "lockstep", "Lockstep", "decodeReply", "decodeMessage", "decodeFaultMessage", "SystemBuilder", "clientServer",
   "choiceArbFor", "traceArbFor", "seL4_CNode_Copy", "seL4_Call", "timerTick", "interrupt", "vmFault", "readyQueue", "cdtChildren",
   "endpointAt", "notificationAt", "currentThread", "abi", "invs", "defineInvariant", "holds", "loadTraceFile", "saveTraceFile", "loadBootConfigFile",
+  "domainsBootConfig", "weightsFor", "seL4_DomainSet_ScheduleConfigure", "seL4_DomainSet_ScheduleSetStart",
 ]
 
 it("exports every name lib.ts exported, and the library's new entry points", () => {

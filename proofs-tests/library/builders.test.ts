@@ -49,6 +49,10 @@ describe("invocation builders", () => {
     expect(kspec.seL4_TCB_ReadRegisters(1, true, 2, 5).mrs).toEqual([1 | (2 << 8), 5])
     expect(kspec.seL4_TCB_CopyRegisters(1, 7, true, false, true, true, 0).mrs).toEqual([0b1101])
     expect(kspec.seL4_TCB_WriteRegisters(1, true, 0, [9, 8, 7]).mrs).toEqual([1, 3, 9, 8, 7])
+    // seL4_Uint8 arguments are masked; an seL4_Time takes two words on 32-bit, low word first.
+    expect(kspec.seL4_DomainSet_Set(1, 0x102, 7).mrs).toEqual([2])
+    expect(kspec.seL4_DomainSet_ScheduleConfigure(1, 3, 0x102, 2n ** 40n + 5n).mrs).toEqual([3, 2, 5, 256])
+    expect(kspec.seL4_DomainSet_ScheduleConfigure(1, 3, 1, 7).mrs).toEqual([3, 1, 7, 0])
     expect(kspec.capRights({ read: true, write: true })).toBe(kspec.seL4_ReadWrite)
     expect(kspec.capRights({ read: true, write: true, grant: true, grantReply: true })).toBe(kspec.seL4_AllRights)
   })

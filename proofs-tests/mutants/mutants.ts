@@ -3,12 +3,14 @@
  * of a named impl file. The self-test builds each mutant as a patched copy of impl/ and
  * asserts the default lockstep suite catches it within a fixed budget. A mutant whose search
  * text no longer occurs in the impl fails the self-test too, so the list cannot silently rot.
+ * `specMutants` break the spec instead (a patched copy of spec/, checked by the copy's own
+ * harness against the real impl): a wrong spec must not pass either.
  */
 export interface Mutant {
   readonly name: string
   /** The seL4 behaviour the mutant breaks, in one line. */
   readonly breaks: string
-  /** File under impl/. */
+  /** File under impl/ (under spec/ for `specMutants`). */
   readonly file: string
   readonly search: string
   readonly replace: string
@@ -161,5 +163,51 @@ export const mutants: readonly Mutant[] = [
     file: "object/tcb.ts",
     search: "if (length < 1) return syscallError(k, { tag: \"TruncatedMessage\" })\n  const tlsBase",
     replace: "if (length < 2) return syscallError(k, { tag: \"TruncatedMessage\" })\n  const tlsBase",
+  },
+  {
+    name: "domain-never-ends",
+    breaks: "a timer tick takes one from the current domain's time (several domains): this one takes none, so the domain never ends",
+    file: "kernel/thread.ts",
+    search: "k.domainTime--",
+    replace: "k.domainTime -= 0n",
+  },
+  {
+    name: "next-domain-ignores-start",
+    breaks: "nextDomain goes back to the start index at an end marker: this one goes back to entry 0 (seL4 before 15.0)",
+    file: "kernel/thread.ts",
+    search: "k.domScheduleIdx = k.domScheduleStart",
+    replace: "k.domScheduleIdx = 0",
+  },
+  {
+    name: "choose-thread-domain-zero",
+    breaks: "chooseThread reads the current domain's ready queues: this one reads domain 0's",
+    file: "kernel/thread.ts",
+    search: "const dom = k.numDomains > 1 ? k.curDomain : 0\n  if (k.readyQueuesL1Bitmap[dom] !== 0) {",
+    replace: "const dom = 0\n  if (k.readyQueuesL1Bitmap[dom] !== 0) {",
+  },
+  {
+    name: "set-start-keeps-time",
+    breaks: "DomainSet_ScheduleSetStart ends the current domain's time at once: this one lets it run out first",
+    file: "object/domain.ts",
+    search: "  k.domainTime = 0n\n  k.domScheduleIdx = k.domSchedule.length - 2",
+    replace: "  k.domScheduleIdx = k.domSchedule.length - 2",
+  },
+]
+
+/** Mutants of the spec: the suite must catch a wrong specification as surely as a wrong impl. */
+export const specMutants: readonly Mutant[] = [
+  {
+    name: "spec-domain-never-ends",
+    breaks: "the spec's timerTick takes a tick from the domain time when there are several domains: this one never does",
+    file: "kernel/thread.ts",
+    search: "if (s1.numDomains <= 1) return s1",
+    replace: "if (s1.numDomains >= 1) return s1",
+  },
+  {
+    name: "spec-next-domain-skips-entry",
+    breaks: "the spec's nextDomain moves to the entry after the current one: this one skips an entry",
+    file: "kernel/thread.ts",
+    search: "const inc = s.domainIndex + 1",
+    replace: "const inc = s.domainIndex + 2",
   },
 ]

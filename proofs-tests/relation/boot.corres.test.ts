@@ -5,6 +5,7 @@ import { defaultBootConfig } from "../../model/index.ts"
 import { boot } from "../../spec/kernel/boot.ts"
 import type { KernelState } from "../../spec/state.ts"
 import { absState } from "../../harness/relation/abstract.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 
 /** A plain view of a state with every Map/Set as entries sorted by key, for deep equality. */
 const canon = (s: KernelState): unknown => {
@@ -29,6 +30,10 @@ const configs: readonly [string, BootConfig][] = [
     numIRQs: 16, numDomains: 2,
   }],
   ["large CNode", { rootCNodeBits: 12, memory: [{ base: 0x2000_0000, size: 0x40_0000, isDevice: false }], numIRQs: 16, numDomains: 1 }],
+  ["three domains under a static schedule", domainsBootConfig],
+  ["a schedule starting in domain 2 with a long entry", {
+    ...defaultBootConfig, numDomains: 3, numDomainSchedules: 3, domainSchedule: [{ domain: 2, length: 1 }, { domain: 0, length: 2 ** 40 }],
+  }],
 ]
 
 describe("boot corres", () => {

@@ -6,14 +6,16 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import type { Event } from "../../model/index.ts"
+import type { BootConfig, Event } from "../../model/index.ts"
 import { defaultBootConfig } from "../../model/index.ts"
 import type { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { KernelState } from "../../spec/state.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { checkAll, checkChanged, invariantModes, invariants, stateDelta, validCap } from "../../spec/invariants/index.ts"
-import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
+import type { Choice } from "../../harness/gen/choices.ts"
+import { resolveChoice, traceArb, weightsFor } from "../../harness/gen/choices.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 import { deepEqual, fingerprint, statesEqual } from "../../harness/lockstep/diff.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../../harness/lockstep/runner.ts"
@@ -105,37 +107,54 @@ const restrictedAgree = (a: KernelState, s: KernelState, d: StateDelta): boolean
   return deepEqual(ga, gs)
 }
 
+/** The real impl and the named mutants, each with its name. */
+const implsNamed = async (names: readonly string[]): Promise<[string, ImplUnderTest<Kernel>][]> => {
+  const impls: [string, ImplUnderTest<Kernel>][] = [["real", realImpl]]
+  for (const name of names) impls.push([name, (await loadMutant(mutants.find((m) => m.name === name)!)) as unknown as ImplUnderTest<Kernel>])
+  return impls
+}
+
+/**
+ * Step each trace in the spec and `impl`, comparing at every step the relation on the delta with
+ * the restricted full relation: they must agree (the real impl must always pass). Stops a trace at
+ * its first divergence. Returns the steps compared and the traces that diverged.
+ */
+const deltaChecks = (name: string, impl: ImplUnderTest<Kernel>, config: BootConfig, traces: readonly Choice[][]): { checks: number; disagreements: number } => {
+  let checks = 0
+  let disagreements = 0
+  for (const t of traces) {
+    let s = boot(config)
+    const k = impl.boot(config)
+    const loc = new SlotLocator(k)
+    for (const c of t) {
+      const ev = resolveChoice(s, c)
+      const prev = s
+      s = stepWithOutcome(s, ev).state
+      impl.step(k, ev)
+      const d = stateDelta(prev, s)
+      loc.noteObjects(k, d.objects)
+      const expected = restrictedAgree(absState(k), s, d)
+      const got = agreesOn(k, s, d, loc)
+      checks++
+      if (!expected) {
+        disagreements++
+        expect(got, `${name}: a divergence on the delta passed`).toBe(false)
+        break
+      }
+      if (name === "real") expect(got).toBe(true)
+    }
+  }
+  return { checks, disagreements }
+}
+
 describe("the relation on the delta decides what the full relation decides there", () => {
   it("on random traces of the real impl and of mutants: never passes a step the restricted full relation fails, never fails the real impl", async () => {
-    const impls: [string, ImplUnderTest<Kernel>][] = [["real", realImpl]]
-    for (const name of ["delete-leaves-stale-link", "badge-not-delivered", "cancel-forgets-last", "copy-keeps-rights"]) {
-      impls.push([name, (await loadMutant(mutants.find((m) => m.name === name)!)) as unknown as ImplUnderTest<Kernel>])
-    }
     let disagreements = 0
     let checks = 0
-    for (const [name, impl] of impls) {
-      for (const t of fc.sample(traceArb(80), { numRuns: 6, seed: 99 })) {
-        let s = boot(defaultBootConfig)
-        const k = impl.boot(defaultBootConfig)
-        const loc = new SlotLocator(k)
-        for (const c of t) {
-          const ev = resolveChoice(s, c)
-          const prev = s
-          s = stepWithOutcome(s, ev).state
-          impl.step(k, ev)
-          const d = stateDelta(prev, s)
-          loc.noteObjects(k, d.objects)
-          const expected = restrictedAgree(absState(k), s, d)
-          const got = agreesOn(k, s, d, loc)
-          checks++
-          if (!expected) {
-            disagreements++
-            expect(got, `${name}: a divergence on the delta passed`).toBe(false)
-            break
-          }
-          if (name === "real") expect(got).toBe(true)
-        }
-      }
+    for (const [name, impl] of await implsNamed(["delete-leaves-stale-link", "badge-not-delivered", "cancel-forgets-last", "copy-keeps-rights"])) {
+      const r = deltaChecks(name, impl, defaultBootConfig, fc.sample(traceArb(80), { numRuns: 6, seed: 99 }))
+      checks += r.checks
+      disagreements += r.disagreements
     }
     expect(checks).toBeGreaterThan(500)
     expect(disagreements).toBeGreaterThan(0)
@@ -160,6 +179,28 @@ describe("incremental and full checking report the same first failure", () => {
       expect(pp.failure).toEqual(runEvents(impl, defaultBootConfig, trace).failure)
     }, 60_000)
   }
+})
+
+describe("with three domains: the domain schedule's globals are checked at every step", () => {
+  const domainMutants = ["domain-never-ends", "next-domain-ignores-start", "choose-thread-domain-zero", "set-start-keeps-time"]
+  const traces = fc.sample(traceArb(100, weightsFor(domainsBootConfig)), { numRuns: 6, seed: 4243 })
+  it("the relation on the delta decides what the full relation decides, for the real impl and the domain mutants", async () => {
+    let disagreements = 0
+    for (const [name, impl] of await implsNamed(domainMutants)) disagreements += deltaChecks(name, impl, domainsBootConfig, traces).disagreements
+    expect(disagreements).toBeGreaterThanOrEqual(domainMutants.length)
+  }, 60_000)
+  it("incremental and full checking report the same first failure for the domain mutants", async () => {
+    let failed = 0
+    for (const name of domainMutants) {
+      const impl = await loadMutant(mutants.find((m) => m.name === name)!)
+      for (const t of traces) {
+        const full = runChoices(impl, domainsBootConfig, t)
+        expect(runChoices(impl, domainsBootConfig, t, { fullEvery: 8 }).failure, name).toEqual(full.failure)
+        if (full.failure !== null) failed++
+      }
+    }
+    expect(failed).toBeGreaterThan(domainMutants.length)
+  }, 60_000)
 })
 
 describe("the pieces incremental checking rests on", () => {

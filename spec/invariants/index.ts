@@ -5,6 +5,7 @@
  * @category invariants
  */
 import type { KernelState } from "../state.ts"
+import * as D from "./domain.ts"
 import * as I from "./irq.ts"
 import * as M from "./mdb.ts"
 import * as O from "./objects.ts"
@@ -20,6 +21,7 @@ export * from "./pspace.ts"
 export * from "./mdb.ts"
 export * from "./thread.ts"
 export * from "./irq.ts"
+export * from "./domain.ts"
 
 /** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid. */
 export const validObjs: Layer = all("valid_objs", ...O.objectInvariants)
@@ -57,10 +59,17 @@ export const validSched: Layer = all(
 )
 
 /**
- * l4v `invs = valid_state and cur_tcb`, plus the scheduler layer (l4v's `einvs` adds `valid_sched`
- * and `valid_list`). Every state at kernel exit satisfies it.
+ * The domain schedule: what l4v's kernel-entry invariant (proof/refine Refine.thy) adds to
+ * `einvs`, `valid_domain_list` and `0 < domain_time`, with the entry bounds of Invariants_H
+ * `valid_dom_schedule'` and `ksCurDomain ≤ maxDomain` from `invs'`.
  */
-export const invs: Layer = all("invs", validState, T.curTcb, validSched)
+export const validDomainSchedule: Layer = all("valid_domain_schedule", ...D.domainInvariants)
+
+/**
+ * l4v `invs = valid_state and cur_tcb`, plus the scheduler layer (l4v's `einvs` adds `valid_sched`
+ * and `valid_list`) and the domain schedule. Every state at kernel exit satisfies it.
+ */
+export const invs: Layer = all("invs", validState, T.curTcb, validSched, validDomainSchedule)
 
 /** Every invariant, each once, in a fixed order (the order `invs` reaches them). */
 export const invariants: readonly Invariant[] = leaves(invs)

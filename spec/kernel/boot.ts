@@ -5,10 +5,10 @@
  */
 import type { BootConfig, Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import {
-  InitialSlot, alignUp, bit, emptyContext, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits,
+  InitialSlot, alignUp, bit, defaultNumDomainSchedules, emptyContext, maxDomainDuration, maxPrio, maxUntypedBits, minUntypedBits, pageBits, slotBits, tcbBits,
   tcbBuffer, tcbCTable, tcbReply, timeSlice, timerIRQ, wordBits,
 } from "../../model/index.ts"
-import type { KObject, KernelState } from "../state.ts"
+import type { DomainScheduleItem, KObject, KernelState } from "../state.ts"
 import { mapFrom, setFrom, slotOf } from "../state.ts"
 
 /** Where boot places its own objects (inside kernel-reserved memory). */
@@ -74,15 +74,33 @@ export const untypedBlocks = (base: number, size: number): readonly { base: numb
 }
 
 /**
+ * The domain schedule the kernel boots with: the configured entries (or seL4's boot schedule, one
+ * domain-0 entry of the longest duration, `init_core_state`), then end markers `(0, 0)` filling
+ * the table up to `numDomainSchedules` entries (seL4 `CONFIG_NUM_DOMAIN_SCHEDULES`).
+ */
+export const bootDomainList = (config: BootConfig): readonly DomainScheduleItem[] => {
+  const entries: DomainScheduleItem[] = config.domainSchedule === undefined
+    ? [{ domain: 0, duration: maxDomainDuration }]
+    : config.domainSchedule.map((e) => ({ domain: e.domain, duration: BigInt(e.length) }))
+  const n = config.numDomainSchedules ?? defaultNumDomainSchedules(config.numDomains)
+  while (entries.length < n) entries.push({ domain: 0, duration: 0n })
+  return entries
+}
+
+/**
  * The initial state: an idle thread, and a running root thread (priority and MCP 255) whose
  * root CNode holds caps to its own TCB and CNode, IRQ control, its IPC buffer frame, the domain
  * cap, and untyped caps covering the configured memory from slot 16 on. The root TCB's
  * CSpace-root and IPC-buffer slots hold copies (CDT children) of the CNode and frame caps; its
  * reply slot holds its master reply cap. Every interrupt line is inactive and masked except the
- * kernel timer's.
+ * kernel timer's. The domain schedule starts at its first entry: that entry's domain is the
+ * current domain, and the root thread's, for that entry's duration (seL4 `create_initial_thread`
+ * before 15.0; since 15.0 the first entry is always domain 0).
  */
 export const boot = (config: BootConfig): KernelState => {
   const L = bootLayout(config)
+  const domainList = bootDomainList(config)
+  const first = domainList[0]!
   const r = config.rootCNodeBits
   const caps = new Map<SlotPtr, Cap>()
   const cdt = new Map<SlotPtr, SlotPtr>()
@@ -122,7 +140,7 @@ export const boot = (config: BootConfig): KernelState => {
   kheap.set(L.ipcBufferFrame, { tag: "Frame", sizeBits: pageBits, isDevice: false })
   kheap.set(L.irqNode, { tag: "CNode", radix: L.irqNodeBits })
   kheap.set(L.rootTcb, {
-    tag: "TCB", tcbState: { tag: "Running" }, tcbPriority: maxPrio, tcbMCP: maxPrio, tcbDomain: 0,
+    tag: "TCB", tcbState: { tag: "Running" }, tcbPriority: maxPrio, tcbMCP: maxPrio, tcbDomain: first.domain,
     tcbTimeSlice: timeSlice, tcbFaultHandler: 0, tcbIPCBuffer: rootIPCBufferVAddr, tcbBoundNotification: null,
     tcbFault: null, tcbContext: emptyContext,
   })
@@ -135,7 +153,9 @@ export const boot = (config: BootConfig): KernelState => {
   return {
     kheap: mapFrom(kheap), caps: mapFrom(caps), cdt: mapFrom(cdt), cdtList: mapFrom(cdtList), isOriginal: setFrom(isOriginal),
     curThread: L.rootTcb, idleThread: L.idleTcb, schedulerAction: { tag: "ResumeCurrentThread" },
-    readyQueues: mapFrom([]), curDomain: 0, numIRQs: config.numIRQs, numDomains: config.numDomains,
+    readyQueues: mapFrom([]), curDomain: first.domain,
+    domainList, domainIndex: 0, domainStartIndex: 0, domainTime: first.duration,
+    numIRQs: config.numIRQs, numDomains: config.numDomains,
     // initIRQController masks and deactivates every line; the kernel timer's line is then IRQTimer, unmasked.
     irqStates: Array.from({ length: config.numIRQs }, (_, i) => (i === timerIRQ ? "IRQTimer" : "IRQInactive")),
     irqMasks: Array.from({ length: config.numIRQs }, (_, i) => i !== timerIRQ),

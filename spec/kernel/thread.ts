@@ -1,14 +1,14 @@
 /**
- * Thread state changes, the ready queues, the scheduler, the thread parameters (priority, MCP,
- * domain), suspend and restart (seL4 src/kernel/thread.c, Haskell SEL4/Kernel/Thread.lhs, l4v
- * A/Schedule_A, A/Tcb_A, non-MCS, one core). Ready queues are FIFO lists per (domain, priority);
- * the head runs first.
+ * Thread state changes, the ready queues, the scheduler and the domain schedule, the thread
+ * parameters (priority, MCP, domain), suspend and restart (seL4 src/kernel/thread.c, Haskell
+ * SEL4/Kernel/Thread.lhs, l4v A/Schedule_A, A/Tcb_A, non-MCS, one core). Ready queues are FIFO
+ * lists per (domain, priority); the head runs first.
  * @category scheduling
  */
 import { match } from "ts-pattern"
 import type { PPtr, ThreadState } from "../../model/index.ts"
 import { isRunnable, numPriorities, timeSlice } from "../../model/index.ts"
-import type { KernelState } from "../state.ts"
+import type { DomainScheduleItem, KernelState } from "../state.ts"
 import { getRestartPC, setNextPC, updateRestartPC } from "../machine/registerset.ts"
 import { KernelBug, getTcb, mapDelete, mapSet, readyQueueIndex, tcbWith, updateState, updateTcb } from "../state.ts"
 import { cancelIPC } from "../object/endpoint.ts"
@@ -102,6 +102,30 @@ export const chooseThread = (s: KernelState): KernelState => {
   return switchToThread(s, head)
 }
 
+/** Is the schedule entry an end marker, `(0, 0)`? Mirrors seL4 `dschedule_is_end_marker` / l4v `domain_end_marker`. */
+export const isEndMarker = (e: DomainScheduleItem | undefined): boolean => e === undefined || (e.domain === 0 && e.duration === 0n)
+
+/**
+ * Move to the next entry of the domain schedule: the one after the current entry, or the start
+ * entry when that one is an end marker; its domain becomes current, for its duration.
+ * Mirrors seL4 `nextDomain` / l4v `next_domain` (non-MCS: the duration is in ticks).
+ */
+export const nextDomain = (s: KernelState): KernelState => {
+  const inc = s.domainIndex + 1
+  const index = isEndMarker(s.domainList[inc]) ? s.domainStartIndex : inc
+  const e = s.domainList[index]
+  if (e === undefined) throw new KernelBug("nextDomain: schedule index out of range")
+  return updateState(s, { domainIndex: index, curDomain: e.domain, domainTime: e.duration })
+}
+
+/**
+ * Choose anew: when the current domain's time is up, first move to the next domain; then run the
+ * best ready thread of the (new) current domain. Mirrors seL4 `scheduleChooseNewThread` / l4v
+ * `schedule_choose_new_thread` (`prepareNextDomain` has nothing to save without an FPU).
+ */
+export const scheduleChooseNewThread = (s: KernelState): KernelState =>
+  chooseThread(s.domainTime === 0n ? nextDomain(s) : s)
+
 /** Keep the current thread at the next schedule. */
 const resume = (s: KernelState): KernelState => updateState(s, { schedulerAction: { tag: "ResumeCurrentThread" } })
 
@@ -109,15 +133,16 @@ const resume = (s: KernelState): KernelState => updateState(s, { schedulerAction
  * Act on the scheduler action: keep the current thread, or queue it (if runnable) and switch to
  * the chosen target or the best ready thread. A woken thread of lower priority than the current
  * one is only switched to if it is the highest ready; one of equal priority goes to the back of
- * its queue. Mirrors seL4 `schedule` (non-MCS, one domain schedule entry).
+ * its queue. Choosing anew first moves to the next domain when the current one's time is up.
+ * Mirrors seL4 `schedule` (non-MCS).
  */
 export const schedule = (s0: KernelState): KernelState => {
   const action = s0.schedulerAction
   if (action.tag === "ResumeCurrentThread") return s0
   const wasRunnable = isRunnable(getTcb(s0, s0.curThread).tcbState)
   const s = wasRunnable ? tcbSchedEnqueue(s0, s0.curThread) : s0
-  // Choose anew: the best ready thread.
-  if (action.tag === "ChooseNewThread") return resume(chooseThread(s))
+  // Choose anew: the best ready thread (of the next domain, if this one's time is up).
+  if (action.tag === "ChooseNewThread") return resume(scheduleChooseNewThread(s))
   // Switch to a woken thread, unless it should wait its turn.
   const target = action.target
   const cand = getTcb(s, target)
@@ -125,9 +150,9 @@ export const schedule = (s0: KernelState): KernelState => {
   const fastfail = s.curThread === s.idleThread || cand.tcbPriority < cur.tcbPriority
   const dom = s.numDomains > 1 ? s.curDomain : 0
   // A lower-priority candidate that is not the best ready thread waits in its queue.
-  if (fastfail && highestPrio(s, dom) > cand.tcbPriority) return resume(chooseThread(tcbSchedEnqueue(s, target)))
+  if (fastfail && highestPrio(s, dom) > cand.tcbPriority) return resume(scheduleChooseNewThread(tcbSchedEnqueue(s, target)))
   // An equal-priority candidate goes behind the current thread.
-  if (wasRunnable && cand.tcbPriority === cur.tcbPriority) return resume(chooseThread(tcbSchedAppend(s, target)))
+  if (wasRunnable && cand.tcbPriority === cur.tcbPriority) return resume(scheduleChooseNewThread(tcbSchedAppend(s, target)))
   return resume(switchToThread(s, target))
 }
 
@@ -148,18 +173,29 @@ export const activateThread = (s: KernelState): KernelState => {
 }
 
 /**
- * A timer tick: a Running current thread uses up one tick of its slice; when the slice runs out
- * it is refilled, the thread goes to the back of its ready queue and the scheduler chooses again
- * (round robin among equal priorities). Domain time is not modelled. Mirrors seL4 `timerTick`
- * (non-MCS).
+ * A tick of the current thread's time slice: a Running thread uses up one tick; when the slice
+ * runs out it is refilled, the thread goes to the back of its ready queue and the scheduler
+ * chooses again (round robin among equal priorities). The first half of seL4 `timerTick`.
  */
-export const timerTick = (s: KernelState): KernelState => {
+const sliceTick = (s: KernelState): KernelState => {
   const t = s.curThread
   const tcb = getTcb(s, t)
   if (tcb.tcbState.tag !== "Running") return s
   if (tcb.tcbTimeSlice > 1) return updateTcb(s, t, (x) => ({ ...x, tcbTimeSlice: x.tcbTimeSlice - 1 }))
   const s1 = updateTcb(s, t, (x) => ({ ...x, tcbTimeSlice: timeSlice }))
   return rescheduleRequired(tcbSchedAppend(s1, t))
+}
+
+/**
+ * A timer tick: the current thread's time slice ticks (see `sliceTick`); with more than one
+ * domain, the current domain's time does too, and when it reaches 0 the scheduler chooses again
+ * (and `schedule` moves to the next domain). Mirrors seL4 `timerTick` (non-MCS) / l4v `timer_tick`.
+ */
+export const timerTick = (s: KernelState): KernelState => {
+  const s1 = sliceTick(s)
+  if (s1.numDomains <= 1) return s1
+  const s2 = updateState(s1, { domainTime: s1.domainTime - 1n })
+  return s2.domainTime === 0n ? rescheduleRequired(s2) : s2
 }
 
 // ---- thread parameters (seL4 src/kernel/thread.c, A/KHeap_A, A/Tcb_A) ---------------------------
