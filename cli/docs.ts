@@ -148,6 +148,7 @@ const objectGroups: readonly { title: string; caps: readonly string[] }[] = [
   { title: "TCB", caps: ["ThreadCap"] },
   { title: "IRQControl and IRQHandler", caps: ["IRQControlCap", "IRQHandlerCap"] },
   { title: "DomainSet", caps: ["DomainCap"] },
+  { title: "Virtual memory (aarch32)", caps: ["PageDirectoryCap", "PageTableCap", "FrameCap", "ASIDControlCap", "ASIDPoolCap"] },
 ]
 
 /** The text of docs/syscalls.md. */
