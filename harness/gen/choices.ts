@@ -14,7 +14,9 @@
  */
 import fc from "fast-check"
 import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, wordBits } from "../../model/index.ts"
+import {
+  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, wordBits,
+} from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
 import { readyQueueIndex, stepWithOutcome } from "../../spec/index.ts"
@@ -28,7 +30,7 @@ import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -49,7 +51,7 @@ export const defaultWeights = {
   // interrupts, faults, domains
   IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1,
   // virtual memory: ASIDs, page tables, frames, flushes
-  ASIDPool: 3, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
+  ASIDPool: 4, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -105,18 +107,24 @@ const ev = (syscall: SyscallKind, cptr: number, label: number, mrs: readonly num
  */
 const touchable = (book: AddressBook, w: number): readonly Address[] => {
   if (w % 32 === 0) return book.live
-  const vital = new Set<number>([InitialSlot.InitThreadTCB, InitialSlot.InitThreadCNode, InitialSlot.InitThreadIPCBuffer])
+  // The root task's own address space (its directory, ASID pool and page table) is spared 7 times in 8.
+  const vital = new Set<number>([InitialSlot.InitThreadTCB, InitialSlot.InitThreadCNode, InitialSlot.InitThreadIPCBuffer,
+    ...((w >>> 5) % 8 !== 0 ? [InitialSlot.InitThreadVSpace, InitialSlot.InitThreadASIDPool, rootPagingSlot] : [])])
   return book.live.filter((a) => !(a.via === InitialSlot.InitThreadCNode && vital.has(a.index)))
 }
+
+/** The root task's page table cap (boot info's userImagePaging: one table, the same slot for every configuration). */
+const rootPagingSlot = InitialSlot.NumInitialCaps
 
 /** Does the cap name a live part of an address space (or, for Revoke, an untyped that may back one)? */
 const liveVSpaceCap = (c: Cap, revoke: boolean): boolean =>
   (c.tag === "PageDirectoryCap" && c.asid !== null) || (c.tag === "PageTableCap" && c.mapped !== null) ||
   (c.tag === "FrameCap" && c.mapped !== null) || c.tag === "ASIDPoolCap" || (revoke && c.tag === "UntypedCap" && !c.isDevice)
 
-/** A frame type: mostly small pages, then large pages and sections (super sections need 16 MiB of untyped). */
+/** A frame type: mostly small pages, then large pages and sections, now and then a super section (16 MiB: device memory). */
 const frameType = (w: number): number =>
-  [ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.LargePage, ObjectType.Section][w % 5]!
+  [ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.LargePage, ObjectType.Section,
+    ObjectType.SmallPage, ObjectType.LargePage, ObjectType.SmallPage, ObjectType.Section, ObjectType.SuperSection][w % 10]!
 
 /** A free slot address. */
 const freeSlot = (book: AddressBook, w: number): Address | undefined => pick(book.free, w)
@@ -160,7 +168,9 @@ const retypeObject = (x: Ctx, type: number, userSize = 0): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]
   const bits = getObjectSize(type as ObjectType, userSize)
   const uts = directOf(x.book, "UntypedCap")
-  const roomy = uts.filter((u) => !u.cap.isDevice && 2 ** u.cap.sizeBits - u.cap.freeIndex >= 2 * 2 ** bits)
+  // RAM with room to spare; a frame may come from device memory, and fill it.
+  const frame = isFrameType(type)
+  const roomy = uts.filter((u) => (frame || !u.cap.isDevice) && 2 ** u.cap.sizeBits - u.cap.freeIndex >= (u.cap.isDevice ? 1 : 2) * 2 ** bits)
   const ut = pick(roomy, w0) ?? pick(uts, w0)
   const dest = pick(x.book.rootFree, w1) ?? pick(x.book.free, w1)
   return retype(x, invokeSyscall(w2), ut?.cptr ?? w0 % 256, type, userSize, dest, 1, w1)
@@ -223,7 +233,7 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
       return has("IRQHandlerCap") || !has("IRQControlCap") ? undefined : irqControlGet(x)
     // Virtual memory: a directory to give an ASID (or a 4 KiB untyped for a pool), a page table, a frame.
     case "ASIDPool":
-      if (x.w[0]! % 5 === 4) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
+      if (isMakePool(x.w[0]!)) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
       return directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory)
     case "PageTable":
       return directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable)
@@ -303,9 +313,12 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       // One in three deletes a cap to an endpoint or notification with threads queued on it
       // (its last cap: every queued thread restarts); one in four a cap to a live part of an
       // address space (a directory with an ASID, a mapped table or frame, a pool), or revokes an
-      // untyped whose memory backs one.
+      // untyped whose memory backs one; one in four (when there is one) a mapped frame cap with
+      // another cap to its frame (deleting it unmaps the frame all the same).
+      const vspace = live.filter((l) => liveVSpaceCap(l.cap, op === "Revoke"))
       const a = rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
-        : w4 % 4 === 1 ? pick(live.filter((l) => liveVSpaceCap(l.cap, op === "Revoke")), w0) ?? pick(live, w0) : pick(live, w0)
+        : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
+        : w4 % 4 === 2 ? pick(sharedMappedFrames(x, vspace), w0) ?? pick(live, w0) : pick(live, w0)
       const [v, i, d] = target(a, w0)
       e = ev(sk, v, op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], [])
       break

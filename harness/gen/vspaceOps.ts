@@ -13,6 +13,7 @@ import {
   superSectionBits, wordBits,
 } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
+import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import { findPDForASID, resolveVAddr } from "../../spec/kernel/vspace.ts"
 import { hasChildren } from "../../spec/object/cnode.ts"
 import type { Ctx, Direct } from "./resolveUtil.ts"
@@ -34,6 +35,9 @@ const pdeAt = (s: KernelState, pd: PPtr, i: number) => {
   return o?.tag === "PageDirectory" ? (i >= pdIndexOf(kernelBase) ? o.kernelPDEs.get(i) : o.pdes.get(i)) : undefined
 }
 
+/** The base of the 2^bits-aligned block holding `v`. */
+const pageBase = (v: number, bits: number): number => (v - (v % bit(bits))) >>> 0
+
 /** Page-directory caps of the thread that reach their directory through their ASID. */
 const workingPDs = (x: Ctx): readonly (Direct & { readonly cap: PDCap })[] =>
   directOf(x.book, "PageDirectoryCap").filter((d) => liveDirectory(x.s, d.cap) !== undefined)
@@ -45,6 +49,16 @@ const workingPDs = (x: Ctx): readonly (Direct & { readonly cap: PDCap })[] =>
 const ptRegions = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
 const sectionRegions = [32, 33, 34, 35, 40, 41]
 const superRegions = [0x100, 0x110, 0x200]
+
+/**
+ * Of `among`, the mapped frame caps with another cap to their frame in the thread's CSpace: deleting
+ * one is not the last cap to the frame, and still unmaps it.
+ */
+export const sharedMappedFrames = <A extends { readonly cap: Cap; readonly slot: number }>(x: Ctx, among: readonly A[]): readonly A[] =>
+  among.filter((l) => {
+    const c = l.cap
+    return c.tag === "FrameCap" && c.mapped !== null && x.book.direct.some((d) => d.cap.tag === "FrameCap" && d.cap.ptr === c.ptr && d.slot !== l.slot)
+  })
 
 /** An extra cap for the vspace argument: mostly a working directory, rarely any cap (errors). */
 const vspaceArg = (x: Ctx, w: number, want?: PPtr): number => {
@@ -62,7 +76,7 @@ const vspaceArg = (x: Ctx, w: number, want?: PPtr): number => {
 export const asidPoolOp = (x: Ctx): Event => {
   const [w0, w1, w2, w3] = x.w as [number, number, number, number]
   const syscall = invokeSyscall(w3)
-  if (w0 % 5 !== 4) {
+  if (!isMakePool(w0)) {
     const pools = directOf(x.book, "ASIDPoolCap")
     const pool = pick(pools, w1)?.cptr ?? InitialSlot.InitThreadASIDPool
     const pds = directOf(x.book, "PageDirectoryCap")
@@ -72,12 +86,18 @@ export const asidPoolOp = (x: Ctx): Event => {
   }
   const ctl = pick(directOf(x.book, "ASIDControlCap"), w1)?.cptr ?? InitialSlot.ASIDControl
   const uts = directOf(x.book, "UntypedCap")
-  const good = uts.filter((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice && !hasChildren(x.s, u.slot))
-  const ut = rare(w2, 8) ? pick(x.book.direct, w2 >>> 4) : prefer(good, uts, w2 >>> 4, 7, 8)
+  const pageSized = uts.filter((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice)
+  const good = pageSized.filter((u) => !hasChildren(x.s, u.slot))
+  // Now and then a 4 KiB untyped in use (a pool made from it, say): RevokeFirst.
+  const used = rare(w2 >>> 12, 4) ? pageSized.filter((u) => hasChildren(x.s, u.slot)) : []
+  const ut = rare(w2, 8) ? pick(x.book.direct, w2 >>> 4) : pick(used, w2 >>> 4) ?? prefer(good, uts, w2 >>> 4, 7, 8)
   const dest = rare(w1 >>> 8, 10) ? pick(x.book.live, w1 >>> 12) : freeSlotPreferRoot(x, w1 >>> 12)
   const [dv, di, dd] = target(dest, w1)
   return sys(syscall, ctl, L.ARMASIDControlMakePool, [di, dd], rare(w3 >>> 4, 20) ? [ut?.cptr ?? 0] : [ut?.cptr ?? w2 % 256, dv])
 }
+
+/** Does the ASIDPool op with first selector `w0` make a pool (two times in five) rather than assign an ASID? */
+export const isMakePool = (w0: number): boolean => w0 % 5 >= 3
 
 /** The MakePool prerequisite: a 4 KiB RAM untyped with no children, made by retype when there is none. */
 export const hasPoolUntyped = (x: Ctx): boolean =>
@@ -92,8 +112,10 @@ export const pageTableOp = (x: Ctx): Event => {
   const syscall = invokeSyscall(w4)
   const pts = directOf(x.book, "PageTableCap")
   if (w0 % 5 === 4) {
+    // Mostly not the root task's own page table (the one under its IPC buffer).
     const mapped = pts.filter((p) => p.cap.mapped !== null)
-    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(mapped, pts, w1)
+    const others = mapped.filter((p) => p.cap.mapped!.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
+    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : pick(others, w1) ?? prefer(mapped, pts, w1)
     return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableUnmap, [], [])
   }
   const unmapped = pts.filter((p) => p.cap.mapped === null)
@@ -101,8 +123,10 @@ export const pageTableOp = (x: Ctx): Event => {
   const pdCptr = vspaceArg(x, w2)
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   const free = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) === undefined) : []
-  // Mostly a free region; sometimes a used one (DeleteFirst), rarely the kernel window.
-  const region = rare(w3, 12) ? pdIndexOf(kernelBase) + (w3 >>> 4) % 16 : rare(w3 >>> 4, 8) ? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
+  const used = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) !== undefined) : []
+  // Mostly a free region; one in four a used one (DeleteFirst), rarely the kernel window.
+  const region = rare(w3, 12) ? pdIndexOf(kernelBase) + (w3 >>> 4) % 16
+    : rare(w3 >>> 4, 4) ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
   const vaddr = (region * bit(sectionBits) + ((w3 >>> 12) % 256) * bit(pageBits)) >>> 0
   return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableMap, rare(w4 >>> 4, 20) ? [vaddr] : [vaddr, w2 % 8], rare(w4 >>> 8, 20) ? [] : [pdCptr])
 }
@@ -127,21 +151,26 @@ const placeFor = (s: KernelState, pd: PPtr, sizeBits: number, w: number): number
  * Page_Map: an unmapped frame where its size fits in a working directory (mostly), a mapped one
  * again at its own place with other rights (a quarter), or errors now and then: a misaligned or
  * kernel-window address, a mapped frame moved elsewhere, a small page where there is no page
- * table. One time in six it makes a copy of a mapped frame instead (CNode_Copy: the copy is
- * unmapped), so the frame can be shared with another address space.
+ * table. One time in three it makes a copy of a mapped frame instead (CNode_Copy: the copy is
+ * unmapped), so the frame can be shared with another address space, and one time in six it
+ * deletes the mapped cap of a shared frame (which unmaps the frame).
  */
 export const mapFrameOp = (x: Ctx): Event => {
   const [w0, w1, w2, w3, w4, w5] = x.w as [number, number, number, number, number, number]
   const syscall = invokeSyscall(w5)
   const frames = directOf(x.book, "FrameCap")
   const mapped = frames.filter((f) => f.cap.mapped !== null)
-  // Share: copy a mapped frame's cap (CNode_Copy with all rights) into a free slot.
-  if (w0 % 6 === 5 && mapped.length > 0) {
-    const src = pick(mapped, w1)!
+  // Share: copy a mapped frame's cap (CNode_Copy with all rights) into a free slot; mostly not the
+  // root's IPC buffer, whose cap the generator seldom deletes.
+  if (w0 % 3 === 2 && mapped.length > 0) {
+    const src = prefer(mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer), mapped, w1, 7, 8)!
     const dest = freeSlotPreferRoot(x, w2)
     const [dv, di, dd] = target(dest, w2)
     return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
   }
+  // Unshare, one time in six: the holder of a shared frame's mapped cap deletes it (the frame is unmapped).
+  const shared = w0 % 6 === 1 ? sharedMappedFrames(x, mapped) : []
+  if (shared.length > 0) return sys(syscall, selfCNodeCptr(x), L.CNodeDelete, [pick(shared, w1)!.cptr, wordBits], [])
   const remap = w0 % 4 === 0 && mapped.length > 0
   const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(mapped, w1) : prefer(frames.filter((f) => f.cap.mapped === null), frames, w1, 7, 8)
   const fc = frame?.cap.tag === "FrameCap" ? frame.cap as FrameCap : undefined
@@ -153,9 +182,13 @@ export const mapFrameOp = (x: Ctx): Event => {
     const pd = directOf(x.book, "PageDirectoryCap").find((d) => d.cap.asid === fc.mapped!.asid)
     return sys(syscall, frame!.cptr, L.ARMPageMap, [fc.mapped.vaddr, rights, attr], [pd?.cptr ?? vspaceArg(x, w3)])
   }
-  const pdCptr = vspaceArg(x, w3)
-  const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   const size = fc?.sizeBits ?? pageBits
+  // A small or large page wants a directory with a page table: mostly one that has one.
+  const withPT = size === pageBits || size === largePageBits
+    ? workingPDs(x).filter((d) => ptRegions.concat([pdIndexOf(0x0080_0000)]).some((i) => pdeAt(x.s, d.cap.ptr, i)?.tag === "PageTablePDE"))
+    : []
+  const pdCptr = withPT.length > 0 && (w3 >>> 20) % 4 !== 0 ? pick(withPT, w3 >>> 8)!.cptr : vspaceArg(x, w3)
+  const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   let vaddr = pdCap?.tag === "PageDirectoryCap" ? placeFor(x.s, pdCap.ptr, size, w2) : (w2 << pageBits) >>> 0
   if (rare(w2 >>> 8, 12)) vaddr = (vaddr + 0x200) >>> 0
   else if (rare(w2 >>> 12, 16)) vaddr = (kernelBase - (size === superSectionBits ? 0 : bit(pageBits))) >>> 0
