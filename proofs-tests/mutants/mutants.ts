@@ -1,14 +1,17 @@
 /**
- * Bug-injection mutants: deliberately broken variants of the impl, each a one-place source edit
- * of a named impl file. The self-test builds each mutant as a patched copy of impl/ and
+ * Bug-injection mutants: deliberately broken variants of the impl or of the spec, each a
+ * one-place source edit of a named file. The self-test builds each mutant as a patched copy of
+ * impl/ (checked against the real spec) or of spec/ (the real impl checked against it) and
  * asserts the default lockstep suite catches it within a fixed budget. A mutant whose search
- * text no longer occurs in the impl fails the self-test too, so the list cannot silently rot.
+ * text no longer occurs in its file fails the self-test too, so the list cannot silently rot.
  */
 export interface Mutant {
   readonly name: string
   /** The seL4 behaviour the mutant breaks, in one line. */
   readonly breaks: string
-  /** File under impl/. */
+  /** The layer patched: impl/ (default) or spec/. */
+  readonly layer?: "impl" | "spec"
+  /** File under the layer's directory. */
   readonly file: string
   readonly search: string
   readonly replace: string
