@@ -36,6 +36,11 @@ export interface AbiCap {
 export interface AbiError {
   readonly error: SyscallError["tag"]
   readonly condition: string
+  /**
+   * Set when the decoder makes the check (as seL4's does) but kspec's generators cannot reach it:
+   * why (no state the invariants allow has it, or it takes more steps than a trace has).
+   */
+  readonly unreachable?: string
 }
 
 /** A fault a syscall raises instead of returning an error. */
@@ -778,9 +783,15 @@ const vspace: readonly AbiEntry[] = [
     errors: [
       { error: "TruncatedMessage", condition: "no extra cap" },
       { error: "InvalidCapability", condition: "vspace is not a page-directory cap without an ASID: InvalidCapability(1)" },
-      { error: "FailedLookup", condition: "the ASID table has no pool for this pool's ASIDs: FailedLookup(dest, InvalidRoot)" },
-      { error: "InvalidCapability", condition: "the ASID table names another pool: InvalidCapability(0)" },
-      { error: "DeleteFirst", condition: "every ASID of the pool is in use" },
+      {
+        error: "FailedLookup", condition: "the ASID table has no pool for this pool's ASIDs: FailedLookup(dest, InvalidRoot)",
+        unreachable: "a pool leaves the ASID table only when its last cap is deleted (valid_asid_table, valid_arch_caps)",
+      },
+      {
+        error: "InvalidCapability", condition: "the ASID table names another pool: InvalidCapability(0)",
+        unreachable: "the table's entry for a live pool cap's ASIDs is that pool",
+      },
+      { error: "DeleteFirst", condition: "every ASID of the pool is in use", unreachable: "filling a pool takes 1023 or 1024 Assigns, more than a trace has" },
     ],
     mirrors: "seL4 decodeARMMMUInvocation (asid_pool_cap) + performASIDPoolInvocation / l4v arch_decode_invocation (ASIDPoolCap)",
   },
