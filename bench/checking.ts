@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import type { Event } from "../model/index.ts"
 import { ObjectType } from "../model/index.ts"
+import { Kernel } from "../impl/index.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import { describeFailure, runLockstep } from "../harness/lockstep/runner.ts"
 import { pingPongSetup } from "../harness/scenarios/pingpong.ts"
@@ -25,19 +26,23 @@ export interface CheckingPoint {
 }
 
 /** Objects in the ping-pong state before any bulk objects (boot objects plus the setup's). */
-const baseObjects = 12
+const baseObjects = (() => {
+  const k = Kernel.boot(bigBootConfig)
+  for (const e of pingPongSetup()) k.step(e)
+  return k.objects.size
+})()
 
-/** Events that grow the ping-pong state to about `objects` objects: one bulk CNode, then endpoints 256 at a time. */
+/** Events that grow the ping-pong state to about `objects` objects: the mapped frame, one bulk CNode, then endpoints 256 at a time. */
 const bulkTo = (objects: number): Event[] => {
-  const extra = Math.max(0, objects - baseObjects - 1)
-  const evs = bulkEvents(1).slice(0, 1)
+  const extra = Math.max(0, objects - baseObjects - 2)
+  const evs = bulkEvents(1).slice(0, 2)
   for (let done = 0; done < extra; done += 256) evs.push(retypeInto(ObjectType.Endpoint, 0, done, Math.min(256, extra - done)))
   return evs
 }
 
 /**
  * Lockstep steps per second over the fixed mixed round (IPC, CNode copy/delete, signals, register
- * reads) replayed from a state of about `objects` objects, for about `budgetMs` (at least one round):
+ * reads, a frame mapped, flushed and unmapped) replayed from a state of about `objects` objects, for about `budgetMs` (at least one round):
  * only the steps after the state-building prefix are timed.
  */
 export const runCheckingBench = (sizes: readonly number[] = [50, 100, 200, 1000], budgetMs = 3000, modes: readonly number[] = [0, 32]): CheckingPoint[] =>

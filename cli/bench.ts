@@ -60,7 +60,7 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
       log(`| spec | ${p.specNs.toFixed(0)} | ${x(p.specNs)} |`)
     })
 
-  await section("2. Mixed workload (the lockstep generator's default mix: CSpace, threads, IPC, notifications, IRQs, faults), kernel entries only (boots untimed):", "mixed",
+  await section("2. Mixed workload (the lockstep generator's default mix: CSpace, threads, IPC, notifications, IRQs, faults, virtual memory), kernel entries only (boots untimed):", "mixed",
     () => (quick ? runCapBench(4, 60, 7, 2) : runCapBench()),
     (c) => {
       log("| layer | entries | ns/entry | entries/s |")
@@ -70,7 +70,7 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
       log(`| impl speed-up | | | ${x1(c.ratio)} |`)
     })
 
-  await section("3. Scaling: impl ns per kernel entry of a fixed mix (ping-pong, CNode copy + delete, signals + poll, ReadRegisters) by live objects:", "scaling",
+  await section("3. Scaling: impl ns per kernel entry of a fixed mix (ping-pong, CNode copy + delete, signals + poll, ReadRegisters, Page_Map + PD flush + Page_Unmap) by live objects:", "scaling",
     () => (quick ? runScalingBench([1e3, 1e4], 500, 3) : runScalingBench()),
     (pts) => {
       log("| live objects | caps | build ms | ns/entry | vs smallest |")

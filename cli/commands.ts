@@ -29,7 +29,7 @@ const campaignFlags = {
   seed: flag.value(seed, "The PRNG seed", { defaultDoc: "a fresh seed, printed" }),
   depth: flag.value(count, "Steps per trace, at most", { default: defaultCampaign.depth }),
   config: flag.value(file, "The boot configuration: a JSON file holding a BootConfig ({ rootCNodeBits, memory: [{ base, size, isDevice }], numIRQs, numDomains, and optionally domainSchedule: [{ domain, length }] and numDomainSchedules }); it is saved with every counterexample, so a replay boots the same", {
-    defaultDoc: "the built-in configuration (a 256-slot root CNode, a little over 1 MiB of RAM, 16 IRQs, 1 domain)",
+    defaultDoc: "the built-in configuration (a 256-slot root CNode, a little over 1 MiB of RAM, 16 MiB of device memory, 16 IRQs, 1 domain)",
   }),
 }
 

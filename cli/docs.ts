@@ -102,7 +102,7 @@ export const invariantsMarkdown = (): string => {
 // ---- syscalls.md -----------------------------------------------------------------------------------
 
 const errorList = (errors: readonly AbiError[]): string[] =>
-  errors.length === 0 ? ["None: it always succeeds."] : errors.map((e, i) => `${i + 1}. ${code(e.error)}: ${e.condition}`)
+  errors.length === 0 ? ["None: it always succeeds."] : errors.map((e, i) => `${i + 1}. ${code(e.error)}: ${e.condition}${e.unreachable !== undefined ? ` (kspec's generators do not reach it: ${e.unreachable})` : ""}`)
 
 const entrySection = (e: AbiEntry, level: string): string[] => {
   const title = e.kind === "syscall" ? e.libsel4 : e.name
@@ -148,6 +148,7 @@ const objectGroups: readonly { title: string; caps: readonly string[] }[] = [
   { title: "TCB", caps: ["ThreadCap"] },
   { title: "IRQControl and IRQHandler", caps: ["IRQControlCap", "IRQHandlerCap"] },
   { title: "DomainSet", caps: ["DomainCap"] },
+  { title: "Virtual memory (aarch32)", caps: ["PageDirectoryCap", "PageTableCap", "FrameCap", "ASIDControlCap", "ASIDPoolCap"] },
 ]
 
 /** The text of docs/syscalls.md. */

@@ -4,13 +4,9 @@
  * fuzzWorkerBoot.mjs, which registers tsx first.
  */
 import { parentPort, workerData } from "node:worker_threads"
-import { pathToFileURL } from "node:url"
-import type { BootConfig, Event } from "../model/index.ts"
-import type { KernelState } from "../spec/index.ts"
-import type { ImplState } from "../impl/index.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
-import { absState } from "../harness/relation/abstract.ts"
+import { importMutant } from "../proofs-tests/mutants/build.ts"
 import type { LoopParams } from "./fuzzLoop.ts"
 import { runFuzzLoop } from "./fuzzLoop.ts"
 
@@ -18,8 +14,10 @@ export interface WorkerInput {
   readonly params: LoopParams
   /** The stop flags (two Int32 words). */
   readonly stop: SharedArrayBuffer
-  /** A mutant's impl entry (its patched impl/index.ts), already written by the main thread. */
+  /** A mutant's entry (its patched impl/index.ts or spec/index.ts), already written by the main thread. */
   readonly mutantEntry?: string
+  /** The layer the mutant patches (default impl). */
+  readonly mutantLayer?: "impl" | "spec"
 }
 
 const input = workerData as WorkerInput
@@ -27,8 +25,6 @@ let impl: ImplUnderTest<unknown> = realImpl as ImplUnderTest<unknown>
 if (input.mutantEntry !== undefined) {
   // A mutant is a patched copy of the impl's TypeScript: a bundled worker needs tsx to import it.
   if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register()
-  const mod = (await import(pathToFileURL(input.mutantEntry).href)) as { Kernel: { boot(c: BootConfig): ImplState & { step(ev: Event): void } } }
-  // The relation's own absState (not a wrapper), so the runner checks mutants incrementally too.
-  impl = { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => (k as { step(ev: Event): void }).step(ev), abs: absState as (k: unknown) => KernelState }
+  impl = (await importMutant(input.mutantLayer ?? "impl", input.mutantEntry)) as ImplUnderTest<unknown>
 }
 await runFuzzLoop(impl, input.params, new Int32Array(input.stop), (m) => parentPort!.postMessage(m))

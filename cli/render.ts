@@ -26,6 +26,7 @@ import { showEvent } from "./show.ts"
 
 const kindName: Readonly<Record<string, string>> = {
   TCB: "tcb", Endpoint: "ep", Notification: "ntfn", CNode: "cnode", Untyped: "ut", Frame: "frame", PageTable: "pt", PageDirectory: "pd",
+  ASIDPool: "asidpool",
 }
 
 const word = (w: number): string => (w > 0xffff ? `0x${w.toString(16)}` : String(w))
@@ -84,9 +85,11 @@ export class TraceRenderer {
       case "DomainCap": return "domain"
       case "IRQControlCap": return "irq-control"
       case "IRQHandlerCap": return `irq-handler(${c.irq})`
-      case "FrameCap": return this.obj("Frame", c.ptr)
-      case "PageTableCap": return this.obj("PageTable", c.ptr)
-      case "PageDirectoryCap": return this.obj("PageDirectory", c.ptr)
+      case "FrameCap": return `${this.obj("Frame", c.ptr)}${c.mapped !== null ? ` mapped asid=${c.mapped.asid} at ${hex(c.mapped.vaddr)}` : ""}`
+      case "PageTableCap": return `${this.obj("PageTable", c.ptr)}${c.mapped !== null ? ` mapped asid=${c.mapped.asid} at ${hex(c.mapped.vaddr)}` : ""}`
+      case "PageDirectoryCap": return `${this.obj("PageDirectory", c.ptr)}${c.asid !== null ? ` asid=${c.asid}` : ""}`
+      case "ASIDControlCap": return "asid-control"
+      case "ASIDPoolCap": return `${this.obj("ASIDPool", c.ptr)} base=${c.asidBase}`
     }
   }
 

@@ -198,3 +198,46 @@ export const seL4_DomainSet_ScheduleConfigure = (service: number, index: number,
 }
 export const seL4_DomainSet_ScheduleSetStart = (service: number, index: number): SyscallEvent =>
   invoke(service, L.DomainScheduleSetStart, [index])
+
+// IRQ control on ARM (not modelled by kspec: IllegalOperation)
+
+export const seL4_IRQControl_GetTrigger = (service: number, irq: number, trigger: number, root: number, index: number, depth: number): SyscallEvent =>
+  invoke(service, L.ARMIRQIssueIRQHandlerTrigger, [irq, trigger, index, depth], [root])
+export const seL4_IRQControl_IssueSGISignal = (service: number, irq: number, target: number, root: number, index: number, depth: number): SyscallEvent =>
+  invoke(service, L.ARMIRQIssueSGISignal, [irq, target, index, depth], [root])
+
+// Virtual memory (aarch32): libsel4's arch_include/arm and sel4_arch_include/aarch32 interfaces
+
+/** libsel4's VM attributes: `seL4_ARM_Default_VMAttributes` is PageCacheable | ParityEnabled. */
+export const seL4_ARM_PageCacheable = 1
+export const seL4_ARM_ParityEnabled = 2
+export const seL4_ARM_ExecuteNever = 4
+export const seL4_ARM_Default_VMAttributes = 3
+
+export const seL4_ARM_PageDirectory_Clean_Data = (service: number, start: number, end: number): SyscallEvent =>
+  invoke(service, L.ARMPDClean_Data, [start, end])
+export const seL4_ARM_PageDirectory_Invalidate_Data = (service: number, start: number, end: number): SyscallEvent =>
+  invoke(service, L.ARMPDInvalidate_Data, [start, end])
+export const seL4_ARM_PageDirectory_CleanInvalidate_Data = (service: number, start: number, end: number): SyscallEvent =>
+  invoke(service, L.ARMPDCleanInvalidate_Data, [start, end])
+export const seL4_ARM_PageDirectory_Unify_Instruction = (service: number, start: number, end: number): SyscallEvent =>
+  invoke(service, L.ARMPDUnify_Instruction, [start, end])
+export const seL4_ARM_PageTable_Map = (service: number, vspace: number, vaddr: number, attr: number): SyscallEvent =>
+  invoke(service, L.ARMPageTableMap, [vaddr, attr], [vspace])
+export const seL4_ARM_PageTable_Unmap = (service: number): SyscallEvent => invoke(service, L.ARMPageTableUnmap, [])
+export const seL4_ARM_Page_Map = (service: number, vspace: number, vaddr: number, rights: number, attr: number): SyscallEvent =>
+  invoke(service, L.ARMPageMap, [vaddr, rights, attr], [vspace])
+export const seL4_ARM_Page_Unmap = (service: number): SyscallEvent => invoke(service, L.ARMPageUnmap, [])
+export const seL4_ARM_Page_Clean_Data = (service: number, startOffset: number, endOffset: number): SyscallEvent =>
+  invoke(service, L.ARMPageClean_Data, [startOffset, endOffset])
+export const seL4_ARM_Page_Invalidate_Data = (service: number, startOffset: number, endOffset: number): SyscallEvent =>
+  invoke(service, L.ARMPageInvalidate_Data, [startOffset, endOffset])
+export const seL4_ARM_Page_CleanInvalidate_Data = (service: number, startOffset: number, endOffset: number): SyscallEvent =>
+  invoke(service, L.ARMPageCleanInvalidate_Data, [startOffset, endOffset])
+export const seL4_ARM_Page_Unify_Instruction = (service: number, startOffset: number, endOffset: number): SyscallEvent =>
+  invoke(service, L.ARMPageUnify_Instruction, [startOffset, endOffset])
+/** The reply's MR0 is the frame's physical address (`decodeMessage(...).mrs[0]`). */
+export const seL4_ARM_Page_GetAddress = (service: number): SyscallEvent => invoke(service, L.ARMPageGetAddress, [])
+export const seL4_ARM_ASIDControl_MakePool = (service: number, untyped: number, root: number, index: number, depth: number): SyscallEvent =>
+  invoke(service, L.ARMASIDControlMakePool, [index, depth], [untyped, root])
+export const seL4_ARM_ASIDPool_Assign = (service: number, vspace: number): SyscallEvent => invoke(service, L.ARMASIDPoolAssign, [], [vspace])

@@ -12,7 +12,8 @@ import { InitialSlot, ObjectType, defaultBootConfig, maxPrio, pageBits, showSysc
 import type { KernelState } from "../spec/index.ts"
 import { boot, getTcb, observe, stepWithOutcome } from "../spec/index.ts"
 import {
-  seL4_AllRights, seL4_CNode_Mint, seL4_DomainSet_Set, seL4_Recv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSchedParams,
+  seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map, seL4_AllRights, seL4_CNode_Mint,
+  seL4_DomainSet_Set, seL4_ReadWrite, seL4_Recv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSchedParams,
   seL4_Untyped_Retype, seL4_Yield,
 } from "./builders.ts"
 import { capAt, objectNamedBy } from "./query.ts"
@@ -50,7 +51,10 @@ export interface SpawnedThread {
   readonly cspace: number
   /** The depth that names one slot of `cspace` through the root task's cap to it (32 for the root CNode, else the new CNode's radix). */
   readonly cspaceDepth: number
+  /** Its VSpace root: a page directory with an ASID from the root task's ASID pool. */
   readonly vspace: number
+  /** The page table that maps its IPC buffer (null without a buffer). */
+  readonly pageTable: number | null
   readonly buffer: number | null
   readonly bufferAddr: number
 }
@@ -140,6 +144,24 @@ export class SystemBuilder {
   cnode(radix: number): number { return this.retype(ObjectType.CNode, radix) }
   frame(): number { return this.retype(ObjectType.SmallPage) }
   pageDirectory(): number { return this.retype(ObjectType.PageDirectory) }
+  pageTable(): number { return this.retype(ObjectType.PageTable) }
+
+  /** A page directory with an ASID from the root task's ASID pool: a VSpace root a thread can use. */
+  addressSpace(): number {
+    const pd = this.pageDirectory()
+    this.invoke("ARM_ASIDPool_Assign", seL4_ARM_ASIDPool_Assign(InitialSlot.InitThreadASIDPool, pd))
+    return pd
+  }
+
+  /** Map a page table into `vspace` at the 1 MiB region holding `vaddr`. */
+  mapPageTable(pt: number, vspace: number, vaddr: number): void {
+    this.invoke("ARM_PageTable_Map", seL4_ARM_PageTable_Map(pt, vspace, vaddr, seL4_ARM_Default_VMAttributes))
+  }
+
+  /** Map a frame into `vspace` at `vaddr` (a page table must be there for a 4 KiB frame). */
+  mapFrame(frame: number, vspace: number, vaddr: number, rights = seL4_ReadWrite): void {
+    this.invoke("ARM_Page_Map", seL4_ARM_Page_Map(frame, vspace, vaddr, rights, seL4_ARM_Default_VMAttributes))
+  }
 
   /** A copy of the cap in `src` with `rights` and `badge` (CNode_Mint) in a new slot. */
   mint(src: number, badge: number, rights = seL4_AllRights): number {
@@ -154,7 +176,11 @@ export class SystemBuilder {
     this.invoke(`CNode_Mint into the thread's CNode`, seL4_CNode_Mint(thread.cspace, index, thread.cspaceDepth, InitialSlot.InitThreadCNode, src, wordBits, rights, badge))
   }
 
-  /** Spawn a thread: its TCB, CSpace, VSpace root, IPC buffer and priority, started unless `resume: false`. */
+  /**
+   * Spawn a thread: its TCB, CSpace, VSpace root (a page directory given an ASID), IPC buffer (a
+   * frame mapped read-write at its address through a page table of its own) and priority, started
+   * unless `resume: false`.
+   */
   thread(o: ThreadOptions = {}): SpawnedThread {
     const priority = o.priority ?? 100
     const tcb = this.retype(ObjectType.TCB)
@@ -166,15 +192,20 @@ export class SystemBuilder {
       cspaceDepth = o.cspace.radix
       cspaceData = cnodeCapData(0, wordBits - o.cspace.radix)
     }
-    const vspace = this.pageDirectory()
+    const vspace = this.addressSpace()
     const withBuffer = o.ipcBuffer ?? true
     const buffer = withBuffer ? this.frame() : null
     const bufferAddr = withBuffer ? bufferBase + (this.threads++ << pageBits) : 0
+    const pageTable = buffer !== null ? this.pageTable() : null
+    if (buffer !== null && pageTable !== null) {
+      this.mapPageTable(pageTable, vspace, bufferAddr)
+      this.mapFrame(buffer, vspace, bufferAddr)
+    }
     this.invoke("TCB_Configure", seL4_TCB_Configure(tcb, o.faultHandler ?? 0, cspace, cspaceData, vspace, 0, bufferAddr, buffer ?? 0))
     this.invoke("TCB_SetSchedParams", seL4_TCB_SetSchedParams(tcb, InitialSlot.InitThreadTCB, o.mcp ?? priority, priority))
     if (o.domain !== undefined) this.invoke("DomainSet_Set", seL4_DomainSet_Set(InitialSlot.Domain, o.domain, tcb))
     if (o.resume ?? true) this.invoke("TCB_Resume", seL4_TCB_Resume(tcb))
-    return { tcb, ptr: objectNamedBy(this.s, this.root, tcb)!, cspace, cspaceDepth, vspace, buffer, bufferAddr }
+    return { tcb, ptr: objectNamedBy(this.s, this.root, tcb)!, cspace, cspaceDepth, vspace, pageTable, buffer, bufferAddr }
   }
 
   /**

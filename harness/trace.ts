@@ -1,7 +1,7 @@
 /**
  * Trace files and boot-configuration files: loading with one clear message per problem, saving
  * atomically. A trace file is what `kspec check` and `kspec fuzz` save for a counterexample and
- * `kspec replay` reads (`{ "kspec": "trace", "version": 1, "config": …, "events": […] }`); a
+ * `kspec replay` reads (`{ "kspec": "trace", "version": 2, "config": …, "events": […] }`); a
  * boot-configuration file is a `BootConfig` as JSON (`kspec check --config FILE`).
  *
  * `loadTraceFile` and `loadBootConfigFile` read the file once and return the decoded value, or

@@ -9,7 +9,8 @@
  */
 import type { Cap, Fault, IRQState, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
 import {
-  NullCap, initialRegs, msgMaxExtraCaps, msgMaxLength, numPriorities, slotBits, tcbCNodeEntries, timeSlice, wordBits,
+  NullCap, asidHighBits, asidLowBits, initialRegs, msgMaxExtraCaps, msgMaxLength, numPriorities, pdIndexBits, ptIndexBits, slotBits,
+  tcbCNodeEntries, timeSlice, wordBits,
 } from "../model/index.ts"
 
 /**
@@ -181,16 +182,32 @@ export class ImplFrame {
   readonly tag = "Frame" as const
   constructor(readonly base: PPtr, readonly sizeBits: number, readonly isDevice: boolean) {}
 }
+/**
+ * A page table (seL4 `pte_t[256]`): each entry a 32-bit hardware short descriptor (invalid, small
+ * page or one of a large page's 16 entries; see impl/kernel/vspace.ts for the bit layout).
+ */
 export class ImplPageTable {
   readonly tag = "PageTable" as const
+  readonly pt = new Uint32Array(1 << ptIndexBits)
   constructor(readonly base: PPtr) {}
 }
+/**
+ * A page directory (seL4 `pde_t[4096]`): each entry a 32-bit hardware short descriptor (invalid,
+ * a page table, a section or one of a super section's 16 entries).
+ */
 export class ImplPageDirectory {
   readonly tag = "PageDirectory" as const
+  readonly pd = new Uint32Array(1 << pdIndexBits)
+  constructor(readonly base: PPtr) {}
+}
+/** An ASID pool (seL4 `asid_pool_t`): the page directory of each of its 1024 ASIDs, or null. */
+export class ImplASIDPool {
+  readonly tag = "ASIDPool" as const
+  readonly array: (ImplPageDirectory | null)[] = new Array<ImplPageDirectory | null>(1 << asidLowBits).fill(null)
   constructor(readonly base: PPtr) {}
 }
 
-export type ImplObject = ImplTcb | ImplEndpoint | ImplNotification | ImplCNode | ImplFrame | ImplPageTable | ImplPageDirectory
+export type ImplObject = ImplTcb | ImplEndpoint | ImplNotification | ImplCNode | ImplFrame | ImplPageTable | ImplPageDirectory | ImplASIDPool
 
 // ---- the object table ----------------------------------------------------------------------------
 
@@ -313,6 +330,12 @@ export class ImplState {
   readonly irqMasks: boolean[]
   /** C `intStateIRQNode`: a kernel CNode, slot i for IRQ i. */
   irqNode!: ImplCNode
+  /** C `armKSASIDTable`: the ASID pool of each of the 128 high ASID values, or null. */
+  readonly armKSASIDTable: (ImplASIDPool | null)[] = new Array<ImplASIDPool | null>(1 << asidHighBits).fill(null)
+  /** C `armKSGlobalPD`: the kernel window every page directory copies. */
+  armKSGlobalPD!: ImplPageDirectory
+  /** C `armKSGlobalPT`: the page table of the kernel window's last MiB. */
+  armKSGlobalPT!: ImplPageTable
   /** Ready queues, indexed `domain * numPriorities + priority` (C `ksReadyQueues`). */
   readonly readyQueueHead: (ImplTcb | null)[]
   readonly readyQueueEnd: (ImplTcb | null)[]
@@ -392,5 +415,21 @@ export const getNotificationImpl = (k: ImplState, p: PPtr): ImplNotification => 
 export const getCNodeImpl = (k: ImplState, p: PPtr): ImplCNode => {
   const o = k.objects.lookup(p)
   if (!(o instanceof ImplCNode)) throw new KernelBug(`getCNode: no CNode at 0x${p.toString(16)}`)
+  return o
+}
+
+export const getPageDirectoryImpl = (k: ImplState, p: PPtr): ImplPageDirectory => {
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplPageDirectory)) throw new KernelBug(`getPD: no page directory at 0x${p.toString(16)}`)
+  return o
+}
+export const getPageTableImpl = (k: ImplState, p: PPtr): ImplPageTable => {
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplPageTable)) throw new KernelBug(`getPT: no page table at 0x${p.toString(16)}`)
+  return o
+}
+export const getASIDPoolImpl = (k: ImplState, p: PPtr): ImplASIDPool => {
+  const o = k.objects.lookup(p)
+  if (!(o instanceof ImplASIDPool)) throw new KernelBug(`getASIDPool: no ASID pool at 0x${p.toString(16)}`)
   return o
 }

@@ -36,6 +36,11 @@ export interface AbiCap {
 export interface AbiError {
   readonly error: SyscallError["tag"]
   readonly condition: string
+  /**
+   * Set when the decoder makes the check (as seL4's does) but kspec's generators cannot reach it:
+   * why (no state the invariants allow has it, or it takes more steps than a trace has).
+   */
+  readonly unreachable?: string
 }
 
 /** A fault a syscall raises instead of returning an error. */
@@ -105,7 +110,7 @@ const authorityErrors = (words: string, n: number): readonly AbiError[] => [
 ]
 const derive = (what: string): AbiError[] => [
   { error: "RevokeFirst", condition: `${what} is an untyped cap with CDT children (deriveCap)` },
-  { error: "IllegalOperation", condition: `${what} is an unmapped page-table cap (deriveCap)` },
+  { error: "IllegalOperation", condition: `${what} is an unmapped page-table cap or a page-directory cap without an ASID (deriveCap)` },
 ]
 
 // ---- the table ------------------------------------------------------------------------------------
@@ -398,7 +403,7 @@ const setSpaceErrors = (offset: string): readonly AbiError[] => [
   ...derive(`the new CSpace root${offset}`),
   { error: "IllegalOperation", condition: "the new CSpace root (with its guard updated when cspace_root_data is not 0) is not a CNode cap" },
   ...derive(`the new VSpace root${offset}`),
-  { error: "IllegalOperation", condition: "the new VSpace root is not a page-directory cap" },
+  { error: "IllegalOperation", condition: "the new VSpace root is not a page-directory cap with an ASID (isValidVTableRoot)" },
 ]
 const ipcBufferErrors: readonly AbiError[] = [
   ...derive("the buffer frame cap (only when the address is not 0)"),
@@ -459,7 +464,6 @@ const tcb: readonly AbiEntry[] = [
       ...setSpaceErrors(""),
     ],
     mirrors: "seL4 decodeTCBConfigure (non-MCS) + invokeTCB_ThreadControl / l4v decode_tcb_configure",
-    departure: "any page-directory cap is a valid VSpace root (no ASIDs yet)",
   },
   {
     name: "TCB_SetPriority", kind: "invocation", label: "TCBSetPriority", cap: "ThreadCap", libsel4: "seL4_TCB_SetPriority",
@@ -510,7 +514,6 @@ const tcb: readonly AbiEntry[] = [
     rights: "none",
     errors: [{ error: "TruncatedMessage", condition: "fewer than 3 message words or fewer than 2 extra caps" }, ...setSpaceErrors("")],
     mirrors: "seL4 decodeSetSpace (non-MCS) + invokeTCB_ThreadControl / l4v decode_set_space",
-    departure: "any page-directory cap is a valid VSpace root (no ASIDs yet)",
   },
   {
     name: "TCB_Suspend", kind: "invocation", label: "TCBSuspend", cap: "ThreadCap", libsel4: "seL4_TCB_Suspend",
@@ -601,7 +604,26 @@ const irq: readonly AbiEntry[] = [
     args: [], caps: [], rights: "none", errors: [],
     mirrors: "seL4 decodeIRQHandlerInvocation + invokeIRQHandler_ClearIRQHandler",
   },
+  {
+    name: "IRQControl_GetTrigger", kind: "invocation", label: "ARMIRQIssueIRQHandlerTrigger", cap: "IRQControlCap", libsel4: "seL4_IRQControl_GetTrigger",
+    summary: "Not modelled (kspec has no trigger modes): always IllegalOperation.",
+    args: [{ name: "irq", doc: "the interrupt line" }, { name: "trigger", doc: "1 edge, 0 level" }, { name: "index", doc: "destination slot", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
+    caps: [{ name: "root", doc: "CNode cap the destination is looked up from" }], rights: "none",
+    errors: [{ error: "IllegalOperation", condition: "always (trigger modes are not modelled)" }],
+    mirrors: "seL4 Arch_decodeIRQControlInvocation (ARM; kspec departs: not modelled)",
+    departure: "seL4 issues an IRQ handler and sets the line's trigger mode, with IRQControl_Get's checks; kspec replies IllegalOperation",
+  },
+  {
+    name: "IRQControl_IssueSGISignal", kind: "invocation", label: "ARMIRQIssueSGISignal", cap: "IRQControlCap", libsel4: "seL4_IRQControl_IssueSGISignal",
+    summary: "Not modelled (kspec has no software-generated interrupts): always IllegalOperation.",
+    args: [{ name: "irq", doc: "the SGI" }, { name: "target", doc: "the target core" }, { name: "index", doc: "destination slot", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
+    caps: [{ name: "root", doc: "CNode cap the destination is looked up from" }], rights: "none",
+    errors: [{ error: "IllegalOperation", condition: "always (SGIs are not modelled)" }],
+    mirrors: "seL4 Arch_decodeIRQControlInvocation (ARM, non-SMP; kspec departs: not modelled)",
+    departure: "seL4 issues an SGISignal cap after range and target checks; kspec replies IllegalOperation",
+  },
 ]
+
 
 const domain: readonly AbiEntry[] = [
   {
@@ -650,8 +672,148 @@ const domain: readonly AbiEntry[] = [
   },
 ]
 
+
+// ---- virtual memory (aarch32) ----------------------------------------------------------------------
+
+type FlushOp = "Clean_Data" | "Invalidate_Data" | "CleanInvalidate_Data" | "Unify_Instruction"
+
+const pdFlush = (op: FlushOp, what: string): AbiEntry => ({
+  name: `ARM_PageDirectory_${op}`, kind: "invocation", label: `ARMPD${op}`, cap: "PageDirectoryCap", libsel4: `seL4_ARM_PageDirectory_${op}`,
+  summary: `${what} the caches for [start, end) of the address space (kspec keeps no caches: once checked, nothing changes). A range with nothing mapped at start succeeds and does nothing.`,
+  args: [{ name: "start", doc: "first virtual address", show: "hex" }, { name: "end", doc: "end of the range (exclusive)", show: "hex" }],
+  caps: [], rights: "none",
+  errors: [
+    { error: "TruncatedMessage", condition: "fewer than 2 message words" },
+    { error: "InvalidArgument", condition: "end <= start: InvalidArgument(1)" },
+    { error: "IllegalOperation", condition: "start or end reaches the kernel window (start >= 0xe0000000 or end > 0xe0000000)" },
+    { error: "InvalidCapability", condition: "the page directory has no ASID: InvalidCapability(0)" },
+    { error: "FailedLookup", condition: "its ASID names no page directory: FailedLookup(dest, InvalidRoot)" },
+    { error: "InvalidCapability", condition: "its ASID names another page directory: InvalidCapability(0)" },
+    { error: "RangeError", condition: "the range leaves the frame mapped at start: RangeError(start, that frame's last address)" },
+  ],
+  mirrors: "seL4 decodeARMPageDirectoryInvocation + performPDFlush / l4v arch_decode_invocation (PageDirectoryCap)",
+})
+
+const pageFlush = (op: FlushOp, what: string): AbiEntry => ({
+  name: `ARM_Page_${op}`, kind: "invocation", label: `ARMPage${op}`, cap: "FrameCap", libsel4: `seL4_ARM_Page_${op}`,
+  summary: `${what} the caches for [start_offset, end_offset) of the mapped frame (kspec keeps no caches: once checked, nothing changes).`,
+  args: [{ name: "start_offset", doc: "first byte, as an offset in the frame", show: "hex" }, { name: "end_offset", doc: "end offset (exclusive)", show: "hex" }],
+  caps: [], rights: "none",
+  errors: [
+    { error: "TruncatedMessage", condition: "fewer than 2 message words" },
+    { error: "IllegalOperation", condition: "the frame cap records no mapping" },
+    { error: "FailedLookup", condition: "its mapping's ASID names no page directory: FailedLookup(dest, InvalidRoot)" },
+    { error: "InvalidArgument", condition: "end_offset <= start_offset: InvalidArgument(1)" },
+    { error: "InvalidCapability", condition: "the mapping is stale (the directory no longer maps this frame, with this size, there): InvalidCapability(0)" },
+    { error: "InvalidArgument", condition: "start_offset or end_offset past the frame: InvalidArgument(0)" },
+  ],
+  mirrors: "seL4 decodeARMFrameInvocation (flush labels) + performPageFlush / l4v arch_decode_invocation (PageCap)",
+})
+
+const vspace: readonly AbiEntry[] = [
+  pdFlush("Clean_Data", "Clean"), pdFlush("Invalidate_Data", "Invalidate"), pdFlush("CleanInvalidate_Data", "Clean and invalidate"),
+  pdFlush("Unify_Instruction", "Unify the instruction and data"),
+  {
+    name: "ARM_PageTable_Map", kind: "invocation", label: "ARMPageTableMap", cap: "PageTableCap", libsel4: "seL4_ARM_PageTable_Map",
+    summary: "Install the page table in a page directory at the 1 MiB region holding vaddr; the cap records (ASID, region).",
+    args: [{ name: "vaddr", doc: "a virtual address in the region", show: "hex" }, { name: "attr", doc: "VM attributes (bit 1 ParityEnabled counts here)", show: "hex" }],
+    caps: [{ name: "vspace", doc: "page-directory cap with an ASID" }],
+    rights: "none",
+    errors: [
+      { error: "TruncatedMessage", condition: "fewer than 2 message words or no extra cap" },
+      { error: "InvalidCapability", condition: "the page table is already mapped: InvalidCapability(0)" },
+      { error: "InvalidCapability", condition: "vspace is not a page-directory cap with an ASID: InvalidCapability(1)" },
+      { error: "InvalidArgument", condition: "vaddr in the kernel window (>= 0xe0000000): InvalidArgument(0)" },
+      { error: "FailedLookup", condition: "the ASID names no page directory: FailedLookup(dest, InvalidRoot)" },
+      { error: "InvalidCapability", condition: "the ASID names another page directory: InvalidCapability(1)" },
+      { error: "DeleteFirst", condition: "the directory entry for vaddr is in use (a page table, section or super section)" },
+    ],
+    mirrors: "seL4 decodeARMPageTableInvocation + performPageTableInvocationMap / l4v arch_decode_invocation (PageTableCap)",
+  },
+  {
+    name: "ARM_PageTable_Unmap", kind: "invocation", label: "ARMPageTableUnmap", cap: "PageTableCap", libsel4: "seL4_ARM_PageTable_Unmap",
+    summary: "Take the page table out of its page directory (if still there) and clear every entry; the cap records no mapping.",
+    args: [], caps: [], rights: "none",
+    errors: [{ error: "RevokeFirst", condition: "another cap to the page table exists (this one is not final)" }],
+    mirrors: "seL4 decodeARMPageTableInvocation + performPageTableInvocationUnmap",
+  },
+  {
+    name: "ARM_Page_Map", kind: "invocation", label: "ARMPageMap", cap: "FrameCap", libsel4: "seL4_ARM_Page_Map",
+    summary: "Map the frame at vaddr with the cap's rights cut by the mask (a page table must map small and large pages; large pages and super sections fill 16 entries). A mapped frame may be mapped again only at the same place (new rights or attributes).",
+    args: [
+      { name: "vaddr", doc: "virtual address, aligned to the frame size", show: "hex" }, { name: "rights", doc: "rights mask (Read needed for any user access)", show: "rights" },
+      { name: "attr", doc: "VM attributes: bit 0 PageCacheable, bit 1 ParityEnabled, bit 2 ExecuteNever", show: "hex" },
+    ],
+    caps: [{ name: "vspace", doc: "page-directory cap with an ASID" }],
+    rights: "the mapping gets the frame cap's rights masked by rights (write without read maps kernel-only)",
+    errors: [
+      { error: "TruncatedMessage", condition: "fewer than 3 message words or no extra cap" },
+      { error: "InvalidCapability", condition: "vspace is not a page-directory cap with an ASID: InvalidCapability(1)" },
+      { error: "InvalidCapability", condition: "the frame is mapped under another ASID: InvalidCapability(1)" },
+      { error: "InvalidArgument", condition: "the frame is mapped at another address: InvalidArgument(0)" },
+      { error: "InvalidArgument", condition: "an unmapped frame at vaddr would reach the kernel window: InvalidArgument(0)" },
+      { error: "FailedLookup", condition: "the ASID names no page directory: FailedLookup(dest, InvalidRoot)" },
+      { error: "InvalidCapability", condition: "the ASID names another page directory: InvalidCapability(1)" },
+      { error: "AlignmentError", condition: "vaddr is not aligned to the frame size" },
+      { error: "FailedLookup", condition: "a small or large page with no page table at vaddr: FailedLookup(dest, MissingCapability(20))" },
+      { error: "DeleteFirst", condition: "an entry in the way has another size (a large page over small pages, a small page inside a large one, a section over a page table or super section, a super section over anything but super sections)" },
+    ],
+    mirrors: "seL4 decodeARMFrameInvocation + createSafeMappingEntries_PTE/_PDE + performPageInvocationMapPTE/PDE / l4v arch_decode_invocation (PageCap), ensure_safe_mapping",
+  },
+  {
+    name: "ARM_Page_Unmap", kind: "invocation", label: "ARMPageUnmap", cap: "FrameCap", libsel4: "seL4_ARM_Page_Unmap",
+    summary: "Remove the frame's mapping if the entries there still map it; the cap records no mapping. Never fails.",
+    args: [], caps: [], rights: "none", errors: [],
+    mirrors: "seL4 decodeARMFrameInvocation + performPageInvocationUnmap / unmapPage",
+  },
+  pageFlush("Clean_Data", "Clean"), pageFlush("Invalidate_Data", "Invalidate"), pageFlush("CleanInvalidate_Data", "Clean and invalidate"),
+  pageFlush("Unify_Instruction", "Unify the instruction and data"),
+  {
+    name: "ARM_Page_GetAddress", kind: "invocation", label: "ARMPageGetAddress", cap: "FrameCap", libsel4: "seL4_ARM_Page_GetAddress",
+    summary: "Reply the frame's physical address in MR0 (kspec's object pointers are physical addresses). Never fails.",
+    args: [], caps: [], rights: "none", errors: [],
+    mirrors: "seL4 decodeARMFrameInvocation + performPageGetAddress",
+  },
+  {
+    name: "ARM_ASIDControl_MakePool", kind: "invocation", label: "ARMASIDControlMakePool", cap: "ASIDControlCap", libsel4: "seL4_ARM_ASIDControl_MakePool",
+    summary: "Turn a 4 KiB RAM untyped with no children into the first free ASID pool (1024 ASIDs): its memory is used up, the pool cap lands in the destination as the untyped's child.",
+    args: [{ name: "index", doc: "destination slot, in the CSpace of root", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
+    caps: [{ name: "untyped", doc: "untyped cap of exactly 4 KiB, not device memory" }, { name: "root", doc: "CNode cap the destination is looked up from" }],
+    rights: "none",
+    errors: [
+      { error: "TruncatedMessage", condition: "fewer than 2 message words or 2 extra caps" },
+      { error: "DeleteFirst", condition: "all 128 ASID pools exist" },
+      { error: "InvalidCapability", condition: "untyped is not a RAM untyped cap of 4 KiB: InvalidCapability(1)" },
+      { error: "RevokeFirst", condition: "the untyped has CDT children" },
+      ...cnodeOpLookup("destination slot", "root", "index", "depth", false),
+      { error: "DeleteFirst", condition: "the destination slot is not empty" },
+    ],
+    mirrors: "seL4 decodeARMMMUInvocation (asid_control_cap) + performASIDControlInvocation / l4v arch_decode_invocation (ASIDControlCap)",
+  },
+  {
+    name: "ARM_ASIDPool_Assign", kind: "invocation", label: "ARMASIDPoolAssign", cap: "ASIDPoolCap", libsel4: "seL4_ARM_ASIDPool_Assign",
+    summary: "Give the page directory the pool's first free ASID (never ASID 0): the pool names it, its cap records the ASID, and it can be a VSpace root.",
+    args: [], caps: [{ name: "vspace", doc: "page-directory cap without an ASID" }],
+    rights: "none",
+    errors: [
+      { error: "TruncatedMessage", condition: "no extra cap" },
+      { error: "InvalidCapability", condition: "vspace is not a page-directory cap without an ASID: InvalidCapability(1)" },
+      {
+        error: "FailedLookup", condition: "the ASID table has no pool for this pool's ASIDs: FailedLookup(dest, InvalidRoot)",
+        unreachable: "a pool leaves the ASID table only when its last cap is deleted (valid_asid_table, valid_arch_caps)",
+      },
+      {
+        error: "InvalidCapability", condition: "the ASID table names another pool: InvalidCapability(0)",
+        unreachable: "the table's entry for a live pool cap's ASIDs is that pool",
+      },
+      { error: "DeleteFirst", condition: "every ASID of the pool is in use", unreachable: "filling a pool takes 1023 or 1024 Assigns, more than a trace has" },
+    ],
+    mirrors: "seL4 decodeARMMMUInvocation (asid_pool_cap) + performASIDPoolInvocation / l4v arch_decode_invocation (ASIDPoolCap)",
+  },
+]
+
 /** Every syscall and every invocation kspec models, syscalls first, then by object. */
-export const abi: readonly AbiEntry[] = [...syscalls, ...capInvocations, ...cnode, ...untyped, ...tcb, ...irq, ...domain]
+export const abi: readonly AbiEntry[] = [...syscalls, ...capInvocations, ...cnode, ...untyped, ...tcb, ...irq, ...domain, ...vspace]
 
 /** Labels with no entry, and why. */
 export const notModelled: Readonly<Partial<Record<InvocationLabelName, string>>> = {
@@ -670,9 +832,11 @@ export const capDispatch: readonly CapDispatch[] = [
   { cap: "UntypedCap", methods: "Untyped", summary: "Untyped_Retype", otherLabels: { error: "IllegalOperation", condition: "any label but UntypedRetype" } },
   { cap: "IRQControlCap", methods: "IRQControl", summary: "IRQControl_Get", otherLabels: { error: "IllegalOperation", condition: "any label but IRQIssueIRQHandler" } },
   { cap: "IRQHandlerCap", methods: "IRQHandler", summary: "the IRQHandler methods", otherLabels: { error: "IllegalOperation", condition: "a label that is no IRQHandler method" } },
-  { cap: "FrameCap", summary: "virtual memory is not modelled yet", errors: [{ error: "IllegalOperation", condition: "always (kspec: no frame invocations yet)" }] },
-  { cap: "PageTableCap", summary: "virtual memory is not modelled yet", errors: [{ error: "IllegalOperation", condition: "always (kspec: no page-table invocations yet)" }] },
-  { cap: "PageDirectoryCap", summary: "virtual memory is not modelled yet", errors: [{ error: "IllegalOperation", condition: "always (kspec: no page-directory invocations yet)" }] },
+  { cap: "PageDirectoryCap", methods: "ARM_PageDirectory", summary: "the page-directory cache flushes (seL4 decodeARMMMUInvocation)", otherLabels: { error: "IllegalOperation", condition: "a label that is no page-directory method" } },
+  { cap: "PageTableCap", methods: "ARM_PageTable", summary: "ARM_PageTable_Map and _Unmap", otherLabels: { error: "IllegalOperation", condition: "a label that is neither ARMPageTableUnmap nor ARMPageTableMap" } },
+  { cap: "FrameCap", methods: "ARM_Page", summary: "the frame methods", otherLabels: { error: "IllegalOperation", condition: "a label that is no frame method" } },
+  { cap: "ASIDControlCap", methods: "ARM_ASIDControl", summary: "ARM_ASIDControl_MakePool", otherLabels: { error: "IllegalOperation", condition: "any label but ARMASIDControlMakePool" } },
+  { cap: "ASIDPoolCap", methods: "ARM_ASIDPool", summary: "ARM_ASIDPool_Assign", otherLabels: { error: "IllegalOperation", condition: "any label but ARMASIDPoolAssign" } },
 ]
 
 const byName = new Map(abi.map((e) => [e.name, e]))

@@ -48,18 +48,23 @@ export type Cap =
   | { readonly tag: "FrameCap"; readonly ptr: PPtr; readonly sizeBits: number; readonly vmRights: VMRights; readonly isDevice: boolean; readonly mapped: Mapping | null }
   | { readonly tag: "PageTableCap"; readonly ptr: PPtr; readonly mapped: Mapping | null }
   | { readonly tag: "PageDirectoryCap"; readonly ptr: PPtr; readonly asid: number | null }
+  | { readonly tag: "ASIDControlCap" }
+  | { readonly tag: "ASIDPoolCap"; readonly ptr: PPtr; readonly asidBase: number }
 
 export type CapTag = Cap["tag"]
 export const capTags: readonly CapTag[] = [
   "NullCap", "UntypedCap", "EndpointCap", "NotificationCap", "ReplyCap", "CNodeCap", "ThreadCap", "DomainCap",
-  "IRQControlCap", "IRQHandlerCap", "FrameCap", "PageTableCap", "PageDirectoryCap",
+  "IRQControlCap", "IRQHandlerCap", "FrameCap", "PageTableCap", "PageDirectoryCap", "ASIDControlCap", "ASIDPoolCap",
 ]
 
 export const NullCap: Cap = { tag: "NullCap" }
 
 /** Is this an architecture (virtual memory) cap? Mirrors seL4 `isArchCap`. */
 export const isArchCap = (c: Cap): boolean =>
-  c.tag === "FrameCap" || c.tag === "PageTableCap" || c.tag === "PageDirectoryCap"
+  c.tag === "FrameCap" || c.tag === "PageTableCap" || c.tag === "PageDirectoryCap" || c.tag === "ASIDControlCap" ||
+  c.tag === "ASIDPoolCap"
+
+const showMapping = (m: Mapping | null): string => (m === null ? "" : `, mapped asid=${m.asid} at 0x${m.vaddr.toString(16)}`)
 
 /** Readable one-line rendering of a cap, used in traces. */
 export const showCap = (c: Cap): string => {
@@ -75,8 +80,10 @@ export const showCap = (c: Cap): string => {
     case "DomainCap": return "Domain"
     case "IRQControlCap": return "IRQControl"
     case "IRQHandlerCap": return `IRQHandler(${c.irq})`
-    case "FrameCap": return `Frame(${h(c.ptr)}, ${c.sizeBits}b, ${c.vmRights}${c.isDevice ? ", device" : ""})`
-    case "PageTableCap": return `PageTable(${h(c.ptr)})`
-    case "PageDirectoryCap": return `PageDirectory(${h(c.ptr)})`
+    case "FrameCap": return `Frame(${h(c.ptr)}, ${c.sizeBits}b, ${c.vmRights}${c.isDevice ? ", device" : ""}${showMapping(c.mapped)})`
+    case "PageTableCap": return `PageTable(${h(c.ptr)}${showMapping(c.mapped)})`
+    case "PageDirectoryCap": return `PageDirectory(${h(c.ptr)}${c.asid === null ? "" : `, asid=${c.asid}`})`
+    case "ASIDControlCap": return "ASIDControl"
+    case "ASIDPoolCap": return `ASIDPool(${h(c.ptr)}, base=${c.asidBase})`
   }
 }

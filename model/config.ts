@@ -56,13 +56,17 @@ export const defaultNumDomainSchedules = (numDomains: number): number => (numDom
  */
 export const kernelReservedTop = 0x1000_0000
 
-/** The default configuration: a 256-slot root CNode and a little over 1 MiB of RAM in uneven pieces. */
+/**
+ * The default configuration: a 256-slot root CNode, a little over 1 MiB of RAM in uneven pieces,
+ * and device memory: 8 KiB, and 16 MiB (room for one super section).
+ */
 export const defaultBootConfig: BootConfig = {
   rootCNodeBits: 8,
   memory: [
     { base: 0x2000_0000, size: 0x10_0000, isDevice: false },
     { base: 0x2010_0000, size: 0x1_3000, isDevice: false },
     { base: 0x4000_0000, size: 0x2000, isDevice: true },
+    { base: 0x4100_0000, size: 0x100_0000, isDevice: true },
   ],
   numIRQs: 16,
   numDomains: 1,

@@ -79,3 +79,33 @@ export const InitialSlot = {
 export const timerIRQ = 0
 /** IPC buffer alignment the TCB invocations check: `seL4_IPCBufferSizeBits` (`msgAlignBits` in C). */
 export const msgAlignBits = ipcBufferSizeBits
+
+// ---- virtual memory (aarch32, short descriptors, no hypervisor) -------------------------------------
+
+/** Page-table entries, as a power of two: 256 entries of 4 bytes. `seL4_PageTableIndexBits`. */
+export const ptIndexBits = 8
+/** Page-directory entries, as a power of two: 4096 entries of 4 bytes. `seL4_PageDirIndexBits`. */
+export const pdIndexBits = 12
+/** Bytes per PTE and per PDE, as a power of two. `seL4_PageTableEntryBits`, `seL4_PageDirEntryBits`. */
+export const pteSizeBits = 2
+export const pdeSizeBits = 2
+/** ASID pools: 2^asidHighBits of them, 2^asidLowBits ASIDs each (`seL4_NumASIDPoolsBits`, `seL4_ASIDPoolIndexBits`). */
+export const asidHighBits = 7
+export const asidLowBits = 10
+/** An ASID is 17 bits. */
+export const asidBits = asidHighBits + asidLowBits
+/** An ASID pool object is one 4 KiB page. `seL4_ASIDPoolBits`. */
+export const asidPoolBits = 12
+/** ASID 0 is never given to a page directory (seL4 `asidInvalid`). */
+export const asidInvalid = 0
+/**
+ * The lowest kernel virtual address and the end of user space (seL4 `USER_TOP` = `PPTR_BASE` =
+ * `seL4_UserTop`, 0xe0000000 on the verified imx6 platform; l4v `kernel_base`). PDEs from index
+ * `kernelBase >> 20` up are the kernel window, copied into every page directory.
+ */
+export const kernelBase = 0xe000_0000
+/** The initial thread's ASID (seL4 `IT_ASID`): slot 1 of the first ASID pool. */
+export const initThreadASID = 1
+/** Entries a large page (64 KiB) fills in a page table, and a super section (16 MiB) in a page directory: 16 each. */
+export const pagesPerLargePage = 1 << (largePageBits - pageBits)
+export const sectionsPerSuperSection = 1 << (superSectionBits - sectionBits)

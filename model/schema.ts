@@ -55,8 +55,12 @@ export const BootConfigSchema = Schema.Struct({
   numDomainSchedules: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 2, maximum: maxNumDomainSchedules })))),
 })
 
-/** The trace-file format version; files of another version come from an incompatible model. */
-export const traceFormatVersion = 1
+/**
+ * The trace-file format version; files of another version come from an incompatible model.
+ * Version 2: boot gives the root task an address space (its page table's cap in slot 16, the
+ * untypeds from slot 17) and VSpace roots need an ASID, so version-1 traces mean other things.
+ */
+export const traceFormatVersion = 2
 
 /** A saved counterexample or regression: a boot configuration and the events to replay. */
 export const TraceFileSchema = Schema.Struct({

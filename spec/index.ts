@@ -1,5 +1,6 @@
 // The kspec specification: re-exports only.
-export { boot, bootLayout, untypedBlocks } from "./kernel/boot.ts"
+export { boot, bootInfo, bootLayout, untypedBlocks } from "./kernel/boot.ts"
+export type { BootInfo, SlotRegion } from "./kernel/boot.ts"
 export { step, stepWithOutcome, invocationName } from "./api/syscall.ts"
 export type { InvocationName, MethodName, Outcome, OutcomeResult, OutcomeSyscall } from "./api/syscall.ts"
 export type { KernelState, KObject, Tcb, SchedulerAction } from "./state.ts"

@@ -4,7 +4,7 @@
  * state and shares what it did not change.
  * @category objects
  */
-import type { Cap, EndpointState, IRQState, NotificationState, PPtr, SlotPtr, TcbFields, UserContext } from "../model/index.ts"
+import type { Cap, EndpointState, IRQState, NotificationState, PDE, PPtr, PTE, SlotPtr, TcbFields, UserContext } from "../model/index.ts"
 import { numPriorities, slotBits } from "../model/index.ts"
 import { PMap, PSet } from "./persistent.ts"
 
@@ -15,8 +15,17 @@ export type KObject =
   | { readonly tag: "Notification"; readonly state: NotificationState; readonly boundTCB: PPtr | null }
   | { readonly tag: "CNode"; readonly radix: number }
   | { readonly tag: "Frame"; readonly sizeBits: number; readonly isDevice: boolean }
-  | { readonly tag: "PageTable" }
-  | { readonly tag: "PageDirectory" }
+  /** 256 entries by index; an index not in the map holds InvalidPTE (l4v `PageTable`). */
+  | { readonly tag: "PageTable"; readonly ptes: ReadonlyMap<number, PTE> }
+  /**
+   * 4096 entries (l4v `PageDirectory`), in two maps by index, an index in neither holding
+   * InvalidPDE: `pdes` below the kernel window (0..0xdff), the user's; `kernelPDEs` from it up
+   * (0xe00..0xfff), copied from the global page directory when the directory is made, and
+   * shared with it as long as they are equal (they always are: `equal_kernel_mappings`).
+   */
+  | { readonly tag: "PageDirectory"; readonly pdes: ReadonlyMap<number, PDE>; readonly kernelPDEs: ReadonlyMap<number, PDE> }
+  /** 1024 page directories by the low 10 bits of their ASID; absent: free (l4v `ASIDPool`). */
+  | { readonly tag: "ASIDPool"; readonly pool: ReadonlyMap<number, PPtr> }
 export type KObjectTag = KObject["tag"]
 export type Tcb = Extract<KObject, { tag: "TCB" }>
 
@@ -77,6 +86,15 @@ export interface KernelState {
   /** Static boot parameters the kernel consults (number of IRQs and domains). */
   readonly numIRQs: number
   readonly numDomains: number
+  /** The ASID table (l4v `arm_asid_table`, seL4 `armKSASIDTable`): ASID pool by the high 7 bits of an ASID. */
+  readonly armASIDTable: ReadonlyMap<number, PPtr>
+  /**
+   * The kernel's global page directory (l4v `arm_global_pd`, seL4 `armKSGlobalPD`): the kernel
+   * window's entries, which every page directory copies, and nothing below `kernelBase`.
+   */
+  readonly armGlobalPD: PPtr
+  /** The kernel's page table for the last MiB of the kernel window (l4v `arm_global_pts`, seL4 `armKSGlobalPT`). */
+  readonly armGlobalPT: PPtr
 }
 
 // ---- addresses ----------------------------------------------------------------------------------
@@ -185,6 +203,9 @@ export const updateState = (s: KernelState, patch: Partial<KernelState>): Kernel
   irqStates: patch.irqStates ?? s.irqStates,
   irqMasks: patch.irqMasks ?? s.irqMasks,
   irqNode: patch.irqNode ?? s.irqNode,
+  armASIDTable: patch.armASIDTable ?? s.armASIDTable,
+  armGlobalPD: patch.armGlobalPD ?? s.armGlobalPD,
+  armGlobalPT: patch.armGlobalPT ?? s.armGlobalPT,
 })
 
 /**
@@ -211,6 +232,9 @@ const withHeapAndCaps = (s: KernelState, kheap: KernelState["kheap"], caps: Kern
   irqStates: s.irqStates,
   irqMasks: s.irqMasks,
   irqNode: s.irqNode,
+  armASIDTable: s.armASIDTable,
+  armGlobalPD: s.armGlobalPD,
+  armGlobalPT: s.armGlobalPT,
 })
 
 /** The TCB `t` with the fields of `patch` replaced, built field by field (see `updateState`). */

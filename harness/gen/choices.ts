@@ -14,7 +14,9 @@
  */
 import fc from "fast-check"
 import type { BootConfig, Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, getObjectSize, wordBits } from "../../model/index.ts"
+import {
+  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, wordBits,
+} from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
 import { readyQueueIndex, stepWithOutcome } from "../../spec/index.ts"
@@ -29,6 +31,7 @@ import {
   bindNotification, domainSchedule, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -48,6 +51,8 @@ export const defaultWeights = {
   Signal: 4, Wait: 4, Poll: 2,
   // interrupts, faults, domains
   IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1, DomainSchedule: 1,
+  // virtual memory: ASIDs, page tables, frames, flushes
+  ASIDPool: 4, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -59,7 +64,7 @@ export const Ops: readonly Op[] = Object.keys(defaultWeights) as Op[]
  * runs out within a trace and every domain's threads run.
  */
 export const weightsFor = (config: BootConfig): Readonly<Record<Op, number>> =>
-  config.numDomains > 1 ? { ...defaultWeights, DomainSet: 6, DomainSchedule: 3, TimerTick: 16 } : defaultWeights
+  config.numDomains > 1 ? { ...defaultWeights, DomainSet: 9, DomainSchedule: 3, TimerTick: 18 } : defaultWeights
 
 /** The CSpace/untyped slice alone, as weighted before the IPC slice (for focused campaigns). */
 export const cspaceWeights: Readonly<Record<Op, number>> = {
@@ -148,9 +153,24 @@ const ev = (syscall: SyscallKind, cptr: number, label: number, mrs: readonly num
  */
 const touchable = (book: AddressBook, w: number): readonly Address[] => {
   if (w % 32 === 0) return book.live
-  const vital = new Set<number>([InitialSlot.InitThreadTCB, InitialSlot.InitThreadCNode, InitialSlot.InitThreadIPCBuffer])
+  // The root task's own address space (its directory, ASID pool and page table) is spared 7 times in 8.
+  const vital = new Set<number>([InitialSlot.InitThreadTCB, InitialSlot.InitThreadCNode, InitialSlot.InitThreadIPCBuffer,
+    ...((w >>> 5) % 8 !== 0 ? [InitialSlot.InitThreadVSpace, InitialSlot.InitThreadASIDPool, rootPagingSlot] : [])])
   return book.live.filter((a) => !(a.via === InitialSlot.InitThreadCNode && vital.has(a.index)))
 }
+
+/** The root task's page table cap (boot info's userImagePaging: one table, the same slot for every configuration). */
+const rootPagingSlot = InitialSlot.NumInitialCaps
+
+/** Does the cap name a live part of an address space (or, for Revoke, an untyped that may back one)? */
+const liveVSpaceCap = (c: Cap, revoke: boolean): boolean =>
+  (c.tag === "PageDirectoryCap" && c.asid !== null) || (c.tag === "PageTableCap" && c.mapped !== null) ||
+  (c.tag === "FrameCap" && c.mapped !== null) || c.tag === "ASIDPoolCap" || (revoke && c.tag === "UntypedCap" && !c.isDevice)
+
+/** A frame type: mostly small pages, then large pages and sections, now and then a super section (16 MiB: device memory). */
+const frameType = (w: number): number =>
+  [ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.LargePage, ObjectType.Section,
+    ObjectType.SmallPage, ObjectType.LargePage, ObjectType.SmallPage, ObjectType.Section, ObjectType.SuperSection][w % 10]!
 
 /** A free slot address. */
 const freeSlot = (book: AddressBook, w: number): Address | undefined => pick(book.free, w)
@@ -189,15 +209,17 @@ const retype = (
   return ev(sk, ut, L.UntypedRetype, args, [root])
 }
 
-/** Retype one object of `type` from an untyped with room for it into a free slot of the root CNode. */
-const retypeObject = (x: Ctx, type: number): Event => {
+/** Retype one object of `type` (of `userSize`) from an untyped with room for it into a free slot of the root CNode. */
+const retypeObject = (x: Ctx, type: number, userSize = 0): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]
-  const bits = getObjectSize(type as ObjectType, 0)
+  const bits = getObjectSize(type as ObjectType, userSize)
   const uts = directOf(x.book, "UntypedCap")
-  const roomy = uts.filter((u) => !u.cap.isDevice && 2 ** u.cap.sizeBits - u.cap.freeIndex >= 2 * 2 ** bits)
+  // RAM with room to spare; a frame may come from device memory, and fill it.
+  const frame = isFrameType(type)
+  const roomy = uts.filter((u) => (frame || !u.cap.isDevice) && 2 ** u.cap.sizeBits - u.cap.freeIndex >= (u.cap.isDevice ? 1 : 2) * 2 ** bits)
   const ut = pick(roomy, w0) ?? pick(uts, w0)
   const dest = pick(x.book.rootFree, w1) ?? pick(x.book.free, w1)
-  return retype(x, invokeSyscall(w2), ut?.cptr ?? w0 % 256, type, 0, dest, 1, w1)
+  return retype(x, invokeSyscall(w2), ut?.cptr ?? w0 % 256, type, userSize, dest, 1, w1)
 }
 
 /**
@@ -255,6 +277,16 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
       return otherThread ? undefined : retypeObject(x, ObjectType.TCB)
     case "IRQHandler":
       return has("IRQHandlerCap") || !has("IRQControlCap") ? undefined : irqControlGet(x)
+    // Virtual memory: a directory to give an ASID (or a 4 KiB untyped for a pool), a page table, a frame.
+    case "ASIDPool":
+      if (isMakePool(x.w[0]!)) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
+      return directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory)
+    case "PageTable":
+      return directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable)
+    case "MapFrame":
+      return directOf(x.book, "FrameCap").some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!))
+    case "UnmapFrame": case "FrameOther":
+      return has("FrameCap") ? undefined : mk(ObjectType.SmallPage)
     default: return undefined
   }
 }
@@ -329,8 +361,14 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     }
     case "Delete": case "Revoke": {
       // One in three deletes a cap to an endpoint or notification with threads queued on it
-      // (its last cap: every queued thread restarts).
-      const a = rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0) : pick(live, w0)
+      // (its last cap: every queued thread restarts); one in four a cap to a live part of an
+      // address space (a directory with an ASID, a mapped table or frame, a pool), or revokes an
+      // untyped whose memory backs one; one in four (when there is one) a mapped frame cap with
+      // another cap to its frame (deleting it unmaps the frame all the same).
+      const vspace = live.filter((l) => liveVSpaceCap(l.cap, op === "Revoke"))
+      const a = rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
+        : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
+        : w4 % 4 === 2 ? pick(sharedMappedFrames(x, vspace), w0) ?? pick(live, w0) : pick(live, w0)
       const [v, i, d] = target(a, w0)
       e = ev(sk, v, op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], [])
       break
@@ -352,7 +390,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     }
     case "InvokeOther": {
       const a = pick(book.direct, w0)
-      e = ev(sk, a?.cptr ?? w0, w1 % 34, [w2, w3, w4], [root])
+      e = ev(sk, a?.cptr ?? w0, w1 % 52, [w2, w3, w4], [root])
       break
     }
     case "Raw": {
@@ -391,6 +429,12 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "UserFault": return userFault(x)
     case "DomainSet": return domainSet(x)
     case "DomainSchedule": return domainSchedule(x)
+    case "ASIDPool": return asidPoolOp(x)
+    case "PageTable": return pageTableOp(x)
+    case "MapFrame": return mapFrameOp(x)
+    case "UnmapFrame": return unmapFrameOp(x)
+    case "FrameOther": return frameOtherOp(x)
+    case "PDFlush": return pdFlushOp(x)
   }
   return e
 }

@@ -61,9 +61,15 @@ const cspaceRoot = (x: Ctx, w: number, self: boolean): [number, number] => {
   return [c?.cptr ?? InitialSlot.InitThreadCNode, r % 3 === 2 && c !== undefined ? c.cap.guardSize << 3 | c.cap.guard << 8 : 0]
 }
 
-/** A VSpace root: any PageDirectoryCap; without one, some other cap (the invocation then fails). */
-const vspaceRoot = (x: Ctx, w: number): number =>
-  (rare(w, 12) ? pick(x.book.direct, w >>> 4) : pick(directOf(x.book, "PageDirectoryCap"), w >>> 4) ?? pick(x.book.direct, w >>> 4))?.cptr ?? w % 256
+/**
+ * A VSpace root: mostly a page-directory cap with an ASID (a valid root), sometimes any
+ * page-directory cap (one without an ASID is refused), rarely some other cap.
+ */
+const vspaceRoot = (x: Ctx, w: number): number => {
+  const pds = directOf(x.book, "PageDirectoryCap")
+  const valid = pds.filter((d) => d.cap.asid !== null)
+  return (rare(w, 12) ? pick(x.book.direct, w >>> 4) : prefer(valid, pds, w >>> 4, 7, 8) ?? pick(x.book.direct, w >>> 4))?.cptr ?? w % 256
+}
 
 /** An IPC buffer: (vaddr, frame cptr). vaddr 0 (no buffer), 512-aligned, rarely misaligned; a non-device frame mostly. */
 const ipcBuffer = (x: Ctx, w: number): [number, number] => {

@@ -10,15 +10,26 @@ import { PMap, PSet } from "../../spec/persistent.ts"
 const isMap = (x: object): x is ReadonlyMap<unknown, unknown> => x instanceof Map || x instanceof PMap
 const isSet = (x: object): x is ReadonlySet<unknown> => x instanceof Set || x instanceof PSet
 
+/**
+ * Results of comparing two persistent maps: they never change, so a pair compared once (the kernel
+ * window every page directory shares, say) need not be compared again.
+ */
+const pmapEqual = new WeakMap<object, WeakMap<object, boolean>>()
+
 /** Structural equality of plain data (objects, arrays, Maps, Sets, persistent maps and sets, primitives). */
 export const deepEqual = (a: unknown, b: unknown): boolean => {
   if (a === b) return true
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
-  if (isMap(a)) {
-    if (!isMap(b) || a.size !== b.size) return false
-    for (const [k, v] of a) if (!b.has(k) || !deepEqual(v, b.get(k))) return false
-    return true
+  if (a instanceof PMap && b instanceof PMap) {
+    const known = pmapEqual.get(a)?.get(b)
+    if (known !== undefined) return known
+    const r = mapsEqual(a, b)
+    let m = pmapEqual.get(a)
+    if (m === undefined) { m = new WeakMap(); pmapEqual.set(a, m) }
+    m.set(b, r)
+    return r
   }
+  if (isMap(a)) return isMap(b) && mapsEqual(a, b)
   if (isSet(a)) {
     if (!isSet(b) || a.size !== b.size) return false
     for (const v of a) if (!b.has(v)) return false
@@ -33,6 +44,12 @@ export const deepEqual = (a: unknown, b: unknown): boolean => {
   const ka = Object.keys(a)
   if (ka.length !== Object.keys(b).length) return false
   for (const k of ka) if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  return true
+}
+
+const mapsEqual = (a: ReadonlyMap<unknown, unknown>, b: ReadonlyMap<unknown, unknown>): boolean => {
+  if (a.size !== b.size) return false
+  for (const [k, v] of a) if (!b.has(k) || !deepEqual(v, b.get(k))) return false
   return true
 }
 
@@ -65,9 +82,14 @@ export const stateDiff = (spec: KernelState, implAbs: KernelState, limit?: numbe
  * order (not their key names), so it is a fingerprint of one object graph over time, not a
  * canonical hash of equal values.
  */
+const frozenPrints = new WeakMap<object, number>()
+
 export const fingerprint = (x: unknown): number => {
   let h = 0x811c9dc5
   const mix = (v: number) => { h = Math.imul(h ^ v, 0x01000193) }
+  // A persistent map reached twice (the kernel window every page directory shares) is walked once:
+  // a mutation inside it still changes the fingerprint, and the walk stays linear in the state.
+  const seen = new Set<object>()
   const walk = (v: unknown): void => {
     switch (typeof v) {
       case "number": mix(v | 0); mix((v / 4294967296) | 0); return
@@ -79,7 +101,20 @@ export const fingerprint = (x: unknown): number => {
     }
     if (v === null) { mix(7); return }
     if (Array.isArray(v)) { mix(v.length); for (let i = 0; i < v.length; i++) walk(v[i]); return }
-    if (isMap(v)) { mix(v.size); for (const [k, e] of v) { mix(k as number); walk(e) } return }
+    if (isMap(v)) {
+      if (v instanceof PMap) {
+        if (seen.has(v)) { mix(9); return }
+        seen.add(v)
+        // A frozen persistent map is frozen through (deepFreeze's rule) and cannot change: its print is kept.
+        if (Object.isFrozen(v)) {
+          let f = frozenPrints.get(v)
+          if (f === undefined) { f = fingerprint(new Map(v)); frozenPrints.set(v, f) }
+          mix(f)
+          return
+        }
+      }
+      mix(v.size); for (const [k, e] of v) { mix(k as number); walk(e) } return
+    }
     if (isSet(v)) { mix(v.size); for (const e of v) mix(e as number); return }
     // Plain records: the values in key order (the same graph keeps its key order).
     for (const k in v) walk((v as Record<string, unknown>)[k])

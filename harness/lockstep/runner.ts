@@ -32,6 +32,17 @@ export interface ImplUnderTest<K> {
   readonly abs: (k: K) => KernelState
   /** Implementation-only invariants (list links, bitmaps); violations as messages. */
   readonly implChecks?: (k: K) => readonly Violation[]
+  /**
+   * The spec to check against, when it is not the real one: a planted spec mutant (a self-test
+   * that the checks catch a wrong spec too). The relation, the invariants and the generators stay the real ones.
+   */
+  readonly spec?: SpecUnderTest
+}
+
+/** A spec's two entry points, as the runner calls them. */
+export interface SpecUnderTest {
+  readonly boot: (config: BootConfig) => KernelState
+  readonly stepWithOutcome: (s: KernelState, ev: Event) => { state: KernelState; outcome: Outcome }
 }
 
 /**
@@ -193,7 +204,7 @@ export class Lockstep<K> {
     const every = opts.fullEvery ?? 0
     this.every = every > 0 && implUnderTest.abs === (absState as unknown) ? every : 0
     this.freeze = (opts.freeze ?? true) && this.every === 0
-    this.specState = boot(config)
+    this.specState = (implUnderTest.spec?.boot ?? boot)(config)
     this.kept = this.specState
     if (this.freeze) deepFreeze(this.specState)
     try { this.k = implUnderTest.boot(config) } catch (e) {
@@ -265,7 +276,9 @@ export class Lockstep<K> {
   private stepBoth(ev: Event, step: number): { state: KernelState; outcome: Outcome } | Failure {
     let r: { state: KernelState; outcome: Outcome }
     this.phase = "spec"
-    try { r = simulatedStep(this.specState, ev) ?? stepWithOutcome(this.specState, ev) } catch (e) {
+    // The generator's look-ahead steps the real spec: a planted spec steps afresh.
+    const spec = this.implUnderTest.spec
+    try { r = spec === undefined ? simulatedStep(this.specState, ev) ?? stepWithOutcome(this.specState, ev) : spec.stepWithOutcome(this.specState, ev) } catch (e) {
       if (isWatchdog(e)) throw e
       return { kind: "throw", step, layer: "spec", message: thrown(e) }
     }

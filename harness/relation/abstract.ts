@@ -6,9 +6,17 @@
  * holds, and its parent is the nearest preceding slot whose run contains it.
  * @category relations
  */
-import type { Cap, EndpointState, NonEmpty, NotificationState, PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cap, EndpointState, NonEmpty, NotificationState, PDE, PPtr, PTE, SlotPtr } from "../../model/index.ts"
+import { VMAttr, kernelBase, sectionBits } from "../../model/index.ts"
+import { PMap } from "../../spec/persistent.ts"
 import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
-import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
+import {
+  ChooseNewThread, ResumeCurrentThread, pde_get_pdeType, pde_pde_coarse, pde_pde_coarse_get_P, pde_pde_coarse_get_address,
+  pde_pde_invalid, pde_pde_section, pde_pde_section_get_AP, pde_pde_section_get_B, pde_pde_section_get_P,
+  pde_pde_section_get_XN, pde_pde_section_get_address, pde_pde_section_get_size, pte_get_AP, pte_get_B, pte_get_pteType,
+  pte_pte_invalid, pte_pte_large_get_XN, pte_pte_large_get_address, pte_pte_small, pte_pte_small_get_XN,
+  pte_pte_small_get_address, vmRightsFromAP,
+} from "../../impl/index.ts"
 import { sameRegionAs } from "../../spec/object/objecttype.ts"
 
 /**
@@ -79,11 +87,83 @@ export function absObject(o: ImplObject, limit: number): KObject {
       return { tag: "CNode", radix: o.radix }
     case "Frame":
       return { tag: "Frame", sizeBits: o.sizeBits, isDevice: o.isDevice }
-    case "PageTable":
-      return { tag: "PageTable" }
-    case "PageDirectory":
-      return { tag: "PageDirectory" }
+    case "PageTable": {
+      const ptes = new Map<number, PTE>()
+      o.pt.forEach((w, i) => { if (w !== 0) ptes.set(i, absPTE(w)) })
+      return { tag: "PageTable", ptes }
+    }
+    case "PageDirectory": {
+      const pdes = new Map<number, PDE>()
+      const pd = o.pd
+      for (let i = 0; i < kernelFirstPDE; i++) { const w = pd[i]!; if (w !== 0) pdes.set(i, absPDE(w)) }
+      return { tag: "PageDirectory", pdes, kernelPDEs: absKernelPDEs(pd) }
+    }
+    case "ASIDPool": {
+      const pool = new Map<number, PPtr>()
+      o.array.forEach((pd, i) => { if (pd !== null) pool.set(i, pd.base) })
+      return { tag: "ASIDPool", pool }
+    }
   }
+}
+
+/** The first kernel-window entry of a page directory (0xe00). */
+export const kernelFirstPDE = kernelBase >>> sectionBits
+
+/** Kernel windows abstracted lately: their words and the (immutable) map they abstract to. */
+const kernelWindows: { words: Uint32Array; map: ReadonlyMap<number, PDE> }[] = []
+
+const sameWords = (a: Uint32Array, b: Uint32Array, from: number): boolean => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[from + i]) return false
+  return true
+}
+
+/**
+ * The kernel-window entries of a page directory (0xe00..0xfff) as a persistent map. Every page
+ * directory has the same words there, so the last few windows are kept with their maps: a
+ * directory whose words match one reuses its map (one object for all of them, which the state
+ * comparison then compares once), any other is abstracted afresh.
+ */
+export const absKernelPDEs = (pd: Uint32Array): ReadonlyMap<number, PDE> => {
+  for (const w of kernelWindows) if (sameWords(w.words, pd, kernelFirstPDE)) return w.map
+  const entries: [number, PDE][] = []
+  for (let i = kernelFirstPDE; i < pd.length; i++) { const w = pd[i]!; if (w !== 0) entries.push([i, absPDE(w)]) }
+  const map = PMap.from(entries)
+  kernelWindows.unshift({ words: pd.slice(kernelFirstPDE), map })
+  if (kernelWindows.length > 4) kernelWindows.pop()
+  return map
+}
+
+/**
+ * The abstract entry a hardware PDE word stands for (the spec's maps hold only valid entries; a
+ * word 0 is InvalidPDE). Attributes: cacheable is the B bit (seL4 writes TEX=5, B=1 for cacheable
+ * memory), parity the P bit, execute-never the XN bit; the global, shareable and domain bits are
+ * the kernel's own choices and not part of the abstract entry. A reserved-type word abstracts to an
+ * explicit InvalidPDE, which the spec never stores, so it shows up as a divergence.
+ */
+export const absPDE = (w: number): PDE => {
+  switch (pde_get_pdeType(w)) {
+    case pde_pde_coarse:
+      return { tag: "PageTablePDE", table: pde_pde_coarse_get_address(w), attr: pde_pde_coarse_get_P(w) !== 0 ? VMAttr.ParityEnabled : 0 }
+    case pde_pde_section: {
+      const attr = (pde_pde_section_get_B(w) !== 0 ? VMAttr.PageCacheable : 0) | (pde_pde_section_get_P(w) !== 0 ? VMAttr.ParityEnabled : 0) |
+        (pde_pde_section_get_XN(w) !== 0 ? VMAttr.ExecuteNever : 0)
+      return { tag: pde_pde_section_get_size(w) !== 0 ? "SuperSectionPDE" : "SectionPDE", frame: pde_pde_section_get_address(w), attr, rights: vmRightsFromAP(pde_pde_section_get_AP(w)) }
+    }
+    case pde_pde_invalid: default:
+      return { tag: "InvalidPDE" }
+  }
+}
+
+/** The abstract entry a hardware PTE word stands for (cacheable from B, execute-never from XN). */
+export const absPTE = (w: number): PTE => {
+  const t = pte_get_pteType(w)
+  if (t === pte_pte_invalid) return { tag: "InvalidPTE" }
+  const small = t === pte_pte_small
+  const xn = small ? pte_pte_small_get_XN(w) : pte_pte_large_get_XN(w)
+  const attr = (pte_get_B(w) !== 0 ? VMAttr.PageCacheable : 0) | (xn !== 0 ? VMAttr.ExecuteNever : 0)
+  return small
+    ? { tag: "SmallPagePTE", frame: pte_pte_small_get_address(w), attr, rights: vmRightsFromAP(pte_get_AP(w)) }
+    : { tag: "LargePagePTE", frame: pte_pte_large_get_address(w), attr, rights: vmRightsFromAP(pte_get_AP(w)) }
 }
 
 /**
@@ -195,11 +275,14 @@ export function absGlobals(k: ImplState, limit: number = k.objects.size): Omit<K
 
   const domainList: DomainScheduleItem[] = []
   for (const sched of k.domSchedule) domainList.push({ domain: schedDomain(sched), duration: schedDuration(sched) })
+  const armASIDTable = new Map<number, PPtr>()
+  k.armKSASIDTable.forEach((pool, i) => { if (pool !== null) armASIDTable.set(i, pool.base) })
 
   return {
     curThread: k.curThread.base, idleThread: k.idleThread.base, schedulerAction, readyQueues,
     curDomain: k.curDomain, domainList, domainIndex: k.domScheduleIdx, domainStartIndex: k.domScheduleStart, domainTime: k.domainTime,
     numIRQs: k.numIRQs, numDomains: k.numDomains,
     irqStates: [...k.irqStates], irqMasks: [...k.irqMasks], irqNode: k.irqNode.base,
+    armASIDTable, armGlobalPD: k.armKSGlobalPD.base, armGlobalPT: k.armKSGlobalPT.base,
   }
 }

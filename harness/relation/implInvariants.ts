@@ -6,7 +6,11 @@
  * @category invariants
  */
 import type { Cte, ImplState, ImplTcb } from "../../impl/index.ts"
-import { isMDBParentOf, l2BitmapSize, numPrioritiesImpl, readyQueuesIndex, sameRegionAs } from "../../impl/index.ts"
+import {
+  isMDBParentOf, l2BitmapSize, numPrioritiesImpl, pde_get_pdeType, pde_pde_coarse, pde_pde_invalid, pde_pde_section, pte_get_pteType,
+  pte_pte_large, readyQueuesIndex, sameRegionAs,
+} from "../../impl/index.ts"
+import { kernelBase, sectionBits } from "../../model/index.ts"
 import { allCtes, mdbLists } from "./abstract.ts"
 
 /** A named implementation invariant. */
@@ -197,9 +201,10 @@ const regionSpan = (c: Cte["cap"]): readonly [number, number] | null => {
   switch (c.tag) {
     case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + 2 ** c.sizeBits]
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": case "PageTableCap": case "PageDirectoryCap":
+    case "ASIDPoolCap":
       return [c.ptr, c.ptr + 1]
     case "ReplyCap": return [c.tcb, c.tcb + 1]
-    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return null
+    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null
   }
 }
 
@@ -372,10 +377,94 @@ export const epQueueMembership: ImplInvariant = {
   },
 }
 
+/** The PD index where the kernel window starts (0xe00). */
+const kernelFirstPDE = kernelBase >>> sectionBits
+
+/**
+ * What is wrong with a PDE word's encoding, or null: a reserved type, padding or domain bits set,
+ * or the global bit wrong for where it sits (kernel-window sections are global, user ones not).
+ */
+export const pdeWordProblem = (w: number, index: number): string | null => {
+  switch (pde_get_pdeType(w)) {
+    case pde_pde_invalid: return w === 0 ? null : "an invalid PDE with other bits set"
+    case pde_pde_coarse: return (w & 0x1fc) === 0 ? null : "a page-table PDE with domain or padding bits set"
+    case pde_pde_section: {
+      if ((w & (1 << 19)) !== 0 || (w & 0x1e0) !== 0) return "a section PDE with padding or domain bits set"
+      const global = ((w >>> 17) & 1) === 0
+      return global === (index >= kernelFirstPDE) ? null : global ? "a user section PDE marked global" : "a kernel-window section PDE marked not global"
+    }
+    default: return "a PDE of the reserved type 3"
+  }
+}
+
+/** What is wrong with a PTE word's encoding, or null (a large PTE's padding bits set). */
+export const pteWordProblem = (w: number): string | null =>
+  pte_get_pteType(w) === pte_pte_large && (w & 0x1c0) !== 0 ? "a large-page PTE with padding bits set" : null
+
+export const vspaceWordsEncoded: ImplInvariant = {
+  name: "vspaceWordsEncoded",
+  statement:
+    "Every page-directory and page-table word is a well-formed short descriptor: invalid words are 0, no PDE has the reserved " +
+    "type, padding and domain bits are clear, and only kernel-window sections are global.",
+  mirrors: "l4v ArchInvariants_H valid_pde'/valid_pte' (the C bitfield encodings of structures.bf)",
+  check: (k) => {
+    const out: string[] = []
+    const global = k.armKSGlobalPD.pd
+    const pdeCheck = (o: { base: number }, w: number, i: number) => {
+      const why = pdeWordProblem(w, i)
+      if (why !== null) out.push(`page directory ${h(o.base)} entry ${i} (${h(w)}) is ${why}`)
+    }
+    for (const o of k.objects.values()) {
+      if (o.tag === "PageDirectory") {
+        const pd = o.pd
+        if (pd.length !== 1 << 12) { out.push(`page directory ${h(o.base)} has ${pd.length} entries`); continue }
+        for (let i = 0; i < kernelFirstPDE; i++) if (pd[i] !== 0) pdeCheck(o, pd[i]!, i)
+        // A kernel-window word equal to the global directory's is checked with the global one.
+        for (let i = kernelFirstPDE; i < pd.length; i++) if (pd === global || pd[i] !== global[i]) pdeCheck(o, pd[i]!, i)
+      } else if (o.tag === "PageTable") {
+        const pt = o.pt
+        if (pt.length !== 1 << 8) { out.push(`page table ${h(o.base)} has ${pt.length} entries`); continue }
+        for (let i = 0; i < pt.length; i++) {
+          if (pt[i] === 0) continue
+          const why = pteWordProblem(pt[i]!)
+          if (why !== null) out.push(`page table ${h(o.base)} entry ${i} (${h(pt[i]!)}) is ${why}`)
+        }
+      }
+    }
+    return out
+  },
+}
+
+export const vspacePointersLive: ImplInvariant = {
+  name: "vspacePointersLive",
+  statement:
+    "The ASID table, the ASID pools and the global pointers point at the very objects the object table holds at those " +
+    "addresses (no pointer to an object a retype has since replaced), of the right kind.",
+  mirrors: "l4v ArchInvariants_H valid_arch_state' (valid_asid_table', the global PD and PTs)",
+  check: (k) => {
+    const out: string[] = []
+    const live = (o: { base: number }, what: string, tag: string) => {
+      const there = k.objects.get(o.base)
+      if (there !== o) out.push(`${what} ${h(o.base)} is not the ${tag} the object table holds there (${there === undefined ? "nothing" : `a ${there.tag}`})`)
+    }
+    live(k.armKSGlobalPD, "the global page directory", "PageDirectory")
+    live(k.armKSGlobalPT, "the global page table", "PageTable")
+    if (k.armKSASIDTable.length !== 1 << 7) out.push(`the ASID table has ${k.armKSASIDTable.length} entries`)
+    k.armKSASIDTable.forEach((pool, i) => {
+      if (pool === null) return
+      live(pool, `ASID table entry ${i}: pool`, "ASIDPool")
+      if (pool.array.length !== 1 << 10) out.push(`ASID pool ${h(pool.base)} has ${pool.array.length} entries`)
+      pool.array.forEach((pd, j) => { if (pd !== null) live(pd, `ASID ${(i << 10) + j}: page directory`, "PageDirectory") })
+    })
+    return out
+  },
+}
+
 /** Every implementation invariant, in check order. */
 export const implInvariants: readonly ImplInvariant[] = [
   mdbLinksSymmetric, mdbAcyclic, mdbNoLinksAtEmptySlots, mdbLinksInHeap, cdtRunsNested, mdbChunked,
   readyQueueLinksSymmetric, tcbQueuedIffInReadyQueue, bitmapAgreesWithQueues, epQueueLinksSymmetric, epQueueMembership,
+  vspaceWordsEncoded, vspacePointersLive,
 ]
 
 /** All violations of all implementation invariants, each prefixed with the invariant's name. */

@@ -16,13 +16,13 @@
  * field comparisons per changed object.
  * @category relations
  */
-import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cap, PDE, PPtr, SlotPtr } from "../../model/index.ts"
 import { NullCap, slotBits, tcbCNodeEntries } from "../../model/index.ts"
 import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { cdtOfList, isMDBParentOf, schedDomain, schedDuration } from "./abstract.ts"
+import { absPDE, absPTE, cdtOfList, isMDBParentOf, kernelFirstPDE, schedDomain, schedDuration } from "./abstract.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
 
@@ -97,9 +97,54 @@ export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean =
     }
     case "CNode": return c.tag === "CNode" && c.radix === o.radix
     case "Frame": return c.tag === "Frame" && c.sizeBits === o.sizeBits && c.isDevice === o.isDevice
-    case "PageTable": return c.tag === "PageTable"
-    case "PageDirectory": return c.tag === "PageDirectory"
+    case "PageTable": return c.tag === "PageTable" && sameEntries(o.pt, c.ptes, absPTE)
+    case "PageDirectory": return c.tag === "PageDirectory" && sameEntries(o.pd.subarray(0, kernelFirstPDE), c.pdes, absPDE) && sameKernelWindow(o.pd, c.kernelPDEs)
+    case "ASIDPool": {
+      if (c.tag !== "ASIDPool") return false
+      let n = 0
+      for (let i = 0; i < o.array.length; i++) {
+        const pd = o.array[i]
+        if (pd === null || pd === undefined) continue
+        n++
+        if (c.pool.get(i) !== pd.base) return false
+      }
+      return n === c.pool.size
+    }
   }
+}
+
+/** Kernel windows already seen to abstract to a map: the map and the words it matched. */
+const verifiedWindows = new WeakMap<ReadonlyMap<number, PDE>, Uint32Array>()
+
+/** Do a directory's kernel-window words abstract to `m`? Remembered per map (maps are immutable), so a repeat costs a word comparison. */
+const sameKernelWindow = (pd: Uint32Array, m: ReadonlyMap<number, PDE>): boolean => {
+  const seen = verifiedWindows.get(m)
+  const kernel = pd.subarray(kernelFirstPDE)
+  if (seen !== undefined && seen.length === kernel.length && seen.every((w, i) => w === kernel[i])) return true
+  let n = 0
+  for (let i = 0; i < kernel.length; i++) {
+    const w = kernel[i]!
+    if (w === 0) continue
+    n++
+    const e = m.get(kernelFirstPDE + i)
+    if (e === undefined || !sameRecord(absPDE(w), e)) return false
+  }
+  if (n !== m.size) return false
+  verifiedWindows.set(m, kernel.slice())
+  return true
+}
+
+/** Do the hardware words abstract to exactly the valid entries of `m`? */
+const sameEntries = <E>(words: Uint32Array, m: ReadonlyMap<number, E>, abs: (w: number) => E): boolean => {
+  let n = 0
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!
+    if (w === 0) continue
+    n++
+    const e = m.get(i)
+    if (e === undefined || !sameRecord(abs(w), e)) return false
+  }
+  return n === m.size
 }
 
 /** Do the impl's globals abstract to the spec's (as `absGlobals` would build them)? */
@@ -121,6 +166,15 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
     const x = sched[i]!
     if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
   }
+  if (k.armKSGlobalPD.base !== s.armGlobalPD || k.armKSGlobalPT.base !== s.armGlobalPT) return false
+  let pools = 0
+  for (let i = 0; i < k.armKSASIDTable.length; i++) {
+    const p = k.armKSASIDTable[i]
+    if (p === null || p === undefined) continue
+    pools++
+    if (s.armASIDTable.get(i) !== p.base) return false
+  }
+  if (pools !== s.armASIDTable.size) return false
   // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   const limit = k.objects.size
   let queues = 0

@@ -1,21 +1,22 @@
 /**
  * A client and a server talking over one endpoint, as concrete events from boot: the setup
- * (retype an endpoint, a server TCB, two page directories, an IPC-buffer frame, a second
- * endpoint and a notification with two badged caps; give both
- * threads a VSpace root; start the server, let it block in Recv), then round trips of Call from
- * the client and ReplyRecv from the server. Used by the IPC benchmark and by the property that
- * the fastpath and the slow path agree.
+ * (retype an endpoint, a server TCB, a page directory given an ASID, an IPC-buffer frame mapped
+ * through a page table, a second endpoint and a notification with two badged caps; the client is
+ * the root thread, whose VSpace boot made; start the server, let it block in Recv), then round
+ * trips of Call from the client and ReplyRecv from the server. Used by the IPC benchmark and by
+ * the property that the fastpath and the slow path agree.
  */
 import fc from "fast-check"
 import type { Event, SyscallEvent } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel as L, ObjectType, messageInfo, pageBits } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel as L, ObjectType, defaultBootConfig, messageInfo, pageBits } from "../../model/index.ts"
+import { bootInfo } from "../../spec/kernel/boot.ts"
 import {
-  raw, seL4_CNode_Mint, seL4_Call, seL4_Recv, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace,
-  seL4_Untyped_Retype, seL4_Yield,
+  raw, seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map, seL4_CNode_Mint, seL4_Call,
+  seL4_ReadWrite, seL4_Recv, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_Untyped_Retype, seL4_Yield,
 } from "../builders.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
-export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, clientPD: 104, otherEp: 105, ntfn: 106, ntfnBadge1: 107, ntfnBadge6: 108 } as const
+export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, serverPT: 104, otherEp: 105, ntfn: 106, ntfnBadge1: 107, ntfnBadge6: 108 } as const
 /** The server's IPC buffer address (any 512-aligned word will do). */
 export const serverBufferVAddr = 0x0090_0000
 /** The server's priority: the client's (the root's), so a Call may take the fastpath. */
@@ -24,7 +25,7 @@ export const serverPriority = 255
 const { InitThreadCNode: root, InitThreadTCB: rootTcb } = InitialSlot
 /** One object from the first boot untyped into root slot `destSlot`. */
 const retype = (type: number, sizeBits: number, destSlot: number): Event =>
-  seL4_Untyped_Retype(InitialSlot.NumInitialCaps, type, sizeBits, root, 0, 0, destSlot, 1)
+  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, type, sizeBits, root, 0, 0, destSlot, 1)
 
 /**
  * Boot-to-ready events: afterwards the client (the root thread) runs and the server waits in
@@ -37,16 +38,17 @@ export const pingPongSetup = (): Event[] => {
     retype(ObjectType.TCB, 0, S.server),
     retype(ObjectType.PageDirectory, 0, S.serverPD),
     retype(ObjectType.SmallPage, pageBits, S.serverBuffer),
-    retype(ObjectType.PageDirectory, 0, S.clientPD),
+    retype(ObjectType.PageTable, 0, S.serverPT),
     retype(ObjectType.Endpoint, 0, S.otherEp),
     retype(ObjectType.Notification, 0, S.ntfn),
     seL4_CNode_Mint(root, S.ntfnBadge1, 32, root, S.ntfn, 32, 15, 1),
     seL4_CNode_Mint(root, S.ntfnBadge6, 32, root, S.ntfn, 32, 15, 6),
-    // Server: the root's CSpace, its own VSpace root and IPC buffer, no fault handler.
+    // Server: the root's CSpace, its own VSpace (an ASID, its IPC buffer mapped) and IPC buffer, no fault handler.
+    seL4_ARM_ASIDPool_Assign(InitialSlot.InitThreadASIDPool, S.serverPD),
+    seL4_ARM_PageTable_Map(S.serverPT, S.serverPD, serverBufferVAddr, seL4_ARM_Default_VMAttributes),
+    seL4_ARM_Page_Map(S.serverBuffer, S.serverPD, serverBufferVAddr, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
     seL4_TCB_Configure(S.server, 0, root, 0, S.serverPD, 0, serverBufferVAddr, S.serverBuffer),
     seL4_TCB_SetPriority(S.server, rootTcb, serverPriority),
-    // Client (the root thread): a VSpace root, so replies to it may take the fastpath too.
-    seL4_TCB_SetSpace(rootTcb, 0, root, 0, S.clientPD, 0),
     seL4_TCB_Resume(S.server),
     // The server has the client's priority: the client yields, the server runs and blocks in Recv.
     seL4_Yield(),

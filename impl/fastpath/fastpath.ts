@@ -53,8 +53,8 @@ export function lookup_fp(k: ImplState, cap: Cap, cptr: number): Cap {
   return found
 }
 
-/** Any PageDirectoryCap counts as a valid VTable root (model-decisions.md, departures). */
-const isValidVTableRoot_fp = (cap: Cap): boolean => cap.tag === "PageDirectoryCap"
+/** C `isValidVTableRoot_fp`: a page-directory cap with an ASID. */
+const isValidVTableRoot_fp = (cap: Cap): boolean => cap.tag === "PageDirectoryCap" && cap.asid !== null
 
 /** C `fastpath_copy_mrs`: MR0..MR(length-1), all in registers (length <= 4). */
 function fastpath_copy_mrs(length: number, src: ImplTcb, dest: ImplTcb): void {

@@ -6,14 +6,18 @@
  */
 import type { Cap, ObjectType, Rights, VMRights } from "../../model/index.ts"
 import {
-  ObjectType as OT, RightGR, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField,
+  ObjectType as OT, RightGR, asidPoolBits, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField,
   notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits, bit as BIT, mask as MASK,
 } from "../../model/index.ts"
 import { setThreadState, suspend } from "../kernel/thread.ts"
+import {
+  copyGlobalMappings, decodeARMMMUInvocation, deleteASID, deleteASIDPool, maskVMRights, unmapPage, unmapPageTable,
+} from "../kernel/vspace.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
   EXCEPTION_NONE, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification, ImplPageDirectory, ImplPageTable,
-  ImplTcb, ThreadStateRestart, getCNodeImpl, getEndpointImpl, getNotificationImpl, getTcbImpl, syscallError,
+  ImplTcb, ThreadStateRestart, getASIDPoolImpl, getCNodeImpl, getEndpointImpl, getNotificationImpl, getPageDirectoryImpl,
+  getPageTableImpl, getTcbImpl, syscallError,
 } from "../state.ts"
 import { cteDelete, decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
 import {
@@ -26,7 +30,8 @@ import { decodeDomainInvocation } from "./domain.ts"
 import { decodeTCBInvocation } from "./tcb.ts"
 
 /** Is this an architecture (VM) cap? C `isArchCap`. */
-const isArchCap = (c: Cap): boolean => c.tag === "FrameCap" || c.tag === "PageTableCap" || c.tag === "PageDirectoryCap"
+const isArchCap = (c: Cap): boolean =>
+  c.tag === "FrameCap" || c.tag === "PageTableCap" || c.tag === "PageDirectoryCap" || c.tag === "ASIDControlCap" || c.tag === "ASIDPoolCap"
 
 // ---- region and object identity -----------------------------------------------------------------
 
@@ -34,7 +39,7 @@ const isArchCap = (c: Cap): boolean => c.tag === "FrameCap" || c.tag === "PageTa
 function capIsPhysical(c: Cap): boolean {
   switch (c.tag) {
     case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
       return true
     default:
       return false
@@ -45,7 +50,7 @@ function capIsPhysical(c: Cap): boolean {
 function capPtr(c: Cap): number {
   switch (c.tag) {
     case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
       return c.ptr
     default:
       return 0
@@ -63,6 +68,7 @@ function capSizeBits(c: Cap): number {
     case "FrameCap": return c.sizeBits
     case "PageTableCap": return pageTableBits
     case "PageDirectoryCap": return pageDirBits
+    case "ASIDPoolCap": return asidPoolBits
     default: return 0
   }
 }
@@ -82,6 +88,10 @@ function archSameRegionAs(a: Cap, b: Cap): boolean {
       return b.tag === "PageTableCap" && a.ptr === b.ptr
     case "PageDirectoryCap":
       return b.tag === "PageDirectoryCap" && a.ptr === b.ptr
+    case "ASIDControlCap":
+      return b.tag === "ASIDControlCap"
+    case "ASIDPoolCap":
+      return b.tag === "ASIDPoolCap" && a.ptr === b.ptr
     default:
       return false
   }
@@ -171,15 +181,6 @@ export function updateCapData(preserve: boolean, newData: number, cap: Cap): Cap
   }
 }
 
-/** C `maskVMRights` (ARM 32). */
-function maskVMRights(vm: VMRights, r: Rights): VMRights {
-  if (vm === "KernelOnly") return "KernelOnly"
-  const canRead = (r & RightR) !== 0
-  if (vm === "ReadOnly" && canRead) return "ReadOnly"
-  if (vm === "ReadWrite" && canRead) return (r & RightW) !== 0 ? "ReadWrite" : "ReadOnly"
-  return "KernelOnly"
-}
-
 /**
  * Intersect a cap's rights with `r` (asking for more silently gives less).
  * @refines spec/object/objecttype#maskCapRights
@@ -215,8 +216,9 @@ export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
       syscallError(k, { tag: "IllegalOperation" })
       return null
     case "PageDirectoryCap":
-      // kspec departure until ASIDs exist: derives as if it had one (docs/model-decisions.md).
-      return cap
+      if (cap.asid !== null) return cap
+      syscallError(k, { tag: "IllegalOperation" })
+      return null
     case "FrameCap":
       if (cap.mapped === null) return cap
       return { tag: "FrameCap", ptr: cap.ptr, sizeBits: cap.sizeBits, vmRights: cap.vmRights, isDevice: cap.isDevice, mapped: null }
@@ -262,12 +264,42 @@ export function hasCancelSendRights(cap: Cap): boolean {
 // ---- finalisation -------------------------------------------------------------------------------
 
 /**
- * Clean up after the last cap to an object goes (`final`): cancel IPC on endpoints, unbind and
- * cancel notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0).
- * Long operations run to completion here: the model has no preemption and no zombies.
+ * What deleting a virtual-memory cap undoes: the last cap to an ASID pool takes it out of the ASID
+ * table, the last cap to a page directory with an ASID frees the ASID, the last cap to a mapped
+ * page table unmaps it, and any cap to a mapped frame unmaps it (final or not).
+ * @refines spec/object/objecttype#archFinaliseCap
+ */
+function Arch_finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
+  switch (cap.tag) {
+    case "ASIDPoolCap":
+      if (final) deleteASIDPool(k, cap.asidBase, getASIDPoolImpl(k, cap.ptr))
+      break
+    case "PageDirectoryCap":
+      if (final && cap.asid !== null) deleteASID(k, cap.asid, getPageDirectoryImpl(k, cap.ptr))
+      break
+    case "PageTableCap":
+      if (final && cap.mapped !== null) unmapPageTable(k, cap.mapped.asid, cap.mapped.vaddr, getPageTableImpl(k, cap.ptr))
+      break
+    case "FrameCap":
+      if (cap.mapped !== null) unmapPage(k, cap.sizeBits, cap.mapped.asid, cap.mapped.vaddr, cap.ptr)
+      break
+    default:
+      break
+  }
+}
+
+/**
+ * Clean up after a cap goes. Virtual-memory caps as `Arch_finaliseCap` says; for the others only
+ * the last cap to an object (`final`) does anything: cancel IPC on endpoints, unbind and cancel
+ * notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0). Long
+ * operations run to completion here: the model has no preemption and no zombies.
  * @refines spec/object/objecttype#finaliseCap
  */
 export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
+  if (isArchCap(cap)) {
+    Arch_finaliseCap(k, cap, final)
+    return
+  }
   if (!final) return
   switch (cap.tag) {
     // Endpoint: every queued thread restarts.
@@ -302,7 +334,7 @@ export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
     case "IRQHandlerCap":
       deletingIRQHandler(k, cap.irq)
       break
-    // Everything else (untyped, reply, domain, IRQ control, unmapped VM caps) needs nothing.
+    // Everything else (untyped, reply, domain, IRQ control) needs nothing.
     default:
       break
   }
@@ -340,9 +372,13 @@ export function createObject(k: ImplState, t: ObjectType, base: number, userSize
     case OT.PageTable:
       k.objects.set(base, new ImplPageTable(base))
       return { tag: "PageTableCap", ptr: base, mapped: null }
-    case OT.PageDirectory:
-      k.objects.set(base, new ImplPageDirectory(base))
+    // A page directory starts with the kernel window, copied from the global page directory.
+    case OT.PageDirectory: {
+      const pd = new ImplPageDirectory(base)
+      copyGlobalMappings(k, pd)
+      k.objects.set(base, pd)
       return { tag: "PageDirectoryCap", ptr: base, asid: null }
+    }
   }
 }
 
@@ -409,8 +445,8 @@ export function decodeInvocation(
     // IRQ handler: Ack, SetIRQHandler, Clear.
     case "IRQHandlerCap":
       return decodeIRQHandlerInvocation(k, invLabel, cap.irq)
-    // VM invocations land in a later issue.
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
-      return syscallError(k, { tag: "IllegalOperation" })
+    // Virtual memory (C Arch_decodeInvocation).
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDControlCap": case "ASIDPoolCap":
+      return decodeARMMMUInvocation(k, invLabel, length, slot, cap, _call)
   }
 }

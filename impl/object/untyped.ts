@@ -128,20 +128,27 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
 export function resetUntypedCap(k: ImplState, srcSlot: Cte): void {
   const cap = srcSlot.cap
   if (cap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
-  const base = cap.ptr
-  const top = base + BIT(cap.sizeBits)
-  // Every object is aligned to its size, at least 2^minObjectBits: probing each such address in the
-  // region finds them all. Probe when the region has fewer such addresses than the table has
-  // objects, else scan the table: min(objects, region / 16) either way, never the whole table for a
-  // small untyped in a big state.
-  if (BIT(cap.sizeBits - minObjectBits) < k.objects.size) {
+  deleteObjects(k, cap.ptr, cap.sizeBits)
+  if (cap.freeIndex !== 0) srcSlot.cap = untypedCapWithFreeIndex(cap, 0)
+}
+
+/**
+ * Every object in [base, base + 2^bits) leaves the object table (C zeroes the memory). Every
+ * object is aligned to its size, at least 2^minObjectBits: probing each such address in the region
+ * finds them all. Probe when the region has fewer such addresses than the table has objects, else
+ * scan the table: min(objects, region / 16) either way, never the whole table for a small region
+ * in a big state.
+ * @refines spec/object/untyped#deleteObjects
+ */
+export function deleteObjects(k: ImplState, base: number, bits: number): void {
+  const top = base + BIT(bits)
+  if (BIT(bits - minObjectBits) < k.objects.size) {
     for (let p = base; p < top; p += BIT(minObjectBits)) k.objects.delete(p)
   } else {
     for (const p of k.objects.keys()) {
       if (p >= base && p < top) k.objects.delete(p)
     }
   }
-  if (cap.freeIndex !== 0) srcSlot.cap = untypedCapWithFreeIndex(cap, 0)
 }
 
 /**

@@ -63,7 +63,7 @@ describe("kspec replay", () => {
       ["not a trace", write("other.json", JSON.stringify({ hello: 1 })), /other\.json: not a trace file: it has no "kspec": "trace" field$/],
       ["wrong shape", write("shape.json", JSON.stringify({ ...good, config: { ...(good.config as object), numIRQs: "16" } })), /shape\.json: config\.numIRQs: expected number, got "16"$/],
       ["unknown syscall", write("sys.json", JSON.stringify({ ...good, events: [good.events[0], { ...good.events[1], syscall: "SendRecv" }] })), /sys\.json: events\[1\]\.syscall: unknown syscall "SendRecv" \(kspec models Send, NBSend/],
-      ["other version", write("v2.json", JSON.stringify({ ...good, version: 2 })), /incompatible kspec model: trace format version 2, this kspec reads version 1$/],
+      ["other version", write("v1.json", JSON.stringify({ ...good, version: 1 })), /incompatible kspec model: trace format version 1, this kspec reads version 2$/],
     ]
     for (const [what, file, msg] of cases) {
       it(what, () => {
@@ -76,7 +76,7 @@ describe("kspec replay", () => {
     it("main exits 2 and writes the message to stderr", async () => {
       let err = ""
       const io = { out: () => {}, err: (s: string) => { err += s }, progress: null }
-      expect(await main(["replay", join(dir, "v2.json")], io)).toBe(2)
+      expect(await main(["replay", join(dir, "v1.json")], io)).toBe(2)
       expect(err).toMatch(/^kspec: .*incompatible kspec model.*\n$/)
       expect(await main(["replay"], io)).toBe(2)
     })

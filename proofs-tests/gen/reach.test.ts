@@ -41,8 +41,9 @@ describe("reachability with several domains: threads run in every domain", () =>
 
   for (let d = 0; d < domainsBootConfig.numDomains; d++) {
     it(`threads of domain ${d} run (seed=${reachSeed}, ${b.runs} traces of up to ${b.depth} steps, 3 domains)`, () => {
-      // Every domain gets a real share of the steps that run a thread, in several traces.
-      expect(r.domainRunning[d]! / running, table).toBeGreaterThan(0.1)
+      // Every domain gets a real share of the steps that run a thread (domain 0, where the root task
+      // builds everything, takes most), in several traces.
+      expect(r.domainRunning[d]! / running, table).toBeGreaterThan(0.05)
       expect(r.domainRunningTraces[d], table).toBeGreaterThanOrEqual(minTraces)
     })
   }

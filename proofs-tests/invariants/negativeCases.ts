@@ -4,9 +4,9 @@
  * flags it; `kspec docs` renders `description` beside each invariant.
  * @category invariants
  */
-import type { Cap, NonEmpty, PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cap, NonEmpty, PDE, PPtr, PTE, SlotPtr } from "../../model/index.ts"
 import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable } from "../../model/index.ts"
-import { boot, bootLayout } from "../../spec/kernel/boot.ts"
+import { boot, bootInfo, bootLayout, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import * as X from "./ipcStates.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
 import {
@@ -24,8 +24,8 @@ const base = (): KernelState => boot(defaultBootConfig)
 const root = (i: number): SlotPtr => slotOf(L.rootCNode, i)
 /** Kernel-reserved memory that no boot object and no untyped covers. */
 const spare: PPtr = 0x0200_0000
-const firstUntyped = root(InitialSlot.NumInitialCaps)
-// Boot fills slots 16.. with untyped caps; slots from 100 on are empty in the default boot.
+const firstUntyped = root(bootInfo(defaultBootConfig).untyped.start)
+// Boot fills slot 16 with the root page table's cap and 17.. with untyped caps; slots from 100 on are empty in the default boot.
 const idleEP: KObject = { tag: "Endpoint", state: { tag: "IdleEP" } }
 
 /** Write `cap` into `slot` as an original cap with no CDT parent. */
@@ -44,7 +44,74 @@ const untypedAt = (s: KernelState, slot: SlotPtr) => {
   return c
 }
 
+/** A page directory or page table with entry `i` set to `e` (absent: deleted). */
+const withPDE = (s: KernelState, pd: PPtr, i: number, e: PDE | undefined): KernelState => {
+  const o = s.kheap.get(pd)
+  if (o?.tag !== "PageDirectory") throw new Error("no page directory")
+  const set = (m: ReadonlyMap<number, PDE>) => (e === undefined ? mapDelete(m, i) : mapSet(m, i, e))
+  return setObject(s, pd, i >= 0xe00 ? { ...o, kernelPDEs: set(o.kernelPDEs) } : { ...o, pdes: set(o.pdes) })
+}
+const withPTE = (s: KernelState, pt: PPtr, i: number, e: PTE): KernelState => {
+  const o = s.kheap.get(pt)
+  if (o?.tag !== "PageTable") throw new Error("no page table")
+  return setObject(s, pt, { tag: "PageTable", ptes: mapSet(o.ptes, i, e) })
+}
+
 export const negativeCases: Readonly<Record<string, NegativeCase>> = {
+  valid_vspace_objs: {
+    description: "The root task's page directory (ASID 1, reachable) gets a section entry at 40 MiB naming an address where no frame is.",
+    state: () => withPDE(base(), L.rootPD, 40, { tag: "SectionPDE", frame: spare, attr: 3, rights: "ReadWrite" }),
+  },
+  "valid_objs.wellformed_vspace_obj": {
+    description: "The root page table gets one large-page entry at index 16 instead of 16 identical ones.",
+    state: () => withPTE(base(), L.rootPT, 16, { tag: "LargePagePTE", frame: spare, attr: 1, rights: "ReadWrite" }),
+  },
+  "valid_arch_state.valid_asid_table": {
+    description: "ASID table entry 5 names the root task's page directory, which is not an ASID pool.",
+    state: () => { const s = base(); return { ...s, armASIDTable: mapSet(s.armASIDTable, 5, L.rootPD) } },
+  },
+  valid_asid_map: {
+    description: "The first ASID pool's entry 0 (ASID 0) names the root task's page directory, which also has ASID 1.",
+    state: () => {
+      const s = base()
+      const pool = s.kheap.get(L.rootASIDPool)
+      if (pool?.tag !== "ASIDPool") throw new Error("no pool")
+      return setObject(s, L.rootASIDPool, { tag: "ASIDPool", pool: mapSet(pool.pool, 0, L.rootPD) })
+    },
+  },
+  valid_global_objs: {
+    description: "The global page directory gets a user section entry at index 100, below the kernel window.",
+    state: () => withPDE(base(), L.globalPD, 100, { tag: "SectionPDE", frame: spare, attr: 3, rights: "ReadWrite" }),
+  },
+  equal_kernel_mappings: {
+    description: "The root task's page directory loses its kernel-window entry 0xe00.",
+    state: () => withPDE(base(), L.rootPD, 0xe00, undefined),
+  },
+  "valid_arch_caps.valid_vs_lookup": {
+    description: "The root page table maps the IPC buffer frame a second time, one page up, with no frame cap recording that mapping.",
+    state: () => withPTE(base(), L.rootPT, ((rootIPCBufferVAddr >>> 12) & 0xff) + 1, { tag: "SmallPagePTE", frame: L.ipcBufferFrame, attr: 5, rights: "ReadWrite" }),
+  },
+  "valid_arch_caps.valid_table_caps": {
+    description: "A new page directory with a user section entry is named by a page-directory cap without an ASID.",
+    state: () => {
+      const s = base()
+      const g = s.kheap.get(L.globalPD)
+      if (g?.tag !== "PageDirectory") throw new Error("no global PD")
+      const s1 = setObject(s, spare, { tag: "PageDirectory", pdes: new Map([[40, { tag: "SectionPDE", frame: 0x0400_0000, attr: 3, rights: "ReadWrite" }]]), kernelPDEs: g.kernelPDEs })
+      return writeOriginal(s1, root(100), { tag: "PageDirectoryCap", ptr: spare, asid: null })
+    },
+  },
+  "valid_arch_caps.unique_table_caps": {
+    description: "Two page-table caps without a mapping name one (empty) page table.",
+    state: () => {
+      const s = setObject(base(), spare, { tag: "PageTable", ptes: new Map() })
+      return writeOriginal(writeOriginal(s, root(100), { tag: "PageTableCap", ptr: spare, mapped: null }), root(101), { tag: "PageTableCap", ptr: spare, mapped: null })
+    },
+  },
+  "valid_arch_caps.unique_table_refs": {
+    description: "A second cap to the root task's page directory records ASID 2 while the first records ASID 1.",
+    state: () => writeOriginal(base(), root(100), { tag: "PageDirectoryCap", ptr: L.rootPD, asid: 2 }),
+  },
   "valid_objs.wellformed_cap": {
     description: "The first untyped cap's freeIndex is set to 7, which is not a multiple of 16.",
     state: () => { const s = base(); return setCap(s, firstUntyped, { ...untypedAt(s, firstUntyped), freeIndex: 7 }) },

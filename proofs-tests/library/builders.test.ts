@@ -16,8 +16,11 @@ const args = (n: number) => Array.from({ length: n }, (_, i) => 0x100 + i)
 
 /** The cap each invocation is made on, in the default boot (the IRQ handler made first). */
 const capFor: Readonly<Record<string, number>> = {
-  CNodeCap: InitialSlot.InitThreadCNode, UntypedCap: InitialSlot.NumInitialCaps, ThreadCap: InitialSlot.InitThreadTCB,
+  CNodeCap: InitialSlot.InitThreadCNode, UntypedCap: kspec.bootInfo(defaultBootConfig).untyped.start, ThreadCap: InitialSlot.InitThreadTCB,
   IRQControlCap: InitialSlot.IRQControl, IRQHandlerCap: 100, DomainCap: InitialSlot.Domain,
+  // The root task's address space: its page directory, the page table (slot 16) and the IPC buffer frame.
+  PageDirectoryCap: InitialSlot.InitThreadVSpace, PageTableCap: kspec.bootInfo(defaultBootConfig).userImagePaging.start,
+  FrameCap: InitialSlot.InitThreadIPCBuffer, ASIDControlCap: InitialSlot.ASIDControl, ASIDPoolCap: InitialSlot.InitThreadASIDPool,
 }
 const withHandler = step(boot(defaultBootConfig), seL4_IRQControl_Get(InitialSlot.IRQControl, 3, InitialSlot.InitThreadCNode, 100, 32))
 

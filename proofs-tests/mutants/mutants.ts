@@ -1,16 +1,17 @@
 /**
- * Bug-injection mutants: deliberately broken variants of the impl, each a one-place source edit
- * of a named impl file. The self-test builds each mutant as a patched copy of impl/ and
+ * Bug-injection mutants: deliberately broken variants of the impl or of the spec, each a
+ * one-place source edit of a named file. The self-test builds each mutant as a patched copy of
+ * impl/ (checked against the real spec) or of spec/ (the real impl checked against it) and
  * asserts the default lockstep suite catches it within a fixed budget. A mutant whose search
- * text no longer occurs in the impl fails the self-test too, so the list cannot silently rot.
- * `specMutants` break the spec instead (a patched copy of spec/, checked by the copy's own
- * harness against the real impl): a wrong spec must not pass either.
+ * text no longer occurs in its file fails the self-test too, so the list cannot silently rot.
  */
 export interface Mutant {
   readonly name: string
   /** The seL4 behaviour the mutant breaks, in one line. */
   readonly breaks: string
-  /** File under impl/ (under spec/ for `specMutants`). */
+  /** The layer patched: impl/ (default) or spec/. */
+  readonly layer?: "impl" | "spec"
+  /** File under the layer's directory. */
   readonly file: string
   readonly search: string
   readonly replace: string
@@ -192,13 +193,10 @@ export const mutants: readonly Mutant[] = [
     search: "  k.domainTime = 0n\n  k.domScheduleIdx = k.domSchedule.length - 2",
     replace: "  k.domScheduleIdx = k.domSchedule.length - 2",
   },
-]
-
-/** Mutants of the spec: the suite must catch a wrong specification as surely as a wrong impl. */
-export const specMutants: readonly Mutant[] = [
   {
     name: "spec-domain-never-ends",
     breaks: "the spec's timerTick takes a tick from the domain time when there are several domains: this one never does",
+    layer: "spec",
     file: "kernel/thread.ts",
     search: "if (s1.numDomains <= 1) return s1",
     replace: "if (s1.numDomains >= 1) return s1",
@@ -206,8 +204,118 @@ export const specMutants: readonly Mutant[] = [
   {
     name: "spec-next-domain-skips-entry",
     breaks: "the spec's nextDomain moves to the entry after the current one: this one skips an entry",
+    layer: "spec",
     file: "kernel/thread.ts",
     search: "const inc = s.domainIndex + 1",
     replace: "const inc = s.domainIndex + 2",
+  },
+  {
+    name: "page-map-ignores-alignment",
+    breaks: "Page_Map refuses a vaddr not aligned to the frame's size (AlignmentError): this one maps it",
+    file: "kernel/vspace.ts",
+    search: "if ((vaddr & mask(frameSize)) !== 0) return syscallError(k, { tag: \"AlignmentError\" })",
+    replace: "",
+  },
+  {
+    name: "page-map-keeps-cap-rights",
+    breaks: "Page_Map maps with the cap's rights cut by the rights word: this one ignores the rights word",
+    file: "kernel/vspace.ts",
+    search: "const vmRights = maskVMRights(cap.vmRights, rightsFromWord(wRightsMask))",
+    replace: "const vmRights = cap.vmRights",
+  },
+  {
+    name: "large-page-unmap-clears-one",
+    breaks: "unmapping a 64 KiB page clears its 16 page-table entries: this one clears only the first",
+    file: "kernel/vspace.ts",
+    search: "for (let j = 0; j < pagesPerLargePage; j++) pt.pt[i + j] = 0",
+    replace: "pt.pt[i] = 0",
+  },
+  {
+    name: "pt-map-over-used-entry",
+    breaks: "PageTable_Map refuses a directory entry in use (DeleteFirst): this one overwrites it",
+    file: "kernel/vspace.ts",
+    search: "if (pde_get_pdeType(pd.pd[pdIndex]!) !== pde_pde_invalid) return syscallError(k, { tag: \"DeleteFirst\" })",
+    replace: "",
+  },
+  {
+    name: "asid-zero-assigned",
+    breaks: "ASIDPool_Assign never gives out ASID 0: this one does",
+    file: "kernel/vspace.ts",
+    search: "(base + i === 0 || pool.array[i] !== null)",
+    replace: "(pool.array[i] !== null)",
+  },
+  {
+    name: "make-pool-ignores-children",
+    breaks: "ASIDControl_MakePool needs an untyped with no children (RevokeFirst): this one makes a pool over live objects",
+    file: "kernel/vspace.ts",
+    search: "let st = ensureNoChildren(k, parentSlot)\n      if (st !== EXCEPTION_NONE) return st\n",
+    replace: "let st: Exception\n",
+  },
+  {
+    name: "pt-map-records-unaligned-vaddr",
+    breaks: "a mapped page-table cap records the 1 MiB-aligned address it maps: this one records the vaddr as given",
+    file: "kernel/vspace.ts",
+    search: "mapped: { asid, vaddr: pageBase(vaddr, sectionBits) } }",
+    replace: "mapped: { asid, vaddr } }",
+  },
+  {
+    name: "pt-unmap-keeps-entries",
+    breaks: "PageTable_Unmap clears the table it unmaps: this one leaves its entries",
+    file: "kernel/vspace.ts",
+    search: "    pt.pt.fill(0)\n",
+    replace: "",
+  },
+  {
+    name: "pd-delete-keeps-asid",
+    breaks: "deleting the last cap to a page directory frees its ASID: this one leaves the pool naming it",
+    file: "object/objecttype.ts",
+    search: "if (final && cap.asid !== null) deleteASID(",
+    replace: "if (!final && cap.asid !== null) deleteASID(",
+  },
+  {
+    name: "derive-unmapped-page-table",
+    breaks: "a page-table cap derives only while mapped (IllegalOperation): this one copies an unmapped one",
+    file: "object/objecttype.ts",
+    search: "    case \"PageTableCap\":\n      if (cap.mapped !== null) return cap",
+    replace: "    case \"PageTableCap\":\n      if (cap.mapped !== null || true) return cap",
+  },
+  {
+    name: "frame-delete-unmaps-only-final",
+    breaks: "deleting any cap that records a frame's mapping unmaps it: this one unmaps only on the last cap",
+    file: "object/objecttype.ts",
+    search: "      if (cap.mapped !== null) unmapPage(k,",
+    replace: "      if (final && cap.mapped !== null) unmapPage(k,",
+  },
+  {
+    layer: "spec",
+    name: "spec-pd-without-kernel-window",
+    breaks: "(spec) a new page directory gets the global directory's kernel-window entries: this spec gives it none",
+    file: "object/objecttype.ts",
+    search: "kernelPDEs: copyGlobalMappings(s) }",
+    replace: "kernelPDEs: mapFrom([]) }",
+  },
+  {
+    layer: "spec",
+    name: "spec-super-section-one-entry",
+    breaks: "(spec) a 16 MiB frame is mapped by 16 identical directory entries: this spec writes one",
+    file: "kernel/vspace.ts",
+    search: "const count = section ? 1 : sectionsPerSuperSection",
+    replace: "const count = 1",
+  },
+  {
+    layer: "spec",
+    name: "spec-pt-unmap-keeps-pde",
+    breaks: "(spec) unmapping a page table clears the directory entry that points to it: this spec leaves it",
+    file: "kernel/vspace.ts",
+    search: "return pd === null ? s : storePDEs(s, pd, pdIndexOf(vaddr), 1, InvalidPDE)",
+    replace: "return pd === null ? s : s",
+  },
+  {
+    layer: "spec",
+    name: "spec-assign-leaves-cap",
+    breaks: "(spec) ASIDPool_Assign records the ASID in the directory's cap: this spec only fills the pool",
+    file: "kernel/vspace.ts",
+    search: "const s1 = setCap(s, inv.pdSlot, { ...pdCap, asid: inv.asid })",
+    replace: "const s1 = s",
   },
 ]

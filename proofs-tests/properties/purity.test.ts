@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { defaultBootConfig, messageInfo, InvocationLabel as L } from "../../model/index.ts"
 import { boot, step } from "../../spec/index.ts"
+import { bootInfo } from "../../spec/kernel/boot.ts"
 import { deepFreeze } from "../../harness/lockstep/freeze.ts"
 
 describe("purity guard: spec states are deep-frozen in tests", () => {
@@ -13,7 +14,7 @@ describe("purity guard: spec states are deep-frozen in tests", () => {
   it("spec steps run on frozen states and leave them unchanged", () => {
     const s = deepFreeze(boot(defaultBootConfig))
     const before = JSON.stringify([...s.caps])
-    const s2 = step(s, { tag: "Syscall", syscall: "Call", cptr: 16, msgInfo: messageInfo(L.UntypedRetype, 6, 1), mrs: [2, 0, 0, 0, 100, 3], extraCaps: [2] })
+    const s2 = step(s, { tag: "Syscall", syscall: "Call", cptr: bootInfo(defaultBootConfig).untyped.start, msgInfo: messageInfo(L.UntypedRetype, 6, 1), mrs: [2, 0, 0, 0, 100, 3], extraCaps: [2] })
     expect(JSON.stringify([...s.caps])).toBe(before)
     expect(s2.caps.size).toBe(s.caps.size + 3)
   })

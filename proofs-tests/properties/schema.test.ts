@@ -21,8 +21,8 @@ describe("untrusted input is decoded with Effect Schema", () => {
     bad("{nope", /not valid JSON/)
     bad(JSON.stringify({ kspec: "trace", version: 7, config: defaultBootConfig, events: [] }), /version 7 is not supported/)
     const ev = { tag: "Syscall", syscall: "Recv2", cptr: 1, msgInfo: 0, mrs: [], extraCaps: [] }
-    bad(JSON.stringify({ kspec: "trace", version: 1, config: defaultBootConfig, events: [ev] }), /Send.*NBSend.*Call/)
-    bad(JSON.stringify({ kspec: "trace", version: 1, config: defaultBootConfig, events: [{ ...ev, syscall: "Send", cptr: -1 }] }), /32-bit word/)
+    bad(JSON.stringify({ kspec: "trace", version: 2, config: defaultBootConfig, events: [ev] }), /Send.*NBSend.*Call/)
+    bad(JSON.stringify({ kspec: "trace", version: 2, config: defaultBootConfig, events: [{ ...ev, syscall: "Send", cptr: -1 }] }), /32-bit word/)
   })
   it("rejects overlapping or kernel-reserved memory in boot configs", () => {
     expect(decodeBootConfig({ ...defaultBootConfig, memory: [{ base: 0x2000_0000, size: 0x2000, isDevice: false }, { base: 0x2000_1000, size: 0x1000, isDevice: false }] }).ok).toBe(false)

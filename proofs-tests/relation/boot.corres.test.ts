@@ -3,16 +3,21 @@ import { Kernel } from "../../impl/index.ts"
 import type { BootConfig } from "../../model/index.ts"
 import { defaultBootConfig } from "../../model/index.ts"
 import { boot } from "../../spec/kernel/boot.ts"
-import type { KernelState } from "../../spec/state.ts"
+import type { KObject, KernelState } from "../../spec/state.ts"
 import { absState } from "../../harness/relation/abstract.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
 
 /** A plain view of a state with every Map/Set as entries sorted by key, for deep equality. */
 const canon = (s: KernelState): unknown => {
   const sortMap = <V>(m: ReadonlyMap<number, V>) => [...m.entries()].sort((a, b) => a[0] - b[0])
+  // Page tables, directories and ASID pools hold maps of their own.
+  const obj = (o: KObject): unknown =>
+    o.tag === "PageDirectory" ? { ...o, pdes: sortMap(o.pdes), kernelPDEs: sortMap(o.kernelPDEs) } : o.tag === "PageTable" ? { ...o, ptes: sortMap(o.ptes) }
+      : o.tag === "ASIDPool" ? { ...o, pool: sortMap(o.pool) } : o
   return {
     ...s,
-    kheap: sortMap(s.kheap),
+    kheap: sortMap(s.kheap).map(([p, o]) => [p, obj(o)]),
+    armASIDTable: sortMap(s.armASIDTable),
     caps: sortMap(s.caps),
     cdt: sortMap(s.cdt),
     cdtList: sortMap(s.cdtList),

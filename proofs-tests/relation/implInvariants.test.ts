@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import type { Cte } from "../../impl/index.ts"
 import {
-  Cte as CteRecord, ImplEndpoint, ImplNotification, ImplTcb, Kernel, cnodeSlot, getCNodeImpl, getTcbImpl, readyQueuesIndex,
-  tcbSchedEnqueue, tcbSlot,
+  Cte as CteRecord, ImplEndpoint, ImplNotification, ImplPageDirectory, ImplTcb, Kernel, cnodeSlot, getCNodeImpl, getPageDirectoryImpl,
+  getPageTableImpl, getTcbImpl, pde_pde_section_new, readyQueuesIndex, tcbSchedEnqueue, tcbSlot,
 } from "../../impl/index.ts"
 import type { Cap } from "../../model/index.ts"
 import { InitialSlot, defaultBootConfig, tcbBuffer, tcbCTable } from "../../model/index.ts"
@@ -10,7 +10,7 @@ import { bootLayout } from "../../spec/kernel/boot.ts"
 import {
   bitmapAgreesWithQueues, cdtRunsNested, checkImplInvariants, checkRunsNested, epQueueLinksSymmetric, epQueueMembership,
   implInvariants, mdbAcyclic, mdbChunked, mdbLinksInHeap, mdbLinksSymmetric, mdbNoLinksAtEmptySlots, readyQueueLinksSymmetric,
-  tcbQueuedIffInReadyQueue,
+  tcbQueuedIffInReadyQueue, vspacePointersLive, vspaceWordsEncoded,
 } from "../../harness/relation/implInvariants.ts"
 
 const L = bootLayout(defaultBootConfig)
@@ -238,6 +238,25 @@ describe("implementation invariants", () => {
     expect(epQueueMembership.check(k)).toEqual([])
     b.tcbEPPrev = a // b is in no queue
     expect(epQueueMembership.check(k).some((v) => v.includes("0x3001200 is in no endpoint or notification queue"))).toBe(true)
+  })
+
+  it("vspaceWordsEncoded flags a reserved PDE type, a global user section and a large PTE's padding bits", () => {
+    const k = booted()
+    const pd = getPageDirectoryImpl(k, L.rootPD)
+    pd.pd[5] = 3
+    expect(vspaceWordsEncoded.check(k).some((v) => v.includes("reserved type 3"))).toBe(true)
+    pd.pd[5] = pde_pde_section_new(0x0400_0000, 0, 0, 0, 0, 5, 3, 1, 0, 0, 0, 1)
+    expect(vspaceWordsEncoded.check(k).some((v) => v.includes("user section PDE marked global"))).toBe(true)
+    pd.pd[5] = 0
+    getPageTableImpl(k, L.rootPT).pt[16] = (0x0400_0000 | 0x40 | 1) >>> 0
+    expect(vspaceWordsEncoded.check(k).some((v) => v.includes("padding bits"))).toBe(true)
+  })
+
+  it("vspacePointersLive flags an ASID pool entry pointing at a replaced page directory", () => {
+    const k = booted()
+    const pool = k.armKSASIDTable[0]!
+    pool.array[1] = new ImplPageDirectory(L.rootPD)
+    expect(vspacePointersLive.check(k).some((v) => v.includes("ASID 1: page directory"))).toBe(true)
   })
 
   it("checkImplInvariants is clean after boot", () => {

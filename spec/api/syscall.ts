@@ -31,11 +31,20 @@ export type OutcomeSyscall = SyscallKind | Exclude<Event["tag"], "Syscall">
 /** The operations of the invocation labels named `<P><Op>` (model/labels.ts): `Ops<"Untyped">` is `"Retype"`. */
 type Ops<P extends string, N extends InvocationLabelName = InvocationLabelName> = N extends `${P}${infer Op}` ? Op : never
 
-/** The name an object method is counted under: `<object>_<operation>`, or `<object>_BadLabel` for another label. */
+/**
+ * The name an object method is counted under: `<object>_<operation>`, or `<object>_BadLabel` for
+ * another label. The ARM objects use libsel4's names (`ARM_Page_Map` for seL4_ARM_Page_Map).
+ */
 export type MethodName =
   | `CNode_${Ops<"CNode">}` | `Untyped_${Ops<"Untyped">}` | `TCB_${Ops<"TCB">}` | `Domain_${Ops<"Domain">}`
   | `IRQControl_${Extract<Ops<"IRQ">, "IssueIRQHandler">}` | `IRQHandler_${Exclude<Ops<"IRQ">, "IssueIRQHandler">}`
-  | `${"CNode" | "Untyped" | "TCB" | "IRQControl" | "IRQHandler" | "Domain"}_BadLabel`
+  | "IRQControl_GetTrigger" | "IRQControl_IssueSGISignal"
+  | `ARM_PageDirectory_${Ops<"ARMPD">}` | `ARM_PageTable_${Ops<"ARMPageTable">}` | `ARM_Page_${Exclude<Ops<"ARMPage">, `Table${string}`>}`
+  | `ARM_ASIDControl_${Ops<"ARMASIDControl">}` | `ARM_ASIDPool_${Ops<"ARMASIDPool">}`
+  | `${ArchObjectName | "CNode" | "Untyped" | "TCB" | "IRQControl" | "IRQHandler" | "Domain"}_BadLabel`
+
+/** The ARM objects' names in the outcome table (libsel4's interface names without `seL4_`). */
+type ArchObjectName = "ARM_PageDirectory" | "ARM_PageTable" | "ARM_Page" | "ARM_ASIDControl" | "ARM_ASIDPool"
 
 /**
  * What an entry acted on: an object method (`CNode_Copy`), the invoked or received-on cap's tag
@@ -83,9 +92,17 @@ export const invocationName = (cap: Cap, label: number): InvocationName => {
     case "CNodeCap": return methodName(label, "CNode", L.CNodeRevoke, L.CNodeSaveCaller, 5)
     case "UntypedCap": return methodName(label, "Untyped", L.UntypedRetype, L.UntypedRetype, 7)
     case "ThreadCap": return methodName(label, "TCB", L.TCBReadRegisters, L.TCBSetFlags, 3)
-    case "IRQControlCap": return methodName(label, "IRQControl", L.IRQIssueIRQHandler, L.IRQIssueIRQHandler, 3)
+    case "IRQControlCap":
+      // The ARM IRQ-control labels (libsel4 seL4_IRQControl_GetTrigger, _IssueSGISignal), not modelled.
+      return label === L.ARMIRQIssueIRQHandlerTrigger ? "IRQControl_GetTrigger" : label === L.ARMIRQIssueSGISignal ? "IRQControl_IssueSGISignal"
+        : methodName(label, "IRQControl", L.IRQIssueIRQHandler, L.IRQIssueIRQHandler, 3)
     case "IRQHandlerCap": return methodName(label, "IRQHandler", L.IRQAckIRQ, L.IRQClearIRQHandler, 3)
     case "DomainCap": return methodName(label, "Domain", L.DomainSetSet, L.DomainScheduleSetStart, 6)
+    case "PageDirectoryCap": return methodName(label, "ARM_PageDirectory", L.ARMPDClean_Data, L.ARMPDUnify_Instruction, 5)
+    case "PageTableCap": return methodName(label, "ARM_PageTable", L.ARMPageTableMap, L.ARMPageTableUnmap, 12)
+    case "FrameCap": return methodName(label, "ARM_Page", L.ARMPageMap, L.ARMPageGetAddress, 7)
+    case "ASIDControlCap": return methodName(label, "ARM_ASIDControl", L.ARMASIDControlMakePool, L.ARMASIDControlMakePool, 14)
+    case "ASIDPoolCap": return methodName(label, "ARM_ASIDPool", L.ARMASIDPoolAssign, L.ARMASIDPoolAssign, 11)
     default: return cap.tag
   }
 }

@@ -11,6 +11,7 @@ import * as M from "./mdb.ts"
 import * as O from "./objects.ts"
 import * as P from "./pspace.ts"
 import * as T from "./thread.ts"
+import * as V from "./vspace.ts"
 import type { Invariant, Layer, Violation } from "./types.ts"
 import type { StateDelta } from "./delta.ts"
 import { all, leaves } from "./types.ts"
@@ -22,9 +23,10 @@ export * from "./mdb.ts"
 export * from "./thread.ts"
 export * from "./irq.ts"
 export * from "./domain.ts"
+export * from "./vspace.ts"
 
-/** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid. */
-export const validObjs: Layer = all("valid_objs", ...O.objectInvariants)
+/** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid (page tables and directories well formed). */
+export const validObjs: Layer = all("valid_objs", ...O.objectInvariants, V.wellformedVSpaceObj)
 
 /** l4v `valid_pspace`: valid_objs, aligned and distinct objects, symmetric references, live objects capped. */
 export const validPspace: Layer = all("valid_pspace", validObjs, P.pspaceAligned, P.pspaceDistinct, P.symRefs, P.ifLiveThenNonzCap)
@@ -38,15 +40,24 @@ export const validMdb: Layer = all("valid_mdb", ...M.mdbInvariants)
  */
 export const validIrq: Layer = all("valid_irq", ...I.irqInvariants)
 
+/** l4v `valid_arch_caps`: the VSpace caps agree with the mappings they describe. */
+export const validArchCaps: Layer = all("valid_arch_caps", ...V.archCapsInvariants)
+
+/**
+ * The address-space part of l4v's `valid_state`: `valid_vspace_objs`, `valid_arch_state`'s ASID
+ * table, `valid_asid_map`, `valid_global_objs`, `equal_kernel_mappings`, `valid_arch_caps`.
+ */
+export const validVSpace: Layer = all("valid_vspace", ...V.vspaceInvariants, validArchCaps)
+
 /**
  * l4v `valid_state` (kspec's part), with the deterministic extension's `valid_list` and kspec's
- * `derived_rights`. Left out, as kspec has no such state: the arch, vspace, FPU, machine-memory,
- * kernel-window and device-region conjuncts.
+ * `derived_rights`. Left out, as kspec has no such state: the hardware-ASID, FPU, machine-memory,
+ * cache and device-region conjuncts.
  */
 export const validState: Layer = all(
   "valid_state",
   validPspace, validMdb, M.validIoc, M.validList, M.derivedRights,
-  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq,
+  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq, validVSpace,
 )
 
 /**
@@ -91,6 +102,7 @@ const incrementalInvariants = invariants.filter((i) => i.checkChanged !== undefi
  * incremental invariant runs in full.
  */
 export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelta): readonly Violation[] => {
-  const fixed = s.idleThread === prev.idleThread && s.numIRQs === prev.numIRQs && s.numDomains === prev.numDomains && s.irqNode === prev.irqNode
+  const fixed = s.idleThread === prev.idleThread && s.numIRQs === prev.numIRQs && s.numDomains === prev.numDomains && s.irqNode === prev.irqNode &&
+    s.armGlobalPD === prev.armGlobalPD
   return incrementalInvariants.flatMap((i) => (fixed ? i.checkChanged!(s, prev, delta) : i.check(s)))
 }

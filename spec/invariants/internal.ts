@@ -5,7 +5,7 @@
  */
 import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import {
-  bit, endpointBits, hex, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries,
+  asidPoolBits, bit, endpointBits, hex, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries,
 } from "../../model/index.ts"
 import type { KObject, KernelState } from "../state.ts"
 
@@ -19,6 +19,7 @@ export const objBits = (o: KObject): number => {
     case "Frame": return o.sizeBits
     case "PageTable": return pageTableBits
     case "PageDirectory": return pageDirBits
+    case "ASIDPool": return asidPoolBits
   }
 }
 
@@ -26,10 +27,10 @@ export const objBits = (o: KObject): number => {
 export const capObjRef = (c: Cap): PPtr | null => {
   switch (c.tag) {
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
       return c.ptr
     case "ReplyCap": return c.tcb
-    case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap":
+    case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap":
       return null
   }
 }
@@ -45,7 +46,8 @@ export const capBits = (c: Cap): number => {
     case "FrameCap": return c.sizeBits
     case "PageTableCap": return pageTableBits
     case "PageDirectoryCap": return pageDirBits
-    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return 0
+    case "ASIDPoolCap": return asidPoolBits
+    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return 0
   }
 }
 
@@ -85,10 +87,10 @@ export const capRange = (c: Cap): Range => {
 export const capClass = (c: Cap): string => {
   switch (c.tag) {
     case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
       return "Physical"
     case "ReplyCap": return `Reply(${hex(c.tcb)})`
-    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return "Other"
+    case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return "Other"
   }
 }
 

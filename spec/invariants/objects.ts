@@ -7,14 +7,21 @@
  */
 import type { Cap, Fault, PPtr } from "../../model/index.ts"
 import {
-  badgeBits, bit, frameSizeBits, hasRight, ipcBufferSizeBits, isAligned, maxPrio, maxUntypedBits, minUntypedBits,
-  RightG, RightGR, showCap, slotBits, tcbBits, tcbBuffer, tcbCaller, tcbCTable, tcbReply, tcbVTable, wordBits,
+  asidBits, asidLowBits, badgeBits, bit, frameSizeBits, hasRight, ipcBufferSizeBits, isAligned, kernelBase, maxPrio, maxUntypedBits,
+  minUntypedBits, RightG, RightGR, sectionBits, showCap, slotBits, tcbBits, tcbBuffer, tcbCaller, tcbCTable, tcbReply, tcbVTable,
+  wordBits,
 } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
 import { defineInvariant } from "./types.ts"
 
 const isNat = (x: number): boolean => Number.isInteger(x) && x >= 0
+const validASID = (asid: number): boolean => isNat(asid) && asid > 0 && asid < bit(asidBits)
+/** What is wrong with a recorded mapping (l4v `wellformed_mapdata`), or null. */
+const mappingProblem = (asid: number, vaddr: number, sizeBits: number): string | null =>
+  !validASID(asid) ? `mapped ASID ${asid} is not in 1..2^${asidBits}-1`
+    : !isNat(vaddr) || !isAligned(vaddr, sizeBits) ? `mapped address ${hex(vaddr)} is not aligned to 2^${sizeBits}`
+      : vaddr >= kernelBase ? `mapped address ${hex(vaddr)} is in the kernel window` : null
 const frameSizes: ReadonlySet<number> = new Set(Object.values(frameSizeBits))
 const describe = (o: KObject | undefined): string => (o === undefined ? "nothing" : `a ${o.tag}`)
 
@@ -29,7 +36,10 @@ const capOps = [
  * never carry Grant or GrantReply, CNode caps have radix >= 1, guardSize + radix <= 32 and a
  * guard that fits its size, untyped caps are 2^4..2^29 bytes, aligned to their size, with a
  * watermark that is a multiple of 16 in 0..2^sizeBits, frame caps have a frame size, every cap
- * to memory is aligned to its size, and IRQ handler caps name an IRQ that exists.
+ * to memory is aligned to its size, and IRQ handler caps name an IRQ that exists. The VSpace
+ * caps' records are proper (l4v `wellformed_acap`): an ASID is in 1..2^17-1, a frame's mapped
+ * address is aligned to its size and below the kernel window, a page table's to 1 MiB, an ASID
+ * pool's base is a multiple of 1024.
  *
  * Why: decoding trusts these fields (a bad guard makes lookup misbehave, a bad watermark makes
  * Retype place objects outside the untyped).
@@ -41,8 +51,9 @@ export const wellformedCap = defineInvariant({
   statement:
     "Every cap is well formed on its own: badges below 2^28, notification caps without Grant/GrantReply, CNode caps " +
     "with radix >= 1 and guardSize + radix <= 32, untyped caps of 4..29 bits aligned to their size with a 16-byte " +
-    "multiple watermark in 0..2^sizeBits, caps to memory aligned to their size, IRQ handler caps for existing IRQs.",
-  mirrors: "l4v Invariants_AI wellformed_cap, cap_aligned",
+    "multiple watermark in 0..2^sizeBits, caps to memory aligned to their size, IRQ handler caps for existing IRQs; " +
+    "VSpace caps record ASIDs in 1..2^17-1 and aligned user addresses, ASID pools a 1024-aligned base.",
+  mirrors: "l4v Invariants_AI wellformed_cap, cap_aligned; ARM wellformed_acap",
   threatenedBy: ["CNode_Mint", "CNode_Mutate", "Untyped_Retype", "IRQControl_IssueIRQHandler", "cteInsert"],
   // Per cap: a changed cap can only break its own slot.
   scope: (_s, _prev, d) => ({ slots: d.slots }),
@@ -76,12 +87,27 @@ export const wellformedCap = defineInvariant({
           break
         case "FrameCap":
           if (!frameSizes.has(c.sizeBits)) report(`${at()}: sizeBits ${c.sizeBits} is not a frame size`)
+          if (c.mapped !== null) {
+            const why = mappingProblem(c.mapped.asid, c.mapped.vaddr, c.sizeBits)
+            if (why !== null) report(`${at()}: ${why}`)
+          }
+          break
+        case "PageTableCap":
+          if (c.mapped !== null) {
+            const why = mappingProblem(c.mapped.asid, c.mapped.vaddr, sectionBits)
+            if (why !== null) report(`${at()}: ${why}`)
+          }
+          break
+        case "PageDirectoryCap":
+          if (c.asid !== null && !validASID(c.asid)) report(`${at()}: ASID ${c.asid} is not in 1..2^${asidBits}-1`)
+          break
+        case "ASIDPoolCap":
+          if (!isNat(c.asidBase) || !isAligned(c.asidBase, asidLowBits) || c.asidBase >= bit(asidBits)) report(`${at()}: ASID base ${c.asidBase} is not a multiple of 2^${asidLowBits} below 2^${asidBits}`)
           break
         case "IRQHandlerCap":
           if (!isNat(c.irq) || c.irq >= s.numIRQs) report(`${at()}: IRQ ${c.irq} is not below numIRQs ${s.numIRQs}`)
           break
-        case "NullCap": case "ReplyCap": case "ThreadCap": case "DomainCap": case "IRQControlCap":
-        case "PageTableCap": case "PageDirectoryCap":
+        case "NullCap": case "ReplyCap": case "ThreadCap": case "DomainCap": case "IRQControlCap": case "ASIDControlCap":
           break
       }
       const base = c.tag === "UntypedCap" ? c.ptr : capObjRef(c)
@@ -109,7 +135,8 @@ const expectedObject = (c: Cap): { ptr: PPtr; ok: (o: KObject) => boolean; want:
       }
     case "PageTableCap": return { ptr: c.ptr, ok: (o) => o.tag === "PageTable", want: "a PageTable" }
     case "PageDirectoryCap": return { ptr: c.ptr, ok: (o) => o.tag === "PageDirectory", want: "a PageDirectory" }
-    case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return null
+    case "ASIDPoolCap": return { ptr: c.ptr, ok: (o) => o.tag === "ASIDPool", want: "an ASIDPool" }
+    case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null
   }
 }
 
@@ -207,7 +234,7 @@ const isHalted = (t: Tcb): boolean => t.tcbState.tag === "Inactive" || t.tcbStat
 
 /**
  * Each of a TCB's five slots holds only what seL4's `tcb_cap_cases` allows: ctable a CNode cap or
- * nothing; vtable a page-directory cap or nothing; reply the thread's own master reply cap (with
+ * nothing; vtable a page-directory cap with an ASID (`is_valid_vtable_root`) or nothing; reply the thread's own master reply cap (with
  * Grant), empty only while the thread is halted (Inactive or idle); caller a non-master reply cap
  * or nothing, and nothing while the thread is blocked receiving on an endpoint; buffer a RAM frame
  * cap or nothing.
@@ -218,18 +245,17 @@ const isHalted = (t: Tcb): boolean => t.tcbState.tag === "Inactive" || t.tcbStat
  * hold the reply cap of the last Call received (l4v: `is_reply_cap or NullCap`). The reply slot
  * may be empty only while halted because `restart` (TCB_Resume) recreates the master there.
  *
- * Departures from l4v, both stricter and both kept by kspec's kernel: l4v allows any cap in the
- * ctable slot (a Zombie lands there mid-deletion; kspec's deletion is atomic and TCB_SetSpace
- * accepts only CNode caps), and l4v wants `is_valid_vtable_root` in the vtable slot (kspec takes
- * any page-directory cap as a root, docs/model-decisions.md).
+ * Departure from l4v, stricter and kept by kspec's kernel: l4v allows any cap in the ctable slot
+ * (a Zombie lands there mid-deletion; kspec's deletion is atomic and TCB_SetSpace accepts only
+ * CNode caps).
  *
  * Mirrors: l4v Invariants_AI `tcb_cap_cases` (via `valid_tcb`).
  */
 export const tcbCapCases = defineInvariant({
   name: "valid_objs.tcb_cap_cases",
   statement:
-    "A TCB's slots hold what tcb_cap_cases allows: ctable a CNode cap or nothing, vtable a page-directory cap or " +
-    "nothing, reply its own master reply cap (empty only while halted), caller a non-master reply cap or nothing " +
+    "A TCB's slots hold what tcb_cap_cases allows: ctable a CNode cap or nothing, vtable a page-directory cap with an " +
+    "ASID or nothing, reply its own master reply cap (empty only while halted), caller a non-master reply cap or nothing " +
     "(nothing while blocked receiving), buffer a RAM frame cap or nothing.",
   mirrors: "l4v Invariants_AI tcb_cap_cases",
   threatenedBy: [
@@ -251,7 +277,7 @@ export const tcbCapCases = defineInvariant({
       const ctable = cap(tcbCTable)
       if (ctable !== undefined && ctable.tag !== "CNodeCap") bad(tcbCTable, "ctable", ctable, "only a CNode cap may be there")
       const vtable = cap(tcbVTable)
-      if (vtable !== undefined && vtable.tag !== "PageDirectoryCap") bad(tcbVTable, "vtable", vtable, "only a page-directory cap may be there")
+      if (vtable !== undefined && (vtable.tag !== "PageDirectoryCap" || vtable.asid === null)) bad(tcbVTable, "vtable", vtable, "only a page-directory cap with an ASID may be there")
       const reply = cap(tcbReply)
       if (reply === undefined) {
         if (!isHalted(o)) report(`TCB ${hex(p)} is ${o.tcbState.tag} but its reply slot is empty (only a halted thread may lack its master reply cap)`)

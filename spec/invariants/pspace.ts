@@ -93,7 +93,7 @@ const holdsRef = (o: KObject | undefined, to: PPtr, k: RefKind): boolean => {
     case "Notification":
       if (k === "NTFNBound") return o.boundTCB === to
       return k === "NTFNSignal" && o.state.tag === "WaitingNtfn" && o.state.queue.includes(to)
-    case "CNode": case "Frame": case "PageTable": case "PageDirectory":
+    case "CNode": case "Frame": case "PageTable": case "PageDirectory": case "ASIDPool":
       return false
   }
 }
@@ -114,7 +114,7 @@ const refTargets = (o: KObject | undefined): readonly PPtr[] => {
       if (o.boundTCB !== null) out.push(o.boundTCB)
       return out
     }
-    case "CNode": case "Frame": case "PageTable": case "PageDirectory": return []
+    case "CNode": case "Frame": case "PageTable": case "PageDirectory": case "ASIDPool": return []
   }
 }
 

@@ -88,18 +88,24 @@ export const onlyIdle = defineInvariant({
  */
 export const validGlobalRefs = defineInvariant({
   name: "valid_global_refs",
-  statement: "No cap's range meets the idle thread's TCB or the IRQ node CNode.",
-  mirrors: "l4v Invariants_AI valid_global_refs (global_refs: idle thread, IRQ node)",
+  statement: "No cap's range meets the idle thread's TCB, the IRQ node CNode, the global page directory or the global page table.",
+  mirrors: "l4v Invariants_AI valid_global_refs (global_refs: idle thread, IRQ node, arm_global_pd, arm_global_pts)",
   threatenedBy: ["Untyped_Retype", "sendIPC", "setupCallerCap", "cteInsert", "IRQHandler_SetNotification"],
   find: (s, report) => {
-    const idle = { lo: s.idleThread, hi: s.idleThread + bit(tcbBits) }
-    const node = s.kheap.get(s.irqNode)
-    const irqNode = node?.tag === "CNode" ? { lo: s.irqNode, hi: s.irqNode + bit(objBits(node)) } : { lo: s.irqNode, hi: s.irqNode + 1 }
+    const objRange = (p: PPtr) => {
+      const o = s.kheap.get(p)
+      return o === undefined ? { lo: p, hi: p + 1 } : { lo: p, hi: p + bit(objBits(o)) }
+    }
+    const globals = [
+      { what: "the idle thread", at: s.idleThread, r: { lo: s.idleThread, hi: s.idleThread + bit(tcbBits) } },
+      { what: "the IRQ node", at: s.irqNode, r: objRange(s.irqNode) },
+      { what: "the global page directory", at: s.armGlobalPD, r: objRange(s.armGlobalPD) },
+      { what: "the global page table", at: s.armGlobalPT, r: objRange(s.armGlobalPT) },
+    ]
     for (const [slot, c] of s.caps) {
       const r = capRange(c)
       if (isEmpty(r)) continue
-      if (rangesMeet(r, idle)) report(`${showSlot(s, slot)} holds ${showCap(c)}, which reaches the idle thread ${hex(s.idleThread)}`)
-      if (rangesMeet(r, irqNode)) report(`${showSlot(s, slot)} holds ${showCap(c)}, which reaches the IRQ node ${hex(s.irqNode)}`)
+      for (const g of globals) if (rangesMeet(r, g.r)) report(`${showSlot(s, slot)} holds ${showCap(c)}, which reaches ${g.what} ${hex(g.at)}`)
     }
   },
 })

@@ -163,7 +163,8 @@ export const deleteSlots = (s: KernelState, obj: number, count: number, busy: Re
 const deleteSlot = (s: KernelState, slot: SlotPtr, busy: ReadonlySet<SlotPtr>): KernelState => {
   const cap = getCap(s, slot)
   if (cap.tag === "NullCap" || busy.has(slot)) return s
-  const s1 = isFinalCapability(s, slot) ? finaliseCap(s, cap, new Set(busy).add(slot)) : s
+  const final = isFinalCapability(s, slot)
+  const s1 = finaliseCap(s, cap, final, final ? new Set(busy).add(slot) : busy)
   return emptySlot(s1, slot)
 }
 

@@ -7,16 +7,21 @@
  * @category objects
  */
 import { match } from "ts-pattern"
-import type { Cap, ObjectType, PPtr, Rights, SlotPtr, VMRights } from "../../model/index.ts"
+import type { Cap, ObjectType, PPtr, Rights, SlotPtr } from "../../model/index.ts"
 import {
-  NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, badgeFromWord, endpointBits, getObjectSize, hasRight, newTcbFields,
-  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
+  NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, asidPoolBits, badgeFromWord, endpointBits, getObjectSize, hasRight,
+  newTcbFields, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
 } from "../../model/index.ts"
 import type { SyscallError } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KObject, KernelState } from "../state.ts"
+import { mapFrom } from "../state.ts"
 import { setThreadState, suspend } from "../kernel/thread.ts"
+import {
+  copyGlobalMappings, decodeARMMMUInvocation, deleteASID, deleteASIDPool, maskVMRights, performARMMMUInvocation, unmapPage,
+  unmapPageTable,
+} from "../kernel/vspace.ts"
 import { doReplyTransfer } from "../kernel/ipcTransfer.ts"
 import type { InvocationArgs } from "./cnode.ts"
 import { decodeCNodeInvocation, deleteSlots, invokeCNode } from "./cnode.ts"
@@ -44,8 +49,9 @@ export const capRegion = (c: Cap): { readonly base: PPtr; readonly sizeBits: num
     case "FrameCap": return { base: c.ptr, sizeBits: c.sizeBits }
     case "PageTableCap": return { base: c.ptr, sizeBits: pageTableBits }
     case "PageDirectoryCap": return { base: c.ptr, sizeBits: pageDirBits }
+    case "ASIDPoolCap": return { base: c.ptr, sizeBits: asidPoolBits }
     // Caps that name no memory.
-    case "NullCap": case "ReplyCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": return null
+    case "NullCap": case "ReplyCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null
   }
 }
 
@@ -84,6 +90,9 @@ export const sameRegionAs = (a: Cap, b: Cap): boolean => {
     }
     case "PageTableCap": return b.tag === "PageTableCap" && b.ptr === a.ptr
     case "PageDirectoryCap": return b.tag === "PageDirectoryCap" && b.ptr === a.ptr
+    // ASID control covers only itself; an ASID pool cap, caps to the same pool.
+    case "ASIDControlCap": return b.tag === "ASIDControlCap"
+    case "ASIDPoolCap": return b.tag === "ASIDPoolCap" && b.ptr === a.ptr
     // NullCap names nothing.
     case "NullCap": return false
   }
@@ -99,13 +108,6 @@ export const sameObjectAs = (a: Cap, b: Cap): boolean => {
     return b.tag === "FrameCap" && a.ptr === b.ptr && a.sizeBits === b.sizeBits && a.isDevice === b.isDevice
   }
   return sameRegionAs(a, b)
-}
-
-/** Mask frame VM rights by cap rights. Mirrors seL4 ARM `maskVMRights` (write-only is not supported). */
-export const maskVMRights = (vm: VMRights, r: Rights): VMRights => {
-  if (vm === "ReadOnly" && hasRight(r, RightR)) return "ReadOnly"
-  if (vm === "ReadWrite" && hasRight(r, RightR)) return hasRight(r, RightW) ? "ReadWrite" : "ReadOnly"
-  return "KernelOnly"
 }
 
 /**
@@ -141,7 +143,8 @@ export const updateCapData = (preserve: boolean, data: number, c: Cap): Cap =>
 /**
  * The cap a copy of `c` would hold, or why there can be none: an untyped with children must be
  * revoked first; reply and IRQ control caps cannot be copied (NullCap); frame copies are
- * unmapped; unmapped page tables and directories cannot be copied. Mirrors seL4 `deriveCap`.
+ * unmapped; page tables that are not mapped and page directories without an ASID cannot be copied
+ * (IllegalOperation). Mirrors seL4 `deriveCap` / `Arch_deriveCap`.
  */
 export const deriveCap = (hasChildren: boolean, c: Cap): Result<Cap, SyscallError> =>
   match(c)
@@ -149,8 +152,7 @@ export const deriveCap = (hasChildren: boolean, c: Cap): Result<Cap, SyscallErro
     .with({ tag: "ReplyCap" }, { tag: "IRQControlCap" }, () => ok(NullCap))
     .with({ tag: "FrameCap" }, (f) => ok<Cap>({ ...f, mapped: null }))
     .with({ tag: "PageTableCap" }, (p) => (p.mapped !== null ? ok<Cap>(p) : err({ tag: "IllegalOperation" as const })))
-    // kspec departure until ASIDs exist: a page directory derives as if it had one (docs/model-decisions.md).
-    .with({ tag: "PageDirectoryCap" }, (p) => ok<Cap>(p))
+    .with({ tag: "PageDirectoryCap" }, (p) => (p.asid !== null ? ok<Cap>(p) : err({ tag: "IllegalOperation" as const })))
     .otherwise((x) => ok(x))
 
 /**
@@ -187,25 +189,43 @@ export const shouldBeParentOf = (src: Cap, srcOriginal: boolean, n: Cap, nOrigin
 // ---- finalisation ------------------------------------------------------------------------------
 
 /**
- * Release what the last cap to an object held: endpoints and notifications restart their
- * waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
- * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
- * inactive. Other objects need nothing. Mirrors seL4
- * `finaliseCap` with the zombie reduction done at once (the model's deletion is atomic).
+ * What deleting a virtual-memory cap undoes: the last cap to an ASID pool takes the pool out of
+ * the ASID table, the last cap to a page directory with an ASID frees the ASID, the last cap to a
+ * mapped page table unmaps it, and any cap to a mapped frame (final or not: copies are never
+ * mapped) unmaps it. Mirrors seL4 `Arch_finaliseCap` / l4v `arch_finalise_cap`.
  */
-export const finaliseCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
+export const archFinaliseCap = (s: KernelState, cap: Cap, final: boolean): KernelState => {
+  switch (cap.tag) {
+    case "ASIDPoolCap": return final ? deleteASIDPool(s, cap.asidBase, cap.ptr) : s
+    case "PageDirectoryCap": return final && cap.asid !== null ? deleteASID(s, cap.asid, cap.ptr) : s
+    case "PageTableCap": return final && cap.mapped !== null ? unmapPageTable(s, cap.mapped.asid, cap.mapped.vaddr, cap.ptr) : s
+    case "FrameCap": return cap.mapped !== null ? unmapPage(s, cap.sizeBits, cap.mapped.asid, cap.mapped.vaddr, cap.ptr) : s
+    default: return s
+  }
+}
+
+/**
+ * Release what the last cap to an object held (`final`): endpoints and notifications restart
+ * their waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
+ * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
+ * inactive; virtual-memory caps as `archFinaliseCap` says (a mapped frame is unmapped even when
+ * other caps to it remain). Other objects need nothing. Mirrors seL4 `finaliseCap` with the zombie
+ * reduction done at once (the model's deletion is atomic).
+ */
+export const finaliseCap = (s: KernelState, cap: Cap, final: boolean, busy: ReadonlySet<SlotPtr>): KernelState =>
+  match(cap)
+    .with({ tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" }, { tag: "ASIDControlCap" }, { tag: "ASIDPoolCap" },
+      (c) => archFinaliseCap(s, c, final))
+    .otherwise((c) => (final ? finaliseNonArchCap(s, c, busy) : s))
+
+const finaliseNonArchCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
   match(cap)
     .with({ tag: "EndpointCap" }, (c) => cancelAllIPC(s, c.ptr))
     .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
     .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
     .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
     .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
-    .with(
-      { tag: "NullCap" }, { tag: "UntypedCap" }, { tag: "ReplyCap" }, { tag: "DomainCap" }, { tag: "IRQControlCap" },
-      { tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" },
-      () => s,
-    )
-    .exhaustive()
+    .otherwise(() => s)
 
 // ---- object creation ---------------------------------------------------------------------------
 
@@ -224,8 +244,11 @@ export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: n
       const sizeBits = getObjectSize(ft, 0)
       return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
     })
-    .with(OT.PageTable, () => ({ obj: { tag: "PageTable" } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
-    .with(OT.PageDirectory, () => ({ obj: { tag: "PageDirectory" } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap }))
+    .with(OT.PageTable, () => ({ obj: { tag: "PageTable", ptes: mapFrom([]) } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
+    // A new page directory holds the kernel window, copied from the global page directory.
+    .with(OT.PageDirectory, () => ({
+      obj: { tag: "PageDirectory", pdes: mapFrom([]), kernelPDEs: copyGlobalMappings(s) } as KObject, cap: { tag: "PageDirectoryCap", ptr: p, asid: null } as Cap,
+    }))
     .exhaustive()
 
 // ---- dispatch ----------------------------------------------------------------------------------
@@ -240,8 +263,8 @@ const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability",
  * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
  * message (blocking for Send and Call); notification caps need Write and signal; a non-master
  * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
- * caps are InvalidCapability(0). Frame and page-table invocations arrive with virtual memory and
- * are IllegalOperation until then. Mirrors seL4 `decodeInvocation`.
+ * caps are InvalidCapability(0). Virtual-memory caps go to `decodeARMMMUInvocation`.
+ * Mirrors seL4 `decodeInvocation`.
  */
 export const decodeInvocation = (
   s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
@@ -267,7 +290,8 @@ export const decodeInvocation = (
     case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
     case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))
     case "DomainCap": return perform(s, t, decodeDomainInvocation(s, a), invokeDomain)
-    // Virtual-memory caps have no invocations yet.
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": return err({ tag: "IllegalOperation" as const })
+    // Virtual-memory caps (seL4 Arch_decodeInvocation).
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDControlCap": case "ASIDPoolCap":
+      return perform(s, t, decodeARMMMUInvocation(s, c, slot, a), (s1, inv) => performARMMMUInvocation(s1, inv, t, isCall))
   }
 }

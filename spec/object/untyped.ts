@@ -94,16 +94,24 @@ export const decodeUntypedInvocation = (
 }
 
 /**
+ * Every object in [base, base + 2^bits) leaves the heap (the memory is wiped). Mirrors l4v
+ * `delete_objects` (seL4's C zeroes the memory; the objects in it are gone).
+ */
+export const deleteObjects = (s: KernelState, base: PPtr, bits: number): KernelState => {
+  const end = base + bit(bits)
+  let kheap = s.kheap
+  for (const p of s.kheap.keys()) if (p >= base && p < end) kheap = mapDelete(kheap, p)
+  return kheap === s.kheap ? s : updateState(s, { kheap })
+}
+
+/**
  * Wipe an untyped with no children: every object in its range leaves the heap and the free
- * index returns to 0. Mirrors l4v `reset_untyped_cap` / `delete_objects` (atomic here).
+ * index returns to 0. Mirrors l4v `reset_untyped_cap` (atomic here).
  */
 const resetUntypedCap = (s: KernelState, slot: SlotPtr): KernelState => {
   const cap = getCap(s, slot)
   if (cap.tag !== "UntypedCap") return s
-  const end = cap.ptr + bit(cap.sizeBits)
-  let kheap = s.kheap
-  for (const p of s.kheap.keys()) if (p >= cap.ptr && p < end) kheap = mapDelete(kheap, p)
-  return setCap(updateState(s, { kheap }), slot, { ...cap, freeIndex: 0 })
+  return setCap(deleteObjects(s, cap.ptr, cap.sizeBits), slot, { ...cap, freeIndex: 0 })
 }
 
 /**

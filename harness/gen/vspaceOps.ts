@@ -1,0 +1,248 @@
+/**
+ * Resolvers for the virtual-memory invocations: ASID pools (MakePool, Assign), page tables
+ * (Map, Unmap), frames (Map, Unmap, the flushes, GetAddress) and page-directory flushes.
+ * Mostly they build address spaces that work: a page directory gets an ASID, a page table goes
+ * where a directory has none, a frame where its size fits (a page table for small and large
+ * pages), a mapped frame is mapped again with other rights; a share of each goes wrong on
+ * purpose (unaligned, over the kernel window, over an entry of another size, with a stale or
+ * missing ASID) so every decode error is reached. Argument orders follow libsel4.
+ */
+import type { Cap, Event, PPtr } from "../../model/index.ts"
+import {
+  InitialSlot, InvocationLabel as L, ObjectType, asidPoolBits, bit, kernelBase, largePageBits, pageBits, pdIndexOf, sectionBits,
+  superSectionBits, wordBits,
+} from "../../model/index.ts"
+import type { KernelState } from "../../spec/index.ts"
+import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
+import { findPDForASID, resolveVAddr } from "../../spec/kernel/vspace.ts"
+import { hasChildren } from "../../spec/object/cnode.ts"
+import type { Ctx, Direct } from "./resolveUtil.ts"
+import { directOf, freeSlotPreferRoot, invokeSyscall, pick, prefer, rare, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
+
+type PDCap = Extract<Cap, { tag: "PageDirectoryCap" }>
+type FrameCap = Extract<Cap, { tag: "FrameCap" }>
+
+/** The page directory an ASID'd PD cap reaches right now, or undefined (no ASID, or a stale one). */
+const liveDirectory = (s: KernelState, c: PDCap): PPtr | undefined => {
+  if (c.asid === null) return undefined
+  const r = findPDForASID(s, c.asid)
+  return r.ok && r.value === c.ptr ? c.ptr : undefined
+}
+
+/** Entry `i` of a page directory in the spec state. */
+const pdeAt = (s: KernelState, pd: PPtr, i: number) => {
+  const o = s.kheap.get(pd)
+  return o?.tag === "PageDirectory" ? (i >= pdIndexOf(kernelBase) ? o.kernelPDEs.get(i) : o.pdes.get(i)) : undefined
+}
+
+/** The base of the 2^bits-aligned block holding `v`. */
+const pageBase = (v: number, bits: number): number => (v - (v % bit(bits))) >>> 0
+
+/** Page-directory caps of the thread that reach their directory through their ASID. */
+const workingPDs = (x: Ctx): readonly (Direct & { readonly cap: PDCap })[] =>
+  directOf(x.book, "PageDirectoryCap").filter((d) => liveDirectory(x.s, d.cap) !== undefined)
+
+/**
+ * The 1 MiB regions (PD indices) the generator maps into: low user memory, away from the kernel
+ * window, 16-aligned blocks for super sections further up.
+ */
+const ptRegions = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+const sectionRegions = [32, 33, 34, 35, 40, 41]
+const superRegions = [0x100, 0x110, 0x200]
+
+/**
+ * Of `among`, the mapped frame caps with another cap to their frame in the thread's CSpace: deleting
+ * one is not the last cap to the frame, and still unmaps it.
+ */
+export const sharedMappedFrames = <A extends { readonly cap: Cap; readonly slot: number }>(x: Ctx, among: readonly A[]): readonly A[] =>
+  among.filter((l) => {
+    const c = l.cap
+    return c.tag === "FrameCap" && c.mapped !== null && x.book.direct.some((d) => d.cap.tag === "FrameCap" && d.cap.ptr === c.ptr && d.slot !== l.slot)
+  })
+
+/** An extra cap for the vspace argument: mostly a working directory, rarely any cap (errors). */
+const vspaceArg = (x: Ctx, w: number, want?: PPtr): number => {
+  const pds = workingPDs(x)
+  if (rare(w, 12)) return (pick(x.book.direct, w >>> 4) ?? pick(directOf(x.book, "PageDirectoryCap"), w >>> 4))?.cptr ?? w % 256
+  if (rare(w >>> 4, 10)) return pick(directOf(x.book, "PageDirectoryCap"), w >>> 8)?.cptr ?? InitialSlot.InitThreadVSpace
+  const same = want === undefined ? [] : pds.filter((d) => d.cap.ptr === want)
+  return (pick(same, w >>> 8) ?? pick(pds, w >>> 8))?.cptr ?? InitialSlot.InitThreadVSpace
+}
+
+/**
+ * ASIDPool_Assign (mostly: a directory without an ASID from any pool the thread holds) or
+ * ASIDControl_MakePool (a 4 KiB untyped with no children becomes a pool).
+ */
+export const asidPoolOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const syscall = invokeSyscall(w3)
+  if (!isMakePool(w0)) {
+    const pools = directOf(x.book, "ASIDPoolCap")
+    const pool = pick(pools, w1)?.cptr ?? InitialSlot.InitThreadASIDPool
+    const pds = directOf(x.book, "PageDirectoryCap")
+    const fresh = pds.filter((d) => d.cap.asid === null)
+    const pd = rare(w2, 10) ? pick(x.book.direct, w2 >>> 4) : prefer(fresh, pds, w2 >>> 4, 7, 8)
+    return sys(syscall, pool, L.ARMASIDPoolAssign, [], rare(w2 >>> 8, 20) ? [] : [pd?.cptr ?? w2 % 256])
+  }
+  const ctl = pick(directOf(x.book, "ASIDControlCap"), w1)?.cptr ?? InitialSlot.ASIDControl
+  const uts = directOf(x.book, "UntypedCap")
+  const pageSized = uts.filter((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice)
+  const good = pageSized.filter((u) => !hasChildren(x.s, u.slot))
+  // Now and then a 4 KiB untyped in use (a pool made from it, say): RevokeFirst.
+  const used = rare(w2 >>> 12, 4) ? pageSized.filter((u) => hasChildren(x.s, u.slot)) : []
+  const ut = rare(w2, 8) ? pick(x.book.direct, w2 >>> 4) : pick(used, w2 >>> 4) ?? prefer(good, uts, w2 >>> 4, 7, 8)
+  const dest = rare(w1 >>> 8, 10) ? pick(x.book.live, w1 >>> 12) : freeSlotPreferRoot(x, w1 >>> 12)
+  const [dv, di, dd] = target(dest, w1)
+  return sys(syscall, ctl, L.ARMASIDControlMakePool, [di, dd], rare(w3 >>> 4, 20) ? [ut?.cptr ?? 0] : [ut?.cptr ?? w2 % 256, dv])
+}
+
+/** Does the ASIDPool op with first selector `w0` make a pool (two times in five) rather than assign an ASID? */
+export const isMakePool = (w0: number): boolean => w0 % 5 >= 3
+
+/** The MakePool prerequisite: a 4 KiB RAM untyped with no children, made by retype when there is none. */
+export const hasPoolUntyped = (x: Ctx): boolean =>
+  directOf(x.book, "UntypedCap").some((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice && !hasChildren(x.s, u.slot))
+
+/**
+ * PageTable_Map (into a region of a working directory with no entry yet, mostly) or, one time in
+ * five, PageTable_Unmap (mostly of a mapped table).
+ */
+export const pageTableOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
+  const syscall = invokeSyscall(w4)
+  const pts = directOf(x.book, "PageTableCap")
+  if (w0 % 5 === 4) {
+    // Mostly not the root task's own page table (the one under its IPC buffer).
+    const mapped = pts.filter((p) => p.cap.mapped !== null)
+    const others = mapped.filter((p) => p.cap.mapped!.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
+    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : pick(others, w1) ?? prefer(mapped, pts, w1)
+    return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableUnmap, [], [])
+  }
+  const unmapped = pts.filter((p) => p.cap.mapped === null)
+  const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(unmapped, pts, w1, 7, 8)
+  const pdCptr = vspaceArg(x, w2)
+  const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
+  const free = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) === undefined) : []
+  const used = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) !== undefined) : []
+  // Mostly a free region; one in four a used one (DeleteFirst), rarely the kernel window.
+  const region = rare(w3, 12) ? pdIndexOf(kernelBase) + (w3 >>> 4) % 16
+    : rare(w3 >>> 4, 4) ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
+  const vaddr = (region * bit(sectionBits) + ((w3 >>> 12) % 256) * bit(pageBits)) >>> 0
+  return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableMap, rare(w4 >>> 4, 20) ? [vaddr] : [vaddr, w2 % 8], rare(w4 >>> 8, 20) ? [] : [pdCptr])
+}
+
+/** Where a frame of `sizeBits` can go in directory `pd`: an address it would map at, from the directory's entries. */
+const placeFor = (s: KernelState, pd: PPtr, sizeBits: number, w: number): number => {
+  if (sizeBits === pageBits || sizeBits === largePageBits) {
+    // A region with a page table; a page-aligned (or 64 KiB-aligned) address in it.
+    const withPT = ptRegions.concat([pdIndexOf(0x0080_0000)]).filter((i) => pdeAt(s, pd, i)?.tag === "PageTablePDE")
+    const region = pick(withPT, w) ?? pick(ptRegions, w)!
+    const slots = bit(sectionBits - sizeBits)
+    return (region * bit(sectionBits) + ((w >>> 4) % slots) * bit(sizeBits)) >>> 0
+  }
+  if (sizeBits === sectionBits) {
+    const free = sectionRegions.filter((i) => { const e = pdeAt(s, pd, i); return e === undefined || e.tag === "SectionPDE" })
+    return ((pick(free, w) ?? pick(sectionRegions, w)!) * bit(sectionBits)) >>> 0
+  }
+  return (pick(superRegions, w)! * bit(sectionBits)) >>> 0
+}
+
+/**
+ * Page_Map: an unmapped frame where its size fits in a working directory (mostly), a mapped one
+ * again at its own place with other rights (a quarter), or errors now and then: a misaligned or
+ * kernel-window address, a mapped frame moved elsewhere, a small page where there is no page
+ * table. One time in three it makes a copy of a mapped frame instead (CNode_Copy: the copy is
+ * unmapped), so the frame can be shared with another address space, and one time in six it
+ * deletes the mapped cap of a shared frame (which unmaps the frame).
+ */
+export const mapFrameOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3, w4, w5] = x.w as [number, number, number, number, number, number]
+  const syscall = invokeSyscall(w5)
+  const frames = directOf(x.book, "FrameCap")
+  const mapped = frames.filter((f) => f.cap.mapped !== null)
+  // Share: copy a mapped frame's cap (CNode_Copy with all rights) into a free slot; mostly not the
+  // root's IPC buffer, whose cap the generator seldom deletes.
+  if (w0 % 3 === 2 && mapped.length > 0) {
+    const src = prefer(mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer), mapped, w1, 7, 8)!
+    const dest = freeSlotPreferRoot(x, w2)
+    const [dv, di, dd] = target(dest, w2)
+    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
+  }
+  // Unshare, one time in six: the holder of a shared frame's mapped cap deletes it (the frame is unmapped).
+  const shared = w0 % 6 === 1 ? sharedMappedFrames(x, mapped) : []
+  if (shared.length > 0) return sys(syscall, selfCNodeCptr(x), L.CNodeDelete, [pick(shared, w1)!.cptr, wordBits], [])
+  const remap = w0 % 4 === 0 && mapped.length > 0
+  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(mapped, w1) : prefer(frames.filter((f) => f.cap.mapped === null), frames, w1, 7, 8)
+  const fc = frame?.cap.tag === "FrameCap" ? frame.cap as FrameCap : undefined
+  // Rights: mostly read-write, sometimes read-only or none.
+  const rights = w4 % 4 === 0 ? 2 : w4 % 8 === 1 ? 0 : 3
+  const attr = (w4 >>> 3) % 8
+  if (fc !== undefined && fc.mapped !== null && !rare(w2, 6)) {
+    // Map again where it is: the directory with its ASID.
+    const pd = directOf(x.book, "PageDirectoryCap").find((d) => d.cap.asid === fc.mapped!.asid)
+    return sys(syscall, frame!.cptr, L.ARMPageMap, [fc.mapped.vaddr, rights, attr], [pd?.cptr ?? vspaceArg(x, w3)])
+  }
+  const size = fc?.sizeBits ?? pageBits
+  // A small or large page wants a directory with a page table: mostly one that has one.
+  const withPT = size === pageBits || size === largePageBits
+    ? workingPDs(x).filter((d) => ptRegions.concat([pdIndexOf(0x0080_0000)]).some((i) => pdeAt(x.s, d.cap.ptr, i)?.tag === "PageTablePDE"))
+    : []
+  const pdCptr = withPT.length > 0 && (w3 >>> 20) % 4 !== 0 ? pick(withPT, w3 >>> 8)!.cptr : vspaceArg(x, w3)
+  const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
+  let vaddr = pdCap?.tag === "PageDirectoryCap" ? placeFor(x.s, pdCap.ptr, size, w2) : (w2 << pageBits) >>> 0
+  if (rare(w2 >>> 8, 12)) vaddr = (vaddr + 0x200) >>> 0
+  else if (rare(w2 >>> 12, 16)) vaddr = (kernelBase - (size === superSectionBits ? 0 : bit(pageBits))) >>> 0
+  else if (rare(w2 >>> 16, 12)) vaddr = ((20 + (w2 >>> 20) % 8) * bit(sectionBits)) >>> 0
+  return sys(syscall, frame?.cptr ?? w1 % 256, L.ARMPageMap, rare(w5 >>> 4, 24) ? [vaddr, rights] : [vaddr, rights, attr], rare(w5 >>> 8, 24) ? [] : [pdCptr])
+}
+
+/** Page_Unmap: mostly a mapped frame. */
+export const unmapFrameOp = (x: Ctx): Event => {
+  const [w0, w1] = x.w as [number, number]
+  const frames = directOf(x.book, "FrameCap")
+  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(frames.filter((c) => c.cap.mapped !== null), frames, w0)
+  return sys(invokeSyscall(w1), f?.cptr ?? w0 % 256, L.ARMPageUnmap, [], [])
+}
+
+/** A flush range inside a frame of `sizeBits`: mostly a valid [start, end), sometimes empty, reversed or past the frame. */
+const flushRange = (sizeBits: number, w: number): [number, number] => {
+  const size = bit(sizeBits)
+  const start = (w >>> 4) % size
+  const r = w % 16
+  if (r === 15) return [start, start]
+  if (r === 14) return [start, size + 4]
+  return [start, Math.min(size, start + 1 + ((w >>> 8) % 256))]
+}
+
+/** The frame flushes (mostly of a mapped frame) and GetAddress. */
+export const frameOtherOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const syscall = invokeSyscall(w3)
+  const frames = directOf(x.book, "FrameCap")
+  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(frames.filter((c) => c.cap.mapped !== null), frames, w0)
+  const cptr = f?.cptr ?? w0 % 256
+  if (w1 % 4 === 3) return sys(syscall, cptr, L.ARMPageGetAddress, [], [])
+  const label = L.ARMPageClean_Data + (w1 >>> 2) % 4
+  const [start, end] = flushRange(f?.cap.tag === "FrameCap" ? f.cap.sizeBits : pageBits, w2)
+  return sys(syscall, cptr, label, rare(w2 >>> 16, 20) ? [start] : [start, end], [])
+}
+
+/** A page-directory flush: mostly a range inside a mapped frame of a working directory. */
+export const pdFlushOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const pds = directOf(x.book, "PageDirectoryCap")
+  const working = workingPDs(x)
+  const pd = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(working, pds, w0, 7, 8)
+  const label = L.ARMPDClean_Data + w1 % 4
+  let start = (w2 << pageBits) >>> 0
+  const c = pd?.cap
+  if (c?.tag === "PageDirectoryCap" && x.s.kheap.get(c.ptr)?.tag === "PageDirectory") {
+    // Somewhere mapped, mostly: the first mapped address among the generator's regions.
+    const candidates = [...ptRegions, pdIndexOf(0x0080_0000), ...sectionRegions, ...superRegions].map((i) => i * bit(sectionBits))
+    const hit = candidates.find((v) => resolveVAddr(x.s, c.ptr, v) !== null)
+    if (hit !== undefined && w2 % 4 !== 3) start = hit
+  }
+  const r = w3 % 16
+  const end = r === 15 ? start : r === 14 ? (start + bit(superSectionBits)) >>> 0 : r === 13 ? kernelBase + 4 : (start + 1 + ((w3 >>> 4) % 4096)) >>> 0
+  return sys(invokeSyscall(w3 >>> 8), pd?.cptr ?? w0 % 256, label, rare(w2 >>> 8, 20) ? [start] : [start, end], [])
+}
