@@ -36,6 +36,8 @@ export interface ThreadOptions {
   readonly faultHandler?: number
   /** Give it an IPC buffer (a 4 KiB frame); default true. */
   readonly ipcBuffer?: boolean
+  /** Its VSpace root: the page directory in this root-CNode slot (threads sharing an address space); default a new one. */
+  readonly vspace?: number
   /** Start it (TCB_Resume); default true. */
   readonly resume?: boolean
 }
@@ -164,7 +166,7 @@ export class SystemBuilder {
       cspaceDepth = o.cspace.radix
       cspaceData = cnodeCapData(0, wordBits - o.cspace.radix)
     }
-    const vspace = this.pageDirectory()
+    const vspace = o.vspace ?? this.pageDirectory()
     const withBuffer = o.ipcBuffer ?? true
     const buffer = withBuffer ? this.frame() : null
     const bufferAddr = withBuffer ? bufferBase + (this.threads++ << pageBits) : 0
