@@ -17,6 +17,8 @@
  * - set-ups: `SystemBuilder` (spawn threads, mint caps, make a thread current), `clientServer`
  * - generators: `traceArb`, `traceArbFor(names)`, `choiceArbFor(names)`, `resolveChoice`
  * - trace files: `loadTraceFile` / `saveTraceFile` (validated, written atomically)
+ * - bounded exhaustive checking: `prove({ scope, depth, properties })` visits every state of a
+ *   small scope to a depth (the engine of `kspec prove`); `scopes` are the named scopes
  * @category library
  */
 export * from "./model/index.ts"
@@ -46,3 +48,11 @@ export { ConfigFileError, TraceFileError, loadBootConfigFile, loadTraceFile, par
 export type { TraceContents } from "./harness/trace.ts"
 export { InputFileError, OutputPathError, writeFileAtomic } from "./harness/files.ts"
 export { PingPongSlots, clientCall, pingPongRound, pingPongSetup, serverReplyRecv } from "./harness/scenarios/pingpong.ts"
+export {
+  prove, scopes, scopeNames, buildScope, resolveScope, parseScopeFile, ScopeFileError, ScopeError, alphabet, describeAlphabet,
+  canonicalRenaming, applyRenaming, specHash, implHash, FingerprintTable, collisionProbability, cloneKernel,
+} from "./harness/prove/index.ts"
+export type {
+  ProveOptions, ProveResult, ProveFailure, UserProperties, StateProperty, EdgeProperty, SearchStats, SearchStatus,
+  ScopeSpec, Scope, AlphabetSpec, Family,
+} from "./harness/prove/index.ts"
