@@ -39,7 +39,7 @@ import type { Violation } from "../../spec/invariants/index.ts"
 import { checkAll, stateDelta } from "../../spec/invariants/index.ts"
 import type { ImplState } from "../../impl/index.ts"
 import type { Failure, ImplUnderTest } from "../lockstep/runner.ts"
-import { isErrorResult, onlyCallerRegistersChanged, withoutCallerRegisters } from "../lockstep/runner.ts"
+import { isErrorResult, onlyCallerRegistersChanged, runEvents, withoutCallerRegisters } from "../lockstep/runner.ts"
 import { stateDiff, statesEqual } from "../lockstep/diff.ts"
 import { absState } from "../relation/abstract.ts"
 import { implInvariants } from "../relation/implInvariants.ts"
@@ -206,6 +206,17 @@ export class Expander {
 
   /** The state's own check: relation, spec invariants, impl invariants, the user's state property. */
   private checkState(n: Node, step: number): Failure | null {
+    if (n.id === 0) {
+      // The initial state: if anything is wrong, find where the set-up went wrong, as the runner reports it.
+      const f = this.checkOne(n, step)
+      if (f === null) return null
+      const setup = runEvents({ ...this.opts.impl, implChecks: this.implChecks }, this.opts.scope.config, this.opts.scope.setup)
+      return setup.failure ?? f
+    }
+    return this.checkOne(n, step)
+  }
+
+  private checkOne(n: Node, step: number): Failure | null {
     if (n.id === 0 && this.rootProblem !== null) return { kind: "throw", step, layer: "impl", message: this.rootProblem }
     const a = absState(n.impl)
     if (!statesEqual(n.spec, a)) return { kind: "divergence", step, diff: stateDiff(n.spec, a) }

@@ -37,7 +37,7 @@ export { canonicalRenaming, applyRenaming, specHash, implHash } from "./canonica
 export { FingerprintTable, collisionProbability } from "./table.ts"
 export { cloneKernel, cloneProblems } from "./clone.ts"
 
-export interface ProveOptions {
+export interface ProveOptions<K extends ImplState = ImplState> {
   /** A named scope, a scope file, or a scope spec (default "tiny"). */
   readonly scope?: string | ScopeSpec
   /** The depth bound (default: the scope's). */
@@ -48,7 +48,7 @@ export interface ProveOptions {
   /** Key states by (spec state, impl state) (default false: by spec state; see expand.ts). */
   readonly implState?: boolean
   /** The implementation under test (default: the impl), in this thread only: workers load the impl or `implEntry` themselves. */
-  readonly impl?: ImplUnderTest<ImplState>
+  readonly impl?: ImplUnderTest<K>
   /** An impl entry file to test instead (a mutant's patched impl/index.ts), in this thread or the workers. */
   readonly implEntry?: string
   /** Worker threads (default 1: the search runs in this thread). Your own properties and `impl` need this thread. */
@@ -125,7 +125,7 @@ export const statementOf = (r: SearchResult, c: StatementContext): string => {
 }
 
 /** Run the bounded exhaustive search (see the module comment). */
-export const prove = async (o: ProveOptions = {}): Promise<ProveResult> => {
+export const prove = async <K extends ImplState = ImplState>(o: ProveOptions<K> = {}): Promise<ProveResult> => {
   const spec = typeof o.scope === "object" ? o.scope : resolveScope(o.scope ?? "tiny")
   const scope = buildScope(spec)
   const depth = o.depth ?? spec.depth
@@ -139,7 +139,7 @@ export const prove = async (o: ProveOptions = {}): Promise<ProveResult> => {
     ? await workerPool(workers, { scope: spec, symmetry, implState, ...(o.implEntry !== undefined ? { mutantEntry: o.implEntry } : {}) })
     : inProcessRunner(new Expander({
       scope, symmetry, implState,
-      impl: o.impl ?? (o.implEntry !== undefined ? await loadImplEntry(o.implEntry) : realImpl as unknown as ImplUnderTest<ImplState>),
+      impl: (o.impl as ImplUnderTest<ImplState> | undefined) ?? (o.implEntry !== undefined ? await loadImplEntry(o.implEntry) : realImpl as unknown as ImplUnderTest<ImplState>),
       ...(o.properties !== undefined ? { properties: o.properties } : {}),
     }))
   try {
