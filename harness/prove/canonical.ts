@@ -44,6 +44,7 @@ import { kernelReservedTop, slotBits, tcbBits, tcbCNodeEntries } from "../../mod
 import type { ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
+import { allCtes, cdtOfList, mdbLists } from "../relation/abstract.ts"
 import { Acc, begin, bool, word, word2, words } from "./hash.ts"
 
 // ---- the renaming -------------------------------------------------------------------------------
@@ -305,16 +306,21 @@ const threadStateWords = (r: Renaming, st: ThreadState): void => {
 /** A thread's registers: pure data (no pointers), hashed once per context object (contexts are immutable and shared). */
 const contextCache = new WeakMap<UserContext, readonly [number, number]>()
 const ctxAcc = new Acc()
-/** The hash of a context (call it before `begin` of the entry that includes it: it runs an entry of its own). */
+/** The hash of a thread's registers as an entry of its own (call it before `begin` of the entry that includes it). */
+const contextLanes = (
+  msgInfo: number, badge: number, mrs: ArrayLike<number>, extraCaps: ArrayLike<number>, rc: number, ri: number, rd: number, regs: ArrayLike<number>,
+): readonly [number, number] => {
+  begin(0xc7)
+  word(msgInfo); word(badge); words(mrs); words(extraCaps)
+  word(rc); word(ri); word(rd); words(regs)
+  ctxAcc.reset()
+  ctxAcc.end()
+  return [ctxAcc.lo, ctxAcc.hi]
+}
 const contextHash = (c: UserContext): readonly [number, number] => {
   let h = contextCache.get(c)
   if (h === undefined) {
-    begin(0xc7)
-    word(c.msgInfo); word(c.badge); words(c.mrs); words(c.extraCaps)
-    word(c.receiveCNode); word(c.receiveIndex); word(c.receiveDepth); words(c.regs)
-    ctxAcc.reset()
-    ctxAcc.end()
-    h = [ctxAcc.lo, ctxAcc.hi]
+    h = contextLanes(c.msgInfo, c.badge, c.mrs, c.extraCaps, c.receiveCNode, c.receiveIndex, c.receiveDepth, c.regs)
     contextCache.set(c, h)
   }
   return h
@@ -502,4 +508,103 @@ export const implHash = (k: ImplState, r: Renaming = identity): Print => {
     implAcc.end()
   }
   return { lo: implAcc.lo, hi: implAcc.hi }
+}
+
+// ---- the abstraction's hash, from the impl in place ------------------------------------------------
+
+/** Up to `limit + 1` threads of an intrusive list from `head` (as the abstraction reads queues, so a cycle ends). */
+const linkCount = (head: ImplTcb | null, next: (t: ImplTcb) => ImplTcb | null, limit: number): number => {
+  let n = 0
+  for (let t = head; t !== null && n <= limit; t = next(t)) n++
+  return n
+}
+const linkWords = (r: Renaming, head: ImplTcb | null, next: (t: ImplTcb) => ImplTcb | null, limit: number): void => {
+  const n = linkCount(head, next, limit)
+  word(n)
+  let t = head
+  for (let i = 0; i < n; i++) { word(renameAddr(r, t!.base)); t = next(t!) }
+}
+const epNext = (t: ImplTcb): ImplTcb | null => t.tcbEPNext
+const schedNext = (t: ImplTcb): ImplTcb | null => t.tcbSchedNext
+const epTags = { Idle: "IdleEP", Send: "SendEP", Recv: "RecvEP" } as const
+const ntfnTags = { Idle: "IdleNtfn", Waiting: "WaitingNtfn", Active: "ActiveNtfn" } as const
+
+/** One impl object as the spec's entry for its abstraction (what `specObject` hashes of `absObject(o)`). */
+const abstractObject = (r: Renaming, p: PPtr, o: ImplObject, limit: number): void => {
+  const ctx = o.tag === "TCB" ? contextLanes(o.msgInfo, o.badge, o.mrs, o.extraCaps, o.receiveCNode, o.receiveIndex, o.receiveDepth, o.regs) : undefined
+  begin(1)
+  word(renameAddr(r, p))
+  word(code[o.tag]!)
+  switch (o.tag) {
+    case "TCB":
+      threadStateWords(r, o.tcbState)
+      word(o.tcbPriority); word(o.tcbMCP); word(o.tcbDomain); word(o.tcbTimeSlice); word(o.tcbFaultHandler); word(o.tcbIPCBuffer)
+      word(o.tcbBoundNotification === null ? -1 : renameAddr(r, o.tcbBoundNotification.base))
+      plain(o.tcbFault)
+      word(ctx![0]); word(ctx![1])
+      return
+    case "Endpoint":
+      word(code[epTags[o.epState]]!)
+      if (o.epState !== "Idle") linkWords(r, o.epQueueHead, epNext, limit)
+      return
+    case "Notification":
+      word(code[ntfnTags[o.ntfnState]]!)
+      if (o.ntfnState === "Active") word(o.ntfnMsgIdentifier)
+      else if (o.ntfnState === "Waiting") linkWords(r, o.ntfnQueueHead, epNext, limit)
+      word(o.ntfnBoundTCB === null ? -1 : renameAddr(r, o.ntfnBoundTCB.base))
+      return
+    case "CNode": word(o.radix); return
+    case "Frame": word(o.sizeBits); bool(o.isDevice); return
+    default: return
+  }
+}
+
+const absAcc = new Acc()
+
+/**
+ * The spec hash of the impl's abstraction, renamed by `r`, computed from the impl in place:
+ * equal to `specHash(absState(k), r)` (the relation's own CDT reading, `mdbLists` and
+ * `cdtOfList`, included) without building the abstract state. The search checks the relation on
+ * every edge by comparing it with the spec state's hash.
+ */
+export const abstractHash = (k: ImplState, r: Renaming = identity): Print => {
+  const limit = k.objects.size
+  absAcc.reset()
+  for (const [p, o] of k.objects) { abstractObject(r, p, o, limit); absAcc.end() }
+  const ctes = allCtes(k)
+  for (const c of ctes) {
+    if (c.cap.tag !== "NullCap") { begin(2); word(renameAddr(r, c.addr)); capWords(r, c.cap); absAcc.end() }
+    if (c.revocable) { begin(5); word(renameAddr(r, c.addr)); absAcc.end() }
+  }
+  for (const list of mdbLists(ctes)) {
+    const parent = cdtOfList(list)
+    const kids: number[][] = []
+    for (let j = 0; j < list.length; j++) {
+      const pi = parent[j]!
+      if (pi < 0) continue
+      begin(3); word(renameAddr(r, list[j]!.addr)); word(renameAddr(r, list[pi]!.addr)); absAcc.end()
+      ;(kids[pi] ??= []).push(j)
+    }
+    kids.forEach((js, pi) => {
+      begin(4); word(renameAddr(r, list[pi]!.addr)); word(js.length)
+      for (const j of js) word(renameAddr(r, list[j]!.addr))
+      absAcc.end()
+    })
+  }
+  for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
+    const head = k.readyQueueHead[idx] ?? null
+    if (head === null) continue
+    begin(7); word(idx); linkWords(r, head, schedNext, limit); absAcc.end()
+  }
+  begin(6)
+  word(renameAddr(r, k.curThread.base)); word(renameAddr(r, k.idleThread.base))
+  const a = k.schedulerAction
+  if (typeof a === "string") word(code[a]!)
+  else { word(code.SwitchToThread!); word(renameAddr(r, (a as ImplTcb).base)) }
+  word(k.curDomain); word(k.numIRQs); word(k.numDomains); word(renameAddr(r, k.irqNode.base))
+  word(k.irqStates.length)
+  for (const q of k.irqStates) word(code[q]!)
+  for (const m of k.irqMasks) bool(m)
+  absAcc.end()
+  return { lo: absAcc.lo, hi: absAcc.hi }
 }

@@ -19,9 +19,9 @@
  * **An edge** (every event of the alphabet): the spec step and an impl step from a copy of the
  * impl state, neither may throw; a failed invocation changes nothing but the caller's registers
  * (the runner's frame check); the user's edge property; the relation: the canonical hash of the
- * abstraction of the successor impl state equals that of the successor spec state (a 64-bit
- * stand-in for `absState(k') = s'`, checked on every edge, so an impl write the spec did not
- * make is caught on the edge that makes it); then the successor's key.
+ * abstraction of the successor impl state (`abstractHash`, computed in place) equals that of the
+ * successor spec state (a 64-bit stand-in for `absState(k') = s'`, checked on every edge, so an
+ * impl write the spec did not make is caught on the edge that makes it); then the successor's key.
  *
  * **The key.** By default the canonical fingerprint of the spec state: when two paths reach one
  * spec state, the search goes on from the impl state the first (shortest) path left. The impl
@@ -45,7 +45,7 @@ import { absState } from "../relation/abstract.ts"
 import { implInvariants } from "../relation/implInvariants.ts"
 import { alphabet } from "./alphabet.ts"
 import type { Print, Renaming } from "./canonical.ts"
-import { canonicalRenaming, identity, implHash, specHash, specHashFrom } from "./canonical.ts"
+import { abstractHash, canonicalRenaming, identity, implHash, specHash, specHashFrom } from "./canonical.ts"
 import { cloneKernel, cloneProblems } from "./clone.ts"
 import { combine } from "./hash.ts"
 import type { Scope } from "./scope.ts"
@@ -267,9 +267,8 @@ export class Expander {
         const ren: Renaming = this.opts.symmetry ? canonicalRenaming(r.state) : identity
         const sp = ren.moved.length === 0 ? plain : specHash(r.state, ren)
         // The relation on this edge: the impl's abstraction hashes as the spec state does.
-        const a = absState(k)
-        const ap = specHash(a, ren)
-        if (ap.lo !== sp.lo || ap.hi !== sp.hi) { fail({ kind: "divergence", step, diff: stateDiff(r.state, a) }); continue }
+        const ap = abstractHash(k, ren)
+        if (ap.lo !== sp.lo || ap.hi !== sp.hi) { fail({ kind: "divergence", step, diff: stateDiff(r.state, absState(k)) }); continue }
         if (this.opts.implState === true) {
           const ip = implHash(k, ren)
           const [klo, khi] = combine(sp.lo, sp.hi, ip.lo, ip.hi)
