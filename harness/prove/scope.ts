@@ -289,7 +289,7 @@ export const scopes: readonly ScopeSpec[] = [
     prelude: [],
     alphabet: {
       families: [...families],
-      messageLengths: [0, 2], badges: [3], rights: [allRightsMask, 2], priorities: [100, 200], destinations: "first-empty",
+      messageLengths: [0, 2], badges: [3, 4], rights: [allRightsMask, 2], priorities: [100, 200], destinations: "first-empty",
       retype: [{ type: "Endpoint", sizeBits: 0 }, { type: "Notification", sizeBits: 0 }, { type: "CNode", sizeBits: 1 }],
     },
     depth: 2,

@@ -150,10 +150,12 @@ export const search = async (runner: ChunkRunner, o: SearchOptions): Promise<Sea
   let exhausted = false
   let depthChecked = -1
   let level = 0
+  // States of the current level not checked yet, and states of the next level found so far.
   let pending = 0
+  let nextFound = 0
   let alphabetMax = 0
 
-  const progress = (): SearchProgress => ({ generated, distinct: count, checked, level, queue: pending, ms: performance.now() - t0 })
+  const progress = (): SearchProgress => ({ generated, distinct: count, checked, level, queue: pending + nextFound, ms: performance.now() - t0 })
   const better = (f: ProveFailure): boolean =>
     failure === null || f.depth < failure.depth || (f.depth === failure.depth && (f.stateId < failure.stateId || (f.stateId === failure.stateId && f.eventIndex < failure.eventIndex)))
 
@@ -162,6 +164,7 @@ export const search = async (runner: ChunkRunner, o: SearchOptions): Promise<Sea
     const next: number[] = []
     const size = o.chunkSize ?? Math.max(1, Math.min(16, Math.ceil(current.length / (4 * runner.parallelism))))
     pending = current.length
+    nextFound = 0
     // Chunks in order; at most `parallelism` in flight; folded in strictly in order.
     const inFlight: Promise<ChunkResult>[] = []
     const chunkStarts: number[] = []
@@ -217,12 +220,13 @@ export const search = async (runner: ChunkRunner, o: SearchOptions): Promise<Sea
             event.set(id, e[x + 1]!)
             keyLo.set(id, lo)
             next.push(id)
+            nextFound++
             o.onState?.(lo, hi, e[x + 4]!, e[x + 5]!, level + 1)
             if (o.maxStates !== undefined && count >= o.maxStates) capped = true
           }
         }
         if (o.stop?.() === true) interrupted = true
-        o.onProgress?.({ ...progress(), queue: pending + next.length })
+        o.onProgress?.(progress())
       }
       dispatch()
     }
@@ -240,7 +244,7 @@ export const search = async (runner: ChunkRunner, o: SearchOptions): Promise<Sea
     }
   }
   const stats: SearchStats = {
-    ...progress(), queue: failure === null && !capped && !interrupted ? 0 : pending, specDistinct: specTable.size, levels, tableBytes: table.bytes + specTable.bytes, alphabetMax,
+    ...progress(), queue: failure === null && !capped && !interrupted ? 0 : pending + nextFound, specDistinct: specTable.size, levels, tableBytes: table.bytes + specTable.bytes, alphabetMax,
   }
   // (Assigned in closures: the compiler cannot see it may be set.)
   const found = failure as ProveFailure | null
