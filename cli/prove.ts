@@ -73,17 +73,15 @@ export const runProve = async (f: ProveFlags, io: ProveIO, opts: ProveCliOptions
   const tty = io.progress?.isTTY === true
   let lastDraw = 0
   let lastLine = t0
-  let last: SearchProgress | null = null
   const status = (p: SearchProgress): string =>
     `depth ${p.level}  ${fmt(p.generated)} generated  ${fmt(p.distinct)} distinct  ${fmt(p.queue)} queue  ${fmt(p.distinct / Math.max(0.001, p.ms / 1000))} distinct/s  ${secs(p.ms)}`
   const onProgress = (p: SearchProgress): void => {
-    last = p
     const now = performance.now()
     if (io.progress === null) return
     if (tty && now - lastDraw >= 150) {
+      // The bar is the current level's progress: the number of levels is not known before the end.
       const width = 20
-      const frac = Math.min(1, p.level / Math.max(1, depth))
-      const done = Math.round(frac * width)
+      const done = Math.round((1 - p.levelLeft / Math.max(1, p.levelSize)) * width)
       io.progress.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${status(p)}\x1b[K`)
       lastDraw = now
     } else if (!tty && now - lastLine >= 2000) {
@@ -103,11 +101,15 @@ export const runProve = async (f: ProveFlags, io: ProveIO, opts: ProveCliOptions
       ...(implEntry !== undefined ? { implEntry } : {}),
       onProgress, stop: () => interrupted,
     })
+  } catch (e) {
+    // A worker that crashed (or a kernel layer that cannot be copied): a failed check, not bad usage.
+    if (!(e instanceof Error) || !/^(a prove worker crashed|kspec prove cannot copy)/.test(e.message)) throw e
+    log(`kspec prove: ${e.message.split("\n")[0]}`)
+    return 1
   } finally {
     if (opts.handleSigint ?? true) process.off("SIGINT", onSigint)
     if (tty && io.progress !== null) io.progress.write("\r\x1b[K")
   }
-  void last
   const ms = performance.now() - t0
   const s = r.stats
   log("")

@@ -67,8 +67,10 @@ export interface SearchProgress {
   readonly distinct: number
   /** States checked so far. */
   readonly checked: number
-  /** The level being expanded. */
+  /** The level being expanded, how many states it has, and how many of them are not checked yet. */
   readonly level: number
+  readonly levelSize: number
+  readonly levelLeft: number
   /** States found and not checked yet. */
   readonly queue: number
   readonly ms: number
@@ -155,7 +157,7 @@ export const search = async (runner: ChunkRunner, o: SearchOptions): Promise<Sea
   let nextFound = 0
   let alphabetMax = 0
 
-  const progress = (): SearchProgress => ({ generated, distinct: count, checked, level, queue: pending + nextFound, ms: performance.now() - t0 })
+  const progress = (): SearchProgress => ({ generated, distinct: count, checked, level, levelSize: current.length, levelLeft: pending, queue: pending + nextFound, ms: performance.now() - t0 })
   const better = (f: ProveFailure): boolean =>
     failure === null || f.depth < failure.depth || (f.depth === failure.depth && (f.stateId < failure.stateId || (f.stateId === failure.stateId && f.eventIndex < failure.eventIndex)))
 
