@@ -39,7 +39,7 @@
  * @category prove
  */
 import type { Cap, Event, PPtr, SyscallEvent } from "../../model/index.ts"
-import { InvocationLabel, allRights, messageInfo, tcbCTable, wordBits } from "../../model/index.ts"
+import { InvocationLabel, allRights, messageInfo, wordBits } from "../../model/index.ts"
 import { abi } from "../../model/abi.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getCap, slotOf } from "../../spec/index.ts"
@@ -51,6 +51,7 @@ import {
   seL4_TCB_SetPriority, seL4_TCB_SetSchedParams, seL4_TCB_SetTLSBase, seL4_TCB_Suspend, seL4_TCB_UnbindNotification,
   seL4_TCB_WriteRegisters, seL4_Untyped_Retype, seL4_Yield, timerTick, unknownSyscall, userException, vmFault,
 } from "../builders.ts"
+import { rootCNode } from "../gen/resolveUtil.ts"
 import type { AlphabetSpec, Family } from "./scope.ts"
 import { retypeTypes } from "./scope.ts"
 
@@ -66,10 +67,10 @@ interface CNodeView {
   readonly empty: readonly number[]
 }
 
-/** The current thread's CSpace root, if it resolves a cap pointer i to slot i in one level. */
-const rootCNode = (s: KernelState, t: PPtr): Extract<Cap, { tag: "CNodeCap" }> | undefined => {
-  const c = getCap(s, slotOf(t, tcbCTable))
-  return c.tag === "CNodeCap" && c.guard === 0 && c.guardSize + c.radix === wordBits ? c : undefined
+/** The current thread's CSpace root, if it resolves a cap pointer i to slot i in one level (guard 0). */
+const directRoot = (s: KernelState, t: PPtr): Extract<Cap, { tag: "CNodeCap" }> | undefined => {
+  const c = rootCNode(s, t)
+  return c?.guard === 0 ? c : undefined
 }
 
 const view = (s: KernelState, cptr: number, c: Extract<Cap, { tag: "CNodeCap" }>): CNodeView | undefined => {
@@ -89,7 +90,7 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
   const has = new Set<Family>(a.families)
   const out: Event[] = []
   const t = s.curThread
-  const root = t === s.idleThread ? undefined : rootCNode(s, t)
+  const root = t === s.idleThread ? undefined : directRoot(s, t)
   if (root !== undefined) {
     const slots: Cap[] = []
     for (let i = 0; i < 2 ** root.radix; i++) slots.push(getCap(s, slotOf(root.ptr, i)))

@@ -39,10 +39,11 @@
  * `currentExtraCaps`, the lookup results): seL4's C sets them before reading them in each entry.
  * @category prove
  */
-import type { Cap, NonEmpty, PPtr, ThreadState, UserContext } from "../../model/index.ts"
-import { kernelReservedTop, slotBits, tcbBits, tcbCNodeEntries } from "../../model/index.ts"
-import type { ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
+import type { Cap, NonEmpty, PPtr, TcbFields, ThreadState, UserContext } from "../../model/index.ts"
+import { endpointBits, kernelReservedTop, notificationBits, slotBits, tcbBits, tcbCNodeEntries } from "../../model/index.ts"
+import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
+import { slotOf } from "../../spec/state.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { allCtes, cdtOfList, mdbLists } from "../relation/abstract.ts"
 import { Acc, begin, bool, word, word2, words } from "./hash.ts"
@@ -72,7 +73,8 @@ export const renameAddr = (r: Renaming, x: number): number => {
 const objectSize = (o: KObject): number | undefined => {
   switch (o.tag) {
     case "TCB": return 2 ** tcbBits
-    case "Endpoint": case "Notification": return 16
+    case "Endpoint": return 2 ** endpointBits
+    case "Notification": return 2 ** notificationBits
     case "CNode": return 2 ** (o.radix + slotBits)
     default: return undefined
   }
@@ -132,14 +134,14 @@ export const canonicalRenaming = (s: KernelState): Renaming => {
     if (o === undefined) return
     switch (o.tag) {
       case "TCB": {
-        for (let i = 0; i < tcbCNodeEntries; i++) capRef(s.caps.get(p + 16 * i))
+        for (let i = 0; i < tcbCNodeEntries; i++) capRef(s.caps.get(slotOf(p, i)))
         const st = o.tcbState
         if (st.tag === "BlockedOnReceive" || st.tag === "BlockedOnSend") visit(st.ep)
         else if (st.tag === "BlockedOnNotification") visit(st.ntfn)
         visit(o.tcbBoundNotification)
         break
       }
-      case "CNode": for (let i = 0; i < 2 ** o.radix; i++) capRef(s.caps.get(p + 16 * i)); break
+      case "CNode": for (let i = 0; i < 2 ** o.radix; i++) capRef(s.caps.get(slotOf(p, i))); break
       case "Endpoint": if (o.state.tag !== "IdleEP") for (const t of o.state.queue) visit(t); break
       case "Notification":
         if (o.state.tag === "WaitingNtfn") for (const t of o.state.queue) visit(t)
@@ -331,6 +333,19 @@ const queueWords = (r: Renaming, q: readonly PPtr[]): void => {
   for (const t of q) word(renameAddr(r, t))
 }
 
+/** The fields of a TCB's entry other than its bound notification and registers: the spec's TCB and the impl's both have them, under these names. */
+type TcbScalars = Pick<TcbFields, "tcbState" | "tcbPriority" | "tcbMCP" | "tcbDomain" | "tcbTimeSlice" | "tcbFaultHandler" | "tcbIPCBuffer" | "tcbFault">
+
+/** A TCB's content, the same words in both layers: its state, scheduling fields, bound notification, fault, and the hash of its registers. */
+const tcbWords = (r: Renaming, t: TcbScalars, bound: PPtr | null, ctx: readonly [number, number]): void => {
+  threadStateWords(r, t.tcbState)
+  word(t.tcbPriority); word(t.tcbMCP); word(t.tcbDomain); word(t.tcbTimeSlice); word(t.tcbFaultHandler); word(t.tcbIPCBuffer)
+  word(bound === null ? -1 : renameAddr(r, bound))
+  plain(t.tcbFault)
+  // The registers are hashed apart: pure data, the same whatever the renaming (the spec caches them per context).
+  word(ctx[0]); word(ctx[1])
+}
+
 /** Hash one heap object as an entry (its renamed address and content). */
 const specObject = (r: Renaming, p: PPtr, o: KObject): void => {
   const ctx = o.tag === "TCB" ? contextHash(o.tcbContext) : undefined
@@ -338,14 +353,7 @@ const specObject = (r: Renaming, p: PPtr, o: KObject): void => {
   word(renameAddr(r, p))
   word(code[o.tag]!)
   switch (o.tag) {
-    case "TCB":
-      threadStateWords(r, o.tcbState)
-      word(o.tcbPriority); word(o.tcbMCP); word(o.tcbDomain); word(o.tcbTimeSlice); word(o.tcbFaultHandler); word(o.tcbIPCBuffer)
-      word(o.tcbBoundNotification === null ? -1 : renameAddr(r, o.tcbBoundNotification))
-      plain(o.tcbFault)
-      // The context is hashed apart and cached: it is pure data, the same whatever the renaming.
-      word(ctx![0]); word(ctx![1])
-      return
+    case "TCB": tcbWords(r, o, o.tcbBoundNotification, ctx!); return
     case "Endpoint":
       word(code[o.state.tag]!)
       if (o.state.tag !== "IdleEP") queueWords(r, o.state.queue)
@@ -436,7 +444,6 @@ export const specHashFrom = (prev: KernelState, prevHash: Print, next: KernelSta
 
 // ---- the impl hash --------------------------------------------------------------------------------
 
-const implThreadState = (r: Renaming, st: ThreadState): void => threadStateWords(r, st)
 const ref = (r: Renaming, t: { readonly base: PPtr } | null): void => word(t === null ? -1 : renameAddr(r, t.base))
 
 const implAcc = new Acc()
@@ -460,7 +467,7 @@ const implObject = (r: Renaming, p: PPtr, o: ImplObject): void => {
   word(code[o.tag]!)
   switch (o.tag) {
     case "TCB": {
-      implThreadState(r, o.tcbState)
+      threadStateWords(r, o.tcbState)
       word(o.tcbPriority); word(o.tcbMCP); word(o.tcbDomain); word(o.tcbTimeSlice); word(o.tcbFaultHandler); word(o.tcbIPCBuffer)
       ref(r, o.tcbBoundNotification)
       plain(o.tcbFault)
@@ -512,6 +519,25 @@ export const implHash = (k: ImplState, r: Renaming = identity): Print => {
 
 // ---- the abstraction's hash, from the impl in place ------------------------------------------------
 
+/**
+ * The MDB lists as `mdbLists` reads them, without its per-list visited set: a walk longer than
+ * there are CTEs has met a cycle, and only then is the list read again by `mdbLists`, which cuts
+ * it where it revisits a slot.
+ */
+const mdbListsOf = (ctes: readonly Cte[]): Cte[][] => {
+  const lists: Cte[][] = []
+  for (const c of ctes) {
+    if (c.cap.tag === "NullCap" || c.prev !== null) continue
+    const list: Cte[] = []
+    for (let x: Cte | null = c; x !== null; x = x.next) {
+      if (list.length > ctes.length) return mdbLists(ctes)
+      list.push(x)
+    }
+    lists.push(list)
+  }
+  return lists
+}
+
 /** Up to `limit + 1` threads of an intrusive list from `head` (as the abstraction reads queues, so a cycle ends). */
 const linkCount = (head: ImplTcb | null, next: (t: ImplTcb) => ImplTcb | null, limit: number): number => {
   let n = 0
@@ -536,13 +562,7 @@ const abstractObject = (r: Renaming, p: PPtr, o: ImplObject, limit: number): voi
   word(renameAddr(r, p))
   word(code[o.tag]!)
   switch (o.tag) {
-    case "TCB":
-      threadStateWords(r, o.tcbState)
-      word(o.tcbPriority); word(o.tcbMCP); word(o.tcbDomain); word(o.tcbTimeSlice); word(o.tcbFaultHandler); word(o.tcbIPCBuffer)
-      word(o.tcbBoundNotification === null ? -1 : renameAddr(r, o.tcbBoundNotification.base))
-      plain(o.tcbFault)
-      word(ctx![0]); word(ctx![1])
-      return
+    case "TCB": tcbWords(r, o, o.tcbBoundNotification?.base ?? null, ctx!); return
     case "Endpoint":
       word(code[epTags[o.epState]]!)
       if (o.epState !== "Idle") linkWords(r, o.epQueueHead, epNext, limit)
@@ -576,7 +596,7 @@ export const abstractHash = (k: ImplState, r: Renaming = identity): Print => {
     if (c.cap.tag !== "NullCap") { begin(2); word(renameAddr(r, c.addr)); capWords(r, c.cap); absAcc.end() }
     if (c.revocable) { begin(5); word(renameAddr(r, c.addr)); absAcc.end() }
   }
-  for (const list of mdbLists(ctes)) {
+  for (const list of mdbListsOf(ctes)) {
     const parent = cdtOfList(list)
     const kids: number[][] = []
     for (let j = 0; j < list.length; j++) {

@@ -183,6 +183,19 @@ export const smallBoot: BootConfig = {
 
 const allRightsMask = 15
 
+/** tiny's and ipc's system: two peers, an endpoint and a notification, each thread with its own badges. */
+const peers = {
+  boot: smallBoot,
+  objects: [{ name: "ep", type: "Endpoint" }, { name: "ntfn", type: "Notification" }],
+  threads: [
+    { name: "a", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep" }, { slot: 2, object: "ntfn", badge: 1 }, { slot: 3, object: "ntfn", badge: 2 }] },
+    { name: "b", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep", badge: 3 }, { slot: 2, object: "ntfn", badge: 4 }] },
+  ],
+  irqs: [],
+  prelude: [],
+} as const satisfies Partial<ScopeSpec>
+const peersAlphabet: AlphabetSpec = { families: [], messageLengths: [1], badges: [], rights: [], priorities: [], destinations: "first-empty", retype: [] }
+
 /**
  * The named scopes, smallest first. Each thread's CNode has cap pointer i at slot i; slot 0 stays
  * empty, as seL4_CapNull.
@@ -191,29 +204,15 @@ export const scopes: readonly ScopeSpec[] = [
   {
     name: "tiny",
     description: "two threads of equal priority sharing an endpoint and a notification through badged caps; IPC (Send, Call, Recv, ReplyRecv, Reply), signals, polls and yields; small enough to check every reachable state",
-    boot: smallBoot,
-    objects: [{ name: "ep", type: "Endpoint" }, { name: "ntfn", type: "Notification" }],
-    threads: [
-      { name: "a", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep" }, { slot: 2, object: "ntfn", badge: 1 }, { slot: 3, object: "ntfn", badge: 2 }] },
-      { name: "b", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep", badge: 3 }, { slot: 2, object: "ntfn", badge: 4 }] },
-    ],
-    irqs: [],
-    prelude: [],
-    alphabet: { families: ["ipc", "notification", "yield"], messageLengths: [1], badges: [], rights: [], priorities: [], destinations: "first-empty", retype: [] },
+    ...peers,
+    alphabet: { ...peersAlphabet, families: ["ipc", "notification", "yield"] },
     depth: 50,
   },
   {
     name: "ipc",
     description: "tiny with the timer: time slices run out, and the threads take turns by round robin as well as by blocking and yielding",
-    boot: smallBoot,
-    objects: [{ name: "ep", type: "Endpoint" }, { name: "ntfn", type: "Notification" }],
-    threads: [
-      { name: "a", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep" }, { slot: 2, object: "ntfn", badge: 1 }, { slot: 3, object: "ntfn", badge: 2 }] },
-      { name: "b", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep", badge: 3 }, { slot: 2, object: "ntfn", badge: 4 }] },
-    ],
-    irqs: [],
-    prelude: [],
-    alphabet: { families: ["ipc", "notification", "yield", "tick"], messageLengths: [1], badges: [], rights: [], priorities: [], destinations: "first-empty", retype: [] },
+    ...peers,
+    alphabet: { ...peersAlphabet, families: ["ipc", "notification", "yield", "tick"] },
     depth: 50,
   },
   {
