@@ -42,4 +42,7 @@ export const toCanonicalJSON = (s: KernelState): unknown => ({
   curDomain: s.curDomain,
   numIRQs: s.numIRQs,
   numDomains: s.numDomains,
+  irqStates: s.irqStates,
+  irqMasks: s.irqMasks,
+  irqNode: hexKey(s.irqNode),
 })
