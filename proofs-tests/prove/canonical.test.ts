@@ -209,7 +209,7 @@ describe("symmetry: the canonical renaming", () => {
     const search = async (symmetry: boolean) => {
       const groups = new Map<string, KernelState[]>()
       const r = await prove({
-        scope: "mirror", depth: 5, symmetry,
+        scope: "mirror", depth: 4, symmetry,
         properties: { state: (s) => { const k = canon(s); groups.set(k, [...(groups.get(k) ?? []), applyRenaming(s, canonicalRenaming(s))]); return true } },
       })
       return { groups, distinct: r.stats.distinct }
