@@ -11,7 +11,7 @@
  * on its initial state) and a test run it.
  * @category prove
  */
-import type { Cte, ImplCNode, ImplEndpoint, ImplNotification, ImplObject, ImplState, ImplTcb, ObjectTable } from "../../impl/index.ts"
+import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb, ObjectTable } from "../../impl/index.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -89,28 +89,9 @@ const cloneObject = (o: ImplObject, ctes: CteCopies): ImplObject => {
       n.radix = o.radix
       return n
     }
-    case "Endpoint": {
-      const n = create(o) as Mutable<ImplEndpoint>
-      n.tag = o.tag
-      n.epState = o.epState
-      n.epQueueHead = o.epQueueHead
-      n.epQueueTail = o.epQueueTail
-      n.base = o.base
-      return n
-    }
-    case "Notification": {
-      const n = create(o) as Mutable<ImplNotification>
-      n.tag = o.tag
-      n.ntfnState = o.ntfnState
-      n.ntfnQueueHead = o.ntfnQueueHead
-      n.ntfnQueueTail = o.ntfnQueueTail
-      n.ntfnMsgIdentifier = o.ntfnMsgIdentifier
-      n.ntfnBoundTCB = o.ntfnBoundTCB
-      n.base = o.base
-      return n
-    }
     default:
-      // Frames, page tables, page directories: plain fields, no links.
+      // Endpoints and notifications (their queue links are re-pointed below), frames, page tables,
+      // page directories: plain fields, copied as they are.
       return Object.assign(create(o), o) as ImplObject
   }
 }
