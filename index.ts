@@ -18,6 +18,8 @@
  *   `domainsBootConfig` (three domains under a static schedule)
  * - generators: `traceArb`, `traceArbFor(names)`, `choiceArbFor(names)`, `resolveChoice`
  * - trace files: `loadTraceFile` / `saveTraceFile` (validated, written atomically)
+ * - bounded exhaustive checking: `prove({ scope, depth, properties })` visits every state of a
+ *   small scope to a depth (the engine of `kspec prove`); `scopes` are the named scopes
  * @category library
  */
 export * from "./model/index.ts"
@@ -48,3 +50,11 @@ export { ConfigFileError, TraceFileError, loadBootConfigFile, loadTraceFile, par
 export type { TraceContents } from "./harness/trace.ts"
 export { InputFileError, OutputPathError, writeFileAtomic } from "./harness/files.ts"
 export { PingPongSlots, clientCall, pingPongRound, pingPongSetup, serverReplyRecv } from "./harness/scenarios/pingpong.ts"
+export {
+  prove, scopes, scopeNames, buildScope, resolveScope, parseScopeFile, ScopeFileError, ScopeError, alphabet, describeAlphabet,
+  canonicalRenaming, applyRenaming, specHash, implHash, FingerprintTable, collisionProbability, cloneKernel,
+} from "./harness/prove/index.ts"
+export type {
+  ProveOptions, ProveResult, ProveFailure, UserProperties, StateProperty, EdgeProperty, SearchStats, SearchStatus,
+  ScopeSpec, Scope, AlphabetSpec, Family,
+} from "./harness/prove/index.ts"

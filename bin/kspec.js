@@ -19,13 +19,13 @@ register()
 const root = fileURLToPath(new URL("..", import.meta.url))
 const cache = join(root, "node_modules", ".cache", "kspec")
 
-/** Build the bundle (entry points: the CLI and the fuzz worker) and return the CLI's URL, or null. */
+/** Build the bundle (entry points: the CLI, the fuzz worker, the prove worker) and return the CLI's URL, or null. */
 const bundle = async () => {
   try {
     const { build } = await import("esbuild")
     const staging = join(cache, "staging")
     const r = await build({
-      entryPoints: { main: join(root, "cli/main.ts"), fuzzWorker: join(root, "cli/fuzzWorker.ts") },
+      entryPoints: { main: join(root, "cli/main.ts"), fuzzWorker: join(root, "cli/fuzzWorker.ts"), proveWorker: join(root, "harness/prove/worker.ts") },
       bundle: true, splitting: true, format: "esm", platform: "node", target: "node20", packages: "external",
       outdir: staging, write: false, logLevel: "silent", define: { __KSPEC_ROOT__: JSON.stringify(root) },
     })

@@ -9,6 +9,7 @@ import { runCapBench } from "../bench/caps.ts"
 import { runCheckingBench, runFuzzBench } from "../bench/checking.ts"
 import { runIpcBench } from "../bench/ipc.ts"
 import { runScalingBench } from "../bench/scaling.ts"
+import { runProveBench } from "../bench/prove.ts"
 import { writeFileAtomic } from "../harness/files.ts"
 import { projectRoot } from "../harness/paths.ts"
 
@@ -17,6 +18,8 @@ export const resultsFile = resolve(projectRoot, "bench/results/latest.json")
 
 export interface BenchOptions {
   readonly quick?: boolean
+  /** Also run kspec prove's search of over a million distinct states (the default scope to depth 3, two workers). */
+  readonly million?: boolean
   /** Where to write the JSON results (default bench/results/latest.json, or nowhere with `quick`; null: nowhere). */
   readonly out?: string | null
 }
@@ -98,6 +101,28 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
         log(`| ${p.setup} | ${f0(p.steps)} | ${f0(p.stepsPerSec)} | ${x1(p.stepsPerSec / pts[0]!.stepsPerSec)} | ` +
           `${f0(p.warmStepsPerSec)} | ${x1(p.warmStepsPerSec / pts[0]!.warmStepsPerSec)} |`)
       }
+    })
+
+  await section("6. Bounded exhaustive checking (kspec prove): distinct states per second, symmetry, shards:", "prove",
+    () => runProveBench(quick, opts.million === true),
+    (p) => {
+      const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+      log("| scope | depth | workers | distinct states | edges | status | wall | distinct/s | distinct/s per core (CPU time) |")
+      log("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+      for (const r of [...p.rates, ...(p.million === null ? [] : [p.million])]) {
+        log(`| ${r.scope} | ${r.depth}${r.exhausted ? " (fixpoint)" : ""} | ${r.workers} | ${f0(r.distinct)} | ${f0(r.generated)} | ${r.status} | ${secs(r.ms)} | ${f0(r.distinctPerSec)} | ${f0(r.distinctPerCpuSec)} |`)
+      }
+      log("")
+      log("| scope | depth | distinct states | with symmetry reduction | saved |")
+      log("|---|---:|---:|---:|---:|")
+      for (const x of p.symmetry) log(`| ${x.scope} | ${x.depth} | ${f0(x.plain)} | ${f0(x.reduced)} | ${(100 * (1 - x.reduced / x.plain)).toFixed(1)}% |`)
+      log("")
+      log("| scope | depth | shards | split at depth | states checked, one search | all shards together | lost to cross-shard duplicates | largest shard |")
+      log("|---|---:|---:|---:|---:|---:|---:|---:|")
+      for (const x of p.sharding) {
+        log(`| ${x.scope} | ${x.depth} | ${x.shards} | ${x.splitLevel ?? "-"} | ${f0(x.whole)} | ${f0(x.sum)} | ${(100 * (x.sum / x.whole - 1)).toFixed(1)}% | ${(100 * x.largest).toFixed(0)}% |`)
+      }
+      if (p.million === null && !quick) log("\n(the run of over a million states: kspec bench --million)")
     })
 
   const out = opts.out === undefined ? (quick ? null : resultsFile) : opts.out

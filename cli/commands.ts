@@ -11,13 +11,16 @@ import { focusNames } from "../harness/gen/focus.ts"
 import { mutants } from "../proofs-tests/mutants/mutants.ts"
 import type { AnyCommand, FlagValues } from "./command.ts"
 import { command, flag, parseCommandLine } from "./command.ts"
-import { count, duration, file, oneOf, seed, shard, wholeNumber } from "./values.ts"
+import { count, duration, file, oneOf, scopeName, seed, shard, wholeNumber } from "./values.ts"
 import { regressionsDir, runCheck } from "./check.ts"
 import type { FuzzFlags } from "./fuzz.ts"
 import { runFuzz } from "./fuzz.ts"
 import { runReplay } from "./replay.ts"
 import { docsDir, runDocs } from "./docs.ts"
 import { resultsFile, runBench } from "./bench.ts"
+import type { ProveFlags } from "./prove.ts"
+import { runProve } from "./prove.ts"
+import { scopeNames } from "../harness/prove/scope.ts"
 
 const usageExit = { code: 2, meaning: "bad usage or bad input (a flag, a value, an input file, an output path): one line says which" }
 const here = (p: string): string => relative(process.cwd(), p) || "."
@@ -119,6 +122,53 @@ export const fuzzFlags = (f: FlagValues<typeof fuzzFlagSpecs>): FuzzFlags => ({
   config: f.config,
 })
 
+/** The flags of `kspec prove`. */
+const proveFlagSpecs = {
+  config: flag.value(scopeName(scopeNames), "The scope: a named configuration or a scope file (JSON: boot configuration, set-up, alphabet), validated before the search", {
+    default: "default", defaultDoc: `default (the named scopes: ${scopeNames.join(", ")})`,
+  }),
+  depth: flag.value(wholeNumber(0, 1000), "Events after the initial state, at most", { defaultDoc: "the scope's own depth" }),
+  maxStates: flag.value(count, "Stop after this many distinct states (the run is then not a proof)"),
+  workers: flag.value(wholeNumber(1, 64), "Worker threads (1: the search runs in the main thread)", { default: defaultWorkers, defaultDoc: `one per core (${defaultWorkers} here)` }),
+  shard: flag.value(shard, "Search part I of N (a CI matrix): the N shards together check every state; states reachable from two shards' parts are checked by both"),
+  symmetry: flag.switch("Symmetry reduction: merge states that differ by a permutation of interchangeable objects (same type and size in the same untyped region)"),
+  implState: flag.switch("Key states by (spec state, impl state) rather than by spec state: also explore impl states that differ only in what the spec does not see (MDB link order, stale words)"),
+  mutant: flag.value(oneOf(mutantNames, "a planted mutant"), "Prove a planted mutant instead of the impl (a self-test: it must fail); its counterexample goes to a temporary directory"),
+  json: flag.value(file, "Write the report (statistics, statement, counterexample) as JSON to FILE", { output: true }),
+}
+
+const prove = command({
+  name: "prove",
+  summary: "bounded exhaustive checking: every state of a small scope, to a depth",
+  description: "Breadth-first search over every state reachable from a scope's initial state in at most --depth events of its finite alphabet. " +
+    "Every edge runs the spec and the impl in lockstep and checks the relation and the frame condition; every state is checked against every invariant, once (states are deduplicated by a 64-bit canonical fingerprint). " +
+    "Prints states generated, distinct states, depth, queue and rate as it goes, then the statement of what was proved. " +
+    "A counterexample is the shortest one (breadth first): printed in seL4 terms and saved as a trace file kspec replay runs. Ctrl-C stops the search and prints what was checked.",
+  flags: proveFlagSpecs,
+  positionals: [],
+  examples: [
+    { command: "kspec prove", doc: "the default scope to its default depth, on every core" },
+    { command: "kspec prove --config tiny --depth 5", doc: "a smaller scope, deeper" },
+    { command: "kspec prove --config my-scope.json --shard 2/4 --json r.json", doc: "the second quarter of a search over a scope file, for a CI matrix" },
+    { command: "kspec prove --mutant signal-overwrites", doc: "a planted bug: exit 1 with the shortest counterexample" },
+  ],
+  exitCodes: [
+    { code: 0, meaning: "proved: every state and edge of the scope to the depth passed" },
+    { code: 1, meaning: "a counterexample (printed and saved), or not proved: stopped by --max-states or Ctrl-C, or a worker crashed" },
+    usageExit,
+  ],
+  writes: ({ flags }) => flags.mutant !== undefined ? [] : [counterexamples],
+  run: ({ flags }, io) => runProve(proveFlags(flags), io),
+})
+
+/** The decoded flags of `kspec prove` as runProve takes them. */
+export const proveFlags = (f: FlagValues<typeof proveFlagSpecs>): ProveFlags => ({
+  config: f.config, depth: f.depth, maxStates: f.maxStates, workers: f.workers, shard: f.shard, symmetry: f.symmetry, implState: f.implState, mutant: f.mutant, json: f.json,
+})
+
+/** Parse the words after `kspec prove` as the command does (throws a UsageError); for tests and scripts. */
+export const parseProveFlags = (argv: readonly string[]): ProveFlags => proveFlags(parseCommandLine(prove, argv).flags)
+
 const replay = command({
   name: "replay",
   summary: "re-run a saved trace, printing each event in seL4 terms and its result",
@@ -154,9 +204,12 @@ const docs = command({
 const bench = command({
   name: "bench",
   summary: "run the benchmarks and print the table",
-  description: "Measures in one run and prints the table: IPC round trip, the mixed workload (impl vs spec), scaling with live objects, lockstep checking throughput, fuzz scaling with 1 and 2 workers. " +
+  description: "Measures in one run and prints the table: IPC round trip, the mixed workload (impl vs spec), scaling with live objects, lockstep checking throughput, fuzz scaling with 1 and 2 workers, kspec prove's distinct states per second with what symmetry saves and sharding loses. " +
     "A full run also saves the results (bench/results/latest.json, atomically).",
-  flags: { quick: flag.switch("A fast smoke run (small sizes, short timings; the figures mean little); it saves nothing") },
+  flags: {
+    quick: flag.switch("A fast smoke run (small sizes, short timings; the figures mean little); it saves nothing"),
+    million: flag.switch("Also run kspec prove's search of over a million distinct states (the default scope to depth 3, two workers: minutes)"),
+  },
   positionals: [],
   examples: [{ command: "kspec bench --quick", doc: "check that every benchmark runs" }],
   exitCodes: [
@@ -165,11 +218,11 @@ const bench = command({
     usageExit,
   ],
   writes: ({ flags }) => flags.quick ? [] : [{ path: resultsFile, kind: "file", what: "the results" }],
-  run: ({ flags }, io) => runBench(io.log, { quick: flags.quick }),
+  run: ({ flags }, io) => runBench(io.log, { quick: flags.quick, million: flags.million }),
 })
 
 /** Parse the words after `kspec fuzz` as the command does (throws a UsageError); for tests and scripts. */
 export const parseFuzzFlags = (argv: readonly string[]): FuzzFlags => fuzzFlags(parseCommandLine(fuzz, argv).flags)
 
 /** Every kspec command, in the order the usage lists them. */
-export const commands: readonly AnyCommand[] = [check, fuzz, replay, docs, bench]
+export const commands: readonly AnyCommand[] = [check, fuzz, prove, replay, docs, bench]

@@ -76,3 +76,14 @@ export const oneOf = (names: readonly string[], what: string, examples?: readonl
   ...(examples !== undefined ? { examples } : {}),
   schema: Schema.Literals(names as readonly [string, ...string[]]) as unknown as Schema.Codec<string, string>,
 })
+
+/**
+ * A scope of `kspec prove`: one of the named scopes or a scope file path. Any non-empty text is
+ * accepted here; the file is read and validated when the command runs (a bad one is one line and
+ * exit 2 there), and a word that is neither a named scope nor a path is an unknown name.
+ */
+export const scopeName = (names: readonly string[]): ValueType<string> => ({
+  metavar: "NAME|FILE",
+  expected: `a named scope (${names.join(", ")}) or a scope file`,
+  schema: Schema.String.pipe(Schema.check(Schema.isMinLength(1))),
+})

@@ -37,6 +37,8 @@ export interface ThreadOptions {
   readonly faultHandler?: number
   /** Give it an IPC buffer (a 4 KiB frame); default true. */
   readonly ipcBuffer?: boolean
+  /** Its VSpace root: the page directory in this root-CNode slot (threads sharing an address space); default a new one. */
+  readonly vspace?: number
   /** Start it (TCB_Resume); default true. */
   readonly resume?: boolean
   /** Its scheduling domain, set with DomainSet_Set before it starts (default: the current domain's, as a new TCB has). */
@@ -77,6 +79,8 @@ export class SystemBuilder {
   private readonly log: Event[] = []
   private nextSlot: number = InitialSlot.NumInitialCaps
   private threads = 0
+  /** Page tables this builder mapped, by VSpace slot and 1 MiB region. */
+  private readonly pageTables = new Map<string, number>()
   readonly root: PPtr
 
   constructor(readonly config: BootConfig = defaultBootConfig) {
@@ -153,6 +157,17 @@ export class SystemBuilder {
     return pd
   }
 
+  /** The page table mapped in `vspace` for the 1 MiB region holding `vaddr`: the one this builder mapped there, or a new one. */
+  pageTableAt(vspace: number, vaddr: number): number {
+    const key = `${vspace}:${vaddr >>> 20}`
+    const known = this.pageTables.get(key)
+    if (known !== undefined) return known
+    const pt = this.pageTable()
+    this.mapPageTable(pt, vspace, vaddr)
+    this.pageTables.set(key, pt)
+    return pt
+  }
+
   /** Map a page table into `vspace` at the 1 MiB region holding `vaddr`. */
   mapPageTable(pt: number, vspace: number, vaddr: number): void {
     this.invoke("ARM_PageTable_Map", seL4_ARM_PageTable_Map(pt, vspace, vaddr, seL4_ARM_Default_VMAttributes))
@@ -192,15 +207,12 @@ export class SystemBuilder {
       cspaceDepth = o.cspace.radix
       cspaceData = cnodeCapData(0, wordBits - o.cspace.radix)
     }
-    const vspace = this.addressSpace()
+    const vspace = o.vspace ?? this.addressSpace()
     const withBuffer = o.ipcBuffer ?? true
     const buffer = withBuffer ? this.frame() : null
     const bufferAddr = withBuffer ? bufferBase + (this.threads++ << pageBits) : 0
-    const pageTable = buffer !== null ? this.pageTable() : null
-    if (buffer !== null && pageTable !== null) {
-      this.mapPageTable(pageTable, vspace, bufferAddr)
-      this.mapFrame(buffer, vspace, bufferAddr)
-    }
+    const pageTable = buffer !== null ? this.pageTableAt(vspace, bufferAddr) : null
+    if (buffer !== null) this.mapFrame(buffer, vspace, bufferAddr)
     this.invoke("TCB_Configure", seL4_TCB_Configure(tcb, o.faultHandler ?? 0, cspace, cspaceData, vspace, 0, bufferAddr, buffer ?? 0))
     this.invoke("TCB_SetSchedParams", seL4_TCB_SetSchedParams(tcb, InitialSlot.InitThreadTCB, o.mcp ?? priority, priority))
     if (o.domain !== undefined) this.invoke("DomainSet_Set", seL4_DomainSet_Set(InitialSlot.Domain, o.domain, tcb))

@@ -128,10 +128,10 @@ export const describeFailure = (f: Failure): string => {
 }
 
 /** Did the invocation fail with a syscall error (not a fault, a block, a delivery or any other outcome)? */
-const isErrorResult = (o: Outcome): boolean => (errorNames as readonly string[]).includes(o.result)
+export const isErrorResult = (o: Outcome): boolean => (errorNames as readonly string[]).includes(o.result)
 
 /** `post` with the caller's registers put back as in `pre`: equal to `pre` when only registers changed. */
-const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelState => {
+export const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelState => {
   const a = pre.kheap.get(pre.curThread)
   const b = post.kheap.get(pre.curThread)
   if (a?.tag !== "TCB" || b?.tag !== "TCB") return post
@@ -143,7 +143,7 @@ const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelStat
  * question full checking asks of the whole states, asked of the step's delta: every changed slot
  * and object equal before and after, except the caller's TCB context; every global equal.
  */
-const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: StateDelta): boolean => {
+export const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: StateDelta): boolean => {
   for (const sl of d.slots) {
     if (!deepEqual(pre.caps.get(sl), post.caps.get(sl)) || pre.cdt.get(sl) !== post.cdt.get(sl) ||
       !deepEqual(pre.cdtList.get(sl), post.cdtList.get(sl)) || pre.isOriginal.has(sl) !== post.isOriginal.has(sl)) return false

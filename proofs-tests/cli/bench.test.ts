@@ -9,11 +9,11 @@ describe("kspec bench --quick", () => {
   // A smoke run: every section runs and prints its table. Timing values are never asserted.
   it("runs every benchmark and prints every section", () => {
     const out = execFileSync(process.execPath, [bin, "bench", "--quick"], { encoding: "utf8", timeout: 120_000 })
-    for (const title of ["1. IPC round trip", "2. Mixed workload", "3. Scaling", "4. Checking throughput", "5. Fuzz scaling"]) {
+    for (const title of ["1. IPC round trip", "2. Mixed workload", "3. Scaling", "4. Checking throughput", "5. Fuzz scaling", "6. Bounded exhaustive checking"]) {
       expect(out).toContain(title)
     }
     expect(out).not.toContain("(failed:")
-    for (const row of ["| impl, fastpath |", "| impl speed-up |", "| live objects |", "| objects | checking | steps | steps/s |", "| setup | steps |", "| 1 worker |"]) {
+    for (const row of ["| impl, fastpath |", "| impl speed-up |", "| live objects |", "| objects | checking | steps | steps/s |", "| setup | steps |", "| 1 worker |", "| tiny | 3 | 1 |", "| mirror |", "with symmetry reduction", "lost to cross-shard duplicates"]) {
       expect(out).toContain(row)
     }
   }, 150_000)

@@ -1,0 +1,214 @@
+/**
+ * A copy of an impl kernel state, so the search can step one kernel entry from a state and still
+ * have the state for the next entry: the C kernel's memory, copied. Every object, CTE and queue
+ * link is copied and re-pointed into the copy; immutable values (caps, the shared thread-state
+ * constants, faults, errors) are shared. Prototypes are kept, so a mutant's kernel copies into a
+ * mutant's kernel.
+ *
+ * It is written field by field (a generic deep copy is ten times slower), so a field added to an
+ * impl class must be added here: `cloneProblems` compares a copy with its original field by field
+ * over every own property and names what is missing or still shared, and both the search (once,
+ * on its initial state) and a test run it.
+ * @category prove
+ */
+import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb, ObjectTable } from "../../impl/index.ts"
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+const create = <T extends object>(like: T): Mutable<T> => Object.create(Object.getPrototypeOf(like) as object) as Mutable<T>
+
+/** Copies of the CTEs made so far (originals to copies), and the copies in order, for relinking. */
+interface CteCopies { readonly map: Map<Cte, Cte>; readonly list: Cte[] }
+
+const cloneCte = (c: Cte, ctes: CteCopies): Cte => {
+  const n = create(c)
+  n.cap = c.cap
+  n.prev = c.prev
+  n.next = c.next
+  n.revocable = c.revocable
+  n.firstBadged = c.firstBadged
+  n.deleting = c.deleting
+  n.addr = c.addr
+  ctes.map.set(c, n)
+  ctes.list.push(n)
+  return n
+}
+
+/** The copy of a TCB with its slots (links still pointing into the original; `relink` fixes them). */
+const cloneTcb = (t: ImplTcb, ctes: CteCopies): ImplTcb => {
+  const n = create(t)
+  n.tag = t.tag
+  const slots: Cte[] = []
+  for (let i = 0; i < t.slots.length; i++) slots.push(cloneCte(t.slots[i]!, ctes))
+  n.slots = slots
+  n.tsBlockedOnSend = { ...t.tsBlockedOnSend }
+  n.tsBlockedOnReceive = { ...t.tsBlockedOnReceive }
+  n.tsBlockedOnNotification = { ...t.tsBlockedOnNotification }
+  // A blocked thread's state is its own preallocated record: the copy's is the copy's.
+  n.tcbState = t.tcbState === t.tsBlockedOnSend ? n.tsBlockedOnSend
+    : t.tcbState === t.tsBlockedOnReceive ? n.tsBlockedOnReceive
+    : t.tcbState === t.tsBlockedOnNotification ? n.tsBlockedOnNotification
+    : t.tcbState
+  n.tcbPriority = t.tcbPriority
+  n.tcbMCP = t.tcbMCP
+  n.tcbDomain = t.tcbDomain
+  n.tcbTimeSlice = t.tcbTimeSlice
+  n.tcbFaultHandler = t.tcbFaultHandler
+  n.tcbIPCBuffer = t.tcbIPCBuffer
+  n.tcbBoundNotification = t.tcbBoundNotification
+  n.tcbFault = t.tcbFault
+  n.msgInfo = t.msgInfo
+  n.badge = t.badge
+  n.mrs = t.mrs.slice()
+  n.extraCaps = t.extraCaps.slice()
+  n.receiveCNode = t.receiveCNode
+  n.receiveIndex = t.receiveIndex
+  n.receiveDepth = t.receiveDepth
+  n.regs = t.regs.slice()
+  n.tcbSchedNext = t.tcbSchedNext
+  n.tcbSchedPrev = t.tcbSchedPrev
+  n.tcbEPNext = t.tcbEPNext
+  n.tcbEPPrev = t.tcbEPPrev
+  n.tcbQueued = t.tcbQueued
+  n.replyCapNoGrant = t.replyCapNoGrant
+  n.replyCapGrant = t.replyCapGrant
+  n.base = t.base
+  return n
+}
+
+const cloneObject = (o: ImplObject, ctes: CteCopies): ImplObject => {
+  switch (o.tag) {
+    case "TCB": return cloneTcb(o, ctes)
+    case "CNode": {
+      const n = create(o) as Mutable<ImplCNode>
+      n.tag = o.tag
+      const slots = new Array<Cte | undefined>(o.slots.length)
+      for (let i = 0; i < o.slots.length; i++) { const c = o.slots[i]; if (c !== undefined) slots[i] = cloneCte(c, ctes) }
+      n.slots = slots
+      n.base = o.base
+      n.radix = o.radix
+      return n
+    }
+    default:
+      // Endpoints and notifications (their queue links are re-pointed below), frames, page tables,
+      // page directories: plain fields, copied as they are.
+      return Object.assign(create(o), o) as ImplObject
+  }
+}
+
+/**
+ * A copy of `k` that shares nothing mutable with it: stepping one does not change the other. The
+ * copy has `k`'s prototype (a mutant's kernel copies into a mutant's kernel).
+ */
+export const cloneKernel = <K extends ImplState>(k: K): K => {
+  const ctes: CteCopies = { map: new Map(), list: [] }
+  const table = new (k.objects.constructor as new () => ObjectTable)()
+  for (const [p, o] of k.objects) table.set(p, cloneObject(o, ctes))
+  const obj = <T extends ImplObject | null>(o: T): T => (o === null ? o : (table.get(o.base) as T))
+  const cte = (c: Cte | null): Cte | null => (c === null ? null : (ctes.map.get(c) ?? null))
+  for (const o of table.values()) {
+    switch (o.tag) {
+      case "TCB": {
+        const t = o as Mutable<ImplTcb>
+        t.tcbBoundNotification = obj(t.tcbBoundNotification)
+        t.tcbSchedNext = obj(t.tcbSchedNext)
+        t.tcbSchedPrev = obj(t.tcbSchedPrev)
+        t.tcbEPNext = obj(t.tcbEPNext)
+        t.tcbEPPrev = obj(t.tcbEPPrev)
+        break
+      }
+      case "Endpoint":
+        o.epQueueHead = obj(o.epQueueHead)
+        o.epQueueTail = obj(o.epQueueTail)
+        break
+      case "Notification":
+        o.ntfnQueueHead = obj(o.ntfnQueueHead)
+        o.ntfnQueueTail = obj(o.ntfnQueueTail)
+        o.ntfnBoundTCB = obj(o.ntfnBoundTCB)
+        break
+      default: break
+    }
+  }
+  for (const c of ctes.list) {
+    if (c.prev !== null) c.prev = cte(c.prev)
+    if (c.next !== null) c.next = cte(c.next)
+  }
+  const n = create(k) as Mutable<ImplState>
+  n.objects = table
+  n.curThread = obj(k.curThread)
+  n.idleThread = obj(k.idleThread)
+  n.schedulerAction = typeof k.schedulerAction === "string" ? k.schedulerAction : obj(k.schedulerAction)
+  n.curDomain = k.curDomain
+  n.numIRQs = k.numIRQs
+  n.numDomains = k.numDomains
+  n.irqStates = k.irqStates.slice()
+  n.irqMasks = k.irqMasks.slice()
+  n.irqNode = obj(k.irqNode)
+  // Mostly empty: copy the array, then re-point the queues there are.
+  const heads = k.readyQueueHead.slice()
+  const ends = k.readyQueueEnd.slice()
+  for (let i = 0; i < heads.length; i++) {
+    if (heads[i] !== null) heads[i] = obj(heads[i]!)
+    if (ends[i] !== null) ends[i] = obj(ends[i]!)
+  }
+  n.readyQueueHead = heads
+  n.readyQueueEnd = ends
+  n.readyQueuesL1Bitmap = k.readyQueuesL1Bitmap.slice()
+  n.readyQueuesL2Bitmap = k.readyQueuesL2Bitmap.slice()
+  n.currentLookupFault = k.currentLookupFault
+  n.currentSyscallError = k.currentSyscallError
+  n.currentFault = k.currentFault
+  n.currentExtraCaps = k.currentExtraCaps.map(cte)
+  n.lookupSlotResult = cte(k.lookupSlotResult)
+  n.lookupBitsRemaining = k.lookupBitsRemaining
+  n.fastpathEnabled = k.fastpathEnabled
+  n.fastpathHits = k.fastpathHits
+  return n as unknown as K
+}
+
+// ---- checking a copy -----------------------------------------------------------------------------
+
+/** Values the copy may share with its original: primitives, and records the impl never mutates in place. */
+const sharable = (v: unknown, path: string): boolean =>
+  typeof v !== "object" || v === null ||
+  // Caps, thread-state constants, faults, syscall errors, lookup failures: immutable records.
+  (!Array.isArray(v) && !ArrayBuffer.isView(v) && Object.values(v).every((x) => typeof x !== "object" || x === null || sharableLeaf(x)) && !/\.tsBlocked/.test(path))
+const sharableLeaf = (x: object): boolean => !Array.isArray(x) && Object.values(x).every((y) => typeof y !== "object" || y === null)
+
+/**
+ * What a copy gets wrong: own properties missing or extra, values that differ, and mutable
+ * structures (objects, arrays, typed arrays) shared with the original rather than copied. Walks
+ * both object graphs in step from the kernel; an empty list means the copy is faithful.
+ */
+export const cloneProblems = (original: ImplState, copy: ImplState): string[] => {
+  const out: string[] = []
+  const seen = new Map<object, object>()
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    if (out.length > 20) return
+    if (typeof a !== "object" || a === null) {
+      if (!Object.is(a, b)) out.push(`${path}: ${String(a)} became ${String(b)}`)
+      return
+    }
+    if (typeof b !== "object" || b === null) { out.push(`${path}: an object became ${String(b)}`); return }
+    const prior = seen.get(a)
+    if (prior !== undefined) { if (prior !== b) out.push(`${path}: a shared object was copied twice`); return }
+    seen.set(a, b)
+    if (a === b) { if (!sharable(a, path)) out.push(`${path}: shared with the original (a mutable structure must be copied)`); return }
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) out.push(`${path}: prototype differs`)
+    if (a instanceof Map) {
+      const bm = b as Map<unknown, unknown>
+      if (a.size !== bm.size) out.push(`${path}: ${a.size} entries became ${bm.size}`)
+      for (const [k, v] of a) walk(v, bm.get(k), `${path}[${String(k)}]`)
+    }
+    const ka = Object.keys(a)
+    const kb = new Set(Object.keys(b))
+    for (const k of ka) {
+      if (!kb.has(k)) { out.push(`${path}.${k}: missing from the copy`); continue }
+      kb.delete(k)
+      walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`)
+    }
+    for (const k of kb) out.push(`${path}.${k}: not in the original`)
+  }
+  walk(original, copy, "kernel")
+  return out
+}
