@@ -318,4 +318,20 @@ export const mutants: readonly Mutant[] = [
     search: "const s1 = setCap(s, inv.pdSlot, { ...pdCap, asid: inv.asid })",
     replace: "const s1 = s",
   },
+  {
+    name: "revoke-never-advances",
+    breaks: "cteRevoke deletes each descendant in turn: this one never deletes, so the loop never ends (caught by the watchdog)",
+    file: "object/cnode.ts",
+    search: "  for (let next = slot.next; next !== null && isMDBParentOf(slot, next); next = slot.next) {\n    cteDelete(k, next)\n  }",
+    replace: "  for (let next = slot.next; next !== null && isMDBParentOf(slot, next); next = slot.next) {\n    void next\n  }",
+  },
+  {
+    name: "spec-revoke-never-advances",
+    breaks: "(spec) cteRevoke deletes each child in turn: this spec never deletes, so the loop never ends (caught by the watchdog)",
+    layer: "spec",
+    file: "object/cnode.ts",
+    search: "next = childrenOf(s1, slot)[0]) s1 = cteDelete(s1, next)",
+    replace: "next = childrenOf(s1, slot)[0]) s1 = s1",
+  },
+
 ]
