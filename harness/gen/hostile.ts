@@ -72,12 +72,19 @@ export const hostileStream = (seed: number): (() => Event) => {
   }
 }
 
+/** A hostile trace that failed: which one, why, and its events (a trace file replays it). */
+export interface HostileFailure {
+  readonly trace: number
+  readonly description: string
+  readonly events: readonly Event[]
+}
+
 export interface HostileRun {
   readonly events: number
   readonly traces: number
   readonly ms: number
-  /** Refinement or invariant failures, throws and loops: each a readable line, with its seed and trace. */
-  readonly failures: readonly string[]
+  /** Refinement or invariant failures, throws and loops, in trace order. */
+  readonly failures: readonly HostileFailure[]
 }
 
 /**
@@ -85,18 +92,24 @@ export interface HostileRun {
  * fresh boot, checking refinement and every invariant (incrementally, in full every `fullEvery`
  * steps and at each trace's end), each trace under the watchdog.
  */
-export const runHostile = <K>(impl: ImplUnderTest<K>, config: BootConfig, o: { seed: number; events: number; traceLength: number; fullEvery: number }): HostileRun => {
+export const runHostile = <K>(
+  impl: ImplUnderTest<K>, config: BootConfig, o: { seed: number; events: number; traceLength: number; fullEvery: number; onTrace?: (events: number) => void },
+): HostileRun => {
   const next = hostileStream(o.seed)
-  const failures: string[] = []
+  const failures: HostileFailure[] = []
   const t0 = performance.now()
   let done = 0
   let traces = 0
   while (done < o.events) {
     const n = Math.min(o.traceLength, o.events - done)
-    const f = runLockstep(impl, config, (_s, i) => (i < n ? next() : undefined), { fullEvery: o.fullEvery, deadlineMs: defaultDeadlineMs }).failure
-    if (f !== null) failures.push(`seed ${o.seed}, trace ${traces}: ${describeFailure(f).split("\n")[0]}`)
+    const drawn: Event[] = []
+    const r = runLockstep(impl, config, (_s, i) => (i < n ? (drawn[i] = next()) : undefined), { fullEvery: o.fullEvery, deadlineMs: defaultDeadlineMs })
+    // A stopped trace leaves the rest of its events undrawn: draw them, so the stream stays in step.
+    for (let i = drawn.length; i < n; i++) next()
+    if (r.failure !== null) failures.push({ trace: traces, description: describeFailure(r.failure), events: r.events })
     done += n
     traces++
+    o.onTrace?.(done)
   }
   return { events: done, traces, ms: performance.now() - t0, failures }
 }
