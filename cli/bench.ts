@@ -80,6 +80,8 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
       log("")
       log("Not bounded, so not in the mix: revoke (linear in the descendants deleted), Untyped_Retype (linear in num_objects),")
       log("deleting the last cap to a CNode (linear in its slots), resetting an untyped (min(live objects, untyped bytes / 16)).")
+      log("All but Untyped_Retype's object creation are preemptible: with an interrupt pending, an entry stops after at most")
+      log("workUnitsPerPreemption units of that work (a descendant, a slot, a chunk; a reset's object sweep aside), and restarts.")
     })
 
   await section("4. Checking throughput: lockstep steps/s (impl step, spec step, relation, all invariants) on the fixed mix:", "checking",

@@ -14,7 +14,7 @@ import type {
 } from "../model/index.ts"
 import {
   allRights, errorNames, labelName, messageInfoFromWord, nMsgRegisters, objectTypeName, RightR, RightW, showLookupFailure,
-  showRights, showSyscallError, tcbCaller,
+  showRights, showSyscallError, tcbCaller, zombieTypeTCB,
 } from "../model/index.ts"
 import type { ArgShow } from "../model/abi.ts"
 import { abiEntry } from "../model/abi.ts"
@@ -90,6 +90,7 @@ export class TraceRenderer {
       case "PageDirectoryCap": return `${this.obj("PageDirectory", c.ptr)}${c.asid !== null ? ` asid=${c.asid}` : ""}`
       case "ASIDControlCap": return "asid-control"
       case "ASIDPoolCap": return `${this.obj("ASIDPool", c.ptr)} base=${c.asidBase}`
+      case "ZombieCap": return `zombie(${c.zombieType === zombieTypeTCB ? this.obj("TCB", c.ptr) : this.obj("CNode", c.ptr)}, ${c.number} left)`
     }
   }
 
@@ -173,7 +174,10 @@ export class TraceRenderer {
     if (ev.tag === "TimerTick") r = "tick"
     else if (ev.tag === "Interrupt") r = o.invocation === "Undelivered" ? "not delivered (masked or no such line)" : o.invocation === "IRQSignal" ? "signal" : o.invocation
     else if (ev.tag === "UserFault") r = o.result === "Delivered" ? "fault sent to the handler" : "no fault handler: thread stopped"
-    else r = this.syscallResult(pre, ev, o, post)
+    else {
+      r = this.syscallResult(pre, ev, o, post)
+      if (ev.pendingIRQ !== undefined && o.result !== "Preempted") r += ` (IRQ ${ev.pendingIRQ} pending; no preemption point took it)`
+    }
     if (post.curDomain !== pre.curDomain || (post.domainIndex !== pre.domainIndex && post.domainTime !== pre.domainTime)) r += `; domain ${post.curDomain}'s turn`
     if (post.curThread !== pre.curThread) r += `; now running ${this.thread(post, post.curThread)}`
     return r
@@ -191,6 +195,8 @@ export class TraceRenderer {
       const err = tc?.tag === "TCB" ? errorFromReply(o.result as SyscallError["tag"], tc.tcbContext.mrs, messageInfoFromWord(tc.tcbContext.msgInfo).length) : o.result
       return ev.syscall === "Call" ? err : `${err} (not replied: ${ev.syscall})`
     }
+    // A long operation stopped at a preemption point: the thread stays Restart and runs it again.
+    if (o.result === "Preempted") return `Preempted by IRQ ${ev.pendingIRQ ?? "?"} (handled); the thread will run it again`
     if (o.result === "CapFault") {
       const f = after?.tag === "TCB" ? after.tcbFault : null
       if (ev.syscall === "NBSend") return "CapFault ignored (NBSend)"

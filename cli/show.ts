@@ -9,5 +9,6 @@ export const showEvent = (e: Event): string => {
   const mi = messageInfoFromWord(e.msgInfo)
   const words = e.mrs.slice(0, mi.length).map((w) => (w > 0xffff ? `0x${w.toString(16)}` : String(w)))
   const extra = mi.extraCaps > 0 ? `, extra=[${e.extraCaps.slice(0, mi.extraCaps).join(", ")}]` : ""
-  return `seL4_${e.syscall}(cptr=${e.cptr}, ${labelName(mi.label)}, len=${mi.length}, [${words.join(", ")}]${extra})`
+  const irq = e.pendingIRQ !== undefined ? ` [IRQ ${e.pendingIRQ} pending]` : ""
+  return `seL4_${e.syscall}(cptr=${e.cptr}, ${labelName(mi.label)}, len=${mi.length}, [${words.join(", ")}]${extra})${irq}`
 }

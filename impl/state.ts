@@ -34,8 +34,6 @@ export class Cte {
   next: Cte | null = null
   revocable = false
   firstBadged = false
-  /** A `cteDelete` of this slot is in progress further up the recursion (cleared when it returns). */
-  deleting = false
   /** The slot's own address: `objectBase + index * 2^slotBits` (spec `slotOf`). */
   constructor(readonly addr: number) {}
 }
@@ -282,7 +280,9 @@ export type SchedulerAction = typeof ResumeCurrentThread | typeof ChooseNewThrea
 export const EXCEPTION_NONE = 0
 export const EXCEPTION_LOOKUP_FAULT = 1
 export const EXCEPTION_SYSCALL_ERROR = 2
-export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR
+/** A long operation stopped at a preemption point (C `EXCEPTION_PREEMPTED`). */
+export const EXCEPTION_PREEMPTED = 3
+export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR | typeof EXCEPTION_PREEMPTED
 
 /**
  * Report the syscall error `e`: it becomes `k.currentSyscallError` and the caller returns
@@ -353,6 +353,17 @@ export class ImplState {
   /** `resolveAddressBits` / `lookupSlot` results (C return struct fields), valid after EXCEPTION_NONE. */
   lookupSlotResult: Cte | null = null
   lookupBitsRemaining = 0
+  /** C `ksWorkUnitsCompleted`: preemption points passed since the kernel last looked at the interrupt controller. */
+  ksWorkUnitsCompleted = 0
+  /** C `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION` (a boot parameter). */
+  maxWorkUnitsPerPreemption = 100
+  /** C `CONFIG_RESET_CHUNK_BITS` (a boot parameter). */
+  resetChunkBits = 8
+  /** The interrupt line the controller holds pending during this entry (what C's `isIRQPending` reads), null between entries. */
+  pendingIRQ: number | null = null
+  /** C `finaliseSlot_ret_t`'s fields, valid after finaliseSlot returns EXCEPTION_NONE. */
+  finaliseSlotSuccess = false
+  finaliseSlotCleanupInfo: Cap = NullCap
   /** Take the IPC fastpath for Call and ReplyRecv when its preconditions hold (C `CONFIG_FASTPATH`). */
   fastpathEnabled = true
   /** Kernel entries the fastpath completed (a statistic for tests and benchmarks; no semantics). */

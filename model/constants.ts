@@ -46,6 +46,8 @@ export const maxPrio = 255
 export const timeSlice = 5
 /** Slots in a TCB's own cap table: ctable, vtable, reply, caller, ipc buffer frame. */
 export const tcbCNodeEntries = 5
+/** The radix of a TCB's cap table, rounded up (C `TCB_CNODE_RADIX`): what a TCB's Zombie counts in. */
+export const tcbCNodeRadix = 4
 /** TCB cap-table slot indices (seL4 `tcb_cnode_index`). */
 export const tcbCTable = 0
 export const tcbVTable = 1

@@ -27,6 +27,13 @@ export interface SyscallEvent {
    * writes before a receive: given words overwrite the buffer's, absent ones keep their values.
    */
   readonly recvSlot?: readonly number[]
+  /**
+   * An interrupt line the controller raises while the kernel handles this syscall (absent: none).
+   * A long operation's preemption point sees it when it looks at the controller (seL4
+   * `isIRQPending`: an unmasked line that exists) and stops; the entry then handles that
+   * interrupt. A line no preemption point sees is not delivered by this entry.
+   */
+  readonly pendingIRQ?: number
 }
 
 /** The timer interrupt (seL4's kernel timer IRQ): the current thread's time slice ticks. */

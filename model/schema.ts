@@ -21,6 +21,7 @@ export const SyscallEventSchema = Schema.Struct({
   mrs: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxLength))),
   extraCaps: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxExtraCaps))),
   recvSlot: Schema.optionalKey(Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(3)))),
+  pendingIRQ: Schema.optionalKey(Word),
 })
 export const TimerTickEventSchema = Schema.Struct({ tag: Schema.Literal("TimerTick") })
 export const InterruptEventSchema = Schema.Struct({ tag: Schema.Literal("Interrupt"), irq: Word })
@@ -53,6 +54,8 @@ export const BootConfigSchema = Schema.Struct({
   numDomains: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 16 }))),
   domainSchedule: Schema.optionalKey(Schema.Array(DomainScheduleEntrySchema).pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(maxNumDomainSchedules - 1)))),
   numDomainSchedules: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 2, maximum: maxNumDomainSchedules })))),
+  workUnitsPerPreemption: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 10_000 })))),
+  resetChunkBits: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 4, maximum: 29 })))),
 })
 
 /**

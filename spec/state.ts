@@ -95,6 +95,21 @@ export interface KernelState {
   readonly armGlobalPD: PPtr
   /** The kernel's page table for the last MiB of the kernel window (l4v `arm_global_pts`, seL4 `armKSGlobalPT`). */
   readonly armGlobalPT: PPtr
+  /**
+   * Preemption points passed since the kernel last looked at the interrupt controller (l4v
+   * `work_units_completed`, C `ksWorkUnitsCompleted`).
+   */
+  readonly workUnitsCompleted: number
+  /** How many preemption points pass between two looks (C `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`): a boot parameter. */
+  readonly workUnitsLimit: number
+  /** log2 of the bytes an untyped reset clears per preemption point (C `CONFIG_RESET_CHUNK_BITS`): a boot parameter. */
+  readonly resetChunkBits: number
+  /**
+   * The interrupt line the controller holds pending during the current kernel entry (the
+   * machine's, as C's `isIRQPending` and `getActiveIRQ` read it; l4v's `getActiveIRQ` oracle):
+   * the entry's `pendingIRQ`, null between entries.
+   */
+  readonly irqPending: number | null
 }
 
 // ---- addresses ----------------------------------------------------------------------------------
@@ -206,6 +221,10 @@ export const updateState = (s: KernelState, patch: Partial<KernelState>): Kernel
   armASIDTable: patch.armASIDTable ?? s.armASIDTable,
   armGlobalPD: patch.armGlobalPD ?? s.armGlobalPD,
   armGlobalPT: patch.armGlobalPT ?? s.armGlobalPT,
+  workUnitsCompleted: patch.workUnitsCompleted ?? s.workUnitsCompleted,
+  workUnitsLimit: patch.workUnitsLimit ?? s.workUnitsLimit,
+  resetChunkBits: patch.resetChunkBits ?? s.resetChunkBits,
+  irqPending: patch.irqPending !== undefined ? patch.irqPending : s.irqPending,
 })
 
 /**
@@ -235,6 +254,10 @@ const withHeapAndCaps = (s: KernelState, kheap: KernelState["kheap"], caps: Kern
   armASIDTable: s.armASIDTable,
   armGlobalPD: s.armGlobalPD,
   armGlobalPT: s.armGlobalPT,
+  workUnitsCompleted: s.workUnitsCompleted,
+  workUnitsLimit: s.workUnitsLimit,
+  resetChunkBits: s.resetChunkBits,
+  irqPending: s.irqPending,
 })
 
 /** The TCB `t` with the fields of `patch` replaced, built field by field (see `updateState`). */

@@ -112,6 +112,10 @@ export const toCanonicalJSON = (s: KernelState): unknown => ({
   armASIDTable: Object.fromEntries(sortedEntries(s.armASIDTable).map(([i, p]) => [String(i), hexKey(p)])),
   armGlobalPD: hexKey(s.armGlobalPD),
   armGlobalPT: hexKey(s.armGlobalPT),
+  workUnitsCompleted: s.workUnitsCompleted,
+  workUnitsLimit: s.workUnitsLimit,
+  resetChunkBits: s.resetChunkBits,
+  irqPending: s.irqPending,
 })
 
 /** The schedule's entries up to the last that is not an end marker, as `[domain, "ticks"]`. */

@@ -6,7 +6,9 @@
  * (`CNode_Copy`, `TCB_SetPriority`, whichever of Call/Send/NBSend carried it), anything else by
  * syscall and invoked object (`Call/EndpointCap`, `Recv/NotificationCap`, `Send/lookup` for a
  * cap pointer that did not resolve, `Interrupt/IRQSignal`, `UserFault/VMFault`), and `Reply`,
- * `Yield` and `TimerTick` by themselves. Its *outcome* is the spec's `Outcome.result`.
+ * `Yield` and `TimerTick` by themselves. Its *outcome* is the spec's `Outcome.result`, except
+ * that a syscall a preemption had stopped, run again and now completed, counts as `Restarted`
+ * (`coverageResult`): a long operation's row shows both its `Preempted` and its `Restarted` runs.
  *
  * `reachableOutcomes` lists, per row, every outcome seL4's semantics allow (the decode errors in
  * seL4's order, Success, and for IPC the blocking and fault outcomes), so a cell the campaign
@@ -40,6 +42,13 @@ export const rowOf = (o: Outcome): string => {
   }
 }
 
+/**
+ * The coverage outcome of a step: the spec's result, or `Restarted` for a successful run of a
+ * syscall that a preemption had stopped (the runner's `RestartInfo.restarted`).
+ */
+export const coverageResult = (o: Outcome, restart?: { readonly restarted: boolean }): string =>
+  restart?.restarted === true && o.result === "Success" ? "Restarted" : o.result
+
 // ---- reachable outcomes ------------------------------------------------------------------------
 
 type Outcomes = readonly string[]
@@ -48,6 +57,8 @@ const CF = "CapFault"
 /** Every invocation looks up its extra caps before decoding: a bad extra-cap pointer is a cap fault. */
 const method = (...errors: string[]): Outcomes => [S, ...errors, CF]
 const badLabel: Outcomes = ["IllegalOperation", CF]
+/** A long operation: stopped at a preemption point, and completed when run again. */
+const preemptible = ["Preempted", "Restarted"]
 /** CNode target lookup: too few words, a bad depth, a failed lookup. */
 const target = ["TruncatedMessage", "RangeError", "FailedLookup"]
 const setSpace = ["TruncatedMessage", "IllegalOperation", "RevokeFirst"]
@@ -75,9 +86,10 @@ const receive = (k: (typeof recvKinds)[number]): Outcomes =>
  */
 export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   // CNode: target lookup first; Copy/Mint derive (RevokeFirst for an untyped with children,
-  // IllegalOperation when nothing derives); Revoke and Delete can delete the caller's own TCB.
-  CNode_Revoke: method(...target, "Inactive"),
-  CNode_Delete: method(...target, "Inactive"),
+  // IllegalOperation when nothing derives); Revoke and Delete can delete the caller's own TCB, and
+  // are preemptible.
+  CNode_Revoke: method(...target, "Inactive", ...preemptible),
+  CNode_Delete: method(...target, "Inactive", ...preemptible),
   CNode_CancelBadgedSends: method(...target, "IllegalOperation"),
   CNode_Copy: method(...target, "DeleteFirst", "IllegalOperation", "RevokeFirst"),
   CNode_Mint: method(...target, "DeleteFirst", "IllegalOperation", "RevokeFirst"),
@@ -86,7 +98,8 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   CNode_Rotate: method(...target, "DeleteFirst", "IllegalOperation"),
   CNode_SaveCaller: method(...target, "DeleteFirst"),
   CNode_BadLabel: badLabel,
-  Untyped_Retype: method("TruncatedMessage", "InvalidArgument", "RangeError", "FailedLookup", "DeleteFirst", "NotEnoughMemory"),
+  // A retype that resets its untyped is preemptible.
+  Untyped_Retype: method("TruncatedMessage", "InvalidArgument", "RangeError", "FailedLookup", "DeleteFirst", "NotEnoughMemory", ...preemptible),
   Untyped_BadLabel: badLabel,
   TCB_ReadRegisters: method("TruncatedMessage", "RangeError", "IllegalOperation"),
   TCB_WriteRegisters: method("TruncatedMessage", "IllegalOperation"),
@@ -149,6 +162,8 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
     // Only non-master reply caps can be named (a master cap does not derive), so no InvalidCapability.
     [`${k}/ReplyCap`, [S, CF]],
     [`${k}/NullCap`, ["InvalidCapability", CF]],
+    // A Zombie (a preempted deletion's remainder) cannot be invoked.
+    [`${k}/ZombieCap`, ["InvalidCapability", CF]],
     [`${k}/lookup`, [CF]],
   ])),
   ...Object.fromEntries(recvKinds.flatMap((k) => [
@@ -195,7 +210,7 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   CancelBadgedSends: ["CNode_CancelBadgedSends"],
   InvokeOther: [
     ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase|ScheduleConfigure|ScheduleSetStart|GetTrigger|IssueSGISignal)$/),
-    ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|ReplyCap|NotificationCap|EndpointCap)$/),
+    ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|ReplyCap|NotificationCap|EndpointCap|ZombieCap)$/),
   ],
   Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/)],
   SetupThread: ["TCB_Configure", "TCB_SetSpace", "TCB_SetIPCBuffer"],

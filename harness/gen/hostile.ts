@@ -16,7 +16,7 @@ import { defaultDeadlineMs, describeFailure, runLockstep } from "../lockstep/run
 /** A word, often small (slot numbers, labels, depths), often any 32-bit value, sometimes an edge. */
 const word = fc.oneof(fc.nat({ max: 300 }), fc.nat({ max: 0xffff_ffff }), fc.constantFrom(0, 1, 31, 32, 33, 0xffff_ffff))
 
-/** Syscalls of raw words: any syscall, any cptr, any message info, message words, extra caps and receive slot. */
+/** Syscalls of raw words: any syscall, any cptr, any message info, message words, extra caps, receive slot and pending interrupt. */
 export const rawSyscallArb: fc.Arbitrary<Event> = fc.record({
   tag: fc.constant("Syscall" as const),
   syscall: fc.constantFrom(...SyscallKinds),
@@ -25,7 +25,9 @@ export const rawSyscallArb: fc.Arbitrary<Event> = fc.record({
   mrs: fc.array(word, { maxLength: 12 }),
   extraCaps: fc.array(word, { maxLength: 3 }),
   recvSlot: fc.array(word, { maxLength: 3 }),
-})
+  // An interrupt pending during the entry: any line, often the timer's.
+  pendingIRQ: fc.oneof(fc.constant(0), word),
+}, { requiredKeys: ["tag", "syscall", "cptr", "msgInfo", "mrs", "extraCaps", "recvSlot"] })
 
 /** Any event of raw words: mostly syscalls, and interrupts on any line, ticks and user faults. */
 export const rawEventArb: fc.Arbitrary<Event> = fc.oneof(
@@ -64,7 +66,10 @@ export const hostileStream = (seed: number): (() => Event) => {
     if (k < 8) {
       const r = next()
       const msgInfo = r % 2 === 0 ? next() : ((((r >>> 1) % 41) << 12) | (((r >>> 7) % 4) << 7) | ((r >>> 9) % 128)) >>> 0
-      return { tag: "Syscall", syscall: SyscallKinds[next() % SyscallKinds.length]!, cptr: w(), msgInfo, mrs: words(12), extraCaps: words(3), recvSlot: words(3) }
+      const e = { tag: "Syscall" as const, syscall: SyscallKinds[next() % SyscallKinds.length]!, cptr: w(), msgInfo, mrs: words(12), extraCaps: words(3), recvSlot: words(3) }
+      // One in four with an interrupt pending during the entry (mostly the timer's line).
+      const p = next() % 8
+      return p < 2 ? { ...e, pendingIRQ: p === 0 ? 0 : w() } : e
     }
     if (k === 8) return { tag: "TimerTick" }
     if (k === 9) return { tag: "Interrupt", irq: w() }

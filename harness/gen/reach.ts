@@ -11,11 +11,15 @@ import { boot, getCap, slotOf, stepWithOutcome } from "../../spec/index.ts"
 import type { Choice, Op } from "./choices.ts"
 import { resolveChoice, traceArb, weightsFor } from "./choices.ts"
 import { threads } from "./stateView.ts"
+import { Restarts } from "./restarts.ts"
 
 export const features = [
   "BlockedOnSend", "BlockedOnReceive", "BlockedOnReply", "BlockedOnNotification", "pendingFault", "boundNotification",
   "activeNtfn", "threePriorities", "nonRootRunning", "irqSignalWithHandler", "replyCapInCallerSlot", "capTransfer",
   "idle",
+  // Long operations: a deletion left a Zombie, or parked one in its own table; an entry was
+  // preempted; a restarted syscall was preempted again (a chain of restarts).
+  "zombie", "cyclicZombie", "preempted", "restartChain",
 ] as const
 export type Feature = (typeof features)[number]
 
@@ -55,6 +59,11 @@ export const stateFeatures = (s: KernelState, root: PPtr): Set<Feature> => {
   for (const o of s.kheap.values()) if (o.tag === "Notification" && o.state.tag === "ActiveNtfn") { f.add("activeNtfn"); break }
   if (s.curThread !== root && s.curThread !== s.idleThread) f.add("nonRootRunning")
   if (s.curThread === s.idleThread) f.add("idle")
+  for (const [slot, c] of s.caps) {
+    if (c.tag !== "ZombieCap") continue
+    f.add("zombie")
+    if (c.ptr === slot) f.add("cyclicZombie")
+  }
   for (let i = 0; i < s.numIRQs; i++) {
     if (s.irqStates[i] === "IRQSignal" && getCap(s, slotOf(s.irqNode, i)).tag === "NotificationCap") { f.add("irqSignalWithHandler"); break }
   }
@@ -109,14 +118,19 @@ export const measureReach = (o: ReachOptions): ReachReport => {
     const root = s.curThread
     const seen = new Set<Feature>()
     const ranIn = new Set<number>()
+    const restarts = new Restarts()
     for (const c of trace) {
-      const ev = resolveChoice(s, c)
+      const thread = s.curThread
+      const ev = resolveChoice(s, c, restarts.of(thread))
       const r = stepWithOutcome(s, ev)
       steps++
       const k = `${r.outcome.syscall}:${r.outcome.invocation}|${r.outcome.result}`
       outcomes.set(k, (outcomes.get(k) ?? 0) + 1)
       const f = stateFeatures(r.state, root)
       if (transferredCaps(s, r.state, ev)) f.add("capTransfer")
+      const restart = restarts.note(thread, ev, r.outcome)
+      if (r.outcome.result === "Preempted") f.add("preempted")
+      if (restart.chain >= 2) f.add("restartChain")
       for (const x of f) { counts[x]++; seen.add(x) }
       s = r.state
       const d = runningDomain(s)

@@ -9,7 +9,7 @@
  * `runEvents`) run a whole trace on it.
  */
 import vm from "node:vm"
-import type { BootConfig, Event, PPtr } from "../../model/index.ts"
+import type { BootConfig, Event, PPtr, SyscallEvent } from "../../model/index.ts"
 import { defaultBootConfig, errorNames } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
@@ -20,6 +20,8 @@ import type { ImplState, Kernel } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
 import { SlotLocator, agreesOn } from "../relation/incremental.ts"
 import type { Choice } from "../gen/choices.ts"
+import type { RestartInfo } from "../gen/restarts.ts"
+import { Restarts } from "../gen/restarts.ts"
 import { resolveChoice, simulatedStep } from "../gen/choices.ts"
 import { deepEqual, fingerprint, stateDiff, statesEqual } from "./diff.ts"
 import { deepFreeze } from "./freeze.ts"
@@ -68,8 +70,11 @@ export interface RunOptions {
    * checking does not freeze; it fingerprints the state of each full check instead.
    */
   readonly freeze?: boolean
-  /** Called after each step with what it did and the spec state after it. */
-  readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState) => void
+  /**
+   * Called after each step with what it did, the spec state after it, and whether the event ran
+   * again a syscall a preemption had stopped (`restart`).
+   */
+  readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState, restart: RestartInfo) => void
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
    * globals) and run the invariants' incremental forms; run the full relation, every invariant and
@@ -89,6 +94,8 @@ export interface RunOptions {
   readonly deadlineMs?: number
 }
 
+export type { RestartInfo } from "../gen/restarts.ts"
+
 /** Counters for tests and benchmarks: traces that incremental checking replayed with full checking. */
 export const runnerStats = { replays: 0 }
 
@@ -103,6 +110,8 @@ export interface RunResult {
   readonly outcomes: readonly Outcome[]
   readonly failure: Failure | null
   readonly spec: KernelState
+  /** The most preemptions one syscall met in a row (the longest chain of restarts), when the runner counted them. */
+  readonly maxRestartChain?: number
 }
 
 /** What one lockstep step did. */
@@ -160,7 +169,7 @@ const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: Stat
 }
 const globalKeys = [
   "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "domainList", "domainIndex", "domainStartIndex", "domainTime",
-  "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
+  "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains", "workUnitsCompleted", "workUnitsLimit", "resetChunkBits", "irqPending",
 ] as const satisfies readonly (keyof KernelState)[]
 
 /** The error V8 raises when a watchdog (`vm` timeout) stops a run: never caught as a layer's throw. */
@@ -188,6 +197,8 @@ export class Lockstep<K> {
   private readonly eventLog: Event[] = []
   private readonly outcomeLog: Outcome[] = []
   private stopped: Failure | null = null
+  /** Per thread, the syscall a preemption stopped (seL4 restarts it; kspec's trace must). */
+  private readonly restarts = new Restarts()
   private every: number
   private freeze: boolean
   private readonly checkInv: boolean
@@ -230,6 +241,14 @@ export class Lockstep<K> {
   get outcomes(): readonly Outcome[] { return this.outcomeLog }
   /** The first failure, or null while the run is clean. */
   get failure(): Failure | null { return this.stopped }
+  /**
+   * The syscall thread `t` must run again, if a preemption stopped its last one: seL4 restarts it
+   * (the thread's PC is still at the syscall); kspec has no instruction stream, so a generator
+   * re-issues it (`resolveChoice`'s `restart`).
+   */
+  pendingRestart(t: PPtr): SyscallEvent | undefined { return this.restarts.of(t) }
+  /** The most preemptions one syscall has met in a row in this run (the longest chain of restarts). */
+  get maxRestartChain(): number { return this.restarts.maxChain }
 
   /** One kernel entry in both layers, then the check. After a failure it does nothing and returns the failure again. */
   step(ev: Event): StepResult {
@@ -238,9 +257,9 @@ export class Lockstep<K> {
     return this.every > 0 ? this.stepIncremental(ev, thread) : this.stepFull(ev, thread)
   }
 
-  /** Resolve a generator choice against the spec state (see `resolveChoice`) and step it. */
+  /** Resolve a generator choice against the spec state (see `resolveChoice`, with any pending restart) and step it. */
   stepChoice(c: Choice): StepResult {
-    return this.step(resolveChoice(this.specState, c))
+    return this.step(resolveChoice(this.specState, c, this.pendingRestart(this.specState.curThread)))
   }
 
   /** Step each event in turn; stops at the first failure, which it returns (null if none). */
@@ -297,7 +316,8 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, step)
     if ("kind" in r) return this.stop(ev, thread, undefined, r)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev, r.state)
+    const info = this.restarts.note(thread, ev, r.outcome)
+    this.opts.onStep?.(r.outcome, ev, r.state, info)
     const pre = this.specState
     if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
       // A decode error must leave everything but the caller's registers alone.
@@ -332,7 +352,8 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, this.eventLog.length)
     if ("kind" in r) return this.replayFull(thread)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev, r.state)
+    const info = this.restarts.note(thread, ev, r.outcome)
+    this.opts.onStep?.(r.outcome, ev, r.state, info)
     const prev = this.specState
     this.specState = r.state
     const d = stateDelta(prev, r.state)
@@ -370,6 +391,7 @@ export class Lockstep<K> {
     this.outcomeLog.push(...full.outcomeLog)
     this.specState = full.specState
     this.k = full.k
+    this.restarts.copyFrom(full.restarts)
     this.stopped = full.stopped
     this.every = 0
     this.freeze = full.freeze
@@ -390,17 +412,19 @@ export function lockstep<K>(config: BootConfig = defaultBootConfig, opts: RunOpt
 }
 
 /**
- * Run one trace in lockstep. `next(spec, i)` gives event i for the current spec state (or
- * `undefined` to stop): choices resolve against the state, recorded events replay as they are.
+ * Run one trace in lockstep. `next(spec, i, restart)` gives event i for the current spec state (or
+ * `undefined` to stop), `restart` being the syscall the current thread must run again after a
+ * preemption, if any: choices resolve against the state, recorded events replay as they are.
  */
 export const runLockstep = <K>(
-  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions = {},
+  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number, restart: SyscallEvent | undefined) => Event | undefined,
+  opts: RunOptions = {},
 ): RunResult => {
   const l = new Lockstep(impl, config, opts)
   const run = (): void => {
     for (let i = 0; l.failure === null; i++) {
       l.phase = "generator"
-      const ev = next(l.spec, i)
+      const ev = next(l.spec, i, l.pendingRestart(l.spec.curThread))
       if (ev === undefined) break
       l.step(ev)
     }
@@ -416,14 +440,14 @@ export const runLockstep = <K>(
   } catch (e) {
     if (!isWatchdog(e)) throw e
     const step = l.phase === "generator" ? l.events.length + 1 : l.events.length
-    return { ...l.result(), failure: { kind: "nontermination", step, phase: l.phase, ms: opts.deadlineMs } }
+    return { ...l.result(), failure: { kind: "nontermination", step, phase: l.phase, ms: opts.deadlineMs }, maxRestartChain: l.maxRestartChain }
   }
-  return l.result()
+  return { ...l.result(), maxRestartChain: l.maxRestartChain }
 }
 
 /** Run a trace of choices, each resolved against the spec state before it. */
 export const runChoices = <K>(impl: ImplUnderTest<K>, config: BootConfig, choices: readonly Choice[], opts?: RunOptions): RunResult =>
-  runLockstep(impl, config, (s, i) => (i < choices.length ? resolveChoice(s, choices[i]!) : undefined), opts)
+  runLockstep(impl, config, (s, i, restart) => (i < choices.length ? resolveChoice(s, choices[i]!, restart) : undefined), opts)
 
 /** Replay recorded events. */
 export const runEvents = <K>(impl: ImplUnderTest<K>, config: BootConfig, events: readonly Event[], opts?: RunOptions): RunResult =>

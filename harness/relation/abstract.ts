@@ -284,5 +284,7 @@ export function absGlobals(k: ImplState, limit: number = k.objects.size): Omit<K
     numIRQs: k.numIRQs, numDomains: k.numDomains,
     irqStates: [...k.irqStates], irqMasks: [...k.irqMasks], irqNode: k.irqNode.base,
     armASIDTable, armGlobalPD: k.armKSGlobalPD.base, armGlobalPT: k.armKSGlobalPT.base,
+    workUnitsCompleted: k.ksWorkUnitsCompleted, workUnitsLimit: k.maxWorkUnitsPerPreemption, resetChunkBits: k.resetChunkBits,
+    irqPending: k.pendingIRQ,
   }
 }

@@ -201,7 +201,7 @@ const regionSpan = (c: Cte["cap"]): readonly [number, number] | null => {
   switch (c.tag) {
     case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + 2 ** c.sizeBits]
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": case "PageTableCap": case "PageDirectoryCap":
-    case "ASIDPoolCap":
+    case "ASIDPoolCap": case "ZombieCap":
       return [c.ptr, c.ptr + 1]
     case "ReplyCap": return [c.tcb, c.tcb + 1]
     case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null

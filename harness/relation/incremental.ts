@@ -151,6 +151,8 @@ const sameEntries = <E>(words: Uint32Array, m: ReadonlyMap<number, E>, abs: (w: 
 export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
   if (k.curThread.base !== s.curThread || k.idleThread.base !== s.idleThread || k.curDomain !== s.curDomain ||
     k.numIRQs !== s.numIRQs || k.numDomains !== s.numDomains || k.irqNode.base !== s.irqNode) return false
+  if (k.ksWorkUnitsCompleted !== s.workUnitsCompleted || k.maxWorkUnitsPerPreemption !== s.workUnitsLimit ||
+    k.resetChunkBits !== s.resetChunkBits || k.pendingIRQ !== s.irqPending) return false
   const a = k.schedulerAction
   const sa = s.schedulerAction
   if (a === ResumeCurrentThread ? sa.tag !== "ResumeCurrentThread"

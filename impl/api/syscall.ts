@@ -20,9 +20,10 @@ import { receiveIPC, replyFromKernel_error, replyFromKernel_success_empty } from
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
 import { decodeInvocation } from "../object/objecttype.ts"
+import { isIRQPending } from "../model/preemption.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
+  EXCEPTION_NONE, EXCEPTION_PREEMPTED, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
   tcbSlot,
 } from "../state.ts"
 
@@ -99,6 +100,8 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
   let length = miLength(info)
   if (length > nMsgRegisters && !hasBuffer) length = nMsgRegisters
   st = decodeInvocation(k, miLabel(info), length, cptr, slot, cap, isBlocking, isCall)
+  // Preempted: the thread stays Restart and will run the syscall again.
+  if (st === EXCEPTION_PREEMPTED) return st
   if (st === EXCEPTION_SYSCALL_ERROR) {
     if (isCall) replyFromKernel_error(k, thread)
     return EXCEPTION_NONE
@@ -190,20 +193,30 @@ export function handleYield(k: ImplState): void {
 }
 
 /**
- * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register (r0).
+ * After a preempted invocation: handle the interrupt the controller reports (C `checkInterrupt`:
+ * `getActiveIRQ`, then `handleInterrupt`).
+ * @refines spec/api/syscall#checkInterrupt
+ */
+function checkInterrupt(k: ImplState): void {
+  if (isIRQPending(k)) handleInterrupt(k, k.pendingIRQ!)
+}
+
+/**
+ * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register (r0). A
+ * preempted invocation is followed by the interrupt that preempted it.
  * @refines spec/api/syscall#handleSyscall
  */
 export function handleSyscall(k: ImplState, ev: SyscallEvent): void {
   const cptr = k.curThread.badge
   switch (ev.syscall) {
     case "Send":
-      handleInvocation(k, false, true, cptr)
+      if (handleInvocation(k, false, true, cptr) !== EXCEPTION_NONE) checkInterrupt(k)
       break
     case "NBSend":
-      handleInvocation(k, false, false, cptr)
+      if (handleInvocation(k, false, false, cptr) !== EXCEPTION_NONE) checkInterrupt(k)
       break
     case "Call":
-      handleInvocation(k, true, true, cptr)
+      if (handleInvocation(k, true, true, cptr) !== EXCEPTION_NONE) checkInterrupt(k)
       break
     case "Recv":
       handleRecv(k, true)
@@ -261,7 +274,10 @@ export function callKernel(k: ImplState, ev: Event): void {
           return
         }
       }
+      // The interrupt controller holds the event's line pending while the kernel runs.
+      k.pendingIRQ = ev.pendingIRQ === undefined ? null : ev.pendingIRQ >>> 0
       handleSyscall(k, ev)
+      k.pendingIRQ = null
       break
     }
     case "UserFault": {

@@ -5,7 +5,7 @@
  * @category invariants
  */
 import type { Cap, NonEmpty, PDE, PPtr, PTE, SlotPtr } from "../../model/index.ts"
-import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable } from "../../model/index.ts"
+import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable, zombieTypeTCB } from "../../model/index.ts"
 import { boot, bootInfo, bootLayout, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import * as X from "./ipcStates.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
@@ -282,6 +282,18 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
   valid_dom_schedule: {
     description: "The first domain schedule entry is set to domain 1 of a kernel with one domain.",
     state: () => { const s = base(); return { ...s, domainList: [{ domain: 1, duration: 5n }, ...s.domainList.slice(1)] } },
+  },
+  zombies_final: {
+    description: "A Zombie of the root CNode is written into an empty root slot while the root CNode's own caps remain.",
+    state: () => writeOriginal(base(), root(100), { tag: "ZombieCap", ptr: L.rootCNode, zombieType: defaultBootConfig.rootCNodeBits, number: 1 }),
+  },
+  zombie_slots_empty: {
+    description: "A Zombie of the root TCB counting 2 slots left, while the TCB's reply slot (index 2) still holds its master reply cap.",
+    state: () => writeOriginal(base(), root(100), { tag: "ZombieCap", ptr: L.rootTcb, zombieType: zombieTypeTCB, number: 2 }),
+  },
+  work_units_bounded: {
+    description: "The work-unit counter is left at its limit, where preemptionPoint would have started it over.",
+    state: () => { const s = base(); return { ...s, workUnitsCompleted: s.workUnitsLimit } },
   },
   domain_time_left: {
     description: "The current domain's time left is set to 0 ticks at kernel exit.",

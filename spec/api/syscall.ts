@@ -13,7 +13,8 @@ import {
   InvocationLabel as L, Reg, RightR, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
+import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateState, updateTcb, writeWords } from "../state.ts"
+import { isIRQPending } from "../model/preemption.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
 import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
@@ -61,7 +62,8 @@ type RecvResult = "Success" | "Blocked" | "Empty" | "CapFault"
  * How an entry ended: `Success`; the caller `Blocked` or `Inactive` (a Call that can never be
  * answered); a decode error (a SyscallError tag); a `CapFault` in the lookup; `Empty` (NBRecv found
  * nothing); `NoCaller` (Reply with no caller) and `NoCaller+<receive result>` (ReplyRecv);
- * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry.
+ * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry;
+ * `Preempted` when a long operation stopped at a preemption point (the caller restarts it).
  */
 export type OutcomeResult =
   | "Success" | "Blocked" | "Inactive"
@@ -70,6 +72,7 @@ export type OutcomeResult =
   | "NoCaller" | `NoCaller+${Exclude<RecvResult, "CapFault">}`
   | "Delivered" | "NoHandler"
   | "Idle"
+  | "Preempted"
 
 /** What one kernel entry did, for statistics and coverage: which operation, and how it ended. */
 export interface Outcome<R extends OutcomeResult = OutcomeResult> {
@@ -142,7 +145,8 @@ const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocke
 /**
  * Send, NBSend or Call on a cap: look up the invoked cap (a failure is a cap fault, handled for
  * Send and Call, ignored for NBSend) and the extra caps (likewise); decode; on an error reply it
- * only to a Call; when the invocation left the caller Restart, a Call gets an empty reply and
+ * only to a Call; a preempted invocation leaves the caller Restart, to run the syscall again, and
+ * replies nothing; when the invocation left the caller Restart, a Call gets an empty reply and
  * the caller runs on. Mirrors seL4 `handleInvocation` (non-MCS).
  */
 const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: SyscallKind): [KernelState, Outcome] => {
@@ -165,7 +169,12 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   const r = decodeInvocation(s, t, lu.value.cap, lu.value.slot, {
     label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)), extraSlots: extra.value,
   }, isCall, isBlocking)
-  if (!r.ok) return [isCall ? replyFromKernelError(s, t, r.error) : s, { syscall, invocation, result: r.error.tag }]
+  if (!r.ok) {
+    const e = r.error
+    // Preempted: the caller stays Restart; the entry handles the pending interrupt (handleSyscall).
+    if (e.tag === "Preempted") return [e.state, { syscall, invocation, result: "Preempted" }]
+    return [isCall ? replyFromKernelError(s, t, e) : s, { syscall, invocation, result: e.tag }]
+  }
   let s1 = r.value
   if (getTcb(s1, t).tcbState.tag === "Restart") {
     if (isCall) s1 = replyFromKernelSuccessEmpty(s1, t)
@@ -205,6 +214,9 @@ const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: Sysca
   return fault(missing, cap.tag)
 }
 
+/** The state with the interrupt controller's pending line for this entry (null: none). */
+const withPendingIRQ = (s: KernelState, irq: number | null): KernelState => (s.irqPending === irq ? s : updateState(s, { irqPending: irq }))
+
 /** Was there nothing to receive? (For the outcome table only: an NBRecv that found no message.) */
 const nothingToReceive = (s: KernelState, t: PPtr, cap: Cap): boolean => {
   const bound = getTcb(s, t).tcbBoundNotification
@@ -232,13 +244,24 @@ const handleReply = (s: KernelState, t: PPtr): [KernelState, "Success" | "NoCall
 export const handleYield = (s: KernelState): KernelState =>
   rescheduleRequired(tcbSchedAppend(tcbSchedDequeue(s, s.curThread), s.curThread))
 
+/**
+ * After a preempted invocation: handle the interrupt the controller reports (the one that
+ * preempted it). Mirrors seL4 `checkInterrupt` (`getActiveIRQ`, then `handleInterrupt`).
+ */
+const checkInterrupt = (s: KernelState): KernelState => (isIRQPending(s) ? handleInterrupt(s, s.irqPending!) : s)
+
+/** `handleInvocation`, then the interrupt that preempted it, if it was preempted. */
+const invocationThenInterrupt = (r: [KernelState, Outcome]): [KernelState, Outcome] =>
+  r[1].result === "Preempted" ? [checkInterrupt(r[0]), r[1]] : r
+
 /** Run a syscall for the current thread `t`. Mirrors seL4 `handleSyscall` (non-MCS). */
 const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] => {
   switch (syscall) {
-    // Sends invoke the cap; only Send and Call block, only Call waits for a reply.
-    case "Send": return handleInvocation(s, t, false, true, "Send")
-    case "NBSend": return handleInvocation(s, t, false, false, "NBSend")
-    case "Call": return handleInvocation(s, t, true, true, "Call")
+    // Sends invoke the cap; only Send and Call block, only Call waits for a reply. A preempted
+    // invocation is followed by the interrupt that preempted it.
+    case "Send": return invocationThenInterrupt(handleInvocation(s, t, false, true, "Send"))
+    case "NBSend": return invocationThenInterrupt(handleInvocation(s, t, false, false, "NBSend"))
+    case "Call": return invocationThenInterrupt(handleInvocation(s, t, true, true, "Call"))
     // Receives.
     case "Recv": return handleRecv(s, t, true, "Recv")
     case "NBRecv": return handleRecv(s, t, false, "NBRecv")
@@ -279,7 +302,8 @@ const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome] | null =
   switch (ev.tag) {
     case "Syscall":
       if (t === s.idleThread) return null
-      return handleSyscall(userWrites(s, t, ev), t, ev.syscall)
+      // The interrupt controller holds the event's line pending while the kernel runs.
+      return handleSyscall(withPendingIRQ(userWrites(s, t, ev), ev.pendingIRQ ?? null), t, ev.syscall)
     case "UserFault": {
       if (t === s.idleThread) return null
       const s1 = handleFault(updateRestartPC(s, t), t, userFault(ev.kind, ev.words))
@@ -302,7 +326,7 @@ const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome] | null =
 export const stepWithOutcome = (s: KernelState, ev: Event): { readonly state: KernelState; readonly outcome: Outcome } => {
   const r = handleEvent(s, ev)
   if (r === null) return { state: s, outcome: { syscall: ev.tag === "Syscall" ? ev.syscall : ev.tag, invocation: "none", result: "Idle" } }
-  return { state: activateThread(schedule(r[0])), outcome: r[1] }
+  return { state: activateThread(schedule(withPendingIRQ(r[0], null))), outcome: r[1] }
 }
 
 /** One kernel entry. Pure and total: any event, any words, gives a state. */

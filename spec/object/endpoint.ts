@@ -14,7 +14,7 @@ import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbS
 import { doIPCTransfer, setMRs, setupCallerCap } from "../kernel/ipcTransfer.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { cancelSignal, completeSignal } from "./notification.ts"
-import { cteDelete } from "./cnode.ts"
+import { cteDeleteOne } from "./cnode.ts"
 
 /** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
 const enqueue = (s: KernelState, ep: PPtr, like: "SendEP" | "RecvEP", t: PPtr): KernelState => {
@@ -162,7 +162,7 @@ export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
     .with({ tag: "BlockedOnReply" }, () => {
       const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
       const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
-      return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
+      return callerCap === undefined ? s1 : cteDeleteOne(s1, callerCap)
     })
     .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
     .exhaustive()
