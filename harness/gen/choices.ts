@@ -15,11 +15,12 @@
 import fc from "fast-check"
 import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
-  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, wordBits,
+  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, nMsgRegisters, asidPoolBits, getObjectSize, isFrameType, wordBits,
 } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
 import { readyQueueIndex, stepWithOutcome } from "../../spec/index.ts"
+import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { addressBook } from "./addressBook.ts"
 import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
@@ -30,7 +31,7 @@ import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, memoryOp, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -52,6 +53,8 @@ export const defaultWeights = {
   IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1,
   // virtual memory: ASIDs, page tables, frames, flushes
   ASIDPool: 4, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
+  // user memory: reads, writes and jumps through the thread's VSpace
+  Memory: 5,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -257,7 +260,22 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
   if (t === s.idleThread) return idleEvent(x)
   const e0 = resolveOp(x, c.op)
   const e = isHostile(c) ? makeHostile(x, e0) : e0
-  return rare(x.w[11]!, deadlockOdds) ? e : keepLive(x, e)
+  const e1 = rare(x.w[9]! >>> 8, 8) ? e : withinBuffer(x, e)
+  return rare(x.w[11]!, deadlockOdds) ? e1 : keepLive(x, e1)
+}
+
+/**
+ * A thread whose IPC buffer its own stores cannot reach (no page there, or read-only) sends what
+ * fits in registers: the event without its buffer words (the words past MR3, the extra-cap
+ * pointers, the receive slot), so the syscall is made; the kernel then reads whatever the buffer
+ * holds. One time in eight the event goes as it is, and the stores fault.
+ */
+const withinBuffer = (x: Ctx, e: Event): Event => {
+  if (e.tag !== "Syscall" || (e.mrs.length <= nMsgRegisters && e.extraCaps.length === 0 && (e.recvSlot?.length ?? 0) === 0)) return e
+  const tcb = tcbAt(x.s, x.t)
+  if (tcb === undefined || translate(x.s, userVSpaceRoot(x.s, x.t), tcb.tcbIPCBuffer, "Write").ok) return e
+  const { recvSlot: _r, ...rest } = e
+  return { ...rest, mrs: e.mrs.slice(0, nMsgRegisters), extraCaps: [] }
 }
 
 /** The event an op resolves to for the current (non-idle) thread. */
@@ -384,6 +402,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "UnmapFrame": return unmapFrameOp(x)
     case "FrameOther": return frameOtherOp(x)
     case "PDFlush": return pdFlushOp(x)
+    case "Memory": return memoryOp(x)
   }
   return e
 }
@@ -412,6 +431,8 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
       words[x.w[6]! % Math.max(1, words.length)] = bad
       return { ...e0, words }
     }
+    // Any address: mostly one that faults.
+    case "MemoryAccess": return { ...e0, vaddr: bad }
     case "Syscall": break
   }
   const e1 = e0
@@ -488,7 +509,7 @@ const nonBlocking = (e: Event): Event[] => {
  * throws is left for the runner to report.
  */
 const keepLive = (x: Ctx, e: Event): Event => {
-  if (e.tag !== "Syscall" && e.tag !== "UserFault") return e
+  if (e.tag !== "Syscall" && e.tag !== "UserFault" && e.tag !== "MemoryAccess") return e
   // With two other threads able to act one event rarely stops all three: skip the simulation.
   if (otherActors(x.s, x.t).length >= 2 || !isLive(x.s)) return e
   const post = stepOrUndefined(x.s, e)

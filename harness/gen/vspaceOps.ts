@@ -7,7 +7,7 @@
  * purpose (unaligned, over the kernel window, over an entry of another size, with a stale or
  * missing ASID) so every decode error is reached. Argument orders follow libsel4.
  */
-import type { Cap, Event, PPtr } from "../../model/index.ts"
+import type { Cap, Event, MemoryAccessKind, PPtr, VMRights } from "../../model/index.ts"
 import {
   InitialSlot, InvocationLabel as L, ObjectType, asidPoolBits, bit, kernelBase, largePageBits, pageBits, pdIndexOf, sectionBits,
   superSectionBits, wordBits,
@@ -15,6 +15,8 @@ import {
 import type { KernelState } from "../../spec/index.ts"
 import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import { findPDForASID, resolveVAddr } from "../../spec/kernel/vspace.ts"
+import { userVSpaceRoot } from "../../spec/machine/mmu.ts"
+import { tcbAt } from "./stateView.ts"
 import { hasChildren } from "../../spec/object/cnode.ts"
 import type { Ctx, Direct } from "./resolveUtil.ts"
 import { directOf, freeSlotPreferRoot, invokeSyscall, pick, prefer, rare, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
@@ -112,10 +114,9 @@ export const pageTableOp = (x: Ctx): Event => {
   const syscall = invokeSyscall(w4)
   const pts = directOf(x.book, "PageTableCap")
   if (w0 % 5 === 4) {
-    // Mostly not the root task's own page table (the one under its IPC buffer).
-    const mapped = pts.filter((p) => p.cap.mapped !== null)
-    const others = mapped.filter((p) => p.cap.mapped!.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
-    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : pick(others, w1) ?? prefer(mapped, pts, w1)
+    // Seldom the root task's own page table (the one under its IPC buffer).
+    const spare = rare(w1 >>> 4, 16) ? pts : pts.filter((p) => p.cap.mapped?.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
+    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(spare.filter((p) => p.cap.mapped !== null), spare, w1)
     return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableUnmap, [], [])
   }
   const unmapped = pts.filter((p) => p.cap.mapped === null)
@@ -171,8 +172,10 @@ export const mapFrameOp = (x: Ctx): Event => {
   // Unshare, one time in six: the holder of a shared frame's mapped cap deletes it (the frame is unmapped).
   const shared = w0 % 6 === 1 ? sharedMappedFrames(x, mapped) : []
   if (shared.length > 0) return sys(syscall, selfCNodeCptr(x), L.CNodeDelete, [pick(shared, w1)!.cptr, wordBits], [])
-  const remap = w0 % 4 === 0 && mapped.length > 0
-  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(mapped, w1) : prefer(frames.filter((f) => f.cap.mapped === null), frames, w1, 7, 8)
+  // Remaps leave the root task's IPC buffer alone but now and then (a read-only buffer faults its stores).
+  const remappable = rare(w2 >>> 20, 16) ? mapped : mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer)
+  const remap = w0 % 4 === 0 && remappable.length > 0
+  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(remappable, w1) : prefer(frames.filter((f) => f.cap.mapped === null), frames, w1, 7, 8)
   const fc = frame?.cap.tag === "FrameCap" ? frame.cap as FrameCap : undefined
   // Rights: mostly read-write, sometimes read-only or none.
   const rights = w4 % 4 === 0 ? 2 : w4 % 8 === 1 ? 0 : 3
@@ -196,11 +199,12 @@ export const mapFrameOp = (x: Ctx): Event => {
   return sys(syscall, frame?.cptr ?? w1 % 256, L.ARMPageMap, rare(w5 >>> 4, 24) ? [vaddr, rights] : [vaddr, rights, attr], rare(w5 >>> 8, 24) ? [] : [pdCptr])
 }
 
-/** Page_Unmap: mostly a mapped frame. */
+/** Page_Unmap: mostly a mapped frame, seldom the root task's IPC buffer. */
 export const unmapFrameOp = (x: Ctx): Event => {
   const [w0, w1] = x.w as [number, number]
   const frames = directOf(x.book, "FrameCap")
-  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(frames.filter((c) => c.cap.mapped !== null), frames, w0)
+  const spare = rare(w1 >>> 4, 16) ? frames : frames.filter((c) => c.cptr !== InitialSlot.InitThreadIPCBuffer)
+  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(spare.filter((c) => c.cap.mapped !== null), spare, w0)
   return sys(invokeSyscall(w1), f?.cptr ?? w0 % 256, L.ARMPageUnmap, [], [])
 }
 
@@ -245,4 +249,60 @@ export const pdFlushOp = (x: Ctx): Event => {
   const r = w3 % 16
   const end = r === 15 ? start : r === 14 ? (start + bit(superSectionBits)) >>> 0 : r === 13 ? kernelBase + 4 : (start + 1 + ((w3 >>> 4) % 4096)) >>> 0
   return sys(invokeSyscall(w3 >>> 8), pd?.cptr ?? w0 % 256, label, rare(w2 >>> 8, 20) ? [start] : [start, end], [])
+}
+
+/** A page (or section) a directory maps for the user: its address, size, rights and execute-never bit. */
+interface UserPage { readonly vaddr: number; readonly sizeBits: number; readonly rights: VMRights; readonly xn: boolean }
+
+/** The pages directory `pd` maps below the kernel window (one per entry: a super section's 16 sections, a large page's 16 pages). */
+const userPages = (s: KernelState, pd: PPtr): UserPage[] => {
+  const o = s.kheap.get(pd)
+  if (o?.tag !== "PageDirectory") return []
+  const out: UserPage[] = []
+  for (const [i, e] of o.pdes) {
+    if (e.tag === "SectionPDE" || e.tag === "SuperSectionPDE") {
+      out.push({ vaddr: (i * bit(sectionBits)) >>> 0, sizeBits: sectionBits, rights: e.rights, xn: (e.attr & 4) !== 0 })
+    } else if (e.tag === "PageTablePDE") {
+      const pt = s.kheap.get(e.table)
+      if (pt?.tag !== "PageTable") continue
+      for (const [j, p] of pt.ptes) {
+        if (p.tag === "InvalidPTE") continue
+        out.push({ vaddr: (i * bit(sectionBits) + j * bit(pageBits)) >>> 0, sizeBits: pageBits, rights: p.rights, xn: (p.attr & 4) !== 0 })
+      }
+    }
+  }
+  return out
+}
+
+/** Does an access of `kind` go through a page with these rights? */
+const allows = (kind: MemoryAccessKind, p: UserPage): boolean =>
+  kind === "Write" ? p.rights === "ReadWrite" : p.rights !== "KernelOnly" && (kind === "Read" || !p.xn)
+
+/**
+ * MemoryAccess: the current thread reads, writes or jumps to an address (reads and writes two
+ * times in five each). Mostly a word its VSpace maps with the rights the access needs: one of the
+ * first 64 words of a mapped page (so threads sharing a frame meet in it) or of its IPC buffer.
+ * Sometimes an address that faults: a mapped page the access may not use (a write to a read-only
+ * page, a jump to an execute-never one), a page table's empty entry, a region with no entry, the
+ * kernel window, or any word.
+ */
+export const memoryOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const kind = (["Read", "Write", "Read", "Write", "Execute"] as const)[w0 % 5]!
+  const pages = userPages(x.s, userVSpaceRoot(x.s, x.t))
+  const usable = pages.filter((p) => allows(kind, p))
+  const word = 4 * ((w2 >>> 4) % 64)
+  const r = w1 % 16
+  let vaddr: number
+  if (r < 9 && usable.length > 0) vaddr = pick(usable, w1 >>> 4)!.vaddr + word
+  else if (r < 11) vaddr = (tcbAt(x.s, x.t)?.tcbIPCBuffer ?? rootIPCBufferVAddr) + 4 * ((w2 >>> 4) % 128)
+  else if (r < 13 && pages.length > usable.length) vaddr = pick(pages.filter((p) => !allows(kind, p)), w1 >>> 4)!.vaddr + word
+  else if (r === 13) {
+    // An empty entry of a page table the directory has, or a region with no entry at all.
+    const pts = pages.filter((p) => p.sizeBits === pageBits)
+    const pt = pick(pts, w1 >>> 4)
+    vaddr = pt !== undefined && (w2 & 1) === 0 ? ((pt.vaddr & ~(bit(sectionBits) - 1)) + ((w2 >>> 1) % 256) * bit(pageBits)) >>> 0 : ((40 + (w2 >>> 1) % 8) * bit(sectionBits)) >>> 0
+  } else if (r === 14) vaddr = (kernelBase + (w2 << 2)) >>> 0
+  else vaddr = (w2 * 65_537 + w3) >>> 0
+  return kind === "Write" ? { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0, value: w3 % 4 === 0 ? 0 : w3 } : { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0 }
 }

@@ -134,8 +134,8 @@ export const mutants: readonly Mutant[] = [
     name: "fault-layout-off-by-one",
     breaks: "a cap fault's lookup failure starts at MR3: this one starts it at MR4",
     file: "api/faults.ts",
-    search: "return setMRs_lookup_failure(receiver, hasReceiveBuffer, f.failure, 3)",
-    replace: "return setMRs_lookup_failure(receiver, hasReceiveBuffer, f.failure, 4)",
+    search: "return setMRs_lookup_failure(receiver, receiveIPCBuffer, f.failure, 3)",
+    replace: "return setMRs_lookup_failure(receiver, receiveIPCBuffer, f.failure, 4)",
   },
   {
     name: "unwrap-any-endpoint",
