@@ -274,4 +274,33 @@ export const mutants: readonly Mutant[] = [
     search: "const s1 = setCap(s, inv.pdSlot, { ...pdCap, asid: inv.asid })",
     replace: "const s1 = s",
   },
+  {
+    name: "data-abort-without-wnr",
+    breaks: "a failed user store reports WnR (bit 11) in its fault status: this MMU reports it as a read",
+    file: "machine/mmu.ts",
+    search: "const wnr = kind === \"Write\" ? FaultStatus.WnR : 0",
+    replace: "const wnr = 0",
+  },
+  {
+    name: "long-message-shifted",
+    breaks: "MR i past MR3 is word i + 1 of the IPC buffer on both sides: this copy moves each word one slot down",
+    file: "kernel/ipcTransfer.ts",
+    search: "for (; i < n; i++) recvBuf[i + 1] = sendBuf[i + 1]!",
+    replace: "for (; i < n; i++) recvBuf[i] = sendBuf[i + 1]!",
+  },
+  {
+    name: "extra-cap-wrong-word",
+    breaks: "extra cap i's pointer is the IPC buffer's caps_or_badges[i]: this one reads the word after it",
+    file: "kernel/ipcTransfer.ts",
+    search: "const cptr = bufferPtr[bufferCapsWord + i]!",
+    replace: "const cptr = bufferPtr[bufferCapsWord + i + 1]!",
+  },
+  {
+    layer: "spec",
+    name: "spec-execute-ignores-xn",
+    breaks: "(spec) an instruction fetch through an execute-never mapping is a permission fault: this spec's MMU fetches anyway",
+    file: "machine/mmu.ts",
+    search: "rights !== \"KernelOnly\" && (kind === \"Read\" || (attr & VMAttr.ExecuteNever) === 0)",
+    replace: "rights !== \"KernelOnly\"",
+  },
 ]
