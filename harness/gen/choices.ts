@@ -13,9 +13,10 @@
  * or by a Yield, except for one choice in `deadlockOdds`, so blocking and deadlock stay reachable.
  */
 import fc from "fast-check"
-import type { Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import type { Cap, Event, PPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
-  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, nMsgRegisters, asidPoolBits, getObjectSize, isFrameType, wordBits,
+  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, largePageBits, nMsgRegisters,
+  superSectionBits, wordBits,
 } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
@@ -31,7 +32,7 @@ import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, memoryOp, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -52,7 +53,7 @@ export const defaultWeights = {
   // interrupts, faults, domains
   IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1,
   // virtual memory: ASIDs, page tables, frames, flushes
-  ASIDPool: 4, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
+  ASIDPool: 4, PageTable: 5, MapFrame: 7, UnmapFrame: 3, FrameOther: 2, PDFlush: 2,
   // user memory: reads, writes and jumps through the thread's VSpace
   Memory: 5,
 } as const satisfies Record<string, number>
@@ -123,6 +124,22 @@ const rootPagingSlot = InitialSlot.NumInitialCaps
 const liveVSpaceCap = (c: Cap, revoke: boolean): boolean =>
   (c.tag === "PageDirectoryCap" && c.asid !== null) || (c.tag === "PageTableCap" && c.mapped !== null) ||
   (c.tag === "FrameCap" && c.mapped !== null) || c.tag === "ASIDPoolCap" || (revoke && c.tag === "UntypedCap" && !c.isDevice)
+
+/** Does the page directory at `pd` map anything below the kernel window? */
+const hasUserMappings = (s: KernelState, pd: PPtr): boolean => {
+  const o = s.kheap.get(pd)
+  return o?.tag === "PageDirectory" && o.pdes.size > 0
+}
+
+/** Does `c` name an untyped whose memory holds a frame or page table some cap records as mapped? */
+const backsMapping = (s: KernelState, c: Cap): boolean => {
+  if (c.tag !== "UntypedCap") return false
+  const end = c.ptr + 2 ** c.sizeBits
+  for (const m of s.caps.values()) {
+    if ((m.tag === "FrameCap" || m.tag === "PageTableCap") && m.mapped !== null && m.ptr >= c.ptr && m.ptr < end) return true
+  }
+  return false
+}
 
 /** A frame type: mostly small pages, then large pages and sections, now and then a super section (16 MiB: device memory). */
 const frameType = (w: number): number =>
@@ -237,16 +254,31 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     // Virtual memory: a directory to give an ASID (or a 4 KiB untyped for a pool), a page table, a frame.
     case "ASIDPool":
       if (isMakePool(x.w[0]!)) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
-      return directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory)
+      return buildAddressSpace(x, 3, mk) ?? (directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory))
     case "PageTable":
-      return directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable)
-    case "MapFrame":
-      return directOf(x.book, "FrameCap").some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!))
+      return buildAddressSpace(x, 2, mk) ?? (directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable))
+    case "MapFrame": {
+      const frames = directOf(x.book, "FrameCap")
+      // One time in six a super section first, while the thread has none (it needs the 16 MiB device untyped);
+      // when the op will want a big frame (mapFrameOp), a large page first if there is no unmapped one.
+      if (x.w[1]! % 6 === 5 && !frames.some((d) => d.cap.sizeBits === superSectionBits)) return mk(ObjectType.SuperSection)
+      if ((x.w[1]! >>> 8) % 4 === 1 && !frames.some((d) => d.cap.sizeBits === largePageBits && d.cap.mapped === null)) return mk(ObjectType.LargePage)
+      return buildAddressSpace(x, 2, mk) ?? (frames.some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!)))
+    }
     case "UnmapFrame": case "FrameOther":
-      return has("FrameCap") ? undefined : mk(ObjectType.SmallPage)
+      return buildAddressSpace(x, 3, mk) ?? (has("FrameCap") ? undefined : mk(ObjectType.SmallPage))
+    case "PDFlush": return buildAddressSpace(x, 3, mk)
+    case "Memory": return buildAddressSpace(x, 1, mk)
     default: return undefined
   }
 }
+
+/**
+ * Virtual-memory ops first build the thread an address space of its own with both levels
+ * (`nextAddressSpaceStep`), `n` times in 5, while it has none.
+ */
+const buildAddressSpace = (x: Ctx, n: number, mk: (type: number) => Event): Event | undefined =>
+  (x.w[10]! >>> 4) % 5 < n ? nextAddressSpaceStep(x, mk) : undefined
 
 /**
  * Resolve a choice against the state into one event made by the current thread. Every choice
@@ -334,7 +366,12 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       // untyped whose memory backs one; one in four (when there is one) a mapped frame cap with
       // another cap to its frame (deleting it unmaps the frame all the same).
       const vspace = live.filter((l) => liveVSpaceCap(l.cap, op === "Revoke"))
-      const a = rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
+      // Half the revokes pick an untyped whose memory backs a mapped frame or page table, if there
+      // is one; a delete, one time in four, a directory with an ASID and mappings in it.
+      const backing = op === "Revoke" ? ((w4 >>> 3) % 2 === 0 ? vspace.filter((l) => backsMapping(x.s, l.cap)) : [])
+        : (w4 >>> 3) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr)) : []
+      const a = backing.length > 0 ? pick(backing, w0)
+        : rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
         : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
         : w4 % 4 === 2 ? pick(sharedMappedFrames(x, vspace), w0) ?? pick(live, w0) : pick(live, w0)
       const [v, i, d] = target(a, w0)

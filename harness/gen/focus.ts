@@ -236,7 +236,8 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   UserFault: ["UserFault/VMFault", "UserFault/UnknownSyscall", "UserFault/UserException"],
   DomainSet: ["Domain_SetSet"],
   ASIDPool: ["ARM_ASIDPool_Assign", "ARM_ASIDControl_MakePool"],
-  PageTable: ["ARM_PageTable_Map", "ARM_PageTable_Unmap"],
+  // One in eight copies a page-table or page-directory cap instead (the derive rules).
+  PageTable: ["ARM_PageTable_Map", "ARM_PageTable_Unmap", "CNode_Copy"],
   // One map in six copies a mapped frame's cap instead (to share the frame).
   MapFrame: ["ARM_Page_Map", "CNode_Copy"],
   UnmapFrame: ["ARM_Page_Unmap"],

@@ -90,8 +90,8 @@ export const asidPoolOp = (x: Ctx): Event => {
   const uts = directOf(x.book, "UntypedCap")
   const pageSized = uts.filter((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice)
   const good = pageSized.filter((u) => !hasChildren(x.s, u.slot))
-  // Now and then a 4 KiB untyped in use (a pool made from it, say): RevokeFirst.
-  const used = rare(w2 >>> 12, 4) ? pageSized.filter((u) => hasChildren(x.s, u.slot)) : []
+  // Half the time a 4 KiB untyped in use (a pool made from it, say), if there is one: RevokeFirst.
+  const used = (w2 >>> 12) % 2 === 0 ? pageSized.filter((u) => hasChildren(x.s, u.slot)) : []
   const ut = rare(w2, 8) ? pick(x.book.direct, w2 >>> 4) : pick(used, w2 >>> 4) ?? prefer(good, uts, w2 >>> 4, 7, 8)
   const dest = rare(w1 >>> 8, 10) ? pick(x.book.live, w1 >>> 12) : freeSlotPreferRoot(x, w1 >>> 12)
   const [dv, di, dd] = target(dest, w1)
@@ -107,16 +107,26 @@ export const hasPoolUntyped = (x: Ctx): boolean =>
 
 /**
  * PageTable_Map (into a region of a working directory with no entry yet, mostly) or, one time in
- * five, PageTable_Unmap (mostly of a mapped table).
+ * three, PageTable_Unmap (mostly of a mapped table). One time in eight instead a copy of a
+ * page-table or page-directory cap (CNode_Copy): it derives only from a mapped table or a
+ * directory with an ASID.
  */
 export const pageTableOp = (x: Ctx): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
   const syscall = invokeSyscall(w4)
   const pts = directOf(x.book, "PageTableCap")
-  if (w0 % 5 === 4) {
+  if ((w0 >>> 6) % 8 === 7) {
+    const src = pick([...pts, ...directOf(x.book, "PageDirectoryCap")], w1)
+    const [dv, di, dd] = target(freeSlotPreferRoot(x, w2), w2)
+    if (src !== undefined) return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
+  }
+  if (w0 % 3 === 2) {
     // Seldom the root task's own page table (the one under its IPC buffer).
     const spare = rare(w1 >>> 4, 16) ? pts : pts.filter((p) => p.cap.mapped?.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
-    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(spare.filter((p) => p.cap.mapped !== null), spare, w1)
+    // Mostly a mapped table, preferably one with entries (Unmap clears it).
+    const mapped = spare.filter((p) => p.cap.mapped !== null)
+    const full = mapped.filter((p) => { const o = x.s.kheap.get(p.cap.ptr); return o?.tag === "PageTable" && o.ptes.size > 0 })
+    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(full, mapped, w1 >>> 2) ?? prefer(mapped, spare, w1)
     return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableUnmap, [], [])
   }
   const unmapped = pts.filter((p) => p.cap.mapped === null)
@@ -125,9 +135,9 @@ export const pageTableOp = (x: Ctx): Event => {
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   const free = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) === undefined) : []
   const used = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) !== undefined) : []
-  // Mostly a free region; one in four a used one (DeleteFirst), rarely the kernel window.
+  // A free region half the time, else a used one (DeleteFirst), rarely the kernel window.
   const region = rare(w3, 12) ? pdIndexOf(kernelBase) + (w3 >>> 4) % 16
-    : rare(w3 >>> 4, 4) ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
+    : (w3 >>> 4) % 2 === 1 ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
   const vaddr = (region * bit(sectionBits) + ((w3 >>> 12) % 256) * bit(pageBits)) >>> 0
   return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableMap, rare(w4 >>> 4, 20) ? [vaddr] : [vaddr, w2 % 8], rare(w4 >>> 8, 20) ? [] : [pdCptr])
 }
@@ -150,7 +160,7 @@ const placeFor = (s: KernelState, pd: PPtr, sizeBits: number, w: number): number
 
 /**
  * Page_Map: an unmapped frame where its size fits in a working directory (mostly), a mapped one
- * again at its own place with other rights (a quarter), or errors now and then: a misaligned or
+ * again at its own place with other rights (a third), or errors now and then: a misaligned or
  * kernel-window address, a mapped frame moved elsewhere, a small page where there is no page
  * table. One time in three it makes a copy of a mapped frame instead (CNode_Copy: the copy is
  * unmapped), so the frame can be shared with another address space, and one time in six it
@@ -174,8 +184,15 @@ export const mapFrameOp = (x: Ctx): Event => {
   if (shared.length > 0) return sys(syscall, selfCNodeCptr(x), L.CNodeDelete, [pick(shared, w1)!.cptr, wordBits], [])
   // Remaps leave the root task's IPC buffer alone but now and then (a read-only buffer faults its stores).
   const remappable = rare(w2 >>> 20, 16) ? mapped : mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer)
-  const remap = w0 % 4 === 0 && remappable.length > 0
-  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(remappable, w1) : prefer(frames.filter((f) => f.cap.mapped === null), frames, w1, 7, 8)
+  const remap = w0 % 3 === 0 && remappable.length > 0
+  // An unmapped frame: a quarter of the time a copy of a mapped one (a share), a quarter of the
+  // time one bigger than 4 KiB (a large page, mostly), if there is one.
+  const unmapped = frames.filter((f) => f.cap.mapped === null)
+  const kind = (w1 >>> 8) % 4
+  const copies = kind === 0 ? unmapped.filter((f) => mapped.some((m) => m.cap.ptr === f.cap.ptr)) : []
+  const bigs = kind === 1 ? unmapped.filter((f) => f.cap.sizeBits !== pageBits) : []
+  const big = prefer(bigs.filter((f) => f.cap.sizeBits === largePageBits), bigs, w1 >>> 10)
+  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(remappable, w1) : pick(copies, w1) ?? big ?? prefer(unmapped, frames, w1, 7, 8)
   const fc = frame?.cap.tag === "FrameCap" ? frame.cap as FrameCap : undefined
   // Rights: mostly read-write, sometimes read-only or none.
   const rights = w4 % 4 === 0 ? 2 : w4 % 8 === 1 ? 0 : 3
@@ -190,21 +207,28 @@ export const mapFrameOp = (x: Ctx): Event => {
   const withPT = size === pageBits || size === largePageBits
     ? workingPDs(x).filter((d) => ptRegions.concat([pdIndexOf(0x0080_0000)]).some((i) => pdeAt(x.s, d.cap.ptr, i)?.tag === "PageTablePDE"))
     : []
-  const pdCptr = withPT.length > 0 && (w3 >>> 20) % 4 !== 0 ? pick(withPT, w3 >>> 8)!.cptr : vspaceArg(x, w3)
+  // A copy of a mapped frame (a share) goes mostly to another directory than the one it is mapped in.
+  const mappedIn = new Set(fc === undefined ? [] : frames.filter((f) => f.cap.ptr === fc.ptr && f.cap.mapped !== null).map((f) => f.cap.mapped!.asid))
+  const candidates = withPT.length > 0 ? withPT : size === pageBits || size === largePageBits ? [] : workingPDs(x)
+  const elsewhere = candidates.filter((d) => !mappedIn.has(d.cap.asid!))
+  const pdCptr = (w3 >>> 20) % 4 === 0 ? vspaceArg(x, w3) : (pick(mappedIn.size > 0 && elsewhere.length > 0 ? elsewhere : candidates, w3 >>> 8)?.cptr ?? vspaceArg(x, w3))
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   let vaddr = pdCap?.tag === "PageDirectoryCap" ? placeFor(x.s, pdCap.ptr, size, w2) : (w2 << pageBits) >>> 0
-  if (rare(w2 >>> 8, 12)) vaddr = (vaddr + 0x200) >>> 0
+  if (rare(w2 >>> 8, 8)) vaddr = (vaddr + 0x200) >>> 0
   else if (rare(w2 >>> 12, 16)) vaddr = (kernelBase - (size === superSectionBits ? 0 : bit(pageBits))) >>> 0
   else if (rare(w2 >>> 16, 12)) vaddr = ((20 + (w2 >>> 20) % 8) * bit(sectionBits)) >>> 0
   return sys(syscall, frame?.cptr ?? w1 % 256, L.ARMPageMap, rare(w5 >>> 4, 24) ? [vaddr, rights] : [vaddr, rights, attr], rare(w5 >>> 8, 24) ? [] : [pdCptr])
 }
 
-/** Page_Unmap: mostly a mapped frame, seldom the root task's IPC buffer. */
+/** Page_Unmap: mostly a mapped frame (half the time a big one), seldom the root task's IPC buffer. */
 export const unmapFrameOp = (x: Ctx): Event => {
   const [w0, w1] = x.w as [number, number]
   const frames = directOf(x.book, "FrameCap")
   const spare = rare(w1 >>> 4, 16) ? frames : frames.filter((c) => c.cptr !== InitialSlot.InitThreadIPCBuffer)
-  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(spare.filter((c) => c.cap.mapped !== null), spare, w0)
+  const mapped = spare.filter((c) => c.cap.mapped !== null)
+  // Half the time a large page or a super section, whose 16 entries all go.
+  const big = (w1 >>> 8) % 2 === 0 ? mapped.filter((c) => c.cap.sizeBits === largePageBits || c.cap.sizeBits === superSectionBits) : []
+  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : pick(big, w0) ?? prefer(mapped, spare, w0)
   return sys(invokeSyscall(w1), f?.cptr ?? w0 % 256, L.ARMPageUnmap, [], [])
 }
 
@@ -305,4 +329,54 @@ export const memoryOp = (x: Ctx): Event => {
   } else if (r === 14) vaddr = (kernelBase + (w2 << 2)) >>> 0
   else vaddr = (w2 * 65_537 + w3) >>> 0
   return kind === "Write" ? { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0, value: w3 % 4 === 0 ? 0 : w3 } : { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0 }
+}
+
+/**
+ * The next step towards an address space of the thread's own beside the root task's: a directory
+ * with an ASID, a page table mapped in it, a small page mapped through that table (make the
+ * directory, assign it an ASID, make the table, map it, copy the cap of a page another directory
+ * maps (three times in four; else make a page), map it). `undefined` when
+ * there is one already (or `retype` has nothing to make from). Shared frames, remaps and the
+ * flushes then have a second address space to work in.
+ */
+export const nextAddressSpaceStep = (x: Ctx, retype: (type: number) => Event): Event | undefined => {
+  const syscall = invokeSyscall(x.w[5]!)
+  const rootPD = findPDForASID(x.s, 1)
+  const pds = workingPDs(x).filter((d) => !rootPD.ok || d.cap.ptr !== rootPD.value)
+  const withPage = pds.find((d) => ptRegions.some((i) => {
+    const e = pdeAt(x.s, d.cap.ptr, i)
+    if (e?.tag !== "PageTablePDE") return false
+    const pt = x.s.kheap.get(e.table)
+    return pt?.tag === "PageTable" && pt.ptes.size > 0
+  }))
+  if (withPage !== undefined) return undefined
+  const pd = pick(pds, x.w[0]!)
+  if (pd === undefined) {
+    const fresh = directOf(x.book, "PageDirectoryCap").find((d) => d.cap.asid === null)
+    if (fresh === undefined) return retype(ObjectType.PageDirectory)
+    const pool = directOf(x.book, "ASIDPoolCap")[0]?.cptr ?? InitialSlot.InitThreadASIDPool
+    return sys(syscall, pool, L.ARMASIDPoolAssign, [], [fresh.cptr])
+  }
+  const region = ptRegions.find((i) => pdeAt(x.s, pd.cap.ptr, i)?.tag === "PageTablePDE")
+  if (region === undefined) {
+    const pt = directOf(x.book, "PageTableCap").find((d) => d.cap.mapped === null)
+    if (pt === undefined) return retype(ObjectType.PageTable)
+    // Any address in the table's region will do (the cap records the region's).
+    const at = (ptRegions[x.w[1]! % ptRegions.length]! * bit(sectionBits) + ((x.w[1]! >>> 4) % 256) * bit(pageBits)) >>> 0
+    return sys(syscall, pt.cptr, L.ARMPageTableMap, [at, 3], [pd.cptr])
+  }
+  // The page: mostly a frame another directory maps too (a copy of its cap), so the two share it.
+  const frames = directOf(x.book, "FrameCap").filter((d) => d.cap.sizeBits === pageBits)
+  const mappedElsewhere = frames.filter((d) => d.cap.mapped !== null && d.cap.mapped.asid !== pd.cap.asid)
+  const unmapped = frames.filter((d) => d.cap.mapped === null)
+  const share = x.w[4]! % 4 !== 0
+  const frame = share ? unmapped.find((d) => mappedElsewhere.some((m) => m.cap.ptr === d.cap.ptr)) ?? (mappedElsewhere.length === 0 ? unmapped[0] : undefined) : unmapped[0]
+  if (frame === undefined) {
+    const src = share ? pick(mappedElsewhere, x.w[4]! >>> 2) : undefined
+    if (src === undefined) return retype(ObjectType.SmallPage)
+    const [dv, di, dd] = target(freeSlotPreferRoot(x, x.w[6]!), x.w[6]!)
+    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
+  }
+  const vaddr = (region * bit(sectionBits) + (x.w[2]! % 256) * bit(pageBits)) >>> 0
+  return sys(syscall, frame.cptr, L.ARMPageMap, [vaddr, 3, x.w[3]! % 8], [pd.cptr])
 }
