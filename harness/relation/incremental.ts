@@ -68,6 +68,18 @@ const sameQueue = (head: { base: PPtr; tcbEPNext: unknown } | null, q: readonly 
   return i === q.length
 }
 
+/** Do the non-null entries of `a` (the ASID table, a pool) point at the objects `m` names at their indices, and `m` at no others? */
+const samePointers = (a: readonly ({ readonly base: PPtr } | null | undefined)[], m: ReadonlyMap<number, PPtr>): boolean => {
+  let n = 0
+  for (let i = 0; i < a.length; i++) {
+    const o = a[i]
+    if (o === null || o === undefined) continue
+    n++
+    if (m.get(i) !== o.base) return false
+  }
+  return n === m.size
+}
+
 /** Does the frame's memory hold exactly `words` (and 0 elsewhere)? */
 const sameWords = (o: ImplFrame, words: ReadonlyMap<number, number>): boolean => {
   const pages = o.pages
@@ -116,17 +128,7 @@ export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean =
     case "Frame": return c.tag === "Frame" && c.sizeBits === o.sizeBits && c.isDevice === o.isDevice && sameWords(o, c.words)
     case "PageTable": return c.tag === "PageTable" && sameEntries(o.pt, c.ptes, absPTE)
     case "PageDirectory": return c.tag === "PageDirectory" && sameEntries(o.pd.subarray(0, kernelFirstPDE), c.pdes, absPDE) && sameKernelWindow(o.pd, c.kernelPDEs)
-    case "ASIDPool": {
-      if (c.tag !== "ASIDPool") return false
-      let n = 0
-      for (let i = 0; i < o.array.length; i++) {
-        const pd = o.array[i]
-        if (pd === null || pd === undefined) continue
-        n++
-        if (c.pool.get(i) !== pd.base) return false
-      }
-      return n === c.pool.size
-    }
+    case "ASIDPool": return c.tag === "ASIDPool" && samePointers(o.array, c.pool)
   }
 }
 
@@ -175,14 +177,7 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
     : sa.tag !== "SwitchToThread" || sa.target !== a.base) return false
   if (!sameArray(k.irqStates, s.irqStates) || !sameArray(k.irqMasks, s.irqMasks)) return false
   if (k.armKSGlobalPD.base !== s.armGlobalPD || k.armKSGlobalPT.base !== s.armGlobalPT) return false
-  let pools = 0
-  for (let i = 0; i < k.armKSASIDTable.length; i++) {
-    const p = k.armKSASIDTable[i]
-    if (p === null || p === undefined) continue
-    pools++
-    if (s.armASIDTable.get(i) !== p.base) return false
-  }
-  if (pools !== s.armASIDTable.size) return false
+  if (!samePointers(k.armKSASIDTable, s.armASIDTable)) return false
   // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   const limit = k.objects.size
   let queues = 0

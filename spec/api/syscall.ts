@@ -136,12 +136,34 @@ const userWrites = (s0: KernelState, t: PPtr, ev: SyscallEvent): [KernelState, F
   if (stores.length > 0) {
     const root = userVSpaceRoot(s, t)
     const buffer = getTcb(s, t).tcbIPCBuffer
+    // Stores to one 4 KiB page go through one translation, into one frame: gather them, write them together.
+    let page = -1
+    let frame = 0
+    let pageWord = 0
+    let pending: [number, number][] = []
+    // Runs of consecutive words (message words, extra caps, receive slot) go in one store each.
+    const flush = () => {
+      for (let a = 0; a < pending.length;) {
+        let b = a + 1
+        while (b < pending.length && pending[b]![0] === pending[b - 1]![0] + 1) b++
+        s = storeWords(s, frame, pending[a]![0], pending.slice(a, b).map(([, w]) => w))
+        a = b
+      }
+      pending = []
+    }
     for (const [word, value] of stores) {
       const vaddr = (buffer + 4 * word) >>> 0
-      const tr = translate(s, root, vaddr, "Write")
-      if (!tr.ok) return [s, { tag: "VMFault", address: vaddr, fsr: tr.fsr, instructionFault: false }]
-      s = storeWords(s, tr.frame, tr.word, [value])
+      if (vaddr >>> 12 !== page) {
+        flush()
+        const tr = translate(s, root, vaddr, "Write")
+        if (!tr.ok) return [s, { tag: "VMFault", address: vaddr, fsr: tr.fsr, instructionFault: false }]
+        page = vaddr >>> 12
+        frame = tr.frame
+        pageWord = tr.word - ((vaddr & 0xfff) >>> 2)
+      }
+      pending.push([pageWord + ((vaddr & 0xfff) >>> 2), value])
     }
+    flush()
   }
   return [updateTcb(s, t, (tcb) => {
     const ctx = tcb.tcbContext

@@ -212,11 +212,15 @@ export const archFinaliseCap = (s: KernelState, cap: Cap, final: boolean): Kerne
  * other caps to it remain). Other objects need nothing. Mirrors seL4 `finaliseCap` with the zombie
  * reduction done at once (the model's deletion is atomic).
  */
-export const finaliseCap = (s: KernelState, cap: Cap, final: boolean, busy: ReadonlySet<SlotPtr>): KernelState =>
-  match(cap)
-    .with({ tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" }, { tag: "ASIDControlCap" }, { tag: "ASIDPoolCap" },
-      (c) => archFinaliseCap(s, c, final))
-    .otherwise((c) => (final ? finaliseNonArchCap(s, c, busy) : s))
+export const finaliseCap = (s: KernelState, cap: Cap, final: boolean, busy: ReadonlySet<SlotPtr>): KernelState => {
+  // A switch, not a match: every deletion comes through here.
+  switch (cap.tag) {
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDControlCap": case "ASIDPoolCap":
+      return archFinaliseCap(s, cap, final)
+    default:
+      return final ? finaliseNonArchCap(s, cap, busy) : s
+  }
+}
 
 const finaliseNonArchCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
   match(cap)
