@@ -2,7 +2,7 @@
  * The lockstep refinement harness: boot the spec and the impl from one configuration, feed both
  * the same events, and after every step check that the abstraction of the impl state equals
  * the spec state, that every invariant holds, that neither layer threw, and that a failed
- * invocation changed nothing but the caller's registers. The first failure stops the run.
+ * invocation changed nothing but the caller's registers and IPC buffer. The first failure stops the run.
  *
  * `Lockstep` is the stepwise form: `step(event)` returns what the entry did and any failure, and
  * both layers' states stay open to inspection between steps. `runLockstep` (and `runChoices`,
@@ -50,7 +50,7 @@ export interface SpecUnderTest {
 /**
  * Why a lockstep run stopped: the impl's abstract state differs from the spec's (`diff`: the
  * paths where they differ, spec | impl), an invariant broke, a failed invocation changed more
- * than the caller's registers, or a layer threw.
+ * than the caller's registers and IPC buffer, or a layer threw.
  */
 export type Failure =
   | { readonly kind: "divergence"; readonly step: number; readonly diff: readonly string[] }
@@ -108,7 +108,7 @@ export const describeFailure = (f: Failure): string => {
   switch (f.kind) {
     case "divergence": return `step ${f.step}: impl diverges from spec:\n  ${f.diff.join("\n  ")}`
     case "invariant": return `step ${f.step}: invariant broken:\n  ${f.violations.slice(0, 8).map((v) => `${v.invariant}: ${v.message}`).join("\n  ")}`
-    case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers:\n  ${f.diff.join("\n  ")}`
+    case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers and IPC buffer:\n  ${f.diff.join("\n  ")}`
     case "throw": return `step ${f.step}: the ${f.layer} threw: ${f.message}`
   }
 }
@@ -325,7 +325,7 @@ export class Lockstep<K> {
     this.opts.onStep?.(r.outcome, ev)
     const pre = this.specState
     if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
-      // A decode error must leave everything but the caller's registers alone.
+      // A decode error must leave everything but the caller's registers (and IPC buffer) alone.
       this.specState = r.state
       return this.stop(ev, thread, r.outcome, { kind: "frame", step, diff: stateDiff(pre, withoutCallerRegisters(pre, r.state)) })
     }
