@@ -32,7 +32,7 @@ import {
   bindNotification, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, isPageTableUnmap, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -124,6 +124,12 @@ const rootPagingSlot = InitialSlot.NumInitialCaps
 const liveVSpaceCap = (c: Cap, revoke: boolean): boolean =>
   (c.tag === "PageDirectoryCap" && c.asid !== null) || (c.tag === "PageTableCap" && c.mapped !== null) ||
   (c.tag === "FrameCap" && c.mapped !== null) || c.tag === "ASIDPoolCap" || (revoke && c.tag === "UntypedCap" && !c.isDevice)
+
+/** Has the ASID pool at `p` given out an ASID? */
+const poolInUse = (s: KernelState, p: PPtr): boolean => {
+  const o = s.kheap.get(p)
+  return o?.tag === "ASIDPool" && o.pool.size > 0
+}
 
 /** Does the page directory at `pd` map anything below the kernel window? */
 const hasUserMappings = (s: KernelState, pd: PPtr): boolean => {
@@ -256,7 +262,7 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
       if (isMakePool(x.w[0]!)) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
       return buildAddressSpace(x, 3, mk) ?? (directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory))
     case "PageTable":
-      return buildAddressSpace(x, 2, mk) ?? (directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable))
+      return buildAddressSpace(x, 1, mk) ?? (directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || isPageTableUnmap(x.w[0]!) ? undefined : mk(ObjectType.PageTable))
     case "MapFrame": {
       const frames = directOf(x.book, "FrameCap")
       // One time in six a super section first, while the thread has none (it needs the 16 MiB device untyped);
@@ -367,9 +373,12 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       // another cap to its frame (deleting it unmaps the frame all the same).
       const vspace = live.filter((l) => liveVSpaceCap(l.cap, op === "Revoke"))
       // Half the revokes pick an untyped whose memory backs a mapped frame or page table, if there
-      // is one; a delete, one time in four, a directory with an ASID and mappings in it.
+      // is one; a delete, one time in four, a directory with an ASID and mappings in it, one time
+      // in eight an ASID pool in use.
       const backing = op === "Revoke" ? ((w4 >>> 3) % 2 === 0 ? vspace.filter((l) => backsMapping(x.s, l.cap)) : [])
-        : (w4 >>> 3) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr)) : []
+        : (w4 >>> 3) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr))
+        // Or a pool with ASIDs given out: its directories' caps keep ASIDs that name nothing.
+        : (w4 >>> 3) % 8 === 1 ? vspace.filter((l) => l.cap.tag === "ASIDPoolCap" && poolInUse(x.s, l.cap.ptr)) : []
       const a = backing.length > 0 ? pick(backing, w0)
         : rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
         : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
@@ -480,7 +489,8 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
     rs[w % 3] = bad
     return { ...e1, recvSlot: rs }
   }
-  if (e1.syscall === "Yield") return { ...e1, msgInfo: bad }
+  // A hostile Yield: any message info, and half the time words for the IPC buffer (a Yield reads none).
+  if (e1.syscall === "Yield") return w % 2 === 0 ? { ...e1, msgInfo: bad } : { ...e1, msgInfo: bad, mrs: [0, 0, 0, 0, bad, bad] }
   // As for raw events: a hostile pointer mostly goes out as NBSend so the thread survives it.
   const blocking = e1.syscall === "Send" || e1.syscall === "Call"
   const e: SyscallEvent = blocking && (!faultSafe(x) || (w % 4 !== 3 && x.w[6]! % 16 !== 0)) ? { ...e1, syscall: "NBSend" } : e1

@@ -105,6 +105,9 @@ export const isMakePool = (w0: number): boolean => w0 % 5 >= 3
 export const hasPoolUntyped = (x: Ctx): boolean =>
   directOf(x.book, "UntypedCap").some((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice && !hasChildren(x.s, u.slot))
 
+/** Does the PageTable op with first selector `w0` unmap (one time in three) rather than map? */
+export const isPageTableUnmap = (w0: number): boolean => w0 % 3 === 2
+
 /**
  * PageTable_Map (into a region of a working directory with no entry yet, mostly) or, one time in
  * three, PageTable_Unmap (mostly of a mapped table). One time in eight instead a copy of a
@@ -120,7 +123,7 @@ export const pageTableOp = (x: Ctx): Event => {
     const [dv, di, dd] = target(freeSlotPreferRoot(x, w2), w2)
     if (src !== undefined) return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
   }
-  if (w0 % 3 === 2) {
+  if (isPageTableUnmap(w0)) {
     // Seldom the root task's own page table (the one under its IPC buffer).
     const spare = rare(w1 >>> 4, 16) ? pts : pts.filter((p) => p.cap.mapped?.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
     // Mostly a mapped table, preferably one with entries (Unmap clears it).
@@ -131,13 +134,15 @@ export const pageTableOp = (x: Ctx): Event => {
   }
   const unmapped = pts.filter((p) => p.cap.mapped === null)
   const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(unmapped, pts, w1, 7, 8)
-  const pdCptr = vspaceArg(x, w2)
+  // A free region half the time, else a used one (DeleteFirst) in a directory that has one, rarely the kernel window.
+  const toUsed = (w3 >>> 4) % 2 === 1
+  const busy = toUsed ? workingPDs(x).filter((d) => ptRegions.some((i) => pdeAt(x.s, d.cap.ptr, i) !== undefined)) : []
+  const pdCptr = pick(busy, w2 >>> 4)?.cptr ?? vspaceArg(x, w2)
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   const free = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) === undefined) : []
   const used = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) !== undefined) : []
-  // A free region half the time, else a used one (DeleteFirst), rarely the kernel window.
   const region = rare(w3, 12) ? pdIndexOf(kernelBase) + (w3 >>> 4) % 16
-    : (w3 >>> 4) % 2 === 1 ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
+    : toUsed ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
   const vaddr = (region * bit(sectionBits) + ((w3 >>> 12) % 256) * bit(pageBits)) >>> 0
   return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableMap, rare(w4 >>> 4, 20) ? [vaddr] : [vaddr, w2 % 8], rare(w4 >>> 8, 20) ? [] : [pdCptr])
 }
