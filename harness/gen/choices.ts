@@ -309,7 +309,8 @@ export const resolveChoice = (s: KernelState, c: Choice): Event => {
  * holds. One time in eight the event goes as it is, and the stores fault.
  */
 const withinBuffer = (x: Ctx, e: Event): Event => {
-  if (e.tag !== "Syscall" || (e.mrs.length <= nMsgRegisters && e.extraCaps.length === 0 && (e.recvSlot?.length ?? 0) === 0)) return e
+  // A Yield's words are there only to be stored (a hostile one): it keeps them.
+  if (e.tag !== "Syscall" || e.syscall === "Yield" || (e.mrs.length <= nMsgRegisters && e.extraCaps.length === 0 && (e.recvSlot?.length ?? 0) === 0)) return e
   const tcb = tcbAt(x.s, x.t)
   if (tcb === undefined || translate(x.s, userVSpaceRoot(x.s, x.t), tcb.tcbIPCBuffer, "Write").ok) return e
   const { recvSlot: _r, ...rest } = e

@@ -137,7 +137,9 @@ export const pageTableOp = (x: Ctx): Event => {
   // A free region half the time, else a used one (DeleteFirst) in a directory that has one, rarely the kernel window.
   const toUsed = (w3 >>> 4) % 2 === 1
   const busy = toUsed ? workingPDs(x).filter((d) => ptRegions.some((i) => pdeAt(x.s, d.cap.ptr, i) !== undefined)) : []
-  const pdCptr = pick(busy, w2 >>> 4)?.cptr ?? vspaceArg(x, w2)
+  // One time in eight a directory cap whose ASID no longer finds it (its pool deleted): FailedLookup or InvalidCapability.
+  const stale = (w2 >>> 12) % 8 === 0 ? directOf(x.book, "PageDirectoryCap").filter((d) => d.cap.asid !== null && liveDirectory(x.s, d.cap) === undefined) : []
+  const pdCptr = pick(stale, w2 >>> 4)?.cptr ?? pick(busy, w2 >>> 4)?.cptr ?? vspaceArg(x, w2)
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   const free = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) === undefined) : []
   const used = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) !== undefined) : []
