@@ -9,7 +9,7 @@
  */
 import type { Cap, Fault, IRQState, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
 import {
-  NullCap, asidHighBits, asidLowBits, initialRegs, msgMaxExtraCaps, msgMaxLength, numPriorities, pdIndexBits, ptIndexBits, slotBits,
+  NullCap, asidHighBits, asidLowBits, initialRegs, msgMaxExtraCaps, nMsgRegisters, numPriorities, pdIndexBits, ptIndexBits, slotBits,
   tcbCNodeEntries, timeSlice, wordBits,
 } from "../model/index.ts"
 
@@ -59,14 +59,13 @@ function wordArray(ws: readonly number[]): number[] {
   for (const w of ws) a.push(w)
   return a
 }
-const zeroMrs = wordArray(new Array<number>(msgMaxLength).fill(0))
-const zeroExtraCaps = wordArray(new Array<number>(msgMaxExtraCaps).fill(0))
+const zeroMrs = wordArray(new Array<number>(nMsgRegisters).fill(0))
 const initialRegsWords = wordArray(initialRegs())
 
 /**
  * A thread control block (seL4 `tcb_t`): its five cap slots (C `tcb_cnode`: ctable, vtable, reply,
- * caller, ipc buffer frame), scheduling fields, the user context the model keeps (message info,
- * badge, message registers and the IPC buffer's cap-transfer words), and the intrusive queue links.
+ * caller, ipc buffer frame), scheduling fields, the user context (registers: message info, badge,
+ * MR0-MR3 and the others), and the intrusive queue links. The IPC buffer's words are frame memory.
  */
 export class ImplTcb {
   readonly tag = "TCB" as const
@@ -82,16 +81,11 @@ export class ImplTcb {
   /** Bound notification (C `tcbBoundNotification`), a pointer into the object table. */
   tcbBoundNotification: ImplNotification | null = null
   tcbFault: Fault | null = null
-  // -- user context (registers and IPC-buffer words the model keeps)
+  // -- user context (registers)
   msgInfo = 0
   badge = 0
-  /** MR0..MR119: MR0-MR3 are registers, the rest IPC-buffer words. */
+  /** MR0..MR3 (r2-r5). */
   readonly mrs: number[] = zeroMrs.slice()
-  /** The IPC buffer's `caps_or_badges` words. */
-  readonly extraCaps: number[] = zeroExtraCaps.slice()
-  receiveCNode = 0
-  receiveIndex = 0
-  receiveDepth = 0
   /** The other registers by seL4 register number (model/registers.ts); entries 0..5 unused. */
   readonly regs: number[] = initialRegsWords.slice()
   // -- intrusive links
@@ -178,6 +172,13 @@ export const cnodeCapAt = (cn: ImplCNode, i: number): Cap => cn.slots[i]?.cap ??
 
 export class ImplFrame {
   readonly tag = "Frame" as const
+  /**
+   * The frame's memory, a typed array per 4 KiB page, each made the first time a word in it is
+   * written (see machine/memory.ts); null until then. A page never written reads 0.
+   */
+  pages: (Uint32Array | undefined)[] | null = null
+  /** 128-word views of IPC buffers in this frame, by 512-byte block, made once each (machine/memory.ts `bufferView`). */
+  views: (Uint32Array | undefined)[] | null = null
   constructor(readonly base: PPtr, readonly sizeBits: number, readonly isDevice: boolean) {}
 }
 /**
@@ -350,6 +351,11 @@ export class ImplState {
   currentFault: Fault | null = null
   /** C `current_extra_caps.excaprefs`: slots of the looked-up extra caps, null-terminated. */
   readonly currentExtraCaps: (Cte | null)[] = [null, null, null]
+  /**
+   * The invoking thread's IPC buffer during a decode (C passes `word_t *buffer` down the decoders;
+   * here `getSyscallArg` reads it from the kernel state): a 128-word view, or null.
+   */
+  currentIPCBuffer: Uint32Array | null = null
   /** `resolveAddressBits` / `lookupSlot` results (C return struct fields), valid after EXCEPTION_NONE. */
   lookupSlotResult: Cte | null = null
   lookupBitsRemaining = 0

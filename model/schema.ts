@@ -8,7 +8,7 @@ import type { BootConfig } from "./config.ts"
 import { defaultNumDomainSchedules, domainBits, kernelReservedTop } from "./config.ts"
 import { msgMaxExtraCaps, msgMaxLength } from "./constants.ts"
 import type { Event } from "./events.ts"
-import { SyscallKinds, UserFaultKinds } from "./events.ts"
+import { MemoryAccessKinds, SyscallKinds, UserFaultKinds } from "./events.ts"
 
 /** A 32-bit machine word. */
 export const Word = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 }, { expected: "a 32-bit word (0 to 4294967295)" })))
@@ -30,7 +30,13 @@ export const UserFaultEventSchema = Schema.Struct({
   kind: Schema.Literals(UserFaultKinds),
   words: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(3))),
 })
-export const EventSchema = Schema.Union([SyscallEventSchema, TimerTickEventSchema, InterruptEventSchema, UserFaultEventSchema])
+export const MemoryAccessEventSchema = Schema.Struct({
+  tag: Schema.Literal("MemoryAccess"),
+  kind: Schema.Literals(MemoryAccessKinds),
+  vaddr: Word,
+  value: Schema.optionalKey(Word),
+})
+export const EventSchema = Schema.Union([SyscallEventSchema, TimerTickEventSchema, InterruptEventSchema, UserFaultEventSchema, MemoryAccessEventSchema])
 
 const MemoryRegionSchema = Schema.Struct({
   base: Word.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(kernelReservedTop))),

@@ -14,7 +14,8 @@ export type KObject =
   | { readonly tag: "Endpoint"; readonly state: EndpointState }
   | { readonly tag: "Notification"; readonly state: NotificationState; readonly boundTCB: PPtr | null }
   | { readonly tag: "CNode"; readonly radix: number }
-  | { readonly tag: "Frame"; readonly sizeBits: number; readonly isDevice: boolean }
+  /** A frame's memory: word index -> word, only the words that are not 0 (see machine/memory.ts). */
+  | { readonly tag: "Frame"; readonly sizeBits: number; readonly isDevice: boolean; readonly words: ReadonlyMap<number, number> }
   /** 256 entries by index; an index not in the map holds InvalidPTE (l4v `PageTable`). */
   | { readonly tag: "PageTable"; readonly ptes: ReadonlyMap<number, PTE> }
   /**
@@ -280,10 +281,6 @@ export const contextWith = (c: UserContext, patch: Partial<UserContext>): UserCo
   msgInfo: patch.msgInfo !== undefined ? patch.msgInfo : c.msgInfo,
   badge: patch.badge !== undefined ? patch.badge : c.badge,
   mrs: patch.mrs !== undefined ? patch.mrs : c.mrs,
-  extraCaps: patch.extraCaps !== undefined ? patch.extraCaps : c.extraCaps,
-  receiveCNode: patch.receiveCNode !== undefined ? patch.receiveCNode : c.receiveCNode,
-  receiveIndex: patch.receiveIndex !== undefined ? patch.receiveIndex : c.receiveIndex,
-  receiveDepth: patch.receiveDepth !== undefined ? patch.receiveDepth : c.receiveDepth,
   regs: patch.regs !== undefined ? patch.regs : c.regs,
 })
 

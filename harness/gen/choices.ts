@@ -13,14 +13,16 @@
  * or by a Yield, except for one choice in `deadlockOdds`, so blocking and deadlock stay reachable.
  */
 import fc from "fast-check"
-import type { BootConfig, Cap, Event, SlotPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import type { BootConfig, Cap, Event, PPtr, SlotPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
-  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, tcbCTable, timerIRQ, wordBits,
+  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, largePageBits, nMsgRegisters,
+  superSectionBits, tcbCTable, timerIRQ, wordBits,
 } from "../../model/index.ts"
 import { isFinalCapability } from "../../spec/object/cnode.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
 import { readyQueueIndex, slotOf, stepWithOutcome } from "../../spec/index.ts"
+import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { boundaryEvent } from "./boundaries.ts"
 import { addressBook } from "./addressBook.ts"
@@ -32,7 +34,7 @@ import {
   bindNotification, domainSchedule, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, isPageTableUnmap, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -53,7 +55,9 @@ export const defaultWeights = {
   // interrupts, faults, domains
   IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1, DomainSchedule: 1,
   // virtual memory: ASIDs, page tables, frames, flushes
-  ASIDPool: 4, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
+  ASIDPool: 4, PageTable: 5, MapFrame: 7, UnmapFrame: 3, FrameOther: 2, PDFlush: 2,
+  // user memory: reads, writes and jumps through the thread's VSpace
+  Memory: 5,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -180,6 +184,28 @@ const longDeletion = (s: KernelState, a: Address, queued = false): boolean => {
 const liveVSpaceCap = (c: Cap, revoke: boolean): boolean =>
   (c.tag === "PageDirectoryCap" && c.asid !== null) || (c.tag === "PageTableCap" && c.mapped !== null) ||
   (c.tag === "FrameCap" && c.mapped !== null) || c.tag === "ASIDPoolCap" || (revoke && c.tag === "UntypedCap" && !c.isDevice)
+
+/** Has the ASID pool at `p` given out an ASID? */
+const poolInUse = (s: KernelState, p: PPtr): boolean => {
+  const o = s.kheap.get(p)
+  return o?.tag === "ASIDPool" && o.pool.size > 0
+}
+
+/** Does the page directory at `pd` map anything below the kernel window? */
+const hasUserMappings = (s: KernelState, pd: PPtr): boolean => {
+  const o = s.kheap.get(pd)
+  return o?.tag === "PageDirectory" && o.pdes.size > 0
+}
+
+/** Does `c` name an untyped whose memory holds a frame or page table some cap records as mapped? */
+const backsMapping = (s: KernelState, c: Cap): boolean => {
+  if (c.tag !== "UntypedCap") return false
+  const end = c.ptr + 2 ** c.sizeBits
+  for (const m of s.caps.values()) {
+    if ((m.tag === "FrameCap" || m.tag === "PageTableCap") && m.mapped !== null && m.ptr >= c.ptr && m.ptr < end) return true
+  }
+  return false
+}
 
 /** A frame type: mostly small pages, then large pages and sections, now and then a super section (16 MiB: device memory). */
 const frameType = (w: number): number =>
@@ -342,16 +368,31 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     // Virtual memory: a directory to give an ASID (or a 4 KiB untyped for a pool), a page table, a frame.
     case "ASIDPool":
       if (isMakePool(x.w[0]!)) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
-      return directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory)
+      return buildAddressSpace(x, 3, mk) ?? (directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory))
     case "PageTable":
-      return directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable)
-    case "MapFrame":
-      return directOf(x.book, "FrameCap").some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!))
+      return buildAddressSpace(x, 1, mk) ?? (directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || isPageTableUnmap(x.w[0]!) ? undefined : mk(ObjectType.PageTable))
+    case "MapFrame": {
+      const frames = directOf(x.book, "FrameCap")
+      // One time in six a super section first, while the thread has none (it needs the 16 MiB device untyped);
+      // when the op will want a big frame (mapFrameOp), a large page first if there is no unmapped one.
+      if (x.w[1]! % 6 === 5 && !frames.some((d) => d.cap.sizeBits === superSectionBits)) return mk(ObjectType.SuperSection)
+      if ((x.w[1]! >>> 8) % 4 === 1 && !frames.some((d) => d.cap.sizeBits === largePageBits && d.cap.mapped === null)) return mk(ObjectType.LargePage)
+      return buildAddressSpace(x, 2, mk) ?? (frames.some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!)))
+    }
     case "UnmapFrame": case "FrameOther":
-      return has("FrameCap") ? undefined : mk(ObjectType.SmallPage)
+      return buildAddressSpace(x, 3, mk) ?? (has("FrameCap") ? undefined : mk(ObjectType.SmallPage))
+    case "PDFlush": return buildAddressSpace(x, 3, mk)
+    case "Memory": return buildAddressSpace(x, 1, mk)
     default: return undefined
   }
 }
+
+/**
+ * Virtual-memory ops first build the thread an address space of its own with both levels
+ * (`nextAddressSpaceStep`), `n` times in 5, while it has none.
+ */
+const buildAddressSpace = (x: Ctx, n: number, mk: (type: number) => Event): Event | undefined =>
+  (x.w[10]! >>> 4) % 5 < n ? nextAddressSpaceStep(x, mk) : undefined
 
 /**
  * Resolve a choice against the state into one event made by the current thread. Every choice
@@ -370,7 +411,23 @@ export const resolveChoice = (s: KernelState, c: Choice, restart?: SyscallEvent)
   if (restart !== undefined && !rare(x.w[9]! >>> 8, 8)) return withPendingIRQ(x, restart, true)
   const e0 = resolveOp(x, c.op)
   const e = isHostile(c) ? makeHostile(x, e0) : isBoundary(c) ? boundaryEvent(x, e0) : e0
-  return rare(x.w[11]!, deadlockOdds) ? e : keepLive(x, e)
+  const e1 = rare(x.w[9]! >>> 8, 8) ? e : withinBuffer(x, e)
+  return rare(x.w[11]!, deadlockOdds) ? e1 : keepLive(x, e1)
+}
+
+/**
+ * A thread whose IPC buffer its own stores cannot reach (no page there, or read-only) sends what
+ * fits in registers: the event without its buffer words (the words past MR3, the extra-cap
+ * pointers, the receive slot), so the syscall is made; the kernel then reads whatever the buffer
+ * holds. One time in eight the event goes as it is, and the stores fault.
+ */
+const withinBuffer = (x: Ctx, e: Event): Event => {
+  // A Yield's words are there only to be stored (a hostile one): it keeps them.
+  if (e.tag !== "Syscall" || e.syscall === "Yield" || (e.mrs.length <= nMsgRegisters && e.extraCaps.length === 0 && (e.recvSlot?.length ?? 0) === 0)) return e
+  const tcb = tcbAt(x.s, x.t)
+  if (tcb === undefined || translate(x.s, userVSpaceRoot(x.s, x.t), tcb.tcbIPCBuffer, "Write").ok) return e
+  const { recvSlot: _r, ...rest } = e
+  return { ...rest, mrs: e.mrs.slice(0, nMsgRegisters), extraCaps: [] }
 }
 
 /**
@@ -461,7 +518,15 @@ const resolveOp = (x: Ctx, op: Op): Event => {
         : live.filter((l) => longDeletion(x.s, l)))
       // One Delete in two a deep CNode (one holding the only cap to another CNode or TCB), if any.
       const deep = op === "Delete" && (w4 >>> 5) % 2 === 0 ? pick(deepCNodes(x, live), w0) : undefined
+      // Half the revokes pick an untyped whose memory backs a mapped frame or page table, if there
+      // is one; a delete, one time in four, a directory with an ASID and mappings in it, one time
+      // in eight an ASID pool in use.
+      const backing = op === "Revoke" ? ((w4 >>> 7) % 2 === 0 ? vspace.filter((l) => backsMapping(x.s, l.cap)) : [])
+        : (w4 >>> 7) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr))
+        // Or a pool with ASIDs given out: its directories' caps keep ASIDs that name nothing.
+        : (w4 >>> 7) % 8 === 1 ? vspace.filter((l) => l.cap.tag === "ASIDPoolCap" && poolInUse(x.s, l.cap.ptr)) : []
       const a = deep !== undefined ? deep
+        : backing.length > 0 ? pick(backing, w0)
         : rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
         : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
         : w4 % 4 === 2 ? pick(sharedMappedFrames(x, vspace), w0) ?? pick(live, w0)
@@ -532,6 +597,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "UnmapFrame": return unmapFrameOp(x)
     case "FrameOther": return frameOtherOp(x)
     case "PDFlush": return pdFlushOp(x)
+    case "Memory": return memoryOp(x)
   }
   return e
 }
@@ -560,6 +626,8 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
       words[x.w[6]! % Math.max(1, words.length)] = bad
       return { ...e0, words }
     }
+    // Any address: mostly one that faults.
+    case "MemoryAccess": return { ...e0, vaddr: bad }
     case "Syscall": break
   }
   const e1 = e0
@@ -570,7 +638,8 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
     rs[w % 3] = bad
     return { ...e1, recvSlot: rs }
   }
-  if (e1.syscall === "Yield") return { ...e1, msgInfo: bad }
+  // A hostile Yield: any message info, and half the time words for the IPC buffer (a Yield reads none).
+  if (e1.syscall === "Yield") return w % 2 === 0 ? { ...e1, msgInfo: bad } : { ...e1, msgInfo: bad, mrs: [0, 0, 0, 0, bad, bad] }
   // As for raw events: a hostile pointer mostly goes out as NBSend so the thread survives it.
   const blocking = e1.syscall === "Send" || e1.syscall === "Call"
   const e: SyscallEvent = blocking && (!faultSafe(x) || (w % 4 !== 3 && x.w[6]! % 16 !== 0)) ? { ...e1, syscall: "NBSend" } : e1
@@ -636,7 +705,7 @@ const nonBlocking = (e: Event): Event[] => {
  * throws is left for the runner to report.
  */
 const keepLive = (x: Ctx, e: Event): Event => {
-  if (e.tag !== "Syscall" && e.tag !== "UserFault") return e
+  if (e.tag !== "Syscall" && e.tag !== "UserFault" && e.tag !== "MemoryAccess") return e
   // With two other threads able to act one event rarely stops all three: skip the simulation.
   if (otherActors(x.s, x.t).length >= 2 || !isLive(x.s)) return e
   const post = stepOrUndefined(x.s, e)

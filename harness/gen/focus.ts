@@ -33,6 +33,8 @@ const receiveObjects = new Set(["EndpointCap", "NotificationCap", "lookup"])
 /** The coverage row of a step's outcome. */
 export const rowOf = (o: Outcome): string => {
   if (isMethod(o.invocation)) return o.invocation
+  // A syscall whose IPC-buffer stores faulted.
+  if (o.invocation === "VMFault") return `${o.syscall}/VMFault`
   switch (o.syscall) {
     case "Reply": case "Yield": case "TimerTick": return o.syscall
     case "Recv": case "NBRecv": case "ReplyRecv":
@@ -66,6 +68,9 @@ const setSpace = ["TruncatedMessage", "IllegalOperation", "RevokeFirst"]
 const sendKinds = ["Send", "NBSend", "Call"] as const
 const pdFlushOps = ["Clean_Data", "Invalidate_Data", "CleanInvalidate_Data", "Unify_Instruction"] as const
 const recvKinds = ["Recv", "NBRecv", "ReplyRecv"] as const
+const memoryKinds = ["Read", "Write", "Execute"] as const
+/** The syscalls whose events store into the IPC buffer (message words past MR3, extra caps, the receive slot): any, with raw words. */
+const bufferSyscalls = ["Send", "NBSend", "Call", "Recv", "NBRecv", "ReplyRecv", "Reply", "Yield"] as const
 
 /** What a send-side syscall on an endpoint can end in. */
 const sendOnEndpoint = (k: (typeof sendKinds)[number]): Outcomes =>
@@ -182,6 +187,10 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   "UserFault/VMFault": ["Delivered", "NoHandler"],
   "UserFault/UnknownSyscall": ["Delivered", "NoHandler"],
   "UserFault/UserException": ["Delivered", "NoHandler"],
+  // User memory: an access that translates needs no kernel; one that does not is a VMFault.
+  ...Object.fromEntries(memoryKinds.map((k) => [`MemoryAccess/${k}`, [S, "Delivered", "NoHandler"]])),
+  // A syscall's stores into its IPC buffer (long messages, extra caps, the receive slot) may fault.
+  ...Object.fromEntries(bufferSyscalls.map((k) => [`${k}/VMFault`, ["Delivered", "NoHandler"]])),
 }
 
 export const coverageRows: readonly string[] = Object.keys(reachableOutcomes)
@@ -212,7 +221,7 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
     ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase|ScheduleConfigure|ScheduleSetStart|GetTrigger|IssueSGISignal)$/),
     ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|ReplyCap|NotificationCap|EndpointCap|ZombieCap)$/),
   ],
-  Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/)],
+  Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/), "Yield/VMFault"],
   SetupThread: ["TCB_Configure", "TCB_SetSpace", "TCB_SetIPCBuffer"],
   SetPriority: ["TCB_SetPriority", "TCB_SetMCPriority", "TCB_SetSchedParams"],
   Resume: ["TCB_Resume"],
@@ -222,14 +231,14 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   BindNotification: ["TCB_BindNotification"],
   UnbindNotification: ["TCB_UnbindNotification"],
   MintBadged: ["CNode_Mint"],
-  Send: ["Send/EndpointCap", "NBSend/EndpointCap", ...sendLookups],
+  Send: ["Send/EndpointCap", "NBSend/EndpointCap", ...sendLookups, "Send/VMFault", "NBSend/VMFault"],
   // A hostile Call mostly goes out as NBSend; a receive that would deadlock as NBRecv (or a Reply).
-  Call: ["Call/EndpointCap", "NBSend/EndpointCap", "Call/lookup"],
+  Call: ["Call/EndpointCap", "NBSend/EndpointCap", "Call/lookup", "Call/VMFault"],
   // One receive in sixteen names any cap, a notification among them.
-  Recv: ["Recv/EndpointCap", "ReplyRecv/EndpointCap", "NBRecv/EndpointCap", "Recv/lookup", "Recv/OtherCap", "ReplyRecv/NotificationCap"],
-  NBRecv: ["NBRecv/EndpointCap", "NBRecv/lookup", "NBRecv/OtherCap"],
-  Reply: ["Reply"],
-  ReplyRecv: ["ReplyRecv/EndpointCap", "ReplyRecv/NotificationCap", "Reply", "ReplyRecv/lookup", "ReplyRecv/OtherCap"],
+  Recv: ["Recv/EndpointCap", "ReplyRecv/EndpointCap", "NBRecv/EndpointCap", "Recv/lookup", "Recv/OtherCap", "ReplyRecv/NotificationCap", "Recv/VMFault"],
+  NBRecv: ["NBRecv/EndpointCap", "NBRecv/lookup", "NBRecv/OtherCap", "NBRecv/VMFault"],
+  Reply: ["Reply", "Reply/VMFault"],
+  ReplyRecv: ["ReplyRecv/EndpointCap", "ReplyRecv/NotificationCap", "Reply", "ReplyRecv/lookup", "ReplyRecv/OtherCap", "ReplyRecv/VMFault"],
   Yield: ["Yield"],
   Signal: ["Send/NotificationCap", "NBSend/NotificationCap", "Call/NotificationCap"],
   Wait: ["Recv/NotificationCap", "NBRecv/NotificationCap", "Recv/lookup", "Recv/OtherCap"],
@@ -242,12 +251,14 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   DomainSet: ["Domain_SetSet"],
   DomainSchedule: ["Domain_ScheduleConfigure", "Domain_ScheduleSetStart"],
   ASIDPool: ["ARM_ASIDPool_Assign", "ARM_ASIDControl_MakePool"],
-  PageTable: ["ARM_PageTable_Map", "ARM_PageTable_Unmap"],
+  // One in eight copies a page-table or page-directory cap instead (the derive rules).
+  PageTable: ["ARM_PageTable_Map", "ARM_PageTable_Unmap", "CNode_Copy"],
   // One map in six copies a mapped frame's cap instead (to share the frame).
   MapFrame: ["ARM_Page_Map", "CNode_Copy"],
   UnmapFrame: ["ARM_Page_Unmap"],
   FrameOther: [...pdFlushOps.map((op) => `ARM_Page_${op}`), "ARM_Page_GetAddress"],
   PDFlush: pdFlushOps.map((op) => `ARM_PageDirectory_${op}`),
+  Memory: memoryKinds.map((k) => `MemoryAccess/${k}`),
 }
 
 // ---- focus names -------------------------------------------------------------------------------

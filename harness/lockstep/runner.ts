@@ -2,7 +2,7 @@
  * The lockstep refinement harness: boot the spec and the impl from one configuration, feed both
  * the same events, and after every step check that the abstraction of the impl state equals
  * the spec state, that every invariant holds, that neither layer threw, and that a failed
- * invocation changed nothing but the caller's registers. The first failure stops the run.
+ * invocation changed nothing but the caller's registers and IPC buffer. The first failure stops the run.
  *
  * `Lockstep` is the stepwise form: `step(event)` returns what the entry did and any failure, and
  * both layers' states stay open to inspection between steps. `runLockstep` (and `runChoices`,
@@ -10,9 +10,12 @@
  */
 import vm from "node:vm"
 import type { BootConfig, Event, PPtr, SyscallEvent } from "../../model/index.ts"
-import { defaultBootConfig, errorNames } from "../../model/index.ts"
+import { defaultBootConfig, errorNames, ipcBufferWords } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { boot, getTcb, stepWithOutcome } from "../../spec/index.ts"
+import type { Frame } from "../../spec/machine/memory.ts"
+import { lookupIPCBuffer } from "../../spec/kernel/vspace.ts"
+import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
 import { checkAll, checkChanged, stateDelta } from "../../spec/invariants/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
@@ -50,7 +53,7 @@ export interface SpecUnderTest {
 /**
  * Why a lockstep run stopped: the impl's abstract state differs from the spec's (`diff`: the
  * paths where they differ, spec | impl), an invariant broke, a failed invocation changed more
- * than the caller's registers, or a layer threw.
+ * than the caller's registers and IPC buffer, or a layer threw.
  */
 export type Failure =
   | { readonly kind: "divergence"; readonly step: number; readonly diff: readonly string[] }
@@ -130,7 +133,7 @@ export const describeFailure = (f: Failure): string => {
   switch (f.kind) {
     case "divergence": return `step ${f.step}: impl diverges from spec:\n  ${f.diff.join("\n  ")}`
     case "invariant": return `step ${f.step}: invariant broken:\n  ${f.violations.slice(0, 8).map((v) => `${v.invariant}: ${v.message}`).join("\n  ")}`
-    case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers:\n  ${f.diff.join("\n  ")}`
+    case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers and IPC buffer:\n  ${f.diff.join("\n  ")}`
     case "throw": return `step ${f.step}: the ${f.layer} threw: ${f.message}`
     case "nontermination": return `step ${f.step}: ${f.phase === "check" ? "checking the step" : f.phase === "generator" ? "resolving the event" : `the ${f.phase}`} did not finish within ${f.ms} ms: a loop that does not terminate`
   }
@@ -139,29 +142,79 @@ export const describeFailure = (f: Failure): string => {
 /** Did the invocation fail with a syscall error (not a fault, a block, a delivery or any other outcome)? */
 const isErrorResult = (o: Outcome): boolean => (errorNames as readonly string[]).includes(o.result)
 
-/** `post` with the caller's registers put back as in `pre`: equal to `pre` when only registers changed. */
+/**
+ * The words of the caller's IPC buffer, which a failed invocation may change besides its registers
+ * (the event's stores, the kernel's error reply): as the kernel reaches it (its buffer cap) and as
+ * the user does (its VSpace at its buffer address, a page at a time). Frame -> word indices.
+ */
+const callerBufferWords = (s: KernelState, t: PPtr): Map<PPtr, Set<number>> => {
+  const out = new Map<PPtr, Set<number>>()
+  const add = (frame: PPtr, word: number, n: number) => {
+    let ws = out.get(frame)
+    if (ws === undefined) out.set(frame, ws = new Set())
+    for (let i = 0; i < n; i++) ws.add(word + i)
+  }
+  const kernel = lookupIPCBuffer(s, false, t)
+  if (kernel !== null) add(kernel.frame, kernel.word, ipcBufferWords)
+  const root = userVSpaceRoot(s, t)
+  const buffer = getTcb(s, t).tcbIPCBuffer
+  for (let i = 0; i < ipcBufferWords;) {
+    const vaddr = (buffer + 4 * i) >>> 0
+    // The words from here to the end of this 4 KiB page (or of the buffer).
+    const n = Math.min(ipcBufferWords - i, (0x1000 - (vaddr & 0xfff)) >>> 2)
+    const tr = translate(s, root, vaddr, "Write")
+    if (tr.ok) add(tr.frame, tr.word, n)
+    i += n
+  }
+  return out
+}
+
+/** Frame `o` with the words at `words` taken from `from` instead. */
+const withWordsFrom = (o: Frame, from: Frame, words: ReadonlySet<number>): Frame => {
+  const m = new Map(o.words)
+  for (const i of words) {
+    const w = from.words.get(i)
+    if (w === undefined) m.delete(i)
+    else m.set(i, w)
+  }
+  return { ...o, words: m }
+}
+
+/** `post` with the caller's registers and IPC-buffer words put back as in `pre`: equal to `pre` when only those changed. */
 const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelState => {
   const a = pre.kheap.get(pre.curThread)
   const b = post.kheap.get(pre.curThread)
   if (a?.tag !== "TCB" || b?.tag !== "TCB") return post
-  return { ...post, kheap: new Map(post.kheap).set(pre.curThread, { ...b, tcbContext: a.tcbContext }) }
+  const kheap = new Map(post.kheap).set(pre.curThread, { ...b, tcbContext: a.tcbContext })
+  for (const [p, words] of callerBufferWords(pre, pre.curThread)) {
+    const fa = pre.kheap.get(p)
+    const fb = post.kheap.get(p)
+    if (fa?.tag === "Frame" && fb?.tag === "Frame") kheap.set(p, withWordsFrom(fb, fa, words))
+  }
+  return { ...post, kheap }
 }
 
 /**
- * For a failed invocation: did the step change nothing but the caller's registers? The same
- * question full checking asks of the whole states, asked of the step's delta: every changed slot
- * and object equal before and after, except the caller's TCB context; every global equal.
+ * For a failed invocation: did the step change nothing but the caller's registers (and IPC-buffer
+ * words)? The same question full checking asks of the whole states, asked of the step's delta:
+ * every changed slot and object equal before and after, except the caller's TCB context and
+ * buffer words; every global equal.
  */
 const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: StateDelta): boolean => {
   for (const sl of d.slots) {
     if (!deepEqual(pre.caps.get(sl), post.caps.get(sl)) || pre.cdt.get(sl) !== post.cdt.get(sl) ||
       !deepEqual(pre.cdtList.get(sl), post.cdtList.get(sl)) || pre.isOriginal.has(sl) !== post.isOriginal.has(sl)) return false
   }
+  let buffers: Map<PPtr, Set<number>> | undefined
   for (const p of d.objects) {
     const a = pre.kheap.get(p)
     const b = post.kheap.get(p)
     if (p === pre.curThread && a?.tag === "TCB" && b?.tag === "TCB") {
       if (!deepEqual({ ...a, tcbContext: null }, { ...b, tcbContext: null })) return false
+    } else if (a?.tag === "Frame" && b?.tag === "Frame") {
+      buffers ??= callerBufferWords(pre, pre.curThread)
+      const words = buffers.get(p)
+      if (!deepEqual(a, words === undefined ? b : withWordsFrom(b, a, words))) return false
     } else if (!deepEqual(a, b)) return false
   }
   for (const key of globalKeys) if (!deepEqual(pre[key], post[key])) return false
@@ -320,7 +373,7 @@ export class Lockstep<K> {
     this.opts.onStep?.(r.outcome, ev, r.state, info)
     const pre = this.specState
     if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
-      // A decode error must leave everything but the caller's registers alone.
+      // A decode error must leave everything but the caller's registers (and IPC buffer) alone.
       this.specState = r.state
       return this.stop(ev, thread, r.outcome, { kind: "frame", step, diff: stateDiff(pre, withoutCallerRegisters(pre, r.state)) })
     }

@@ -330,4 +330,13 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
     description: "The scheduler action switches to the idle thread, which is not runnable.",
     state: () => ({ ...base(), schedulerAction: { tag: "SwitchToThread", target: L.idleTcb } }),
   },
+  valid_machine_state: {
+    description: "The root task's IPC buffer frame (4 KiB: words 0..1023) holds a word at index 1024.",
+    state: () => {
+      const s = base()
+      const f = s.kheap.get(L.ipcBufferFrame)
+      if (f?.tag !== "Frame") throw new Error("no IPC buffer frame")
+      return setObject(s, L.ipcBufferFrame, { ...f, words: mapSet(f.words, 1024, 7) })
+    },
+  },
 }

@@ -7,6 +7,7 @@
 import type { KernelState } from "../state.ts"
 import * as D from "./domain.ts"
 import * as I from "./irq.ts"
+import * as Mem from "./memory.ts"
 import * as M from "./mdb.ts"
 import * as O from "./objects.ts"
 import * as P from "./pspace.ts"
@@ -25,6 +26,7 @@ export * from "./thread.ts"
 export * from "./irq.ts"
 export * from "./domain.ts"
 export * from "./vspace.ts"
+export * from "./memory.ts"
 export * from "./preemption.ts"
 
 /** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid (page tables and directories well formed). */
@@ -53,13 +55,13 @@ export const validVSpace: Layer = all("valid_vspace", ...V.vspaceInvariants, val
 
 /**
  * l4v `valid_state` (kspec's part), with the deterministic extension's `valid_list` and kspec's
- * `derived_rights`. Left out, as kspec has no such state: the hardware-ASID, FPU, machine-memory,
- * cache and device-region conjuncts.
+ * `derived_rights`. Left out, as kspec has no such state: the hardware-ASID, FPU, cache and
+ * device-region conjuncts.
  */
 export const validState: Layer = all(
   "valid_state",
   validPspace, validMdb, M.validIoc, M.validList, M.derivedRights,
-  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq, validVSpace,
+  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq, validVSpace, Mem.validMachineState,
   ...Z.preemptionInvariants,
 )
 

@@ -239,7 +239,7 @@ export const boot = (config: BootConfig): KernelState => {
 
   const kheap = new Map<PPtr, KObject>()
   kheap.set(L.rootCNode, { tag: "CNode", radix: r })
-  kheap.set(L.ipcBufferFrame, { tag: "Frame", sizeBits: pageBits, isDevice: false })
+  kheap.set(L.ipcBufferFrame, { tag: "Frame", sizeBits: pageBits, isDevice: false, words: mapFrom([]) })
   kheap.set(L.irqNode, { tag: "CNode", radix: L.irqNodeBits })
   const window = kernelWindowMap(L.globalPT)
   kheap.set(L.globalPD, { tag: "PageDirectory", pdes: mapFrom([]), kernelPDEs: window })

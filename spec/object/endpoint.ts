@@ -172,11 +172,8 @@ export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
  * message info with the error code as label. Mirrors seL4 `replyFromKernel_error`.
  */
 export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, t)
-  return updateTcb(s, t, (tcb) => {
-    const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
-  })
+  const { s: s1, len } = setMRs(s, t, lookupIPCBuffer(s, true, t), syscallErrorWords(e))
+  return updateTcb(s1, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) }))
 }
 
 /** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */

@@ -275,7 +275,7 @@ export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: n
     .with(OT.CNode, () => ({ obj: { tag: "CNode", radix: userSize } as KObject, cap: { tag: "CNodeCap", ptr: p, radix: userSize, guardSize: 0, guard: 0 } as Cap }))
     .with(OT.SmallPage, OT.LargePage, OT.Section, OT.SuperSection, (ft) => {
       const sizeBits = getObjectSize(ft, 0)
-      return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
+      return { obj: { tag: "Frame", sizeBits, isDevice, words: mapFrom([]) } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
     })
     .with(OT.PageTable, () => ({ obj: { tag: "PageTable", ptes: mapFrom([]) } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
     // A new page directory holds the kernel window, copied from the global page directory.
