@@ -98,7 +98,7 @@ export const runProve = async (f: ProveFlags, io: ProveIO, opts: ProveCliOptions
       scope: spec, depth, symmetry: f.symmetry, implState: f.implState, workers: f.workers,
       ...(f.maxStates !== undefined ? { maxStates: f.maxStates } : {}),
       ...(f.shard !== undefined ? { shard: f.shard } : {}),
-      ...(implEntry !== undefined ? { implEntry } : {}),
+      ...(implEntry !== undefined ? { implEntry, implEntryLayer: mutant?.layer ?? "impl" } : {}),
       onProgress, stop: () => interrupted,
     })
   } catch (e) {

@@ -42,14 +42,14 @@ import type { Cap, Event, PPtr, SyscallEvent } from "../../model/index.ts"
 import { InvocationLabel, allRights, messageInfo, wordBits } from "../../model/index.ts"
 import { abi } from "../../model/abi.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { getCap, slotOf } from "../../spec/index.ts"
+import { getCap, getTcb, slotOf } from "../../spec/index.ts"
 import {
   interrupt, raw, seL4_CNode_CancelBadgedSends, seL4_CNode_Copy, seL4_CNode_Delete, seL4_CNode_Mint, seL4_CNode_Move, seL4_CNode_Mutate,
   seL4_CNode_Revoke, seL4_CNode_Rotate, seL4_CNode_SaveCaller, seL4_Call, seL4_DomainSet_Set, seL4_IRQControl_Get, seL4_IRQHandler_Ack,
   seL4_IRQHandler_Clear, seL4_IRQHandler_SetNotification, seL4_NBRecv, seL4_NBSend, seL4_Recv, seL4_Reply, seL4_ReplyRecv, seL4_Send,
   seL4_TCB_BindNotification, seL4_TCB_CopyRegisters, seL4_TCB_ReadRegisters, seL4_TCB_Resume, seL4_TCB_SetFlags, seL4_TCB_SetMCPriority,
   seL4_TCB_SetPriority, seL4_TCB_SetSchedParams, seL4_TCB_SetTLSBase, seL4_TCB_Suspend, seL4_TCB_UnbindNotification,
-  seL4_TCB_WriteRegisters, seL4_Untyped_Retype, seL4_Yield, timerTick, unknownSyscall, userException, vmFault,
+  seL4_TCB_WriteRegisters, seL4_Untyped_Retype, seL4_Yield, execute, readWord, timerTick, unknownSyscall, userException, vmFault, writeWord,
 } from "../builders.ts"
 import { rootCNode } from "../gen/resolveUtil.ts"
 import type { AlphabetSpec, Family } from "./scope.ts"
@@ -91,6 +91,8 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
   const out: Event[] = []
   const t = s.curThread
   const root = t === s.idleThread ? undefined : directRoot(s, t)
+  // The line a preemption variant raises: the scope's first (unmasked once its handler is set up).
+  const preemptIRQ = has.has("preemption") ? irqs[0] : undefined
   if (root !== undefined) {
     const slots: Cap[] = []
     for (let i = 0; i < 2 ** root.radix; i++) slots.push(getCap(s, slotOf(root.ptr, i)))
@@ -129,7 +131,13 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
         case "CNodeCap": {
           const v = views.find((x) => x.cptr === i)
           if (v === undefined || !has.has("cnode")) break
-          for (let j = 0; j < v.slots; j++) out.push(seL4_CNode_Delete(i, j, v.depth), seL4_CNode_Revoke(i, j, v.depth))
+          for (let j = 0; j < v.slots; j++) {
+            out.push(seL4_CNode_Delete(i, j, v.depth), seL4_CNode_Revoke(i, j, v.depth))
+            // With an interrupt pending: a long deletion stops at a preemption point (the caller stays Restart).
+            if (preemptIRQ !== undefined && getCap(s, slotOf(v.ptr, j)).tag !== "NullCap") {
+              out.push(preempted(seL4_CNode_Delete(i, j, v.depth), preemptIRQ), preempted(seL4_CNode_Revoke(i, j, v.depth), preemptIRQ))
+            }
+          }
           for (const sv of views) {
             for (const src of sv.occupied) {
               for (const d of dests(v)) {
@@ -152,6 +160,12 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
           if (!has.has("untyped")) break
           for (const r of a.retype) {
             for (const v of views) for (const d of dests(v)) out.push(seL4_Untyped_Retype(i, retypeTypes[r.type], r.sizeBits, v.cptr, 0, 0, d, 1))
+          }
+          // The first retype with an interrupt pending: the untyped's reset stops between chunks.
+          if (preemptIRQ !== undefined && a.retype.length > 0 && views.length > 0) {
+            const r = a.retype[0]!
+            const d = dests(views[0]!)[0]
+            if (d !== undefined) out.push(preempted(seL4_Untyped_Retype(i, retypeTypes[r.type], r.sizeBits, views[0]!.cptr, 0, 0, d, 1), preemptIRQ))
           }
           break
         case "ThreadCap": {
@@ -199,10 +213,22 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
     if (has.has("yield")) out.push(seL4_Yield())
     if (has.has("faults")) out.push(vmFault(0x1000, 0x5), unknownSyscall(0x99), userException(1, 0))
   }
+  if (has.has("memory") && t !== s.idleThread) {
+    // The thread's own IPC buffer (mapped read-write: loads, stores, and a fetch), and an address nothing maps (a VMFault).
+    const buf = getTcb(s, t).tcbIPCBuffer
+    if (buf !== 0) out.push(readWord(buf + 4), writeWord(buf + 4, 5), execute(buf))
+    out.push(readWord(unmapped))
+  }
   if (has.has("tick")) out.push(timerTick())
   if (has.has("irq")) for (const q of [...irqs, spareLine(s, irqs)]) out.push(interrupt(q))
   return out
 }
+
+/** A syscall event with an interrupt line pending during its kernel entry. */
+const preempted = (ev: SyscallEvent, irq: number): SyscallEvent => ({ ...ev, pendingIRQ: irq })
+
+/** A user address below every scope's mappings (IPC buffers are mapped high): a translation fault. */
+const unmapped = 0x1000
 
 /** A label no object method has. */
 const badLabel = 0x7ff
@@ -243,11 +269,13 @@ export const describeAlphabet = (a: AlphabetSpec, irqs: readonly number[]): stri
   if (has("irq")) per.push("IRQControl_Get, IRQHandler Ack/SetNotification/Clear")
   if (has("domain")) per.push("DomainSet_Set")
   if (has("other")) per.push("every other cap's ABI invocations")
+  if (has("preemption")) per.push(irqs.length > 0 ? `Delete/Revoke of each occupied slot and the first Retype again with line ${irqs[0]} pending (preempted)` : "no preemption (the scope has no interrupt line)")
   if (has("hostile")) per.push("empty slots, a guard-rejected cap pointer, occupied destinations, bad labels")
   lines.push(`per cap the current thread holds: ${per.join("; ") || "nothing"}`)
   const rest: string[] = []
   if (has("yield")) rest.push("Yield")
   if (has("faults")) rest.push("VMFault, UnknownSyscall, UserException")
+  if (has("memory")) rest.push(`user loads, a store and a fetch at the IPC buffer, a load at 0x${unmapped.toString(16)} (unmapped)`)
   if (has("tick")) rest.push("TimerTick")
   if (has("irq")) rest.push(`interrupts on lines ${list(irqs)} and a spare line`)
   if (rest.length > 0) lines.push(`plus ${rest.join(", ")}`)

@@ -41,7 +41,7 @@
  */
 import type { Cap, NonEmpty, PPtr, TcbFields, ThreadState, UserContext } from "../../model/index.ts"
 import { endpointBits, kernelReservedTop, notificationBits, slotBits, tcbBits, tcbCNodeEntries } from "../../model/index.ts"
-import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
+import type { Cte, ImplASIDPool, ImplFrame, ImplObject, ImplPageDirectory, ImplPageTable, ImplState, ImplTcb } from "../../impl/index.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
 import { slotOf } from "../../spec/state.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
@@ -126,6 +126,8 @@ export const canonicalRenaming = (s: KernelState): Renaming => {
     switch (c.tag) {
       case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": visit(c.ptr); break
       case "ReplyCap": visit(c.tcb); break
+      // A Zombie's pointer is its table's slot 0: the CNode's or the TCB's base.
+      case "ZombieCap": visit(c.ptr); break
       default: break
     }
   }
@@ -188,6 +190,10 @@ const renameCap = (r: Renaming, c: Cap): Cap => {
       const tcb = renameAddr(r, c.tcb)
       return tcb === c.tcb ? c : { ...c, tcb }
     }
+    case "ZombieCap": {
+      const ptr = renameAddr(r, c.ptr)
+      return ptr === c.ptr ? c : { ...c, ptr }
+    }
     default: return c
   }
 }
@@ -243,6 +249,7 @@ export const applyRenaming = (s: KernelState, r: Renaming): KernelState => {
     // The domain schedule, the ASID table and the global tables name nothing the renaming moves.
     domainList: s.domainList, domainIndex: s.domainIndex, domainStartIndex: s.domainStartIndex, domainTime: s.domainTime,
     armASIDTable: s.armASIDTable, armGlobalPD: s.armGlobalPD, armGlobalPT: s.armGlobalPT,
+    workUnitsCompleted: s.workUnitsCompleted, workUnitsLimit: s.workUnitsLimit, resetChunkBits: s.resetChunkBits, irqPending: s.irqPending,
   }
 }
 
@@ -251,10 +258,10 @@ export const applyRenaming = (s: KernelState, r: Renaming): KernelState => {
 /** Small constant codes for tags (hashing a code is cheaper than hashing the string). */
 const code: Readonly<Record<string, number>> = {
   NullCap: 1, UntypedCap: 2, EndpointCap: 3, NotificationCap: 4, ReplyCap: 5, CNodeCap: 6, ThreadCap: 7, DomainCap: 8, IRQControlCap: 9,
-  IRQHandlerCap: 10, FrameCap: 11, PageTableCap: 12, PageDirectoryCap: 13,
+  IRQHandlerCap: 10, FrameCap: 11, PageTableCap: 12, PageDirectoryCap: 13, ASIDControlCap: 14, ASIDPoolCap: 15, ZombieCap: 16,
   Running: 20, Restart: 21, Inactive: 22, IdleThreadState: 23, BlockedOnReceive: 24, BlockedOnSend: 25, BlockedOnReply: 26, BlockedOnNotification: 27,
   IdleEP: 30, SendEP: 31, RecvEP: 32, IdleNtfn: 33, WaitingNtfn: 34, ActiveNtfn: 35,
-  TCB: 40, Endpoint: 41, Notification: 42, CNode: 43, Frame: 44, PageTable: 45, PageDirectory: 46,
+  TCB: 40, Endpoint: 41, Notification: 42, CNode: 43, Frame: 44, PageTable: 45, PageDirectory: 46, ASIDPool: 47,
   ResumeCurrentThread: 50, SwitchToThread: 51, ChooseNewThread: 52,
   IRQInactive: 60, IRQSignal: 61, IRQTimer: 62, IRQReserved: 63,
   KernelOnly: 70, ReadOnly: 71, ReadWrite: 72,
@@ -303,8 +310,12 @@ const capWords = (r: Renaming, c: Cap): void => {
     case "FrameCap": word(renameAddr(r, c.ptr)); word(c.sizeBits); word(code[c.vmRights]!); bool(c.isDevice); mapping(c.mapped); return
     case "PageTableCap": word(renameAddr(r, c.ptr)); mapping(c.mapped); return
     case "PageDirectoryCap": word(renameAddr(r, c.ptr)); word(c.asid === null ? -1 : c.asid); return
-    // Caps that name nothing the renaming moves: every field as it is.
-    default: word(tagCode(c.tag)); plain(c); return
+    // A Zombie names the first slot of a CNode or of a TCB's own slots: it moves with its table.
+    case "ZombieCap": word(renameAddr(r, c.ptr)); word(c.zombieType); word(c.number); return
+    case "ASIDPoolCap": word(c.ptr); word(c.asidBase); return
+    case "ASIDControlCap": return
+    // A cap type added later: every field as it is (and add a case above if it names a renamed object).
+    default: { const x = c as Cap; word(tagCode(x.tag)); plain(x); return }
   }
 }
 
@@ -322,12 +333,9 @@ const threadStateWords = (r: Renaming, st: ThreadState): void => {
 const contextCache = new WeakMap<UserContext, readonly [number, number]>()
 const ctxAcc = new Acc()
 /** The hash of a thread's registers as an entry of its own (call it before `begin` of the entry that includes it). */
-const contextLanes = (
-  msgInfo: number, badge: number, mrs: ArrayLike<number>, extraCaps: ArrayLike<number>, rc: number, ri: number, rd: number, regs: ArrayLike<number>,
-): readonly [number, number] => {
+const contextLanes = (msgInfo: number, badge: number, mrs: ArrayLike<number>, regs: ArrayLike<number>): readonly [number, number] => {
   begin(0xc7)
-  word(msgInfo); word(badge); words(mrs); words(extraCaps)
-  word(rc); word(ri); word(rd); words(regs)
+  word(msgInfo); word(badge); words(mrs); words(regs)
   ctxAcc.reset()
   ctxAcc.end()
   return [ctxAcc.lo, ctxAcc.hi]
@@ -335,7 +343,7 @@ const contextLanes = (
 const contextHash = (c: UserContext): readonly [number, number] => {
   let h = contextCache.get(c)
   if (h === undefined) {
-    h = contextLanes(c.msgInfo, c.badge, c.mrs, c.extraCaps, c.receiveCNode, c.receiveIndex, c.receiveDepth, c.regs)
+    h = contextLanes(c.msgInfo, c.badge, c.mrs, c.regs)
     contextCache.set(c, h)
   }
   return h
@@ -359,7 +367,130 @@ const tcbWords = (r: Renaming, t: TcbScalars, bound: PPtr | null, ctx: readonly 
   word(ctx[0]); word(ctx[1])
 }
 
-/** Hash one heap object as an entry (its renamed address and content). */
+/**
+ * A frame's memory, one entry per word that is not 0 (frames never move; a word's entry is keyed
+ * by its frame and index, so the order a map lists them in does not matter, and a store changes
+ * one entry). `fin` finishes each entry into the caller's accumulator.
+ */
+const specFrameWords = (p: PPtr, ws: ReadonlyMap<number, number>, fin: () => void): void => {
+  ws.forEach((w, i) => { if (w !== 0) { begin(9); word(p); word(i); word(w); fin() } })
+}
+
+// ---- cached entries of memory and VM objects ----------------------------------------------------
+// A page directory is 4096 entries and a frame page 1024 words: hashing them per edge would be
+// most of the search's time, and they rarely change. Their entries' hashes are cached: the spec's
+// by object (immutable), the impl's by address: the last few contents seen there, each a private
+// snapshot compared with the array's content by a native memcmp.
+
+const tmpAcc = new Acc()
+/** The summed value of the entries `f` makes (each finished by the `fin` it is given). */
+const entriesValue = (f: (fin: () => void) => void): Print => {
+  const lo = tmpAcc.lo
+  const hi = tmpAcc.hi
+  tmpAcc.reset()
+  f(tmpFin)
+  const out = { lo: tmpAcc.lo, hi: tmpAcc.hi }
+  tmpAcc.lo = lo
+  tmpAcc.hi = hi
+  return out
+}
+const tmpFin = (): void => tmpAcc.end()
+
+/** Spec objects are immutable: their VM entries and frame words' entries by object. */
+const specCache = new WeakMap<object, { readonly at: PPtr; readonly v: Print }>()
+const specCached = (key: object, p: PPtr, f: (fin: () => void) => void): Print => {
+  const c = specCache.get(key)
+  if (c !== undefined && c.at === p) return c.v
+  const v = entriesValue(f)
+  specCache.set(key, { at: p, v })
+  return v
+}
+
+interface ImplEntry { readonly snapshot: Uint32Array | Float64Array; readonly v: Print }
+/** By address (an object's, or a frame page's): the most recent contents first. */
+const implCache = new Map<number, ImplEntry[]>()
+const implCacheWays = 4
+const bytes = (a: Uint32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+/** An ASID pool's directories as their addresses (-1: none), its content for the cache. */
+const poolWords = (a: readonly ({ readonly base: number } | null)[]): Float64Array => {
+  const out = new Float64Array(a.length)
+  for (let i = 0; i < a.length; i++) { const x = a[i]; out[i] = x === null || x === undefined ? -1 : x.base }
+  return out
+}
+/**
+ * The cached value of the entries of the impl array `x` at address (or key) `at`: valid while
+ * `x` holds what it held when hashed (or what the array it was copied from held then).
+ */
+const implCached = (x: Uint32Array | readonly ({ readonly base: number } | null)[], at: number, f: (fin: () => void) => void): Print => {
+  const content = x instanceof Uint32Array ? x : poolWords(x)
+  let es = implCache.get(at)
+  if (es === undefined) implCache.set(at, es = [])
+  const b = bytes(content)
+  for (let i = 0; i < es.length; i++) {
+    const e = es[i]!
+    if (e.snapshot.length === content.length && e.snapshot.constructor === content.constructor && bytes(e.snapshot).equals(b)) {
+      if (i > 0) { es.splice(i, 1); es.unshift(e) }
+      return e.v
+    }
+  }
+  const e = { snapshot: content === x ? content.slice() : content, v: entriesValue(f) }
+  es.unshift(e)
+  if (es.length > implCacheWays) es.pop()
+  return e.v
+}
+
+/**
+ * Add the entries of one heap object to `into` (or finish them with `fin`): its own entry, and a
+ * frame's words; page tables, directories, ASID pools and frame words from the cache.
+ */
+const specEntries = (r: Renaming, p: PPtr, o: KObject, into: Acc | null, fin?: () => void): void => {
+  let v: Print | undefined
+  switch (o.tag) {
+    case "PageTable": case "PageDirectory": case "ASIDPool": v = specCached(o, p, (f) => { specObject(r, p, o); f() }); break
+    case "Frame": {
+      const words = specCached(o.words, p, (f) => specFrameWords(p, o.words, f))
+      specObject(r, p, o)
+      if (into !== null) { into.end(); into.add(words.lo, words.hi) } else { fin!(); addToTmp(words) }
+      return
+    }
+    default:
+      specObject(r, p, o)
+      if (into !== null) into.end(); else fin!()
+      return
+  }
+  if (into !== null) into.add(v.lo, v.hi); else addToTmp(v)
+}
+/** Add a value to the accumulator `entriesValue` runs (the fin-based path). */
+const addToTmp = (v: Print): void => tmpAcc.add(v.lo, v.hi)
+
+/** The same entries as `specFrameWords` from an impl frame's pages (what `absFrameWords` reads), cached page by page, into `into`. */
+const implFrameWords = (f: ImplFrame, into: Acc): void => {
+  const pages = f.pages
+  if (pages === null) return
+  for (let pg = 0; pg < pages.length; pg++) {
+    const page = pages[pg]
+    if (page === undefined) continue
+    const v = implCached(page, f.base + pg * 4 * page.length, (fin) => {
+      for (let i = 0; i < page.length; i++) {
+        const w = page[i]!
+        if (w !== 0) { begin(9); word(f.base); word(pg * page.length + i); word(w); fin() }
+      }
+    })
+    into.add(v.lo, v.hi)
+  }
+}
+
+/** An impl page table's, directory's or ASID pool's entry as `specObject` hashes its abstraction (cached by array), into `into`. */
+const implVMEntry = (p: PPtr, o: ImplPageTable | ImplPageDirectory | ImplASIDPool, limit: number, into: Acc): void => {
+  const v = implCached(o.tag === "PageTable" ? o.pt : o.tag === "PageDirectory" ? o.pd : o.array, p, (fin) => {
+    const a = absObject(o, limit)
+    begin(1); word(p); word(code[o.tag]!); word(tagCode(a.tag)); plain(a)
+    fin()
+  })
+  into.add(v.lo, v.hi)
+}
+
+/** Hash one heap object as an entry (its renamed address and content); a frame's words are entries of their own (`specFrameWords`). */
 const specObject = (r: Renaming, p: PPtr, o: KObject): void => {
   const ctx = o.tag === "TCB" ? contextHash(o.tcbContext) : undefined
   begin(1)
@@ -384,11 +515,14 @@ const specObject = (r: Renaming, p: PPtr, o: KObject): void => {
   }
 }
 
-/** The globals beyond the scheduler's: the domain schedule and the ASID table and global tables. */
-const moreGlobals = (g: Pick<KernelState, "domainList" | "domainIndex" | "domainStartIndex" | "domainTime" | "armASIDTable" | "armGlobalPD" | "armGlobalPT">): void => {
+/** The globals beyond the scheduler's: the domain schedule, the ASID table and global tables, and preemption's. */
+type MoreGlobals = Pick<KernelState, "domainList" | "domainIndex" | "domainStartIndex" | "domainTime" | "armASIDTable" | "armGlobalPD" | "armGlobalPT" |
+  "workUnitsCompleted" | "workUnitsLimit" | "resetChunkBits" | "irqPending">
+const moreGlobals = (g: MoreGlobals): void => {
   begin(8)
   plain(g.domainList); word(g.domainIndex); word(g.domainStartIndex); plain(g.domainTime)
   plain(g.armASIDTable); word(g.armGlobalPD); word(g.armGlobalPT)
+  word(g.workUnitsCompleted); word(g.workUnitsLimit); word(g.resetChunkBits); word(g.irqPending === null ? -1 : g.irqPending)
 }
 
 const globalsWords = (r: Renaming, s: KernelState): void => {
@@ -413,7 +547,7 @@ const acc = new Acc()
 /** The hash of `s` renamed by `r` (every entry). */
 export const specHash = (s: KernelState, r: Renaming = identity): Print => {
   acc.reset()
-  s.kheap.forEach((o, p) => { specObject(r, p, o); acc.end() })
+  s.kheap.forEach((o, p) => { specEntries(r, p, o, acc) })
   s.caps.forEach((c, sl) => { begin(2); word(renameAddr(r, sl)); capWords(r, c); acc.end() })
   s.cdt.forEach((p, c) => { begin(3); word(renameAddr(r, c)); word(renameAddr(r, p)); acc.end() })
   s.cdtList.forEach((cs, p) => { begin(4); word(renameAddr(r, p)); queueWords(r, cs); acc.end() })
@@ -437,7 +571,13 @@ const deltaEntries = (s: KernelState, d: StateDelta, sign: 1 | -1): void => {
     acc.hi = (hi + sign * acc.hi) >>> 0
   }
   const r = identity
-  for (const p of d.objects) { const o = s.kheap.get(p); if (o !== undefined) { specObject(r, p, o); add() } }
+  for (const p of d.objects) {
+    const o = s.kheap.get(p)
+    if (o === undefined) continue
+    const v = entriesValue((fin) => specEntries(r, p, o, null, fin))
+    acc.lo = (acc.lo + sign * v.lo) >>> 0
+    acc.hi = (acc.hi + sign * v.hi) >>> 0
+  }
   for (const sl of d.slots) {
     const c = s.caps.get(sl)
     if (c !== undefined) { begin(2); word(sl); capWords(r, c); add() }
@@ -477,16 +617,18 @@ const implAcc = new Acc()
  * Mix one CTE into the running entry (its index, cap, MDB links and bits), unless it is empty and
  * unlinked (a slot never used and a slot emptied are the same slot).
  */
-const implCte = (r: Renaming, i: number, c: { cap: Cap; prev: { addr: number } | null; next: { addr: number } | null; revocable: boolean; firstBadged: boolean; deleting: boolean }): void => {
-  if (c.cap.tag === "NullCap" && c.prev === null && c.next === null && !c.revocable && !c.firstBadged && !c.deleting) return
+const implCte = (r: Renaming, i: number, c: Cte): void => {
+  if (c.cap.tag === "NullCap" && c.prev === null && c.next === null && !c.revocable && !c.firstBadged) return
   word(i)
   capWords(r, c.cap)
   word(c.prev === null ? -1 : renameAddr(r, c.prev.addr))
   word(c.next === null ? -1 : renameAddr(r, c.next.addr))
-  word((c.revocable ? 1 : 0) | (c.firstBadged ? 2 : 0) | (c.deleting ? 4 : 0))
+  word((c.revocable ? 1 : 0) | (c.firstBadged ? 2 : 0))
 }
 
 const implObject = (r: Renaming, p: PPtr, o: ImplObject, limit: number): void => {
+  // Page tables, directories and ASID pools: what their abstraction shows (their arrays hold no hidden state).
+  if (o.tag === "PageTable" || o.tag === "PageDirectory" || o.tag === "ASIDPool") { implVMEntry(p, o, limit, implAcc); return }
   begin(11)
   word(renameAddr(r, p))
   word(code[o.tag]!)
@@ -496,8 +638,7 @@ const implObject = (r: Renaming, p: PPtr, o: ImplObject, limit: number): void =>
       word(o.tcbPriority); word(o.tcbMCP); word(o.tcbDomain); word(o.tcbTimeSlice); word(o.tcbFaultHandler); word(o.tcbIPCBuffer)
       ref(r, o.tcbBoundNotification)
       plain(o.tcbFault)
-      word(o.msgInfo); word(o.badge); words(o.mrs); words(o.extraCaps)
-      word(o.receiveCNode); word(o.receiveIndex); word(o.receiveDepth); words(o.regs)
+      word(o.msgInfo); word(o.badge); words(o.mrs); words(o.regs)
       ref(r, o.tcbSchedNext); ref(r, o.tcbSchedPrev); ref(r, o.tcbEPNext); ref(r, o.tcbEPPrev); bool(o.tcbQueued)
       for (let i = 0; i < o.slots.length; i++) implCte(r, i, o.slots[i]!)
       break
@@ -513,10 +654,10 @@ const implObject = (r: Renaming, p: PPtr, o: ImplObject, limit: number): void =>
       for (let i = 0; i < o.slots.length; i++) { const c = o.slots[i]; if (c !== undefined) implCte(r, i, c) }
       break
     case "Frame": word(o.sizeBits); bool(o.isDevice); break
-    // Page tables, directories and ASID pools: what their abstraction shows (their arrays hold no hidden state).
-    default: { const a = absObject(o, limit); word(tagCode(a.tag)); plain(a); break }
+    default: break
   }
   implAcc.end()
+  if (o.tag === "Frame") implFrameWords(o, implAcc)
 }
 
 /** The hash of everything the impl keeps between kernel entries (see the module comment), renamed by `r`. */
@@ -533,7 +674,14 @@ export const implHash = (k: ImplState, r: Renaming = identity): Print => {
   for (const m of k.irqMasks) bool(m)
   words(k.readyQueuesL1Bitmap); words(k.readyQueuesL2Bitmap)
   implAcc.end()
-  moreGlobals(absGlobals(k))
+  // The domain schedule, the ASID table, the global tables and preemption's globals, as the impl keeps them.
+  begin(15)
+  word(k.domSchedule.length)
+  for (const d of k.domSchedule) plain(d)
+  word(k.domScheduleIdx); word(k.domScheduleStart); plain(k.domainTime)
+  for (const pool of k.armKSASIDTable) ref(r, pool)
+  ref(r, k.armKSGlobalPD); ref(r, k.armKSGlobalPT)
+  word(k.ksWorkUnitsCompleted); word(k.maxWorkUnitsPerPreemption); word(k.resetChunkBits); word(k.pendingIRQ === null ? -1 : k.pendingIRQ)
   implAcc.end()
   for (let i = 0; i < k.readyQueueHead.length; i++) {
     const h = k.readyQueueHead[i] ?? null
@@ -585,7 +733,7 @@ const ntfnTags = { Idle: "IdleNtfn", Waiting: "WaitingNtfn", Active: "ActiveNtfn
 
 /** One impl object as the spec's entry for its abstraction (what `specObject` hashes of `absObject(o)`). */
 const abstractObject = (r: Renaming, p: PPtr, o: ImplObject, limit: number): void => {
-  const ctx = o.tag === "TCB" ? contextLanes(o.msgInfo, o.badge, o.mrs, o.extraCaps, o.receiveCNode, o.receiveIndex, o.receiveDepth, o.regs) : undefined
+  const ctx = o.tag === "TCB" ? contextLanes(o.msgInfo, o.badge, o.mrs, o.regs) : undefined
   begin(1)
   word(renameAddr(r, p))
   word(code[o.tag]!)
@@ -619,7 +767,12 @@ const absAcc = new Acc()
 export const abstractHash = (k: ImplState, r: Renaming = identity): Print => {
   const limit = k.objects.size
   absAcc.reset()
-  for (const [p, o] of k.objects) { abstractObject(r, p, o, limit); absAcc.end() }
+  for (const [p, o] of k.objects) {
+    if (o.tag === "PageTable" || o.tag === "PageDirectory" || o.tag === "ASIDPool") { implVMEntry(p, o, limit, absAcc); continue }
+    abstractObject(r, p, o, limit)
+    absAcc.end()
+    if (o.tag === "Frame") implFrameWords(o, absAcc)
+  }
   const ctes = allCtes(k)
   for (const c of ctes) {
     if (c.cap.tag !== "NullCap") { begin(2); word(renameAddr(r, c.addr)); capWords(r, c.cap); absAcc.end() }

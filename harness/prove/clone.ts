@@ -11,11 +11,18 @@
  * on its initial state) and a test run it.
  * @category prove
  */
-import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb, ObjectTable } from "../../impl/index.ts"
+import type {
+  Cte, ImplASIDPool, ImplCNode, ImplFrame, ImplObject, ImplPageDirectory, ImplPageTable, ImplState, ImplTcb, ObjectTable,
+} from "../../impl/index.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const create = <T extends object>(like: T): Mutable<T> => Object.create(Object.getPrototypeOf(like) as object) as Mutable<T>
+
+const copyWords = <T extends Uint32Array>(a: T): T => a.slice() as T
+
+/** ObjectTable's private index (impl/state.ts). */
+interface ObjectIndex { readonly indexKeys: Float64Array; readonly indexObjects: (ImplObject | undefined)[] }
 
 /** Copies of the CTEs made so far (originals to copies), and the copies in order, for relinking. */
 interface CteCopies { readonly map: Map<Cte, Cte>; readonly list: Cte[] }
@@ -27,7 +34,6 @@ const cloneCte = (c: Cte, ctes: CteCopies): Cte => {
   n.next = c.next
   n.revocable = c.revocable
   n.firstBadged = c.firstBadged
-  n.deleting = c.deleting
   n.addr = c.addr
   ctes.map.set(c, n)
   ctes.list.push(n)
@@ -60,10 +66,6 @@ const cloneTcb = (t: ImplTcb, ctes: CteCopies): ImplTcb => {
   n.msgInfo = t.msgInfo
   n.badge = t.badge
   n.mrs = t.mrs.slice()
-  n.extraCaps = t.extraCaps.slice()
-  n.receiveCNode = t.receiveCNode
-  n.receiveIndex = t.receiveIndex
-  n.receiveDepth = t.receiveDepth
   n.regs = t.regs.slice()
   n.tcbSchedNext = t.tcbSchedNext
   n.tcbSchedPrev = t.tcbSchedPrev
@@ -76,7 +78,46 @@ const cloneTcb = (t: ImplTcb, ctes: CteCopies): ImplTcb => {
   return n
 }
 
-const cloneObject = (o: ImplObject, ctes: CteCopies): ImplObject => {
+/** Words of an IPC-buffer view (machine/memory.ts `bufferView`) and of a page of frame memory. */
+const viewWords = 128
+const pageWords = 1024
+
+/**
+ * The copy of a frame: its pages of memory copied, and its IPC-buffer views made again on the
+ * copied pages (`views` maps each original view to its copy, for `currentIPCBuffer`).
+ */
+const cloneFrame = (o: ImplFrame, views: Map<Uint32Array, Uint32Array>): ImplFrame => {
+  const n = create(o) as Mutable<ImplFrame>
+  n.tag = o.tag
+  n.base = o.base
+  n.sizeBits = o.sizeBits
+  n.isDevice = o.isDevice
+  const pages = o.pages
+  if (pages === null) n.pages = null
+  else {
+    const copy = new Array<Uint32Array | undefined>(pages.length)
+    for (let i = 0; i < pages.length; i++) { const pg = pages[i]; if (pg !== undefined) copy[i] = copyWords(pg) }
+    n.pages = copy
+  }
+  const vs = o.views
+  if (vs === null) n.views = null
+  else {
+    const copy: (Uint32Array | undefined)[] = []
+    for (let b = 0; b < vs.length; b++) {
+      const v = vs[b]
+      if (v === undefined) continue
+      const word = b * viewWords
+      const offset = word & (pageWords - 1)
+      const nv = n.pages![word >>> 10]!.subarray(offset, offset + viewWords)
+      copy[b] = nv
+      views.set(v, nv)
+    }
+    n.views = copy
+  }
+  return n
+}
+
+const cloneObject = (o: ImplObject, ctes: CteCopies, views: Map<Uint32Array, Uint32Array>): ImplObject => {
   switch (o.tag) {
     case "TCB": return cloneTcb(o, ctes)
     case "CNode": {
@@ -89,9 +130,31 @@ const cloneObject = (o: ImplObject, ctes: CteCopies): ImplObject => {
       n.radix = o.radix
       return n
     }
+    case "Frame": return cloneFrame(o, views)
+    case "PageTable": {
+      const n = create(o) as Mutable<ImplPageTable>
+      n.tag = o.tag
+      n.pt = copyWords(o.pt)
+      n.base = o.base
+      return n
+    }
+    case "PageDirectory": {
+      const n = create(o) as Mutable<ImplPageDirectory>
+      n.tag = o.tag
+      n.pd = copyWords(o.pd)
+      n.base = o.base
+      return n
+    }
+    case "ASIDPool": {
+      // Its directories are re-pointed below.
+      const n = create(o) as Mutable<ImplASIDPool>
+      n.tag = o.tag
+      n.array = o.array.slice()
+      n.base = o.base
+      return n
+    }
     default:
-      // Endpoints and notifications (their queue links are re-pointed below), frames, page tables,
-      // page directories: plain fields, copied as they are.
+      // Endpoints and notifications: plain fields, copied as they are (their queue links are re-pointed below).
       return Object.assign(create(o), o) as ImplObject
   }
 }
@@ -102,8 +165,14 @@ const cloneObject = (o: ImplObject, ctes: CteCopies): ImplObject => {
  */
 export const cloneKernel = <K extends ImplState>(k: K): K => {
   const ctes: CteCopies = { map: new Map(), list: [] }
+  const views = new Map<Uint32Array, Uint32Array>()
   const table = new (k.objects.constructor as new () => ObjectTable)()
-  for (const [p, o] of k.objects) table.set(p, cloneObject(o, ctes))
+  for (const [p, o] of k.objects) table.set(p, cloneObject(o, ctes, views))
+  // The table's direct-mapped index (a cache in front of the map), entry for entry.
+  const ix = table as unknown as ObjectIndex
+  const ox = k.objects as unknown as ObjectIndex
+  ix.indexKeys.set(ox.indexKeys)
+  for (let i = 0; i < ox.indexObjects.length; i++) { const o = ox.indexObjects[i]; ix.indexObjects[i] = o === undefined ? undefined : table.get(o.base) }
   const obj = <T extends ImplObject | null>(o: T): T => (o === null ? o : (table.get(o.base) as T))
   const cte = (c: Cte | null): Cte | null => (c === null ? null : (ctes.map.get(c) ?? null))
   for (const o of table.values()) {
@@ -126,6 +195,11 @@ export const cloneKernel = <K extends ImplState>(k: K): K => {
         o.ntfnQueueTail = obj(o.ntfnQueueTail)
         o.ntfnBoundTCB = obj(o.ntfnBoundTCB)
         break
+      case "ASIDPool": {
+        const a = o.array as (ImplPageDirectory | null)[]
+        for (let i = 0; i < a.length; i++) if (a[i] !== null) a[i] = obj(a[i]!)
+        break
+      }
       default: break
     }
   }
@@ -139,11 +213,18 @@ export const cloneKernel = <K extends ImplState>(k: K): K => {
   n.idleThread = obj(k.idleThread)
   n.schedulerAction = typeof k.schedulerAction === "string" ? k.schedulerAction : obj(k.schedulerAction)
   n.curDomain = k.curDomain
+  n.domSchedule = k.domSchedule.slice()
+  n.domScheduleIdx = k.domScheduleIdx
+  n.domScheduleStart = k.domScheduleStart
+  n.domainTime = k.domainTime
   n.numIRQs = k.numIRQs
   n.numDomains = k.numDomains
   n.irqStates = k.irqStates.slice()
   n.irqMasks = k.irqMasks.slice()
   n.irqNode = obj(k.irqNode)
+  n.armKSASIDTable = k.armKSASIDTable.map(obj)
+  n.armKSGlobalPD = obj(k.armKSGlobalPD)
+  n.armKSGlobalPT = obj(k.armKSGlobalPT)
   // Mostly empty: copy the array, then re-point the queues there are.
   const heads = k.readyQueueHead.slice()
   const ends = k.readyQueueEnd.slice()
@@ -159,8 +240,16 @@ export const cloneKernel = <K extends ImplState>(k: K): K => {
   n.currentSyscallError = k.currentSyscallError
   n.currentFault = k.currentFault
   n.currentExtraCaps = k.currentExtraCaps.map(cte)
+  // Per-entry scratch (C sets it before reading it), copied all the same: the copy is the same kernel.
+  n.currentIPCBuffer = k.currentIPCBuffer === null ? null : (views.get(k.currentIPCBuffer) ?? k.currentIPCBuffer.slice())
   n.lookupSlotResult = cte(k.lookupSlotResult)
   n.lookupBitsRemaining = k.lookupBitsRemaining
+  n.ksWorkUnitsCompleted = k.ksWorkUnitsCompleted
+  n.maxWorkUnitsPerPreemption = k.maxWorkUnitsPerPreemption
+  n.resetChunkBits = k.resetChunkBits
+  n.pendingIRQ = k.pendingIRQ
+  n.finaliseSlotSuccess = k.finaliseSlotSuccess
+  n.finaliseSlotCleanupInfo = k.finaliseSlotCleanupInfo
   n.fastpathEnabled = k.fastpathEnabled
   n.fastpathHits = k.fastpathHits
   return n as unknown as K
@@ -194,6 +283,8 @@ export const cloneProblems = (original: ImplState, copy: ImplState): string[] =>
     if (prior !== undefined) { if (prior !== b) out.push(`${path}: a shared object was copied twice`); return }
     seen.set(a, b)
     if (a === b) { if (!sharable(a, path)) out.push(`${path}: shared with the original (a mutable structure must be copied)`); return }
+    // A typed array over the original's memory (a view made on the original page) is shared memory.
+    if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && a.buffer === b.buffer) { out.push(`${path}: shares memory with the original`); return }
     if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) out.push(`${path}: prototype differs`)
     if (a instanceof Map) {
       const bm = b as Map<unknown, unknown>

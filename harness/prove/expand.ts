@@ -32,13 +32,14 @@
  * explored, at the cost of the states that differ only in those details.
  * @category prove
  */
+import vm from "node:vm"
 import type { Event } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import { stepWithOutcome } from "../../spec/index.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
 import { checkAll, stateDelta } from "../../spec/invariants/index.ts"
 import type { ImplState } from "../../impl/index.ts"
-import type { Failure, ImplUnderTest } from "../lockstep/runner.ts"
+import type { Failure, ImplUnderTest, SpecUnderTest } from "../lockstep/runner.ts"
 import { isErrorResult, onlyCallerRegistersChanged, runEvents, withoutCallerRegisters } from "../lockstep/runner.ts"
 import { stateDiff, statesEqual } from "../lockstep/diff.ts"
 import { absState } from "../relation/abstract.ts"
@@ -122,7 +123,22 @@ export interface ExpandOptions {
   /** Key states by (spec state, impl state) rather than by spec state (see the module comment). */
   readonly implState?: boolean
   readonly properties?: UserProperties
+  /**
+   * The watchdog (the runner's `RunOptions.deadlineMs`): a chunk of states that takes longer is
+   * run again with every step under its own watchdog of this many ms, and a step that does not
+   * finish is a `nontermination` failure (a kernel loop: the looping mutants). Undefined: none.
+   */
+  readonly deadlineMs?: number
 }
+
+/** The watchdog: run `f` in a context whose script vm stops after `ms` (node:vm's timeout, as the runner's). */
+const watchContext = vm.createContext({ f: null as (() => unknown) | null })
+const watchScript = new vm.Script("f()")
+const watched = <T>(f: () => T, ms: number): T => {
+  watchContext.f = f
+  try { return watchScript.runInContext(watchContext, { timeout: ms }) as T } finally { watchContext.f = null }
+}
+const isWatchdog = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT"
 
 const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
@@ -153,22 +169,39 @@ export class Expander {
   /** Why the initial state cannot be searched (a layer threw in the set-up), or null. */
   readonly rootProblem: string | null = null
 
+  /** The spec's step: the real spec's, or a planted spec mutant's (`impl.spec`). */
+  private readonly specStep: SpecUnderTest["stepWithOutcome"]
+  /** Every step under its own watchdog (the chunk being run again after the chunk's watchdog fired). */
+  private guarded = false
+
   constructor(private readonly opts: ExpandOptions) {
     const { scope, impl } = opts
     this.irqs = scope.spec.irqs.map((q) => q.irq)
     this.implChecks = impl.implChecks ?? implViolations
+    this.specStep = impl.spec?.stepWithOutcome ?? stepWithOutcome
+    // A spec mutant starts from its own state after the set-up (a spec that throws there is the real one's state, failing at once).
+    let initial = scope.initial
+    if (impl.spec !== undefined) {
+      try {
+        let s = impl.spec.boot(scope.config)
+        for (const e of scope.setup) s = impl.spec.stepWithOutcome(s, e).state
+        initial = s
+      } catch (e) {
+        this.rootProblem = `the spec threw during the set-up: ${thrown(e)}`
+      }
+    }
     let k: ImplState
     try {
       k = impl.boot(scope.config)
       for (const e of scope.setup) impl.step(k, e)
     } catch (e) {
       // A kernel that throws in the set-up: searched from nothing, failing at once.
-      this.rootProblem = `the impl threw during the set-up: ${thrown(e)}`
+      this.rootProblem ??= `the impl threw during the set-up: ${thrown(e)}`
       k = impl.boot(scope.config)
     }
     const copyProblems = cloneProblems(k, cloneKernel(k))
     if (copyProblems.length > 0) throw new Error(`kspec prove cannot copy this impl's state (update harness/prove/clone.ts): ${copyProblems.slice(0, 5).join("; ")}`)
-    this.root = { id: 0, spec: scope.initial, impl: k, plain: specHash(scope.initial), alphabet: undefined }
+    this.root = { id: 0, spec: initial, impl: k, plain: specHash(initial), alphabet: undefined }
     this.cache[0] = this.root
   }
 
@@ -187,7 +220,7 @@ export class Expander {
     for (let j = l + 1; j <= L; j++) {
       const parent = this.cache[j - 1]!
       const ev = this.alphabetOf(parent)[c.events[i * L + j - 1]!]!
-      const spec = stepWithOutcome(parent.spec, ev).state
+      const spec = this.specStep(parent.spec, ev).state
       const impl = cloneKernel(parent.impl)
       this.opts.impl.step(impl, ev)
       const plain = specHashFrom(parent.spec, parent.plain, spec, stateDelta(parent.spec, spec))
@@ -218,7 +251,7 @@ export class Expander {
 
   private checkOne(n: Node, step: number): Failure | null {
     if (n.id === 0) {
-      if (this.rootProblem !== null) return { kind: "throw", step, layer: "impl", message: this.rootProblem }
+      if (this.rootProblem !== null) return { kind: "throw", step, layer: this.rootProblem.startsWith("the spec") ? "spec" : "impl", message: this.rootProblem }
       // Any other state's relation was checked on the edge that found it (its impl state is that
       // edge's, rebuilt by the same steps); the initial state has no such edge: compare in full.
       const a = absState(n.impl)
@@ -230,8 +263,29 @@ export class Expander {
     return v.length > 0 ? { kind: "invariant", step, violations: v } : null
   }
 
-  /** Check each state of the chunk and, unless `checkOnly`, try every event on it. */
+  /**
+   * Check each state of the chunk and, unless `checkOnly`, try every event on it. Under a
+   * watchdog, the whole chunk runs under one (cheap: a watchdog costs about 0.1 ms); if it fires,
+   * the chunk runs again with each step under its own, to name the step that does not finish.
+   */
   expand(c: Chunk): ChunkResult {
+    const ms = this.opts.deadlineMs
+    if (ms === undefined) return this.expandChunk(c)
+    try {
+      return watched(() => this.expandChunk(c), ms)
+    } catch (e) {
+      if (!isWatchdog(e)) throw e
+      this.guarded = true
+      try { return this.expandChunk(c) } finally { this.guarded = false }
+    }
+  }
+
+  /** A step of one layer, under its own watchdog when guarded. */
+  private run<T>(f: () => T): T {
+    return this.guarded ? watched(f, this.opts.deadlineMs!) : f()
+  }
+
+  private expandChunk(c: Chunk): ChunkResult {
     const n = c.ids.length / (c.level + 1)
     const edges: number[] = []
     const failures: ProveFailure[] = []
@@ -254,9 +308,16 @@ export class Expander {
         const ev = evs[e]!
         const fail = (f: Failure): void => { failures.push({ failure: f, depth: c.level + 1, stateId: node.id, eventIndex: e, events: [...this.pathEvents(c, i), ev] }) }
         let r: { state: KernelState; outcome: Outcome }
-        try { r = stepWithOutcome(node.spec, ev) } catch (x) { fail({ kind: "throw", step, layer: "spec", message: thrown(x) }); continue }
+        const ms = this.opts.deadlineMs ?? 0
+        try { r = this.run(() => this.specStep(node.spec, ev)) } catch (x) {
+          fail(isWatchdog(x) ? { kind: "nontermination", step, phase: "spec", ms } : { kind: "throw", step, layer: "spec", message: thrown(x) })
+          continue
+        }
         const k = cloneKernel(node.impl)
-        try { this.opts.impl.step(k, ev) } catch (x) { fail({ kind: "throw", step, layer: "impl", message: thrown(x) }); continue }
+        try { this.run(() => this.opts.impl.step(k, ev)) } catch (x) {
+          fail(isWatchdog(x) ? { kind: "nontermination", step, phase: "impl", ms } : { kind: "throw", step, layer: "impl", message: thrown(x) })
+          continue
+        }
         count(outcomes, r.outcome)
         const d = stateDelta(node.spec, r.state)
         if (isErrorResult(r.outcome) && !onlyCallerRegistersChanged(node.spec, r.state, d)) {

@@ -88,6 +88,11 @@ export class Acc {
     this.hi = (this.hi + b) >>> 0
   }
   reset(): void { this.lo = 0; this.hi = 0 }
+  /** Add a finished value (the lanes another accumulator summed, e.g. a cached entry's). */
+  add(lo: number, hi: number): void {
+    this.lo = (this.lo + lo) >>> 0
+    this.hi = (this.hi + hi) >>> 0
+  }
 }
 
 /** Combine two 64-bit values (as lane pairs) into one, order-sensitively: the search's key of a (spec, impl) pair. */

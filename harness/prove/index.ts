@@ -16,6 +16,7 @@
  */
 import type { ImplState } from "../../impl/index.ts"
 import type { ImplUnderTest } from "../lockstep/runner.ts"
+import { defaultDeadlineMs } from "../lockstep/runner.ts"
 import { realImpl } from "../lockstep/impls.ts"
 import type { UserProperties } from "./expand.ts"
 import { Expander } from "./expand.ts"
@@ -51,6 +52,14 @@ export interface ProveOptions<K extends ImplState = ImplState> {
   readonly impl?: ImplUnderTest<K>
   /** An impl entry file to test instead (a mutant's patched impl/index.ts), in this thread or the workers. */
   readonly implEntry?: string
+  /** What `implEntry` patches: impl (default; its Kernel is tested) or spec (a patched spec/index.ts: the real impl is checked against it). */
+  readonly implEntryLayer?: "impl" | "spec"
+  /**
+   * The watchdog, as the lockstep runner's `deadlineMs`: a kernel entry (of either layer) that
+   * runs longer is a `nontermination` counterexample (default `defaultDeadlineMs`, 10 s; 0: none).
+   * The search watches each chunk of states as a whole, so it costs next to nothing.
+   */
+  readonly deadlineMs?: number
   /** Worker threads (default 1: the search runs in this thread). Your own properties and `impl` need this thread. */
   readonly workers?: number
   /** Your own properties, checked on every state and edge (in this thread only). */
@@ -132,14 +141,17 @@ export const prove = async <K extends ImplState = ImplState>(o: ProveOptions<K> 
   const symmetry = o.symmetry ?? false
   const implState = o.implState ?? false
   const workers = o.workers ?? 1
+  const deadline = o.deadlineMs ?? defaultDeadlineMs
+  const deadlineMs = deadline > 0 ? { deadlineMs: deadline } : {}
+  const layer = o.implEntryLayer ?? "impl"
   if (workers > 1 && (o.impl !== undefined || o.properties !== undefined)) {
     throw new Error("prove: your own impl or properties run in this thread only (workers: 1)")
   }
   const runner = workers > 1
-    ? await workerPool(workers, { scope: spec, symmetry, implState, ...(o.implEntry !== undefined ? { mutantEntry: o.implEntry } : {}) })
+    ? await workerPool(workers, { scope: spec, symmetry, implState, ...deadlineMs, ...(o.implEntry !== undefined ? { mutantEntry: o.implEntry, mutantLayer: layer } : {}) })
     : inProcessRunner(new Expander({
-      scope, symmetry, implState,
-      impl: (o.impl as ImplUnderTest<ImplState> | undefined) ?? (o.implEntry !== undefined ? await loadImplEntry(o.implEntry) : realImpl as unknown as ImplUnderTest<ImplState>),
+      scope, symmetry, implState, ...deadlineMs,
+      impl: (o.impl as ImplUnderTest<ImplState> | undefined) ?? (o.implEntry !== undefined ? await loadImplEntry(o.implEntry, layer) : realImpl as unknown as ImplUnderTest<ImplState>),
       ...(o.properties !== undefined ? { properties: o.properties } : {}),
     }))
   try {

@@ -30,7 +30,7 @@ import { SetupError, SystemBuilder, cnodeCapData } from "../setup.ts"
 
 /** Kinds of kernel entry the alphabet draws from (see alphabet.ts for each one's events). */
 export const families = [
-  "ipc", "transfer", "notification", "cnode", "untyped", "tcb", "irq", "domain", "faults", "tick", "yield", "hostile", "other",
+  "ipc", "transfer", "notification", "cnode", "untyped", "tcb", "irq", "domain", "faults", "tick", "yield", "hostile", "other", "memory", "preemption",
 ] as const
 export type Family = (typeof families)[number]
 
@@ -173,12 +173,16 @@ export class ScopeFileError extends InputFileError {
 
 // ---- the named scopes ----------------------------------------------------------------------------------
 
-/** A small machine: a 32-slot root CNode, 128 KiB of RAM, 4 interrupt lines, one domain. */
+/** A small machine: a 64-slot root CNode, 128 KiB of RAM, 4 interrupt lines, one domain; preemption every 2 work units, resets in 16-byte chunks. */
 export const smallBoot: BootConfig = {
-  rootCNodeBits: 5,
+  rootCNodeBits: 6,
   memory: [{ base: 0x2000_0000, size: 0x2_0000, isDevice: false }],
   numIRQs: 4,
   numDomains: 1,
+  // Preemption points look at the interrupt controller every 2 work units (as the default
+  // configuration), and a reset clears 16 bytes a chunk: a 64-byte untyped's reset has 4 chunks.
+  workUnitsPerPreemption: 2,
+  resetChunkBits: 4,
 }
 
 const allRightsMask = 15
@@ -390,7 +394,7 @@ export const buildScope = (spec: ScopeSpec): Scope => {
       objectSlot.set(o.name, slot)
     }
     const spawned = new Map<string, SpawnedThread>()
-    const shared = spec.threads.some((t) => t.vspace === "shared") ? sb.pageDirectory() : undefined
+    const shared = spec.threads.some((t) => t.vspace === "shared") ? sb.addressSpace() : undefined
     for (const t of spec.threads) {
       spawned.set(t.name, sb.thread({
         priority: t.priority, mcp: t.mcp ?? t.priority, cspace: { radix: t.cnodeBits }, faultHandler: t.faultHandler ?? 0, resume: false,

@@ -15,8 +15,11 @@ import type { WorkerInput, WorkerReply, WorkerRequest } from "./workers.ts"
 import { buildScope } from "./scope.ts"
 
 const input = workerData as WorkerInput
-const impl = input.mutantEntry === undefined ? realImpl as unknown as ImplUnderTest<ImplState> : await loadImplEntry(input.mutantEntry)
-const expander = new Expander({ scope: buildScope(input.scope), impl, symmetry: input.symmetry, implState: input.implState })
+const impl = input.mutantEntry === undefined ? realImpl as unknown as ImplUnderTest<ImplState> : await loadImplEntry(input.mutantEntry, input.mutantLayer ?? "impl")
+const expander = new Expander({
+  scope: buildScope(input.scope), impl, symmetry: input.symmetry, implState: input.implState,
+  ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
+})
 const port = parentPort!
 port.on("message", (m: WorkerRequest) => {
   let reply: WorkerReply

@@ -14,8 +14,12 @@ export interface WorkerInput {
   readonly scope: ScopeSpec
   readonly symmetry: boolean
   readonly implState: boolean
-  /** A mutant's impl entry (its patched impl/index.ts), already written by the main thread. */
+  /** A mutant's entry (its patched impl/index.ts or spec/index.ts), already written by the main thread. */
   readonly mutantEntry?: string
+  /** The layer the mutant patches (default impl). */
+  readonly mutantLayer?: "impl" | "spec"
+  /** The watchdog (expand.ts `ExpandOptions.deadlineMs`). */
+  readonly deadlineMs?: number
 }
 
 export type WorkerRequest =

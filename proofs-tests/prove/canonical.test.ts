@@ -26,11 +26,21 @@ const samples = [...sampleStates("server", 1, 120), ...sampleStates("default", 1
 
 /** A different value of the same kind, for any leaf of a state. */
 const other = (v: unknown): unknown =>
-  typeof v === "number" ? (v === 0xffff_ffff ? 0 : v + 1) : typeof v === "boolean" ? !v : typeof v === "string" ? `${v}X` : v === null ? 16 : undefined
+  typeof v === "number" ? (v === 0xffff_ffff ? 0 : v + 1) : typeof v === "boolean" ? !v : typeof v === "string" ? `${v}X` : typeof v === "bigint" ? v + 1n : v === null ? 16 : undefined
+
+const isMapLike = (v: object): v is ReadonlyMap<number, unknown> =>
+  typeof (v as Map<number, unknown>).get === "function" && typeof (v as Map<number, unknown>).entries === "function" && !("add" in v)
 
 /** Every leaf of a plain value with the value changed: [path, copy] for each (in arrays: the first, second and last element). */
 const perturb = (v: unknown, path: string): [string, unknown][] => {
   if (typeof v !== "object" || v === null) return other(v) === undefined ? [] : [[path, other(v)]]
+  // A map inside an object (a frame's words, a page table's entries): its first entries' values changed, and its first entry dropped.
+  if (isMapLike(v)) {
+    const es = [...v.entries()]
+    const out: [string, unknown][] = es.slice(0, 2).flatMap(([k, x]) => perturb(x, `${path}[0x${k.toString(16)}]`).map(([p, y]): [string, unknown] => [p, new Map(v).set(k, y)]))
+    if (es.length > 0) { const m = new Map(v); m.delete(es[0]![0]); out.push([`${path} without an entry`, m]) }
+    return out
+  }
   if (Array.isArray(v)) {
     const idx = [...new Set([0, 1, v.length - 1])].filter((i) => i >= 0 && i < v.length)
     return idx.flatMap((i) => perturb(v[i], `${path}[${i}]`).map(([p, x]): [string, unknown] => { const c = v.slice(); c[i] = x; return [p, c] }))
@@ -75,8 +85,55 @@ describe("the spec fingerprint", () => {
       }
     }
     // The walk reached the fields it should (a state shape it cannot walk would pass vacuously).
-    for (const f of ["kheap[].tcbState", "kheap[].tcbContext.mrs[]", "kheap[].tcbPriority", "caps[].badge", "cdt[]", "cdtList[][]", "isOriginal without", "readyQueues[][]", "curThread", "irqStates[]", "irqMasks[]", "schedulerAction.tag"]) {
+    for (const f of [
+      "kheap[].tcbState", "kheap[].tcbContext.mrs[]", "kheap[].tcbPriority", "caps[].badge", "cdt[]", "cdtList[][]", "isOriginal without", "readyQueues[][]",
+      "curThread", "irqStates[]", "irqMasks[]", "schedulerAction.tag",
+      // Memory and address spaces: frame words, page-table and page-directory entries, ASID pools.
+      "kheap[].words[]", "kheap[].ptes[]", "kheap[].pdes[]", "kheap[].kernelPDEs[]", "kheap[].pool[]",
+    ]) {
       expect([...seen].some((p) => p.startsWith(f)), `no perturbation of ${f}`).toBe(true)
+    }
+    // And every field of KernelState, one by one: a field left out of the fingerprint would merge states that differ there.
+    const top = new Set([...seen].map((p) => p.split(/[.[ ]/)[0]!))
+    expect(Object.keys(samples[0]!.spec).filter((k) => !top.has(k))).toEqual([])
+  })
+
+  it("tells apart two states that differ in any one field of KernelState (every field, a state built for each)", () => {
+    const base = samples[samples.length - 1]!.spec
+    const h = specHash(base)
+    // One changed value per field, including those the sampled states never vary.
+    const changes: { [K in keyof KernelState]: (s: KernelState) => KernelState[K] } = {
+      kheap: (s) => new Map([...s.kheap].filter(([, o]) => o.tag !== "Endpoint")),
+      caps: (s) => new Map([...s.caps].slice(1)),
+      cdt: (s) => new Map([...s.cdt].slice(1)),
+      cdtList: (s) => new Map([...s.cdtList].slice(1)),
+      isOriginal: (s) => new Set([...s.isOriginal].slice(1)),
+      curThread: (s) => s.idleThread,
+      idleThread: (s) => s.curThread,
+      schedulerAction: (s) => (s.schedulerAction.tag === "ChooseNewThread" ? { tag: "ResumeCurrentThread" } : { tag: "ChooseNewThread" }),
+      readyQueues: (s) => new Map([[0, [s.idleThread]]]),
+      curDomain: (s) => s.curDomain + 1,
+      domainList: (s) => [{ domain: 0, duration: 7n }, ...s.domainList.slice(1)],
+      domainIndex: (s) => s.domainIndex + 1,
+      domainStartIndex: (s) => s.domainStartIndex + 1,
+      domainTime: (s) => s.domainTime + 1n,
+      irqStates: (s) => s.irqStates.map((q, i) => (i === 2 ? (q === "IRQSignal" ? "IRQInactive" : "IRQSignal") : q)),
+      irqMasks: (s) => s.irqMasks.map((m, i) => (i === 2 ? !m : m)),
+      irqNode: (s) => s.irqNode + 16,
+      numIRQs: (s) => s.numIRQs + 1,
+      numDomains: (s) => s.numDomains + 1,
+      armASIDTable: (s) => new Map([...s.armASIDTable, [5, 0x2000_0000]]),
+      armGlobalPD: (s) => s.armGlobalPD + 0x4000,
+      armGlobalPT: (s) => s.armGlobalPT + 0x400,
+      workUnitsCompleted: (s) => s.workUnitsCompleted + 1,
+      workUnitsLimit: (s) => s.workUnitsLimit + 1,
+      resetChunkBits: (s) => s.resetChunkBits + 1,
+      irqPending: (s) => (s.irqPending === null ? 1 : null),
+    }
+    expect(Object.keys(changes).sort()).toEqual(Object.keys(base).sort())
+    for (const k of Object.keys(changes) as (keyof KernelState)[]) {
+      const t = { ...base, [k]: (changes[k] as (s: KernelState) => unknown)(base) } as KernelState
+      expect(same(specHash(t), h), `two states differing only in ${k} have one fingerprint`).toBe(false)
     }
   })
 
@@ -110,6 +167,8 @@ const implExempt: Readonly<Record<string, string>> = {
   currentLookupFault: "per-entry scratch, set before it is read", currentSyscallError: "likewise", currentFault: "likewise",
   currentExtraCaps: "likewise", lookupSlotResult: "likewise", lookupBitsRemaining: "likewise",
   fastpathEnabled: "a build option, the same in every state", fastpathHits: "a statistic",
+  currentIPCBuffer: "per-entry scratch, set before it is read", finaliseSlotSuccess: "likewise", finaliseSlotCleanupInfo: "likewise",
+  views: "views of IPC buffers on the frame's pages, made once per buffer position (the words are its pages')",
 }
 
 /** Change one field of a copy of `k` (found by object address, slot index and field name). */
@@ -121,12 +180,20 @@ const changed = (k: ImplState, base: number | null, slot: number | null, field: 
     target = slot === null ? o : (o.slots![slot] as unknown as Record<string, unknown>)
   }
   const v = target[field]
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") target[field] = other(v)
+  if (field === "pages") {
+    // A frame's memory: flip a bit of the first word of its first page.
+    const page = (v as (Uint32Array | undefined)[] | null)?.find((x) => x !== undefined)
+    if (page === undefined) return null
+    page[0] = (page[0]! ^ 1) >>> 0
+    return c
+  }
+  if (field === "pendingIRQ") { target[field] = v === null ? 1 : null; return c }
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "string" || typeof v === "bigint") target[field] = other(v)
   else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
     const a = v as unknown[]
     if (a.length === 0 || (typeof a[0] === "object" && a[0] !== null)) return null
     const last = a[a.length - 1]
-    a[a.length - 1] = typeof last === "boolean" ? !last : typeof last === "string" ? `${last}X` : ((last as number) + 1) >>> 0
+    a[a.length - 1] = typeof last === "boolean" ? !last : typeof last === "string" ? `${last}X` : typeof last === "bigint" ? last + 1n : ((last as number) + 1) >>> 0
   } else if (v === null) {
     // A link that is null now: point it at some object of the kind the field holds; any other field, a record.
     const objs = [...c.objects.values()]
@@ -165,7 +232,10 @@ describe("the impl fingerprint", () => {
         if (o.tag === "TCB" || o.tag === "CNode") (o.slots as readonly (Cte | undefined)[]).forEach((c, i) => { if (c !== undefined && c.cap.tag !== "NullCap") check(p, i, c, "Cte") })
       }
     }
-    for (const f of ["TCB.tcbState", "TCB.mrs", "TCB.tcbSchedNext", "TCB.tcbQueued", "Endpoint.epQueueHead", "Notification.ntfnMsgIdentifier", "Cte.prev", "Cte.firstBadged", "kernel.readyQueuesL2Bitmap"]) {
+    for (const f of [
+      "TCB.tcbState", "TCB.mrs", "TCB.tcbSchedNext", "TCB.tcbQueued", "Endpoint.epQueueHead", "Notification.ntfnMsgIdentifier", "Cte.prev", "Cte.firstBadged", "kernel.readyQueuesL2Bitmap",
+      "Frame.pages", "PageTable.pt", "PageDirectory.pd", "kernel.domainTime", "kernel.ksWorkUnitsCompleted", "kernel.pendingIRQ", "kernel.resetChunkBits",
+    ]) {
       expect(fields.has(f), `no field ${f} walked`).toBe(true)
     }
   })
