@@ -24,7 +24,14 @@
  *   cap), SetFlags;
  * - IRQControl (irq): Get of each scope line and one more, into the first destination;
  *   IRQHandler (irq): Ack, SetNotification (each notification cap), Clear;
- * - DomainSet (domain): Set of domain 0 and of the last domain, on each thread cap;
+ * - DomainSet (domain): Set of domain 0 and of the last domain, on each thread cap; with several
+ *   domains, ScheduleSetStart(1);
+ * - frames, page tables, ASID pools and ASID control (vm): Page_Map into each page directory the
+ *   thread holds (read-write, read-only execute-never, and unaligned), Page_Unmap, PageTable_Map
+ *   (aligned, unaligned, over the IPC buffer's entry), PageTable_Unmap, ASIDPool_Assign of each
+ *   directory, ASIDControl_MakePool from each untyped (see `vmInvocations`);
+ * - with an interrupt line pending (preemption, on the scope's first line): Delete and Revoke of
+ *   each occupied slot, and the first Retype: long operations stop at a preemption point;
  * - reply (ipc): Send on it (a reply);
  * - any other cap (other): each invocation the ABI table lists for its type, with zero words
  *   (so frames, page tables and the rest join the alphabet as the kernel models them);
@@ -33,7 +40,10 @@
  *   each object cap with methods.
  *
  * Then, for the current thread: Reply and Yield (ipc, yield); VMFault, UnknownSyscall and
- * UserException (faults). For any current thread, the idle one too: TimerTick (tick) and an
+ * UserException (faults); user loads, a store and a fetch at its IPC buffer, and a load at an
+ * unmapped address (memory; with vm also at the address vm maps frames at, a fetch from an
+ * execute-never page and a store to an unmapped address). For any current thread, the idle one
+ * too: TimerTick (tick) and an
  * interrupt on each scope line plus one unhandled line (irq). No other words: message words,
  * badges, rights and priorities come only from the scope's lists.
  * @category prove
@@ -49,11 +59,13 @@ import {
   seL4_IRQHandler_Clear, seL4_IRQHandler_SetNotification, seL4_NBRecv, seL4_NBSend, seL4_Recv, seL4_Reply, seL4_ReplyRecv, seL4_Send,
   seL4_TCB_BindNotification, seL4_TCB_CopyRegisters, seL4_TCB_ReadRegisters, seL4_TCB_Resume, seL4_TCB_SetFlags, seL4_TCB_SetMCPriority,
   seL4_TCB_SetPriority, seL4_TCB_SetSchedParams, seL4_TCB_SetTLSBase, seL4_TCB_Suspend, seL4_TCB_UnbindNotification,
-  seL4_TCB_WriteRegisters, seL4_Untyped_Retype, seL4_Yield, execute, readWord, timerTick, unknownSyscall, userException, vmFault, writeWord,
+  seL4_TCB_WriteRegisters, seL4_Untyped_Retype, seL4_Yield, seL4_DomainSet_ScheduleSetStart, seL4_ARM_Page_Map, seL4_ARM_Page_Unmap,
+  seL4_ARM_PageTable_Map, seL4_ARM_PageTable_Unmap, seL4_ARM_ASIDPool_Assign, seL4_ARM_ASIDControl_MakePool, seL4_ARM_Default_VMAttributes,
+  seL4_ARM_ExecuteNever, seL4_ReadWrite, seL4_CanRead, execute, readWord, timerTick, unknownSyscall, userException, vmFault, writeWord,
 } from "../builders.ts"
 import { rootCNode } from "../gen/resolveUtil.ts"
 import type { AlphabetSpec, Family } from "./scope.ts"
-import { retypeTypes } from "./scope.ts"
+import { retypeTypes, vmBase } from "./scope.ts"
 
 /** A CNode the current thread can name with a cap in its CSpace, and how to index it. */
 interface CNodeView {
@@ -197,6 +209,12 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
         case "DomainCap":
           if (!has.has("domain")) break
           for (const th of threadCaps) for (const dom of new Set([0, s.numDomains - 1])) out.push(seL4_DomainSet_Set(i, dom, th))
+          // With several domains: start the schedule over from its second entry (the current domain's time ends).
+          if (s.numDomains > 1) out.push(seL4_DomainSet_ScheduleSetStart(i, 1))
+          break
+        case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap": case "ASIDControlCap":
+          if (has.has("vm")) out.push(...vmInvocations(s, c, i, slots, views, t))
+          else if (has.has("other")) out.push(...genericInvocations(c, i))
           break
         default:
           if (!has.has("other")) break
@@ -218,9 +236,56 @@ export const alphabet = (s: KernelState, a: AlphabetSpec, irqs: readonly number[
     const buf = getTcb(s, t).tcbIPCBuffer
     if (buf !== 0) out.push(readWord(buf + 4), writeWord(buf + 4, 5), execute(buf))
     out.push(readWord(unmapped))
+    // Where the vm family maps frames.
+    if (has.has("vm")) out.push(readWord(vmBase), writeWord(vmBase, 6), execute(vmBase), execute(vmBase + 0x1_0000), writeWord(unmapped, 1))
   }
   if (has.has("tick")) out.push(timerTick())
   if (has.has("irq")) for (const q of [...irqs, spareLine(s, irqs)]) out.push(interrupt(q))
+  return out
+}
+
+
+/**
+ * The vm family's invocations of an address-space cap in slot `i`: a frame mapped into each
+ * directory the thread holds (read-write, and read-only execute-never, at `vmBase`; read-write
+ * 2 KiB above it: unaligned for any frame) and unmapped; a page table mapped at `vmBase`,
+ * 1 MiB + 4 KiB above it (recorded 1 MiB-aligned) and at the thread's IPC buffer (a directory
+ * entry in use), and
+ * unmapped; each directory assigned from a pool; a pool made from each untyped into the first
+ * empty slot.
+ */
+const vmInvocations = (s: KernelState, c: Cap, i: number, slots: readonly Cap[], views: readonly CNodeView[], t: PPtr): SyscallEvent[] => {
+  const out: SyscallEvent[] = []
+  const pds = slots.flatMap((x, j) => (x.tag === "PageDirectoryCap" ? [j] : []))
+  const attr = seL4_ARM_Default_VMAttributes
+  switch (c.tag) {
+    case "FrameCap":
+      for (const d of pds) {
+        out.push(seL4_ARM_Page_Map(i, d, vmBase, seL4_ReadWrite, attr), seL4_ARM_Page_Map(i, d, vmBase, seL4_CanRead, attr | seL4_ARM_ExecuteNever))
+        out.push(seL4_ARM_Page_Map(i, d, vmBase + 0x800, seL4_ReadWrite, attr))
+      }
+      out.push(seL4_ARM_Page_Unmap(i))
+      break
+    case "PageTableCap": {
+      const buf = getTcb(s, t).tcbIPCBuffer
+      for (const d of pds) {
+        out.push(seL4_ARM_PageTable_Map(i, d, vmBase, attr), seL4_ARM_PageTable_Map(i, d, vmBase + 0x10_1000, attr))
+        if (buf !== 0) out.push(seL4_ARM_PageTable_Map(i, d, buf, attr))
+      }
+      out.push(seL4_ARM_PageTable_Unmap(i))
+      break
+    }
+    case "ASIDPoolCap":
+      for (const d of pds) out.push(seL4_ARM_ASIDPool_Assign(i, d))
+      break
+    case "ASIDControlCap": {
+      const v = views[0]
+      const d = v?.empty[0]
+      if (v !== undefined && d !== undefined) slots.forEach((x, u) => { if (x.tag === "UntypedCap") out.push(seL4_ARM_ASIDControl_MakePool(i, u, v.cptr, d, v.depth)) })
+      break
+    }
+    default: break
+  }
   return out
 }
 
@@ -267,7 +332,8 @@ export const describeAlphabet = (a: AlphabetSpec, irqs: readonly number[]): stri
   if (has("untyped")) per.push(`Retype of ${a.retype.map((r) => `${r.type}${r.type === "CNode" || r.type === "Untyped" ? `(${r.sizeBits})` : ""}`).join(", ") || "nothing"}`)
   if (has("tcb")) per.push(`TCB Suspend, Resume, priorities (${list(a.priorities)}), Bind/Unbind, registers, TLS base, flags`)
   if (has("irq")) per.push("IRQControl_Get, IRQHandler Ack/SetNotification/Clear")
-  if (has("domain")) per.push("DomainSet_Set")
+  if (has("domain")) per.push("DomainSet_Set, ScheduleSetStart(1) with several domains")
+  if (has("vm")) per.push(`Page_Map (RW and R at 0x${vmBase.toString(16)}, RW 2 KiB above), Page_Unmap, PageTable_Map (there and at the IPC buffer), PageTable_Unmap, ASIDPool_Assign, ASIDControl_MakePool`)
   if (has("other")) per.push("every other cap's ABI invocations")
   if (has("preemption")) per.push(irqs.length > 0 ? `Delete/Revoke of each occupied slot and the first Retype again with line ${irqs[0]} pending (preempted)` : "no preemption (the scope has no interrupt line)")
   if (has("hostile")) per.push("empty slots, a guard-rejected cap pointer, occupied destinations, bad labels")
@@ -275,7 +341,7 @@ export const describeAlphabet = (a: AlphabetSpec, irqs: readonly number[]): stri
   const rest: string[] = []
   if (has("yield")) rest.push("Yield")
   if (has("faults")) rest.push("VMFault, UnknownSyscall, UserException")
-  if (has("memory")) rest.push(`user loads, a store and a fetch at the IPC buffer, a load at 0x${unmapped.toString(16)} (unmapped)`)
+  if (has("memory")) rest.push(`user loads, a store and a fetch at the IPC buffer${has("vm") ? ` and at 0x${vmBase.toString(16)}` : ""}, a load at 0x${unmapped.toString(16)} (unmapped)`)
   if (has("tick")) rest.push("TimerTick")
   if (has("irq")) rest.push(`interrupts on lines ${list(irqs)} and a spare line`)
   if (rest.length > 0) lines.push(`plus ${rest.join(", ")}`)

@@ -19,7 +19,44 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const create = <T extends object>(like: T): Mutable<T> => Object.create(Object.getPrototypeOf(like) as object) as Mutable<T>
 
-const copyWords = <T extends Uint32Array>(a: T): T => a.slice() as T
+/**
+ * Arrays of memory (page-table and page-directory entries, frame pages) of copies the search is
+ * done with (`releaseKernel`), by length: the next copies reuse them rather than allocate 16 KiB
+ * per directory per edge (most of the search's garbage).
+ */
+const freeWords = new Map<number, Uint32Array[]>()
+const freeLimit = 64
+
+const copyWords = <T extends Uint32Array>(a: T): T => {
+  const n = freeWords.get(a.length)?.pop()
+  if (n === undefined) return a.slice() as T
+  n.set(a)
+  return n as T
+}
+
+const release = (a: Uint32Array): void => {
+  let l = freeWords.get(a.length)
+  if (l === undefined) freeWords.set(a.length, l = [])
+  if (l.length < freeLimit) l.push(a)
+}
+
+/**
+ * Give back the memory arrays of a copy made by `cloneKernel` that nothing will read again (the
+ * search's copy for one edge, once the edge is checked): later copies reuse them. The copy must
+ * not be used afterwards.
+ */
+export const releaseKernel = (k: ImplState): void => {
+  for (const o of k.objects.values()) {
+    switch (o.tag) {
+      case "PageTable": release(o.pt); break
+      case "PageDirectory": release(o.pd); break
+      case "Frame":
+        if (o.pages !== null) for (const pg of o.pages) if (pg !== undefined) release(pg)
+        break
+      default: break
+    }
+  }
+}
 
 /** ObjectTable's private index (impl/state.ts). */
 interface ObjectIndex { readonly indexKeys: Float64Array; readonly indexObjects: (ImplObject | undefined)[] }

@@ -14,7 +14,8 @@
  *
  * **Checking a state** (once per distinct state): every spec invariant and every impl-only
  * invariant holds, and the user's state property, if any; for the initial state, also the full
- * relation (`absState` against the spec: every other state's relation is checked on its edge).
+ * relation (`absState` against the spec: every other state's relation is checked on its edge),
+ * and before it the set-up, replayed from boot in lockstep with every check after every event.
  *
  * **An edge** (every event of the alphabet): the spec step and an impl step from a copy of the
  * impl state, neither may throw; a failed invocation changes nothing but the caller's registers
@@ -37,7 +38,8 @@ import type { Event } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import { stepWithOutcome } from "../../spec/index.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
-import { checkAll, stateDelta } from "../../spec/invariants/index.ts"
+import type { StateDelta } from "../../spec/invariants/index.ts"
+import { checkAll, checkChanged, invariants, stateDelta } from "../../spec/invariants/index.ts"
 import type { ImplState } from "../../impl/index.ts"
 import type { Failure, ImplUnderTest, SpecUnderTest } from "../lockstep/runner.ts"
 import { isErrorResult, onlyCallerRegistersChanged, runEvents, withoutCallerRegisters } from "../lockstep/runner.ts"
@@ -47,7 +49,7 @@ import { implInvariants } from "../relation/implInvariants.ts"
 import { alphabet } from "./alphabet.ts"
 import type { Print, Renaming } from "./canonical.ts"
 import { abstractHash, canonicalRenaming, identity, implHash, specHash, specHashFrom } from "./canonical.ts"
-import { cloneKernel, cloneProblems } from "./clone.ts"
+import { cloneKernel, cloneProblems, releaseKernel } from "./clone.ts"
 import { combine } from "./hash.ts"
 import type { Scope } from "./scope.ts"
 
@@ -113,6 +115,9 @@ interface Node {
   /** Its spec hash under the identity renaming (the incremental hash of its children starts from it). */
   readonly plain: Print
   alphabet: Event[] | undefined
+  /** The parent's spec state and the step's delta (not for the initial state): its invariants are checked on what the step changed. */
+  readonly prev?: KernelState
+  readonly delta?: StateDelta
 }
 
 /** What an expander needs: the scope, the impl under test, symmetry, the key, and the user's properties. */
@@ -139,6 +144,9 @@ const watched = <T>(f: () => T, ms: number): T => {
   try { return watchScript.runInContext(watchContext, { timeout: ms }) as T } finally { watchContext.f = null }
 }
 const isWatchdog = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT"
+
+/** The invariants without an incremental form: checked in full on every state. */
+const periodicInvariants = invariants.filter((i) => i.checkChanged === undefined)
 
 const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
@@ -180,23 +188,34 @@ export class Expander {
     this.implChecks = impl.implChecks ?? implViolations
     this.specStep = impl.spec?.stepWithOutcome ?? stepWithOutcome
     // A spec mutant starts from its own state after the set-up (a spec that throws there is the real one's state, failing at once).
+    // The set-up under the watchdog too (a looping mutant may loop there).
+    const ms = opts.deadlineMs
+    const setUp = <T>(f: () => T): T => (ms === undefined ? f() : watched(f, ms))
+    const problem = (layer: "spec" | "impl", e: unknown): string =>
+      isWatchdog(e) ? `the ${layer} did not finish a set-up event within ${ms} ms` : `the ${layer} threw during the set-up: ${thrown(e)}`
     let initial = scope.initial
     if (impl.spec !== undefined) {
+      const spec = impl.spec
       try {
-        let s = impl.spec.boot(scope.config)
-        for (const e of scope.setup) s = impl.spec.stepWithOutcome(s, e).state
-        initial = s
+        initial = setUp(() => {
+          let s = spec.boot(scope.config)
+          for (const e of scope.setup) s = spec.stepWithOutcome(s, e).state
+          return s
+        })
       } catch (e) {
-        this.rootProblem = `the spec threw during the set-up: ${thrown(e)}`
+        this.rootProblem = problem("spec", e)
       }
     }
     let k: ImplState
     try {
-      k = impl.boot(scope.config)
-      for (const e of scope.setup) impl.step(k, e)
+      k = setUp(() => {
+        const k0 = impl.boot(scope.config)
+        for (const e of scope.setup) impl.step(k0, e)
+        return k0
+      })
     } catch (e) {
-      // A kernel that throws in the set-up: searched from nothing, failing at once.
-      this.rootProblem ??= `the impl threw during the set-up: ${thrown(e)}`
+      // A kernel that throws (or loops) in the set-up: searched from nothing, failing at once.
+      this.rootProblem ??= problem("impl", e)
       k = impl.boot(scope.config)
     }
     const copyProblems = cloneProblems(k, cloneKernel(k))
@@ -223,8 +242,9 @@ export class Expander {
       const spec = this.specStep(parent.spec, ev).state
       const impl = cloneKernel(parent.impl)
       this.opts.impl.step(impl, ev)
-      const plain = specHashFrom(parent.spec, parent.plain, spec, stateDelta(parent.spec, spec))
-      this.cache[j] = { id: ids[base + j]!, spec, impl, plain, alphabet: undefined }
+      const delta = stateDelta(parent.spec, spec)
+      const plain = specHashFrom(parent.spec, parent.plain, spec, delta)
+      this.cache[j] = { id: ids[base + j]!, spec, impl, plain, alphabet: undefined, prev: parent.spec, delta }
     }
     this.cache.length = L + 1
     return this.cache[L]!
@@ -240,11 +260,15 @@ export class Expander {
   /** The state's own check: relation, spec invariants, impl invariants, the user's state property. */
   private checkState(n: Node, step: number): Failure | null {
     if (n.id === 0) {
-      // The initial state: if anything is wrong, find where the set-up went wrong, as the runner reports it.
-      const f = this.checkOne(n, step)
-      if (f === null) return null
-      const setup = runEvents({ ...this.opts.impl, implChecks: this.implChecks }, this.opts.scope.config, this.opts.scope.setup)
-      return setup.failure ?? f
+      // The initial state: the set-up's traces are traces too, so the set-up runs in lockstep with
+      // every check after every event (a bug may show part-way and be gone by its end), and the
+      // runner reports where it went wrong; then the initial state's own check.
+      // Under the watchdog only if the set-up looped when the search built its state: it ran to its
+      // end there, and the checks always end (one watchdog over the whole replay would misfire on a slow machine).
+      const looped = this.rootProblem?.includes("did not finish") === true
+      const setup = runEvents({ ...this.opts.impl, implChecks: this.implChecks }, this.opts.scope.config, this.opts.scope.setup,
+        looped && this.opts.deadlineMs !== undefined ? { deadlineMs: this.opts.deadlineMs } : {})
+      return setup.failure ?? this.checkOne(n, step)
     }
     return this.checkOne(n, step)
   }
@@ -257,7 +281,10 @@ export class Expander {
       const a = absState(n.impl)
       if (!statesEqual(n.spec, a)) return { kind: "divergence", step, diff: stateDiff(n.spec, a) }
     }
-    const v = [...checkAll(n.spec), ...this.implChecks(n.impl)]
+    // Every invariant: those with an incremental form on what the step from the parent changed
+    // (exact, as the parent satisfied them: it was checked before it was expanded), the rest in full.
+    const specV = n.prev === undefined || n.delta === undefined ? checkAll(n.spec) : [...checkChanged(n.spec, n.prev, n.delta), ...periodicInvariants.flatMap((i) => i.check(n.spec))]
+    const v = [...specV, ...this.implChecks(n.impl)]
     const p = this.opts.properties
     if (p?.state !== undefined) v.push(...asViolations(p.state(n.spec), p.name ?? "property", "the state property does not hold"))
     return v.length > 0 ? { kind: "invariant", step, violations: v } : null
@@ -339,6 +366,8 @@ export class Expander {
           const [klo, khi] = combine(sp.lo, sp.hi, ip.lo, ip.hi)
           edges.push(i, e, klo, khi, sp.lo, sp.hi)
         } else edges.push(i, e, sp.lo, sp.hi, sp.lo, sp.hi)
+        // This copy is done with (a state is rebuilt from its path when expanded): its memory arrays go to the next copies.
+        releaseKernel(k)
       }
     }
     return { edges: Uint32Array.from(edges), failures, outcomes, alphabetMax }

@@ -16,11 +16,13 @@ import { Schema } from "effect"
 import type { BootConfig, Event, PPtr } from "../../model/index.ts"
 import { BootConfigSchema, EventSchema, InitialSlot, ObjectType, decodeBootConfig, showSyscallError, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { observe } from "../../spec/index.ts"
+import { getCap, observe, slotOf } from "../../spec/index.ts"
+import { rootCNode } from "../gen/resolveUtil.ts"
 import { InputFileError, parseJsonText, readInputFile, schemaProblem } from "../files.ts"
 import {
-  seL4_CNode_Delete, seL4_CNode_Move, seL4_IRQControl_Get, seL4_IRQHandler_Ack, seL4_IRQHandler_SetNotification, seL4_Recv, seL4_TCB_Resume,
-  seL4_TCB_Suspend, seL4_Untyped_Retype,
+  seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_ExecuteNever, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map, seL4_CNode_Copy,
+  seL4_CNode_Delete, seL4_CNode_Move, seL4_CNode_Revoke, seL4_IRQControl_Get, seL4_IRQHandler_Ack, seL4_IRQHandler_SetNotification, seL4_ReadWrite,
+  seL4_Recv, seL4_TCB_Resume, seL4_TCB_Suspend, seL4_Untyped_Retype, timerTick,
 } from "../builders.ts"
 import { decodeReply } from "../reply.ts"
 import type { SpawnedThread } from "../setup.ts"
@@ -30,9 +32,12 @@ import { SetupError, SystemBuilder, cnodeCapData } from "../setup.ts"
 
 /** Kinds of kernel entry the alphabet draws from (see alphabet.ts for each one's events). */
 export const families = [
-  "ipc", "transfer", "notification", "cnode", "untyped", "tcb", "irq", "domain", "faults", "tick", "yield", "hostile", "other", "memory", "preemption",
+  "ipc", "transfer", "notification", "cnode", "untyped", "tcb", "irq", "domain", "faults", "tick", "yield", "hostile", "other", "memory", "preemption", "vm",
 ] as const
 export type Family = (typeof families)[number]
+
+/** Where the vm family maps page tables and frames: 4 MiB, a 1 MiB region no scope uses otherwise (IPC buffers are at 16 MiB). */
+export const vmBase = 0x0040_0000
 
 /** Object types a scope's untyped may be retyped into, by name. */
 export const retypeTypes = { Endpoint: ObjectType.Endpoint, Notification: ObjectType.Notification, CNode: ObjectType.CNode, Untyped: ObjectType.Untyped, TCB: ObjectType.TCB } as const
@@ -55,17 +60,25 @@ export interface AlphabetSpec {
   readonly retype: readonly { readonly type: RetypeTypeName; readonly sizeBits: number }[]
 }
 
-/** An object the root task makes; `sizeBits` is the untyped's size or the CNode's radix. */
+/**
+ * An object the root task makes; `sizeBits` is the untyped's size, the CNode's radix or the
+ * frame's size (12: 4 KiB, 16: 64 KiB). A page table or page directory is made unmapped (and a
+ * directory without an ASID): give it to a thread as its original (`original: true`), as seL4
+ * derives no copy of either until it is mapped.
+ */
 export interface ScopeObject {
   readonly name: string
-  readonly type: "Endpoint" | "Notification" | "Untyped" | "CNode"
+  readonly type: "Endpoint" | "Notification" | "Untyped" | "CNode" | "Frame" | "PageTable" | "PageDirectory"
   readonly sizeBits?: number
 }
 
 /**
  * A cap the root task puts in slot `slot` of a thread's CNode. `object` names a scope object,
  * `cnode:T` or `tcb:T` for thread T's CNode (usable as a CSpace root: guard set so a cap
- * pointer i names slot i) or TCB, `irq:N` for the handler of a scope IRQ, or `irqcontrol`.
+ * pointer i names slot i) or TCB, `vspace:T`, `pagetable:T` or `ipcbuffer:T` for thread T's page
+ * directory, the page table its IPC buffer is mapped through, or its IPC buffer's frame,
+ * `irq:N` for the handler of a scope IRQ, or `irqcontrol`, `asidcontrol`, `asidpool` (the root
+ * task's ASID pool) or `domain`.
  * A minted copy (with `rights` and `badge`) unless `original`: then the root task's own cap is
  * moved there, so the thread holds the CDT parent of every copy (one original per object).
  */
@@ -89,6 +102,8 @@ export interface ScopeThread {
   readonly ipcBuffer?: boolean
   /** Its VSpace root: its own page directory (default), or one page directory all "shared" threads use. */
   readonly vspace?: "own" | "shared"
+  /** Its scheduling domain (default 0). */
+  readonly domain?: number
   readonly caps: readonly ScopeCap[]
 }
 
@@ -106,9 +121,9 @@ export interface ScopeSpec {
   readonly threads: readonly ScopeThread[]
   readonly irqs: readonly ScopeIrq[]
   /**
-   * After the set-up the root task deletes its boot untyped caps and every cap it made, so that
-   * the threads hold the only caps to their objects (the originals among them become CDT roots)
-   * and the root CNode names none of them. Default false.
+   * After the set-up the root task deletes its boot untyped caps and every cap it made but its
+   * frame and page-table caps (deleting those would unmap the threads' IPC buffers), so that the threads hold the only caps to their other objects (the
+   * originals among them become CDT roots) and the root CNode names none of them. Default false.
    */
   readonly handOver?: boolean
   /** Kernel entries after the root task suspends itself, made by whichever thread is current. */
@@ -140,7 +155,7 @@ export const ScopeSpecSchema = Schema.Struct({
   boot: BootConfigSchema,
   objects: Schema.Array(Schema.Struct({
     name: Name,
-    type: Schema.Literals(["Endpoint", "Notification", "Untyped", "CNode"]),
+    type: Schema.Literals(["Endpoint", "Notification", "Untyped", "CNode", "Frame", "PageTable", "PageDirectory"]),
     sizeBits: Schema.optionalKey(Int(0, 12)),
   })).pipe(Schema.check(Schema.isMaxLength(16))),
   threads: Schema.Array(Schema.Struct({
@@ -151,6 +166,7 @@ export const ScopeSpecSchema = Schema.Struct({
     faultHandler: Schema.optionalKey(Int(0, 15)),
     ipcBuffer: Schema.optionalKey(Schema.Boolean),
     vspace: Schema.optionalKey(Schema.Literals(["own", "shared"])),
+    domain: Schema.optionalKey(Int(0, 15)),
     caps: Schema.Array(Schema.Struct({
       slot: Int(0, 15),
       object: Schema.String,
@@ -214,8 +230,9 @@ export const scopes: readonly ScopeSpec[] = [
   },
   {
     name: "ipc",
-    description: "tiny with the timer: time slices run out, and the threads take turns by round robin as well as by blocking and yielding",
+    description: "tiny with the timer, from four ticks in (the current thread's time slice has one tick left): time slices run out, and the threads take turns by round robin as well as by blocking and yielding",
     ...peers,
+    prelude: [timerTick(), timerTick(), timerTick(), timerTick()],
     alphabet: { ...peersAlphabet, families: ["ipc", "notification", "yield", "tick"] },
     depth: 50,
   },
@@ -266,7 +283,7 @@ export const scopes: readonly ScopeSpec[] = [
     ],
     alphabet: {
       families: ["ipc", "transfer", "notification", "cnode", "untyped", "faults", "yield", "hostile"],
-      messageLengths: [2], badges: [6], rights: [allRightsMask], priorities: [], destinations: "first-empty", retype: [{ type: "Endpoint", sizeBits: 0 }],
+      messageLengths: [2, 5], badges: [6], rights: [allRightsMask], priorities: [], destinations: "first-empty", retype: [{ type: "Endpoint", sizeBits: 0 }],
     },
     depth: 2,
   },
@@ -296,6 +313,80 @@ export const scopes: readonly ScopeSpec[] = [
       retype: [{ type: "Endpoint", sizeBits: 0 }, { type: "Notification", sizeBits: 0 }, { type: "CNode", sizeBits: 1 }],
     },
     depth: 2,
+  },
+  {
+    name: "vm",
+    description: "one thread and its address space: its page directory, the page table and frame of its IPC buffer, a 4 KiB frame and a 64 KiB one mapped through a page table at 4 MiB (the large one execute-never), a second page table and a second page directory (assigned an ASID), the ASID pool and ASID control, a fault-handler endpoint, and an untyped with a child; maps, unmaps, ASIDs, user loads, stores and fetches, copies and deletes",
+    boot: { ...smallBoot, memory: [{ base: 0x2000_0000, size: 0x4_0000, isDevice: false }] },
+    objects: [
+      { name: "f", type: "Frame", sizeBits: 12 }, { name: "big", type: "Frame", sizeBits: 16 }, { name: "pt", type: "PageTable" }, { name: "pt2", type: "PageTable" },
+      { name: "pd2", type: "PageDirectory" }, { name: "ut", type: "Untyped", sizeBits: 12 }, { name: "ep", type: "Endpoint" },
+    ],
+    threads: [{
+      name: "a", priority: 100, cnodeBits: 4, faultHandler: 14,
+      caps: [
+        { slot: 1, object: "cnode:a" }, { slot: 2, object: "vspace:a" }, { slot: 3, object: "f" }, { slot: 4, object: "big" }, { slot: 5, object: "pt", original: true },
+        { slot: 6, object: "pd2", original: true }, { slot: 7, object: "asidpool" }, { slot: 8, object: "asidcontrol" }, { slot: 9, object: "ut" },
+        { slot: 10, object: "pagetable:a" }, { slot: 11, object: "ipcbuffer:a" }, { slot: 12, object: "pt2", original: true }, { slot: 14, object: "ep" },
+      ],
+    }],
+    irqs: [],
+    prelude: [
+      // A page table at 4 MiB, the 4 KiB frame there and the 64 KiB one 64 KiB above it (execute-never); the second directory gets an ASID; the untyped a child.
+      seL4_ARM_PageTable_Map(5, 2, vmBase, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Map(3, 2, vmBase, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Map(4, 2, vmBase + 0x1_0000, seL4_ReadWrite, seL4_ARM_Default_VMAttributes | seL4_ARM_ExecuteNever),
+      seL4_ARM_ASIDPool_Assign(7, 6),
+      seL4_Untyped_Retype(9, ObjectType.Endpoint, 0, 1, 0, 0, 13, 1),
+    ],
+    alphabet: { families: ["vm", "memory", "cnode"], messageLengths: [], badges: [], rights: [allRightsMask], priorities: [], destinations: "first-empty", retype: [] },
+    depth: 1,
+  },
+  {
+    name: "preempt",
+    description: "long operations and their preemption: a thread holding the only caps to an endpoint (its original and a badged copy, and two more in a 4-slot CNode), to that CNode, to its own and a second thread's TCB and to an untyped whose four objects were revoked (its reset takes four chunks); an interrupt line bound to a notification; deletes, revokes and retypes with and without the interrupt pending",
+    boot: smallBoot,
+    objects: [{ name: "ep", type: "Endpoint" }, { name: "ntfn", type: "Notification" }, { name: "ut", type: "Untyped", sizeBits: 6 }, { name: "cn", type: "CNode", sizeBits: 2 }],
+    threads: [
+      {
+        name: "a", priority: 100, cnodeBits: 3,
+        caps: [
+          { slot: 1, object: "cnode:a" }, { slot: 2, object: "ep", original: true }, { slot: 3, object: "ep", badge: 1 }, { slot: 4, object: "tcb:a" },
+          { slot: 5, object: "cn", original: true }, { slot: 6, object: "ut", original: true }, { slot: 7, object: "tcb:b" },
+        ],
+      },
+      // b holds the interrupt's handler cap (the hand-over deletes the root task's: the last one would mask the line).
+      { name: "b", priority: 99, cnodeBits: 2, caps: [{ slot: 1, object: "ntfn", badge: 3 }, { slot: 2, object: "irq:1" }] },
+    ],
+    irqs: [{ irq: 1, notification: "ntfn" }],
+    handOver: true,
+    prelude: [
+      // Four endpoints from the untyped into the CNode, revoked: the untyped has no children and 64 bytes to reset.
+      seL4_Untyped_Retype(6, ObjectType.Endpoint, 0, 1, 5, wordBits, 0, 4),
+      seL4_CNode_Revoke(1, 6, wordBits),
+      // Two more copies of the endpoint, in the CNode.
+      seL4_CNode_Copy(5, 0, 2, 1, 3, wordBits, allRightsMask),
+      seL4_CNode_Copy(5, 1, 2, 1, 3, wordBits, allRightsMask),
+    ],
+    alphabet: {
+      families: ["cnode", "untyped", "preemption"],
+      messageLengths: [], badges: [], rights: [allRightsMask], priorities: [], destinations: "first-empty", retype: [{ type: "Endpoint", sizeBits: 0 }],
+    },
+    depth: 1,
+  },
+  {
+    name: "domains",
+    description: "two domains of two ticks each and a thread in each, the first holding the domain cap and both TCB caps; ticks, yields, DomainSet_Set and a schedule restarted from its second entry",
+    boot: { ...smallBoot, numDomains: 2, domainSchedule: [{ domain: 0, length: 2 }, { domain: 1, length: 2 }], numDomainSchedules: 3 },
+    objects: [],
+    threads: [
+      { name: "a", priority: 100, cnodeBits: 2, domain: 0, caps: [{ slot: 1, object: "domain" }, { slot: 2, object: "tcb:a" }, { slot: 3, object: "tcb:b" }] },
+      { name: "b", priority: 100, cnodeBits: 1, domain: 1, caps: [] },
+    ],
+    irqs: [],
+    prelude: [],
+    alphabet: { families: ["domain", "tick", "yield"], messageLengths: [], badges: [], rights: [], priorities: [], destinations: "first-empty", retype: [] },
+    depth: 6,
   },
 ]
 
@@ -328,6 +419,14 @@ export class ScopeError extends Error {
 
 const fail = (where: string, problem: string): never => { throw new ScopeError(`${where}: ${problem}`) }
 
+/** Caps of a thread's own objects, as `KIND:THREAD`. */
+const threadCaps = ["cnode", "tcb", "vspace", "pagetable", "ipcbuffer"]
+/** Caps of the root task's boot objects, by name. */
+const globalCaps = ["irqcontrol", "asidcontrol", "asidpool", "domain"]
+const globalSlot: Readonly<Record<string, number>> = {
+  irqcontrol: InitialSlot.IRQControl, asidcontrol: InitialSlot.ASIDControl, asidpool: InitialSlot.InitThreadASIDPool, domain: InitialSlot.Domain,
+}
+
 /** Check the names and slots of a scope before running anything. */
 const checkNames = (spec: ScopeSpec): void => {
   const names = new Set<string>()
@@ -336,6 +435,7 @@ const checkNames = (spec: ScopeSpec): void => {
     names.add(o.name)
     if (o.type === "Untyped" && (o.sizeBits === undefined || o.sizeBits < 4)) fail(`objects[${i}].sizeBits`, "an untyped needs sizeBits of 4 or more")
     if (o.type === "CNode" && (o.sizeBits === undefined || o.sizeBits < 1)) fail(`objects[${i}].sizeBits`, "a CNode needs sizeBits (its radix) of 1 or more")
+    if (o.type === "Frame" && o.sizeBits !== 12 && o.sizeBits !== 16) fail(`objects[${i}].sizeBits`, "a frame needs sizeBits 12 (4 KiB) or 16 (64 KiB)")
   })
   const threadNames = new Set(spec.threads.map((t) => t.name))
   if (threadNames.size !== spec.threads.length) fail("threads", "two threads have the same name")
@@ -354,9 +454,13 @@ const checkNames = (spec: ScopeSpec): void => {
       if (slots.has(c.slot)) fail(`${at}.slot`, `slot ${c.slot} is given twice`)
       slots.add(c.slot)
       const [kind, arg] = c.object.includes(":") ? c.object.split(":", 2) as [string, string] : [c.object, ""]
-      const ok = names.has(c.object) || c.object === "irqcontrol" ||
-        ((kind === "cnode" || kind === "tcb") && threadNames.has(arg)) || (kind === "irq" && irqs.has(Number(arg)))
-      if (!ok) fail(`${at}.object`, `${JSON.stringify(c.object)} is not a scope object, cnode:THREAD, tcb:THREAD, irq:LINE or irqcontrol`)
+      const ok = names.has(c.object) || globalCaps.includes(c.object) ||
+        (threadCaps.includes(kind) && threadNames.has(arg)) || (kind === "irq" && irqs.has(Number(arg)))
+      if (!ok) fail(`${at}.object`, `${JSON.stringify(c.object)} is not a scope object, ${threadCaps.map((k) => `${k}:THREAD`).join(", ")}, irq:LINE, ${globalCaps.join(", ")}`)
+      if (kind === "pagetable" || kind === "ipcbuffer") {
+        const th = spec.threads.find((x) => x.name === arg)
+        if (th?.ipcBuffer === false) fail(`${at}.object`, `thread ${arg} has no IPC buffer`)
+      }
       if (c.original === true) {
         if (!names.has(c.object)) fail(`${at}.original`, "only a scope object's original cap can be moved")
         if (originals.has(c.object)) fail(`${at}.original`, `the original cap of ${c.object} is given twice`)
@@ -390,6 +494,9 @@ export const buildScope = (spec: ScopeSpec): Scope => {
       const slot = o.type === "Endpoint" ? sb.endpoint()
         : o.type === "Notification" ? sb.notification()
         : o.type === "CNode" ? sb.cnode(o.sizeBits!)
+        : o.type === "Frame" ? sb.retype(o.sizeBits === 16 ? ObjectType.LargePage : ObjectType.SmallPage)
+        : o.type === "PageTable" ? sb.pageTable()
+        : o.type === "PageDirectory" ? sb.pageDirectory()
         : sb.retype(ObjectType.Untyped, o.sizeBits!)
       objectSlot.set(o.name, slot)
     }
@@ -398,7 +505,7 @@ export const buildScope = (spec: ScopeSpec): Scope => {
     for (const t of spec.threads) {
       spawned.set(t.name, sb.thread({
         priority: t.priority, mcp: t.mcp ?? t.priority, cspace: { radix: t.cnodeBits }, faultHandler: t.faultHandler ?? 0, resume: false,
-        ipcBuffer: t.ipcBuffer ?? true, ...(t.vspace === "shared" ? { vspace: shared! } : {}),
+        ipcBuffer: t.ipcBuffer ?? true, ...(t.vspace === "shared" ? { vspace: shared! } : {}), ...(t.domain !== undefined ? { domain: t.domain } : {}),
       }))
     }
     for (const q of spec.irqs) {
@@ -422,7 +529,10 @@ export const buildScope = (spec: ScopeSpec): Scope => {
         const bits = spec.threads.find((x) => x.name === arg)!.cnodeBits
         badge = cnodeCapData(0, wordBits - bits)
       } else if (kind === "tcb" && arg !== undefined) src = spawned.get(arg)!.tcb
-      else if (c.object === "irqcontrol") src = InitialSlot.IRQControl
+      else if (kind === "vspace" && arg !== undefined) src = spawned.get(arg)!.vspace
+      else if (kind === "pagetable" && arg !== undefined) src = spawned.get(arg)!.pageTable!
+      else if (kind === "ipcbuffer" && arg !== undefined) src = spawned.get(arg)!.buffer!
+      else if (globalSlot[c.object] !== undefined) src = globalSlot[c.object]!
       else src = objectSlot.get(c.object)!
       if (c.original === true) {
         step(`${at}: CNode_Move`, seL4_CNode_Move(th.cspace, c.slot, th.cspaceDepth, root, src, wordBits))
@@ -436,7 +546,15 @@ export const buildScope = (spec: ScopeSpec): Scope => {
     for (const t of spec.threads) step(`threads ${t.name}: TCB_Resume`, seL4_TCB_Resume(spawned.get(t.name)!.tcb))
     if (spec.handOver === true) {
       // The boot untypeds first (their children become roots), then everything made from them.
-      for (let i: number = InitialSlot.NumInitialCaps; i < 2 ** spec.boot.rootCNodeBits; i++) step(`hand-over: delete root slot ${i}`, seL4_CNode_Delete(root, i, wordBits))
+      // Not the frame and page-table caps: deleting a mapped one unmaps it, and the threads' IPC
+      // buffers are mapped through them. (A page directory's is not its last cap: each thread's
+      // TCB holds one.)
+      const rc = rootCNode(sb.state, sb.state.curThread)!
+      for (let i: number = InitialSlot.NumInitialCaps; i < 2 ** spec.boot.rootCNodeBits; i++) {
+        const c = getCap(sb.state, slotOf(rc.ptr, i))
+        if (c.tag === "FrameCap" || c.tag === "PageTableCap") continue
+        step(`hand-over: delete root slot ${i}`, seL4_CNode_Delete(root, i, wordBits))
+      }
     }
     // The root task steps aside for good: nothing names its TCB, so it never runs again.
     sb.emit(seL4_TCB_Suspend(InitialSlot.InitThreadTCB))

@@ -32,8 +32,8 @@ describe("the CI scope, exhausted", () => {
 
 describe("the search", () => {
   it("finds the same states on worker threads as in this thread", async () => {
-    const one = await prove({ scope: "tiny", depth: 4 })
-    const two = await prove({ scope: "tiny", depth: 4, workers: 2 })
+    const one = await prove({ scope: "tiny", depth: 3 })
+    const two = await prove({ scope: "tiny", depth: 3, workers: 2 })
     expect(two.stats.levels).toEqual(one.stats.levels)
     expect(two.stats.generated).toBe(one.stats.generated)
     expect(two.status).toBe("proved")
@@ -42,7 +42,7 @@ describe("the search", () => {
   it("splits into shards that together check every state, and say what they lose", async () => {
     const keys = async (shard?: { index: number; count: number }) => {
       const seen = new Set<string>()
-      const r = await prove({ scope: "tiny", depth: 5, ...(shard !== undefined ? { shard } : {}), onState: (lo, hi) => { seen.add(`${lo}:${hi}`) } })
+      const r = await prove({ scope: "tiny", depth: 4, ...(shard !== undefined ? { shard } : {}), onState: (lo, hi) => { seen.add(`${lo}:${hi}`) } })
       expect(r.status).toBe("proved")
       return { seen, r }
     }
@@ -66,8 +66,8 @@ describe("the search", () => {
   })
 
   it("keyed by (spec state, impl state), finds the impl's own variants of the same spec states", async () => {
-    const spec = await prove({ scope: "tiny", depth: 4 })
-    const pairs = await prove({ scope: "tiny", depth: 4, implState: true })
+    const spec = await prove({ scope: "tiny", depth: 3 })
+    const pairs = await prove({ scope: "tiny", depth: 3, implState: true })
     expect(pairs.stats.specDistinct).toBe(spec.stats.distinct)
     expect(pairs.stats.distinct).toBeGreaterThanOrEqual(spec.stats.distinct)
     expect(pairs.status).toBe("proved")
