@@ -46,6 +46,7 @@ const release = (a: Uint32Array): void => {
  * not be used afterwards.
  */
 export const releaseKernel = (k: ImplState): void => {
+  const tables = freeTables.get(k.objects.constructor)
   for (const o of k.objects.values()) {
     switch (o.tag) {
       case "PageTable": release(o.pt); break
@@ -56,7 +57,14 @@ export const releaseKernel = (k: ImplState): void => {
       default: break
     }
   }
+  // The object table itself (its index arrays are the other big allocation of a copy).
+  k.objects.clear()
+  if (tables === undefined) freeTables.set(k.objects.constructor, [k.objects])
+  else if (tables.length < freeLimit) tables.push(k.objects)
 }
+
+/** Emptied object tables of released copies, by class (a mutant's kernel has its own). */
+const freeTables = new Map<unknown, ObjectTable[]>()
 
 /** ObjectTable's private index (impl/state.ts). */
 interface ObjectIndex { readonly indexKeys: Float64Array; readonly indexObjects: (ImplObject | undefined)[] }
@@ -203,7 +211,7 @@ const cloneObject = (o: ImplObject, ctes: CteCopies, views: Map<Uint32Array, Uin
 export const cloneKernel = <K extends ImplState>(k: K): K => {
   const ctes: CteCopies = { map: new Map(), list: [] }
   const views = new Map<Uint32Array, Uint32Array>()
-  const table = new (k.objects.constructor as new () => ObjectTable)()
+  const table = freeTables.get(k.objects.constructor)?.pop() ?? new (k.objects.constructor as new () => ObjectTable)()
   for (const [p, o] of k.objects) table.set(p, cloneObject(o, ctes, views))
   // The table's direct-mapped index (a cache in front of the map), entry for entry.
   const ix = table as unknown as ObjectIndex

@@ -244,8 +244,12 @@ export class Expander {
       this.opts.impl.step(impl, ev)
       const delta = stateDelta(parent.spec, spec)
       const plain = specHashFrom(parent.spec, parent.plain, spec, delta)
+      // The state it replaces is no longer anyone's parent: its memory goes to the next copies.
+      const old = this.cache[j]
+      if (old !== undefined && j > 0) releaseKernel(old.impl)
       this.cache[j] = { id: ids[base + j]!, spec, impl, plain, alphabet: undefined, prev: parent.spec, delta }
     }
+    for (let j = L + 1; j < this.cache.length; j++) { const old = this.cache[j]; if (old !== undefined) releaseKernel(old.impl) }
     this.cache.length = L + 1
     return this.cache[L]!
   }
