@@ -144,14 +144,16 @@ const prove = command({
   description: "Breadth-first search over every state reachable from a scope's initial state in at most --depth events of its finite alphabet. " +
     "Every edge runs the spec and the impl in lockstep and checks the relation and the frame condition; every state is checked against every invariant, once (states are deduplicated by a 64-bit canonical fingerprint). " +
     "Prints states generated, distinct states, depth, queue and rate as it goes, then the statement of what was proved. " +
-    "A counterexample is the shortest one (breadth first): printed in seL4 terms and saved as a trace file kspec replay runs. Ctrl-C stops the search and prints what was checked.",
+    "A counterexample is the shortest one (breadth first): printed in seL4 terms and saved as a trace file kspec replay runs. " +
+    "Kernel entries run under the watchdog (KSPEC_DEADLINE_MS, default 10 s): one that does not return is a counterexample too. Ctrl-C stops the search and prints what was checked.",
   flags: proveFlagSpecs,
   positionals: [],
   examples: [
     { command: "kspec prove", doc: "the default scope to its default depth, on every core" },
     { command: "kspec prove --config tiny --depth 5", doc: "a smaller scope, deeper" },
     { command: "kspec prove --config my-scope.json --shard 2/4 --json r.json", doc: "the second quarter of a search over a scope file, for a CI matrix" },
-    { command: "kspec prove --mutant signal-overwrites", doc: "a planted bug: exit 1 with the shortest counterexample" },
+    { command: "kspec prove --config tiny --mutant signal-overwrites", doc: "a planted bug: exit 1 with the shortest counterexample (depth 3)" },
+    { command: "kspec prove --config vm", doc: "address spaces: maps, unmaps, ASIDs and user memory accesses, to depth 1" },
   ],
   exitCodes: [
     { code: 0, meaning: "proved: every state and edge of the scope to the depth passed" },
