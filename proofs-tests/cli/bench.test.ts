@@ -9,7 +9,7 @@ describe("kspec bench --quick", () => {
   // A smoke run: every section runs and prints its table. Timing values are never asserted.
   it("runs every benchmark and prints every section", () => {
     const out = execFileSync(process.execPath, [bin, "bench", "--quick"], { encoding: "utf8", timeout: 120_000 })
-    for (const title of ["1. IPC round trip", "2. Mixed workload", "3. Scaling", "4. Checking throughput", "5. Fuzz scaling", "6. Bounded exhaustive checking"]) {
+    for (const title of ["1. IPC round trip", "2. Mixed workload", "3. Scaling", "4. Checking throughput", "5. Fuzz scaling", "6. Hostile input at volume", "7. Bounded exhaustive checking"]) {
       expect(out).toContain(title)
     }
     expect(out).not.toContain("(failed:")
