@@ -146,3 +146,11 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     failure: { choices, events: r.events, failure: f, description: describeFailure(f), shrinks: details.numShrinks, path: details.counterexamplePath ?? "" },
   }
 }
+
+/** The seed of batch `b` of a campaign from `seed` (a 32-bit mix: batches draw unrelated traces). */
+export const batchSeed = (seed: number, b: number): number => {
+  let h = (seed ^ Math.imul(b + 1, 0x9e3779b9)) >>> 0
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0
+  return ((h ^ (h >>> 16)) >>> 0) % 2 ** 31
+}

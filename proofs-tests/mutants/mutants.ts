@@ -15,6 +15,8 @@ export interface Mutant {
   readonly file: string
   readonly search: string
   readonly replace: string
+  /** The mutant makes a kernel entry loop forever: runs of it need the watchdog (RunOptions.deadlineMs). */
+  readonly loops?: boolean
 }
 
 export const mutants: readonly Mutant[] = [
@@ -320,6 +322,7 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: "revoke-never-advances",
+    loops: true,
     breaks: "cteRevoke deletes each descendant in turn: this one never deletes, so the loop never ends (caught by the watchdog)",
     file: "object/cnode.ts",
     search: "    let status = cteDelete(k, next, true)\n",
@@ -327,6 +330,7 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: "spec-revoke-never-advances",
+    loops: true,
     breaks: "(spec) cteRevoke deletes each child in turn: this spec never deletes, so the loop never ends (caught by the watchdog)",
     layer: "spec",
     file: "object/cnode.ts",
