@@ -4,6 +4,10 @@
  * impl/ (checked against the real spec) or of spec/ (the real impl checked against it) and
  * asserts the default lockstep suite catches it within a fixed budget. A mutant whose search
  * text no longer occurs in its file fails the self-test too, so the list cannot silently rot.
+ *
+ * Security mutants (`securityCheck` set) make the same plausible kernel bug in the spec and the
+ * impl alike (`edits`, one per place): the impl still refines the spec, so lockstep refinement
+ * passes, and only the named security check can catch them (proofs-tests/security/).
  */
 export interface Mutant {
   readonly name: string
@@ -11,11 +15,27 @@ export interface Mutant {
   readonly breaks: string
   /** The layer patched: impl/ (default) or spec/. */
   readonly layer?: "impl" | "spec"
-  /** File under the layer's directory. */
+  /** File under the layer's directory (single-edit mutants). */
+  readonly file?: string
+  readonly search?: string
+  readonly replace?: string
+  /** Several edits, in either layer or both (instead of `layer`, `file`, `search`, `replace`). */
+  readonly edits?: readonly MutantEdit[]
+  /** A security mutant: the check that must catch it (lockstep refinement must not). */
+  readonly securityCheck?: "pas_refined" | "integrity" | "nonleakage"
+}
+
+/** One source edit of a mutant: `search` must occur exactly once in `layer`/`file`. */
+export interface MutantEdit {
+  readonly layer: "impl" | "spec"
   readonly file: string
   readonly search: string
   readonly replace: string
 }
+
+/** A mutant's edits, whichever form it is written in. */
+export const mutantEdits = (m: Mutant): readonly MutantEdit[] =>
+  m.edits ?? [{ layer: m.layer ?? "impl", file: m.file ?? "", search: m.search ?? "", replace: m.replace ?? "" }]
 
 export const mutants: readonly Mutant[] = [
   {
@@ -318,4 +338,5 @@ export const mutants: readonly Mutant[] = [
     search: "const s1 = setCap(s, inv.pdSlot, { ...pdCap, asid: inv.asid })",
     replace: "const s1 = s",
   },
+
 ]
