@@ -18,6 +18,11 @@
  *   `domainsBootConfig` (three domains under a static schedule)
  * - generators: `traceArb`, `traceArbFor(names)`, `choiceArbFor(names)`, `resolveChoice`
  * - trace files: `loadTraceFile` / `saveTraceFile` (validated, written atomically)
+ * - security (l4v's access control and information flow, as property checks): labelled systems
+ *   (`loadSystem`, `buildSystem`, `randomSystemArb`), policies (`Policy`, `policyWellformed`,
+ *   `subjectReads`, `subjectAffects`), authority extraction (`stateAuthority`), the three checks
+ *   (`checkConfinement`, `checkIntegrity`, nonleakage by unwinding in `runSecurityTrace`) and their
+ *   campaign (`runSecurityCampaign`)
  * @category library
  */
 export * from "./model/index.ts"
@@ -48,3 +53,19 @@ export { ConfigFileError, TraceFileError, loadBootConfigFile, loadTraceFile, par
 export type { TraceContents } from "./harness/trace.ts"
 export { InputFileError, OutputPathError, writeFileAtomic } from "./harness/files.ts"
 export { PingPongSlots, clientCall, pingPongRound, pingPongSetup, serverReplyRecv } from "./harness/scenarios/pingpong.ts"
+export { Policy, auths, canAffect, policyWellformed, reflexiveEdges, showEdge, subjectAffects, subjectReads, wellformedClosure } from "./harness/security/policy.ts"
+export type { Auth, Edge, Label } from "./harness/security/policy.ts"
+export { Labelling } from "./harness/security/labels.ts"
+export { capAuthority, stateAuthority } from "./harness/security/extract.ts"
+export type { AuthorityEdge } from "./harness/security/extract.ts"
+export { checkConfinement, checkConfinementStep } from "./harness/security/confinement.ts"
+export type { ConfinementViolation } from "./harness/security/confinement.ts"
+export { checkIntegrity } from "./harness/security/integrity.ts"
+export type { IntegrityViolation, MemoryView } from "./harness/security/integrity.ts"
+export { applyEdits, editChoicesArb, resolveEdits, viewDiff } from "./harness/security/nonleakage.ts"
+export type { Edit, EditChoice, LeakReport } from "./harness/security/nonleakage.ts"
+export { SystemFileError, buildSystem, builtinSystems, loadSystem, loadSystemFile, parseSystem, subjectOf } from "./harness/security/system.ts"
+export type { LabelledSystem, SystemFile } from "./harness/security/system.ts"
+export { randomSystemArb } from "./harness/security/random.ts"
+export { describeSecurityFailure, runSecurityCampaign, runSecurityTrace, securityChecks, securityWeights } from "./harness/security/campaign.ts"
+export type { SecurityCheck, SecurityFailure, SecurityReport } from "./harness/security/campaign.ts"
