@@ -300,7 +300,15 @@ export interface SecurityCampaignOptions extends TraceOptions {
   readonly focus?: readonly string[]
   /** Stop after this many milliseconds. */
   readonly timeLimitMs?: number
+  /** Stop shrinking after this many milliseconds (the smallest failure so far is kept). */
+  readonly shrinkLimitMs?: number
   readonly stopRuns?: () => boolean
+  /** When it returns true, shrinking ends with the smallest failing trace found so far. */
+  readonly stopShrink?: () => boolean
+  /** Called for each candidate trace tried while shrinking. */
+  readonly onShrinkStep?: () => void
+  /** Called once, with the unshrunk trace, when the first failure is found. */
+  readonly onFailureFound?: (run: SecurityRun) => void
 }
 
 export interface SecurityReport {
@@ -319,14 +327,25 @@ export const runSecurityCampaign = <K>(sys: LabelledSystem, o: SecurityCampaignO
   const stats = o.stats ?? newStats()
   const t0 = performance.now()
   let shrinking = false
+  // While shrinking, the impl's abstraction is checked only if the failure was found there.
+  let shrinkImpl = false
+  let shrinkDeadline = Infinity
   let final = sys.initial
   const base = o.weights ?? securityWeights(sys)
   const weights = o.focus === undefined || o.focus.length === 0 ? base : focusWeights(focusRows(o.focus), base)
   const prop = fc.property(traceArb(o.depth, weights), editChoicesArb, (choices, edits) => {
     if (!shrinking && o.stopRuns?.() === true) return true
-    const r = runSecurityTrace(sys, impl, choices, edits, { ...o, stats: shrinking ? newStats() : stats })
+    // An ended shrink: every further candidate passes, so the smallest failure found is kept.
+    if (shrinking && (performance.now() > shrinkDeadline || o.stopShrink?.() === true)) return true
+    if (shrinking) o.onShrinkStep?.()
+    const r = runSecurityTrace(sys, impl, choices, edits, shrinking ? { ...o, stats: newStats(), impl: shrinkImpl } : { ...o, stats })
     if (!shrinking) final = r.final
-    if (r.failure !== null) shrinking = true
+    if (r.failure !== null && !shrinking) {
+      shrinking = true
+      shrinkImpl = "layer" in r.failure && r.failure.layer === "impl"
+      shrinkDeadline = performance.now() + (o.shrinkLimitMs ?? Infinity)
+      o.onFailureFound?.(r)
+    }
     return r.failure === null
   })
   const details = fc.check(prop, {
@@ -336,7 +355,7 @@ export const runSecurityCampaign = <K>(sys: LabelledSystem, o: SecurityCampaignO
   let failure: SecurityFailure | null = null
   if (details.failed && details.counterexample !== null) {
     const [choices, edits] = details.counterexample
-    const r = runSecurityTrace(sys, impl, choices, edits, { ...o, stats: newStats() })
+    const r = runSecurityTrace(sys, impl, choices, edits, { ...o, stats: newStats(), impl: shrinkImpl || o.impl !== false })
     failure = r.failure
     final = r.final
   }
