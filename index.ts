@@ -9,11 +9,13 @@
  * - invariants: the registry (`invariants`, each named with its statement), l4v's layers
  *   (`invs`, `validState`, ...), `checkAll`, `holds`, `defineInvariant` for your own
  * - builders: one per syscall and invocation, by its libsel4 name (`seL4_CNode_Copy(...)`), plus
- *   `timerTick`, `interrupt`, `vmFault`, `unknownSyscall`, `userException`, `raw`
+ *   `timerTick`, `interrupt`, `vmFault`, `unknownSyscall`, `userException`, `raw`, and user
+ *   memory accesses `readWord`, `writeWord`, `execute`
  * - replies: `decodeReply` (Ok, or the seL4 error with its fields), `decodeMessage`, `decodeFaultMessage`
  * - lockstep: `lockstep(config)` steps spec and impl side by side and checks refinement and every
  *   invariant after each step; `runEvents` / `runChoices` / `runLockstep` run whole traces
- * - queries: a getter per object kind, ready queues, the CDT, the current thread, cap lookups
+ * - queries: a getter per object kind, ready queues, the CDT, the current thread, cap lookups,
+ *   a thread's view of its memory (`userWord`)
  * - set-ups: `SystemBuilder` (spawn threads, mint caps, make a thread current), `clientServer`,
  *   `domainsBootConfig` (three domains under a static schedule)
  * - generators: `traceArb`, `traceArbFor(names)`, `choiceArbFor(names)`, `resolveChoice`
@@ -61,7 +63,7 @@ export type { AuthorityEdge } from "./harness/security/extract.ts"
 export { checkConfinement, checkConfinementStep } from "./harness/security/confinement.ts"
 export type { ConfinementViolation } from "./harness/security/confinement.ts"
 export { checkIntegrity } from "./harness/security/integrity.ts"
-export type { IntegrityViolation, MemoryView } from "./harness/security/integrity.ts"
+export type { IntegrityViolation } from "./harness/security/integrity.ts"
 export { applyEdits, editChoicesArb, resolveEdits, viewDiff } from "./harness/security/nonleakage.ts"
 export type { Edit, EditChoice, LeakReport } from "./harness/security/nonleakage.ts"
 export { SystemFileError, buildSystem, builtinSystems, loadSystem, loadSystemFile, parseSystem, subjectOf } from "./harness/security/system.ts"

@@ -7,6 +7,7 @@ import { cpus } from "node:os"
 import { resolve } from "node:path"
 import { runCapBench } from "../bench/caps.ts"
 import { runCheckingBench, runFuzzBench } from "../bench/checking.ts"
+import { runHostileBench } from "../bench/hostile.ts"
 import { runIpcBench } from "../bench/ipc.ts"
 import { runScalingBench } from "../bench/scaling.ts"
 import { writeFileAtomic } from "../harness/files.ts"
@@ -79,6 +80,8 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
       log("")
       log("Not bounded, so not in the mix: revoke (linear in the descendants deleted), Untyped_Retype (linear in num_objects),")
       log("deleting the last cap to a CNode (linear in its slots), resetting an untyped (min(live objects, untyped bytes / 16)).")
+      log("All but Untyped_Retype's object creation are preemptible: with an interrupt pending, an entry stops after at most")
+      log("workUnitsPerPreemption units of that work (a descendant, a slot, a chunk; a reset's object sweep aside), and restarts.")
     })
 
   await section("4. Checking throughput: lockstep steps/s (impl step, spec step, relation, all invariants) on the fixed mix:", "checking",
@@ -98,6 +101,15 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
         log(`| ${p.setup} | ${f0(p.steps)} | ${f0(p.stepsPerSec)} | ${x1(p.stepsPerSec / pts[0]!.stepsPerSec)} | ` +
           `${f0(p.warmStepsPerSec)} | ${x1(p.warmStepsPerSec / pts[0]!.warmStepsPerSec)} |`)
       }
+    })
+
+  await section("6. Hostile input at volume: kspec hostile (kernel entries of random words, refinement and every invariant checked), one process per core:", "hostile",
+    () => (quick ? runHostileBench(20_000, 2) : runHostileBench()),
+    (h) => {
+      log("| processes | events | s | events/s | exceptions, loops, divergences, broken invariants |")
+      log("|---:|---:|---:|---:|---:|")
+      log(`| ${h.processes} | ${f0(h.events)} | ${(h.ms / 1000).toFixed(0)} | ${f0(h.eventsPerSec)} | ${h.failures} |`)
+      if (h.failures > 0) throw new Error(`${h.failures} hostile traces failed: run kspec hostile to see them`)
     })
 
   const out = opts.out === undefined ? (quick ? null : resultsFile) : opts.out

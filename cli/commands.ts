@@ -13,6 +13,7 @@ import type { AnyCommand, FlagValues } from "./command.ts"
 import { command, flag, parseCommandLine } from "./command.ts"
 import { count, duration, file, oneOf, seed, shard, wholeNumber } from "./values.ts"
 import { regressionsDir, runCheck } from "./check.ts"
+import { runHostileCommand } from "./hostile.ts"
 import type { FuzzFlags } from "./fuzz.ts"
 import { runFuzz } from "./fuzz.ts"
 import { runReplay } from "./replay.ts"
@@ -154,7 +155,7 @@ const docs = command({
 const bench = command({
   name: "bench",
   summary: "run the benchmarks and print the table",
-  description: "Measures in one run and prints the table: IPC round trip, the mixed workload (impl vs spec), scaling with live objects, lockstep checking throughput, fuzz scaling with 1 and 2 workers. " +
+  description: "Measures in one run and prints the table: IPC round trip, the mixed workload (impl vs spec), scaling with live objects, lockstep checking throughput, fuzz scaling with 1 and 2 workers, hostile input at volume (10^7 entries). " +
     "A full run also saves the results (bench/results/latest.json, atomically).",
   flags: { quick: flag.switch("A fast smoke run (small sizes, short timings; the figures mean little); it saves nothing") },
   positionals: [],
@@ -168,8 +169,36 @@ const bench = command({
   run: ({ flags }, io) => runBench(io.log, { quick: flags.quick }),
 })
 
+const hostile = command({
+  name: "hostile",
+  summary: "drive both layers with kernel entries of random words, checking everything",
+  description: "Kernel entries made of random words (any syscall, cap pointer, message info and words, extra caps, receive slot; interrupts on any line; user faults), " +
+    "in traces from a fresh boot, run in the spec and the impl side by side with refinement and every invariant checked, under the watchdog. " +
+    "seL4 handles every such entry: a throw, a loop, a divergence or a broken invariant is a counterexample, saved in proofs-tests/regressions/ for kspec replay. " +
+    "The same seed and count draw the same events.",
+  flags: {
+    events: flag.value(count, "Kernel entries in all", { default: 1_000_000 }),
+    seed: campaignFlags.seed,
+    traceLength: flag.value(wholeNumber(1, 100_000), "Entries per trace (each from a fresh boot)", { default: 200 }),
+    config: campaignFlags.config,
+    json: flag.value(file, "Write the counts and rate as JSON to FILE", { output: true }),
+  },
+  positionals: [],
+  examples: [
+    { command: "kspec hostile --events 10000000", doc: "ten million hostile entries (a few minutes on one core)" },
+    { command: "kspec hostile --seed 7 --events 50000 --trace-length 1000", doc: "a repeatable run of longer traces" },
+  ],
+  exitCodes: [
+    { code: 0, meaning: "no exception, no loop, no divergence, no broken invariant" },
+    { code: 1, meaning: "a counterexample (saved and printed with its replay command)" },
+    usageExit,
+  ],
+  writes: () => [counterexamples],
+  run: ({ flags }, io) => runHostileCommand(flags, io),
+})
+
 /** Parse the words after `kspec fuzz` as the command does (throws a UsageError); for tests and scripts. */
 export const parseFuzzFlags = (argv: readonly string[]): FuzzFlags => fuzzFlags(parseCommandLine(fuzz, argv).flags)
 
 /** Every kspec command, in the order the usage lists them. */
-export const commands: readonly AnyCommand[] = [check, fuzz, replay, docs, bench]
+export const commands: readonly AnyCommand[] = [check, fuzz, hostile, replay, docs, bench]

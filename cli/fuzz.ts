@@ -23,8 +23,8 @@ import type { Coverage } from "./coverage.ts"
 import {
   addCells, cellsBelow, coverageJson, distinctCells, domainsBelow, errorShare, outcomeHistogram, renderDomains, renderMatrix, renderUnreached,
 } from "./coverage.ts"
-import type { DomainSteps, LoopMessage, LoopParams } from "./fuzzLoop.ts"
-import { batchCount, batchRunsFor, nthBatch, runFuzzLoop } from "./fuzzLoop.ts"
+import type { DomainSteps, LoopMessage, LoopParams, PreemptionSteps } from "./fuzzLoop.ts"
+import { addPreemption, batchCount, batchRunsFor, longOperationRows, nthBatch, noPreemption, runFuzzLoop } from "./fuzzLoop.ts"
 import type { WorkerInput } from "./fuzzWorker.ts"
 import { renderTrace } from "./render.ts"
 import { showEvent } from "./show.ts"
@@ -208,6 +208,8 @@ interface Tally {
   readonly perWorkerSteps: number[]
   readonly coverage: Coverage
   readonly domains: DomainSteps[]
+  /** Long operations, their preemptions and restarts. */
+  readonly preemption: PreemptionSteps
   /** Failures being shrunk, by worker. */
   readonly found: Map<number, Found>
   readonly failures: SavedFailure[]
@@ -217,7 +219,7 @@ interface Tally {
 
 const newTally = (workers: number, numDomains: number): Tally => ({
   t0: performance.now(), tReady: null, runs: 0, steps: 0, shrinkSteps: 0, perWorkerSteps: new Array<number>(workers).fill(0),
-  coverage: new Map(), domains: Array.from({ length: numDomains }, () => ({ running: 0, idle: 0 })), found: new Map(), failures: [],
+  coverage: new Map(), domains: Array.from({ length: numDomains }, () => ({ running: 0, idle: 0 })), preemption: noPreemption(), found: new Map(), failures: [],
   interrupted: false, crashed: null,
 })
 
@@ -238,6 +240,7 @@ const collectProgress = (p: CampaignPlan, t: Tally, m: LoopMessage, stopAll: () 
       t.perWorkerSteps[m.worker] = (t.perWorkerSteps[m.worker] ?? 0) + m.steps
       addCells(t.coverage, m.cells)
       m.domains.forEach((d, i) => { const at = t.domains[i]; if (at !== undefined) { at.running += d.running; at.idle += d.idle } })
+      addPreemption(t.preemption, m.preemption)
       if (p.flags.timeMs !== null && elapsed(t) >= p.flags.timeMs) stopAll()
       break
     case "found":
@@ -409,6 +412,16 @@ const reportCoverage = (p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number,
   for (const l of unreached) log(`  ${l}`)
   if (cj.unexpected.length > 0) log(`reached outside the reachable table: ${cj.unexpected.map((u) => `${u.row} ${u.outcome} (${u.count})`).join(", ")}`)
 
+  // Long operations: how many a preemption stopped, and how far restarts chained.
+  const pr = t.preemption
+  const share = (n: number, of: number) => `${(100 * n / Math.max(1, of)).toFixed(1)}%`
+  const ops = longOperationRows.reduce((a, r) => a + pr.ops[r], 0)
+  const preempted = longOperationRows.reduce((a, r) => a + pr.preempted[r], 0)
+  log("")
+  log(`preemption: ${fmt(preempted)} of ${fmt(ops)} long operations preempted (${share(preempted, ops)}: ` +
+    `${longOperationRows.map((r) => `${r} ${fmt(pr.preempted[r])} of ${fmt(pr.ops[r])}`).join(", ")}); ${fmt(pr.restarts)} restarts, ` +
+    `the longest chain ${pr.maxChain} preemption${pr.maxChain === 1 ? "" : "s"} of one syscall`)
+
   // With several domains: how the running steps shared out among them.
   if (t.domains.length > 1) {
     log("")
@@ -458,6 +471,7 @@ const writeJsonReport = (file: string, p: CampaignPlan, t: Tally, ms: number, fu
     reproduce: flags.runs !== null ? reproduceCommand({ ...flags, workers }, p.seed, flags.runs) : null,
     coverage: v.cj,
     domains: t.domains.map((d, domain) => ({ domain, running: d.running, idle: d.idle })),
+    preemption: t.preemption,
     outcomes: outcomeHistogram(t.coverage), errorShare: errorShare(t.coverage), shrinkSteps: t.shrinkSteps,
     minCover: flags.minCover === undefined ? null : { n: flags.minCover, met: v.minCoverMet, below: v.below },
     failures: t.failures.map((f) => ({ file: f.file, testFile: f.testFile, events: f.events.length, shrunk: f.shrunk, shrinks: f.shrinks, description: f.description })),

@@ -11,7 +11,7 @@
 import type { BootConfig, Event } from "../model/index.ts"
 import type { Op } from "../harness/gen/choices.ts"
 import { weightsFor } from "../harness/gen/choices.ts"
-import { focusRows, focusWeights, guidedWeights, rowOf } from "../harness/gen/focus.ts"
+import { coverageResult, focusRows, focusWeights, guidedWeights, rowOf } from "../harness/gen/focus.ts"
 import { runCampaign } from "../harness/lockstep/campaign.ts"
 import { runningDomain } from "../harness/gen/reach.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
@@ -40,6 +40,7 @@ export type LoopMessage =
     readonly type: "progress"; readonly worker: number; readonly runs: number; readonly steps: number; readonly cells: readonly CellCount[]
     /** Per domain: steps that ended with a thread of the domain running, and with the domain current and only idle to run. */
     readonly domains: readonly DomainSteps[]
+    readonly preemption: PreemptionSteps
   }
   | { readonly type: "found"; readonly worker: number; readonly batch: number; readonly events: readonly Event[]; readonly description: string }
   | { readonly type: "shrink"; readonly worker: number; readonly steps: number }
@@ -53,6 +54,35 @@ export type LoopMessage =
 
 /** Steps that ended with a thread of a domain running, and with the domain current but nothing to run. */
 export interface DomainSteps { running: number; idle: number }
+
+/** The operations seL4 preempts: CNode_Delete, CNode_Revoke, and Untyped_Retype (when it resets its untyped). */
+export const longOperationRows = ["CNode_Delete", "CNode_Revoke", "Untyped_Retype"] as const
+export type LongOperation = (typeof longOperationRows)[number]
+
+/**
+ * Long operations and their preemptions, per operation: first runs that got past decoding
+ * (`ops`) and those a preemption stopped (`preempted`); then runs again of a preempted syscall
+ * (`restarts`), and the most preemptions one syscall met in a row (`maxChain`: the longest chain
+ * of restarts).
+ */
+export interface PreemptionSteps {
+  readonly ops: Record<LongOperation, number>
+  readonly preempted: Record<LongOperation, number>
+  restarts: number
+  maxChain: number
+}
+const zeroPerOp = (): Record<LongOperation, number> => ({ CNode_Delete: 0, CNode_Revoke: 0, Untyped_Retype: 0 })
+export const noPreemption = (): PreemptionSteps => ({ ops: zeroPerOp(), preempted: zeroPerOp(), restarts: 0, maxChain: 0 })
+/** Add `d` into `t`. */
+export const addPreemption = (t: PreemptionSteps, d: PreemptionSteps): void => {
+  for (const r of longOperationRows) {
+    t.ops[r] += d.ops[r]
+    t.preempted[r] += d.preempted[r]
+  }
+  t.restarts += d.restarts
+  t.maxChain = Math.max(t.maxChain, d.maxChain)
+}
+const isLongOperation = (row: string): row is LongOperation => (longOperationRows as readonly string[]).includes(row)
 
 /** Stop signals, shared with the main thread: [0] no new runs, [1] end shrinking now. */
 export type StopFlags = Int32Array
@@ -104,12 +134,14 @@ export const runFuzzLoop = async <K>(
     const weights = guidedWeights(base, coverage, rows, p.goal)
     const delta: Coverage = new Map()
     const dDomains: DomainSteps[] = Array.from({ length: p.config.numDomains }, () => ({ running: 0, idle: 0 }))
+    const dPreempt = noPreemption()
     let dSteps = 0
     let dRuns = 0
     let shrinkSteps = 0
     const flush = () => {
       if (dRuns === 0 && dSteps === 0) return
-      post({ type: "progress", worker: w, runs: dRuns, steps: dSteps, cells: cellList(delta), domains: dDomains.map((d) => ({ ...d })) })
+      post({ type: "progress", worker: w, runs: dRuns, steps: dSteps, cells: cellList(delta), domains: dDomains.map((d) => ({ ...d })), preemption: structuredClone(dPreempt) })
+      Object.assign(dPreempt, noPreemption())
       delta.clear()
       for (const d of dDomains) { d.running = 0; d.idle = 0 }
       dSteps = 0
@@ -118,10 +150,17 @@ export const runFuzzLoop = async <K>(
     const seed = batchSeed(p.seed, b)
     const r = runCampaign(impl, {
       config: p.config, seed, runs: n, depth: p.depth, weights,
-      onStep: (o, spec) => {
+      onStep: (o, spec, restart) => {
         const row = rowOf(o)
-        addCell(coverage, row, o.result)
-        addCell(delta, row, o.result)
+        const result = coverageResult(o, restart)
+        addCell(coverage, row, result)
+        addCell(delta, row, result)
+        if (restart.restarted) dPreempt.restarts++
+        else if (isLongOperation(row) && (o.result === "Success" || o.result === "Inactive" || o.result === "Preempted")) {
+          dPreempt.ops[row]++
+          if (o.result === "Preempted") dPreempt.preempted[row]++
+        }
+        if (restart.chain > dPreempt.maxChain) dPreempt.maxChain = restart.chain
         dSteps++
         const d = runningDomain(spec)
         const at = dDomains[d ?? spec.curDomain]

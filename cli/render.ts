@@ -13,16 +13,17 @@ import type {
   BootConfig, Cap, Event, LookupFailure, PPtr, SyscallError, SyscallEvent, UserFaultEvent,
 } from "../model/index.ts"
 import {
-  allRights, errorNames, labelName, messageInfoFromWord, nMsgRegisters, objectTypeName, RightR, RightW, showLookupFailure,
-  showRights, showSyscallError, tcbCaller,
+  allRights, bufferCapsWord, errorNames, labelName, messageInfoFromWord, nMsgRegisters, objectTypeName, RightR, RightW, showLookupFailure,
+  showRights, showSyscallError, tcbCaller, zombieTypeTCB,
 } from "../model/index.ts"
 import type { ArgShow } from "../model/abi.ts"
 import { abiEntry } from "../model/abi.ts"
 import type { KernelState, Outcome } from "../spec/index.ts"
-import { boot, getCap, invocationName, slotOf, stepWithOutcome } from "../spec/index.ts"
+import { boot, getCap, invocationName, observe, slotOf, stepWithOutcome } from "../spec/index.ts"
 import { lookupCap, lookupCapAndSlot } from "../spec/kernel/cspace.ts"
 import { lookupIPCBuffer } from "../spec/kernel/vspace.ts"
-import { showEvent } from "./show.ts"
+import { loadWordOffs } from "../spec/machine/memory.ts"
+import { showEvent, showMemoryAccess } from "./show.ts"
 
 const kindName: Readonly<Record<string, string>> = {
   TCB: "tcb", Endpoint: "ep", Notification: "ntfn", CNode: "cnode", Untyped: "ut", Frame: "frame", PageTable: "pt", PageDirectory: "pd",
@@ -90,6 +91,7 @@ export class TraceRenderer {
       case "PageDirectoryCap": return `${this.obj("PageDirectory", c.ptr)}${c.asid !== null ? ` asid=${c.asid}` : ""}`
       case "ASIDControlCap": return "asid-control"
       case "ASIDPoolCap": return `${this.obj("ASIDPool", c.ptr)} base=${c.asidBase}`
+      case "ZombieCap": return `zombie(${c.zombieType === zombieTypeTCB ? this.obj("TCB", c.ptr) : this.obj("CNode", c.ptr)}, ${c.number} left)`
     }
   }
 
@@ -105,6 +107,7 @@ export class TraceRenderer {
       case "TimerTick": return "TimerTick"
       case "Interrupt": return `Interrupt(${e.irq})`
       case "UserFault": return showUserFault(e)
+      case "MemoryAccess": return s.curThread === s.idleThread ? `${showMemoryAccess(e)} while idle` : showMemoryAccess(e)
       case "Syscall": return s.curThread === s.idleThread ? `seL4_${e.syscall}(...) while idle` : this.syscall(s, e)
     }
   }
@@ -114,14 +117,13 @@ export class TraceRenderer {
     const mi = messageInfoFromWord(e.msgInfo)
     const hasBuffer = lookupIPCBuffer(s, false, t)
     // What the decoder reads: the event's words over the thread's old ones, cut to 4 without a buffer.
-    const tcb = s.kheap.get(t)
-    const mrs = tcb?.tag === "TCB" ? tcb.tcbContext.mrs.slice() : []
+    const mrs = observe(s, t).mrs.slice()
     e.mrs.forEach((w, i) => { mrs[i] = w })
     const length = mi.length > nMsgRegisters && !hasBuffer ? nMsgRegisters : mi.length
     const words = mrs.slice(0, length).map((w) => w ?? 0)
     const msg = `len=${length}${length > 0 ? `, [${words.map(word).join(", ")}]` : ""}`
     const recv = e.recvSlot !== undefined && e.recvSlot.length > 0 ? `, recv slot=[${e.recvSlot.map(word).join(", ")}]` : ""
-    const extraPtrs = hasBuffer ? [0, 1, 2].slice(0, mi.extraCaps).map((i) => e.extraCaps[i] ?? 0) : []
+    const extraPtrs = hasBuffer !== null ? [0, 1, 2].slice(0, mi.extraCaps).map((i) => e.extraCaps[i] ?? loadWordOffs(s, hasBuffer, bufferCapsWord + i)) : []
     const extras = extraPtrs.map((p) => this.capAt(s, t, p))
     const sys = `seL4_${e.syscall}`
     switch (e.syscall) {
@@ -173,10 +175,23 @@ export class TraceRenderer {
     if (ev.tag === "TimerTick") r = "tick"
     else if (ev.tag === "Interrupt") r = o.invocation === "Undelivered" ? "not delivered (masked or no such line)" : o.invocation === "IRQSignal" ? "signal" : o.invocation
     else if (ev.tag === "UserFault") r = o.result === "Delivered" ? "fault sent to the handler" : "no fault handler: thread stopped"
-    else r = this.syscallResult(pre, ev, o, post)
+    else if (o.invocation === "VMFault" || (ev.tag === "MemoryAccess" && o.result !== "Success")) r = this.vmFault(post, pre.curThread, o)
+    else if (ev.tag === "MemoryAccess") r = ev.kind === "Read" ? `read ${word(observe(post, pre.curThread).mrs[0] ?? 0)}` : ev.kind === "Write" ? "written" : "jumped"
+    else {
+      r = this.syscallResult(pre, ev, o, post)
+      if (ev.pendingIRQ !== undefined && o.result !== "Preempted") r += ` (IRQ ${ev.pendingIRQ} pending; no preemption point took it)`
+    }
     if (post.curDomain !== pre.curDomain || (post.domainIndex !== pre.domainIndex && post.domainTime !== pre.domainTime)) r += `; domain ${post.curDomain}'s turn`
     if (post.curThread !== pre.curThread) r += `; now running ${this.thread(post, post.curThread)}`
     return r
+  }
+
+  /** A VMFault the step raised (a memory access, or a syscall's IPC-buffer stores): where, why, and whether a handler got it. */
+  private vmFault(post: KernelState, t: PPtr, o: Outcome): string {
+    const after = post.kheap.get(t)
+    const f = after?.tag === "TCB" ? after.tcbFault : null
+    const what = f?.tag === "VMFault" ? `VMFault(addr=${hex(f.address)}, fsr=${hex(f.fsr)}${f.instructionFault ? ", instruction" : ""})` : "VMFault"
+    return o.result === "NoHandler" ? `${what}, no fault handler: thread stopped` : `${what} sent to the fault handler`
   }
 
   private syscallResult(pre: KernelState, ev: SyscallEvent, o: Outcome, post: KernelState): string {
@@ -188,9 +203,11 @@ export class TraceRenderer {
       // again as a Call (decoding reads only and does not depend on the syscall).
       const asCall = ev.syscall === "Call" ? post : stepWithOutcome(pre, { ...ev, syscall: "Call" }).state
       const tc = asCall.kheap.get(t)
-      const err = tc?.tag === "TCB" ? errorFromReply(o.result as SyscallError["tag"], tc.tcbContext.mrs, messageInfoFromWord(tc.tcbContext.msgInfo).length) : o.result
+      const err = tc?.tag === "TCB" ? errorFromReply(o.result as SyscallError["tag"], observe(asCall, t).mrs, messageInfoFromWord(tc.tcbContext.msgInfo).length) : o.result
       return ev.syscall === "Call" ? err : `${err} (not replied: ${ev.syscall})`
     }
+    // A long operation stopped at a preemption point: the thread stays Restart and runs it again.
+    if (o.result === "Preempted") return `Preempted by IRQ ${ev.pendingIRQ ?? "?"} (handled); the thread will run it again`
     if (o.result === "CapFault") {
       const f = after?.tag === "TCB" ? after.tcbFault : null
       if (ev.syscall === "NBSend") return "CapFault ignored (NBSend)"
@@ -205,7 +222,7 @@ export class TraceRenderer {
     const received = (ev.syscall === "Recv" || ev.syscall === "NBRecv" || ev.syscall === "ReplyRecv") && (o.result === "Success" || o.result.endsWith("+Success"))
     if ((received || (ev.syscall === "Call" && o.result === "Success")) && ctx !== null) {
       const mi = messageInfoFromWord(ctx.msgInfo)
-      const ws = ctx.mrs.slice(0, mi.length).map((w) => word(w ?? 0))
+      const ws = observe(post, t).mrs.slice(0, mi.length).map((w) => word(w ?? 0))
       const badge = received && ctx.badge !== 0 ? `badge=${ctx.badge}, ` : ""
       const label = mi.label !== 0 ? `label=${word(mi.label)}, ` : ""
       return badge === "" && label === "" && ws.length === 0 ? o.result : `${o.result}: ${badge}${label}[${ws.join(", ")}]`

@@ -12,7 +12,7 @@
  * message words, same extra caps.
  * @category library
  */
-import type { InterruptEvent, SyscallEvent, SyscallKind, TimerTickEvent, UserFaultEvent } from "../model/index.ts"
+import type { InterruptEvent, MemoryAccessEvent, SyscallEvent, SyscallKind, TimerTickEvent, UserFaultEvent } from "../model/index.ts"
 import { InvocationLabel as L, messageInfo } from "../model/index.ts"
 
 /** A message a thread sends: its label, words (MR0..) and extra-cap pointers. */
@@ -86,6 +86,12 @@ export const vmFault = (address: number, fsr: number, instructionFault = false):
 export const unknownSyscall = (syscallNumber: number): UserFaultEvent => ({ tag: "UserFault", kind: "UnknownSyscall", words: [syscallNumber] })
 /** The current thread raises a user exception (an undefined instruction, say). */
 export const userException = (number: number, code: number): UserFaultEvent => ({ tag: "UserFault", kind: "UserException", words: [number, code] })
+/** The current thread loads the word at `vaddr` into r2 (MR0), through its VSpace; a VMFault if that does not translate for reading. */
+export const readWord = (vaddr: number): MemoryAccessEvent => ({ tag: "MemoryAccess", kind: "Read", vaddr })
+/** The current thread stores `value` at `vaddr`, through its VSpace; a VMFault if that does not translate for writing. */
+export const writeWord = (vaddr: number, value: number): MemoryAccessEvent => ({ tag: "MemoryAccess", kind: "Write", vaddr, value })
+/** The current thread jumps to `vaddr` (its next instruction is fetched there); a VMFault (a prefetch abort) if that is not executable. */
+export const execute = (vaddr: number): MemoryAccessEvent => ({ tag: "MemoryAccess", kind: "Execute", vaddr })
 
 // ---- invocations ------------------------------------------------------------------------------------
 

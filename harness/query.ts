@@ -1,6 +1,7 @@
 /**
  * Reading an abstract kernel state: one getter per object kind, the ready queues, the
- * capability derivation tree, the current thread, and a thread's view of its CSpace. Every
+ * capability derivation tree, the current thread, a thread's view of its CSpace and of its
+ * memory (`userWord`, through its VSpace). Every
  * getter is total: it answers `undefined` (or an empty list) where the state holds nothing of
  * the kind asked for, so a property can ask before it asserts. The impl's state is read through
  * its abstraction (`Lockstep.abs()`, `absState`): these getters serve both layers.
@@ -11,6 +12,7 @@ import { wordBits } from "../model/index.ts"
 import type { KObject, KernelState, Tcb } from "../spec/index.ts"
 import { readyQueueIndex } from "../spec/index.ts"
 import { resolveAddressBits, threadRoot } from "../spec/kernel/cspace.ts"
+import { translate, userVSpaceRoot } from "../spec/machine/mmu.ts"
 
 type Obj<T extends KObject["tag"]> = Extract<KObject, { tag: T }>
 
@@ -108,4 +110,14 @@ export const objectNamedBy = (s: KernelState, thread: PPtr, cptr: number): PPtr 
 export const irqLine = (s: KernelState, irq: number): { readonly state: IRQState; readonly masked: boolean } | undefined => {
   const state = s.irqStates[irq]
   return state === undefined ? undefined : { state, masked: s.irqMasks[irq] ?? true }
+}
+
+/**
+ * The word thread `thread` would load at `vaddr` (rounded down to a word) through its VSpace, or
+ * undefined when that read would fault (no mapping, or a kernel-only one).
+ */
+export const userWord = (s: KernelState, thread: PPtr, vaddr: number): number | undefined => {
+  if (tcbAt(s, thread) === undefined) return undefined
+  const tr = translate(s, userVSpaceRoot(s, thread), vaddr >>> 0, "Read")
+  return tr.ok ? frameAt(s, tr.frame)?.words.get(tr.word) ?? 0 : undefined
 }

@@ -9,7 +9,7 @@
  */
 import type { Cap, Fault, IRQState, LookupFailure, PPtr, SyscallError, ThreadState } from "../model/index.ts"
 import {
-  NullCap, asidHighBits, asidLowBits, initialRegs, msgMaxExtraCaps, msgMaxLength, numPriorities, pdIndexBits, ptIndexBits, slotBits,
+  NullCap, asidHighBits, asidLowBits, initialRegs, msgMaxExtraCaps, nMsgRegisters, numPriorities, pdIndexBits, ptIndexBits, slotBits,
   tcbCNodeEntries, timeSlice, wordBits,
 } from "../model/index.ts"
 
@@ -34,8 +34,6 @@ export class Cte {
   next: Cte | null = null
   revocable = false
   firstBadged = false
-  /** A `cteDelete` of this slot is in progress further up the recursion (cleared when it returns). */
-  deleting = false
   /** The slot's own address: `objectBase + index * 2^slotBits` (spec `slotOf`). */
   constructor(readonly addr: number) {}
 }
@@ -61,14 +59,13 @@ function wordArray(ws: readonly number[]): number[] {
   for (const w of ws) a.push(w)
   return a
 }
-const zeroMrs = wordArray(new Array<number>(msgMaxLength).fill(0))
-const zeroExtraCaps = wordArray(new Array<number>(msgMaxExtraCaps).fill(0))
+const zeroMrs = wordArray(new Array<number>(nMsgRegisters).fill(0))
 const initialRegsWords = wordArray(initialRegs())
 
 /**
  * A thread control block (seL4 `tcb_t`): its five cap slots (C `tcb_cnode`: ctable, vtable, reply,
- * caller, ipc buffer frame), scheduling fields, the user context the model keeps (message info,
- * badge, message registers and the IPC buffer's cap-transfer words), and the intrusive queue links.
+ * caller, ipc buffer frame), scheduling fields, the user context (registers: message info, badge,
+ * MR0-MR3 and the others), and the intrusive queue links. The IPC buffer's words are frame memory.
  */
 export class ImplTcb {
   readonly tag = "TCB" as const
@@ -84,16 +81,11 @@ export class ImplTcb {
   /** Bound notification (C `tcbBoundNotification`), a pointer into the object table. */
   tcbBoundNotification: ImplNotification | null = null
   tcbFault: Fault | null = null
-  // -- user context (registers and IPC-buffer words the model keeps)
+  // -- user context (registers)
   msgInfo = 0
   badge = 0
-  /** MR0..MR119: MR0-MR3 are registers, the rest IPC-buffer words. */
+  /** MR0..MR3 (r2-r5). */
   readonly mrs: number[] = zeroMrs.slice()
-  /** The IPC buffer's `caps_or_badges` words. */
-  readonly extraCaps: number[] = zeroExtraCaps.slice()
-  receiveCNode = 0
-  receiveIndex = 0
-  receiveDepth = 0
   /** The other registers by seL4 register number (model/registers.ts); entries 0..5 unused. */
   readonly regs: number[] = initialRegsWords.slice()
   // -- intrusive links
@@ -180,6 +172,13 @@ export const cnodeCapAt = (cn: ImplCNode, i: number): Cap => cn.slots[i]?.cap ??
 
 export class ImplFrame {
   readonly tag = "Frame" as const
+  /**
+   * The frame's memory, a typed array per 4 KiB page, each made the first time a word in it is
+   * written (see machine/memory.ts); null until then. A page never written reads 0.
+   */
+  pages: (Uint32Array | undefined)[] | null = null
+  /** 128-word views of IPC buffers in this frame, by 512-byte block, made once each (machine/memory.ts `bufferView`). */
+  views: (Uint32Array | undefined)[] | null = null
   constructor(readonly base: PPtr, readonly sizeBits: number, readonly isDevice: boolean) {}
 }
 /**
@@ -282,7 +281,9 @@ export type SchedulerAction = typeof ResumeCurrentThread | typeof ChooseNewThrea
 export const EXCEPTION_NONE = 0
 export const EXCEPTION_LOOKUP_FAULT = 1
 export const EXCEPTION_SYSCALL_ERROR = 2
-export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR
+/** A long operation stopped at a preemption point (C `EXCEPTION_PREEMPTED`). */
+export const EXCEPTION_PREEMPTED = 3
+export type Exception = typeof EXCEPTION_NONE | typeof EXCEPTION_LOOKUP_FAULT | typeof EXCEPTION_SYSCALL_ERROR | typeof EXCEPTION_PREEMPTED
 
 /**
  * Report the syscall error `e`: it becomes `k.currentSyscallError` and the caller returns
@@ -350,9 +351,25 @@ export class ImplState {
   currentFault: Fault | null = null
   /** C `current_extra_caps.excaprefs`: slots of the looked-up extra caps, null-terminated. */
   readonly currentExtraCaps: (Cte | null)[] = [null, null, null]
+  /**
+   * The invoking thread's IPC buffer during a decode (C passes `word_t *buffer` down the decoders;
+   * here `getSyscallArg` reads it from the kernel state): a 128-word view, or null.
+   */
+  currentIPCBuffer: Uint32Array | null = null
   /** `resolveAddressBits` / `lookupSlot` results (C return struct fields), valid after EXCEPTION_NONE. */
   lookupSlotResult: Cte | null = null
   lookupBitsRemaining = 0
+  /** C `ksWorkUnitsCompleted`: preemption points passed since the kernel last looked at the interrupt controller. */
+  ksWorkUnitsCompleted = 0
+  /** C `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION` (a boot parameter). */
+  maxWorkUnitsPerPreemption = 100
+  /** C `CONFIG_RESET_CHUNK_BITS` (a boot parameter). */
+  resetChunkBits = 8
+  /** The interrupt line the controller holds pending during this entry (what C's `isIRQPending` reads), null between entries. */
+  pendingIRQ: number | null = null
+  /** C `finaliseSlot_ret_t`'s fields, valid after finaliseSlot returns EXCEPTION_NONE. */
+  finaliseSlotSuccess = false
+  finaliseSlotCleanupInfo: Cap = NullCap
   /** Take the IPC fastpath for Call and ReplyRecv when its preconditions hold (C `CONFIG_FASTPATH`). */
   fastpathEnabled = true
   /** Kernel entries the fastpath completed (a statistic for tests and benchmarks; no semantics). */

@@ -237,7 +237,7 @@ const cnodeCopyLike = (n: 4 | 5 | 6): readonly AbiError[] => [
 const cnode: readonly AbiEntry[] = [
   {
     name: "CNode_Revoke", kind: "invocation", label: "CNodeRevoke", cap: "CNodeCap", libsel4: "seL4_CNode_Revoke",
-    summary: "Delete every CDT descendant of the cap in the slot (first child first, depth first), keeping the cap itself. An empty slot or a cap with no children is a no-op.",
+    summary: "Delete every CDT descendant of the cap in the slot (first child first, depth first), keeping the cap itself. An empty slot or a cap with no children is a no-op. Preemptible: a pending interrupt may stop it after any descendant (the caller stays Restart and runs it again).",
     args: [{ name: "index", doc: "slot in the CSpace rooted at the invoked CNode", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
     caps: [], rights: "none", errors: [{ error: "TruncatedMessage", condition: "fewer than 2 message words" }, ...destLookup],
     mirrors: "seL4 decodeCNodeInvocation + invokeCNodeRevoke / l4v cap_revoke",
@@ -245,7 +245,7 @@ const cnode: readonly AbiEntry[] = [
   },
   {
     name: "CNode_Delete", kind: "invocation", label: "CNodeDelete", cap: "CNodeCap", libsel4: "seL4_CNode_Delete",
-    summary: "Delete the cap in the slot; if it was the last cap to its object, finalise the object (restart its waiters, unbind, suspend, delete its slots). An empty slot is a no-op.",
+    summary: "Delete the cap in the slot; if it was the last cap to its object, finalise the object (restart its waiters, unbind, suspend, delete its slots). An empty slot is a no-op. Preemptible: the last cap to a CNode or TCB becomes a Zombie whose slots are deleted one by one; a pending interrupt may stop it after any (the caller stays Restart and runs it again, and the Zombie stays in the slot meanwhile).",
     args: [{ name: "index", doc: "slot to delete", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
     caps: [], rights: "none", errors: [{ error: "TruncatedMessage", condition: "fewer than 2 message words" }, ...destLookup],
     mirrors: "seL4 decodeCNodeInvocation + invokeCNodeDelete / l4v cap_delete",
@@ -368,7 +368,7 @@ const cnode: readonly AbiEntry[] = [
 const untyped: readonly AbiEntry[] = [
   {
     name: "Untyped_Retype", kind: "invocation", label: "UntypedRetype", cap: "UntypedCap", libsel4: "seL4_Untyped_Retype",
-    summary: "Carve num_objects new objects of one type from the untyped's free memory, each aligned to its size, and put an original cap to each, a CDT child of the untyped, in consecutive empty slots. An untyped with no children is reset first (its memory reused from the start).",
+    summary: "Carve num_objects new objects of one type from the untyped's free memory, each aligned to its size, and put an original cap to each, a CDT child of the untyped, in consecutive empty slots. An untyped with no children is reset first (its memory reused from the start), chunk by chunk: a pending interrupt may stop the reset between chunks (the caller stays Restart and runs the retype again, which goes on from there).",
     args: [
       { name: "type", doc: "seL4 object type (0 Untyped, 1 TCB, 2 Endpoint, 3 Notification, 4 CNode, 5 PageDirectory, 6..9 frames, 10 PageTable)", show: "objectType" },
       { name: "size_bits", doc: "size of Untyped and CNode objects (for a CNode: its radix)" },

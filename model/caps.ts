@@ -3,7 +3,7 @@
  * shared by spec and impl.
  * @category objects
  */
-import { badgeBits } from "./constants.ts"
+import { badgeBits, tcbCNodeRadix } from "./constants.ts"
 import type { PPtr } from "./objects.ts"
 import { mask } from "./words.ts"
 
@@ -50,12 +50,25 @@ export type Cap =
   | { readonly tag: "PageDirectoryCap"; readonly ptr: PPtr; readonly asid: number | null }
   | { readonly tag: "ASIDControlCap" }
   | { readonly tag: "ASIDPoolCap"; readonly ptr: PPtr; readonly asidBase: number }
+  /**
+   * What is left of the last cap to a CNode or TCB while its slots are deleted (seL4 `cap_zombie_cap`,
+   * l4v `Zombie`): `ptr` is the first slot of the table being emptied (C `capZombiePtr`: the CNode, or
+   * the TCB's slot 0), `zombieType` its size (C `capZombieType`: a CNode's radix, or `zombieTypeTCB`),
+   * `number` how many of its slots, from slot 0 up, are still to be deleted (C `capZombieNumber`).
+   */
+  | { readonly tag: "ZombieCap"; readonly ptr: PPtr; readonly zombieType: number; readonly number: number }
 
 export type CapTag = Cap["tag"]
 export const capTags: readonly CapTag[] = [
   "NullCap", "UntypedCap", "EndpointCap", "NotificationCap", "ReplyCap", "CNodeCap", "ThreadCap", "DomainCap",
-  "IRQControlCap", "IRQHandlerCap", "FrameCap", "PageTableCap", "PageDirectoryCap", "ASIDControlCap", "ASIDPoolCap",
+  "IRQControlCap", "IRQHandlerCap", "FrameCap", "PageTableCap", "PageDirectoryCap", "ASIDControlCap", "ASIDPoolCap", "ZombieCap",
 ]
+
+/** The Zombie type of a TCB's slots (C `ZombieType_ZombieTCB` = BIT(wordRadix) on 32-bit); a CNode's is its radix. */
+export const zombieTypeTCB = 32
+
+/** How many slots a Zombie's table has, as a radix (C `cap_zombie_cap_get_capZombieBits`: 4 for a TCB's 5 slots). */
+export const zombieBits = (c: { readonly zombieType: number }): number => (c.zombieType === zombieTypeTCB ? tcbCNodeRadix : c.zombieType)
 
 export const NullCap: Cap = { tag: "NullCap" }
 
@@ -85,5 +98,6 @@ export const showCap = (c: Cap): string => {
     case "PageDirectoryCap": return `PageDirectory(${h(c.ptr)}${c.asid === null ? "" : `, asid=${c.asid}`})`
     case "ASIDControlCap": return "ASIDControl"
     case "ASIDPoolCap": return `ASIDPool(${h(c.ptr)}, base=${c.asidBase})`
+    case "ZombieCap": return `Zombie(${h(c.ptr)}, ${c.zombieType === zombieTypeTCB ? "TCB" : `radix=${c.zombieType}`}, ${c.number} left)`
   }
 }

@@ -35,6 +35,17 @@ export interface BootConfig {
    * `CONFIG_NUM_DOMAIN_SCHEDULES`). Absent: seL4's default, 100 with several domains, else 2.
    */
   readonly numDomainSchedules?: number
+  /**
+   * Preemption points a long operation passes between two looks at the interrupt controller
+   * (seL4 `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`, l4v `work_units_limit`). Absent: seL4's
+   * default, 100.
+   */
+  readonly workUnitsPerPreemption?: number
+  /**
+   * log2 of the bytes an untyped reset clears between two preemption points (seL4
+   * `CONFIG_RESET_CHUNK_BITS`, l4v `resetChunkBits`). Absent: seL4's default, 8.
+   */
+  readonly resetChunkBits?: number
 }
 
 /** One entry of a boot domain schedule: run `domain` for `length` ticks. */
@@ -50,6 +61,11 @@ export const maxDomainDuration: bigint = (1n << BigInt(64 - domainBits)) - 1n
 /** seL4's default `CONFIG_NUM_DOMAIN_SCHEDULES`: 100 entries with several domains, 2 with one. */
 export const defaultNumDomainSchedules = (numDomains: number): number => (numDomains > 1 ? 100 : 2)
 
+/** seL4's default `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION` (l4v `work_units_limit` = 0x64). */
+export const defaultWorkUnitsPerPreemption = 100
+/** seL4's default `CONFIG_RESET_CHUNK_BITS`. */
+export const defaultResetChunkBits = 8
+
 /**
  * Kernel-reserved memory: boot objects (idle and root TCBs, root CNode, IPC buffer frame) live
  * below this address, so untyped regions must start at or above it.
@@ -58,7 +74,9 @@ export const kernelReservedTop = 0x1000_0000
 
 /**
  * The default configuration: a 256-slot root CNode, a little over 1 MiB of RAM in uneven pieces,
- * and device memory: 8 KiB, and 16 MiB (room for one super section).
+ * and device memory: 8 KiB, and 16 MiB (room for one super section). The kernel looks at the
+ * interrupt controller every 2 preemption points (seL4 looks every 100), so a pending interrupt
+ * can stop even a short deletion (a TCB's five slots) part-way, and stop its restart again.
  */
 export const defaultBootConfig: BootConfig = {
   rootCNodeBits: 8,
@@ -70,4 +88,5 @@ export const defaultBootConfig: BootConfig = {
   ],
   numIRQs: 16,
   numDomains: 1,
+  workUnitsPerPreemption: 2,
 }

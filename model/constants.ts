@@ -36,6 +36,18 @@ export const msgMaxLength = 120
 export const msgMaxExtraCaps = 3
 /** Message registers held in CPU registers on ARM (`n_msgRegisters`); the rest live in the IPC buffer. */
 export const nMsgRegisters = 4
+/**
+ * The IPC buffer's layout (libsel4 `seL4_IPCBuffer`, 128 words): word 0 the tag, words 1..120
+ * msg[0..119] (MR i at word 1 + i), word 121 userData, words 122..124 caps_or_badges[0..2],
+ * words 125..127 receiveCNode, receiveIndex, receiveDepth.
+ */
+export const ipcBufferWords = 128
+/** The buffer word of message register `i`. */
+export const bufferMsgWord = (i: number): number => 1 + i
+/** The first of the buffer's `caps_or_badges` words (seL4 `seL4_MsgMaxLength + 2`). */
+export const bufferCapsWord = msgMaxLength + 2
+/** The first of the buffer's receive-slot words (receiveCNode; receiveIndex and receiveDepth follow). */
+export const bufferReceiveWord = bufferCapsWord + msgMaxExtraCaps
 /** Most objects one Untyped_Retype may create. `CONFIG_RETYPE_FAN_OUT_LIMIT`. */
 export const retypeFanOutLimit = 256
 /** Priorities 0..255. `seL4_NumPriorities`. */
@@ -46,6 +58,8 @@ export const maxPrio = 255
 export const timeSlice = 5
 /** Slots in a TCB's own cap table: ctable, vtable, reply, caller, ipc buffer frame. */
 export const tcbCNodeEntries = 5
+/** The radix of a TCB's cap table, rounded up (C `TCB_CNODE_RADIX`): what a TCB's Zombie counts in. */
+export const tcbCNodeRadix = 4
 /** TCB cap-table slot indices (seL4 `tcb_cnode_index`). */
 export const tcbCTable = 0
 export const tcbVTable = 1

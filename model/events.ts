@@ -11,22 +11,28 @@ export type SyscallKind = (typeof SyscallKinds)[number]
 /**
  * A syscall made by the current thread. The words stand for what the thread put in its registers
  * and IPC buffer before trapping: the cap register, the message info, the message words and the
- * buffer's extra-cap pointers.
+ * buffer's extra-cap pointers. The buffer words are user stores through the thread's VSpace at
+ * its IPC buffer address: a store that does not translate (or may not write) is a VMFault, and
+ * the syscall is not made. Words not given keep their values.
  */
 export interface SyscallEvent {
   readonly tag: "Syscall"
   readonly syscall: SyscallKind
   readonly cptr: number
   readonly msgInfo: number
-  /** Message words MR0.. (at most msgMaxLength). Words not given read as 0. */
+  /** Message words MR0.. (at most msgMaxLength): MR0-MR3 into registers, the rest into the IPC buffer. */
   readonly mrs: readonly number[]
-  /** Extra-cap pointers (at most msgMaxExtraCaps). Words not given read as 0. */
+  /** Extra-cap pointers (at most msgMaxExtraCaps) into the buffer's `caps_or_badges`. */
   readonly extraCaps: readonly number[]
-  /**
-   * The IPC buffer's receive-slot words (receiveCNode, receiveIndex, receiveDepth) the thread
-   * writes before a receive: given words overwrite the buffer's, absent ones keep their values.
-   */
+  /** The IPC buffer's receive-slot words (receiveCNode, receiveIndex, receiveDepth) the thread writes before a receive. */
   readonly recvSlot?: readonly number[]
+  /**
+   * An interrupt line the controller raises while the kernel handles this syscall (absent: none).
+   * A long operation's preemption point sees it when it looks at the controller (seL4
+   * `isIRQPending`: an unmasked line that exists) and stops; the entry then handles that
+   * interrupt. A line no preemption point sees is not delivered by this entry.
+   */
+  readonly pendingIRQ?: number
 }
 
 /** The timer interrupt (seL4's kernel timer IRQ): the current thread's time slice ticks. */
@@ -49,5 +55,23 @@ export type UserFaultKind = (typeof UserFaultKinds)[number]
  */
 export interface UserFaultEvent { readonly tag: "UserFault"; readonly kind: UserFaultKind; readonly words: readonly number[] }
 
-export type Event = SyscallEvent | TimerTickEvent | InterruptEvent | UserFaultEvent
+/** What a user thread does with a virtual address: load a word, store a word, or jump there. */
+export const MemoryAccessKinds = ["Read", "Write", "Execute"] as const
+export type MemoryAccessKind = (typeof MemoryAccessKinds)[number]
+
+/**
+ * The current thread touches user memory: it reads the word at `vaddr` into r2 (MR0), writes
+ * `value` there (absent: 0), or jumps to `vaddr` (its next instruction is fetched from there). The
+ * MMU translates `vaddr` through the thread's VSpace; when that succeeds with the rights the
+ * access needs, no kernel entry happens. Otherwise the thread takes a VMFault (a data abort, or a
+ * prefetch abort for Execute) to its fault handler, as the hardware reports it.
+ */
+export interface MemoryAccessEvent {
+  readonly tag: "MemoryAccess"
+  readonly kind: MemoryAccessKind
+  readonly vaddr: number
+  readonly value?: number
+}
+
+export type Event = SyscallEvent | TimerTickEvent | InterruptEvent | UserFaultEvent | MemoryAccessEvent
 export type EventTag = Event["tag"]

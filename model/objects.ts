@@ -114,25 +114,22 @@ export type NotificationState =
   | { readonly tag: "WaitingNtfn"; readonly queue: NonEmpty<PPtr> }
   | { readonly tag: "ActiveNtfn"; readonly badge: number }
 
-/** A thread's user-visible registers: message info, badge and message registers (registers + IPC buffer words). */
+/**
+ * A thread's registers: message info (r1), badge (r0), the message registers MR0-MR3 (r2-r5) and
+ * the others. Message words past MR3, the extra-cap pointers and the receive slot are IPC-buffer
+ * words: they live in the buffer's frame (see `ipcBufferWords`).
+ */
 export interface UserContext {
   readonly msgInfo: number
   readonly badge: number
-  /** Message registers MR0..MR(msgMaxLength-1); MR0-MR3 are CPU registers, the rest IPC-buffer words. */
+  /** Message registers MR0..MR3 (`n_msgRegisters` CPU registers). */
   readonly mrs: readonly number[]
-  /** The IPC buffer's extra-cap pointers (`caps_or_badges`) as the user last wrote them. */
-  readonly extraCaps: readonly number[]
-  /** The IPC buffer's receive-slot fields: root cptr, index, depth. */
-  readonly receiveCNode: number
-  readonly receiveIndex: number
-  readonly receiveDepth: number
   /** The other registers, by seL4 register number (see registers.ts); entries 0..5 are unused and 0. */
   readonly regs: readonly number[]
 }
 
 export const emptyContext: UserContext = {
-  msgInfo: 0, badge: 0, mrs: Array.from({ length: C.msgMaxLength }, () => 0), extraCaps: [0, 0, 0],
-  receiveCNode: 0, receiveIndex: 0, receiveDepth: 0, regs: initialRegs(),
+  msgInfo: 0, badge: 0, mrs: Array.from({ length: C.nMsgRegisters }, () => 0), regs: initialRegs(),
 }
 
 /** The per-thread fields of a TCB other than its cap slots (seL4 `tcb`). */

@@ -8,7 +8,7 @@ import type { BootConfig } from "./config.ts"
 import { defaultNumDomainSchedules, domainBits, kernelReservedTop } from "./config.ts"
 import { msgMaxExtraCaps, msgMaxLength } from "./constants.ts"
 import type { Event } from "./events.ts"
-import { SyscallKinds, UserFaultKinds } from "./events.ts"
+import { MemoryAccessKinds, SyscallKinds, UserFaultKinds } from "./events.ts"
 
 /** A 32-bit machine word. */
 export const Word = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 }, { expected: "a 32-bit word (0 to 4294967295)" })))
@@ -21,6 +21,7 @@ export const SyscallEventSchema = Schema.Struct({
   mrs: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxLength))),
   extraCaps: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(msgMaxExtraCaps))),
   recvSlot: Schema.optionalKey(Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(3)))),
+  pendingIRQ: Schema.optionalKey(Word),
 })
 export const TimerTickEventSchema = Schema.Struct({ tag: Schema.Literal("TimerTick") })
 export const InterruptEventSchema = Schema.Struct({ tag: Schema.Literal("Interrupt"), irq: Word })
@@ -29,7 +30,13 @@ export const UserFaultEventSchema = Schema.Struct({
   kind: Schema.Literals(UserFaultKinds),
   words: Schema.Array(Word).pipe(Schema.check(Schema.isMaxLength(3))),
 })
-export const EventSchema = Schema.Union([SyscallEventSchema, TimerTickEventSchema, InterruptEventSchema, UserFaultEventSchema])
+export const MemoryAccessEventSchema = Schema.Struct({
+  tag: Schema.Literal("MemoryAccess"),
+  kind: Schema.Literals(MemoryAccessKinds),
+  vaddr: Word,
+  value: Schema.optionalKey(Word),
+})
+export const EventSchema = Schema.Union([SyscallEventSchema, TimerTickEventSchema, InterruptEventSchema, UserFaultEventSchema, MemoryAccessEventSchema])
 
 const MemoryRegionSchema = Schema.Struct({
   base: Word.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(kernelReservedTop))),
@@ -53,6 +60,8 @@ export const BootConfigSchema = Schema.Struct({
   numDomains: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 16 }))),
   domainSchedule: Schema.optionalKey(Schema.Array(DomainScheduleEntrySchema).pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(maxNumDomainSchedules - 1)))),
   numDomainSchedules: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 2, maximum: maxNumDomainSchedules })))),
+  workUnitsPerPreemption: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 10_000 })))),
+  resetChunkBits: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 4, maximum: 29 })))),
 })
 
 /**

@@ -47,6 +47,13 @@ export const asidHigh = (asid: number): number => asid >>> asidLowBits
 /** The low 10 bits of an ASID: its index in its pool. seL4 `ASID_LOW`. */
 export const asidLow = (asid: number): number => asid & ((1 << asidLowBits) - 1)
 
+/**
+ * Fault status values (ARMv7 short-descriptor DFSR/IFSR): translation fault at the first level
+ * (no directory entry) or the second (no page-table entry), permission fault on a section or on a
+ * page; WnR (bit 11, data aborts only) is set for a write.
+ */
+export const FaultStatus = { TranslationSection: 0x5, TranslationPage: 0x7, PermissionSection: 0xd, PermissionPage: 0xf, WnR: 0x800 } as const
+
 /** Short readable rendering of an entry, for traces and diffs. */
 export const showPDE = (e: PDE): string => {
   const h = (x: number) => `0x${x.toString(16)}`

@@ -14,7 +14,8 @@ export type KObject =
   | { readonly tag: "Endpoint"; readonly state: EndpointState }
   | { readonly tag: "Notification"; readonly state: NotificationState; readonly boundTCB: PPtr | null }
   | { readonly tag: "CNode"; readonly radix: number }
-  | { readonly tag: "Frame"; readonly sizeBits: number; readonly isDevice: boolean }
+  /** A frame's memory: word index -> word, only the words that are not 0 (see machine/memory.ts). */
+  | { readonly tag: "Frame"; readonly sizeBits: number; readonly isDevice: boolean; readonly words: ReadonlyMap<number, number> }
   /** 256 entries by index; an index not in the map holds InvalidPTE (l4v `PageTable`). */
   | { readonly tag: "PageTable"; readonly ptes: ReadonlyMap<number, PTE> }
   /**
@@ -95,6 +96,21 @@ export interface KernelState {
   readonly armGlobalPD: PPtr
   /** The kernel's page table for the last MiB of the kernel window (l4v `arm_global_pts`, seL4 `armKSGlobalPT`). */
   readonly armGlobalPT: PPtr
+  /**
+   * Preemption points passed since the kernel last looked at the interrupt controller (l4v
+   * `work_units_completed`, C `ksWorkUnitsCompleted`).
+   */
+  readonly workUnitsCompleted: number
+  /** How many preemption points pass between two looks (C `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`): a boot parameter. */
+  readonly workUnitsLimit: number
+  /** log2 of the bytes an untyped reset clears per preemption point (C `CONFIG_RESET_CHUNK_BITS`): a boot parameter. */
+  readonly resetChunkBits: number
+  /**
+   * The interrupt line the controller holds pending during the current kernel entry (the
+   * machine's, as C's `isIRQPending` and `getActiveIRQ` read it; l4v's `getActiveIRQ` oracle):
+   * the entry's `pendingIRQ`, null between entries.
+   */
+  readonly irqPending: number | null
 }
 
 // ---- addresses ----------------------------------------------------------------------------------
@@ -206,6 +222,10 @@ export const updateState = (s: KernelState, patch: Partial<KernelState>): Kernel
   armASIDTable: patch.armASIDTable ?? s.armASIDTable,
   armGlobalPD: patch.armGlobalPD ?? s.armGlobalPD,
   armGlobalPT: patch.armGlobalPT ?? s.armGlobalPT,
+  workUnitsCompleted: patch.workUnitsCompleted ?? s.workUnitsCompleted,
+  workUnitsLimit: patch.workUnitsLimit ?? s.workUnitsLimit,
+  resetChunkBits: patch.resetChunkBits ?? s.resetChunkBits,
+  irqPending: patch.irqPending !== undefined ? patch.irqPending : s.irqPending,
 })
 
 /**
@@ -235,6 +255,10 @@ const withHeapAndCaps = (s: KernelState, kheap: KernelState["kheap"], caps: Kern
   armASIDTable: s.armASIDTable,
   armGlobalPD: s.armGlobalPD,
   armGlobalPT: s.armGlobalPT,
+  workUnitsCompleted: s.workUnitsCompleted,
+  workUnitsLimit: s.workUnitsLimit,
+  resetChunkBits: s.resetChunkBits,
+  irqPending: s.irqPending,
 })
 
 /** The TCB `t` with the fields of `patch` replaced, built field by field (see `updateState`). */
@@ -257,10 +281,6 @@ export const contextWith = (c: UserContext, patch: Partial<UserContext>): UserCo
   msgInfo: patch.msgInfo !== undefined ? patch.msgInfo : c.msgInfo,
   badge: patch.badge !== undefined ? patch.badge : c.badge,
   mrs: patch.mrs !== undefined ? patch.mrs : c.mrs,
-  extraCaps: patch.extraCaps !== undefined ? patch.extraCaps : c.extraCaps,
-  receiveCNode: patch.receiveCNode !== undefined ? patch.receiveCNode : c.receiveCNode,
-  receiveIndex: patch.receiveIndex !== undefined ? patch.receiveIndex : c.receiveIndex,
-  receiveDepth: patch.receiveDepth !== undefined ? patch.receiveDepth : c.receiveDepth,
   regs: patch.regs !== undefined ? patch.regs : c.regs,
 })
 

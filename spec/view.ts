@@ -4,13 +4,24 @@
  * @category objects
  */
 import type { PDE, PPtr, UserContext } from "../model/index.ts"
-import { kernelBase, numPriorities, pdIndexBits, pdIndexOf } from "../model/index.ts"
+import { bufferMsgWord, kernelBase, msgMaxLength, nMsgRegisters, numPriorities, pdIndexBits, pdIndexOf } from "../model/index.ts"
 import type { KObject, KernelState } from "./state.ts"
 import { getTcb } from "./state.ts"
 import { PMap } from "./persistent.ts"
+import { lookupIPCBuffer } from "./kernel/vspace.ts"
+import { loadWordOffs } from "./machine/memory.ts"
 
-/** A thread's user-visible registers: message info, badge and message words. */
-export const observe = (s: KernelState, t: PPtr): UserContext => getTcb(s, t).tcbContext
+/**
+ * A thread's message as it reads it: its registers (message info, badge, MR0-MR3, the others) with
+ * `mrs` extended by MR4..MR119 from its IPC buffer (0 without one), as libsel4's `seL4_GetMR` reads them.
+ */
+export const observe = (s: KernelState, t: PPtr): UserContext => {
+  const ctx = getTcb(s, t).tcbContext
+  const buf = lookupIPCBuffer(s, false, t)
+  const mrs = ctx.mrs.slice()
+  for (let i = nMsgRegisters; i < msgMaxLength; i++) mrs.push(buf === null ? 0 : loadWordOffs(s, buf, bufferMsgWord(i)))
+  return { ...ctx, mrs }
+}
 
 const hexKey = (k: number) => `0x${k.toString(16).padStart(8, "0")}`
 const sortedEntries = <V>(m: ReadonlyMap<number, V>) => [...m.entries()].sort((a, b) => a[0] - b[0])
@@ -68,6 +79,8 @@ const canonicalObject = (s: KernelState, p: PPtr, o: KObject): unknown => {
   switch (o.tag) {
     case "TCB": return { ...o, tcbContext: { ...o.tcbContext, mrs: trimZeros(o.tcbContext.mrs) } }
     case "PageTable": return { tag: o.tag, ptes: indexed(o.ptes) }
+    // The words written, by word index (0x-prefixed byte offsets would be longer to read).
+    case "Frame": return { tag: o.tag, sizeBits: o.sizeBits, isDevice: o.isDevice, words: Object.fromEntries(sortedEntries(o.words).map(([i, w]) => [String(i), w])) }
     case "ASIDPool": return { tag: o.tag, pool: Object.fromEntries(sortedEntries(o.pool).map(([i, pd]) => [String(i), hexKey(pd)])) }
     case "PageDirectory": {
       const g = s.kheap.get(s.armGlobalPD)
@@ -82,9 +95,10 @@ const canonicalObject = (s: KernelState, p: PPtr, o: KObject): unknown => {
 
 /**
  * The canonical JSON of a state: maps become objects keyed by zero-padded hex addresses in
- * address order, sets become sorted arrays, message registers lose trailing zeros, tick counts
- * (64-bit) are decimal strings, the domain schedule lists its entries as `[domain, "ticks"]`
- * up to its last non-end-marker entry (its length is `numDomainSchedules`), and a page
+ * address order, sets become sorted arrays, message registers lose trailing zeros, a frame's
+ * words are keyed by word index, tick counts (64-bit) are decimal strings, the domain schedule
+ * lists its entries as `[domain, "ticks"]` up to its last non-end-marker entry (its length is
+ * `numDomainSchedules`), and a page
  * directory's kernel window is shown as `"global"` when it equals the global page directory's.
  * Two states are equal exactly when their canonical JSON strings are.
  */
@@ -112,6 +126,10 @@ export const toCanonicalJSON = (s: KernelState): unknown => ({
   armASIDTable: Object.fromEntries(sortedEntries(s.armASIDTable).map(([i, p]) => [String(i), hexKey(p)])),
   armGlobalPD: hexKey(s.armGlobalPD),
   armGlobalPT: hexKey(s.armGlobalPT),
+  workUnitsCompleted: s.workUnitsCompleted,
+  workUnitsLimit: s.workUnitsLimit,
+  resetChunkBits: s.resetChunkBits,
+  irqPending: s.irqPending,
 })
 
 /** The schedule's entries up to the last that is not an end marker, as `[domain, "ticks"]`. */

@@ -13,13 +13,16 @@
  * or by a Yield, except for one choice in `deadlockOdds`, so blocking and deadlock stay reachable.
  */
 import fc from "fast-check"
-import type { BootConfig, Cap, Event, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import type { BootConfig, Cap, Event, PPtr, SlotPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
-  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, wordBits,
+  InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, largePageBits, nMsgRegisters,
+  superSectionBits, tcbCTable, timerIRQ, wordBits,
 } from "../../model/index.ts"
+import { isFinalCapability } from "../../spec/object/cnode.ts"
 import type { KernelState } from "../../spec/index.ts"
 import type { Outcome } from "../../spec/index.ts"
-import { readyQueueIndex, stepWithOutcome } from "../../spec/index.ts"
+import { readyQueueIndex, slotOf, stepWithOutcome } from "../../spec/index.ts"
+import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { boundaryEvent } from "./boundaries.ts"
 import { addressBook } from "./addressBook.ts"
@@ -31,7 +34,7 @@ import {
   bindNotification, domainSchedule, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, isPageTableUnmap, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -52,7 +55,9 @@ export const defaultWeights = {
   // interrupts, faults, domains
   IRQControl: 2, IRQHandler: 5, Interrupt: 3, TimerTick: 7, UserFault: 3, DomainSet: 1, DomainSchedule: 1,
   // virtual memory: ASIDs, page tables, frames, flushes
-  ASIDPool: 4, PageTable: 3, MapFrame: 6, UnmapFrame: 2, FrameOther: 2, PDFlush: 2,
+  ASIDPool: 4, PageTable: 5, MapFrame: 7, UnmapFrame: 3, FrameOther: 2, PDFlush: 2,
+  // user memory: reads, writes and jumps through the thread's VSpace
+  Memory: 5,
 } as const satisfies Record<string, number>
 
 export type Op = keyof typeof defaultWeights
@@ -162,10 +167,45 @@ const touchable = (book: AddressBook, w: number): readonly Address[] => {
 /** The root task's page table cap (boot info's userImagePaging: one table, the same slot for every configuration). */
 const rootPagingSlot = InitialSlot.NumInitialCaps
 
+/**
+ * Would deleting the cap at `a` be long-running: a Zombie, or the last cap to a CNode or TCB
+ * (seL4 `slotCapLongRunningDelete`)? With `queued`, only the last cap to a TCB in an IPC queue.
+ */
+const longDeletion = (s: KernelState, a: Address, queued = false): boolean => {
+  const c = a.cap
+  if (queued) {
+    const st = c.tag === "ThreadCap" ? tcbAt(s, c.ptr)?.tcbState.tag : undefined
+    return (st === "BlockedOnSend" || st === "BlockedOnReceive" || st === "BlockedOnNotification") && isFinalCapability(s, a.slot)
+  }
+  return c.tag === "ZombieCap" || ((c.tag === "CNodeCap" || c.tag === "ThreadCap") && isFinalCapability(s, a.slot))
+}
+
 /** Does the cap name a live part of an address space (or, for Revoke, an untyped that may back one)? */
 const liveVSpaceCap = (c: Cap, revoke: boolean): boolean =>
   (c.tag === "PageDirectoryCap" && c.asid !== null) || (c.tag === "PageTableCap" && c.mapped !== null) ||
   (c.tag === "FrameCap" && c.mapped !== null) || c.tag === "ASIDPoolCap" || (revoke && c.tag === "UntypedCap" && !c.isDevice)
+
+/** Has the ASID pool at `p` given out an ASID? */
+const poolInUse = (s: KernelState, p: PPtr): boolean => {
+  const o = s.kheap.get(p)
+  return o?.tag === "ASIDPool" && o.pool.size > 0
+}
+
+/** Does the page directory at `pd` map anything below the kernel window? */
+const hasUserMappings = (s: KernelState, pd: PPtr): boolean => {
+  const o = s.kheap.get(pd)
+  return o?.tag === "PageDirectory" && o.pdes.size > 0
+}
+
+/** Does `c` name an untyped whose memory holds a frame or page table some cap records as mapped? */
+const backsMapping = (s: KernelState, c: Cap): boolean => {
+  if (c.tag !== "UntypedCap") return false
+  const end = c.ptr + 2 ** c.sizeBits
+  for (const m of s.caps.values()) {
+    if ((m.tag === "FrameCap" || m.tag === "PageTableCap") && m.mapped !== null && m.ptr >= c.ptr && m.ptr < end) return true
+  }
+  return false
+}
 
 /** A frame type: mostly small pages, then large pages and sections, now and then a super section (16 MiB: device memory). */
 const frameType = (w: number): number =>
@@ -186,7 +226,8 @@ const retypeType = (w: number): number => {
 }
 
 const userSizeFor = (type: number, ut: Cap | undefined, w: number): number => {
-  if (type === ObjectType.CNode) return 1 + (w % 4)
+  // CNodes of 2 to 16 slots; one in eight of 32 or 64 (a long deletion, slot by slot).
+  if (type === ObjectType.CNode) return rare(w >>> 5, 8) ? 5 + ((w >>> 8) % 2) : 1 + (w % 4)
   if (type === ObjectType.Untyped) {
     const max = ut?.tag === "UntypedCap" ? ut.sizeBits : 12
     return 4 + (w % Math.max(1, max - 3))
@@ -205,8 +246,51 @@ const retype = (
   const root = selfCNodeCptr(x)
   const args = dest === undefined || inRoot(x.s, x.t, dest.slot)
     ? [type, size, 0, 0, dest?.offset ?? w % 256, count]
-    : [type, size, dest.via, wordBits, dest.offset, count]
+    : [type, size, cnodeCapOf(x, dest)?.cptr ?? dest.via, wordBits, dest.offset, count]
   return ev(sk, ut, L.UntypedRetype, args, [root])
+}
+
+/** The root-CNode slot holding a cap to the CNode `a` lies in (how a retype names its destination CNode). */
+const cnodeCapOf = (x: Ctx, a: Address): AddressBook["cnodeRoots"][number] | undefined =>
+  x.book.cnodeRoots.find((r) => a.slot >= r.cap.ptr && a.slot < slotOf(r.cap.ptr, 2 ** r.cap.radix))
+
+/** CNodes other than the thread's CSpace root, named by their caps in its root CNode. */
+const innerCNodes = (x: Ctx): AddressBook["cnodeRoots"] => {
+  const root = x.s.caps.get(slotOf(x.t, tcbCTable))
+  return x.book.cnodeRoots.filter((r) => root?.tag !== "CNodeCap" || r.cap.ptr !== root.ptr)
+}
+
+/**
+ * A CNode or TCB made inside another CNode (its only cap there), for a deletion of that CNode
+ * to meet (seL4 parks it as a cyclic Zombie); or, with no CNode to nest in, a CNode in the root
+ * CNode first. Undefined when there is nothing to retype from or no room.
+ */
+const nestedObject = (x: Ctx): Event | undefined => {
+  const outer = pick(innerCNodes(x), x.w[3]!)
+  if (outer === undefined) return retypeObject(x, ObjectType.CNode, 2 + (x.w[2]! % 3))
+  const size = 2 ** outer.cap.radix
+  const free = Array.from({ length: size }, (_, j) => j).filter((j) => !x.s.caps.has(slotOf(outer.cap.ptr, j)))
+  const j = pick(free, x.w[5]!)
+  const uts = directOf(x.book, "UntypedCap").filter((u) => !u.cap.isDevice && 2 ** u.cap.sizeBits - u.cap.freeIndex >= 2 ** 11)
+  const ut = pick(uts, x.w[0]!)
+  if (j === undefined || ut === undefined) return undefined
+  const tcb = x.w[1]! % 3 === 0
+  const args = [tcb ? ObjectType.TCB : ObjectType.CNode, tcb ? 0 : 1 + (x.w[2]! % 3), outer.cptr, wordBits, j, 1]
+  return ev(invokeSyscall(x.w[6]!), ut.cptr, L.UntypedRetype, args, [selfCNodeCptr(x)])
+}
+
+/** Final caps to CNodes that hold the only cap to another CNode or TCB (a deep deletion). */
+const deepCNodes = (x: Ctx, live: readonly Address[]): readonly Address[] => {
+  const holders = new Set<number>()
+  for (const r of innerCNodes(x)) {
+    if (r.cap.radix > 4) continue
+    for (let j = 0; j < 2 ** r.cap.radix; j++) {
+      const sl = slotOf(r.cap.ptr, j)
+      const c = x.s.caps.get(sl)
+      if ((c?.tag === "CNodeCap" || c?.tag === "ThreadCap" || c?.tag === "ZombieCap") && isFinalCapability(x.s, sl)) holders.add(r.cap.ptr)
+    }
+  }
+  return live.filter((l) => l.cap.tag === "CNodeCap" && holders.has(l.cap.ptr) && isFinalCapability(x.s, l.slot))
 }
 
 /** Retype one object of `type` (of `userSize`) from an untyped with room for it into a free slot of the root CNode. */
@@ -264,6 +348,10 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     }
     case "NBRecv":
       return hasWith("EndpointCap", RightR) ? undefined : mk(ObjectType.Endpoint)
+    // One Delete in three first builds a deep CNode (a CNode or TCB whose only cap is in another
+    // CNode) unless there is one to delete.
+    case "Delete":
+      return rare(x.w[10]! >>> 5, 3) && deepCNodes(x, x.book.live).length === 0 ? nestedObject(x) : undefined
     case "MintBadged":
       return has("EndpointCap") ? undefined : mk(ObjectType.Endpoint)
     case "Signal":
@@ -280,30 +368,82 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     // Virtual memory: a directory to give an ASID (or a 4 KiB untyped for a pool), a page table, a frame.
     case "ASIDPool":
       if (isMakePool(x.w[0]!)) return hasPoolUntyped(x) ? undefined : retypeObject(x, ObjectType.Untyped, asidPoolBits)
-      return directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory)
+      return buildAddressSpace(x, 3, mk) ?? (directOf(x.book, "PageDirectoryCap").some((d) => d.cap.asid === null) ? undefined : mk(ObjectType.PageDirectory))
     case "PageTable":
-      return directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || x.w[0]! % 5 === 4 ? undefined : mk(ObjectType.PageTable)
-    case "MapFrame":
-      return directOf(x.book, "FrameCap").some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!))
+      return buildAddressSpace(x, 1, mk) ?? (directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || isPageTableUnmap(x.w[0]!) ? undefined : mk(ObjectType.PageTable))
+    case "MapFrame": {
+      const frames = directOf(x.book, "FrameCap")
+      // One time in six a super section first, while the thread has none (it needs the 16 MiB device untyped);
+      // when the op will want a big frame (mapFrameOp), a large page first if there is no unmapped one.
+      if (x.w[1]! % 6 === 5 && !frames.some((d) => d.cap.sizeBits === superSectionBits)) return mk(ObjectType.SuperSection)
+      if ((x.w[1]! >>> 8) % 4 === 1 && !frames.some((d) => d.cap.sizeBits === largePageBits && d.cap.mapped === null)) return mk(ObjectType.LargePage)
+      return buildAddressSpace(x, 2, mk) ?? (frames.some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!)))
+    }
     case "UnmapFrame": case "FrameOther":
-      return has("FrameCap") ? undefined : mk(ObjectType.SmallPage)
+      return buildAddressSpace(x, 3, mk) ?? (has("FrameCap") ? undefined : mk(ObjectType.SmallPage))
+    case "PDFlush": return buildAddressSpace(x, 3, mk)
+    case "Memory": return buildAddressSpace(x, 1, mk)
     default: return undefined
   }
 }
 
 /**
+ * Virtual-memory ops first build the thread an address space of its own with both levels
+ * (`nextAddressSpaceStep`), `n` times in 5, while it has none.
+ */
+const buildAddressSpace = (x: Ctx, n: number, mk: (type: number) => Event): Event | undefined =>
+  (x.w[10]! >>> 4) % 5 < n ? nextAddressSpaceStep(x, mk) : undefined
+
+/**
  * Resolve a choice against the state into one event made by the current thread. Every choice
  * resolves; with no suitable cap or slot the event still goes out and exercises an error path.
+ * `restart`: the syscall a preemption stopped when the current thread last entered the kernel.
+ * seL4 runs it again (the thread's PC is still at the syscall); kspec has no instruction stream,
+ * so the choice re-issues it, unchanged, 7 times in 8 (the 8th does what the choice says, as if
+ * the thread had been redirected), with a fresh pending interrupt, so chains of restarts happen.
  */
-export const resolveChoice = (s: KernelState, c: Choice): Event => {
+export const resolveChoice = (s: KernelState, c: Choice, restart?: SyscallEvent): Event => {
   const t = s.curThread
   const book = addressBook(s, t)
   const x: Ctx = { s, t, book, w: c.w.length >= selectorCount ? c.w : Array.from({ length: selectorCount }, (_, i) => c.w[i % Math.max(1, c.w.length)] ?? 0) }
   // The idle thread runs no user code: only an interrupt can change anything.
   if (t === s.idleThread) return idleEvent(x)
+  if (restart !== undefined && !rare(x.w[9]! >>> 8, 8)) return withPendingIRQ(x, restart, true)
   const e0 = resolveOp(x, c.op)
   const e = isHostile(c) ? makeHostile(x, e0) : isBoundary(c) ? boundaryEvent(x, e0) : e0
-  return rare(x.w[11]!, deadlockOdds) ? e : keepLive(x, e)
+  const e1 = rare(x.w[9]! >>> 8, 8) ? e : withinBuffer(x, e)
+  return rare(x.w[11]!, deadlockOdds) ? e1 : keepLive(x, e1)
+}
+
+/**
+ * A thread whose IPC buffer its own stores cannot reach (no page there, or read-only) sends what
+ * fits in registers: the event without its buffer words (the words past MR3, the extra-cap
+ * pointers, the receive slot), so the syscall is made; the kernel then reads whatever the buffer
+ * holds. One time in eight the event goes as it is, and the stores fault.
+ */
+const withinBuffer = (x: Ctx, e: Event): Event => {
+  // A Yield's words are there only to be stored (a hostile one): it keeps them.
+  if (e.tag !== "Syscall" || e.syscall === "Yield" || (e.mrs.length <= nMsgRegisters && e.extraCaps.length === 0 && (e.recvSlot?.length ?? 0) === 0)) return e
+  const tcb = tcbAt(x.s, x.t)
+  if (tcb === undefined || translate(x.s, userVSpaceRoot(x.s, x.t), tcb.tcbIPCBuffer, "Write").ok) return e
+  const { recvSlot: _r, ...rest } = e
+  return { ...rest, mrs: e.mrs.slice(0, nMsgRegisters), extraCaps: [] }
+}
+
+/**
+ * A long operation's event with an interrupt pending while the kernel runs it (most often):
+ * mostly the timer's line (never masked), now and then a line with a handler (pending only if
+ * unmasked) or a line that does not exist (never pending). A restart gets one 3 times in 4, a
+ * first run 2 times in 3, so a preemption fires wherever the work counter reaches its limit.
+ */
+const withPendingIRQ = (x: Ctx, e: SyscallEvent, restart: boolean): SyscallEvent => {
+  const w = x.w[9]!
+  const { pendingIRQ: _old, ...bare } = e
+  if (restart ? w % 4 === 3 : w % 3 === 2) return bare
+  const r = (w >>> 2) % 16
+  const signalled = Array.from({ length: x.s.numIRQs }, (_, i) => i).filter((i) => x.s.irqStates[i] === "IRQSignal")
+  const irq = r < 13 ? timerIRQ : r < 15 ? pick(signalled, w >>> 6) ?? timerIRQ : x.s.numIRQs + ((w >>> 6) % 4)
+  return { ...bare, pendingIRQ: irq }
 }
 
 /** The event an op resolves to for the current (non-idle) thread. */
@@ -326,9 +466,14 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       const ut = (w6 >>> 4) % 4 === 0 ? pick(spent, w0) ?? pick(uts, w0) : pick(uts, w0)
       const type = retypeType(w1)
       const size = userSizeFor(type, ut?.cap, w2)
-      const dest = pick((w5 % 8 === 0 ? book.all : book.free).filter((a) => a.level === 0), w3)
-      const count = 1 + (w4 % 3)
-      e = retype(x, sk, ut?.cptr ?? w0 % 256, type, size, dest, count, w3)
+      // Mostly into the root CNode; one in four (when there is one) into a CNode one level down, so
+      // that CNode holds the only cap to what is made there (deleting it then parks a nested CNode
+      // or TCB as a cyclic Zombie, as seL4 does, rather than recurse).
+      const slots = w5 % 8 === 0 ? book.all : book.free
+      const dest = ((w5 >>> 3) % 4 === 3 ? pick(slots.filter((a) => a.level === 1), w3) : undefined) ?? pick(slots.filter((a) => a.level === 0), w3)
+      // Mostly 1 to 3 objects; one in eight a batch of up to 16 (an untyped with many children to revoke).
+      const count = rare(w4 >>> 4, 8) ? 4 + ((w4 >>> 7) % 13) : 1 + (w4 % 3)
+      e = withPendingIRQ(x, retype(x, sk, ut?.cptr ?? w0 % 256, type, size, dest, count, w3) as SyscallEvent, false)
       break
     }
     case "Copy": case "Mint": case "Move": case "Mutate": {
@@ -365,12 +510,29 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       // address space (a directory with an ASID, a mapped table or frame, a pool), or revokes an
       // untyped whose memory backs one; one in four (when there is one) a mapped frame cap with
       // another cap to its frame (deleting it unmaps the frame all the same).
+      // One in four otherwise (Delete) a long deletion: the last cap to a CNode or a TCB, or a
+      // Zombie a preempted deletion left; for Revoke, a cap with children.
       const vspace = live.filter((l) => liveVSpaceCap(l.cap, op === "Revoke"))
-      const a = rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
+      const long = () => (op !== "Delete" ? live.filter((l) => x.s.cdtList.has(l.slot))
+        : (w4 >>> 3) % 2 === 0 ? live.filter((l) => longDeletion(x.s, l, true))
+        : live.filter((l) => longDeletion(x.s, l)))
+      // One Delete in two a deep CNode (one holding the only cap to another CNode or TCB), if any.
+      const deep = op === "Delete" && (w4 >>> 5) % 2 === 0 ? pick(deepCNodes(x, live), w0) : undefined
+      // Half the revokes pick an untyped whose memory backs a mapped frame or page table, if there
+      // is one; a delete, one time in four, a directory with an ASID and mappings in it, one time
+      // in eight an ASID pool in use.
+      const backing = op === "Revoke" ? ((w4 >>> 7) % 2 === 0 ? vspace.filter((l) => backsMapping(x.s, l.cap)) : [])
+        : (w4 >>> 7) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr))
+        // Or a pool with ASIDs given out: its directories' caps keep ASIDs that name nothing.
+        : (w4 >>> 7) % 8 === 1 ? vspace.filter((l) => l.cap.tag === "ASIDPoolCap" && poolInUse(x.s, l.cap.ptr)) : []
+      const a = deep !== undefined ? deep
+        : backing.length > 0 ? pick(backing, w0)
+        : rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
         : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
-        : w4 % 4 === 2 ? pick(sharedMappedFrames(x, vspace), w0) ?? pick(live, w0) : pick(live, w0)
+        : w4 % 4 === 2 ? pick(sharedMappedFrames(x, vspace), w0) ?? pick(live, w0)
+        : (w4 >>> 2) % 2 === 0 ? pick(long(), w0) ?? pick(live, w0) : pick(live, w0)
       const [v, i, d] = target(a, w0)
-      e = ev(sk, v, op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], [])
+      e = withPendingIRQ(x, ev(sk, v, op === "Delete" ? L.CNodeDelete : L.CNodeRevoke, [i, d], []) as SyscallEvent, false)
       break
     }
     case "SaveCaller": {
@@ -435,6 +597,7 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     case "UnmapFrame": return unmapFrameOp(x)
     case "FrameOther": return frameOtherOp(x)
     case "PDFlush": return pdFlushOp(x)
+    case "Memory": return memoryOp(x)
   }
   return e
 }
@@ -463,6 +626,8 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
       words[x.w[6]! % Math.max(1, words.length)] = bad
       return { ...e0, words }
     }
+    // Any address: mostly one that faults.
+    case "MemoryAccess": return { ...e0, vaddr: bad }
     case "Syscall": break
   }
   const e1 = e0
@@ -473,7 +638,8 @@ const makeHostile = (x: Ctx, e0: Event): Event => {
     rs[w % 3] = bad
     return { ...e1, recvSlot: rs }
   }
-  if (e1.syscall === "Yield") return { ...e1, msgInfo: bad }
+  // A hostile Yield: any message info, and half the time words for the IPC buffer (a Yield reads none).
+  if (e1.syscall === "Yield") return w % 2 === 0 ? { ...e1, msgInfo: bad } : { ...e1, msgInfo: bad, mrs: [0, 0, 0, 0, bad, bad] }
   // As for raw events: a hostile pointer mostly goes out as NBSend so the thread survives it.
   const blocking = e1.syscall === "Send" || e1.syscall === "Call"
   const e: SyscallEvent = blocking && (!faultSafe(x) || (w % 4 !== 3 && x.w[6]! % 16 !== 0)) ? { ...e1, syscall: "NBSend" } : e1
@@ -539,7 +705,7 @@ const nonBlocking = (e: Event): Event[] => {
  * throws is left for the runner to report.
  */
 const keepLive = (x: Ctx, e: Event): Event => {
-  if (e.tag !== "Syscall" && e.tag !== "UserFault") return e
+  if (e.tag !== "Syscall" && e.tag !== "UserFault" && e.tag !== "MemoryAccess") return e
   // With two other threads able to act one event rarely stops all three: skip the simulation.
   if (otherActors(x.s, x.t).length >= 2 || !isLive(x.s)) return e
   const post = stepOrUndefined(x.s, e)

@@ -6,7 +6,9 @@
  * (`CNode_Copy`, `TCB_SetPriority`, whichever of Call/Send/NBSend carried it), anything else by
  * syscall and invoked object (`Call/EndpointCap`, `Recv/NotificationCap`, `Send/lookup` for a
  * cap pointer that did not resolve, `Interrupt/IRQSignal`, `UserFault/VMFault`), and `Reply`,
- * `Yield` and `TimerTick` by themselves. Its *outcome* is the spec's `Outcome.result`.
+ * `Yield` and `TimerTick` by themselves. Its *outcome* is the spec's `Outcome.result`, except
+ * that a syscall a preemption had stopped, run again and now completed, counts as `Restarted`
+ * (`coverageResult`): a long operation's row shows both its `Preempted` and its `Restarted` runs.
  *
  * `reachableOutcomes` lists, per row, every outcome seL4's semantics allow (the decode errors in
  * seL4's order, Success, and for IPC the blocking and fault outcomes), so a cell the campaign
@@ -31,6 +33,8 @@ const receiveObjects = new Set(["EndpointCap", "NotificationCap", "lookup"])
 /** The coverage row of a step's outcome. */
 export const rowOf = (o: Outcome): string => {
   if (isMethod(o.invocation)) return o.invocation
+  // A syscall whose IPC-buffer stores faulted.
+  if (o.invocation === "VMFault") return `${o.syscall}/VMFault`
   switch (o.syscall) {
     case "Reply": case "Yield": case "TimerTick": return o.syscall
     case "Recv": case "NBRecv": case "ReplyRecv":
@@ -40,6 +44,13 @@ export const rowOf = (o: Outcome): string => {
   }
 }
 
+/**
+ * The coverage outcome of a step: the spec's result, or `Restarted` for a successful run of a
+ * syscall that a preemption had stopped (the runner's `RestartInfo.restarted`).
+ */
+export const coverageResult = (o: Outcome, restart?: { readonly restarted: boolean }): string =>
+  restart?.restarted === true && o.result === "Success" ? "Restarted" : o.result
+
 // ---- reachable outcomes ------------------------------------------------------------------------
 
 type Outcomes = readonly string[]
@@ -48,6 +59,8 @@ const CF = "CapFault"
 /** Every invocation looks up its extra caps before decoding: a bad extra-cap pointer is a cap fault. */
 const method = (...errors: string[]): Outcomes => [S, ...errors, CF]
 const badLabel: Outcomes = ["IllegalOperation", CF]
+/** A long operation: stopped at a preemption point, and completed when run again. */
+const preemptible = ["Preempted", "Restarted"]
 /** CNode target lookup: too few words, a bad depth, a failed lookup. */
 const target = ["TruncatedMessage", "RangeError", "FailedLookup"]
 const setSpace = ["TruncatedMessage", "IllegalOperation", "RevokeFirst"]
@@ -55,6 +68,9 @@ const setSpace = ["TruncatedMessage", "IllegalOperation", "RevokeFirst"]
 const sendKinds = ["Send", "NBSend", "Call"] as const
 const pdFlushOps = ["Clean_Data", "Invalidate_Data", "CleanInvalidate_Data", "Unify_Instruction"] as const
 const recvKinds = ["Recv", "NBRecv", "ReplyRecv"] as const
+const memoryKinds = ["Read", "Write", "Execute"] as const
+/** The syscalls whose events store into the IPC buffer (message words past MR3, extra caps, the receive slot): any, with raw words. */
+const bufferSyscalls = ["Send", "NBSend", "Call", "Recv", "NBRecv", "ReplyRecv", "Reply", "Yield"] as const
 
 /** What a send-side syscall on an endpoint can end in. */
 const sendOnEndpoint = (k: (typeof sendKinds)[number]): Outcomes =>
@@ -75,9 +91,10 @@ const receive = (k: (typeof recvKinds)[number]): Outcomes =>
  */
 export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   // CNode: target lookup first; Copy/Mint derive (RevokeFirst for an untyped with children,
-  // IllegalOperation when nothing derives); Revoke and Delete can delete the caller's own TCB.
-  CNode_Revoke: method(...target, "Inactive"),
-  CNode_Delete: method(...target, "Inactive"),
+  // IllegalOperation when nothing derives); Revoke and Delete can delete the caller's own TCB, and
+  // are preemptible.
+  CNode_Revoke: method(...target, "Inactive", ...preemptible),
+  CNode_Delete: method(...target, "Inactive", ...preemptible),
   CNode_CancelBadgedSends: method(...target, "IllegalOperation"),
   CNode_Copy: method(...target, "DeleteFirst", "IllegalOperation", "RevokeFirst"),
   CNode_Mint: method(...target, "DeleteFirst", "IllegalOperation", "RevokeFirst"),
@@ -86,7 +103,8 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   CNode_Rotate: method(...target, "DeleteFirst", "IllegalOperation"),
   CNode_SaveCaller: method(...target, "DeleteFirst"),
   CNode_BadLabel: badLabel,
-  Untyped_Retype: method("TruncatedMessage", "InvalidArgument", "RangeError", "FailedLookup", "DeleteFirst", "NotEnoughMemory"),
+  // A retype that resets its untyped is preemptible.
+  Untyped_Retype: method("TruncatedMessage", "InvalidArgument", "RangeError", "FailedLookup", "DeleteFirst", "NotEnoughMemory", ...preemptible),
   Untyped_BadLabel: badLabel,
   TCB_ReadRegisters: method("TruncatedMessage", "RangeError", "IllegalOperation"),
   TCB_WriteRegisters: method("TruncatedMessage", "IllegalOperation"),
@@ -149,6 +167,8 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
     // Only non-master reply caps can be named (a master cap does not derive), so no InvalidCapability.
     [`${k}/ReplyCap`, [S, CF]],
     [`${k}/NullCap`, ["InvalidCapability", CF]],
+    // A Zombie (a preempted deletion's remainder) cannot be invoked.
+    [`${k}/ZombieCap`, ["InvalidCapability", CF]],
     [`${k}/lookup`, [CF]],
   ])),
   ...Object.fromEntries(recvKinds.flatMap((k) => [
@@ -167,6 +187,10 @@ export const reachableOutcomes: Readonly<Record<string, Outcomes>> = {
   "UserFault/VMFault": ["Delivered", "NoHandler"],
   "UserFault/UnknownSyscall": ["Delivered", "NoHandler"],
   "UserFault/UserException": ["Delivered", "NoHandler"],
+  // User memory: an access that translates needs no kernel; one that does not is a VMFault.
+  ...Object.fromEntries(memoryKinds.map((k) => [`MemoryAccess/${k}`, [S, "Delivered", "NoHandler"]])),
+  // A syscall's stores into its IPC buffer (long messages, extra caps, the receive slot) may fault.
+  ...Object.fromEntries(bufferSyscalls.map((k) => [`${k}/VMFault`, ["Delivered", "NoHandler"]])),
 }
 
 export const coverageRows: readonly string[] = Object.keys(reachableOutcomes)
@@ -195,9 +219,9 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   CancelBadgedSends: ["CNode_CancelBadgedSends"],
   InvokeOther: [
     ...rowsMatching(/_(BadLabel|SetFlags|SetTLSBase|ScheduleConfigure|ScheduleSetStart|GetTrigger|IssueSGISignal)$/),
-    ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|ReplyCap|NotificationCap|EndpointCap)$/),
+    ...rowsMatching(/^(Send|NBSend|Call)\/(NullCap|ReplyCap|NotificationCap|EndpointCap|ZombieCap)$/),
   ],
-  Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/)],
+  Raw: [...sendLookups, ...recvLookups, ...rowsMatching(/\/OtherCap$/), ...rowsMatching(/_BadLabel$/), ...rowsMatching(/\/NullCap$/), "Yield/VMFault"],
   SetupThread: ["TCB_Configure", "TCB_SetSpace", "TCB_SetIPCBuffer"],
   SetPriority: ["TCB_SetPriority", "TCB_SetMCPriority", "TCB_SetSchedParams"],
   Resume: ["TCB_Resume"],
@@ -207,14 +231,14 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   BindNotification: ["TCB_BindNotification"],
   UnbindNotification: ["TCB_UnbindNotification"],
   MintBadged: ["CNode_Mint"],
-  Send: ["Send/EndpointCap", "NBSend/EndpointCap", ...sendLookups],
+  Send: ["Send/EndpointCap", "NBSend/EndpointCap", ...sendLookups, "Send/VMFault", "NBSend/VMFault"],
   // A hostile Call mostly goes out as NBSend; a receive that would deadlock as NBRecv (or a Reply).
-  Call: ["Call/EndpointCap", "NBSend/EndpointCap", "Call/lookup"],
+  Call: ["Call/EndpointCap", "NBSend/EndpointCap", "Call/lookup", "Call/VMFault"],
   // One receive in sixteen names any cap, a notification among them.
-  Recv: ["Recv/EndpointCap", "ReplyRecv/EndpointCap", "NBRecv/EndpointCap", "Recv/lookup", "Recv/OtherCap", "ReplyRecv/NotificationCap"],
-  NBRecv: ["NBRecv/EndpointCap", "NBRecv/lookup", "NBRecv/OtherCap"],
-  Reply: ["Reply"],
-  ReplyRecv: ["ReplyRecv/EndpointCap", "ReplyRecv/NotificationCap", "Reply", "ReplyRecv/lookup", "ReplyRecv/OtherCap"],
+  Recv: ["Recv/EndpointCap", "ReplyRecv/EndpointCap", "NBRecv/EndpointCap", "Recv/lookup", "Recv/OtherCap", "ReplyRecv/NotificationCap", "Recv/VMFault"],
+  NBRecv: ["NBRecv/EndpointCap", "NBRecv/lookup", "NBRecv/OtherCap", "NBRecv/VMFault"],
+  Reply: ["Reply", "Reply/VMFault"],
+  ReplyRecv: ["ReplyRecv/EndpointCap", "ReplyRecv/NotificationCap", "Reply", "ReplyRecv/lookup", "ReplyRecv/OtherCap", "ReplyRecv/VMFault"],
   Yield: ["Yield"],
   Signal: ["Send/NotificationCap", "NBSend/NotificationCap", "Call/NotificationCap"],
   Wait: ["Recv/NotificationCap", "NBRecv/NotificationCap", "Recv/lookup", "Recv/OtherCap"],
@@ -227,12 +251,14 @@ export const opTargets: Readonly<Record<Op, readonly string[]>> = {
   DomainSet: ["Domain_SetSet"],
   DomainSchedule: ["Domain_ScheduleConfigure", "Domain_ScheduleSetStart"],
   ASIDPool: ["ARM_ASIDPool_Assign", "ARM_ASIDControl_MakePool"],
-  PageTable: ["ARM_PageTable_Map", "ARM_PageTable_Unmap"],
+  // One in eight copies a page-table or page-directory cap instead (the derive rules).
+  PageTable: ["ARM_PageTable_Map", "ARM_PageTable_Unmap", "CNode_Copy"],
   // One map in six copies a mapped frame's cap instead (to share the frame).
   MapFrame: ["ARM_Page_Map", "CNode_Copy"],
   UnmapFrame: ["ARM_Page_Unmap"],
   FrameOther: [...pdFlushOps.map((op) => `ARM_Page_${op}`), "ARM_Page_GetAddress"],
   PDFlush: pdFlushOps.map((op) => `ARM_PageDirectory_${op}`),
+  Memory: memoryKinds.map((k) => `MemoryAccess/${k}`),
 }
 
 // ---- focus names -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import { defaultDeadlineMs, describeFailure, runLockstep } from "../lockstep/run
 /** A word, often small (slot numbers, labels, depths), often any 32-bit value, sometimes an edge. */
 const word = fc.oneof(fc.nat({ max: 300 }), fc.nat({ max: 0xffff_ffff }), fc.constantFrom(0, 1, 31, 32, 33, 0xffff_ffff))
 
-/** Syscalls of raw words: any syscall, any cptr, any message info, message words, extra caps and receive slot. */
+/** Syscalls of raw words: any syscall, any cptr, any message info, message words, extra caps, receive slot and pending interrupt. */
 export const rawSyscallArb: fc.Arbitrary<Event> = fc.record({
   tag: fc.constant("Syscall" as const),
   syscall: fc.constantFrom(...SyscallKinds),
@@ -25,7 +25,9 @@ export const rawSyscallArb: fc.Arbitrary<Event> = fc.record({
   mrs: fc.array(word, { maxLength: 12 }),
   extraCaps: fc.array(word, { maxLength: 3 }),
   recvSlot: fc.array(word, { maxLength: 3 }),
-})
+  // An interrupt pending during the entry: any line, often the timer's.
+  pendingIRQ: fc.oneof(fc.constant(0), word),
+}, { requiredKeys: ["tag", "syscall", "cptr", "msgInfo", "mrs", "extraCaps", "recvSlot"] })
 
 /** Any event of raw words: mostly syscalls, and interrupts on any line, ticks and user faults. */
 export const rawEventArb: fc.Arbitrary<Event> = fc.oneof(
@@ -64,7 +66,10 @@ export const hostileStream = (seed: number): (() => Event) => {
     if (k < 8) {
       const r = next()
       const msgInfo = r % 2 === 0 ? next() : ((((r >>> 1) % 41) << 12) | (((r >>> 7) % 4) << 7) | ((r >>> 9) % 128)) >>> 0
-      return { tag: "Syscall", syscall: SyscallKinds[next() % SyscallKinds.length]!, cptr: w(), msgInfo, mrs: words(12), extraCaps: words(3), recvSlot: words(3) }
+      const e = { tag: "Syscall" as const, syscall: SyscallKinds[next() % SyscallKinds.length]!, cptr: w(), msgInfo, mrs: words(12), extraCaps: words(3), recvSlot: words(3) }
+      // One in four with an interrupt pending during the entry (mostly the timer's line).
+      const p = next() % 8
+      return p < 2 ? { ...e, pendingIRQ: p === 0 ? 0 : w() } : e
     }
     if (k === 8) return { tag: "TimerTick" }
     if (k === 9) return { tag: "Interrupt", irq: w() }
@@ -72,12 +77,19 @@ export const hostileStream = (seed: number): (() => Event) => {
   }
 }
 
+/** A hostile trace that failed: which one, why, and its events (a trace file replays it). */
+export interface HostileFailure {
+  readonly trace: number
+  readonly description: string
+  readonly events: readonly Event[]
+}
+
 export interface HostileRun {
   readonly events: number
   readonly traces: number
   readonly ms: number
-  /** Refinement or invariant failures, throws and loops: each a readable line, with its seed and trace. */
-  readonly failures: readonly string[]
+  /** Refinement or invariant failures, throws and loops, in trace order. */
+  readonly failures: readonly HostileFailure[]
 }
 
 /**
@@ -85,18 +97,24 @@ export interface HostileRun {
  * fresh boot, checking refinement and every invariant (incrementally, in full every `fullEvery`
  * steps and at each trace's end), each trace under the watchdog.
  */
-export const runHostile = <K>(impl: ImplUnderTest<K>, config: BootConfig, o: { seed: number; events: number; traceLength: number; fullEvery: number }): HostileRun => {
+export const runHostile = <K>(
+  impl: ImplUnderTest<K>, config: BootConfig, o: { seed: number; events: number; traceLength: number; fullEvery: number; onTrace?: (events: number) => void },
+): HostileRun => {
   const next = hostileStream(o.seed)
-  const failures: string[] = []
+  const failures: HostileFailure[] = []
   const t0 = performance.now()
   let done = 0
   let traces = 0
   while (done < o.events) {
     const n = Math.min(o.traceLength, o.events - done)
-    const f = runLockstep(impl, config, (_s, i) => (i < n ? next() : undefined), { fullEvery: o.fullEvery, deadlineMs: defaultDeadlineMs }).failure
-    if (f !== null) failures.push(`seed ${o.seed}, trace ${traces}: ${describeFailure(f).split("\n")[0]}`)
+    const drawn: Event[] = []
+    const r = runLockstep(impl, config, (_s, i) => (i < n ? (drawn[i] = next()) : undefined), { fullEvery: o.fullEvery, deadlineMs: defaultDeadlineMs })
+    // A stopped trace leaves the rest of its events undrawn: draw them, so the stream stays in step.
+    for (let i = drawn.length; i < n; i++) next()
+    if (r.failure !== null) failures.push({ trace: traces, description: describeFailure(r.failure), events: r.events })
     done += n
     traces++
+    o.onTrace?.(done)
   }
   return { events: done, traces, ms: performance.now() - t0, failures }
 }

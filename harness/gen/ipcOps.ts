@@ -76,16 +76,18 @@ export const send = (x: Ctx, call: boolean): Event => {
   const pool = usable.length > 0 ? usable : eps
   const waiting = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP")
   // A send through a cap without Grant (for a Call, nor GrantReply) to a waiting receiver (no caps
-  // go with it; a Call's caller stops) is rare by chance: one send in eight looks for one.
+  // go with it; a Call's caller stops) is rare by chance: one send in six looks for one.
   const ungranted = writable.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP" && !hasRight(e.cap.rights, RightG) && !(call && hasRight(e.cap.rights, RightGR)))
-  const weak = rare(w0 >>> 4, 8) && ungranted.length > 0
+  const weak = rare(w0 >>> 4, 6) && ungranted.length > 0
   const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : weak ? pick(ungranted, w0 >>> 7) : prefer(waiting, pool, w0 >>> 4, 2, 3)
   // Half the Calls (and every weak one) are shaped for the IPC fastpath: at most four words, no caps.
   const fast = call && (weak || w1 % 2 === 0)
   const mrs = msgWords(x.w, fast ? (w1 >>> 1) % 5 : msgLength(w1))
   const epPtr = ep?.cap.tag === "EndpointCap" ? ep.cap.ptr : undefined
   const syscall: SyscallKind = call ? "Call" : rare(w4 >>> 4, 4) ? "NBSend" : "Send"
-  return sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, fast ? [] : extraCaps(x, w3, epPtr))
+  // A weak Send always offers caps: they must stay behind.
+  const caps = fast ? [] : extraCaps(x, w3, epPtr)
+  return sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, weak && caps.length === 0 ? extraCaps(x, 7 + ((w3 >>> 4) % 9), epPtr) : caps)
 }
 
 /** Receive-slot words: mostly a free slot, sometimes an occupied one, none (the buffer keeps its words), or junk. */

@@ -1,21 +1,32 @@
 /**
- * Reachability of the IPC slice's interesting states under the generator, spec only: run traces
- * of choices from boot and count, per step, the states where each feature holds. Coverage, not
- * timing: a counter at 0 means the generator (or the spec) never gets there.
+ * Reachability of the interesting states under the generator (the IPC slice's and the address
+ * spaces'), spec only: run traces of choices from boot and count, per step, the states where each
+ * feature holds (or the steps that made each transition). Coverage, not timing: a counter at 0
+ * means the generator (or the spec) never gets there.
  */
 import fc from "fast-check"
 import type { BootConfig, Event, PPtr } from "../../model/index.ts"
 import { messageInfoFromWord, tcbCaller } from "../../model/index.ts"
-import type { KernelState } from "../../spec/index.ts"
+import type { KernelState, Outcome } from "../../spec/index.ts"
 import { boot, getCap, slotOf, stepWithOutcome } from "../../spec/index.ts"
+import { lookupCap } from "../../spec/kernel/cspace.ts"
 import type { Choice, Op } from "./choices.ts"
 import { resolveChoice, traceArb, weightsFor } from "./choices.ts"
 import { threads } from "./stateView.ts"
+import { Restarts } from "./restarts.ts"
 
 export const features = [
   "BlockedOnSend", "BlockedOnReceive", "BlockedOnReply", "BlockedOnNotification", "pendingFault", "boundNotification",
   "activeNtfn", "threePriorities", "nonRootRunning", "irqSignalWithHandler", "replyCapInCallerSlot", "capTransfer",
   "idle",
+  // Long operations: a deletion left a Zombie, or parked one in its own table; an entry was
+  // preempted; a restarted syscall was preempted again (a chain of restarts).
+  "zombie", "cyclicZombie", "preempted", "restartChain",
+  // Address spaces: a directory other than the root's with a page table and a page mapped through
+  // it; a frame mapped by two directories; a page directory that lost its ASID with its mappings
+  // still in it (deleted under a live mapping); a Page_Map of a mapped frame (a remap, other
+  // rights); a revoke that tore mappings down.
+  "twoLevelVSpace", "sharedFrame", "orphanedMappings", "remap", "revokeUnmapped",
 ] as const
 export type Feature = (typeof features)[number]
 
@@ -55,10 +66,64 @@ export const stateFeatures = (s: KernelState, root: PPtr): Set<Feature> => {
   for (const o of s.kheap.values()) if (o.tag === "Notification" && o.state.tag === "ActiveNtfn") { f.add("activeNtfn"); break }
   if (s.curThread !== root && s.curThread !== s.idleThread) f.add("nonRootRunning")
   if (s.curThread === s.idleThread) f.add("idle")
+  for (const [slot, c] of s.caps) {
+    if (c.tag !== "ZombieCap") continue
+    f.add("zombie")
+    if (c.ptr === slot) f.add("cyclicZombie")
+  }
   for (let i = 0; i < s.numIRQs; i++) {
     if (s.irqStates[i] === "IRQSignal" && getCap(s, slotOf(s.irqNode, i)).tag === "NotificationCap") { f.add("irqSignalWithHandler"); break }
   }
+  vspaceFeatures(s, f)
   return f
+}
+
+/** The address-space features of a state (see `features`). */
+const vspaceFeatures = (s: KernelState, f: Set<Feature>): void => {
+  const named = new Set<PPtr>()
+  for (const poolPtr of s.armASIDTable.values()) {
+    const pool = s.kheap.get(poolPtr)
+    if (pool?.tag === "ASIDPool") for (const pd of pool.pool.values()) named.add(pd)
+  }
+  const mappedBy = new Map<PPtr, Set<PPtr>>()
+  const note = (frame: PPtr, pd: PPtr) => { let m = mappedBy.get(frame); if (m === undefined) mappedBy.set(frame, m = new Set()); m.add(pd) }
+  for (const [p, o] of s.kheap) {
+    if (o.tag !== "PageDirectory" || p === s.armGlobalPD) continue
+    if (!named.has(p)) { if (o.pdes.size > 0) f.add("orphanedMappings"); continue }
+    for (const e of o.pdes.values()) {
+      if (e.tag === "SectionPDE" || e.tag === "SuperSectionPDE") note(e.frame, p)
+      else if (e.tag === "PageTablePDE") {
+        const pt = s.kheap.get(e.table)
+        if (pt?.tag !== "PageTable") continue
+        for (const pte of pt.ptes.values()) if (pte.tag !== "InvalidPTE") note(pte.frame, p)
+        if (p !== rootPD(s) && pt.ptes.size > 0) f.add("twoLevelVSpace")
+      }
+    }
+  }
+  for (const pds of mappedBy.values()) if (pds.size >= 2) { f.add("sharedFrame"); break }
+}
+
+/** The root task's page directory (ASID 1). */
+const rootPD = (s: KernelState): PPtr | undefined => {
+  const pool = s.kheap.get(s.armASIDTable.get(0) ?? -1)
+  return pool?.tag === "ASIDPool" ? pool.pool.get(1) : undefined
+}
+
+/** Caps that record a mapping (frames and page tables). */
+const mappedCaps = (s: KernelState): number => {
+  let n = 0
+  for (const c of s.caps.values()) if ((c.tag === "FrameCap" || c.tag === "PageTableCap") && c.mapped !== null) n++
+  return n
+}
+
+/** The address-space transitions of a step (see `features`). */
+const vspaceTransitions = (pre: KernelState, r: { state: KernelState; outcome: Outcome }, ev: Event, f: Set<Feature>): void => {
+  const o = r.outcome
+  if (o.invocation === "ARM_Page_Map" && o.result === "Success" && ev.tag === "Syscall") {
+    const c = lookupCap(pre, pre.curThread, ev.cptr)
+    if (c.ok && c.value.tag === "FrameCap" && c.value.mapped !== null) f.add("remap")
+  }
+  if (o.invocation === "CNode_Revoke" && o.result === "Success" && mappedCaps(r.state) < mappedCaps(pre)) f.add("revokeUnmapped")
 }
 
 /** The domain of the thread running in `s` (the current domain, by ct_in_cur_domain), or undefined when the idle thread runs. */
@@ -109,14 +174,20 @@ export const measureReach = (o: ReachOptions): ReachReport => {
     const root = s.curThread
     const seen = new Set<Feature>()
     const ranIn = new Set<number>()
+    const restarts = new Restarts()
     for (const c of trace) {
-      const ev = resolveChoice(s, c)
+      const thread = s.curThread
+      const ev = resolveChoice(s, c, restarts.of(thread))
       const r = stepWithOutcome(s, ev)
       steps++
       const k = `${r.outcome.syscall}:${r.outcome.invocation}|${r.outcome.result}`
       outcomes.set(k, (outcomes.get(k) ?? 0) + 1)
       const f = stateFeatures(r.state, root)
       if (transferredCaps(s, r.state, ev)) f.add("capTransfer")
+      const restart = restarts.note(thread, ev, r.outcome)
+      if (r.outcome.result === "Preempted") f.add("preempted")
+      if (restart.chain >= 2) f.add("restartChain")
+      vspaceTransitions(s, r, ev, f)
       for (const x of f) { counts[x]++; seen.add(x) }
       s = r.state
       const d = runningDomain(s)

@@ -71,14 +71,28 @@ const vspaceRoot = (x: Ctx, w: number): number => {
   return (rare(w, 12) ? pick(x.book.direct, w >>> 4) : prefer(valid, pds, w >>> 4, 7, 8) ?? pick(x.book.direct, w >>> 4))?.cptr ?? w % 256
 }
 
-/** An IPC buffer: (vaddr, frame cptr). vaddr 0 (no buffer), 512-aligned, rarely misaligned; a non-device frame mostly. */
-const ipcBuffer = (x: Ctx, w: number): [number, number] => {
+/**
+ * An IPC buffer: (vaddr, frame cptr). Mostly a working one for VSpace root `vRoot`: a non-device
+ * frame mapped read-write in that directory, at a 512-byte block of where it is mapped (so the
+ * thread's own stores into its buffer translate; the root's buffer page has room for 8 threads).
+ * Otherwise as before: vaddr 0 (no buffer), 512-aligned, rarely misaligned; a non-device frame mostly.
+ */
+const ipcBuffer = (x: Ctx, w: number, vRoot: number): [number, number] => {
   const frames = directOf(x.book, "FrameCap")
   const good = frames.filter((f) => !f.cap.isDevice)
-  const cap = (rare(w, 10) ? pick(x.book.direct, w >>> 6) : pick(good, w >>> 6) ?? pick(frames, w >>> 6) ?? pick(x.book.direct, w >>> 6))?.cptr ?? InitialSlot.InitThreadIPCBuffer
+  const pd = x.book.direct.find((d) => d.cptr === vRoot)?.cap
+  const asid = pd?.tag === "PageDirectoryCap" ? pd.asid : null
+  const mappedHere = good.filter((f) => asid !== null && f.cap.mapped?.asid === asid && f.cap.vmRights === "ReadWrite")
   const r = w % 20
+  if (r >= 5 && mappedHere.length > 0) {
+    const f = pick(mappedHere, w >>> 5)!
+    // A block of the frame's first page (page 0 stays in one 4 KiB page, as a buffer must).
+    const block = (w >>> 9) % 2 ** (12 - ipcBufferSizeBits)
+    return [(f.cap.mapped!.vaddr + block * 2 ** ipcBufferSizeBits) >>> 0, f.cptr]
+  }
+  const cap = (rare(w, 10) ? pick(x.book.direct, w >>> 6) : pick(good, w >>> 6) ?? pick(frames, w >>> 6) ?? pick(x.book.direct, w >>> 6))?.cptr ?? InitialSlot.InitThreadIPCBuffer
   const aligned = (0x0100_0000 + ((w >>> 6) % 64) * 2 ** ipcBufferSizeBits) >>> 0
-  const vaddr = r < 8 ? 0 : r < 18 ? aligned : aligned + 4 * (1 + (w >>> 12) % 100)
+  const vaddr = r < 2 ? 0 : r < 4 ? aligned : aligned + 4 * (1 + (w >>> 12) % 100)
   return [vaddr, cap]
 }
 
@@ -98,7 +112,7 @@ export const setupThread = (x: Ctx, force?: { readonly target: PPtr }): Event =>
   const [cRoot, cRootData] = cspaceRoot(x, force !== undefined ? w2 - (w2 % 16) : w2, self)
   const vRoot = vspaceRoot(x, force !== undefined ? w3 - (w3 % 12) : w3)
   // A thread set up to be a partner gets an IPC buffer (long messages, cap transfer).
-  const [bufAddr, bufCap] = self ? [rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer] : ipcBuffer(x, force !== undefined ? w4 - (w4 % 20) + 8 + (w4 % 10) : w4)
+  const [bufAddr, bufCap] = self ? [rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer] : ipcBuffer(x, force !== undefined ? w4 - (w4 % 20) + 8 + (w4 % 10) : w4, vRoot)
   const vRootData = force === undefined && rare(w5, 16) ? w5 >>> 4 : 0
   const kind = force !== undefined ? (self ? 6 : 0) : self ? (w6 % 4 === 3 ? 0 : 6) : w6 % 10
   const syscall = invokeSyscall(w5 >>> 5)

@@ -7,7 +7,7 @@
  * purpose (unaligned, over the kernel window, over an entry of another size, with a stale or
  * missing ASID) so every decode error is reached. Argument orders follow libsel4.
  */
-import type { Cap, Event, PPtr } from "../../model/index.ts"
+import type { Cap, Event, MemoryAccessKind, PPtr, VMRights } from "../../model/index.ts"
 import {
   InitialSlot, InvocationLabel as L, ObjectType, asidPoolBits, bit, kernelBase, largePageBits, pageBits, pdIndexOf, sectionBits,
   superSectionBits, wordBits,
@@ -15,6 +15,8 @@ import {
 import type { KernelState } from "../../spec/index.ts"
 import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import { findPDForASID, resolveVAddr } from "../../spec/kernel/vspace.ts"
+import { userVSpaceRoot } from "../../spec/machine/mmu.ts"
+import { tcbAt } from "./stateView.ts"
 import { hasChildren } from "../../spec/object/cnode.ts"
 import type { Ctx, Direct } from "./resolveUtil.ts"
 import { directOf, freeSlotPreferRoot, invokeSyscall, pick, prefer, rare, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
@@ -88,8 +90,8 @@ export const asidPoolOp = (x: Ctx): Event => {
   const uts = directOf(x.book, "UntypedCap")
   const pageSized = uts.filter((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice)
   const good = pageSized.filter((u) => !hasChildren(x.s, u.slot))
-  // Now and then a 4 KiB untyped in use (a pool made from it, say): RevokeFirst.
-  const used = rare(w2 >>> 12, 4) ? pageSized.filter((u) => hasChildren(x.s, u.slot)) : []
+  // Half the time a 4 KiB untyped in use (a pool made from it, say), if there is one: RevokeFirst.
+  const used = (w2 >>> 12) % 2 === 0 ? pageSized.filter((u) => hasChildren(x.s, u.slot)) : []
   const ut = rare(w2, 8) ? pick(x.book.direct, w2 >>> 4) : pick(used, w2 >>> 4) ?? prefer(good, uts, w2 >>> 4, 7, 8)
   const dest = rare(w1 >>> 8, 10) ? pick(x.book.live, w1 >>> 12) : freeSlotPreferRoot(x, w1 >>> 12)
   const [dv, di, dd] = target(dest, w1)
@@ -103,30 +105,46 @@ export const isMakePool = (w0: number): boolean => w0 % 5 >= 3
 export const hasPoolUntyped = (x: Ctx): boolean =>
   directOf(x.book, "UntypedCap").some((u) => u.cap.sizeBits === asidPoolBits && !u.cap.isDevice && !hasChildren(x.s, u.slot))
 
+/** Does the PageTable op with first selector `w0` unmap (one time in three) rather than map? */
+export const isPageTableUnmap = (w0: number): boolean => w0 % 3 === 2
+
 /**
  * PageTable_Map (into a region of a working directory with no entry yet, mostly) or, one time in
- * five, PageTable_Unmap (mostly of a mapped table).
+ * three, PageTable_Unmap (mostly of a mapped table). One time in eight instead a copy of a
+ * page-table or page-directory cap (CNode_Copy): it derives only from a mapped table or a
+ * directory with an ASID.
  */
 export const pageTableOp = (x: Ctx): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
   const syscall = invokeSyscall(w4)
   const pts = directOf(x.book, "PageTableCap")
-  if (w0 % 5 === 4) {
-    // Mostly not the root task's own page table (the one under its IPC buffer).
-    const mapped = pts.filter((p) => p.cap.mapped !== null)
-    const others = mapped.filter((p) => p.cap.mapped!.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
-    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : pick(others, w1) ?? prefer(mapped, pts, w1)
+  if ((w0 >>> 6) % 8 === 7) {
+    const src = pick([...pts, ...directOf(x.book, "PageDirectoryCap")], w1)
+    const [dv, di, dd] = target(freeSlotPreferRoot(x, w2), w2)
+    if (src !== undefined) return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
+  }
+  if (isPageTableUnmap(w0)) {
+    // Seldom the root task's own page table (the one under its IPC buffer).
+    const spare = rare(w1 >>> 4, 16) ? pts : pts.filter((p) => p.cap.mapped?.vaddr !== pageBase(rootIPCBufferVAddr, sectionBits))
+    // Mostly a mapped table, preferably one with entries (Unmap clears it).
+    const mapped = spare.filter((p) => p.cap.mapped !== null)
+    const full = mapped.filter((p) => { const o = x.s.kheap.get(p.cap.ptr); return o?.tag === "PageTable" && o.ptes.size > 0 })
+    const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(full, mapped, w1 >>> 2) ?? prefer(mapped, spare, w1)
     return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableUnmap, [], [])
   }
   const unmapped = pts.filter((p) => p.cap.mapped === null)
   const pt = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : prefer(unmapped, pts, w1, 7, 8)
-  const pdCptr = vspaceArg(x, w2)
+  // A free region half the time, else a used one (DeleteFirst) in a directory that has one, rarely the kernel window.
+  const toUsed = (w3 >>> 4) % 2 === 1
+  const busy = toUsed ? workingPDs(x).filter((d) => ptRegions.some((i) => pdeAt(x.s, d.cap.ptr, i) !== undefined)) : []
+  // One time in eight a directory cap whose ASID no longer finds it (its pool deleted): FailedLookup or InvalidCapability.
+  const stale = (w2 >>> 12) % 8 === 0 ? directOf(x.book, "PageDirectoryCap").filter((d) => d.cap.asid !== null && liveDirectory(x.s, d.cap) === undefined) : []
+  const pdCptr = pick(stale, w2 >>> 4)?.cptr ?? pick(busy, w2 >>> 4)?.cptr ?? vspaceArg(x, w2)
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   const free = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) === undefined) : []
   const used = pdCap?.tag === "PageDirectoryCap" ? ptRegions.filter((i) => pdeAt(x.s, pdCap.ptr, i) !== undefined) : []
-  // Mostly a free region; one in four a used one (DeleteFirst), rarely the kernel window.
   const region = rare(w3, 12) ? pdIndexOf(kernelBase) + (w3 >>> 4) % 16
-    : rare(w3 >>> 4, 4) ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
+    : toUsed ? pick(used, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)! : pick(free, w3 >>> 8) ?? pick(ptRegions, w3 >>> 8)!
   const vaddr = (region * bit(sectionBits) + ((w3 >>> 12) % 256) * bit(pageBits)) >>> 0
   return sys(syscall, pt?.cptr ?? w1 % 256, L.ARMPageTableMap, rare(w4 >>> 4, 20) ? [vaddr] : [vaddr, w2 % 8], rare(w4 >>> 8, 20) ? [] : [pdCptr])
 }
@@ -149,7 +167,7 @@ const placeFor = (s: KernelState, pd: PPtr, sizeBits: number, w: number): number
 
 /**
  * Page_Map: an unmapped frame where its size fits in a working directory (mostly), a mapped one
- * again at its own place with other rights (a quarter), or errors now and then: a misaligned or
+ * again at its own place with other rights (a third), or errors now and then: a misaligned or
  * kernel-window address, a mapped frame moved elsewhere, a small page where there is no page
  * table. One time in three it makes a copy of a mapped frame instead (CNode_Copy: the copy is
  * unmapped), so the frame can be shared with another address space, and one time in six it
@@ -171,8 +189,17 @@ export const mapFrameOp = (x: Ctx): Event => {
   // Unshare, one time in six: the holder of a shared frame's mapped cap deletes it (the frame is unmapped).
   const shared = w0 % 6 === 1 ? sharedMappedFrames(x, mapped) : []
   if (shared.length > 0) return sys(syscall, selfCNodeCptr(x), L.CNodeDelete, [pick(shared, w1)!.cptr, wordBits], [])
-  const remap = w0 % 4 === 0 && mapped.length > 0
-  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(mapped, w1) : prefer(frames.filter((f) => f.cap.mapped === null), frames, w1, 7, 8)
+  // Remaps leave the root task's IPC buffer alone but now and then (a read-only buffer faults its stores).
+  const remappable = rare(w2 >>> 20, 16) ? mapped : mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer)
+  const remap = w0 % 3 === 0 && remappable.length > 0
+  // An unmapped frame: a quarter of the time a copy of a mapped one (a share), a quarter of the
+  // time one bigger than 4 KiB (a large page, mostly), if there is one.
+  const unmapped = frames.filter((f) => f.cap.mapped === null)
+  const kind = (w1 >>> 8) % 4
+  const copies = kind === 0 ? unmapped.filter((f) => mapped.some((m) => m.cap.ptr === f.cap.ptr)) : []
+  const bigs = kind === 1 ? unmapped.filter((f) => f.cap.sizeBits !== pageBits) : []
+  const big = prefer(bigs.filter((f) => f.cap.sizeBits === largePageBits), bigs, w1 >>> 10)
+  const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(remappable, w1) : pick(copies, w1) ?? big ?? prefer(unmapped, frames, w1, 7, 8)
   const fc = frame?.cap.tag === "FrameCap" ? frame.cap as FrameCap : undefined
   // Rights: mostly read-write, sometimes read-only or none.
   const rights = w4 % 4 === 0 ? 2 : w4 % 8 === 1 ? 0 : 3
@@ -187,20 +214,28 @@ export const mapFrameOp = (x: Ctx): Event => {
   const withPT = size === pageBits || size === largePageBits
     ? workingPDs(x).filter((d) => ptRegions.concat([pdIndexOf(0x0080_0000)]).some((i) => pdeAt(x.s, d.cap.ptr, i)?.tag === "PageTablePDE"))
     : []
-  const pdCptr = withPT.length > 0 && (w3 >>> 20) % 4 !== 0 ? pick(withPT, w3 >>> 8)!.cptr : vspaceArg(x, w3)
+  // A copy of a mapped frame (a share) goes mostly to another directory than the one it is mapped in.
+  const mappedIn = new Set(fc === undefined ? [] : frames.filter((f) => f.cap.ptr === fc.ptr && f.cap.mapped !== null).map((f) => f.cap.mapped!.asid))
+  const candidates = withPT.length > 0 ? withPT : size === pageBits || size === largePageBits ? [] : workingPDs(x)
+  const elsewhere = candidates.filter((d) => !mappedIn.has(d.cap.asid!))
+  const pdCptr = (w3 >>> 20) % 4 === 0 ? vspaceArg(x, w3) : (pick(mappedIn.size > 0 && elsewhere.length > 0 ? elsewhere : candidates, w3 >>> 8)?.cptr ?? vspaceArg(x, w3))
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   let vaddr = pdCap?.tag === "PageDirectoryCap" ? placeFor(x.s, pdCap.ptr, size, w2) : (w2 << pageBits) >>> 0
-  if (rare(w2 >>> 8, 12)) vaddr = (vaddr + 0x200) >>> 0
+  if (rare(w2 >>> 8, 8)) vaddr = (vaddr + 0x200) >>> 0
   else if (rare(w2 >>> 12, 16)) vaddr = (kernelBase - (size === superSectionBits ? 0 : bit(pageBits))) >>> 0
   else if (rare(w2 >>> 16, 12)) vaddr = ((20 + (w2 >>> 20) % 8) * bit(sectionBits)) >>> 0
   return sys(syscall, frame?.cptr ?? w1 % 256, L.ARMPageMap, rare(w5 >>> 4, 24) ? [vaddr, rights] : [vaddr, rights, attr], rare(w5 >>> 8, 24) ? [] : [pdCptr])
 }
 
-/** Page_Unmap: mostly a mapped frame. */
+/** Page_Unmap: mostly a mapped frame (half the time a big one), seldom the root task's IPC buffer. */
 export const unmapFrameOp = (x: Ctx): Event => {
   const [w0, w1] = x.w as [number, number]
   const frames = directOf(x.book, "FrameCap")
-  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(frames.filter((c) => c.cap.mapped !== null), frames, w0)
+  const spare = rare(w1 >>> 4, 16) ? frames : frames.filter((c) => c.cptr !== InitialSlot.InitThreadIPCBuffer)
+  const mapped = spare.filter((c) => c.cap.mapped !== null)
+  // Half the time a large page or a super section, whose 16 entries all go.
+  const big = (w1 >>> 8) % 2 === 0 ? mapped.filter((c) => c.cap.sizeBits === largePageBits || c.cap.sizeBits === superSectionBits) : []
+  const f = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : pick(big, w0) ?? prefer(mapped, spare, w0)
   return sys(invokeSyscall(w1), f?.cptr ?? w0 % 256, L.ARMPageUnmap, [], [])
 }
 
@@ -245,4 +280,110 @@ export const pdFlushOp = (x: Ctx): Event => {
   const r = w3 % 16
   const end = r === 15 ? start : r === 14 ? (start + bit(superSectionBits)) >>> 0 : r === 13 ? kernelBase + 4 : (start + 1 + ((w3 >>> 4) % 4096)) >>> 0
   return sys(invokeSyscall(w3 >>> 8), pd?.cptr ?? w0 % 256, label, rare(w2 >>> 8, 20) ? [start] : [start, end], [])
+}
+
+/** A page (or section) a directory maps for the user: its address, size, rights and execute-never bit. */
+interface UserPage { readonly vaddr: number; readonly sizeBits: number; readonly rights: VMRights; readonly xn: boolean }
+
+/** The pages directory `pd` maps below the kernel window (one per entry: a super section's 16 sections, a large page's 16 pages). */
+const userPages = (s: KernelState, pd: PPtr): UserPage[] => {
+  const o = s.kheap.get(pd)
+  if (o?.tag !== "PageDirectory") return []
+  const out: UserPage[] = []
+  for (const [i, e] of o.pdes) {
+    if (e.tag === "SectionPDE" || e.tag === "SuperSectionPDE") {
+      out.push({ vaddr: (i * bit(sectionBits)) >>> 0, sizeBits: sectionBits, rights: e.rights, xn: (e.attr & 4) !== 0 })
+    } else if (e.tag === "PageTablePDE") {
+      const pt = s.kheap.get(e.table)
+      if (pt?.tag !== "PageTable") continue
+      for (const [j, p] of pt.ptes) {
+        if (p.tag === "InvalidPTE") continue
+        out.push({ vaddr: (i * bit(sectionBits) + j * bit(pageBits)) >>> 0, sizeBits: pageBits, rights: p.rights, xn: (p.attr & 4) !== 0 })
+      }
+    }
+  }
+  return out
+}
+
+/** Does an access of `kind` go through a page with these rights? */
+const allows = (kind: MemoryAccessKind, p: UserPage): boolean =>
+  kind === "Write" ? p.rights === "ReadWrite" : p.rights !== "KernelOnly" && (kind === "Read" || !p.xn)
+
+/**
+ * MemoryAccess: the current thread reads, writes or jumps to an address (reads and writes two
+ * times in five each). Mostly a word its VSpace maps with the rights the access needs: one of the
+ * first 64 words of a mapped page (so threads sharing a frame meet in it) or of its IPC buffer.
+ * Sometimes an address that faults: a mapped page the access may not use (a write to a read-only
+ * page, a jump to an execute-never one), a page table's empty entry, a region with no entry, the
+ * kernel window, or any word.
+ */
+export const memoryOp = (x: Ctx): Event => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const kind = (["Read", "Write", "Read", "Write", "Execute"] as const)[w0 % 5]!
+  const pages = userPages(x.s, userVSpaceRoot(x.s, x.t))
+  const usable = pages.filter((p) => allows(kind, p))
+  const word = 4 * ((w2 >>> 4) % 64)
+  const r = w1 % 16
+  let vaddr: number
+  if (r < 9 && usable.length > 0) vaddr = pick(usable, w1 >>> 4)!.vaddr + word
+  else if (r < 11) vaddr = (tcbAt(x.s, x.t)?.tcbIPCBuffer ?? rootIPCBufferVAddr) + 4 * ((w2 >>> 4) % 128)
+  else if (r < 13 && pages.length > usable.length) vaddr = pick(pages.filter((p) => !allows(kind, p)), w1 >>> 4)!.vaddr + word
+  else if (r === 13) {
+    // An empty entry of a page table the directory has, or a region with no entry at all.
+    const pts = pages.filter((p) => p.sizeBits === pageBits)
+    const pt = pick(pts, w1 >>> 4)
+    vaddr = pt !== undefined && (w2 & 1) === 0 ? ((pt.vaddr & ~(bit(sectionBits) - 1)) + ((w2 >>> 1) % 256) * bit(pageBits)) >>> 0 : ((40 + (w2 >>> 1) % 8) * bit(sectionBits)) >>> 0
+  } else if (r === 14) vaddr = (kernelBase + (w2 << 2)) >>> 0
+  else vaddr = (w2 * 65_537 + w3) >>> 0
+  return kind === "Write" ? { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0, value: w3 % 4 === 0 ? 0 : w3 } : { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0 }
+}
+
+/**
+ * The next step towards an address space of the thread's own beside the root task's: a directory
+ * with an ASID, a page table mapped in it, a small page mapped through that table (make the
+ * directory, assign it an ASID, make the table, map it, copy the cap of a page another directory
+ * maps (three times in four; else make a page), map it). `undefined` when
+ * there is one already (or `retype` has nothing to make from). Shared frames, remaps and the
+ * flushes then have a second address space to work in.
+ */
+export const nextAddressSpaceStep = (x: Ctx, retype: (type: number) => Event): Event | undefined => {
+  const syscall = invokeSyscall(x.w[5]!)
+  const rootPD = findPDForASID(x.s, 1)
+  const pds = workingPDs(x).filter((d) => !rootPD.ok || d.cap.ptr !== rootPD.value)
+  const withPage = pds.find((d) => ptRegions.some((i) => {
+    const e = pdeAt(x.s, d.cap.ptr, i)
+    if (e?.tag !== "PageTablePDE") return false
+    const pt = x.s.kheap.get(e.table)
+    return pt?.tag === "PageTable" && pt.ptes.size > 0
+  }))
+  if (withPage !== undefined) return undefined
+  const pd = pick(pds, x.w[0]!)
+  if (pd === undefined) {
+    const fresh = directOf(x.book, "PageDirectoryCap").find((d) => d.cap.asid === null)
+    if (fresh === undefined) return retype(ObjectType.PageDirectory)
+    const pool = directOf(x.book, "ASIDPoolCap")[0]?.cptr ?? InitialSlot.InitThreadASIDPool
+    return sys(syscall, pool, L.ARMASIDPoolAssign, [], [fresh.cptr])
+  }
+  const region = ptRegions.find((i) => pdeAt(x.s, pd.cap.ptr, i)?.tag === "PageTablePDE")
+  if (region === undefined) {
+    const pt = directOf(x.book, "PageTableCap").find((d) => d.cap.mapped === null)
+    if (pt === undefined) return retype(ObjectType.PageTable)
+    // Any address in the table's region will do (the cap records the region's).
+    const at = (ptRegions[x.w[1]! % ptRegions.length]! * bit(sectionBits) + ((x.w[1]! >>> 4) % 256) * bit(pageBits)) >>> 0
+    return sys(syscall, pt.cptr, L.ARMPageTableMap, [at, 3], [pd.cptr])
+  }
+  // The page: mostly a frame another directory maps too (a copy of its cap), so the two share it.
+  const frames = directOf(x.book, "FrameCap").filter((d) => d.cap.sizeBits === pageBits)
+  const mappedElsewhere = frames.filter((d) => d.cap.mapped !== null && d.cap.mapped.asid !== pd.cap.asid)
+  const unmapped = frames.filter((d) => d.cap.mapped === null)
+  const share = x.w[4]! % 4 !== 0
+  const frame = share ? unmapped.find((d) => mappedElsewhere.some((m) => m.cap.ptr === d.cap.ptr)) ?? (mappedElsewhere.length === 0 ? unmapped[0] : undefined) : unmapped[0]
+  if (frame === undefined) {
+    const src = share ? pick(mappedElsewhere, x.w[4]! >>> 2) : undefined
+    if (src === undefined) return retype(ObjectType.SmallPage)
+    const [dv, di, dd] = target(freeSlotPreferRoot(x, x.w[6]!), x.w[6]!)
+    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
+  }
+  const vaddr = (region * bit(sectionBits) + (x.w[2]! % 256) * bit(pageBits)) >>> 0
+  return sys(syscall, frame.cptr, L.ARMPageMap, [vaddr, 3, x.w[3]! % 8], [pd.cptr])
 }

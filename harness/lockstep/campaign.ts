@@ -8,7 +8,8 @@ import type { BootConfig, Event } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
 import { traceArb, weightsFor } from "../gen/choices.ts"
-import type { Failure, ImplUnderTest, RunResult } from "./runner.ts"
+import type { Failure, ImplUnderTest, RestartInfo, RunResult } from "./runner.ts"
+import { coverageResult } from "../gen/focus.ts"
 import { defaultDeadlineMs, defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
 
 /** `kspec check`'s default campaign, which the suite's lockstep test also runs: at least as strong as the main job. */
@@ -48,8 +49,8 @@ export interface CampaignOptions {
   readonly shrink?: boolean
   /** Stop after this many milliseconds (fast-check's interruptAfterTimeLimit). */
   readonly timeLimitMs?: number
-  /** Called with each step's outcome and the spec state after it, in the unshrunk runs. */
-  readonly onStep?: (outcome: Outcome, spec: KernelState) => void
+  /** Called with each step's outcome, the spec state after it and what it meant for restarts, in the unshrunk runs. */
+  readonly onStep?: (outcome: Outcome, spec: KernelState, restart: RestartInfo) => void
   /** Called after each unshrunk run with its number of steps. */
   readonly onRun?: (steps: number) => void
   /** Called once, with the unshrunk trace, when the first failure is found (before shrinking). */
@@ -107,10 +108,10 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     const r = runChoices(impl, o.config, choices, shrinking ? { fullEvery, deadlineMs } : {
       fullEvery,
       deadlineMs,
-      onStep: (out, _ev, spec) => {
-        const k = `${out.invocation}|${out.result}`
+      onStep: (out, _ev, spec, restart) => {
+        const k = `${out.invocation}|${coverageResult(out, restart)}`
         cells.set(k, (cells.get(k) ?? 0) + 1)
-        o.onStep?.(out, spec)
+        o.onStep?.(out, spec, restart)
       },
     })
     if (!shrinking) { runs++; steps += r.outcomes.length; o.onRun?.(r.outcomes.length) }

@@ -2,17 +2,20 @@
  * The lockstep refinement harness: boot the spec and the impl from one configuration, feed both
  * the same events, and after every step check that the abstraction of the impl state equals
  * the spec state, that every invariant holds, that neither layer threw, and that a failed
- * invocation changed nothing but the caller's registers. The first failure stops the run.
+ * invocation changed nothing but the caller's registers and IPC buffer. The first failure stops the run.
  *
  * `Lockstep` is the stepwise form: `step(event)` returns what the entry did and any failure, and
  * both layers' states stay open to inspection between steps. `runLockstep` (and `runChoices`,
  * `runEvents`) run a whole trace on it.
  */
 import vm from "node:vm"
-import type { BootConfig, Event, PPtr } from "../../model/index.ts"
-import { defaultBootConfig, errorNames } from "../../model/index.ts"
+import type { BootConfig, Event, PPtr, SyscallEvent } from "../../model/index.ts"
+import { defaultBootConfig, errorNames, ipcBufferWords } from "../../model/index.ts"
 import type { KernelState, Outcome } from "../../spec/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { boot, getTcb, stepWithOutcome } from "../../spec/index.ts"
+import type { Frame } from "../../spec/machine/memory.ts"
+import { lookupIPCBuffer } from "../../spec/kernel/vspace.ts"
+import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
 import { checkAll, checkChanged, stateDelta } from "../../spec/invariants/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
@@ -20,6 +23,8 @@ import type { ImplState, Kernel } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
 import { SlotLocator, agreesOn } from "../relation/incremental.ts"
 import type { Choice } from "../gen/choices.ts"
+import type { RestartInfo } from "../gen/restarts.ts"
+import { Restarts } from "../gen/restarts.ts"
 import { resolveChoice, simulatedStep } from "../gen/choices.ts"
 import { deepEqual, fingerprint, stateDiff, statesEqual } from "./diff.ts"
 import { deepFreeze } from "./freeze.ts"
@@ -48,7 +53,7 @@ export interface SpecUnderTest {
 /**
  * Why a lockstep run stopped: the impl's abstract state differs from the spec's (`diff`: the
  * paths where they differ, spec | impl), an invariant broke, a failed invocation changed more
- * than the caller's registers, or a layer threw.
+ * than the caller's registers and IPC buffer, or a layer threw.
  */
 export type Failure =
   | { readonly kind: "divergence"; readonly step: number; readonly diff: readonly string[] }
@@ -68,8 +73,11 @@ export interface RunOptions {
    * checking does not freeze; it fingerprints the state of each full check instead.
    */
   readonly freeze?: boolean
-  /** Called after each step with what it did and the spec state after it. */
-  readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState) => void
+  /**
+   * Called after each step with what it did, the spec state after it, and whether the event ran
+   * again a syscall a preemption had stopped (`restart`).
+   */
+  readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState, restart: RestartInfo) => void
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
    * globals) and run the invariants' incremental forms; run the full relation, every invariant and
@@ -89,6 +97,8 @@ export interface RunOptions {
   readonly deadlineMs?: number
 }
 
+export type { RestartInfo } from "../gen/restarts.ts"
+
 /** Counters for tests and benchmarks: traces that incremental checking replayed with full checking. */
 export const runnerStats = { replays: 0 }
 
@@ -103,6 +113,8 @@ export interface RunResult {
   readonly outcomes: readonly Outcome[]
   readonly failure: Failure | null
   readonly spec: KernelState
+  /** The most preemptions one syscall met in a row (the longest chain of restarts), when the runner counted them. */
+  readonly maxRestartChain?: number
 }
 
 /** What one lockstep step did. */
@@ -121,7 +133,7 @@ export const describeFailure = (f: Failure): string => {
   switch (f.kind) {
     case "divergence": return `step ${f.step}: impl diverges from spec:\n  ${f.diff.join("\n  ")}`
     case "invariant": return `step ${f.step}: invariant broken:\n  ${f.violations.slice(0, 8).map((v) => `${v.invariant}: ${v.message}`).join("\n  ")}`
-    case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers:\n  ${f.diff.join("\n  ")}`
+    case "frame": return `step ${f.step}: a failed invocation changed more than the caller's registers and IPC buffer:\n  ${f.diff.join("\n  ")}`
     case "throw": return `step ${f.step}: the ${f.layer} threw: ${f.message}`
     case "nontermination": return `step ${f.step}: ${f.phase === "check" ? "checking the step" : f.phase === "generator" ? "resolving the event" : `the ${f.phase}`} did not finish within ${f.ms} ms: a loop that does not terminate`
   }
@@ -130,29 +142,79 @@ export const describeFailure = (f: Failure): string => {
 /** Did the invocation fail with a syscall error (not a fault, a block, a delivery or any other outcome)? */
 const isErrorResult = (o: Outcome): boolean => (errorNames as readonly string[]).includes(o.result)
 
-/** `post` with the caller's registers put back as in `pre`: equal to `pre` when only registers changed. */
+/**
+ * The words of the caller's IPC buffer, which a failed invocation may change besides its registers
+ * (the event's stores, the kernel's error reply): as the kernel reaches it (its buffer cap) and as
+ * the user does (its VSpace at its buffer address, a page at a time). Frame -> word indices.
+ */
+const callerBufferWords = (s: KernelState, t: PPtr): Map<PPtr, Set<number>> => {
+  const out = new Map<PPtr, Set<number>>()
+  const add = (frame: PPtr, word: number, n: number) => {
+    let ws = out.get(frame)
+    if (ws === undefined) out.set(frame, ws = new Set())
+    for (let i = 0; i < n; i++) ws.add(word + i)
+  }
+  const kernel = lookupIPCBuffer(s, false, t)
+  if (kernel !== null) add(kernel.frame, kernel.word, ipcBufferWords)
+  const root = userVSpaceRoot(s, t)
+  const buffer = getTcb(s, t).tcbIPCBuffer
+  for (let i = 0; i < ipcBufferWords;) {
+    const vaddr = (buffer + 4 * i) >>> 0
+    // The words from here to the end of this 4 KiB page (or of the buffer).
+    const n = Math.min(ipcBufferWords - i, (0x1000 - (vaddr & 0xfff)) >>> 2)
+    const tr = translate(s, root, vaddr, "Write")
+    if (tr.ok) add(tr.frame, tr.word, n)
+    i += n
+  }
+  return out
+}
+
+/** Frame `o` with the words at `words` taken from `from` instead. */
+const withWordsFrom = (o: Frame, from: Frame, words: ReadonlySet<number>): Frame => {
+  const m = new Map(o.words)
+  for (const i of words) {
+    const w = from.words.get(i)
+    if (w === undefined) m.delete(i)
+    else m.set(i, w)
+  }
+  return { ...o, words: m }
+}
+
+/** `post` with the caller's registers and IPC-buffer words put back as in `pre`: equal to `pre` when only those changed. */
 const withoutCallerRegisters = (pre: KernelState, post: KernelState): KernelState => {
   const a = pre.kheap.get(pre.curThread)
   const b = post.kheap.get(pre.curThread)
   if (a?.tag !== "TCB" || b?.tag !== "TCB") return post
-  return { ...post, kheap: new Map(post.kheap).set(pre.curThread, { ...b, tcbContext: a.tcbContext }) }
+  const kheap = new Map(post.kheap).set(pre.curThread, { ...b, tcbContext: a.tcbContext })
+  for (const [p, words] of callerBufferWords(pre, pre.curThread)) {
+    const fa = pre.kheap.get(p)
+    const fb = post.kheap.get(p)
+    if (fa?.tag === "Frame" && fb?.tag === "Frame") kheap.set(p, withWordsFrom(fb, fa, words))
+  }
+  return { ...post, kheap }
 }
 
 /**
- * For a failed invocation: did the step change nothing but the caller's registers? The same
- * question full checking asks of the whole states, asked of the step's delta: every changed slot
- * and object equal before and after, except the caller's TCB context; every global equal.
+ * For a failed invocation: did the step change nothing but the caller's registers (and IPC-buffer
+ * words)? The same question full checking asks of the whole states, asked of the step's delta:
+ * every changed slot and object equal before and after, except the caller's TCB context and
+ * buffer words; every global equal.
  */
 const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: StateDelta): boolean => {
   for (const sl of d.slots) {
     if (!deepEqual(pre.caps.get(sl), post.caps.get(sl)) || pre.cdt.get(sl) !== post.cdt.get(sl) ||
       !deepEqual(pre.cdtList.get(sl), post.cdtList.get(sl)) || pre.isOriginal.has(sl) !== post.isOriginal.has(sl)) return false
   }
+  let buffers: Map<PPtr, Set<number>> | undefined
   for (const p of d.objects) {
     const a = pre.kheap.get(p)
     const b = post.kheap.get(p)
     if (p === pre.curThread && a?.tag === "TCB" && b?.tag === "TCB") {
       if (!deepEqual({ ...a, tcbContext: null }, { ...b, tcbContext: null })) return false
+    } else if (a?.tag === "Frame" && b?.tag === "Frame") {
+      buffers ??= callerBufferWords(pre, pre.curThread)
+      const words = buffers.get(p)
+      if (!deepEqual(a, words === undefined ? b : withWordsFrom(b, a, words))) return false
     } else if (!deepEqual(a, b)) return false
   }
   for (const key of globalKeys) if (!deepEqual(pre[key], post[key])) return false
@@ -160,7 +222,7 @@ const onlyCallerRegistersChanged = (pre: KernelState, post: KernelState, d: Stat
 }
 const globalKeys = [
   "curThread", "idleThread", "schedulerAction", "readyQueues", "curDomain", "domainList", "domainIndex", "domainStartIndex", "domainTime",
-  "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains",
+  "irqStates", "irqMasks", "irqNode", "numIRQs", "numDomains", "workUnitsCompleted", "workUnitsLimit", "resetChunkBits", "irqPending",
 ] as const satisfies readonly (keyof KernelState)[]
 
 /** The error V8 raises when a watchdog (`vm` timeout) stops a run: never caught as a layer's throw. */
@@ -188,6 +250,8 @@ export class Lockstep<K> {
   private readonly eventLog: Event[] = []
   private readonly outcomeLog: Outcome[] = []
   private stopped: Failure | null = null
+  /** Per thread, the syscall a preemption stopped (seL4 restarts it; kspec's trace must). */
+  private readonly restarts = new Restarts()
   private every: number
   private freeze: boolean
   private readonly checkInv: boolean
@@ -230,6 +294,14 @@ export class Lockstep<K> {
   get outcomes(): readonly Outcome[] { return this.outcomeLog }
   /** The first failure, or null while the run is clean. */
   get failure(): Failure | null { return this.stopped }
+  /**
+   * The syscall thread `t` must run again, if a preemption stopped its last one: seL4 restarts it
+   * (the thread's PC is still at the syscall); kspec has no instruction stream, so a generator
+   * re-issues it (`resolveChoice`'s `restart`).
+   */
+  pendingRestart(t: PPtr): SyscallEvent | undefined { return this.restarts.of(t) }
+  /** The most preemptions one syscall has met in a row in this run (the longest chain of restarts). */
+  get maxRestartChain(): number { return this.restarts.maxChain }
 
   /** One kernel entry in both layers, then the check. After a failure it does nothing and returns the failure again. */
   step(ev: Event): StepResult {
@@ -238,9 +310,9 @@ export class Lockstep<K> {
     return this.every > 0 ? this.stepIncremental(ev, thread) : this.stepFull(ev, thread)
   }
 
-  /** Resolve a generator choice against the spec state (see `resolveChoice`) and step it. */
+  /** Resolve a generator choice against the spec state (see `resolveChoice`, with any pending restart) and step it. */
   stepChoice(c: Choice): StepResult {
-    return this.step(resolveChoice(this.specState, c))
+    return this.step(resolveChoice(this.specState, c, this.pendingRestart(this.specState.curThread)))
   }
 
   /** Step each event in turn; stops at the first failure, which it returns (null if none). */
@@ -297,10 +369,11 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, step)
     if ("kind" in r) return this.stop(ev, thread, undefined, r)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev, r.state)
+    const info = this.restarts.note(thread, ev, r.outcome)
+    this.opts.onStep?.(r.outcome, ev, r.state, info)
     const pre = this.specState
     if (isErrorResult(r.outcome) && !deepEqual(pre, withoutCallerRegisters(pre, r.state))) {
-      // A decode error must leave everything but the caller's registers alone.
+      // A decode error must leave everything but the caller's registers (and IPC buffer) alone.
       this.specState = r.state
       return this.stop(ev, thread, r.outcome, { kind: "frame", step, diff: stateDiff(pre, withoutCallerRegisters(pre, r.state)) })
     }
@@ -332,7 +405,8 @@ export class Lockstep<K> {
     const r = this.stepBoth(ev, this.eventLog.length)
     if ("kind" in r) return this.replayFull(thread)
     this.outcomeLog.push(r.outcome)
-    this.opts.onStep?.(r.outcome, ev, r.state)
+    const info = this.restarts.note(thread, ev, r.outcome)
+    this.opts.onStep?.(r.outcome, ev, r.state, info)
     const prev = this.specState
     this.specState = r.state
     const d = stateDelta(prev, r.state)
@@ -370,6 +444,7 @@ export class Lockstep<K> {
     this.outcomeLog.push(...full.outcomeLog)
     this.specState = full.specState
     this.k = full.k
+    this.restarts.copyFrom(full.restarts)
     this.stopped = full.stopped
     this.every = 0
     this.freeze = full.freeze
@@ -390,17 +465,19 @@ export function lockstep<K>(config: BootConfig = defaultBootConfig, opts: RunOpt
 }
 
 /**
- * Run one trace in lockstep. `next(spec, i)` gives event i for the current spec state (or
- * `undefined` to stop): choices resolve against the state, recorded events replay as they are.
+ * Run one trace in lockstep. `next(spec, i, restart)` gives event i for the current spec state (or
+ * `undefined` to stop), `restart` being the syscall the current thread must run again after a
+ * preemption, if any: choices resolve against the state, recorded events replay as they are.
  */
 export const runLockstep = <K>(
-  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number) => Event | undefined, opts: RunOptions = {},
+  impl: ImplUnderTest<K>, config: BootConfig, next: (s: KernelState, i: number, restart: SyscallEvent | undefined) => Event | undefined,
+  opts: RunOptions = {},
 ): RunResult => {
   const l = new Lockstep(impl, config, opts)
   const run = (): void => {
     for (let i = 0; l.failure === null; i++) {
       l.phase = "generator"
-      const ev = next(l.spec, i)
+      const ev = next(l.spec, i, l.pendingRestart(l.spec.curThread))
       if (ev === undefined) break
       l.step(ev)
     }
@@ -416,14 +493,14 @@ export const runLockstep = <K>(
   } catch (e) {
     if (!isWatchdog(e)) throw e
     const step = l.phase === "generator" ? l.events.length + 1 : l.events.length
-    return { ...l.result(), failure: { kind: "nontermination", step, phase: l.phase, ms: opts.deadlineMs } }
+    return { ...l.result(), failure: { kind: "nontermination", step, phase: l.phase, ms: opts.deadlineMs }, maxRestartChain: l.maxRestartChain }
   }
-  return l.result()
+  return { ...l.result(), maxRestartChain: l.maxRestartChain }
 }
 
 /** Run a trace of choices, each resolved against the spec state before it. */
 export const runChoices = <K>(impl: ImplUnderTest<K>, config: BootConfig, choices: readonly Choice[], opts?: RunOptions): RunResult =>
-  runLockstep(impl, config, (s, i) => (i < choices.length ? resolveChoice(s, choices[i]!) : undefined), opts)
+  runLockstep(impl, config, (s, i, restart) => (i < choices.length ? resolveChoice(s, choices[i]!, restart) : undefined), opts)
 
 /** Replay recorded events. */
 export const runEvents = <K>(impl: ImplUnderTest<K>, config: BootConfig, events: readonly Event[], opts?: RunOptions): RunResult =>

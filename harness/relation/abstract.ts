@@ -9,7 +9,7 @@
 import type { Cap, EndpointState, NonEmpty, NotificationState, PDE, PPtr, PTE, SlotPtr } from "../../model/index.ts"
 import { VMAttr, kernelBase, sectionBits } from "../../model/index.ts"
 import { PMap } from "../../spec/persistent.ts"
-import type { Cte, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
+import type { Cte, ImplFrame, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import {
   ChooseNewThread, ResumeCurrentThread, pde_get_pdeType, pde_pde_coarse, pde_pde_coarse_get_P, pde_pde_coarse_get_address,
   pde_pde_invalid, pde_pde_section, pde_pde_section_get_AP, pde_pde_section_get_B, pde_pde_section_get_P,
@@ -57,6 +57,20 @@ export function schedQueueList(head: ImplTcb | null, limit: number): PPtr[] {
   return out
 }
 
+/** A frame's memory as the spec keeps it: word index -> word, the words that are not 0. */
+export function absFrameWords(o: ImplFrame): ReadonlyMap<number, number> {
+  const words = new Map<number, number>()
+  const pages = o.pages
+  if (pages !== null) {
+    for (let p = 0; p < pages.length; p++) {
+      const page = pages[p]
+      if (page === undefined) continue
+      for (let i = 0; i < page.length; i++) if (page[i] !== 0) words.set(p * page.length + i, page[i]!)
+    }
+  }
+  return words
+}
+
 export function absObject(o: ImplObject, limit: number): KObject {
   switch (o.tag) {
     case "TCB":
@@ -65,10 +79,7 @@ export function absObject(o: ImplObject, limit: number): KObject {
         tag: "TCB", tcbState: { ...o.tcbState }, tcbPriority: o.tcbPriority, tcbMCP: o.tcbMCP, tcbDomain: o.tcbDomain,
         tcbTimeSlice: o.tcbTimeSlice, tcbFaultHandler: o.tcbFaultHandler, tcbIPCBuffer: o.tcbIPCBuffer,
         tcbBoundNotification: o.tcbBoundNotification?.base ?? null, tcbFault: o.tcbFault,
-        tcbContext: {
-          msgInfo: o.msgInfo, badge: o.badge, mrs: [...o.mrs], extraCaps: [...o.extraCaps],
-          receiveCNode: o.receiveCNode, receiveIndex: o.receiveIndex, receiveDepth: o.receiveDepth, regs: [...o.regs],
-        },
+        tcbContext: { msgInfo: o.msgInfo, badge: o.badge, mrs: [...o.mrs], regs: [...o.regs] },
       }
     case "Endpoint": {
       // A waiting queue is non-empty by type; a broken impl's empty one is kept as is, for valid_objs to report.
@@ -86,7 +97,7 @@ export function absObject(o: ImplObject, limit: number): KObject {
     case "CNode":
       return { tag: "CNode", radix: o.radix }
     case "Frame":
-      return { tag: "Frame", sizeBits: o.sizeBits, isDevice: o.isDevice }
+      return { tag: "Frame", sizeBits: o.sizeBits, isDevice: o.isDevice, words: absFrameWords(o) }
     case "PageTable": {
       const ptes = new Map<number, PTE>()
       o.pt.forEach((w, i) => { if (w !== 0) ptes.set(i, absPTE(w)) })
@@ -284,5 +295,7 @@ export function absGlobals(k: ImplState, limit: number = k.objects.size): Omit<K
     numIRQs: k.numIRQs, numDomains: k.numDomains,
     irqStates: [...k.irqStates], irqMasks: [...k.irqMasks], irqNode: k.irqNode.base,
     armASIDTable, armGlobalPD: k.armKSGlobalPD.base, armGlobalPT: k.armKSGlobalPT.base,
+    workUnitsCompleted: k.ksWorkUnitsCompleted, workUnitsLimit: k.maxWorkUnitsPerPreemption, resetChunkBits: k.resetChunkBits,
+    irqPending: k.pendingIRQ,
   }
 }

@@ -201,7 +201,7 @@ const regionSpan = (c: Cte["cap"]): readonly [number, number] | null => {
   switch (c.tag) {
     case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + 2 ** c.sizeBits]
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": case "PageTableCap": case "PageDirectoryCap":
-    case "ASIDPoolCap":
+    case "ASIDPoolCap": case "ZombieCap":
       return [c.ptr, c.ptr + 1]
     case "ReplyCap": return [c.tcb, c.tcb + 1]
     case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null
@@ -460,11 +460,44 @@ export const vspacePointersLive: ImplInvariant = {
   },
 }
 
+export const frameMemoryShaped: ImplInvariant = {
+  name: "frameMemoryShaped",
+  statement:
+    "A frame's memory is one slot per 4 KiB page, each empty or a 1024-word array of its own; every IPC-buffer view is 128 " +
+    "words of the page its 512-byte block lies in.",
+  mirrors: "none (the impl's lazily made frame memory; l4v's frames are plain memory)",
+  check: (k) => {
+    const out: string[] = []
+    for (const o of k.objects.values()) {
+      if (o.tag !== "Frame") continue
+      const pages = o.pages
+      if (pages !== null) {
+        if (pages.length !== 2 ** (o.sizeBits - 12)) out.push(`frame ${h(o.base)} has ${pages.length} page slots for 2^${o.sizeBits} bytes`)
+        const seen = new Set<ArrayBufferLike>()
+        pages.forEach((p, i) => {
+          if (p === undefined) return
+          if (p.length !== 1024 || p.byteOffset !== 0) out.push(`frame ${h(o.base)} page ${i} is not a whole 1024-word array`)
+          if (seen.has(p.buffer)) out.push(`frame ${h(o.base)} page ${i} shares its memory with another page`)
+          seen.add(p.buffer)
+        })
+      }
+      o.views?.forEach((v, block) => {
+        if (v === undefined) return
+        const page = pages?.[block >>> 3]
+        if (page === undefined || v.buffer !== page.buffer || v.length !== 128 || v.byteOffset !== (block & 7) * 512) {
+          out.push(`frame ${h(o.base)}: the IPC-buffer view of block ${block} is not words ${(block & 7) * 128}.. of page ${block >>> 3}`)
+        }
+      })
+    }
+    return out
+  },
+}
+
 /** Every implementation invariant, in check order. */
 export const implInvariants: readonly ImplInvariant[] = [
   mdbLinksSymmetric, mdbAcyclic, mdbNoLinksAtEmptySlots, mdbLinksInHeap, cdtRunsNested, mdbChunked,
   readyQueueLinksSymmetric, tcbQueuedIffInReadyQueue, bitmapAgreesWithQueues, epQueueLinksSymmetric, epQueueMembership,
-  vspaceWordsEncoded, vspacePointersLive,
+  vspaceWordsEncoded, vspacePointersLive, frameMemoryShaped,
 ]
 
 /** All violations of all implementation invariants, each prefixed with the invariant's name. */

@@ -18,7 +18,7 @@
  */
 import type { Cap, PDE, PPtr, SlotPtr } from "../../model/index.ts"
 import { NullCap, slotBits, tcbCNodeEntries } from "../../model/index.ts"
-import type { Cte, ImplCNode, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
+import type { Cte, ImplCNode, ImplFrame, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
@@ -68,6 +68,36 @@ const sameQueue = (head: { base: PPtr; tcbEPNext: unknown } | null, q: readonly 
   return i === q.length
 }
 
+/** Do the non-null entries of `a` (the ASID table, a pool) point at the objects `m` names at their indices, and `m` at no others? */
+const samePointers = (a: readonly ({ readonly base: PPtr } | null | undefined)[], m: ReadonlyMap<number, PPtr>): boolean => {
+  let n = 0
+  for (let i = 0; i < a.length; i++) {
+    const o = a[i]
+    if (o === null || o === undefined) continue
+    n++
+    if (m.get(i) !== o.base) return false
+  }
+  return n === m.size
+}
+
+/** Does the frame's memory hold exactly `words` (and 0 elsewhere)? */
+const sameWords = (o: ImplFrame, words: ReadonlyMap<number, number>): boolean => {
+  const pages = o.pages
+  if (pages === null) return words.size === 0
+  let nonzero = 0
+  for (let p = 0; p < pages.length; p++) {
+    const page = pages[p]
+    if (page === undefined) continue
+    for (let i = 0; i < page.length; i++) {
+      const w = page[i]!
+      if (w === 0) continue
+      nonzero++
+      if (words.get(p * page.length + i) !== w) return false
+    }
+  }
+  return nonzero === words.size
+}
+
 /** Does the impl object abstract to `c` (as `absObject` would build it)? Field by field, building nothing. */
 export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean => {
   switch (o.tag) {
@@ -78,8 +108,7 @@ export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean =
         o.tcbDomain === c.tcbDomain && o.tcbTimeSlice === c.tcbTimeSlice && o.tcbFaultHandler === c.tcbFaultHandler &&
         o.tcbIPCBuffer === c.tcbIPCBuffer && (o.tcbBoundNotification?.base ?? null) === c.tcbBoundNotification &&
         sameRecord(o.tcbFault, c.tcbFault) && o.msgInfo === x.msgInfo && o.badge === x.badge &&
-        o.receiveCNode === x.receiveCNode && o.receiveIndex === x.receiveIndex && o.receiveDepth === x.receiveDepth &&
-        sameArray(o.mrs, x.mrs) && sameArray(o.extraCaps, x.extraCaps) && sameArray(o.regs, x.regs)
+        sameArray(o.mrs, x.mrs) && sameArray(o.regs, x.regs)
     }
     case "Endpoint": {
       if (c.tag !== "Endpoint") return false
@@ -96,20 +125,10 @@ export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean =
       return s.tag === "WaitingNtfn" && sameQueue(o.ntfnQueueHead, s.queue, limit)
     }
     case "CNode": return c.tag === "CNode" && c.radix === o.radix
-    case "Frame": return c.tag === "Frame" && c.sizeBits === o.sizeBits && c.isDevice === o.isDevice
+    case "Frame": return c.tag === "Frame" && c.sizeBits === o.sizeBits && c.isDevice === o.isDevice && sameWords(o, c.words)
     case "PageTable": return c.tag === "PageTable" && sameEntries(o.pt, c.ptes, absPTE)
     case "PageDirectory": return c.tag === "PageDirectory" && sameEntries(o.pd.subarray(0, kernelFirstPDE), c.pdes, absPDE) && sameKernelWindow(o.pd, c.kernelPDEs)
-    case "ASIDPool": {
-      if (c.tag !== "ASIDPool") return false
-      let n = 0
-      for (let i = 0; i < o.array.length; i++) {
-        const pd = o.array[i]
-        if (pd === null || pd === undefined) continue
-        n++
-        if (c.pool.get(i) !== pd.base) return false
-      }
-      return n === c.pool.size
-    }
+    case "ASIDPool": return c.tag === "ASIDPool" && samePointers(o.array, c.pool)
   }
 }
 
@@ -151,6 +170,8 @@ const sameEntries = <E>(words: Uint32Array, m: ReadonlyMap<number, E>, abs: (w: 
 export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
   if (k.curThread.base !== s.curThread || k.idleThread.base !== s.idleThread || k.curDomain !== s.curDomain ||
     k.numIRQs !== s.numIRQs || k.numDomains !== s.numDomains || k.irqNode.base !== s.irqNode) return false
+  if (k.ksWorkUnitsCompleted !== s.workUnitsCompleted || k.maxWorkUnitsPerPreemption !== s.workUnitsLimit ||
+    k.resetChunkBits !== s.resetChunkBits || k.pendingIRQ !== s.irqPending) return false
   const a = k.schedulerAction
   const sa = s.schedulerAction
   if (a === ResumeCurrentThread ? sa.tag !== "ResumeCurrentThread"
@@ -167,14 +188,7 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
     if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
   }
   if (k.armKSGlobalPD.base !== s.armGlobalPD || k.armKSGlobalPT.base !== s.armGlobalPT) return false
-  let pools = 0
-  for (let i = 0; i < k.armKSASIDTable.length; i++) {
-    const p = k.armKSASIDTable[i]
-    if (p === null || p === undefined) continue
-    pools++
-    if (s.armASIDTable.get(i) !== p.base) return false
-  }
-  if (pools !== s.armASIDTable.size) return false
+  if (!samePointers(k.armKSASIDTable, s.armASIDTable)) return false
   // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   const limit = k.objects.size
   let queues = 0

@@ -49,6 +49,8 @@ export const capAuthority = (cap: Cap): { readonly refs: readonly (readonly [num
     // A DomainCap names every object (l4v's own hack): handled by the caller, which knows every label.
     case "DomainCap": return { refs: [], auths: ["Control"] }
     case "FrameCap": return { refs: [[cap.ptr, 2 ** cap.sizeBits]], auths: vmRightsToAuth(cap.vmRights) }
+    // l4v `cap_auth_conferred (Zombie ...) = {Control}` over `obj_refs` (the table being emptied: a CNode, or a TCB whose slot 0 is the TCB's address).
+    case "ZombieCap": return { refs: [[cap.ptr, 1]], auths: ["Control"] }
   }
 }
 

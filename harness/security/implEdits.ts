@@ -6,6 +6,7 @@
  */
 import type { ImplState, ImplTcb } from "../../impl/index.ts"
 import { tcbSchedDequeue, tcbSchedEnqueue } from "../../impl/index.ts"
+import { storeWord } from "../../impl/machine/memory.ts"
 import type { Edit } from "./nonleakage.ts"
 
 const tcbAt = (k: ImplState, p: number): ImplTcb => {
@@ -22,12 +23,17 @@ export const applyEditImpl = (k: ImplState, e: Edit): void => {
     if (e.badge === null) { n.ntfnState = "Idle"; n.ntfnMsgIdentifier = 0 } else { n.ntfnState = "Active"; n.ntfnMsgIdentifier = e.badge }
     return
   }
+  if (e.tag === "MemoryWord") {
+    const f = k.objects.get(e.frame)
+    if (f?.tag !== "Frame") throw new Error(`edit: no frame at 0x${e.frame.toString(16)} in the impl`)
+    storeWord(f, e.word, e.value)
+    return
+  }
   const t = tcbAt(k, e.tcb)
   switch (e.tag) {
     case "ContextWord": t[e.field] = e.value; break
     case "MessageRegister": t.mrs[e.index] = e.value; break
     case "Register": t.regs[e.index] = e.value; break
-    case "ExtraCapWord": t.extraCaps[e.index] = e.value; break
     case "TimeSlice": t.tcbTimeSlice = e.value; break
     case "MCP": t.tcbMCP = e.value; break
     case "FaultHandler": t.tcbFaultHandler = e.value; break

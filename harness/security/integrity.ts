@@ -8,15 +8,18 @@
  * (`integrity_ready_queues`), the ASID table (`integrity_asids`) and memory words
  * (`integrity_mem`, `trm_*`), each violation naming the change and the rules that did not cover it.
  *
- * Memory words: the kernel state has no frame contents yet. `MemoryView` is where they plug in:
- * a view that lists the words of two states that differ is checked against `trm_lrefl`,
- * `trm_write` and `trm_ipc`; with none (today) the class is empty.
+ * Memory words: a frame's words are part of its object (spec/machine/memory.ts), each labelled by
+ * its own physical address (l4v's memory is labelled address by address). A word of another label
+ * may change when the subject may Write it (`trm_write`), or when it lies in the IPC buffer of a
+ * thread of another label that could receive IPC and now runs (`trm_ipc`, l4v `auth_ipc_buffers`:
+ * the 512-byte buffer of a thread whose buffer cap may write).
  * @category security
  */
 import type { Cap, PPtr, SlotPtr, ThreadState } from "../../model/index.ts"
-import { Reg, numPriorities, showCap, slotBits, tcbCaller } from "../../model/index.ts"
+import { Reg, ipcBufferWords, numPriorities, showCap, slotBits, tcbCaller } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../../spec/index.ts"
 import { mapDelta, setDelta } from "../../spec/invariants/delta.ts"
+import { lookupIPCBuffer } from "../../spec/kernel/vspace.ts"
 import { deepEqual } from "../lockstep/diff.ts"
 import type { Labelling } from "./labels.ts"
 import type { Auth, Label, Policy } from "./policy.ts"
@@ -37,22 +40,12 @@ export interface IntegrityViolation {
   readonly rule: string
 }
 
-/**
- * Memory words, when the state has them (the frame-contents slice): the words that differ between
- * two states, by physical address, and the IPC buffers of a state's threads (l4v `auth_ipc_buffers`).
- */
-export interface MemoryView {
-  readonly changedWords: (pre: KernelState, post: KernelState) => Iterable<{ readonly paddr: number; readonly before: number; readonly after: number }>
-  readonly ipcBuffers: (s: KernelState, t: PPtr) => readonly (readonly [number, number])[]
-}
-
 /** What integrity checks a step against. */
 export interface IntegrityContext {
   readonly labels: Labelling
   readonly policy: Policy
   /** Objects outside the check (the idle thread, kernel globals). */
   readonly exempt?: ReadonlySet<PPtr>
-  readonly memory?: MemoryView
 }
 
 const hex = (x: number) => `0x${x.toString(16)}`
@@ -81,11 +74,31 @@ export const checkIntegrity = (
   // ---- objects ----
   const objects = new Set<PPtr>()
   mapDelta(pre.kheap, post.kheap, objects)
+  let buffers: IpcBuffers | null = null
   for (const p of objects) {
     const l = lab.object(p)
-    if (mine(l) || c.exempt?.has(p) === true || p === pre.idleThread) continue
     const a = pre.kheap.get(p)
     const b = post.kheap.get(p)
+    // ---- memory words: a frame whose words changed, word by word ----
+    if (a?.tag === "Frame" && b?.tag === "Frame" && a.sizeBits === b.sizeBits && a.isDevice === b.isDevice) {
+      if (a.words === b.words) continue
+      buffers ??= ipcBuffers(pre, post, subject, lab)
+      for (const i of new Set([...a.words.keys(), ...b.words.keys()])) {
+        const before = a.words.get(i) ?? 0
+        const after = b.words.get(i) ?? 0
+        if (before === after) continue
+        const paddr = p + 4 * i
+        const wl = lab.object(paddr)
+        if (mine(wl) || auth("Write", wl) || buffers.some(([lo, hi]) => paddr >= lo && paddr < hi)) continue
+        out.push({
+          class: "memory", label: wl, where: `word ${hex(paddr)} (frame ${hex(p)}, word ${i})`, change: `${hex(before)} -> ${hex(after)}`,
+          rule: `integrity_mem: not ${subject}'s (trm_lrefl), no Write on ${wl} (trm_write), not in the IPC buffer of a thread of another label that could receive and now runs (trm_ipc)`,
+        })
+        if (out.length >= 16) break
+      }
+      continue
+    }
+    if (mine(l) || c.exempt?.has(p) === true || p === pre.idleThread) continue
     if (a === b || deepEqual(a, b)) continue
     const v = objectRule(pre, p, a, b, subject, l, auth, c)
     if (v !== null) out.push({ class: "object", label: l, ...v })
@@ -160,14 +173,6 @@ export const checkIntegrity = (
     if (owners.length === 1 && owners[0] === subject) continue
     out.push({ class: "asid", label: owners.join("+"), where: `ASID table entry ${h}`, change: `${hexOr(pre.armASIDTable.get(h))} -> ${hexOr(post.armASIDTable.get(h))}`, rule: `integrity_asids: the ASIDs of entry ${h} are not all ${subject}'s` })
   }
-  // ---- memory words (with a memory view) ----
-  if (c.memory !== undefined) {
-    for (const w of c.memory.changedWords(pre, post)) {
-      const l = lab.object(w.paddr)
-      if (mine(l) || auth("Write", l) || ipcWrite(pre, post, w.paddr, subject, c)) continue
-      out.push({ class: "memory", label: l, where: `word ${hex(w.paddr)}`, change: `${hex(w.before)} -> ${hex(w.after)}`, rule: `integrity_mem: not ${subject}'s (trm_lrefl), no Write (trm_write), not the IPC buffer of a thread receiving from ${subject} (trm_ipc)` })
-    }
-  }
   return out
 }
 
@@ -183,15 +188,23 @@ const containerText = (s: KernelState, sl: SlotPtr): string => {
   return ""
 }
 
-/** trm_ipc: the word is in the IPC buffer of a thread of another label that could receive and now runs. */
-const ipcWrite = (pre: KernelState, post: KernelState, paddr: number, subject: Label, c: IntegrityContext): boolean => {
+/** Physical address ranges [lo, hi). */
+type IpcBuffers = readonly (readonly [number, number])[]
+
+/**
+ * trm_ipc: the IPC buffers (l4v `auth_ipc_buffers`: the 512-byte buffer through a buffer cap that
+ * may write) of the threads of other labels that could receive IPC before the step and run after it.
+ */
+const ipcBuffers = (pre: KernelState, post: KernelState, subject: Label, lab: Labelling): IpcBuffers => {
+  const out: (readonly [number, number])[] = []
   for (const [p, o] of pre.kheap) {
-    if (o.tag !== "TCB" || c.labels.object(p) === subject) continue
+    if (o.tag !== "TCB" || p === pre.idleThread || lab.object(p) === subject || !canReceiveIPC(o.tcbState)) continue
     const after = post.kheap.get(p)
-    if (after?.tag !== "TCB" || after.tcbState.tag !== "Running" || !canReceiveIPC(o.tcbState)) continue
-    if (c.memory!.ipcBuffers(pre, p).some(([a, n]) => paddr >= a && paddr < a + n)) return true
+    if (after?.tag !== "TCB" || after.tcbState.tag !== "Running") continue
+    const buf = lookupIPCBuffer(pre, true, p)
+    if (buf !== null) out.push([buf.frame + 4 * buf.word, buf.frame + 4 * (buf.word + ipcBufferWords)])
   }
-  return false
+  return out
 }
 
 /** l4v `can_receive_ipc`. */

@@ -11,9 +11,11 @@
  *   action.
  * - The pair: a second state made from the first by varying only what L may not read (and, when the
  *   running label u may affect L, what u may not read either: l4v's unwinding assumes the two
- *   states agree on u's view then). The variations are `Edit`s: register and message words, time
- *   slices, priorities, MCPs and fault handlers of threads, notification words. Memory words plug
- *   in here as another edit once frames have contents.
+ *   states agree on u's view then). The variations are `Edit`s: registers (message info, badge,
+ *   MR0-MR3, the others), time slices, priorities, MCPs and fault handlers of threads, notification
+ *   words, and words of frames' memory (IPC buffers' message words, extra-cap pointers and receive
+ *   slots among them: they live in the buffer's frame). A frame's words are part of its object, so
+ *   L's view holds the memory of every frame of a label L may read.
  * - The check: both states take the same step; L's views after it must agree.
  *
  * Edits are drawn state-blind (`EditChoice`: selector words) and resolved against the state, so
@@ -22,8 +24,9 @@
  */
 import fc from "fast-check"
 import type { PPtr } from "../../model/index.ts"
-import { asidHighBits, asidLowBits, badgeFromWord, msgMaxExtraCaps, msgMaxLength, nContextRegisters, numPriorities, sanitiseRegister, timeSlice } from "../../model/index.ts"
-import type { KernelState, Tcb } from "../../spec/index.ts"
+import { asidHighBits, asidLowBits, badgeFromWord, ipcBufferWords, nContextRegisters, nMsgRegisters, numPriorities, sanitiseRegister, timeSlice } from "../../model/index.ts"
+import type { KObject, KernelState, Tcb } from "../../spec/index.ts"
+import { storeWords } from "../../spec/machine/memory.ts"
 import { toCanonicalJSON } from "../../spec/index.ts"
 import { contextWith, getNotification, setObject, tcbWith, updateTcb } from "../../spec/state.ts"
 import { tcbSchedDequeue, tcbSchedEnqueue } from "../../spec/kernel/thread.ts"
@@ -34,14 +37,15 @@ import type { Label, Policy } from "./policy.ts"
 import { canAffect, subjectReads } from "./policy.ts"
 
 /** The context fields an edit may set, by name. */
-export const contextWordFields = ["msgInfo", "badge", "receiveCNode", "receiveIndex", "receiveDepth"] as const
+export const contextWordFields = ["msgInfo", "badge"] as const
 
 /** One variation of the state outside what the observer reads. */
 export type Edit =
   | { readonly tag: "ContextWord"; readonly tcb: PPtr; readonly field: (typeof contextWordFields)[number]; readonly value: number }
   | { readonly tag: "MessageRegister"; readonly tcb: PPtr; readonly index: number; readonly value: number }
   | { readonly tag: "Register"; readonly tcb: PPtr; readonly index: number; readonly value: number }
-  | { readonly tag: "ExtraCapWord"; readonly tcb: PPtr; readonly index: number; readonly value: number }
+  /** A word of a frame's memory (an IPC buffer's message words, extra-cap pointers and receive slot among them). */
+  | { readonly tag: "MemoryWord"; readonly frame: PPtr; readonly word: number; readonly value: number }
   | { readonly tag: "TimeSlice"; readonly tcb: PPtr; readonly value: number }
   | { readonly tag: "Priority"; readonly tcb: PPtr; readonly value: number }
   | { readonly tag: "MCP"; readonly tcb: PPtr; readonly value: number }
@@ -55,7 +59,7 @@ export const showEdit = (e: Edit): string => {
     case "ContextWord": return `thread ${hex(e.tcb)} ${e.field} := ${e.value}`
     case "MessageRegister": return `thread ${hex(e.tcb)} MR${e.index} := ${e.value}`
     case "Register": return `thread ${hex(e.tcb)} register ${e.index} := ${e.value}`
-    case "ExtraCapWord": return `thread ${hex(e.tcb)} caps_or_badges[${e.index}] := ${e.value}`
+    case "MemoryWord": return `frame ${hex(e.frame)} word ${e.word} (address ${hex(e.frame + 4 * e.word)}) := ${e.value}`
     case "TimeSlice": return `thread ${hex(e.tcb)} time slice := ${e.value}`
     case "Priority": return `thread ${hex(e.tcb)} priority := ${e.value}`
     case "MCP": return `thread ${hex(e.tcb)} MCP := ${e.value}`
@@ -87,30 +91,33 @@ export const editChoicesArb: fc.Arbitrary<EditChoice[]> = fc.array(
  * The threads and notifications `edits` may touch: those whose label is not in `fixed`, less the
  * `exempt` threads (the root task, suspended for good: varying it tells nothing).
  */
-export const editTargets = (s: KernelState, lab: Labelling, fixed: ReadonlySet<Label>, exempt: ReadonlySet<PPtr> = new Set()): { readonly tcbs: PPtr[]; readonly ntfns: PPtr[] } => {
+export const editTargets = (s: KernelState, lab: Labelling, fixed: ReadonlySet<Label>, exempt: ReadonlySet<PPtr> = new Set()): { readonly tcbs: PPtr[]; readonly ntfns: PPtr[]; readonly frames: PPtr[] } => {
   const tcbs: PPtr[] = []
   const ntfns: PPtr[] = []
+  const frames: PPtr[] = []
   for (const [p, o] of s.kheap) {
     if (fixed.has(lab.object(p))) continue
     if (o.tag === "TCB" && p !== s.idleThread && !exempt.has(p)) tcbs.push(p)
+    // A frame's words (device frames left out: they are not RAM), when all of it lies outside the fixed labels.
+    if (o.tag === "Frame" && !o.isDevice && lab.range(p, 2 ** o.sizeBits).every((l) => !fixed.has(l))) frames.push(p)
     if (o.tag === "Notification" && o.state.tag !== "WaitingNtfn") {
       // A notification bound to a thread waiting in an endpoint receive is never active (a signal goes to the thread).
       const b = o.boundTCB === null ? undefined : s.kheap.get(o.boundTCB)
       if (b?.tag !== "TCB" || b.tcbState.tag !== "BlockedOnReceive") ntfns.push(p)
     }
   }
-  return { tcbs, ntfns }
+  return { tcbs, ntfns, frames }
 }
 
 /** What an edit choice's `kind` (0..15) selects. */
 const editKinds: readonly Edit["tag"][] = [
-  "ContextWord", "ContextWord", "MessageRegister", "MessageRegister", "Register", "ExtraCapWord", "TimeSlice", "TimeSlice",
+  "ContextWord", "MemoryWord", "MessageRegister", "MemoryWord", "Register", "MemoryWord", "TimeSlice", "TimeSlice",
   "Priority", "Priority", "MCP", "FaultHandler", "NotificationWord", "NotificationWord", "NotificationWord", "NotificationWord",
 ]
 
 /** Resolve edit choices against `s`: each picks a thread or notification outside `fixed`, or is dropped when there is none. */
 export const resolveEdits = (s: KernelState, lab: Labelling, fixed: ReadonlySet<Label>, choices: readonly EditChoice[], exempt?: ReadonlySet<PPtr>): Edit[] => {
-  const { tcbs, ntfns } = editTargets(s, lab, fixed, exempt)
+  const { tcbs, ntfns, frames } = editTargets(s, lab, fixed, exempt)
   const out: Edit[] = []
   for (const c of choices) {
     // kind 0..15: a quarter notification words, then registers, time slices, priorities, MCPs, fault handlers.
@@ -120,17 +127,25 @@ export const resolveEdits = (s: KernelState, lab: Labelling, fixed: ReadonlySet<
       out.push({ tag: "NotificationWord", ntfn: ntfns[c.target % ntfns.length]!, badge: c.field % 3 === 0 ? null : badgeFromWord(c.value) })
       continue
     }
+    if (k === "MemoryWord") {
+      if (frames.length === 0) continue
+      const frame = frames[c.target % frames.length]!
+      const f = s.kheap.get(frame) as Extract<KObject, { tag: "Frame" }>
+      // Three in four in the frame's first IPC buffer's worth of words (the partitions' buffers start their frames), else anywhere in it.
+      const word = c.field % 4 !== 0 ? (c.field >>> 2) % ipcBufferWords : (c.field >>> 2) % 2 ** (f.sizeBits - 2)
+      out.push({ tag: "MemoryWord", frame, word, value: c.value >>> 0 })
+      continue
+    }
     if (tcbs.length === 0) continue
     const tcb = tcbs[c.target % tcbs.length]!
     switch (k) {
       case "ContextWord": out.push({ tag: "ContextWord", tcb, field: contextWordFields[c.field % contextWordFields.length]!, value: c.value >>> 0 }); break
-      case "MessageRegister": out.push({ tag: "MessageRegister", tcb, index: c.field % 8 === 7 ? c.field % msgMaxLength : c.field % 8, value: c.value >>> 0 }); break
+      case "MessageRegister": out.push({ tag: "MessageRegister", tcb, index: c.field % nMsgRegisters, value: c.value >>> 0 }); break
       case "Register": {
         const index = 6 + (c.field % (nContextRegisters - 6))
         out.push({ tag: "Register", tcb, index, value: sanitiseRegister(index, c.value) })
         break
       }
-      case "ExtraCapWord": out.push({ tag: "ExtraCapWord", tcb, index: c.field % msgMaxExtraCaps, value: c.value >>> 0 }); break
       case "TimeSlice": out.push({ tag: "TimeSlice", tcb, value: 1 + (c.value % timeSlice) }); break
       case "Priority": out.push({ tag: "Priority", tcb, value: c.value % numPriorities }); break
       case "MCP": out.push({ tag: "MCP", tcb, value: c.value % numPriorities }); break
@@ -149,7 +164,7 @@ export const applyEdit = (s: KernelState, e: Edit): KernelState => {
     case "ContextWord": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbContext: contextWith(t.tcbContext, { [e.field]: e.value }) }))
     case "MessageRegister": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbContext: contextWith(t.tcbContext, { mrs: setWord(t.tcbContext.mrs, e.index, e.value) }) }))
     case "Register": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbContext: contextWith(t.tcbContext, { regs: setWord(t.tcbContext.regs, e.index, e.value) }) }))
-    case "ExtraCapWord": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbContext: contextWith(t.tcbContext, { extraCaps: setWord(t.tcbContext.extraCaps, e.index, e.value) }) }))
+    case "MemoryWord": return storeWords(s, e.frame, e.word, [e.value])
     case "TimeSlice": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbTimeSlice: e.value }))
     case "MCP": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbMCP: e.value }))
     case "FaultHandler": return withTcb(s, e.tcb, (t) => tcbWith(t, { tcbFaultHandler: e.value }))

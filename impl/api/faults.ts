@@ -11,7 +11,7 @@ import {
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, miLabel, miLength, setRegister } from "../machine/registerset.ts"
 import { setMR } from "../kernel/ipcTransfer.ts"
-import type { ImplTcb } from "../state.ts"
+import type { ImplState, ImplTcb } from "../state.ts"
 import { KernelBug } from "../state.ts"
 
 /**
@@ -19,20 +19,20 @@ import { KernelBug } from "../state.ts"
  * Returns the message length so far.
  * @refines spec/api/faults#faultMessageWords
  */
-export function setMRs_lookup_failure(receiver: ImplTcb, hasBuffer: boolean, lf: LookupFailure, offset: number): number {
-  const i = setMR(receiver, hasBuffer, offset, lookupFailureType[lf.tag] + 1)
+export function setMRs_lookup_failure(receiver: ImplTcb, buffer: Uint32Array | null, lf: LookupFailure, offset: number): number {
+  const i = setMR(receiver, buffer, offset, lookupFailureType[lf.tag] + 1)
   switch (lf.tag) {
     case "InvalidRoot":
       return i
     case "MissingCapability":
-      return setMR(receiver, hasBuffer, offset + 1, lf.bitsLeft)
+      return setMR(receiver, buffer, offset + 1, lf.bitsLeft)
     case "DepthMismatch":
-      setMR(receiver, hasBuffer, offset + 1, lf.bitsLeft)
-      return setMR(receiver, hasBuffer, offset + 2, lf.bitsFound)
+      setMR(receiver, buffer, offset + 1, lf.bitsLeft)
+      return setMR(receiver, buffer, offset + 2, lf.bitsFound)
     case "GuardMismatch":
-      setMR(receiver, hasBuffer, offset + 1, lf.bitsLeft)
-      setMR(receiver, hasBuffer, offset + 2, lf.guardFound)
-      return setMR(receiver, hasBuffer, offset + 3, lf.bitsFound)
+      setMR(receiver, buffer, offset + 1, lf.bitsLeft)
+      setMR(receiver, buffer, offset + 2, lf.guardFound)
+      return setMR(receiver, buffer, offset + 3, lf.bitsFound)
   }
 }
 
@@ -42,12 +42,12 @@ export function setMRs_lookup_failure(receiver: ImplTcb, hasBuffer: boolean, lf:
  * @refines spec/api/faults#faultMessageWords
  */
 export function copyMRsFault(
-  sender: ImplTcb, receiver: ImplTcb, regs: readonly number[], length: number, hasReceiveBuffer: boolean,
+  sender: ImplTcb, receiver: ImplTcb, regs: readonly number[], length: number, receiveIPCBuffer: Uint32Array | null,
 ): void {
   let i = 0
   for (; i < length && i < nMsgRegisters; i++) setRegister(receiver, msgRegisters[i]!, getRegister(sender, regs[i]!))
-  if (hasReceiveBuffer) {
-    for (; i < length; i++) receiver.mrs[i] = getRegister(sender, regs[i]!)
+  if (receiveIPCBuffer !== null) {
+    for (; i < length; i++) receiveIPCBuffer[i + 1] = getRegister(sender, regs[i]!)
   }
 }
 
@@ -57,28 +57,28 @@ export function copyMRsFault(
  * UnknownSyscall [12 regs, number], UserException [3 regs, number, code]).
  * @refines spec/api/faults#faultMessageWords
  */
-export function setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceiveBuffer: boolean): number {
+export function setMRs_fault(sender: ImplTcb, receiver: ImplTcb, receiveIPCBuffer: Uint32Array | null): number {
   const f = sender.tcbFault
   if (f === null) throw new KernelBug("setMRs_fault: sender has no fault")
   switch (f.tag) {
     // CapFault: restart PC, the cptr, which phase, then the lookup failure from MR3.
     case "CapFault":
-      setMR(receiver, hasReceiveBuffer, 0, getRestartPC(sender))
-      setMR(receiver, hasReceiveBuffer, 1, f.address)
-      setMR(receiver, hasReceiveBuffer, 2, f.inReceivePhase ? 1 : 0)
-      return setMRs_lookup_failure(receiver, hasReceiveBuffer, f.failure, 3)
+      setMR(receiver, receiveIPCBuffer, 0, getRestartPC(sender))
+      setMR(receiver, receiveIPCBuffer, 1, f.address)
+      setMR(receiver, receiveIPCBuffer, 2, f.inReceivePhase ? 1 : 0)
+      return setMRs_lookup_failure(receiver, receiveIPCBuffer, f.failure, 3)
     // UnknownSyscall: the syscall registers, then the number at MR12.
     case "UnknownSyscall":
-      copyMRsFault(sender, receiver, syscallMessage, syscallMessage.length, hasReceiveBuffer)
-      return setMR(receiver, hasReceiveBuffer, syscallMessage.length, f.syscallNumber)
+      copyMRsFault(sender, receiver, syscallMessage, syscallMessage.length, receiveIPCBuffer)
+      return setMR(receiver, receiveIPCBuffer, syscallMessage.length, f.syscallNumber)
     // UserException: the exception registers, then number and code.
     case "UserException":
-      copyMRsFault(sender, receiver, exceptionMessage, exceptionMessage.length, hasReceiveBuffer)
-      setMR(receiver, hasReceiveBuffer, exceptionMessage.length, f.number)
-      return setMR(receiver, hasReceiveBuffer, exceptionMessage.length + 1, f.code)
+      copyMRsFault(sender, receiver, exceptionMessage, exceptionMessage.length, receiveIPCBuffer)
+      setMR(receiver, receiveIPCBuffer, exceptionMessage.length, f.number)
+      return setMR(receiver, receiveIPCBuffer, exceptionMessage.length + 1, f.code)
     // Architecture faults.
     default:
-      return Arch_setMRs_fault(sender, receiver, hasReceiveBuffer)
+      return Arch_setMRs_fault(sender, receiver, receiveIPCBuffer)
   }
 }
 
@@ -86,13 +86,13 @@ export function setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceiveBuffe
  * ARM's fault messages: VMFault [restart PC, address, prefetch (instruction) fault, FSR].
  * @refines spec/api/faults#faultMessageWords
  */
-export function Arch_setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceiveBuffer: boolean): number {
+export function Arch_setMRs_fault(sender: ImplTcb, receiver: ImplTcb, receiveIPCBuffer: Uint32Array | null): number {
   const f = sender.tcbFault
   if (f?.tag !== "VMFault") throw new KernelBug("Invalid fault")
-  setMR(receiver, hasReceiveBuffer, 0, getRestartPC(sender))
-  setMR(receiver, hasReceiveBuffer, 1, f.address)
-  setMR(receiver, hasReceiveBuffer, 2, f.instructionFault ? 1 : 0)
-  return setMR(receiver, hasReceiveBuffer, 3, f.fsr)
+  setMR(receiver, receiveIPCBuffer, 0, getRestartPC(sender))
+  setMR(receiver, receiveIPCBuffer, 1, f.address)
+  setMR(receiver, receiveIPCBuffer, 2, f.instructionFault ? 1 : 0)
+  return setMR(receiver, receiveIPCBuffer, 3, f.fsr)
 }
 
 /**
@@ -101,16 +101,17 @@ export function Arch_setMRs_fault(sender: ImplTcb, receiver: ImplTcb, hasReceive
  * one).
  * @refines spec/api/faults#copyMRsFaultReply
  */
-export function copyMRsFaultReply(sender: ImplTcb, receiver: ImplTcb, regs: readonly number[], length: number): void {
+export function copyMRsFaultReply(k: ImplState, sender: ImplTcb, receiver: ImplTcb, regs: readonly number[], length: number): void {
   let i = 0
   for (; i < length && i < nMsgRegisters; i++) {
     const r = regs[i]!
     setRegister(receiver, r, sanitiseRegister(r, getRegister(sender, msgRegisters[i]!)))
   }
-  if (i < length && lookupIPCBuffer(false, sender)) {
+  const sendBuf = i < length ? lookupIPCBuffer(k, false, sender) : null
+  if (sendBuf !== null) {
     for (; i < length; i++) {
       const r = regs[i]!
-      setRegister(receiver, r, sanitiseRegister(r, sender.mrs[i]!))
+      setRegister(receiver, r, sanitiseRegister(r, sendBuf[i + 1]!))
     }
   }
 }
@@ -121,7 +122,7 @@ export function copyMRsFaultReply(sender: ImplTcb, receiver: ImplTcb, regs: read
  * restart only when the reply label is 0.
  * @refines spec/api/faults#handleFaultReply
  */
-export function handleFaultReply(receiver: ImplTcb, sender: ImplTcb): boolean {
+export function handleFaultReply(k: ImplState, receiver: ImplTcb, sender: ImplTcb): boolean {
   const tag = sender.msgInfo
   const label = miLabel(tag)
   const length = miLength(tag)
@@ -133,11 +134,11 @@ export function handleFaultReply(receiver: ImplTcb, sender: ImplTcb): boolean {
       return true
     // UnknownSyscall: the reply rewrites the syscall registers.
     case "UnknownSyscall":
-      copyMRsFaultReply(sender, receiver, syscallMessage, Math.min(length, syscallMessage.length))
+      copyMRsFaultReply(k, sender, receiver, syscallMessage, Math.min(length, syscallMessage.length))
       return label === 0
     // UserException: the reply rewrites the exception registers.
     case "UserException":
-      copyMRsFaultReply(sender, receiver, exceptionMessage, Math.min(length, exceptionMessage.length))
+      copyMRsFaultReply(k, sender, receiver, exceptionMessage, Math.min(length, exceptionMessage.length))
       return label === 0
     default:
       return Arch_handleFaultReply(receiver)

@@ -5,9 +5,9 @@
  * before the trap.
  * @category decoding
  */
-import type { Event, Fault, LookupFailure, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
+import type { Event, Fault, LookupFailure, MemoryAccessEvent, SyscallEvent, UserFaultEvent } from "../../model/index.ts"
 import {
-  RightR, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
+  Reg, RightR, bufferCapsWord, bufferMsgWord, bufferReceiveWord, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import { fastpath_call, fastpath_reply_recv } from "../fastpath/fastpath.ts"
 import { handleFault } from "../kernel/faulthandler.ts"
@@ -15,57 +15,107 @@ import { lookupCapAndSlot, lookupSlot } from "../kernel/cspace.ts"
 import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
 import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
-import { miLabel, miLength, updateRestartPC } from "../machine/registerset.ts"
+import { miLabel, miLength, setRegister, updateRestartPC } from "../machine/registerset.ts"
+import { loadWord, storeWord } from "../machine/memory.ts"
+import { mmuResult, translate, userVSpaceRoot } from "../machine/mmu.ts"
 import { receiveIPC, replyFromKernel_error, replyFromKernel_success_empty } from "../object/endpoint.ts"
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
 import { decodeInvocation } from "../object/objecttype.ts"
-import type { ImplState, ImplTcb } from "../state.ts"
+import { isIRQPending } from "../model/preemption.ts"
+import type { ImplFrame, ImplPageDirectory, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
+  EXCEPTION_NONE, EXCEPTION_PREEMPTED, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRunning, getNotificationImpl, getTcbImpl,
   tcbSlot,
 } from "../state.ts"
 
 /**
- * Syscall argument `i` of the current thread: message register i (C `getSyscallArg`,
- * include/api/syscall.h, reads MR0-MR3 from registers and the rest from the IPC buffer; the model
- * keeps both in `mrs`). Callers check the message length first.
+ * Syscall argument `i` of the current thread: MR0-MR3 from its registers, the rest from its IPC
+ * buffer (C `getSyscallArg(i, ipc_buffer)`, include/api/syscall.h; the decode's buffer is
+ * `k.currentIPCBuffer`). Callers check the message length first, which is at most 4 without a buffer.
  * @refines spec/api/syscall#getSyscallArg
  */
-export const getSyscallArg = (k: ImplState, i: number): number => k.curThread.mrs[i]!
+export const getSyscallArg = (k: ImplState, i: number): number =>
+  i < nMsgRegisters ? k.curThread.mrs[i]! : k.currentIPCBuffer![bufferMsgWord(i)]!
 
-/** userStep writes exactly three extra-cap words: a type error here if seL4_MsgMaxExtraCaps changes. */
-const threeExtraCaps: 3 = msgMaxExtraCaps
-void threeExtraCaps
+/** userStep's IPC-buffer stores: the frame and the index of word 0 of the 4 KiB page of the last translation (vpage -1: none yet). */
+const bufferStore = { vpage: -1, frame: null as ImplFrame | null, pageWord: 0 }
 
 /**
- * What the user thread did before trapping: write the cap pointer (into r0, which ARM's seL4 uses
- * as both cap and badge register), the message info, the message words (MR0.. as given; the rest
- * keep their values) and the buffer's extra-cap pointers (padded with 0).
+ * One store of the user into its IPC buffer (word `word`): translated through its VSpace, once
+ * per 4 KiB page. False, with the VMFault in `k.currentFault`, when it does not translate for a write.
  */
-export function userStep(thread: ImplTcb, ev: SyscallEvent): void {
+function userBufferStore(k: ImplState, thread: ImplTcb, pd: ImplPageDirectory, word: number, value: number): boolean {
+  const vaddr = (thread.tcbIPCBuffer + 4 * word) >>> 0
+  if (vaddr >>> 12 !== bufferStore.vpage) {
+    const frame = translate(k, pd, vaddr, "Write")
+    if (frame === null) {
+      k.currentFault = { tag: "VMFault", address: vaddr, fsr: mmuResult.fsr, instructionFault: false }
+      return false
+    }
+    bufferStore.vpage = vaddr >>> 12
+    bufferStore.frame = frame
+    bufferStore.pageWord = mmuResult.word - ((vaddr & 0xfff) >>> 2)
+  }
+  storeWord(bufferStore.frame!, bufferStore.pageWord + ((vaddr & 0xfff) >>> 2), value)
+  return true
+}
+
+/**
+ * What the user thread did before trapping. First its stores into its IPC buffer (message words
+ * past MR3, extra-cap pointers, receive-slot words, as given), through its VSpace: the first that
+ * does not translate for a write is a data abort (false, the VMFault in `k.currentFault`; no
+ * syscall). Then the registers: the cap pointer into r0 (which ARM's seL4 uses as both cap and
+ * badge register), the message info, MR0-MR3 as given.
+ */
+export function userStep(k: ImplState, thread: ImplTcb, ev: SyscallEvent): boolean {
+  const mrs = ev.mrs
+  const n = mrs.length < msgMaxLength ? mrs.length : msgMaxLength
+  const xs = ev.extraCaps
+  const nx = xs.length < msgMaxExtraCaps ? xs.length : msgMaxExtraCaps
+  const rs = ev.recvSlot
+  const nr = rs === undefined ? 0 : rs.length < 3 ? rs.length : 3
+  if (n > nMsgRegisters || nx > 0 || nr > 0) {
+    const pd = userVSpaceRoot(k, thread)
+    bufferStore.vpage = -1
+    for (let i = nMsgRegisters; i < n; i++) if (!userBufferStore(k, thread, pd, bufferMsgWord(i), mrs[i]!)) return false
+    for (let i = 0; i < nx; i++) if (!userBufferStore(k, thread, pd, bufferCapsWord + i, xs[i]!)) return false
+    for (let i = 0; i < nr; i++) if (!userBufferStore(k, thread, pd, bufferReceiveWord + i, rs![i]!)) return false
+  }
   thread.badge = ev.cptr >>> 0
   thread.msgInfo = ev.msgInfo >>> 0
-  const mrs = ev.mrs
   const tmrs = thread.mrs
-  const n = mrs.length < msgMaxLength ? mrs.length : msgMaxLength
-  for (let i = 0; i < n; i++) tmrs[i] = mrs[i]! >>> 0
-  // The buffer's msgMaxExtraCaps (3, checked below) extra-cap words: no reads past the end of the
-  // event's array (slow in V8), so copy what is there and pad with 0.
-  const xs = ev.extraCaps
-  const m = xs.length
-  const tx = thread.extraCaps
-  tx[0] = m > 0 ? xs[0]! >>> 0 : 0
-  tx[1] = m > 1 ? xs[1]! >>> 0 : 0
-  tx[2] = m > 2 ? xs[2]! >>> 0 : 0
-  const rs = ev.recvSlot
-  if (rs !== undefined) {
-    if (rs.length > 0) thread.receiveCNode = rs[0]! >>> 0
-    if (rs.length > 1) thread.receiveIndex = rs[1]! >>> 0
-    if (rs.length > 2) thread.receiveDepth = rs[2]! >>> 0
+  const m = n < nMsgRegisters ? n : nMsgRegisters
+  for (let i = 0; i < m; i++) tmrs[i] = mrs[i]! >>> 0
+  return true
+}
+
+/**
+ * A user thread's access to its memory, through the MMU: a read loads the word into r2 (MR0), a
+ * write stores the value, an execute jumps (NextIP := vaddr). True when it translated (no kernel
+ * entry); false with the VMFault in `k.currentFault` (a data abort at the instruction, FaultIP :=
+ * NextIP; a prefetch abort at the target, FaultIP := vaddr).
+ * @refines spec/api/syscall#userMemoryAccess
+ */
+export function userMemoryAccess(k: ImplState, thread: ImplTcb, ev: MemoryAccessEvent): boolean {
+  const vaddr = ev.vaddr >>> 0
+  const kind = ev.kind
+  const frame = translate(k, userVSpaceRoot(k, thread), vaddr, kind)
+  if (kind === "Execute") {
+    setRegister(thread, Reg.NextIP, vaddr)
+    if (frame !== null) return true
+    setRegister(thread, Reg.FaultIP, vaddr)
+    k.currentFault = { tag: "VMFault", address: vaddr, fsr: mmuResult.fsr, instructionFault: true }
+    return false
   }
-  // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
-  updateRestartPC(thread)
+  if (frame === null) {
+    updateRestartPC(thread)
+    k.currentFault = { tag: "VMFault", address: vaddr, fsr: mmuResult.fsr, instructionFault: false }
+    return false
+  }
+  if (kind === "Read") setRegister(thread, Reg.R2, loadWord(frame, mmuResult.word))
+  else storeWord(frame, mmuResult.word, (ev.value ?? 0) >>> 0)
+  return true
 }
 
 /**
@@ -88,8 +138,8 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
   const slot = k.lookupSlotResult!
   const cap = slot.cap
 
-  const hasBuffer = lookupIPCBuffer(false, thread)
-  st = lookupExtraCaps(k, thread, hasBuffer, info)
+  const buffer = lookupIPCBuffer(k, false, thread)
+  st = lookupExtraCaps(k, thread, buffer, info)
   if (st !== EXCEPTION_NONE) {
     if (isBlocking) handleFault(k, thread)
     return EXCEPTION_NONE
@@ -97,8 +147,11 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
 
   // syscall error section
   let length = miLength(info)
-  if (length > nMsgRegisters && !hasBuffer) length = nMsgRegisters
+  if (length > nMsgRegisters && buffer === null) length = nMsgRegisters
+  k.currentIPCBuffer = buffer
   st = decodeInvocation(k, miLabel(info), length, cptr, slot, cap, isBlocking, isCall)
+  // Preempted: the thread stays Restart and will run the syscall again.
+  if (st === EXCEPTION_PREEMPTED) return st
   if (st === EXCEPTION_SYSCALL_ERROR) {
     if (isCall) replyFromKernel_error(k, thread)
     return EXCEPTION_NONE
@@ -190,20 +243,30 @@ export function handleYield(k: ImplState): void {
 }
 
 /**
- * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register (r0).
+ * After a preempted invocation: handle the interrupt the controller reports (C `checkInterrupt`:
+ * `getActiveIRQ`, then `handleInterrupt`).
+ * @refines spec/api/syscall#checkInterrupt
+ */
+function checkInterrupt(k: ImplState): void {
+  if (isIRQPending(k)) handleInterrupt(k, k.pendingIRQ!)
+}
+
+/**
+ * One syscall: dispatch by kind; the invoked cap pointer is read from the cap register (r0). A
+ * preempted invocation is followed by the interrupt that preempted it.
  * @refines spec/api/syscall#handleSyscall
  */
 export function handleSyscall(k: ImplState, ev: SyscallEvent): void {
   const cptr = k.curThread.badge
   switch (ev.syscall) {
     case "Send":
-      handleInvocation(k, false, true, cptr)
+      if (handleInvocation(k, false, true, cptr) !== EXCEPTION_NONE) checkInterrupt(k)
       break
     case "NBSend":
-      handleInvocation(k, false, false, cptr)
+      if (handleInvocation(k, false, false, cptr) !== EXCEPTION_NONE) checkInterrupt(k)
       break
     case "Call":
-      handleInvocation(k, true, true, cptr)
+      if (handleInvocation(k, true, true, cptr) !== EXCEPTION_NONE) checkInterrupt(k)
       break
     case "Recv":
       handleRecv(k, true)
@@ -253,7 +316,14 @@ export function callKernel(k: ImplState, ev: Event): void {
     case "Syscall": {
       const cur = k.curThread
       if (cur === k.idleThread) return
-      userStep(cur, ev)
+      const stored = userStep(k, cur, ev)
+      // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return address).
+      updateRestartPC(cur)
+      if (!stored) {
+        // A store into the IPC buffer aborted: seL4 handleVMFaultEvent.
+        handleFault(k, cur)
+        break
+      }
       if (k.fastpathEnabled) {
         if ((ev.syscall === "Call" && fastpath_call(k, cur.badge, cur.msgInfo)) ||
           (ev.syscall === "ReplyRecv" && fastpath_reply_recv(k, cur.badge, cur.msgInfo))) {
@@ -261,7 +331,10 @@ export function callKernel(k: ImplState, ev: Event): void {
           return
         }
       }
+      // The interrupt controller holds the event's line pending while the kernel runs.
+      k.pendingIRQ = ev.pendingIRQ === undefined ? null : ev.pendingIRQ >>> 0
       handleSyscall(k, ev)
+      k.pendingIRQ = null
       break
     }
     case "UserFault": {
@@ -270,6 +343,14 @@ export function callKernel(k: ImplState, ev: Event): void {
       // Entering the kernel saves the restart address (FaultIP := NextIP).
       updateRestartPC(cur)
       k.currentFault = userFaultFromEvent(ev)
+      handleFault(k, cur)
+      break
+    }
+    case "MemoryAccess": {
+      const cur = k.curThread
+      if (cur === k.idleThread) return
+      // An access that translates is the user's alone: no kernel entry.
+      if (userMemoryAccess(k, cur, ev)) return
       handleFault(k, cur)
       break
     }

@@ -7,7 +7,7 @@
  */
 import type { BootConfig, Cap } from "../../model/index.ts"
 import {
-  asidHigh, asidLow, asidPoolBits, InitialSlot, initThreadASID, kernelBase, maxDomainDuration, maxPrio, maxUntypedBits,
+  asidHigh, asidLow, asidPoolBits, defaultResetChunkBits, defaultWorkUnitsPerPreemption, InitialSlot, initThreadASID, kernelBase, maxDomainDuration, maxPrio, maxUntypedBits,
   minUntypedBits, pageBits, pageDirBits, pageTableBits, pdIndexBits, pdIndexOf, ptIndexOf, sectionBits, sectionsPerSuperSection,
   slotBits, superSectionBits, tcbBits, tcbBuffer, tcbCTable, tcbVTable, timerIRQ, wordBits,
 } from "../../model/index.ts"
@@ -126,6 +126,9 @@ export function initKernel(k: ImplState, config: BootConfig): void {
   k.domScheduleStart = 0
   k.curDomain = dscheduleDomain(k.domSchedule[0]!)
   k.domainTime = dscheduleDuration(k.domSchedule[0]!)
+  // The preemption parameters (C CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION, CONFIG_RESET_CHUNK_BITS).
+  k.maxWorkUnitsPerPreemption = config.workUnitsPerPreemption ?? defaultWorkUnitsPerPreemption
+  k.resetChunkBits = config.resetChunkBits ?? defaultResetChunkBits
 
   const rootCNode = new ImplCNode(rootCNodePtr, r)
   // The root thread starts in the current domain (C `create_initial_thread`).

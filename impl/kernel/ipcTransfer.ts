@@ -10,7 +10,7 @@
  * words are read field by field.
  * @category ipc
  */
-import { faultLabel, msgMaxExtraCaps, nMsgRegisters, tcbCaller, tcbReply } from "../../model/index.ts"
+import { bufferCapsWord, bufferReceiveWord, faultLabel, msgMaxExtraCaps, nMsgRegisters, tcbCaller, tcbReply } from "../../model/index.ts"
 import { handleFaultReply, setMRs_fault } from "../api/faults.ts"
 import { lookupSlot, lookupTargetSlot } from "./cspace.ts"
 import { possibleSwitchTo, setThreadState } from "./thread.ts"
@@ -24,13 +24,14 @@ import { cteDeleteOne, cteInsert } from "../object/cnode.ts"
 import { deriveCap } from "../object/objecttype.ts"
 
 /**
- * Look up the extra caps named in the sender's IPC buffer into `currentExtraCaps`. Without a buffer
- * there are none. A failed lookup sets `currentFault` to a CapFault on that cptr.
+ * Look up the extra caps named in the sender's IPC buffer (`caps_or_badges`) into
+ * `currentExtraCaps`. Without a buffer there are none. A failed lookup sets `currentFault` to a
+ * CapFault on that cptr.
  * @refines spec/kernel/ipcTransfer#lookupExtraCaps
  */
-export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolean, info: number): Exception {
+export function lookupExtraCaps(k: ImplState, thread: ImplTcb, bufferPtr: Uint32Array | null, info: number): Exception {
   const refs = k.currentExtraCaps
-  if (!hasBuffer) {
+  if (bufferPtr === null) {
     refs[0] = null
     return EXCEPTION_NONE
   }
@@ -38,7 +39,7 @@ export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolea
   const length = (info >>> 7) & 3
   let i = 0
   for (; i < length; i++) {
-    const cptr = thread.extraCaps[i]!
+    const cptr = bufferPtr[bufferCapsWord + i]!
     const st = lookupSlot(k, thread, cptr)
     if (st !== EXCEPTION_NONE) {
       k.currentFault = { tag: "CapFault", address: cptr, inReceivePhase: false, failure: k.currentLookupFault }
@@ -51,14 +52,15 @@ export function lookupExtraCaps(k: ImplState, thread: ImplTcb, hasBuffer: boolea
 }
 
 /**
- * Write message register `offset`; past the CPU registers only when the receive buffer exists.
- * Returns the message length so far: `offset + 1`, or `n_msgRegisters` when the word was dropped.
+ * Write message register `offset`: MR0-MR3 into the receiver's registers, later ones into its
+ * receive buffer (word offset + 1) only when it exists. Returns the message length so far:
+ * `offset + 1`, or `n_msgRegisters` when the word was dropped.
  * @refines spec/kernel/ipcTransfer#setMRsFrom
  */
-export function setMR(receiver: ImplTcb, hasReceiveBuffer: boolean, offset: number, reg: number): number {
+export function setMR(receiver: ImplTcb, receiveIPCBuffer: Uint32Array | null, offset: number, reg: number): number {
   if (offset >= nMsgRegisters) {
-    if (hasReceiveBuffer) {
-      receiver.mrs[offset] = reg >>> 0
+    if (receiveIPCBuffer !== null) {
+      receiveIPCBuffer[offset + 1] = reg
       return offset + 1
     }
     return nMsgRegisters
@@ -68,16 +70,16 @@ export function setMR(receiver: ImplTcb, hasReceiveBuffer: boolean, offset: numb
 }
 
 /**
- * Copy `n` message words: MR0..MR3 always, the rest only when both threads have IPC buffers.
- * Returns how many were copied.
+ * Copy `n` message words: MR0..MR3 register to register always, the rest buffer to buffer only
+ * when both threads have IPC buffers. Returns how many were copied.
  * @refines spec/kernel/ipcTransfer#copyMRs
  */
-export function copyMRs(sender: ImplTcb, sendBuf: boolean, receiver: ImplTcb, recvBuf: boolean, n: number): number {
+export function copyMRs(sender: ImplTcb, sendBuf: Uint32Array | null, receiver: ImplTcb, recvBuf: Uint32Array | null, n: number): number {
   let i = 0
   // msgRegisters[i] is r(2+i): MR i lives in mrs[i] on both sides.
   for (; i < n && i < nMsgRegisters; i++) receiver.mrs[i] = sender.mrs[i]!
-  if (!recvBuf || !sendBuf) return i
-  for (; i < n; i++) receiver.mrs[i] = sender.mrs[i]!
+  if (recvBuf === null || sendBuf === null) return i
+  for (; i < n; i++) recvBuf[i + 1] = sendBuf[i + 1]!
   return i
 }
 
@@ -86,23 +88,22 @@ export function copyMRs(sender: ImplTcb, sendBuf: boolean, receiver: ImplTcb, re
  * buffer, when a lookup fails, or when the slot is occupied.
  * @refines spec/kernel/ipcTransfer#getReceiveSlot
  */
-export function getReceiveSlots(k: ImplState, thread: ImplTcb, buffer: boolean): Cte | null {
-  if (!buffer) return null
-  if (lookupSlot(k, thread, thread.receiveCNode) !== EXCEPTION_NONE) return null
+export function getReceiveSlots(k: ImplState, thread: ImplTcb, buffer: Uint32Array | null): Cte | null {
+  if (buffer === null) return null
+  if (lookupSlot(k, thread, buffer[bufferReceiveWord]!) !== EXCEPTION_NONE) return null
   const cnode = k.lookupSlotResult!.cap
-  if (lookupTargetSlot(k, cnode, thread.receiveIndex, thread.receiveDepth) !== EXCEPTION_NONE) return null
+  if (lookupTargetSlot(k, cnode, buffer[bufferReceiveWord + 1]!, buffer[bufferReceiveWord + 2]!) !== EXCEPTION_NONE) return null
   const slot = k.lookupSlotResult!
   if (slot.cap.tag !== "NullCap") return null
   return slot
 }
 
 /**
- * Write an unwrapped cap's badge into the receiver's IPC buffer (`caps_or_badges[i]`, the model's
- * `extraCaps[i]`).
+ * Write an unwrapped cap's badge into the receiver's IPC buffer (`caps_or_badges[i]`).
  * @refines spec/kernel/ipcTransfer#transferCaps
  */
-export function setExtraBadge(receiver: ImplTcb, badge: number, i: number): void {
-  receiver.extraCaps[i] = badge >>> 0
+export function setExtraBadge(bufferPtr: Uint32Array, badge: number, i: number): void {
+  bufferPtr[bufferCapsWord + i] = badge
 }
 
 /**
@@ -115,11 +116,11 @@ export function setExtraBadge(receiver: ImplTcb, badge: number, i: number): void
  * @refines spec/kernel/ipcTransfer#transferCaps
  */
 export function transferCaps(
-  k: ImplState, _info: number, ep: ImplEndpoint | null, receiver: ImplTcb, receiveBuffer: boolean,
+  k: ImplState, _info: number, ep: ImplEndpoint | null, receiver: ImplTcb, receiveBuffer: Uint32Array | null,
 ): number {
   let capsUnwrapped = 0
   const refs = k.currentExtraCaps
-  if (refs[0] === null || refs[0] === undefined || !receiveBuffer) return 0
+  if (refs[0] === null || refs[0] === undefined || receiveBuffer === null) return 0
   let destSlot = getReceiveSlots(k, receiver, receiveBuffer)
   let i = 0
   for (; i < refs.length; i++) {
@@ -128,7 +129,7 @@ export function transferCaps(
     const cap = slot.cap
     if (cap.tag === "EndpointCap" && ep !== null && cap.ptr === ep.base) {
       // A cap to this very endpoint: only its badge travels.
-      setExtraBadge(receiver, cap.badge, i)
+      setExtraBadge(receiveBuffer, cap.badge, i)
       capsUnwrapped |= 1 << i
     } else {
       if (destSlot === null) break
@@ -149,8 +150,8 @@ export function transferCaps(
  * @refines spec/kernel/ipcTransfer#doNormalTransfer
  */
 export function doNormalTransfer(
-  k: ImplState, sender: ImplTcb, sendBuffer: boolean, ep: ImplEndpoint | null, badge: number, canGrant: boolean,
-  receiver: ImplTcb, receiveBuffer: boolean,
+  k: ImplState, sender: ImplTcb, sendBuffer: Uint32Array | null, ep: ImplEndpoint | null, badge: number, canGrant: boolean,
+  receiver: ImplTcb, receiveBuffer: Uint32Array | null,
 ): void {
   const tag = sender.msgInfo
   if (canGrant) {
@@ -169,7 +170,7 @@ export function doNormalTransfer(
  * A fault message: the sender's fault as MRs, label = the fault's number; badge register := badge.
  * @refines spec/kernel/ipcTransfer#doFaultTransfer
  */
-export function doFaultTransfer(badge: number, sender: ImplTcb, receiver: ImplTcb, receiveBuffer: boolean): void {
+export function doFaultTransfer(badge: number, sender: ImplTcb, receiver: ImplTcb, receiveBuffer: Uint32Array | null): void {
   const sent = setMRs_fault(sender, receiver, receiveBuffer)
   const f = sender.tcbFault!
   receiver.msgInfo = miNew(faultLabel[f.tag], 0, 0, sent)
@@ -184,9 +185,9 @@ export function doFaultTransfer(badge: number, sender: ImplTcb, receiver: ImplTc
 export function doIPCTransfer(
   k: ImplState, sender: ImplTcb, ep: ImplEndpoint | null, badge: number, grant: boolean, receiver: ImplTcb,
 ): void {
-  const receiveBuffer = lookupIPCBuffer(true, receiver)
+  const receiveBuffer = lookupIPCBuffer(k, true, receiver)
   if (sender.tcbFault === null) {
-    const sendBuffer = lookupIPCBuffer(false, sender)
+    const sendBuffer = lookupIPCBuffer(k, false, sender)
     doNormalTransfer(k, sender, sendBuffer, ep, badge, grant, receiver, receiveBuffer)
   } else {
     doFaultTransfer(badge, sender, receiver, receiveBuffer)
@@ -236,7 +237,7 @@ export function doReplyTransfer(k: ImplState, sender: ImplTcb, receiver: ImplTcb
     possibleSwitchTo(k, receiver)
   } else {
     cteDeleteOne(k, slot)
-    const restart = handleFaultReply(receiver, sender)
+    const restart = handleFaultReply(k, receiver, sender)
     receiver.tcbFault = null
     if (restart) {
       setThreadState(k, receiver, ThreadStateRestart)

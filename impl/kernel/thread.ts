@@ -203,8 +203,7 @@ export function chooseThread(k: ImplState): void {
 
 /**
  * Move to the next entry of the domain schedule (the start entry after an end marker) and make
- * its domain current for its duration. C `nextDomain` (non-MCS; `ksWorkUnitsCompleted` is not
- * modelled).
+ * its domain current for its duration; the preemption work counter starts over. C `nextDomain` (non-MCS).
  * @refines spec/kernel/thread#nextDomain
  */
 export function nextDomain(k: ImplState): void {
@@ -212,6 +211,7 @@ export function nextDomain(k: ImplState): void {
   if (dscheduleIsEndMarker(k, k.domScheduleIdx)) {
     k.domScheduleIdx = k.domScheduleStart
   }
+  k.ksWorkUnitsCompleted = 0
   const sched = k.domSchedule[k.domScheduleIdx]
   if (sched === undefined) throw new KernelBug("nextDomain: schedule index out of range")
   k.curDomain = dscheduleDomain(sched)

@@ -19,11 +19,12 @@ import { lookedUpSlot, lookupTargetSlot } from "./cspace.ts"
 import { setThreadState } from "./thread.ts"
 import type { Cte, Exception, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, ImplASIDPool, ImplPageDirectory, ImplPageTable, KernelBug, ThreadStateRestart, ThreadStateRunning,
+  EXCEPTION_NONE, ImplASIDPool, ImplFrame, ImplPageDirectory, ImplPageTable, KernelBug, ThreadStateRestart, ThreadStateRunning,
   getPageDirectoryImpl, getPageTableImpl, syscallError, tcbSlot,
 } from "../state.ts"
 import { cteInsert, ensureEmptySlot, ensureNoChildren, isFinalCapability } from "../object/cnode.ts"
 import { deleteObjects } from "../object/untyped.ts"
+import { bufferView } from "../machine/memory.ts"
 
 // ---- short descriptors (structures.bf, ARMv7 short-descriptor format) --------------------------------
 
@@ -110,15 +111,19 @@ export function makeUserPDE(superSection: boolean, paddr: number, parity: boolea
 // ---- the IPC buffer and the VSpace root ---------------------------------------------------------------
 
 /**
- * A thread has a usable IPC buffer iff its buffer slot holds a non-device frame cap with
- * ReadWrite rights, or ReadOnly when the kernel only reads it (`isReceiver` false).
+ * The thread's IPC buffer as the kernel reaches it: through the non-device frame cap in its buffer
+ * slot (ReadWrite, or ReadOnly when the kernel only reads it, `isReceiver` false), at the buffer
+ * address's offset in that frame; a 128-word view (element i is seL4_IPCBuffer word i), or null.
  * @refines spec/kernel/vspace#lookupIPCBuffer
  */
-export function lookupIPCBuffer(isReceiver: boolean, thread: ImplTcb): boolean {
+export function lookupIPCBuffer(k: ImplState, isReceiver: boolean, thread: ImplTcb): Uint32Array | null {
   const cap = tcbSlot(thread, tcbBuffer).cap
-  if (cap.tag !== "FrameCap") return false
-  if (cap.isDevice) return false
-  return cap.vmRights === "ReadWrite" || (!isReceiver && cap.vmRights === "ReadOnly")
+  if (cap.tag !== "FrameCap") return null
+  if (cap.isDevice) return null
+  if (!(cap.vmRights === "ReadWrite" || (!isReceiver && cap.vmRights === "ReadOnly"))) return null
+  const frame = k.objects.lookup(cap.ptr)
+  if (!(frame instanceof ImplFrame)) throw new KernelBug("lookupIPCBuffer: the buffer cap names no frame")
+  return bufferView(frame, (thread.tcbIPCBuffer & mask(cap.sizeBits)) >>> 2)
 }
 
 /**

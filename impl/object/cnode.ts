@@ -1,25 +1,25 @@
 /**
  * CNode invocations and the MDB (seL4 src/object/cnode.c): decodeCNodeInvocation and the invokes,
- * cteInsert/cteMove/cteSwap, cteDelete/cteRevoke/emptySlot, insertNewCap, setupReplyMaster,
+ * cteInsert/cteMove/cteSwap, cteDelete/finaliseSlot/reduceZombie/cteRevoke/emptySlot (preemptible), insertNewCap, setupReplyMaster,
  * isMDBParentOf, isFinalCapability, slotCapLongRunningDelete. The MDB is C's doubly linked list through the slots with the
  * mdbRevocable/mdbFirstBadged bits; a slot's descendants are the run after it on which
  * isMDBParentOf holds.
  * @category objects
  */
 import type { Cap } from "../../model/index.ts"
-import { InvocationLabel as L, NullCap, bit as BIT, rightsFromWord, tcbCaller, tcbReply } from "../../model/index.ts"
+import { InvocationLabel as L, NullCap, bit as BIT, rightsFromWord, tcbCaller, tcbReply, zombieTypeTCB } from "../../model/index.ts"
+import { preemptionPoint } from "../model/preemption.ts"
 import { getSyscallArg } from "../api/syscall.ts"
 import { lookedUpSlot, lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getEndpointImpl, tcbSlot,
-  syscallError,
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getCNodeImpl, getEndpointImpl,
+  getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
-import { deletedIRQHandler } from "./interrupt.ts"
 import {
-  deriveCap, finaliseCap, hasCancelSendRights, isCapRevocable, maskCapRights, sameObjectAs, sameRegionAs, updateCapData,
+  deriveCap, finaliseCap, hasCancelSendRights, isCapRevocable, maskCapRights, postCapDeletion, sameObjectAs, sameRegionAs, updateCapData,
 } from "./objecttype.ts"
 
 /**
@@ -100,18 +100,16 @@ function decodeCNodeCopyMove(k: ImplState, invLabel: number, length: number, des
  * @refines spec/object/cnode#decodeCNodeSlotOp
  */
 function decodeCNodeSlotOp(k: ImplState, invLabel: number, destSlot: Cte): Exception {
-  // Revoke: delete every descendant.
+  // Revoke: delete every descendant (preemptible).
   if (invLabel === L.CNodeRevoke) {
     setThreadState(k, k.curThread, ThreadStateRestart)
-    invokeCNodeRevoke(k, destSlot)
-    return EXCEPTION_NONE
+    return invokeCNodeRevoke(k, destSlot)
   }
 
-  // Delete: delete the cap itself.
+  // Delete: delete the cap itself (preemptible).
   if (invLabel === L.CNodeDelete) {
     setThreadState(k, k.curThread, ThreadStateRestart)
-    invokeCNodeDelete(k, destSlot)
-    return EXCEPTION_NONE
+    return invokeCNodeDelete(k, destSlot)
   }
 
   // SaveCaller: move the caller's reply cap into an empty slot.
@@ -213,14 +211,14 @@ export function decodeCNodeInvocation(k: ImplState, invLabel: number, length: nu
   return decodeCNodeSlotOp(k, invLabel, destSlot)
 }
 
-/** @refines spec/object/cnode#invokeCNode */
-export function invokeCNodeRevoke(k: ImplState, destSlot: Cte): void {
-  cteRevoke(k, destSlot)
+/** Preemptible. @refines spec/object/cnode#invokeCNode */
+export function invokeCNodeRevoke(k: ImplState, destSlot: Cte): Exception {
+  return cteRevoke(k, destSlot)
 }
 
-/** @refines spec/object/cnode#invokeCNode */
-export function invokeCNodeDelete(k: ImplState, destSlot: Cte): void {
-  cteDelete(k, destSlot)
+/** Preemptible. @refines spec/object/cnode#invokeCNode */
+export function invokeCNodeDelete(k: ImplState, destSlot: Cte): Exception {
+  return cteDelete(k, destSlot, true)
 }
 
 /** Restart the senders with the cap's badge (badge 0: nothing). @refines spec/object/cnode#invokeCNode */
@@ -359,56 +357,172 @@ export function cteSwap(cap1: Cap, slot1: Cte, cap2: Cap, slot2: Cte): void {
 
 /**
  * Delete every descendant of `slot` (the run after it on which isMDBParentOf holds), nearest
- * first. The cap in `slot` itself stays.
+ * first, with a preemption point after each. The cap in `slot` itself stays.
  * @refines spec/object/cnode#cteRevoke
  */
-export function cteRevoke(k: ImplState, slot: Cte): void {
+export function cteRevoke(k: ImplState, slot: Cte): Exception {
   for (let next = slot.next; next !== null && isMDBParentOf(slot, next); next = slot.next) {
-    cteDelete(k, next)
+    let status = cteDelete(k, next, true)
+    if (status !== EXCEPTION_NONE) return status
+    status = preemptionPoint(k)
+    if (status !== EXCEPTION_NONE) return status
   }
+  return EXCEPTION_NONE
 }
 
 /**
- * Delete the cap in `slot`: if it is the last cap to its object, finalise the object first
- * (which may delete further slots), then empty the slot. Empty slots and slots already being
- * deleted further up the recursion are left alone. Atomic: no preemption, no zombies.
+ * Delete the cap in `slot`: finalise it, then empty the slot (an exposed slot always; an
+ * unexposed one unless it now holds a cyclic Zombie). Preemptible.
  * @refines spec/object/cnode#cteDelete
  */
-export function cteDelete(k: ImplState, slot: Cte): void {
-  if (slot.cap.tag === "NullCap") return
-  if (slot.deleting) return
-  slot.deleting = true
-  try {
-    const cap = slot.cap
-    const final = isFinalCapability(slot)
-    finaliseCap(k, cap, final)
-    emptySlot(slot)
-    // C postCapDeletion: the last IRQ handler cap is gone, so the line becomes Inactive.
-    if (final && cap.tag === "IRQHandlerCap") deletedIRQHandler(k, cap.irq)
-  } finally {
-    slot.deleting = false
-  }
+export function cteDelete(k: ImplState, slot: Cte, exposed: boolean): Exception {
+  const status = finaliseSlot(k, slot, exposed)
+  if (status !== EXCEPTION_NONE) return status
+  if (exposed || k.finaliseSlotSuccess) emptySlot(k, slot, k.finaliseSlotCleanupInfo)
+  return EXCEPTION_NONE
 }
 
 /**
- * Delete a cap whose finalisation is immediate (reply caps, from cancelIPC).
+ * Is finalisation done: a NullCap, or a Zombie with no slots left but the one it sits in?
+ * @refines spec/object/cnode#capRemovable
+ */
+function capRemovable(cap: Cap, slot: Cte): boolean {
+  switch (cap.tag) {
+    case "NullCap":
+      return true
+    case "ZombieCap":
+      return cap.number === 0 || (cap.number === 1 && slot.addr === cap.ptr)
+    default:
+      throw new KernelBug("finaliseCap should only return Zombie or NullCap")
+  }
+}
+
+/** @refines spec/object/cnode#capCyclicZombie */
+function capCyclicZombie(cap: Cap, slot: Cte): boolean {
+  return cap.tag === "ZombieCap" && cap.ptr === slot.addr
+}
+
+/**
+ * Finalise the cap in `slot` until it is removable: a Zombie is reduced one slot at a time with a
+ * preemption point after each. Results in `k.finaliseSlotSuccess` / `k.finaliseSlotCleanupInfo`
+ * (C's `finaliseSlot_ret_t`), valid when it returns EXCEPTION_NONE.
+ * @refines spec/object/cnode#finaliseSlot
+ */
+function finaliseSlot(k: ImplState, slot: Cte, immediate: boolean): Exception {
+  while (slot.cap.tag !== "NullCap") {
+    const final = isFinalCapability(slot)
+    const fcRet = finaliseCap(k, slot.cap, final)
+    if (capRemovable(fcRet.remainder, slot)) {
+      k.finaliseSlotSuccess = true
+      k.finaliseSlotCleanupInfo = fcRet.cleanupInfo
+      return EXCEPTION_NONE
+    }
+    slot.cap = fcRet.remainder
+    if (!immediate && capCyclicZombie(fcRet.remainder, slot)) {
+      k.finaliseSlotSuccess = false
+      k.finaliseSlotCleanupInfo = fcRet.cleanupInfo
+      return EXCEPTION_NONE
+    }
+    let status = reduceZombie(k, slot, immediate)
+    if (status !== EXCEPTION_NONE) return status
+    status = preemptionPoint(k)
+    if (status !== EXCEPTION_NONE) return status
+  }
+  k.finaliseSlotSuccess = true
+  k.finaliseSlotCleanupInfo = NullCap
+  return EXCEPTION_NONE
+}
+
+/** Slot `i` of the table a Zombie is emptying (C `ptr[i]` on the Zombie's `cte_t *`). */
+function zombieSlot(k: ImplState, z: Extract<Cap, { tag: "ZombieCap" }>, i: number): Cte {
+  if (z.zombieType === zombieTypeTCB) return tcbSlot(getTcbImpl(k, z.ptr), i)
+  return cnodeSlot(getCNodeImpl(k, z.ptr), i)
+}
+
+/**
+ * Reduce the Zombie in `slot` by one: exposed, delete its last slot (unexposed) and count one
+ * fewer; unexposed, swap it into its table's first slot.
+ * @refines spec/object/cnode#reduceZombie
+ */
+function reduceZombie(k: ImplState, slot: Cte, immediate: boolean): Exception {
+  const z = slot.cap
+  if (z.tag !== "ZombieCap") throw new KernelBug("reduceZombie: expected a Zombie")
+  const ptr = z.ptr
+  const n = z.number
+  const type = z.zombieType
+  // Haskell error: "reduceZombie: expected unremovable zombie"
+  if (n === 0) throw new KernelBug("reduceZombie: expected unremovable zombie")
+  if (immediate) {
+    const endSlot = zombieSlot(k, z, n - 1)
+    const status = cteDelete(k, endSlot, false)
+    if (status !== EXCEPTION_NONE) return status
+    const now = slot.cap
+    switch (now.tag) {
+      case "NullCap":
+        break
+      case "ZombieCap":
+        if (now.ptr === ptr && now.number === n && now.zombieType === type) {
+          // Haskell error: the end slot must be empty now.
+          if (endSlot.cap.tag !== "NullCap") throw new KernelBug("reduceZombie: end slot not emptied")
+          slot.cap = { tag: "ZombieCap", ptr, zombieType: type, number: n - 1 }
+        } else if (!(now.ptr === slot.addr && ptr !== slot.addr)) {
+          // Haskell error: "Expected new Zombie to be self-referential."
+          throw new KernelBug("Expected new Zombie to be self-referential.")
+        }
+        break
+      default:
+        throw new KernelBug("Expected recursion to result in Zombie.")
+    }
+  } else {
+    // Haskell error: "Cyclic zombie passed to unexposed reduceZombie"
+    if (ptr === slot.addr) throw new KernelBug("Cyclic zombie passed to unexposed reduceZombie")
+    const first = zombieSlot(k, z, 0)
+    const there = first.cap
+    // Haskell error: "Moving self-referential Zombie aside."
+    if (there.tag === "ZombieCap" && there.ptr === first.addr) throw new KernelBug("Moving self-referential Zombie aside.")
+    capSwapForDelete(first, slot)
+  }
+  return EXCEPTION_NONE
+}
+
+/**
+ * Swap two slots' caps and MDB nodes (nothing if they are one slot).
+ * @refines spec/object/cnode#capSwapForDelete
+ */
+export function capSwapForDelete(slot1: Cte, slot2: Cte): void {
+  if (slot1 === slot2) return
+  cteSwap(slot1.cap, slot1, slot2.cap, slot2)
+}
+
+/**
+ * Delete a cap whose finalisation is immediate (reply caps, notification caps in the IRQ node):
+ * no preemption point.
  * @refines spec/object/cnode#cteDeleteOne
  */
 export function cteDeleteOne(k: ImplState, slot: Cte): void {
   if (slot.cap.tag === "NullCap") return
-  const t = slot.cap.tag
-  // Haskell error: "cteDeleteOne: cap should be removable"
-  if (t === "CNodeCap" || t === "ThreadCap") throw new KernelBug("cteDeleteOne: cap should be removable")
   const final = isFinalCapability(slot)
-  finaliseCap(k, slot.cap, final)
-  emptySlot(slot)
+  const fcRet = finaliseCap(k, slot.cap, final)
+  // Haskell error: "cteDeleteOne: cap should be removable"
+  if (!capRemovable(fcRet.remainder, slot) || fcRet.cleanupInfo.tag !== "NullCap") throw new KernelBug("cteDeleteOne: cap should be removable")
+  emptySlot(k, slot, NullCap)
 }
 
 /**
- * Unlink a slot from the MDB (its firstBadged bit passes to its successor) and clear it.
+ * A cteDelete that cannot preempt (the cap is no long-running deletion: the TCB decoders check
+ * `slotCapLongRunningDelete` first).
+ * @refines spec/object/cnode#cteDeleteNonPreemptible
+ */
+export function cteDeleteNonPreemptible(k: ImplState, slot: Cte): void {
+  if (cteDelete(k, slot, true) !== EXCEPTION_NONE) throw new KernelBug("cteDelete: a short deletion was preempted")
+}
+
+/**
+ * Unlink a slot from the MDB (its firstBadged bit passes to its successor) and clear it, then do
+ * what finalisation left for after (`cleanupInfo`: an IRQ line goes inactive).
  * @refines spec/object/cnode#emptySlot
  */
-export function emptySlot(slot: Cte): void {
+export function emptySlot(k: ImplState, slot: Cte, cleanupInfo: Cap): void {
   if (slot.cap.tag === "NullCap") return
   const prev = slot.prev
   const next = slot.next
@@ -422,6 +536,7 @@ export function emptySlot(slot: Cte): void {
   slot.next = null
   slot.revocable = false
   slot.firstBadged = false
+  postCapDeletion(k, cleanupInfo)
 }
 
 /**
@@ -512,12 +627,12 @@ export function isFinalCapability(cte: Cte): boolean {
 
 /**
  * Would deleting the cap in `slot` be a long-running (preemptible) operation: is it the final cap
- * to a TCB or CNode? C `slotCapLongRunningDelete` (src/object/cnode.c).
+ * to a TCB or CNode, or a Zombie? C `slotCapLongRunningDelete` (src/object/cnode.c).
  * @refines spec/object/cnode#slotCapLongRunningDelete
  */
 export function slotCapLongRunningDelete(slot: Cte): boolean {
   const cap = slot.cap
   if (cap.tag === "NullCap") return false
   if (!isFinalCapability(slot)) return false
-  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap" || cap.tag === "ZombieCap"
 }

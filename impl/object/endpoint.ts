@@ -323,9 +323,9 @@ export function cancelBadgedSends(k: ImplState, ep: ImplEndpoint, badge: number)
  * @refines spec/object/endpoint#replyFromKernelError
  */
 export function replyFromKernel_error(k: ImplState, thread: ImplTcb): void {
-  const hasBuffer = lookupIPCBuffer(true, thread)
+  const buffer = lookupIPCBuffer(k, true, thread)
   thread.badge = 0
-  const len = setMRs_syscall_error(k, thread, hasBuffer)
+  const len = setMRs_syscall_error(k, thread, buffer)
   thread.msgInfo = miNew(errorCode[k.currentSyscallError.tag], 0, 0, len)
 }
 
@@ -342,28 +342,28 @@ export function replyFromKernel_success_empty(thread: ImplTcb): void {
  * Write the current syscall error's message registers; returns the message length.
  * @refines spec/object/endpoint#replyFromKernelError
  */
-export function setMRs_syscall_error(k: ImplState, thread: ImplTcb, hasBuffer: boolean): number {
+export function setMRs_syscall_error(k: ImplState, thread: ImplTcb, receiveIPCBuffer: Uint32Array | null): number {
   const e = k.currentSyscallError
   switch (e.tag) {
     case "InvalidArgument":
-      return setMR(thread, hasBuffer, 0, e.argument)
+      return setMR(thread, receiveIPCBuffer, 0, e.argument)
     case "InvalidCapability":
-      return setMR(thread, hasBuffer, 0, e.capability)
+      return setMR(thread, receiveIPCBuffer, 0, e.capability)
     case "IllegalOperation":
       return 0
     case "RangeError":
-      setMR(thread, hasBuffer, 0, e.min)
-      return setMR(thread, hasBuffer, 1, e.max)
+      setMR(thread, receiveIPCBuffer, 0, e.min)
+      return setMR(thread, receiveIPCBuffer, 1, e.max)
     case "AlignmentError":
       return 0
     case "FailedLookup":
-      setMR(thread, hasBuffer, 0, e.wasSource ? 1 : 0)
-      return setMRs_lookup_failure(thread, hasBuffer, e.failure, 1)
+      setMR(thread, receiveIPCBuffer, 0, e.wasSource ? 1 : 0)
+      return setMRs_lookup_failure(thread, receiveIPCBuffer, e.failure, 1)
     case "TruncatedMessage":
     case "DeleteFirst":
     case "RevokeFirst":
       return 0
     case "NotEnoughMemory":
-      return setMR(thread, hasBuffer, 0, e.bytesLeft)
+      return setMR(thread, receiveIPCBuffer, 0, e.bytesLeft)
   }
 }

@@ -187,7 +187,7 @@ export function deletingIRQHandler(k: ImplState, irq: number): void {
 
 /**
  * The last IRQHandlerCap of `irq` is gone (C postCapDeletion): the line becomes Inactive (masked).
- * @refines spec/object/interrupt#deletingIRQHandler
+ * @refines spec/object/interrupt#deletedIRQHandler
  */
 export function deletedIRQHandler(k: ImplState, irq: number): void {
   setIRQState(k, "IRQInactive", irq)

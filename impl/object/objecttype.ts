@@ -6,8 +6,8 @@
  */
 import type { Cap, ObjectType, Rights, VMRights } from "../../model/index.ts"
 import {
-  ObjectType as OT, RightGR, asidPoolBits, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField,
-  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, wordBits, bit as BIT, mask as MASK,
+  NullCap, ObjectType as OT, RightGR, asidPoolBits, getObjectSize, RightG, RightR, RightW, allRights, badgeFromWord, endpointBits, getField,
+  notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, tcbCTable, wordBits, zombieTypeTCB, bit as BIT, mask as MASK,
 } from "../../model/index.ts"
 import { setThreadState, suspend } from "../kernel/thread.ts"
 import {
@@ -17,13 +17,13 @@ import type { Cte, ImplState } from "../state.ts"
 import {
   EXCEPTION_NONE, type Exception, ImplCNode, ImplEndpoint, ImplFrame, ImplNotification, ImplPageDirectory, ImplPageTable,
   ImplTcb, ThreadStateRestart, getASIDPoolImpl, getCNodeImpl, getEndpointImpl, getNotificationImpl, getPageDirectoryImpl,
-  getPageTableImpl, getTcbImpl, syscallError,
+  getPageTableImpl, getTcbImpl, syscallError, tcbSlot,
 } from "../state.ts"
-import { cteDelete, decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
+import { decodeCNodeInvocation, ensureNoChildren, insertNewCap } from "./cnode.ts"
 import {
   cancelAllIPC, performInvocation_Endpoint, performInvocation_Notification, performInvocation_Reply,
 } from "./endpoint.ts"
-import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletingIRQHandler } from "./interrupt.ts"
+import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletedIRQHandler, deletingIRQHandler } from "./interrupt.ts"
 import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from "./notification.ts"
 import { decodeUntypedInvocation } from "./untyped.ts"
 import { decodeDomainInvocation } from "./domain.ts"
@@ -39,7 +39,7 @@ const isArchCap = (c: Cap): boolean =>
 function capIsPhysical(c: Cap): boolean {
   switch (c.tag) {
     case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap": case "ZombieCap":
       return true
     default:
       return false
@@ -50,7 +50,7 @@ function capIsPhysical(c: Cap): boolean {
 function capPtr(c: Cap): number {
   switch (c.tag) {
     case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap": case "ZombieCap":
       return c.ptr
     default:
       return 0
@@ -69,6 +69,8 @@ function capSizeBits(c: Cap): number {
     case "PageTableCap": return pageTableBits
     case "PageDirectoryCap": return pageDirBits
     case "ASIDPoolCap": return asidPoolBits
+    // A Zombie: the TCB or CNode it is emptying.
+    case "ZombieCap": return c.zombieType === zombieTypeTCB ? tcbBits : c.zombieType + slotBits
     default: return 0
   }
 }
@@ -205,7 +207,7 @@ export function maskCapRights(r: Rights, cap: Cap): Cap {
 
 /**
  * The cap a copy out of `slot` gets, or null with the error in `k.currentSyscallError`.
- * Untyped with children: RevokeFirst. Reply and IRQControl: NullCap. Frames: unmapped. Unmapped
+ * Untyped with children: RevokeFirst. Reply, IRQControl and Zombie: NullCap. Frames: unmapped. Unmapped
  * page tables and page directories without an ASID: IllegalOperation.
  * @refines spec/object/objecttype#deriveCap
  */
@@ -222,7 +224,7 @@ export function deriveCap(k: ImplState, slot: Cte, cap: Cap): Cap | null {
     case "FrameCap":
       if (cap.mapped === null) return cap
       return { tag: "FrameCap", ptr: cap.ptr, sizeBits: cap.sizeBits, vmRights: cap.vmRights, isDevice: cap.isDevice, mapped: null }
-    case "IRQControlCap":
+    case "IRQControlCap": case "ZombieCap":
       return { tag: "NullCap" }
     case "UntypedCap":
       return ensureNoChildren(k, slot) === EXCEPTION_NONE ? cap : null
@@ -288,56 +290,78 @@ function Arch_finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
   }
 }
 
+/** C `finaliseCap_ret_t`: the cap left in the slot (NullCap or a Zombie) and what to clean up once it is empty. */
+export interface FinaliseCapRet {
+  readonly remainder: Cap
+  readonly cleanupInfo: Cap
+}
+/** The common answer, shared (nothing left, nothing to clean up). */
+const finaliseNothing: FinaliseCapRet = { remainder: NullCap, cleanupInfo: NullCap }
+
 /**
  * Clean up after a cap goes. Virtual-memory caps as `Arch_finaliseCap` says; for the others only
  * the last cap to an object (`final`) does anything: cancel IPC on endpoints, unbind and cancel
- * notifications, empty CNodes (highest slot first) and TCBs (unbind, suspend, slots 4..0). Long
- * operations run to completion here: the model has no preemption and no zombies.
+ * notifications; a CNode or TCB (unbound and suspended) becomes a Zombie of its slots, which
+ * finaliseSlot then deletes; an IRQ handler empties its node slot and asks for the line to go
+ * inactive once its own slot is empty.
  * @refines spec/object/objecttype#finaliseCap
  */
-export function finaliseCap(k: ImplState, cap: Cap, final: boolean): void {
+export function finaliseCap(k: ImplState, cap: Cap, final: boolean): FinaliseCapRet {
   if (isArchCap(cap)) {
     Arch_finaliseCap(k, cap, final)
-    return
+    return finaliseNothing
   }
-  if (!final) return
   switch (cap.tag) {
     // Endpoint: every queued thread restarts.
     case "EndpointCap":
-      cancelAllIPC(k, getEndpointImpl(k, cap.ptr))
-      break
+      if (final) cancelAllIPC(k, getEndpointImpl(k, cap.ptr))
+      return finaliseNothing
     // Notification: unbind its TCB, restart its waiters.
-    case "NotificationCap": {
-      const ntfn = getNotificationImpl(k, cap.ptr)
-      unbindMaybeNotification(ntfn)
-      cancelAllSignals(k, ntfn)
-      break
-    }
-    // CNode: delete every slot, highest index first.
-    case "CNodeCap": {
-      const cn = getCNodeImpl(k, cap.ptr)
-      for (let i = cn.slots.length - 1; i >= 0; i--) {
-        const s = cn.slots[i]
-        if (s !== undefined) cteDelete(k, s)
+    case "NotificationCap":
+      if (final) {
+        const ntfn = getNotificationImpl(k, cap.ptr)
+        unbindMaybeNotification(ntfn)
+        cancelAllSignals(k, ntfn)
       }
-      break
-    }
-    // Thread: unbind, suspend, then delete its own slots from the last down.
-    case "ThreadCap": {
-      const tcb = getTcbImpl(k, cap.ptr)
-      unbindNotification(tcb)
-      suspend(k, tcb)
-      for (let i = tcb.slots.length - 1; i >= 0; i--) cteDelete(k, tcb.slots[i]!)
-      break
-    }
-    // IRQ handler: empty the line's IRQ-node slot (the line goes Inactive once the slot is emptied).
+      return finaliseNothing
+    case "ReplyCap": case "NullCap": case "DomainCap":
+      return finaliseNothing
+    // CNode: a Zombie of every slot.
+    case "CNodeCap":
+      if (final) return { remainder: { tag: "ZombieCap", ptr: cap.ptr, zombieType: cap.radix, number: BIT(cap.radix) }, cleanupInfo: NullCap }
+      return finaliseNothing
+    // Thread: unbind, suspend, then a Zombie of its own slots (from its CTable slot).
+    case "ThreadCap":
+      if (final) {
+        const tcb = getTcbImpl(k, cap.ptr)
+        unbindNotification(tcb)
+        suspend(k, tcb)
+        return { remainder: { tag: "ZombieCap", ptr: tcbSlot(tcb, tcbCTable).addr, zombieType: zombieTypeTCB, number: tcbCNodeEntries }, cleanupInfo: NullCap }
+      }
+      return finaliseNothing
+    // A Zombie stays itself.
+    case "ZombieCap":
+      return { remainder: cap, cleanupInfo: NullCap }
+    // IRQ handler: empty the line's IRQ-node slot; the line goes Inactive once this slot is empty.
     case "IRQHandlerCap":
-      deletingIRQHandler(k, cap.irq)
-      break
-    // Everything else (untyped, reply, domain, IRQ control) needs nothing.
+      if (final) {
+        deletingIRQHandler(k, cap.irq)
+        return { remainder: NullCap, cleanupInfo: cap }
+      }
+      return finaliseNothing
+    // Untyped and IRQ control need nothing.
     default:
-      break
+      return finaliseNothing
   }
+}
+
+/**
+ * Once a slot is empty: the last IRQ handler cap's line goes inactive (ARM's
+ * Arch_postCapDeletion has nothing to do here).
+ * @refines spec/object/objecttype#postCapDeletion
+ */
+export function postCapDeletion(k: ImplState, cleanupInfo: Cap): void {
+  if (cleanupInfo.tag === "IRQHandlerCap") deletedIRQHandler(k, cleanupInfo.irq)
 }
 
 // ---- object creation ----------------------------------------------------------------------------
@@ -410,8 +434,8 @@ export function decodeInvocation(
   k: ImplState, invLabel: number, length: number, _capIndex: number, slot: Cte, cap: Cap, _block: boolean, _call: boolean,
 ): Exception {
   switch (cap.tag) {
-    // Nothing to invoke.
-    case "NullCap":
+    // Nothing to invoke (a Zombie neither).
+    case "NullCap": case "ZombieCap":
       return syscallError(k, { tag: "InvalidCapability", capability: 0 })
     // Endpoint: send (needs Write) with the cap's badge, Grant and GrantReply.
     case "EndpointCap":

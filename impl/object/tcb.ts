@@ -18,7 +18,7 @@ import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getNotificationImpl, getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
-import { cteDelete, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
+import { cteDeleteNonPreemptible, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { decodeCopyRegisters, decodeReadRegisters, decodeWriteRegisters } from "./tcbRegisters.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
@@ -393,7 +393,7 @@ export function invokeTCB_ThreadControl(
 
   if ((updateFlags & thread_control_update_space) !== 0) {
     const rootSlot = tcbSlot(target, tcbCTable)
-    cteDelete(k, rootSlot)
+    cteDeleteNonPreemptible(k, rootSlot)
     if (sameObjectAs(cRootNewCap, cRootSrcSlot!.cap) && sameObjectAs(tCap, slot!.cap)) {
       cteInsert(k, cRootNewCap, cRootSrcSlot!, rootSlot)
     }
@@ -401,7 +401,7 @@ export function invokeTCB_ThreadControl(
 
   if ((updateFlags & thread_control_update_space) !== 0) {
     const rootSlot = tcbSlot(target, tcbVTable)
-    cteDelete(k, rootSlot)
+    cteDeleteNonPreemptible(k, rootSlot)
     if (sameObjectAs(vRootNewCap, vRootSrcSlot!.cap) && sameObjectAs(tCap, slot!.cap)) {
       cteInsert(k, vRootNewCap, vRootSrcSlot!, rootSlot)
     }
@@ -409,7 +409,7 @@ export function invokeTCB_ThreadControl(
 
   if ((updateFlags & thread_control_update_ipc_buffer) !== 0) {
     const bufferSlot = tcbSlot(target, tcbBuffer)
-    cteDelete(k, bufferSlot)
+    cteDeleteNonPreemptible(k, bufferSlot)
     target.tcbIPCBuffer = bufferAddr >>> 0
     if (bufferSrcSlot !== null && sameObjectAs(bufferCap, bufferSrcSlot.cap) && sameObjectAs(tCap, slot!.cap)) {
       cteInsert(k, bufferCap, bufferSrcSlot, bufferSlot)

@@ -152,21 +152,21 @@ export function invokeTCB_ReadRegisters(
   if (call) {
     const nFrame = frameRegisters.length
     const nGp = gpRegisters.length
-    const hasBuffer = lookupIPCBuffer(true, thread)
+    const buffer = lookupIPCBuffer(k, true, thread)
     setRegister(thread, Reg.R0, 0)
     let i = 0
     for (; i < n && i < nFrame && i < nMsgRegisters; i++) {
       setRegister(thread, msgRegisters[i]!, getRegister(src, frameRegisters[i]!))
     }
-    if (hasBuffer && i < n && i < nFrame) {
-      for (; i < n && i < nFrame; i++) thread.mrs[i] = getRegister(src, frameRegisters[i]!)
+    if (buffer !== null && i < n && i < nFrame) {
+      for (; i < n && i < nFrame; i++) buffer[i + 1] = getRegister(src, frameRegisters[i]!)
     }
     const j = i
     for (i = 0; i < nGp && i + nFrame < n && i + nFrame < nMsgRegisters; i++) {
       setRegister(thread, msgRegisters[i + nFrame]!, getRegister(src, gpRegisters[i]!))
     }
-    if (hasBuffer && i < nGp && i + nFrame < n) {
-      for (; i < nGp && i + nFrame < n; i++) thread.mrs[i + nFrame] = getRegister(src, gpRegisters[i]!)
+    if (buffer !== null && i < nGp && i + nFrame < n) {
+      for (; i < nGp && i + nFrame < n; i++) buffer[i + nFrame + 1] = getRegister(src, gpRegisters[i]!)
     }
     setRegister(thread, Reg.R1, wordFromMessageInfo({ label: 0, capsUnwrapped: 0, extraCaps: 0, length: i + j }))
   }

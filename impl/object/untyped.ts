@@ -16,6 +16,7 @@ import {
   EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl, syscallError,
 } from "../state.ts"
 import { ensureNoChildren } from "./cnode.ts"
+import { preemptionPoint } from "../model/preemption.ts"
 import { createNewObjects } from "./objecttype.ts"
 
 /** The smallest object size (endpoints and notifications; C `seL4_MinUntypedBits` too): every object base is a multiple. */
@@ -116,20 +117,34 @@ export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: 
 
   const alignedFreeRef = alignUpBits(freeRef, objectSize)
   setThreadState(k, k.curThread, ThreadStateRestart)
-  invokeUntyped_Retype(k, slot, reset, alignedFreeRef, t, userObjSize, destCNode, nodeOffset, nodeWindow, deviceMemory)
-  return EXCEPTION_NONE
+  return invokeUntyped_Retype(k, slot, reset, alignedFreeRef, t, userObjSize, destCNode, nodeOffset, nodeWindow, deviceMemory)
 }
 
 /**
- * Reset an untyped with no children: the objects in its region are gone and its watermark returns
- * to the base.
+ * Reset an untyped with no children, preemptibly: the objects in its region are gone, then its
+ * memory is cleared chunk by chunk from the top of the used part down, the watermark falling to
+ * each chunk's start, with a preemption point after each (C `resetUntypedCap`).
  * @refines spec/object/untyped#resetUntypedCap
  */
-export function resetUntypedCap(k: ImplState, srcSlot: Cte): void {
-  const cap = srcSlot.cap
-  if (cap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
-  deleteObjects(k, cap.ptr, cap.sizeBits)
-  if (cap.freeIndex !== 0) srcSlot.cap = untypedCapWithFreeIndex(cap, 0)
+export function resetUntypedCap(k: ImplState, srcSlot: Cte): Exception {
+  const prevCap = srcSlot.cap
+  if (prevCap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
+  const blockSize = prevCap.sizeBits
+  const chunk = k.resetChunkBits
+  let offset = prevCap.freeIndex
+  if (offset === 0) return EXCEPTION_NONE
+  // C clears the memory; the objects that lived in it are gone.
+  deleteObjects(k, prevCap.ptr, blockSize)
+  if (prevCap.isDevice || blockSize < chunk) {
+    srcSlot.cap = untypedCapWithFreeIndex(prevCap, 0)
+  } else {
+    for (offset = Math.floor((offset - 1) / BIT(chunk)) * BIT(chunk); offset !== -BIT(chunk); offset -= BIT(chunk)) {
+      srcSlot.cap = untypedCapWithFreeIndex(prevCap, offset)
+      const status = preemptionPoint(k)
+      if (status !== EXCEPTION_NONE) return status
+    }
+  }
+  return EXCEPTION_NONE
 }
 
 /**
@@ -152,21 +167,26 @@ export function deleteObjects(k: ImplState, base: number, bits: number): void {
 }
 
 /**
- * Carve `destLength` objects from `retypeBase`, move the watermark past them, insert their caps.
+ * Reset the untyped if asked (preemptible), then carve `destLength` objects from `retypeBase`, move
+ * the watermark past them, insert their caps.
  * @refines spec/object/untyped#invokeUntypedRetype
  */
 export function invokeUntyped_Retype(
   k: ImplState, srcSlot: Cte, reset: boolean, retypeBase: number, newType: ObjectType, userSize: number,
   destCNode: ImplCNode, destOffset: number, destLength: number, deviceMemory: boolean,
-): void {
+): Exception {
   const cap0 = srcSlot.cap
   if (cap0.tag !== "UntypedCap") throw new KernelBug("invokeUntyped_Retype: not an untyped cap")
   const regionBase = cap0.ptr
-  if (reset) resetUntypedCap(k, srcSlot)
+  if (reset) {
+    const status = resetUntypedCap(k, srcSlot)
+    if (status !== EXCEPTION_NONE) return status
+  }
   const objectSize = getObjectSize(newType, userSize)
   const freeRef = retypeBase + destLength * BIT(objectSize)
   const cap = srcSlot.cap
   if (cap.tag !== "UntypedCap") throw new KernelBug("invokeUntyped_Retype: not an untyped cap")
   srcSlot.cap = untypedCapWithFreeIndex(cap, freeRef - regionBase)
   createNewObjects(k, newType, srcSlot, destCNode, destOffset, destLength, retypeBase, userSize, deviceMemory, objectSize)
+  return EXCEPTION_NONE
 }

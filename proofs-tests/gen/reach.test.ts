@@ -11,17 +11,22 @@ const reachSeed = 20261126
 /** Every feature but `idle` must hold after at least this many steps, in at least this many traces. */
 const minSteps = 10
 const minTraces = 3
+/** Transitions, counted at the step they happen (a frame remapped, a revoke that tears mappings down, a restarted syscall preempted again), are rarer: this many steps. */
+const rareTransitions: ReadonlySet<Feature> = new Set(["remap", "revokeUnmapped", "restartChain"])
+const minTransitionSteps = 3
 
-describe("reachability: the generator drives the spec into the IPC slice's interesting states", () => {
+describe("reachability: the generator drives the spec into the IPC slice's and the address spaces' interesting states", () => {
   const b = suiteBudget()
   const r = measureReach({ config: defaultBootConfig, seed: reachSeed, runs: b.runs, depth: b.depth })
   const table = features.map((f) => `${f.padEnd(22)} ${String(r.counts[f]).padStart(6)} steps ${String(r.traceCounts[f]).padStart(3)} traces`).join("\n")
 
   const goals = features.filter((f): f is Exclude<Feature, "idle"> => f !== "idle")
+  // A cyclic Zombie takes a CNode made inside another, then that one's deletion: rarer by nature.
+  const fewerTraces: Partial<Record<Feature, number>> = { cyclicZombie: 2 }
   for (const f of goals) {
     it(`reaches ${f} (seed=${reachSeed}, ${b.runs} traces of up to ${b.depth} steps)`, () => {
-      expect(r.counts[f], `${f} held after too few steps:\n${table}`).toBeGreaterThanOrEqual(minSteps)
-      expect(r.traceCounts[f], `${f} held in too few traces:\n${table}`).toBeGreaterThanOrEqual(minTraces)
+      expect(r.counts[f], `${f} held after too few steps:\n${table}`).toBeGreaterThanOrEqual(rareTransitions.has(f) ? minTransitionSteps : minSteps)
+      expect(r.traceCounts[f], `${f} held in too few traces:\n${table}`).toBeGreaterThanOrEqual(fewerTraces[f] ?? minTraces)
     })
   }
 

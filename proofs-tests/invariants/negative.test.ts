@@ -30,7 +30,7 @@ describe("negative cases", () => {
       for (const v of found) {
         expect(v.invariant).toBe(inv.name)
         // A message names what is wrong: an object or slot address, IRQ control, or the domain schedule.
-        expect(v.message).toMatch(/0x[0-9a-f]+|IRQControlCap|domain schedule/)
+        expect(v.message).toMatch(/0x[0-9a-f]+|IRQControlCap|domain schedule|work-unit counter/)
         expect(v.message).not.toMatch(/threw/)
       }
       expect(checkAll(s).some((v) => v.invariant === inv.name)).toBe(true)

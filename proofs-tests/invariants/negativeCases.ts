@@ -5,7 +5,7 @@
  * @category invariants
  */
 import type { Cap, NonEmpty, PDE, PPtr, PTE, SlotPtr } from "../../model/index.ts"
-import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable } from "../../model/index.ts"
+import { InitialSlot, RightR, RightW, defaultBootConfig, tcbCTable, tcbReply, tcbVTable, zombieTypeTCB } from "../../model/index.ts"
 import { boot, bootInfo, bootLayout, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import * as X from "./ipcStates.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
@@ -283,6 +283,18 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
     description: "The first domain schedule entry is set to domain 1 of a kernel with one domain.",
     state: () => { const s = base(); return { ...s, domainList: [{ domain: 1, duration: 5n }, ...s.domainList.slice(1)] } },
   },
+  zombies_final: {
+    description: "A Zombie of the root CNode is written into an empty root slot while the root CNode's own caps remain.",
+    state: () => writeOriginal(base(), root(100), { tag: "ZombieCap", ptr: L.rootCNode, zombieType: defaultBootConfig.rootCNodeBits, number: 1 }),
+  },
+  zombie_slots_empty: {
+    description: "A Zombie of the root TCB counting 2 slots left, while the TCB's reply slot (index 2) still holds its master reply cap.",
+    state: () => writeOriginal(base(), root(100), { tag: "ZombieCap", ptr: L.rootTcb, zombieType: zombieTypeTCB, number: 2 }),
+  },
+  work_units_bounded: {
+    description: "The work-unit counter is left at its limit, where preemptionPoint would have started it over.",
+    state: () => { const s = base(); return { ...s, workUnitsCompleted: s.workUnitsLimit } },
+  },
   domain_time_left: {
     description: "The current domain's time left is set to 0 ticks at kernel exit.",
     state: () => ({ ...base(), domainTime: 0n }),
@@ -317,5 +329,14 @@ export const negativeCases: Readonly<Record<string, NegativeCase>> = {
   valid_sched_action: {
     description: "The scheduler action switches to the idle thread, which is not runnable.",
     state: () => ({ ...base(), schedulerAction: { tag: "SwitchToThread", target: L.idleTcb } }),
+  },
+  valid_machine_state: {
+    description: "The root task's IPC buffer frame (4 KiB: words 0..1023) holds a word at index 1024.",
+    state: () => {
+      const s = base()
+      const f = s.kheap.get(L.ipcBufferFrame)
+      if (f?.tag !== "Frame") throw new Error("no IPC buffer frame")
+      return setObject(s, L.ipcBufferFrame, { ...f, words: mapSet(f.words, 1024, 7) })
+    },
   },
 }

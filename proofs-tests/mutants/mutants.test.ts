@@ -19,16 +19,16 @@ import { mutants } from "./mutants.ts"
 const caughtBy = <K>(impl: ImplUnderTest<K>, b: ReturnType<typeof suiteBudget>): string | null => {
   // The suite's lockstep campaign is kspec check's default (refinement/lockstep.corres.test.ts).
   const runs = Math.max(b.runs, defaultCampaign.runs)
-  const r = runCampaign(impl, { config: defaultBootConfig, seed: b.seed, runs, depth: b.depth, shrink: false })
+  const r = runCampaign(impl, { config: defaultBootConfig, seed: b.seed, runs, depth: b.depth, shrink: false, deadlineMs: 2000 })
   if (r.failure !== null) return "campaign"
   const pp = fc.check(
     fc.property(fc.array(pingPongRound, { minLength: 1, maxLength: 40 }).map((rs) => rs.flat()), (events) =>
-      runEvents(impl, defaultBootConfig, [...pingPongSetup(), ...events], { invariants: true }).failure === null),
+      runEvents(impl, defaultBootConfig, [...pingPongSetup(), ...events], { invariants: true, deadlineMs: 2000 }).failure === null),
     { seed: b.seed, numRuns: b.runs, endOnFailure: true },
   )
   if (pp.failed) return "ping-pong"
   // The campaign's second half: three domains under a static schedule.
-  const d = runCampaign(impl, { config: domainsBootConfig, seed: b.seed, runs, depth: b.depth, shrink: false })
+  const d = runCampaign(impl, { config: domainsBootConfig, seed: b.seed, runs, depth: b.depth, shrink: false, deadlineMs: 2000 })
   return d.failure !== null ? "domains campaign" : null
 }
 

@@ -10,10 +10,10 @@ import { domainsBootConfig } from "../../harness/configs.ts"
 /** A plain view of a state with every Map/Set as entries sorted by key, for deep equality. */
 const canon = (s: KernelState): unknown => {
   const sortMap = <V>(m: ReadonlyMap<number, V>) => [...m.entries()].sort((a, b) => a[0] - b[0])
-  // Page tables, directories and ASID pools hold maps of their own.
+  // Page tables, directories, ASID pools and frames hold maps of their own.
   const obj = (o: KObject): unknown =>
     o.tag === "PageDirectory" ? { ...o, pdes: sortMap(o.pdes), kernelPDEs: sortMap(o.kernelPDEs) } : o.tag === "PageTable" ? { ...o, ptes: sortMap(o.ptes) }
-      : o.tag === "ASIDPool" ? { ...o, pool: sortMap(o.pool) } : o
+      : o.tag === "ASIDPool" ? { ...o, pool: sortMap(o.pool) } : o.tag === "Frame" ? { ...o, words: sortMap(o.words) } : o
   return {
     ...s,
     kheap: sortMap(s.kheap).map(([p, o]) => [p, obj(o)]),

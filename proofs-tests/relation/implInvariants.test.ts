@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import type { Cte } from "../../impl/index.ts"
+import type { Cte, ImplFrame } from "../../impl/index.ts"
 import {
   Cte as CteRecord, ImplEndpoint, ImplNotification, ImplPageDirectory, ImplTcb, Kernel, cnodeSlot, getCNodeImpl, getPageDirectoryImpl,
   getPageTableImpl, getTcbImpl, pde_pde_section_new, readyQueuesIndex, tcbSchedEnqueue, tcbSlot,
@@ -10,7 +10,7 @@ import { bootLayout } from "../../spec/kernel/boot.ts"
 import {
   bitmapAgreesWithQueues, cdtRunsNested, checkImplInvariants, checkRunsNested, epQueueLinksSymmetric, epQueueMembership,
   implInvariants, mdbAcyclic, mdbChunked, mdbLinksInHeap, mdbLinksSymmetric, mdbNoLinksAtEmptySlots, readyQueueLinksSymmetric,
-  tcbQueuedIffInReadyQueue, vspacePointersLive, vspaceWordsEncoded,
+  frameMemoryShaped, tcbQueuedIffInReadyQueue, vspacePointersLive, vspaceWordsEncoded,
 } from "../../harness/relation/implInvariants.ts"
 
 const L = bootLayout(defaultBootConfig)
@@ -257,6 +257,16 @@ describe("implementation invariants", () => {
     const pool = k.armKSASIDTable[0]!
     pool.array[1] = new ImplPageDirectory(L.rootPD)
     expect(vspacePointersLive.check(k).some((v) => v.includes("ASID 1: page directory"))).toBe(true)
+  })
+
+  it("frameMemoryShaped flags a page of the wrong size and a buffer view into another page", () => {
+    const k = booted()
+    const frame = k.objects.get(L.ipcBufferFrame) as ImplFrame
+    frame.pages = [new Uint32Array(512)]
+    expect(frameMemoryShaped.check(k).some((v) => v.includes("not a whole 1024-word array"))).toBe(true)
+    frame.pages = [new Uint32Array(1024)]
+    frame.views = [new Uint32Array(128)]
+    expect(frameMemoryShaped.check(k).some((v) => v.includes("IPC-buffer view of block 0"))).toBe(true)
   })
 
   it("checkImplInvariants is clean after boot", () => {

@@ -10,6 +10,7 @@ import type { KernelState } from "../state.ts"
 import { getTcb, tcbWith, updateTcb } from "../state.ts"
 import { getContextRegister, getRestartPC, setContextRegister } from "../machine/registerset.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
+import { getMR } from "../kernel/ipcTransfer.ts"
 
 /** The words of a fault message, in seL4's layout for each fault. Mirrors seL4 `setMRs_fault`. */
 export const faultMessageWords = (s: KernelState, sender: PPtr, f: Fault): readonly number[] => {
@@ -29,8 +30,10 @@ export const faultMessageWords = (s: KernelState, sender: PPtr, f: Fault): reado
  * Mirrors seL4 `copyMRsFaultReply`.
  */
 export const copyMRsFaultReply = (s: KernelState, sender: PPtr, receiver: PPtr, regs: readonly number[], length: number): KernelState => {
-  const src = getTcb(s, sender).tcbContext.mrs
-  const n = length > nMsgRegisters && !lookupIPCBuffer(s, false, sender) ? nMsgRegisters : length
+  const buf = lookupIPCBuffer(s, false, sender)
+  const n = length > nMsgRegisters && buf === null ? nMsgRegisters : length
+  const src: number[] = []
+  for (let i = 0; i < n; i++) src.push(getMR(s, sender, buf, i))
   return updateTcb(s, receiver, (tcb) => {
     let ctx = tcb.tcbContext
     for (let i = 0; i < n; i++) ctx = setContextRegister(ctx, regs[i]!, sanitiseRegister(regs[i]!, src[i]!))

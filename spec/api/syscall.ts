@@ -6,18 +6,24 @@
  * @category decoding
  */
 import { match } from "ts-pattern"
-import type { UserContext,
-  Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, PPtr, SyscallError, SyscallEvent, SyscallKind, UserFaultKind,
+import type {
+  Cap, Event, Fault, IRQState, InvocationLabelName, LookupFailure, MemoryAccessEvent, MemoryAccessKind, PPtr, SyscallError, SyscallEvent,
+  SyscallKind, UserFaultKind,
 } from "../../model/index.ts"
 import {
-  InvocationLabel as L, Reg, RightR, hasRight, labelName, messageInfoFromWord, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
+  InvocationLabel as L, Reg, RightR, bufferCapsWord, bufferMsgWord, bufferReceiveWord, hasRight, labelName, messageInfoFromWord,
+  msgMaxExtraCaps, msgMaxLength, nMsgRegisters, tcbCaller, timerIRQ,
 } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
-import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateTcb, writeWords } from "../state.ts"
+import { contextWith, getCap, getEndpoint, getNotification, getTcb, slotOf, tcbWith, updateState, updateTcb, writeWords } from "../state.ts"
+import { isIRQPending } from "../model/preemption.ts"
 import { lookupCap, lookupCapAndSlot } from "../kernel/cspace.ts"
-import { deleteCallerCap, doReplyTransfer, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
+import { deleteCallerCap, doReplyTransfer, getMR, lookupExtraCaps } from "../kernel/ipcTransfer.ts"
 import { activateThread, rescheduleRequired, schedule, setThreadState, tcbSchedAppend, tcbSchedDequeue } from "../kernel/thread.ts"
-import { updateRestartPC } from "../machine/registerset.ts"
+import { setRegister, updateRestartPC } from "../machine/registerset.ts"
+import type { MemPtr } from "../machine/memory.ts"
+import { loadWord, storeWords } from "../machine/memory.ts"
+import { translate, userVSpaceRoot } from "../machine/mmu.ts"
 import { receiveIPC, replyFromKernelError, replyFromKernelSuccessEmpty } from "../object/endpoint.ts"
 import { handleInterrupt } from "../object/interrupt.ts"
 import { receiveSignal } from "../object/notification.ts"
@@ -49,10 +55,11 @@ type ArchObjectName = "ARM_PageDirectory" | "ARM_PageTable" | "ARM_Page" | "ARM_
 /**
  * What an entry acted on: an object method (`CNode_Copy`), the invoked or received-on cap's tag
  * (`EndpointCap`), `lookup` when the cap was not found, `ReplyCap` for Reply, the fault kind of a
- * UserFault, the line's IRQState for an interrupt (`Undelivered` when the controller did not
+ * UserFault (`VMFault` also for a syscall whose IPC-buffer stores faulted), the access of a
+ * MemoryAccess, the line's IRQState for an interrupt (`Undelivered` when the controller did not
  * deliver it), or `none` (Yield, and entries no thread could make).
  */
-export type InvocationName = MethodName | Cap["tag"] | UserFaultKind | IRQState | "lookup" | "none" | "Undelivered"
+export type InvocationName = MethodName | Cap["tag"] | UserFaultKind | MemoryAccessKind | IRQState | "lookup" | "none" | "Undelivered"
 
 /** How a receive ended (handleRecv): got a message or signal, blocked, found nothing (NBRecv), or a cap fault. */
 type RecvResult = "Success" | "Blocked" | "Empty" | "CapFault"
@@ -61,7 +68,8 @@ type RecvResult = "Success" | "Blocked" | "Empty" | "CapFault"
  * How an entry ended: `Success`; the caller `Blocked` or `Inactive` (a Call that can never be
  * answered); a decode error (a SyscallError tag); a `CapFault` in the lookup; `Empty` (NBRecv found
  * nothing); `NoCaller` (Reply with no caller) and `NoCaller+<receive result>` (ReplyRecv);
- * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry.
+ * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry;
+ * `Preempted` when a long operation stopped at a preemption point (the caller restarts it).
  */
 export type OutcomeResult =
   | "Success" | "Blocked" | "Inactive"
@@ -70,6 +78,7 @@ export type OutcomeResult =
   | "NoCaller" | `NoCaller+${Exclude<RecvResult, "CapFault">}`
   | "Delivered" | "NoHandler"
   | "Idle"
+  | "Preempted"
 
 /** What one kernel entry did, for statistics and coverage: which operation, and how it ended. */
 export interface Outcome<R extends OutcomeResult = OutcomeResult> {
@@ -107,31 +116,68 @@ export const invocationName = (cap: Cap, label: number): InvocationName => {
   }
 }
 
+/** The IPC-buffer stores a syscall event stands for: (buffer word, value), in the order a thread makes them. */
+const bufferStores = (ev: SyscallEvent): [number, number][] => {
+  const out: [number, number][] = []
+  for (let i = nMsgRegisters; i < Math.min(ev.mrs.length, msgMaxLength); i++) out.push([bufferMsgWord(i), ev.mrs[i]!])
+  for (let i = 0; i < Math.min(ev.extraCaps.length, msgMaxExtraCaps); i++) out.push([bufferCapsWord + i, ev.extraCaps[i]!])
+  const rs = ev.recvSlot ?? []
+  for (let i = 0; i < Math.min(rs.length, 3); i++) out.push([bufferReceiveWord + i, rs[i]!])
+  return out
+}
+
 /**
- * The user part of a syscall, before the trap: the thread writes the cap pointer, the message
- * info, message words and extra-cap pointers into its registers and IPC buffer.
+ * The user part of a syscall, before the trap. First the stores into the IPC buffer (message words
+ * past MR3, extra-cap pointers, the receive slot), each through the thread's VSpace at its buffer
+ * address: the first that does not translate for a write is a data abort, returned as the VMFault
+ * it raises (the syscall is not made; the stores before it stay). Then the registers: the cap
+ * pointer in r0 (ARM's seL4 uses it as both cap and badge register), the message info, MR0-MR3.
  */
-const userWrites = (s: KernelState, t: PPtr, ev: SyscallEvent): KernelState =>
-  updateTcb(s, t, (tcb) => {
+const userWrites = (s0: KernelState, t: PPtr, ev: SyscallEvent): [KernelState, Fault | null] => {
+  let s = s0
+  const stores = bufferStores(ev)
+  if (stores.length > 0) {
+    const root = userVSpaceRoot(s, t)
+    const buffer = getTcb(s, t).tcbIPCBuffer
+    // Stores to one 4 KiB page go through one translation, into one frame: gather them, write them together.
+    let page = -1
+    let frame = 0
+    let pageWord = 0
+    let pending: [number, number][] = []
+    // Runs of consecutive words (message words, extra caps, receive slot) go in one store each.
+    const flush = () => {
+      for (let a = 0; a < pending.length;) {
+        let b = a + 1
+        while (b < pending.length && pending[b]![0] === pending[b - 1]![0] + 1) b++
+        s = storeWords(s, frame, pending[a]![0], pending.slice(a, b).map(([, w]) => w))
+        a = b
+      }
+      pending = []
+    }
+    for (const [word, value] of stores) {
+      const vaddr = (buffer + 4 * word) >>> 0
+      if (vaddr >>> 12 !== page) {
+        flush()
+        const tr = translate(s, root, vaddr, "Write")
+        if (!tr.ok) return [s, { tag: "VMFault", address: vaddr, fsr: tr.fsr, instructionFault: false }]
+        page = vaddr >>> 12
+        frame = tr.frame
+        pageWord = tr.word - ((vaddr & 0xfff) >>> 2)
+      }
+      pending.push([pageWord + ((vaddr & 0xfff) >>> 2), value])
+    }
+    flush()
+  }
+  return [updateTcb(s, t, (tcb) => {
     const ctx = tcb.tcbContext
     // Copy-on-write (writeWords): the arrays are shared when the words are unchanged.
-    const mrs = writeWords(ctx.mrs, 0, ev.mrs, Math.min(ev.mrs.length, msgMaxLength))
-    const extraCaps = writeWords(ctx.extraCaps, 0, [0, 1, 2].map((i) => ev.extraCaps[i] ?? 0), 3)
-    const rs = ev.recvSlot ?? []
-    // Entering the kernel from user mode saves the restart address (ARM: FaultIP := the return
-    // address), as `updateRestartPC` does, in the same copy of the context.
-    const regs = writeWords(ctx.regs, Reg.FaultIP, [ctx.regs[Reg.NextIP]!], 1)
-    // The cap pointer goes in r0, which seL4 on ARM uses as both cap and badge register.
-    return tcbWith(tcb, {
-      tcbContext: contextWith(ctx, {
-        badge: ev.cptr, msgInfo: ev.msgInfo, mrs, extraCaps, regs,
-        receiveCNode: rs[0] ?? ctx.receiveCNode, receiveIndex: rs[1] ?? ctx.receiveIndex, receiveDepth: rs[2] ?? ctx.receiveDepth,
-      }),
-    })
-  })
+    const mrs = writeWords(ctx.mrs, 0, ev.mrs, Math.min(ev.mrs.length, nMsgRegisters), (w) => w >>> 0)
+    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: ev.cptr >>> 0, msgInfo: ev.msgInfo >>> 0, mrs }) })
+  }), null]
+}
 
-/** Argument `i` of the message in a thread's registers (MR i). Mirrors seL4 `getSyscallArg`. */
-export const getSyscallArg = (ctx: UserContext, i: number): number => ctx.mrs[i] ?? 0
+/** Argument `i` of thread `t`'s message: MR i, from its registers or its IPC buffer `buf`. Mirrors seL4 `getSyscallArg`. */
+export const getSyscallArg = (s: KernelState, t: PPtr, buf: MemPtr | null, i: number): number => getMR(s, t, buf, i)
 
 /** How a syscall left its caller, for the outcome table: running on, blocked, or stopped. */
 const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocked" => {
@@ -142,7 +188,8 @@ const callerResult = (s: KernelState, t: PPtr): "Success" | "Inactive" | "Blocke
 /**
  * Send, NBSend or Call on a cap: look up the invoked cap (a failure is a cap fault, handled for
  * Send and Call, ignored for NBSend) and the extra caps (likewise); decode; on an error reply it
- * only to a Call; when the invocation left the caller Restart, a Call gets an empty reply and
+ * only to a Call; a preempted invocation leaves the caller Restart, to run the syscall again, and
+ * replies nothing; when the invocation left the caller Restart, a Call gets an empty reply and
  * the caller runs on. Mirrors seL4 `handleInvocation` (non-MCS).
  */
 const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: boolean, syscall: SyscallKind): [KernelState, Outcome] => {
@@ -156,16 +203,21 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   const lu = lookupCapAndSlot(s, t, cptr)
   if (!lu.ok) return fault({ tag: "CapFault", address: cptr, inReceivePhase: false, failure: lu.error }, "lookup")
   const invocation = invocationName(lu.value.cap, info.label)
-  const hasBuffer = lookupIPCBuffer(s, false, t)
-  const extra = lookupExtraCaps(s, t, hasBuffer, info.extraCaps)
+  const buffer = lookupIPCBuffer(s, false, t)
+  const extra = lookupExtraCaps(s, t, buffer, info.extraCaps)
   if (!extra.ok) return fault(extra.error, invocation)
-  const length = info.length > nMsgRegisters && !hasBuffer ? nMsgRegisters : info.length
+  const length = info.length > nMsgRegisters && buffer === null ? nMsgRegisters : info.length
   const args: number[] = []
-  for (let i = 0; i < length; i++) args.push(getSyscallArg(ctx, i))
+  for (let i = 0; i < length; i++) args.push(getSyscallArg(s, t, buffer, i))
   const r = decodeInvocation(s, t, lu.value.cap, lu.value.slot, {
     label: info.label, args, extraCaps: extra.value.map((slot) => getCap(s, slot)), extraSlots: extra.value,
   }, isCall, isBlocking)
-  if (!r.ok) return [isCall ? replyFromKernelError(s, t, r.error) : s, { syscall, invocation, result: r.error.tag }]
+  if (!r.ok) {
+    const e = r.error
+    // Preempted: the caller stays Restart; the entry handles the pending interrupt (handleSyscall).
+    if (e.tag === "Preempted") return [e.state, { syscall, invocation, result: "Preempted" }]
+    return [isCall ? replyFromKernelError(s, t, e) : s, { syscall, invocation, result: e.tag }]
+  }
   let s1 = r.value
   if (getTcb(s1, t).tcbState.tag === "Restart") {
     if (isCall) s1 = replyFromKernelSuccessEmpty(s1, t)
@@ -205,6 +257,9 @@ const handleRecv = (s: KernelState, t: PPtr, isBlocking: boolean, syscall: Sysca
   return fault(missing, cap.tag)
 }
 
+/** The state with the interrupt controller's pending line for this entry (null: none). */
+const withPendingIRQ = (s: KernelState, irq: number | null): KernelState => (s.irqPending === irq ? s : updateState(s, { irqPending: irq }))
+
 /** Was there nothing to receive? (For the outcome table only: an NBRecv that found no message.) */
 const nothingToReceive = (s: KernelState, t: PPtr, cap: Cap): boolean => {
   const bound = getTcb(s, t).tcbBoundNotification
@@ -232,13 +287,24 @@ const handleReply = (s: KernelState, t: PPtr): [KernelState, "Success" | "NoCall
 export const handleYield = (s: KernelState): KernelState =>
   rescheduleRequired(tcbSchedAppend(tcbSchedDequeue(s, s.curThread), s.curThread))
 
+/**
+ * After a preempted invocation: handle the interrupt the controller reports (the one that
+ * preempted it). Mirrors seL4 `checkInterrupt` (`getActiveIRQ`, then `handleInterrupt`).
+ */
+const checkInterrupt = (s: KernelState): KernelState => (isIRQPending(s) ? handleInterrupt(s, s.irqPending!) : s)
+
+/** `handleInvocation`, then the interrupt that preempted it, if it was preempted. */
+const invocationThenInterrupt = (r: [KernelState, Outcome]): [KernelState, Outcome] =>
+  r[1].result === "Preempted" ? [checkInterrupt(r[0]), r[1]] : r
+
 /** Run a syscall for the current thread `t`. Mirrors seL4 `handleSyscall` (non-MCS). */
 const handleSyscall = (s: KernelState, t: PPtr, syscall: SyscallKind): [KernelState, Outcome] => {
   switch (syscall) {
-    // Sends invoke the cap; only Send and Call block, only Call waits for a reply.
-    case "Send": return handleInvocation(s, t, false, true, "Send")
-    case "NBSend": return handleInvocation(s, t, false, false, "NBSend")
-    case "Call": return handleInvocation(s, t, true, true, "Call")
+    // Sends invoke the cap; only Send and Call block, only Call waits for a reply. A preempted
+    // invocation is followed by the interrupt that preempted it.
+    case "Send": return invocationThenInterrupt(handleInvocation(s, t, false, true, "Send"))
+    case "NBSend": return invocationThenInterrupt(handleInvocation(s, t, false, false, "NBSend"))
+    case "Call": return invocationThenInterrupt(handleInvocation(s, t, true, true, "Call"))
     // Receives.
     case "Recv": return handleRecv(s, t, true, "Recv")
     case "NBRecv": return handleRecv(s, t, false, "NBRecv")
@@ -269,27 +335,73 @@ const userFault = (kind: UserFaultKind, words: readonly number[]): Fault => {
     .exhaustive()
 }
 
+/** How a fault left its thread, for the outcome table: with a handler to deliver it to, or stopped. */
+const faultResult = (s: KernelState, t: PPtr): "Delivered" | "NoHandler" => (getTcb(s, t).tcbState.tag === "Inactive" ? "NoHandler" : "Delivered")
+
 /**
- * Handle one event, before scheduling. A syscall or user fault while the idle thread runs is no
- * entry (null): idle runs no user code. An interrupt the controller does not deliver (a line
- * past the last or a masked one) handles nothing. The timer tick is the timer line's interrupt.
+ * A user thread's access to its memory (no kernel code): the MMU translates the address through
+ * its VSpace (`userVSpaceRoot`); a read loads the word into r2 (MR0), a write stores the value, an
+ * execute jumps there (NextIP). A translation that fails is a VMFault: the abort address and
+ * fault status, an instruction fault for a fetch (at the jump target: the restart address is
+ * the target), else a data abort at the instruction (FaultIP := NextIP). Returns the state and
+ * the fault, or null when the access went through.
  */
-const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome] | null => {
+const userMemoryAccess = (s: KernelState, t: PPtr, ev: MemoryAccessEvent): [KernelState, Fault | null] => {
+  const vaddr = ev.vaddr >>> 0
+  const tr = translate(s, userVSpaceRoot(s, t), vaddr, ev.kind)
+  switch (ev.kind) {
+    case "Read":
+      if (!tr.ok) return [updateRestartPC(s, t), { tag: "VMFault", address: vaddr, fsr: tr.fsr, instructionFault: false }]
+      return [setRegister(s, t, Reg.R2, loadWord(s, tr.frame, tr.word)), null]
+    case "Write":
+      if (!tr.ok) return [updateRestartPC(s, t), { tag: "VMFault", address: vaddr, fsr: tr.fsr, instructionFault: false }]
+      return [storeWords(s, tr.frame, tr.word, [(ev.value ?? 0) >>> 0]), null]
+    case "Execute": {
+      const s1 = setRegister(s, t, Reg.NextIP, vaddr)
+      if (!tr.ok) return [setRegister(s1, t, Reg.FaultIP, vaddr), { tag: "VMFault", address: vaddr, fsr: tr.fsr, instructionFault: true }]
+      return [s1, null]
+    }
+  }
+}
+
+/**
+ * Handle one event, before scheduling. A syscall, user fault or memory access while the idle
+ * thread runs is no entry (null): idle runs no user code. An interrupt the controller does not
+ * deliver (a line past the last or a masked one) handles nothing. The timer tick is the timer
+ * line's interrupt. A memory access that translates is no kernel entry either (the state it
+ * returns is final: no scheduling); one that faults enters the kernel with the VMFault, as a
+ * syscall whose buffer stores fault does (seL4 `handleVMFaultEvent`).
+ */
+const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome, boolean] | null => {
   const t = s.curThread
   switch (ev.tag) {
-    case "Syscall":
+    case "Syscall": {
       if (t === s.idleThread) return null
-      return handleSyscall(userWrites(s, t, ev), t, ev.syscall)
+      const [s1, f] = userWrites(s, t, ev)
+      if (f !== null) {
+        const s2 = handleFault(updateRestartPC(s1, t), t, f)
+        return [s2, { syscall: ev.syscall, invocation: "VMFault", result: faultResult(s2, t) }, true]
+      }
+      // The interrupt controller holds the event's line pending while the kernel runs.
+      return [...handleSyscall(withPendingIRQ(updateRestartPC(s1, t), ev.pendingIRQ ?? null), t, ev.syscall), true]
+    }
+    case "MemoryAccess": {
+      if (t === s.idleThread) return null
+      const [s1, f] = userMemoryAccess(s, t, ev)
+      if (f === null) return [s1, { syscall: "MemoryAccess", invocation: ev.kind, result: "Success" }, false]
+      const s2 = handleFault(s1, t, f)
+      return [s2, { syscall: "MemoryAccess", invocation: ev.kind, result: faultResult(s2, t) }, true]
+    }
     case "UserFault": {
       if (t === s.idleThread) return null
       const s1 = handleFault(updateRestartPC(s, t), t, userFault(ev.kind, ev.words))
-      return [s1, { syscall: "UserFault", invocation: ev.kind, result: getTcb(s1, t).tcbState.tag === "Inactive" ? "NoHandler" : "Delivered" }]
+      return [s1, { syscall: "UserFault", invocation: ev.kind, result: faultResult(s1, t) }, true]
     }
     case "TimerTick": case "Interrupt": {
       const irq = ev.tag === "TimerTick" ? timerIRQ : ev.irq
       const delivered = irq < s.numIRQs && !s.irqMasks[irq]
       const s1 = delivered ? handleInterrupt(s, irq) : s
-      return [s1, { syscall: ev.tag, invocation: delivered ? s.irqStates[irq]! : "Undelivered", result: "Success" }]
+      return [s1, { syscall: ev.tag, invocation: delivered ? s.irqStates[irq]! : "Undelivered", result: "Success" }, true]
     }
   }
 }
@@ -297,12 +409,13 @@ const handleEvent = (s: KernelState, ev: Event): [KernelState, Outcome] | null =
 /**
  * One kernel entry with what it did: handle the event, then schedule, then activate the chosen
  * thread. Mirrors seL4 `callKernel` (`handleSyscall`/`handleInterruptEntry`/
- * `handleUserLevelFault` + `schedule` + `activateThread`).
+ * `handleUserLevelFault`/`handleVMFaultEvent` + `schedule` + `activateThread`). A memory access
+ * that needs no kernel is the user's step alone.
  */
 export const stepWithOutcome = (s: KernelState, ev: Event): { readonly state: KernelState; readonly outcome: Outcome } => {
   const r = handleEvent(s, ev)
   if (r === null) return { state: s, outcome: { syscall: ev.tag === "Syscall" ? ev.syscall : ev.tag, invocation: "none", result: "Idle" } }
-  return { state: activateThread(schedule(r[0])), outcome: r[1] }
+  return { state: r[2] ? activateThread(schedule(withPendingIRQ(r[0], null))) : r[0], outcome: r[1] }
 }
 
 /** One kernel entry. Pure and total: any event, any words, gives a state. */

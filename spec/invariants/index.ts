@@ -7,9 +7,11 @@
 import type { KernelState } from "../state.ts"
 import * as D from "./domain.ts"
 import * as I from "./irq.ts"
+import * as Mem from "./memory.ts"
 import * as M from "./mdb.ts"
 import * as O from "./objects.ts"
 import * as P from "./pspace.ts"
+import * as Z from "./preemption.ts"
 import * as T from "./thread.ts"
 import * as V from "./vspace.ts"
 import type { Invariant, Layer, Violation } from "./types.ts"
@@ -24,12 +26,14 @@ export * from "./thread.ts"
 export * from "./irq.ts"
 export * from "./domain.ts"
 export * from "./vspace.ts"
+export * from "./memory.ts"
+export * from "./preemption.ts"
 
 /** l4v `valid_objs`: caps well formed and not dangling, slots real, object fields valid (page tables and directories well formed). */
 export const validObjs: Layer = all("valid_objs", ...O.objectInvariants, V.wellformedVSpaceObj)
 
-/** l4v `valid_pspace`: valid_objs, aligned and distinct objects, symmetric references, live objects capped. */
-export const validPspace: Layer = all("valid_pspace", validObjs, P.pspaceAligned, P.pspaceDistinct, P.symRefs, P.ifLiveThenNonzCap)
+/** l4v `valid_pspace`: valid_objs, aligned and distinct objects, symmetric references, live objects capped, Zombies final. */
+export const validPspace: Layer = all("valid_pspace", validObjs, P.pspaceAligned, P.pspaceDistinct, P.symRefs, P.ifLiveThenNonzCap, Z.zombiesFinal)
 
 /** l4v `valid_mdb`: the CDT is a forest of non-empty slots consistent with untyped memory and reply caps. */
 export const validMdb: Layer = all("valid_mdb", ...M.mdbInvariants)
@@ -51,13 +55,14 @@ export const validVSpace: Layer = all("valid_vspace", ...V.vspaceInvariants, val
 
 /**
  * l4v `valid_state` (kspec's part), with the deterministic extension's `valid_list` and kspec's
- * `derived_rights`. Left out, as kspec has no such state: the hardware-ASID, FPU, machine-memory,
- * cache and device-region conjuncts.
+ * `derived_rights`. Left out, as kspec has no such state: the hardware-ASID, FPU, cache and
+ * device-region conjuncts.
  */
 export const validState: Layer = all(
   "valid_state",
   validPspace, validMdb, M.validIoc, M.validList, M.derivedRights,
-  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq, validVSpace,
+  T.validIdle, T.onlyIdle, T.validReplyCaps, T.validReplyMasters, T.validGlobalRefs, validIrq, validVSpace, Mem.validMachineState,
+  ...Z.preemptionInvariants,
 )
 
 /**

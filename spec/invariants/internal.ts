@@ -5,7 +5,7 @@
  */
 import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import {
-  asidPoolBits, bit, endpointBits, hex, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries,
+  asidPoolBits, bit, endpointBits, hex, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, zombieTypeTCB,
 } from "../../model/index.ts"
 import type { KObject, KernelState } from "../state.ts"
 
@@ -23,11 +23,14 @@ export const objBits = (o: KObject): number => {
   }
 }
 
-/** The object a cap names (l4v `obj_ref_of`), or null for caps that name none (untyped included). */
+/**
+ * The object a cap names (l4v `obj_ref_of`), or null for caps that name none (untyped included).
+ * A Zombie names the CNode or TCB it is emptying (its first slot is the object's address).
+ */
 export const capObjRef = (c: Cap): PPtr | null => {
   switch (c.tag) {
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap": case "ZombieCap":
       return c.ptr
     case "ReplyCap": return c.tcb
     case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap":
@@ -47,6 +50,7 @@ export const capBits = (c: Cap): number => {
     case "PageTableCap": return pageTableBits
     case "PageDirectoryCap": return pageDirBits
     case "ASIDPoolCap": return asidPoolBits
+    case "ZombieCap": return c.zombieType === zombieTypeTCB ? tcbBits : c.zombieType + slotBits
     case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return 0
   }
 }
@@ -87,7 +91,7 @@ export const capRange = (c: Cap): Range => {
 export const capClass = (c: Cap): string => {
   switch (c.tag) {
     case "UntypedCap": case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap":
-    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap":
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDPoolCap": case "ZombieCap":
       return "Physical"
     case "ReplyCap": return `Reply(${hex(c.tcb)})`
     case "NullCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return "Other"

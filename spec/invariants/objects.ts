@@ -8,8 +8,8 @@
 import type { Cap, Fault, PPtr } from "../../model/index.ts"
 import {
   asidBits, asidLowBits, badgeBits, bit, frameSizeBits, hasRight, ipcBufferSizeBits, isAligned, kernelBase, maxPrio, maxUntypedBits,
-  minUntypedBits, RightG, RightGR, sectionBits, showCap, slotBits, tcbBits, tcbBuffer, tcbCaller, tcbCTable, tcbReply, tcbVTable,
-  wordBits,
+  minUntypedBits, RightG, RightGR, sectionBits, showCap, slotBits, tcbBits, tcbBuffer, tcbCaller, tcbReply, tcbVTable,
+  tcbCNodeEntries, wordBits, zombieTypeTCB,
 } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
@@ -107,6 +107,14 @@ export const wellformedCap = defineInvariant({
         case "IRQHandlerCap":
           if (!isNat(c.irq) || c.irq >= s.numIRQs) report(`${at()}: IRQ ${c.irq} is not below numIRQs ${s.numIRQs}`)
           break
+        // A Zombie of a TCB counts at most its 5 slots, of a CNode (radix >= 1) at most its 2^radix.
+        case "ZombieCap": {
+          const slots = c.zombieType === zombieTypeTCB ? tcbCNodeEntries : bit(c.zombieType)
+          if (c.zombieType !== zombieTypeTCB && (!isNat(c.zombieType) || c.zombieType < 1 || c.zombieType > wordBits - slotBits)) {
+            report(`${at()}: Zombie type ${c.zombieType} is neither a CNode radix nor a TCB`)
+          } else if (!isNat(c.number) || c.number > slots) report(`${at()}: ${c.number} slots left, but the table has ${slots}`)
+          break
+        }
         case "NullCap": case "ReplyCap": case "ThreadCap": case "DomainCap": case "IRQControlCap": case "ASIDControlCap":
           break
       }
@@ -136,6 +144,11 @@ const expectedObject = (c: Cap): { ptr: PPtr; ok: (o: KObject) => boolean; want:
     case "PageTableCap": return { ptr: c.ptr, ok: (o) => o.tag === "PageTable", want: "a PageTable" }
     case "PageDirectoryCap": return { ptr: c.ptr, ok: (o) => o.tag === "PageDirectory", want: "a PageDirectory" }
     case "ASIDPoolCap": return { ptr: c.ptr, ok: (o) => o.tag === "ASIDPool", want: "an ASIDPool" }
+    // A Zombie: the TCB or the CNode (of its radix) it is emptying.
+    case "ZombieCap":
+      return c.zombieType === zombieTypeTCB
+        ? { ptr: c.ptr, ok: (o) => o.tag === "TCB", want: "a TCB" }
+        : { ptr: c.ptr, ok: (o) => o.tag === "CNode" && o.radix === c.zombieType, want: `a CNode of radix ${c.zombieType}` }
     case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null
   }
 }
@@ -233,8 +246,8 @@ export const capSlots = defineInvariant({
 const isHalted = (t: Tcb): boolean => t.tcbState.tag === "Inactive" || t.tcbState.tag === "IdleThreadState"
 
 /**
- * Each of a TCB's five slots holds only what seL4's `tcb_cap_cases` allows: ctable a CNode cap or
- * nothing; vtable a page-directory cap with an ASID (`is_valid_vtable_root`) or nothing; reply the thread's own master reply cap (with
+ * Each of a TCB's five slots holds only what seL4's `tcb_cap_cases` allows: ctable any cap (a CNode cap or
+ * nothing outside deletion); vtable a page-directory cap with an ASID (`is_valid_vtable_root`) or nothing; reply the thread's own master reply cap (with
  * Grant), empty only while the thread is halted (Inactive or idle); caller a non-master reply cap
  * or nothing, and nothing while the thread is blocked receiving on an endpoint; buffer a RAM frame
  * cap or nothing.
@@ -245,16 +258,17 @@ const isHalted = (t: Tcb): boolean => t.tcbState.tag === "Inactive" || t.tcbStat
  * hold the reply cap of the last Call received (l4v: `is_reply_cap or NullCap`). The reply slot
  * may be empty only while halted because `restart` (TCB_Resume) recreates the master there.
  *
- * Departure from l4v, stricter and kept by kspec's kernel: l4v allows any cap in the ctable slot
- * (a Zombie lands there mid-deletion; kspec's deletion is atomic and TCB_SetSpace accepts only
- * CNode caps).
+ * The ctable slot may hold any cap, as in l4v: TCB_SetSpace installs only CNode caps, but while a
+ * TCB is being deleted its own Zombie is parked there (a cyclic Zombie), and a Zombie of a CNode
+ * whose last cap sat there is swapped into that CNode's first slot, leaving that slot's cap in
+ * the ctable slot until the next preemption point has passed.
  *
  * Mirrors: l4v Invariants_AI `tcb_cap_cases` (via `valid_tcb`).
  */
 export const tcbCapCases = defineInvariant({
   name: "valid_objs.tcb_cap_cases",
   statement:
-    "A TCB's slots hold what tcb_cap_cases allows: ctable a CNode cap or nothing, vtable a page-directory cap with an " +
+    "A TCB's slots hold what tcb_cap_cases allows: ctable any cap (a CNode cap, or mid-deletion a Zombie or a cap swapped in), vtable a page-directory cap with an " +
     "ASID or nothing, reply its own master reply cap (empty only while halted), caller a non-master reply cap or nothing " +
     "(nothing while blocked receiving), buffer a RAM frame cap or nothing.",
   mirrors: "l4v Invariants_AI tcb_cap_cases",
@@ -274,8 +288,6 @@ export const tcbCapCases = defineInvariant({
       const cap = (i: number) => s.caps.get(p + i * bit(slotBits))
       const bad = (i: number, name: string, c: Cap, why: string) =>
         report(`TCB ${hex(p)} ${name} slot ${hex(p + i * bit(slotBits))} holds ${showCap(c)}: ${why}`)
-      const ctable = cap(tcbCTable)
-      if (ctable !== undefined && ctable.tag !== "CNodeCap") bad(tcbCTable, "ctable", ctable, "only a CNode cap may be there")
       const vtable = cap(tcbVTable)
       if (vtable !== undefined && (vtable.tag !== "PageDirectoryCap" || vtable.asid === null)) bad(tcbVTable, "vtable", vtable, "only a page-directory cap with an ASID may be there")
       const reply = cap(tcbReply)

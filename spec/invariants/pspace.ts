@@ -209,7 +209,8 @@ export const symRefs = defineInvariant({
 
 /**
  * Every live object has a cap naming it: a thread that is bound or neither Inactive nor idle, an
- * endpoint with a queue, a notification that is bound or has waiters. Reply caps do not count.
+ * endpoint with a queue, a notification that is bound or has waiters. Reply caps and Zombies do
+ * not count (l4v `zobj_refs`): a TCB is suspended and unbound before its last cap becomes a Zombie.
  *
  * Why: when the last cap to an object goes, finalisation cleans it up; a live object with no cap
  * could be retyped over while the kernel still uses it.
@@ -220,13 +221,14 @@ export const ifLiveThenNonzCap = defineInvariant({
   name: "if_live_then_nonz_cap",
   statement:
     "Every live object (a bound or running/blocked thread, an endpoint with a queue, a bound or waited-on " +
-    "notification) is named by some cap other than a reply cap.",
+    "notification) is named by some cap other than a reply cap or a Zombie.",
   mirrors: "l4v Invariants_AI if_live_then_nonz_cap",
   threatenedBy: ["cteDelete", "CNode_Delete", "CNode_Revoke", "CNode_Move", "CNode_Rotate", "finaliseCap", "TCB_Resume"],
   find: (s, report) => {
     const named = new Set<PPtr>()
     for (const c of s.caps.values()) {
-      const p = c.tag === "ReplyCap" ? null : capObjRef(c)
+      // Reply caps and Zombies do not keep an object alive (l4v zobj_refs).
+      const p = c.tag === "ReplyCap" || c.tag === "ZombieCap" ? null : capObjRef(c)
       if (p !== null) named.add(p)
     }
     for (const [p, o] of s.kheap) {

@@ -5,7 +5,7 @@
  */
 import type { BootConfig, Cap, Mapping, PDE, PPtr, PTE, SlotPtr } from "../../model/index.ts"
 import {
-  alignUp, asidHigh, asidLow, asidPoolBits, bit, defaultNumDomainSchedules, emptyContext, InitialSlot, initThreadASID,
+  alignUp, asidHigh, asidLow, asidPoolBits, bit, defaultNumDomainSchedules, defaultResetChunkBits, defaultWorkUnitsPerPreemption, emptyContext, InitialSlot, initThreadASID,
   kernelBase, maxDomainDuration, maxPrio, maxUntypedBits, minUntypedBits, pageBits, pageDirBits, pageTableBits, pdIndexBits,
   pdIndexOf, ptIndexOf, sectionBits, sectionsPerSuperSection, slotBits, tcbBits, tcbBuffer, tcbCTable, tcbReply, tcbVTable,
   timerIRQ, timeSlice, VMAttr, wordBits,
@@ -239,7 +239,7 @@ export const boot = (config: BootConfig): KernelState => {
 
   const kheap = new Map<PPtr, KObject>()
   kheap.set(L.rootCNode, { tag: "CNode", radix: r })
-  kheap.set(L.ipcBufferFrame, { tag: "Frame", sizeBits: pageBits, isDevice: false })
+  kheap.set(L.ipcBufferFrame, { tag: "Frame", sizeBits: pageBits, isDevice: false, words: mapFrom([]) })
   kheap.set(L.irqNode, { tag: "CNode", radix: L.irqNodeBits })
   const window = kernelWindowMap(L.globalPT)
   kheap.set(L.globalPD, { tag: "PageDirectory", pdes: mapFrom([]), kernelPDEs: window })
@@ -276,5 +276,9 @@ export const boot = (config: BootConfig): KernelState => {
     armASIDTable: mapFrom([[asidHigh(initThreadASID), L.rootASIDPool]]),
     armGlobalPD: L.globalPD,
     armGlobalPT: L.globalPT,
+    workUnitsCompleted: 0,
+    workUnitsLimit: config.workUnitsPerPreemption ?? defaultWorkUnitsPerPreemption,
+    resetChunkBits: config.resetChunkBits ?? defaultResetChunkBits,
+    irqPending: null,
   }
 }

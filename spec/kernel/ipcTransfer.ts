@@ -7,8 +7,11 @@
  * a fault message and how a fault reply is applied are in api/faults.ts.
  * @category ipc
  */
-import type { Fault, MessageInfo, PPtr, SlotPtr, UserContext } from "../../model/index.ts"
-import { faultLabel, messageInfoFromWord, msgMaxExtraCaps, nMsgRegisters, tcbCaller, tcbReply, wordFromMessageInfo } from "../../model/index.ts"
+import type { Fault, MessageInfo, PPtr, SlotPtr } from "../../model/index.ts"
+import {
+  bufferCapsWord, bufferMsgWord, bufferReceiveWord, faultLabel, messageInfoFromWord, msgMaxExtraCaps, nMsgRegisters, tcbCaller, tcbReply,
+  wordFromMessageInfo,
+} from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
@@ -19,18 +22,19 @@ import { faultMessageWords, handleFaultReply } from "../api/faults.ts"
 import { cteDeleteOne, cteInsert, hasChildren } from "../object/cnode.ts"
 import { deriveCap } from "../object/objecttype.ts"
 import { lookupIPCBuffer } from "./vspace.ts"
+import type { MemPtr } from "../machine/memory.ts"
+import { loadWordOffs, storeWordOffs } from "../machine/memory.ts"
 
 /**
- * The slots of the extra caps a message names, looked up in the sender's CSpace, or none when
- * the sender has no IPC buffer. The first pointer that does not resolve is a cap fault on it.
- * Mirrors seL4 `lookupExtraCaps`.
+ * The slots of the extra caps a message names (the buffer's `caps_or_badges` words), looked up in
+ * the sender's CSpace, or none when the sender has no IPC buffer. The first pointer that does not
+ * resolve is a cap fault on it. Mirrors seL4 `lookupExtraCaps`.
  */
-export const lookupExtraCaps = (s: KernelState, t: PPtr, hasBuffer: boolean, count: number): Result<readonly SlotPtr[], Fault> => {
-  if (!hasBuffer) return ok([])
-  const cptrs = getTcb(s, t).tcbContext.extraCaps
+export const lookupExtraCaps = (s: KernelState, t: PPtr, buf: MemPtr | null, count: number): Result<readonly SlotPtr[], Fault> => {
+  if (buf === null) return ok([])
   const slots: SlotPtr[] = []
   for (let i = 0; i < Math.min(count, msgMaxExtraCaps); i++) {
-    const cptr = cptrs[i] ?? 0
+    const cptr = loadWordOffs(s, buf, bufferCapsWord + i)
     const lu = lookupSlot(s, t, cptr)
     if (!lu.ok) return err({ tag: "CapFault", address: cptr, inReceivePhase: false, failure: lu.error })
     slots.push(lu.value)
@@ -39,51 +43,59 @@ export const lookupExtraCaps = (s: KernelState, t: PPtr, hasBuffer: boolean, cou
 }
 
 /**
- * Write `words` as message registers from MR`from` on: MR0-MR3 always, later ones only into an
- * IPC buffer. Returns the context and what seL4's last `setMR` returns: the next index, or 4
- * when a word had no buffer to go to.
+ * Write `words` as thread `t`'s message registers from MR`from` on: MR0-MR3 into its registers
+ * always, later ones into its IPC buffer `buf` only. Returns the state and what seL4's last
+ * `setMR` returns: the next index, or 4 when a word had no buffer to go to.
  */
-export const setMRsFrom = (ctx: UserContext, hasBuffer: boolean, from: number, words: readonly number[]): [UserContext, number] => {
+export const setMRsFrom = (s: KernelState, t: PPtr, buf: MemPtr | null, from: number, words: readonly number[]): [KernelState, number] => {
+  const inRegs = Math.max(0, Math.min(words.length, nMsgRegisters - from))
+  const s1 = inRegs === 0 ? s : updateTcb(s, t, (tcb) => {
+    const mrs = writeWords(tcb.tcbContext.mrs, from, words, inRegs, (w) => w >>> 0)
+    return mrs === tcb.tcbContext.mrs ? tcb : tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { mrs }) })
+  })
+  if (inRegs === words.length) return [s1, from + words.length]
   // Words past MR3 need a buffer; without one they are dropped and seL4 reports 4.
-  const fit = hasBuffer ? words.length : Math.max(0, Math.min(words.length, nMsgRegisters - from))
-  const mrs = writeWords(ctx.mrs, from, words, fit, (w) => w >>> 0)
-  const next = fit < words.length ? nMsgRegisters : from + words.length
-  return [mrs === ctx.mrs ? ctx : contextWith(ctx, { mrs }), next]
+  if (buf === null) return [s1, nMsgRegisters]
+  const start = from + inRegs
+  return [storeWordOffs(s1, buf, bufferMsgWord(start), words.slice(inRegs)), from + words.length]
 }
 
 /**
- * Write message words MR0.. into a context: the first four always (CPU registers), the rest
- * only with an IPC buffer. Returns the new context and the message length seL4 reports (the
- * count written, or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
+ * Write message words MR0.. for thread `t`: the first four always (CPU registers), the rest only
+ * into its IPC buffer. Returns the state and the message length seL4 reports (the count written,
+ * or 4 when the buffer was missing). Mirrors seL4 `setMR` applied in sequence.
  */
-export const setMRs = (ctx: UserContext, hasBuffer: boolean, words: readonly number[]): { ctx: UserContext; len: number } => {
-  const [c, len] = setMRsFrom(ctx, hasBuffer, 0, words)
-  return { ctx: c, len }
+export const setMRs = (s: KernelState, t: PPtr, buf: MemPtr | null, words: readonly number[]): { s: KernelState; len: number } => {
+  const [s1, len] = setMRsFrom(s, t, buf, 0, words)
+  return { s: s1, len }
 }
+
+/**
+ * Message word `i` of thread `t`: MR0-MR3 from its registers, the rest from its IPC buffer (0
+ * without one). Mirrors the reads of seL4 `copyMRs` and `getSyscallArg`.
+ */
+export const getMR = (s: KernelState, t: PPtr, buf: MemPtr | null, i: number): number =>
+  i < nMsgRegisters ? getTcb(s, t).tcbContext.mrs[i]! : buf === null ? 0 : loadWordOffs(s, buf, bufferMsgWord(i))
 
 /**
  * Copy `n` message words from sender to receiver: the four register words always, the rest only
- * when both have an IPC buffer. Returns the number copied. Mirrors seL4 `copyMRs`.
+ * when both have an IPC buffer (buffer to buffer). Returns the number copied. Mirrors seL4 `copyMRs`.
  */
-const copyMRs = (s: KernelState, sender: PPtr, sendBuf: boolean, receiver: PPtr, recvBuf: boolean, n: number): [KernelState, number] => {
-  const src = getTcb(s, sender).tcbContext.mrs
-  const count = sendBuf && recvBuf ? n : Math.min(n, nMsgRegisters)
-  const s1 = updateTcb(s, receiver, (tcb) => {
-    const mrs = writeWords(tcb.tcbContext.mrs, 0, src, count)
-    return mrs === tcb.tcbContext.mrs ? tcb : tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { mrs }) })
-  })
-  return [s1, count]
+const copyMRs = (s: KernelState, sender: PPtr, sendBuf: MemPtr | null, receiver: PPtr, recvBuf: MemPtr | null, n: number): [KernelState, number] => {
+  const count = sendBuf !== null && recvBuf !== null ? n : Math.min(n, nMsgRegisters)
+  const words: number[] = []
+  for (let i = 0; i < count; i++) words.push(getMR(s, sender, sendBuf, i))
+  return [setMRsFrom(s, receiver, recvBuf, 0, words)[0], count]
 }
 
 /**
- * The empty slot the receiver named in its IPC buffer for an incoming cap, if the names resolve
- * to one. Mirrors seL4 `getReceiveSlots`.
+ * The empty slot the receiver named in its IPC buffer (receiveCNode, receiveIndex, receiveDepth)
+ * for an incoming cap, if the names resolve to one. Mirrors seL4 `getReceiveSlots`.
  */
-const getReceiveSlot = (s: KernelState, receiver: PPtr): SlotPtr | null => {
-  const ctx = getTcb(s, receiver).tcbContext
-  const root = lookupCap(s, receiver, ctx.receiveCNode)
+const getReceiveSlot = (s: KernelState, receiver: PPtr, buf: MemPtr): SlotPtr | null => {
+  const root = lookupCap(s, receiver, loadWordOffs(s, buf, bufferReceiveWord))
   if (!root.ok) return null
-  const slot = lookupTargetSlot(s, root.value, ctx.receiveIndex, ctx.receiveDepth)
+  const slot = lookupTargetSlot(s, root.value, loadWordOffs(s, buf, bufferReceiveWord + 1), loadWordOffs(s, buf, bufferReceiveWord + 2))
   if (!slot.ok) return null
   return getCap(s, slot.value).tag === "NullCap" ? slot.value : null
 }
@@ -95,24 +107,19 @@ const getReceiveSlot = (s: KernelState, receiver: PPtr): SlotPtr | null => {
  * ends the transfer silently; extraCaps reports how many were handled. Mirrors seL4 `transferCaps`.
  */
 const transferCaps = (
-  s: KernelState, info: MessageInfo, caps: readonly SlotPtr[], ep: PPtr | null, receiver: PPtr, recvBuf: boolean,
+  s: KernelState, info: MessageInfo, caps: readonly SlotPtr[], ep: PPtr | null, receiver: PPtr, recvBuf: MemPtr | null,
 ): [KernelState, MessageInfo] => {
   let mi: MessageInfo = { ...info, extraCaps: 0, capsUnwrapped: 0 }
-  if (caps.length === 0 || !recvBuf) return [s, mi]
-  let dest = getReceiveSlot(s, receiver)
+  if (caps.length === 0 || recvBuf === null) return [s, mi]
+  let dest = getReceiveSlot(s, receiver, recvBuf)
   let s1 = s
   let i = 0
   for (; i < caps.length; i++) {
     const slot = caps[i]!
     const cap = getCap(s1, slot)
     if (cap.tag === "EndpointCap" && cap.ptr === ep) {
-      const badge = cap.badge
-      const k = i
-      s1 = updateTcb(s1, receiver, (tcb) => {
-        const extraCaps = tcb.tcbContext.extraCaps.slice()
-        extraCaps[k] = badge
-        return tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { extraCaps }) })
-      })
+      // setExtraBadge: the badge goes into the receiver's caps_or_badges[i].
+      s1 = storeWordOffs(s1, recvBuf, bufferCapsWord + i, [cap.badge])
       mi = { ...mi, capsUnwrapped: mi.capsUnwrapped | (1 << i) }
     } else {
       if (dest === null) break
@@ -130,7 +137,7 @@ const transferCaps = (
  * label, and the badge of the cap it was sent through. Mirrors seL4 `doNormalTransfer`.
  */
 const doNormalTransfer = (
-  s: KernelState, sender: PPtr, sendBuf: boolean, ep: PPtr | null, badge: number, canGrant: boolean, receiver: PPtr, recvBuf: boolean,
+  s: KernelState, sender: PPtr, sendBuf: MemPtr | null, ep: PPtr | null, badge: number, canGrant: boolean, receiver: PPtr, recvBuf: MemPtr | null,
 ): KernelState => {
   const tag = messageInfoFromWord(getTcb(s, sender).tcbContext.msgInfo)
   let caps: readonly SlotPtr[] = []
@@ -147,12 +154,11 @@ const doNormalTransfer = (
  * A fault message on behalf of the faulting sender: its label is the fault type, its words the
  * fault's layout, its badge that of the handler cap. Mirrors seL4 `doFaultTransfer`.
  */
-const doFaultTransfer = (s: KernelState, badge: number, sender: PPtr, receiver: PPtr, recvBuf: boolean, f: Fault): KernelState => {
+const doFaultTransfer = (s: KernelState, badge: number, sender: PPtr, receiver: PPtr, recvBuf: MemPtr | null, f: Fault): KernelState => {
   const words = faultMessageWords(s, sender, f)
-  return updateTcb(s, receiver, (tcb) => {
-    const [ctx, sent] = setMRsFrom(tcb.tcbContext, recvBuf, 0, words)
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { msgInfo: wordFromMessageInfo({ label: faultLabel[f.tag], capsUnwrapped: 0, extraCaps: 0, length: sent }), badge: badge >>> 0 }) })
-  })
+  const [s1, sent] = setMRsFrom(s, receiver, recvBuf, 0, words)
+  return updateTcb(s1, receiver, (tcb) =>
+    tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { msgInfo: wordFromMessageInfo({ label: faultLabel[f.tag], capsUnwrapped: 0, extraCaps: 0, length: sent }), badge: badge >>> 0 }) }))
 }
 
 /**

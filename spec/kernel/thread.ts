@@ -107,15 +107,16 @@ export const isEndMarker = (e: DomainScheduleItem | undefined): boolean => e ===
 
 /**
  * Move to the next entry of the domain schedule: the one after the current entry, or the start
- * entry when that one is an end marker; its domain becomes current, for its duration.
- * Mirrors seL4 `nextDomain` / l4v `next_domain` (non-MCS: the duration is in ticks).
+ * entry when that one is an end marker; its domain becomes current, for its duration, and the
+ * preemption work counter starts over. Mirrors seL4 `nextDomain` / l4v `next_domain` (non-MCS: the duration is in ticks).
  */
 export const nextDomain = (s: KernelState): KernelState => {
   const inc = s.domainIndex + 1
   const index = isEndMarker(s.domainList[inc]) ? s.domainStartIndex : inc
   const e = s.domainList[index]
   if (e === undefined) throw new KernelBug("nextDomain: schedule index out of range")
-  return updateState(s, { domainIndex: index, curDomain: e.domain, domainTime: e.duration })
+  // A new domain's turn starts with no work counted towards a preemption (C and l4v reset it here).
+  return updateState(s, { domainIndex: index, curDomain: e.domain, domainTime: e.duration, workUnitsCompleted: 0 })
 }
 
 /**

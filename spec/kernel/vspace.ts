@@ -20,8 +20,9 @@ import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KObject, KernelState } from "../state.ts"
 import {
-  KernelBug, contextWith, getCap, mapDelete, mapFrom, mapSet, setCap, setObject, slotOf, tcbWith, updateState, updateTcb,
+  KernelBug, contextWith, getCap, getTcb, mapDelete, mapFrom, mapSet, setCap, setObject, slotOf, tcbWith, updateState, updateTcb,
 } from "../state.ts"
+import type { MemPtr } from "../machine/memory.ts"
 import { lookupTargetSlot } from "./cspace.ts"
 import { setThreadState } from "./thread.ts"
 import type { InvocationArgs } from "../object/cnode.ts"
@@ -148,13 +149,16 @@ export const resolveVAddr = (s: KernelState, pd: PPtr, vaddr: number): ResolvedF
 // ---- the IPC buffer and the VSpace root (seL4 vspace.c) ----------------------------------------------
 
 /**
- * Does the thread have a usable IPC buffer? It needs a non-device frame cap in its buffer slot
- * with read-write rights (read-only suffices when it only sends). Mirrors seL4 `lookupIPCBuffer`.
+ * The thread's IPC buffer, where the kernel reaches it: through the frame cap in its buffer slot
+ * (a non-device frame, read-write; read-only suffices when it only sends), at the buffer address's
+ * offset in that frame. Null: no usable buffer. The user's VSpace plays no part. Mirrors seL4
+ * `lookupIPCBuffer` / l4v `lookup_ipc_buffer`.
  */
-export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): boolean => {
+export const lookupIPCBuffer = (s: KernelState, isReceiver: boolean, t: PPtr): MemPtr | null => {
   const c = getCap(s, slotOf(t, tcbBuffer))
-  if (c.tag !== "FrameCap" || c.isDevice) return false
-  return c.vmRights === "ReadWrite" || (!isReceiver && c.vmRights === "ReadOnly")
+  if (c.tag !== "FrameCap" || c.isDevice) return null
+  if (!(c.vmRights === "ReadWrite" || (!isReceiver && c.vmRights === "ReadOnly"))) return null
+  return { frame: c.ptr, word: (getTcb(s, t).tcbIPCBuffer & mask(c.sizeBits)) >>> 2 }
 }
 
 /**

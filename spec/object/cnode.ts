@@ -12,9 +12,11 @@ import { InvocationLabel as L, NullCap, allRights, rightsFromWord, tcbCaller, tc
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, mapDelete, mapRemap, mapSet, mapSome, setAdd, setCap, setDelete, setRemap, slotOf, updateState } from "../state.ts"
+import { KernelBug, getCap, mapDelete, mapRemap, mapSet, mapSome, setAdd, setCap, setDelete, setRemap, slotOf, updateState } from "../state.ts"
+import type { Preemptible } from "../model/preemption.ts"
+import { notPreempted, preemptionPoint } from "../model/preemption.ts"
 import { lookupPivotSlot, lookupSourceSlot, lookupTargetSlot } from "../kernel/cspace.ts"
-import { deriveCap, finaliseCap, isCapRevocable, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
+import { deriveCap, finaliseCap, isCapRevocable, postCapDeletion, sameObjectAs, shouldBeParentOf, updateCapData, maskCapRights } from "./objecttype.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
 
 // ---- CDT helpers ----------------------------------------------------------------------------------
@@ -110,7 +112,8 @@ export const setupReplyMaster = (s: KernelState, t: PPtr): KernelState => {
 /**
  * Is the cap in `slot` the last one to its object? Only then does deleting it finalise the
  * object. Mirrors l4v `is_final_cap` (seL4's C checks only MDB neighbours, which the
- * refinement relation shows equivalent).
+ * refinement relation shows equivalent). A Zombie names no object for `sameObjectAs`, so it is
+ * always final, as `zombies_final` says it is.
  */
 export const isFinalCapability = (s: KernelState, slot: SlotPtr): boolean => {
   const cap = getCap(s, slot)
@@ -118,21 +121,21 @@ export const isFinalCapability = (s: KernelState, slot: SlotPtr): boolean => {
 }
 
 /**
- * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB)? Such a root
- * may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`
- * (kspec has no zombies).
+ * Would deleting the cap in `slot` be long-running (the last cap to a CNode or TCB, or a Zombie)?
+ * Such a root may not be replaced by SetSpace or Configure. Mirrors seL4 `slotCapLongRunningDelete`.
  */
 export const slotCapLongRunningDelete = (s: KernelState, slot: SlotPtr): boolean => {
   const cap = getCap(s, slot)
   if (cap.tag === "NullCap" || !isFinalCapability(s, slot)) return false
-  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap"
+  return cap.tag === "ThreadCap" || cap.tag === "CNodeCap" || cap.tag === "ZombieCap"
 }
 
 /**
- * Clear a slot: its children move up to its parent, in its place in the parent's child list.
+ * Clear a slot: its children move up to its parent, in its place in the parent's child list;
+ * then what the finalisation left to do after the slot is empty (`cleanupInfo`) is done.
  * Mirrors l4v `empty_slot` / seL4 `emptySlot`.
  */
-export const emptySlot = (s: KernelState, slot: SlotPtr): KernelState => {
+export const emptySlot = (s: KernelState, slot: SlotPtr, cleanupInfo: Cap): KernelState => {
   if (getCap(s, slot).tag === "NullCap") return s
   const parent = s.cdt.get(slot)
   const kids = childrenOf(s, slot)
@@ -142,49 +145,148 @@ export const emptySlot = (s: KernelState, slot: SlotPtr): KernelState => {
   if (parent !== undefined) {
     s1 = setChildren(s1, parent, childrenOf(s1, parent).flatMap((x) => (x === slot ? kids : [x])))
   }
-  return setCap(updateState(s1, { isOriginal: setDelete(s1.isOriginal, slot) }), slot, NullCap)
+  return postCapDeletion(setCap(updateState(s1, { isOriginal: setDelete(s1.isOriginal, slot) }), slot, NullCap), cleanupInfo)
 }
 
 /**
- * Delete every slot of a cap table, from the highest index down (the order in which seL4
- * reduces a zombie). `busy` as for `deleteSlot`: finaliseCap passes it down.
+ * Is the finalisation of the cap in `slot` done: nothing left (NullCap), or a Zombie with no
+ * slot left to delete but (at most) the one it sits in? Mirrors seL4 `capRemovable` / l4v
+ * `cap_removeable`.
  */
-export const deleteSlots = (s: KernelState, obj: number, count: number, busy: ReadonlySet<SlotPtr>): KernelState => {
-  let s1 = s
-  for (let i = count - 1; i >= 0; i--) s1 = deleteSlot(s1, slotOf(obj, i), busy)
-  return s1
+export const capRemovable = (cap: Cap, slot: SlotPtr): boolean => {
+  if (cap.tag === "NullCap") return true
+  if (cap.tag !== "ZombieCap") throw new KernelBug("finaliseCap should only return Zombie or NullCap")
+  return cap.number === 0 || (cap.number === 1 && slot === cap.ptr)
+}
+
+/** Is `cap` a Zombie of the table `slot` is the first slot of? Mirrors seL4 `capCyclicZombie` / l4v `cap_cyclic_zombie`. */
+export const capCyclicZombie = (cap: Cap, slot: SlotPtr): boolean => cap.tag === "ZombieCap" && cap.ptr === slot
+
+/** What `finaliseSlot` did: stopped by a preemption point, or finished (and may the slot be emptied?). */
+export interface FinaliseSlotRet extends Preemptible {
+  /** The slot may be emptied: its cap is finalised. False for a cyclic Zombie left in place. */
+  readonly success: boolean
+  /** What to do once the slot is empty (an IRQ handler's line goes inactive). */
+  readonly cleanupInfo: Cap
 }
 
 /**
- * Delete the cap in `slot`, finalising its object first if it is the last cap to it. `busy`
- * holds the slots whose deletion is already under way further up (a cycle of final caps meets
- * its own start); such a slot is left for its outer call to finish.
+ * Finalise the cap in `slot` until it can be removed: finalise it (the last cap to a CNode or
+ * TCB becomes a Zombie in its slot), then reduce the Zombie one slot at a time, with a preemption
+ * point after each. An unexposed (`immediate` false) deletion does not recurse into a Zombie of
+ * another table: it swaps the Zombie into that table's first slot (a cyclic Zombie, left there)
+ * and goes on with what it swapped out. Mirrors seL4 `finaliseSlot` (a loop) / l4v `rec_del
+ * (FinaliseSlotCall slot exposed)` (the same, recursively).
  */
-const deleteSlot = (s: KernelState, slot: SlotPtr, busy: ReadonlySet<SlotPtr>): KernelState => {
+export const finaliseSlot = (s: KernelState, slot: SlotPtr, immediate: boolean): FinaliseSlotRet => {
+  let st = s
+  while (getCap(st, slot).tag !== "NullCap") {
+    const final = isFinalCapability(st, slot)
+    const fc = finaliseCap(st, getCap(st, slot), final)
+    st = fc.state
+    // Nothing left to reduce: the slot can be emptied.
+    if (capRemovable(fc.remainder, slot)) return { state: st, preempted: false, success: true, cleanupInfo: fc.cleanupInfo }
+    st = setCap(st, slot, fc.remainder)
+    // A cyclic Zombie met by an unexposed deletion stays where it is.
+    if (!immediate && capCyclicZombie(fc.remainder, slot)) return { state: st, preempted: false, success: false, cleanupInfo: fc.cleanupInfo }
+    // Reduce the Zombie by one slot, then let an interrupt in.
+    const r = reduceZombie(st, slot, immediate)
+    if (r.preempted) return { state: r.state, preempted: true, success: false, cleanupInfo: NullCap }
+    const p = preemptionPoint(r.state)
+    if (p.preempted) return { state: p.state, preempted: true, success: false, cleanupInfo: NullCap }
+    st = p.state
+  }
+  return { state: st, preempted: false, success: true, cleanupInfo: NullCap }
+}
+
+/**
+ * One step of a Zombie in `slot`. Exposed (`immediate`): delete its last remaining slot, then
+ * count one fewer (unless that deletion replaced the Zombie by a cyclic one or removed it).
+ * Unexposed: swap the Zombie into the first slot of its own table, so the deletion that met it
+ * goes on with what was there. Mirrors seL4 `reduceZombie` / l4v `rec_del (ReduceZombieCall ...)`.
+ */
+export const reduceZombie = (s: KernelState, slot: SlotPtr, immediate: boolean): Preemptible => {
+  const z = getCap(s, slot)
+  if (z.tag !== "ZombieCap") throw new KernelBug("reduceZombie: expected a Zombie")
+  if (z.number === 0) throw new KernelBug("reduceZombie: expected unremovable zombie")
+  if (immediate) {
+    // Delete the Zombie's last slot (unexposed: no recursion into other tables' Zombies).
+    const endSlot = slotOf(z.ptr, z.number - 1)
+    const r = cteDelete(s, endSlot, false)
+    if (r.preempted) return r
+    const now = getCap(r.state, slot)
+    // The deletion emptied this slot (the Zombie was its own table's last slot): done.
+    if (now.tag === "NullCap") return r
+    if (now.tag !== "ZombieCap") throw new KernelBug("Expected recursion to result in Zombie.")
+    // Still the same Zombie: one slot fewer.
+    if (now.ptr === z.ptr && now.number === z.number && now.zombieType === z.zombieType) {
+      return notPreempted(setCap(r.state, slot, { ...z, number: z.number - 1 }))
+    }
+    if (!(now.ptr === slot && z.ptr !== slot)) throw new KernelBug("Expected new Zombie to be self-referential.")
+    return r
+  }
+  if (z.ptr === slot) throw new KernelBug("Cyclic zombie passed to unexposed reduceZombie")
+  const there = getCap(s, z.ptr)
+  if (there.tag === "ZombieCap" && there.ptr === z.ptr) throw new KernelBug("Moving self-referential Zombie aside.")
+  return notPreempted(capSwapForDelete(s, z.ptr, slot))
+}
+
+/** Exchange two slots' caps and CDT positions (nothing if they are one slot). Mirrors seL4 `capSwapForDelete`. */
+export const capSwapForDelete = (s: KernelState, slot1: SlotPtr, slot2: SlotPtr): KernelState =>
+  slot1 === slot2 ? s : cteSwap(s, getCap(s, slot1), slot1, getCap(s, slot2), slot2)
+
+/**
+ * Delete the cap in `slot`: finalise it (`finaliseSlot`), then empty the slot, unless an unexposed
+ * deletion left a cyclic Zombie there. Preemptible. `exposed`: the slot is visible to the user (a
+ * CNode_Delete, a revoke), so its deletion runs to the end; an unexposed one (a Zombie's own slots)
+ * parks another table's Zombie rather than recurse. Mirrors seL4 `cteDelete` / l4v
+ * `rec_del (CTEDeleteCall slot exposed)` (`cap_delete` when exposed).
+ */
+export const cteDelete = (s: KernelState, slot: SlotPtr, exposed: boolean): Preemptible => {
+  const fs = finaliseSlot(s, slot, exposed)
+  if (fs.preempted) return fs
+  return notPreempted(exposed || fs.success ? emptySlot(fs.state, slot, fs.cleanupInfo) : fs.state)
+}
+
+/**
+ * A `cteDelete` that cannot reach a preemption point: the cap is not a long-running deletion
+ * (`slotCapLongRunningDelete` is false, as TCB_SetSpace and TCB_Configure check first). Mirrors
+ * the `cteDelete` calls of seL4 `invokeTCB_ThreadControl`.
+ */
+export const cteDeleteNonPreemptible = (s: KernelState, slot: SlotPtr): KernelState => {
+  const r = cteDelete(s, slot, true)
+  if (r.preempted) throw new KernelBug("cteDelete: a short deletion was preempted")
+  return r.state
+}
+
+/**
+ * Delete a cap whose finalisation is immediate (reply, notification and IRQ-handler slots):
+ * finalise it and empty the slot, with no preemption point. Mirrors seL4 `cteDeleteOne` / l4v
+ * `cap_delete_one` (`fast_finalise`).
+ */
+export const cteDeleteOne = (s: KernelState, slot: SlotPtr): KernelState => {
   const cap = getCap(s, slot)
-  if (cap.tag === "NullCap" || busy.has(slot)) return s
-  const final = isFinalCapability(s, slot)
-  const s1 = finaliseCap(s, cap, final, final ? new Set(busy).add(slot) : busy)
-  return emptySlot(s1, slot)
+  if (cap.tag === "NullCap") return s
+  const fc = finaliseCap(s, cap, isFinalCapability(s, slot))
+  // Haskell error: "cteDeleteOne: cap should be removable"
+  if (!capRemovable(fc.remainder, slot) || fc.cleanupInfo.tag !== "NullCap") throw new KernelBug("cteDeleteOne: cap should be removable")
+  return emptySlot(fc.state, slot, NullCap)
 }
 
-/** Delete the cap in a slot, finalising its object if this was the last cap. Mirrors seL4 `cteDelete`. */
-export const cteDelete = (s: KernelState, slot: SlotPtr): KernelState => deleteSlot(s, slot, new Set())
-
 /**
- * Delete a cap that needs no long-running finalisation (reply, notification and IRQ-handler
- * slots): in kspec's atomic model this is `cteDelete`. Mirrors seL4 `cteDeleteOne`.
+ * Delete every CDT descendant of the cap in `slot`, first child first, keeping the cap itself,
+ * with a preemption point after each. Mirrors seL4 `cteRevoke` / l4v `cap_revoke`.
  */
-export const cteDeleteOne = (s: KernelState, slot: SlotPtr): KernelState => cteDelete(s, slot)
-
-/**
- * Delete every CDT descendant of the cap in `slot`, first child first, keeping the cap itself.
- * Mirrors seL4 `cteRevoke` (atomic here: no preemption points).
- */
-export const cteRevoke = (s: KernelState, slot: SlotPtr): KernelState => {
-  let s1 = s
-  for (let next = childrenOf(s1, slot)[0]; next !== undefined; next = childrenOf(s1, slot)[0]) s1 = cteDelete(s1, next)
-  return s1
+export const cteRevoke = (s: KernelState, slot: SlotPtr): Preemptible => {
+  let st = s
+  for (let next = childrenOf(st, slot)[0]; next !== undefined; next = childrenOf(st, slot)[0]) {
+    const r = cteDelete(st, next, true)
+    if (r.preempted) return r
+    const p = preemptionPoint(r.state)
+    if (p.preempted) return p
+    st = p.state
+  }
+  return notPreempted(st)
 }
 
 // ---- decode and invoke -----------------------------------------------------------------------------
@@ -347,13 +449,21 @@ export const decodeCNodeInvocation = (s: KernelState, cnodeCap: Cap, a: Invocati
   return decodeCNodeSlotOp(s, dest, label)
 }
 
-/** Perform a decoded CNode invocation; it cannot fail. Mirrors seL4 `invokeCNode*`. */
-export const invokeCNode = (s: KernelState, inv: CNodeInvocation, thread: number): KernelState =>
+/**
+ * Perform a decoded CNode invocation; it cannot fail, but Revoke and Delete are preemptible.
+ * Mirrors seL4 `invokeCNode*`.
+ */
+export const invokeCNode = (s: KernelState, inv: CNodeInvocation, thread: number): Preemptible =>
+  match(inv)
+    .with({ tag: "Revoke" }, (i) => cteRevoke(s, i.slot))
+    .with({ tag: "Delete" }, (i) => cteDelete(s, i.slot, true))
+    .otherwise((i) => notPreempted(invokeCNodeAtomic(s, i, thread)))
+
+/** The CNode invocations with no preemption point. */
+const invokeCNodeAtomic = (s: KernelState, inv: Exclude<CNodeInvocation, { tag: "Revoke" | "Delete" }>, thread: number): KernelState =>
   match(inv)
     .with({ tag: "Insert" }, (i) => cteInsert(s, i.cap, i.src, i.dest))
     .with({ tag: "Move" }, (i) => cteMove(s, i.cap, i.src, i.dest))
-    .with({ tag: "Revoke" }, (i) => cteRevoke(s, i.slot))
-    .with({ tag: "Delete" }, (i) => cteDelete(s, i.slot))
     .with({ tag: "SaveCaller" }, (i) => {
       // Move a reply cap out of the caller slot; nothing to save is a no-op.
       const callerSlot = slotOf(thread, tcbCaller)

@@ -14,7 +14,7 @@ import { possibleSwitchTo, rescheduleRequired, scheduleTCB, setThreadState, tcbS
 import { doIPCTransfer, setMRs, setupCallerCap } from "../kernel/ipcTransfer.ts"
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { cancelSignal, completeSignal } from "./notification.ts"
-import { cteDelete } from "./cnode.ts"
+import { cteDeleteOne } from "./cnode.ts"
 
 /** The endpoint with `t` appended to a queue of kind `like` (a thread waits at the tail). */
 const enqueue = (s: KernelState, ep: PPtr, like: "SendEP" | "RecvEP", t: PPtr): KernelState => {
@@ -162,7 +162,7 @@ export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
     .with({ tag: "BlockedOnReply" }, () => {
       const s1 = updateTcb(s, t, (tcb) => tcbWith(tcb, { tcbFault: null }))
       const callerCap = s1.cdtList.get(slotOf(t, tcbReply))?.[0]
-      return callerCap === undefined ? s1 : cteDelete(s1, callerCap)
+      return callerCap === undefined ? s1 : cteDeleteOne(s1, callerCap)
     })
     .with({ tag: "Running" }, { tag: "Restart" }, { tag: "Inactive" }, { tag: "IdleThreadState" }, () => s)
     .exhaustive()
@@ -172,11 +172,8 @@ export const cancelIPC = (s: KernelState, t: PPtr): KernelState =>
  * message info with the error code as label. Mirrors seL4 `replyFromKernel_error`.
  */
 export const replyFromKernelError = (s: KernelState, t: PPtr, e: SyscallError): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, t)
-  return updateTcb(s, t, (tcb) => {
-    const { ctx, len } = setMRs(tcb.tcbContext, hasBuffer, syscallErrorWords(e))
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) })
-  })
+  const { s: s1, len } = setMRs(s, t, lookupIPCBuffer(s, true, t), syscallErrorWords(e))
+  return updateTcb(s1, t, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: messageInfo(errorCode[e.tag], len) }) }))
 }
 
 /** Reply an empty success to `t`: badge 0, message info 0. Mirrors seL4 `replyFromKernel_success_empty`. */

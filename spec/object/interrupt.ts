@@ -120,8 +120,13 @@ export const invokeIRQ = (s: KernelState, inv: IRQInvocation): KernelState => {
 }
 
 /**
- * The last handler cap to a line is gone: its node slot is emptied and the line becomes
- * Inactive (masked). Mirrors seL4 `deletingIRQHandler` + `deletedIRQHandler`.
+ * The last handler cap to a line is being deleted: its node slot is emptied. Mirrors seL4
+ * `deletingIRQHandler`.
  */
-export const deletingIRQHandler = (s: KernelState, irq: number): KernelState =>
-  setIRQState(cteDeleteOne(s, irqSlot(s, irq)), "IRQInactive", irq)
+export const deletingIRQHandler = (s: KernelState, irq: number): KernelState => cteDeleteOne(s, irqSlot(s, irq))
+
+/**
+ * The last handler cap to a line is gone (its slot is empty): the line becomes Inactive
+ * (masked). Mirrors seL4 `deletedIRQHandler`, which `postCapDeletion` calls.
+ */
+export const deletedIRQHandler = (s: KernelState, irq: number): KernelState => setIRQState(s, "IRQInactive", irq)

@@ -10,13 +10,14 @@ import { match } from "ts-pattern"
 import type { Cap, ObjectType, PPtr, Rights, SlotPtr } from "../../model/index.ts"
 import {
   NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, asidPoolBits, badgeFromWord, endpointBits, getObjectSize, hasRight,
-  newTcbFields, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, wordBits,
+  newTcbFields, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, tcbCTable, wordBits, zombieTypeTCB,
 } from "../../model/index.ts"
 import type { SyscallError } from "../../model/index.ts"
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KObject, KernelState } from "../state.ts"
-import { mapFrom } from "../state.ts"
+import { mapFrom, slotOf } from "../state.ts"
+import type { Preemptible } from "../model/preemption.ts"
 import { setThreadState, suspend } from "../kernel/thread.ts"
 import {
   copyGlobalMappings, decodeARMMMUInvocation, deleteASID, deleteASIDPool, maskVMRights, performARMMMUInvocation, unmapPage,
@@ -24,10 +25,10 @@ import {
 } from "../kernel/vspace.ts"
 import { doReplyTransfer } from "../kernel/ipcTransfer.ts"
 import type { InvocationArgs } from "./cnode.ts"
-import { decodeCNodeInvocation, deleteSlots, invokeCNode } from "./cnode.ts"
+import { decodeCNodeInvocation, invokeCNode } from "./cnode.ts"
 import { decodeDomainInvocation, invokeDomain } from "./domain.ts"
 import { cancelAllIPC, sendIPC } from "./endpoint.ts"
-import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletingIRQHandler, invokeIRQ } from "./interrupt.ts"
+import { decodeIRQControlInvocation, decodeIRQHandlerInvocation, deletedIRQHandler, deletingIRQHandler, invokeIRQ } from "./interrupt.ts"
 import { cancelAllSignals, sendSignal, unbindMaybeNotification, unbindNotification } from "./notification.ts"
 import { decodeTCBInvocation, invokeTCB } from "./tcb.ts"
 import { decodeUntypedInvocation, invokeUntypedRetype } from "./untyped.ts"
@@ -50,6 +51,8 @@ export const capRegion = (c: Cap): { readonly base: PPtr; readonly sizeBits: num
     case "PageTableCap": return { base: c.ptr, sizeBits: pageTableBits }
     case "PageDirectoryCap": return { base: c.ptr, sizeBits: pageDirBits }
     case "ASIDPoolCap": return { base: c.ptr, sizeBits: asidPoolBits }
+    // A Zombie covers the table it is emptying: a TCB, or a CNode.
+    case "ZombieCap": return { base: c.ptr, sizeBits: c.zombieType === zombieTypeTCB ? tcbBits : c.zombieType + slotBits }
     // Caps that name no memory.
     case "NullCap": case "ReplyCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap": return null
   }
@@ -93,8 +96,8 @@ export const sameRegionAs = (a: Cap, b: Cap): boolean => {
     // ASID control covers only itself; an ASID pool cap, caps to the same pool.
     case "ASIDControlCap": return b.tag === "ASIDControlCap"
     case "ASIDPoolCap": return b.tag === "ASIDPoolCap" && b.ptr === a.ptr
-    // NullCap names nothing.
-    case "NullCap": return false
+    // NullCap names nothing; a Zombie is no cap to derive from.
+    case "NullCap": case "ZombieCap": return false
   }
 }
 
@@ -149,7 +152,7 @@ export const updateCapData = (preserve: boolean, data: number, c: Cap): Cap =>
 export const deriveCap = (hasChildren: boolean, c: Cap): Result<Cap, SyscallError> =>
   match(c)
     .with({ tag: "UntypedCap" }, (u) => (hasChildren ? err({ tag: "RevokeFirst" as const }) : ok<Cap>(u)))
-    .with({ tag: "ReplyCap" }, { tag: "IRQControlCap" }, () => ok(NullCap))
+    .with({ tag: "ReplyCap" }, { tag: "IRQControlCap" }, { tag: "ZombieCap" }, () => ok(NullCap))
     .with({ tag: "FrameCap" }, (f) => ok<Cap>({ ...f, mapped: null }))
     .with({ tag: "PageTableCap" }, (p) => (p.mapped !== null ? ok<Cap>(p) : err({ tag: "IllegalOperation" as const })))
     .with({ tag: "PageDirectoryCap" }, (p) => (p.asid !== null ? ok<Cap>(p) : err({ tag: "IllegalOperation" as const })))
@@ -204,28 +207,58 @@ export const archFinaliseCap = (s: KernelState, cap: Cap, final: boolean): Kerne
   }
 }
 
+/** What `finaliseCap` leaves: the state, the cap to put back in the slot (NullCap, or a Zombie), and what to do once the slot is empty. */
+export interface FinaliseCapRet {
+  readonly state: KernelState
+  /** NullCap, or the Zombie of a CNode or TCB whose slots are still to be deleted. */
+  readonly remainder: Cap
+  /** An IRQ handler cap whose line goes inactive once the slot is empty (C `cleanupInfo`), else NullCap. */
+  readonly cleanupInfo: Cap
+}
+
+const finalised = (state: KernelState, remainder: Cap = NullCap, cleanupInfo: Cap = NullCap): FinaliseCapRet => ({ state, remainder, cleanupInfo })
+
 /**
  * Release what the last cap to an object held (`final`): endpoints and notifications restart
- * their waiters (and notifications unbind), TCBs are unbound and suspended and their own slots
- * deleted, CNodes have all their slots deleted, an IRQ line loses its handler and becomes
- * inactive; virtual-memory caps as `archFinaliseCap` says (a mapped frame is unmapped even when
- * other caps to it remain). Other objects need nothing. Mirrors seL4 `finaliseCap` with the zombie
- * reduction done at once (the model's deletion is atomic).
+ * their waiters (and notifications unbind); the last cap to a CNode becomes a Zombie of all its
+ * slots, and to a TCB one of its five slots once the thread is unbound and suspended (the slots
+ * are then deleted one by one, preemptibly, by `finaliseSlot`); a Zombie stays itself; an IRQ
+ * line loses its handler; virtual-memory caps as `archFinaliseCap` says (a mapped frame is
+ * unmapped even when other caps to it remain). Other objects need nothing.
+ * Mirrors seL4 `finaliseCap` / l4v `finalise_cap`.
  */
-export const finaliseCap = (s: KernelState, cap: Cap, final: boolean, busy: ReadonlySet<SlotPtr>): KernelState =>
-  match(cap)
-    .with({ tag: "FrameCap" }, { tag: "PageTableCap" }, { tag: "PageDirectoryCap" }, { tag: "ASIDControlCap" }, { tag: "ASIDPoolCap" },
-      (c) => archFinaliseCap(s, c, final))
-    .otherwise((c) => (final ? finaliseNonArchCap(s, c, busy) : s))
+export const finaliseCap = (s: KernelState, cap: Cap, final: boolean): FinaliseCapRet => {
+  switch (cap.tag) {
+    // Virtual memory.
+    case "FrameCap": case "PageTableCap": case "PageDirectoryCap": case "ASIDControlCap": case "ASIDPoolCap":
+      return finalised(archFinaliseCap(s, cap, final))
+    // Endpoint: every queued thread restarts.
+    case "EndpointCap": return finalised(final ? cancelAllIPC(s, cap.ptr) : s)
+    // Notification: unbind its TCB, restart its waiters.
+    case "NotificationCap": return finalised(final ? cancelAllSignals(unbindMaybeNotification(s, cap.ptr), cap.ptr) : s)
+    // Nothing to release.
+    case "NullCap": case "UntypedCap": case "ReplyCap": case "DomainCap": case "IRQControlCap": return finalised(s)
+    // CNode: a Zombie of all its slots.
+    case "CNodeCap":
+      return finalised(s, final ? { tag: "ZombieCap", ptr: cap.ptr, zombieType: cap.radix, number: 2 ** cap.radix } : NullCap)
+    // Thread: unbind and suspend it, then a Zombie of its own slots.
+    case "ThreadCap":
+      return final
+        ? finalised(suspend(unbindNotification(s, cap.ptr), cap.ptr), { tag: "ZombieCap", ptr: slotOf(cap.ptr, tcbCTable), zombieType: zombieTypeTCB, number: tcbCNodeEntries })
+        : finalised(s)
+    // A Zombie is always final, and stays what it is.
+    case "ZombieCap": return finalised(s, cap)
+    // IRQ handler: empty the line's node slot; the line goes inactive once this slot is empty.
+    case "IRQHandlerCap": return final ? finalised(deletingIRQHandler(s, cap.irq), NullCap, cap) : finalised(s)
+  }
+}
 
-const finaliseNonArchCap = (s: KernelState, cap: Cap, busy: ReadonlySet<SlotPtr>): KernelState =>
-  match(cap)
-    .with({ tag: "EndpointCap" }, (c) => cancelAllIPC(s, c.ptr))
-    .with({ tag: "NotificationCap" }, (c) => cancelAllSignals(unbindMaybeNotification(s, c.ptr), c.ptr))
-    .with({ tag: "ThreadCap" }, (c) => deleteSlots(suspend(unbindNotification(s, c.ptr), c.ptr), c.ptr, tcbCNodeEntries, busy))
-    .with({ tag: "CNodeCap" }, (c) => deleteSlots(s, c.ptr, 2 ** c.radix, busy))
-    .with({ tag: "IRQHandlerCap" }, (c) => deletingIRQHandler(s, c.irq))
-    .otherwise(() => s)
+/**
+ * What to do once a slot is empty: the last IRQ handler cap's line goes inactive. Mirrors seL4
+ * `postCapDeletion` (ARM's `Arch_postCapDeletion` does nothing kspec models).
+ */
+export const postCapDeletion = (s: KernelState, cleanupInfo: Cap): KernelState =>
+  cleanupInfo.tag === "IRQHandlerCap" ? deletedIRQHandler(s, cleanupInfo.irq) : s
 
 // ---- object creation ---------------------------------------------------------------------------
 
@@ -242,7 +275,7 @@ export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: n
     .with(OT.CNode, () => ({ obj: { tag: "CNode", radix: userSize } as KObject, cap: { tag: "CNodeCap", ptr: p, radix: userSize, guardSize: 0, guard: 0 } as Cap }))
     .with(OT.SmallPage, OT.LargePage, OT.Section, OT.SuperSection, (ft) => {
       const sizeBits = getObjectSize(ft, 0)
-      return { obj: { tag: "Frame", sizeBits, isDevice } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
+      return { obj: { tag: "Frame", sizeBits, isDevice, words: mapFrom([]) } as KObject, cap: { tag: "FrameCap", ptr: p, sizeBits, vmRights: "ReadWrite", isDevice, mapped: null } as Cap }
     })
     .with(OT.PageTable, () => ({ obj: { tag: "PageTable", ptes: mapFrom([]) } as KObject, cap: { tag: "PageTableCap", ptr: p, mapped: null } as Cap }))
     // A new page directory holds the kernel window, copied from the global page directory.
@@ -253,26 +286,40 @@ export const createObject = (s: KernelState, t: ObjectType, p: PPtr, userSize: n
 
 // ---- dispatch ----------------------------------------------------------------------------------
 
+/**
+ * Why an invocation did not finish: a syscall error, or a preemption point that stopped it (seL4
+ * `EXCEPTION_PREEMPTED`) in the state it left, the caller still `Restart`.
+ */
+export type InvocationStop = SyscallError | { readonly tag: "Preempted"; readonly state: KernelState }
+
 /** Restart the caller, then perform what was decoded. The caller's state after it tells the entry what to reply. */
-const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, SyscallError> =>
+const perform = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => KernelState): Result<KernelState, InvocationStop> =>
   d.ok ? ok(invoke(setThreadState(s, t, { tag: "Restart" }), d.value)) : d
 
-const invalidCap0: Result<never, SyscallError> = err({ tag: "InvalidCapability", capability: 0 })
+/** `perform` for a preemptible operation: a preemption stops the invocation with the state it left. */
+const performPreemptible = <I>(s: KernelState, t: PPtr, d: Result<I, SyscallError>, invoke: (s: KernelState, inv: I) => Preemptible): Result<KernelState, InvocationStop> => {
+  if (!d.ok) return d
+  const r = invoke(setThreadState(s, t, { tag: "Restart" }), d.value)
+  return r.preempted ? err({ tag: "Preempted", state: r.state }) : ok(r.state)
+}
+
+const invalidCap0: Result<never, InvocationStop> = err({ tag: "InvalidCapability", capability: 0 })
 
 /**
  * Decode and perform an invocation of `cap` by thread `t`. Endpoint caps need Write and send a
  * message (blocking for Send and Call); notification caps need Write and signal; a non-master
  * reply cap replies. Null caps, endpoint or notification caps without Write and master reply
- * caps are InvalidCapability(0). Virtual-memory caps go to `decodeARMMMUInvocation`.
+ * caps and Zombies are InvalidCapability(0). Virtual-memory caps go to `decodeARMMMUInvocation`.
+ * CNode_Revoke, CNode_Delete and Untyped_Retype may be preempted.
  * Mirrors seL4 `decodeInvocation`.
  */
 export const decodeInvocation = (
   s: KernelState, t: PPtr, cap: Cap, slot: SlotPtr, a: InvocationArgs, isCall: boolean, isBlocking: boolean,
-): Result<KernelState, SyscallError> => {
+): Result<KernelState, InvocationStop> => {
   const c = cap
   switch (c.tag) {
-    // No cap: nothing to invoke.
-    case "NullCap": return invalidCap0
+    // No cap, or a Zombie: nothing to invoke.
+    case "NullCap": case "ZombieCap": return invalidCap0
     // An endpoint with Write sends a message.
     case "EndpointCap": return !hasRight(c.rights, RightW) ? invalidCap0 : ok(sendIPC(
       setThreadState(s, t, { tag: "Restart" }), isBlocking, isCall, c.badge, hasRight(c.rights, RightG), hasRight(c.rights, RightGR), t, c.ptr,
@@ -284,8 +331,8 @@ export const decodeInvocation = (
     case "ReplyCap":
       return c.isMaster ? invalidCap0 : ok(doReplyTransfer(setThreadState(s, t, { tag: "Restart" }), t, c.tcb, slot, c.canGrant))
     // Object invocations: decode, then perform.
-    case "CNodeCap": return perform(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
-    case "UntypedCap": return perform(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
+    case "CNodeCap": return performPreemptible(s, t, decodeCNodeInvocation(s, c, a), (s1, inv) => invokeCNode(s1, inv, t))
+    case "UntypedCap": return performPreemptible(s, t, decodeUntypedInvocation(s, slot, c, a), invokeUntypedRetype)
     case "IRQControlCap": return perform(s, t, decodeIRQControlInvocation(s, slot, a), invokeIRQ)
     case "IRQHandlerCap": return perform(s, t, decodeIRQHandlerInvocation(c.irq, a), invokeIRQ)
     case "ThreadCap": return perform(s, t, decodeTCBInvocation(s, t, c, slot, a), (s1, inv) => invokeTCB(s1, inv, t, isCall))

@@ -17,7 +17,7 @@ import { rescheduleRequired, restart, setMCPriority, setPriority, suspend } from
 import { checkValidIPCBuffer, isValidVTableRoot } from "../kernel/vspace.ts"
 import { setRegister } from "../machine/registerset.ts"
 import type { InvocationArgs } from "./cnode.ts"
-import { cteDelete, cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
+import { cteDeleteNonPreemptible, cteInsert, hasChildren, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
 import { deriveCap, sameObjectAs, updateCapData } from "./objecttype.ts"
 import type { RegistersInvocation } from "./tcbRegisters.ts"
@@ -279,7 +279,7 @@ const checkCapAt = (s: KernelState, cap: Cap, slot: SlotPtr, m: (s: KernelState)
  */
 const installTCBCap = (s: KernelState, tc: ThreadControl, index: number, c: CapAndSlot): KernelState => {
   const rootSlot = slotOf(tc.target, index)
-  const s1 = cteDelete(s, rootSlot)
+  const s1 = cteDeleteNonPreemptible(s, rootSlot)
   const tCap: Cap = { tag: "ThreadCap", ptr: tc.target }
   return checkCapAt(s1, c.cap, c.slot, (x) => checkCapAt(x, tCap, tc.slot, (y) => cteInsert(y, c.cap, c.slot, rootSlot)))
 }
@@ -298,7 +298,7 @@ const invokeThreadControl = (s0: KernelState, tc: ThreadControl): KernelState =>
   if (tc.buffer !== null) {
     const { ptr, frame } = tc.buffer
     const bufferSlot = slotOf(tc.target, tcbBuffer)
-    s = updateTcb(cteDelete(s, bufferSlot), tc.target, (t) => ({ ...t, tcbIPCBuffer: ptr }))
+    s = updateTcb(cteDeleteNonPreemptible(s, bufferSlot), tc.target, (t) => ({ ...t, tcbIPCBuffer: ptr }))
     if (frame !== null) {
       const tCap: Cap = { tag: "ThreadCap", ptr: tc.target }
       s = checkCapAt(s, frame.cap, frame.slot, (x) => checkCapAt(x, tCap, tc.slot, (y) => cteInsert(y, frame.cap, frame.slot, bufferSlot)))

@@ -85,11 +85,8 @@ export const decodeCopyRegisters = (cap: ThreadCap, args: readonly number[], exc
  * unfolds `replyFromKernel` (l4v `reply_from_kernel`).
  */
 const replyRegisters = (s: KernelState, caller: PPtr, words: readonly number[]): KernelState => {
-  const hasBuffer = lookupIPCBuffer(s, true, caller)
-  return updateTcb(s, caller, (tcb) => {
-    const { ctx, len } = setMRs(contextWith(tcb.tcbContext, { badge: 0 }), hasBuffer, words)
-    return tcbWith(tcb, { tcbContext: contextWith(ctx, { msgInfo: messageInfo(0, len) }) })
-  })
+  const { s: s1, len } = setMRs(s, caller, lookupIPCBuffer(s, true, caller), words)
+  return updateTcb(s1, caller, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: 0, msgInfo: messageInfo(0, len) }) }))
 }
 
 /**

@@ -11,7 +11,9 @@ import {
 import type { Result } from "../result.ts"
 import { err, ok } from "../result.ts"
 import type { KernelState } from "../state.ts"
-import { getCap, mapDelete, mapSet, setAdd, setCap, setObject, slotOf, updateState } from "../state.ts"
+import { KernelBug, getCap, mapDelete, mapSet, setAdd, setCap, setObject, slotOf, updateState } from "../state.ts"
+import type { Preemptible } from "../model/preemption.ts"
+import { notPreempted, preemptionPoint } from "../model/preemption.ts"
 import { lookupTargetSlot } from "../kernel/cspace.ts"
 import type { InvocationArgs } from "./cnode.ts"
 import { ensureEmptySlot, hasChildren } from "./cnode.ts"
@@ -105,25 +107,48 @@ export const deleteObjects = (s: KernelState, base: PPtr, bits: number): KernelS
 }
 
 /**
- * Wipe an untyped with no children: every object in its range leaves the heap and the free
- * index returns to 0. Mirrors l4v `reset_untyped_cap` (atomic here).
+ * Wipe an untyped with no children, preemptibly: every object in its range leaves the heap at
+ * once (l4v `delete_objects`), then its memory is cleared in chunks of 2^resetChunkBits bytes from
+ * the top of the used part down, the free index falling to the start of each chunk, with a
+ * preemption point after each. A preempted reset leaves the free index at the last chunk cleared;
+ * the restarted retype resets from there. A free index of 0 needs nothing; device memory and an
+ * untyped smaller than a chunk are reset at once. Mirrors seL4 `resetUntypedCap` / l4v
+ * `reset_untyped_cap`.
  */
-const resetUntypedCap = (s: KernelState, slot: SlotPtr): KernelState => {
+export const resetUntypedCap = (s: KernelState, slot: SlotPtr): Preemptible => {
   const cap = getCap(s, slot)
-  if (cap.tag !== "UntypedCap") return s
-  return setCap(deleteObjects(s, cap.ptr, cap.sizeBits), slot, { ...cap, freeIndex: 0 })
+  if (cap.tag !== "UntypedCap") throw new KernelBug("resetUntypedCap: not an untyped cap")
+  if (cap.freeIndex === 0) return notPreempted(s)
+  const s1 = deleteObjects(s, cap.ptr, cap.sizeBits)
+  const chunk = s.resetChunkBits
+  // Device memory is not cleared; a small untyped is cleared in one go.
+  if (cap.isDevice || cap.sizeBits < chunk) return notPreempted(setCap(s1, slot, { ...cap, freeIndex: 0 }))
+  // Chunk by chunk, from the one holding the last used byte down to the base. Only the kernel
+  // runs between two chunks, so the free index is written once, where the loop stops.
+  let st = s1
+  for (let offset = Math.floor((cap.freeIndex - 1) / bit(chunk)) * bit(chunk); offset >= 0; offset -= bit(chunk)) {
+    const p = preemptionPoint(st)
+    st = p.state
+    if (p.preempted || offset === 0) return { state: setCap(st, slot, { ...cap, freeIndex: offset }), preempted: p.preempted }
+  }
+  throw new KernelBug("resetUntypedCap: the chunk loop ends at offset 0")
 }
 
 /**
- * Perform a checked retype: reset if asked, advance the free index past the new objects, then
- * create each object and insert its cap, an original child of the untyped, into the window in
- * index order (each new cap becomes the untyped's first child). Mirrors seL4
- * `invokeUntyped_Retype` / l4v `invoke_untyped`.
+ * Perform a checked retype: reset if asked (preemptible: a preempted reset ends the invocation,
+ * to be restarted), advance the free index past the new objects, then create each object and
+ * insert its cap, an original child of the untyped, into the window in index order (each new cap
+ * becomes the untyped's first child). Mirrors seL4 `invokeUntyped_Retype` / l4v `invoke_untyped`.
  */
-export const invokeUntypedRetype = (s0: KernelState, inv: RetypeInvocation): KernelState => {
-  let s = inv.reset ? resetUntypedCap(s0, inv.slot) : s0
+export const invokeUntypedRetype = (s0: KernelState, inv: RetypeInvocation): Preemptible => {
+  let s = s0
+  if (inv.reset) {
+    const r = resetUntypedCap(s0, inv.slot)
+    if (r.preempted) return r
+    s = r.state
+  }
   const ut = getCap(s, inv.slot)
-  if (ut.tag !== "UntypedCap") return s
+  if (ut.tag !== "UntypedCap") return notPreempted(s)
   const objSize = getObjectSize(inv.type, inv.userSize)
   const end = inv.base + inv.count * bit(objSize)
   s = setCap(s, inv.slot, { ...ut, freeIndex: end - ut.ptr })
@@ -139,5 +164,5 @@ export const invokeUntypedRetype = (s0: KernelState, inv: RetypeInvocation): Ker
       isOriginal: setAdd(s.isOriginal, dest),
     })
   }
-  return s
+  return notPreempted(s)
 }
