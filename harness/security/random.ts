@@ -22,6 +22,8 @@ interface Channel {
 }
 
 const names = ["Red", "Green", "Blue", "Amber"] as const
+/** A channel's letter in a random system's name: call, send, notification, frame. */
+const kindLetter = { call: "c", send: "s", signal: "n", share: "f" } as const
 
 const channelArb = (n: number): fc.Arbitrary<Channel> =>
   fc.record({
@@ -71,7 +73,7 @@ export const randomSystemArb: fc.Arbitrary<SystemFile> = fc.integer({ min: 2, ma
       }
     })
     return {
-      kspec: "security-system", version: 1, name: `random-${n}p-${channels.map((c) => c.kind[0]).join("") || "none"}`,
+      kspec: "security-system", version: 1, name: `random-${n}p-${channels.map((c) => kindLetter[c.kind]).join("") || "none"}`,
       summary: `${n} random partitions, ${channels.length} channel(s): ${channels.map((c) => `${names[c.from]} ${c.kind} ${names[c.to]}`).join(", ") || "none"}`,
       domainSchedule: partitions.map((p) => ({ domain: p.domain, length })),
       partitions, objects, caps, policy: "closure",

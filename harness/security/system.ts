@@ -10,7 +10,8 @@
  * directory, 10 the first thread's IPC buffer, 16 its page table, 17 its untyped; more threads and
  * their buffers from 18, the caps to shared objects from 24). Shared objects (endpoints,
  * notifications, frames) carry their owner's label; each partition's caps to them are minted
- * copies with the rights and badge the file gives. Then the root task deletes every cap it holds
+ * copies with the rights and badge the file gives; a shared frame is also mapped in each holder's
+ * address space with the cap's rights (from 0x0108_0000, one page apart). Then the root task deletes every cap it holds
  * to anything but its own objects and its ASID pool (so no cap of a partition has a CDT parent in
  * another partition, and no DomainCap, IRQControl or ASIDControl cap is left), and suspends
  * itself: the checks start from there (l4v's initial states have no root task either).
@@ -131,6 +132,8 @@ export const PartitionSlot = { Thread: 1, CNode: 2, VSpace: 3, IPCBuffer: 10, Pa
 export const partitionCNodeBits = 6
 /** Where partitions' IPC buffers are mapped: one page apart, in one page table's megabyte. */
 const bufferBase = 0x0100_0000
+/** Where shared frames are mapped: one page apart, in the same page table's megabyte. */
+const sharedFrameBase = bufferBase + 0x8_0000
 
 /** What is wrong with the file beyond its shape (references, duplicates), or null. */
 const fileProblem = (f: SystemFile): string | null => {
@@ -198,6 +201,10 @@ export const buildSystem = (f: SystemFile): LabelledSystem => {
   const cspaces = new Map<Label, number>()
   const tcbSlots = new Map<Label, number[]>()
   const nextShared = new Map<Label, number>()
+  /** Root slots of each partition's page directory cap, moved to the partition once its shared frames are mapped. */
+  const pdSlots = new Map<Label, number>()
+  /** Shared frames mapped so far in each partition. */
+  const sharedFrames = new Map<Label, number>()
   const inPartition = (l: Label, index: number) => [cspaces.get(l)!, index, partitionCNodeBits] as const
   for (const p of f.partitions) {
     const l = p.label
@@ -234,7 +241,7 @@ export const buildSystem = (f: SystemFile): LabelledSystem => {
     const [cs, , depth] = inPartition(l, 0)
     ts.forEach((t, i) => must("CNode_Copy (thread)", seL4_CNode_Copy(cs, i === 0 ? PartitionSlot.Thread : PartitionSlot.MoreThreads + 2 * (i - 1), depth, InitialSlot.InitThreadCNode, t, wordBits, 15)))
     must("CNode_Mint (CNode)", seL4_CNode_Mint(cs, PartitionSlot.CNode, depth, InitialSlot.InitThreadCNode, cnode, wordBits, 15, cnodeCapData(0, wordBits - partitionCNodeBits)))
-    must("CNode_Move (page directory)", seL4_CNode_Move(cs, PartitionSlot.VSpace, depth, InitialSlot.InitThreadCNode, pd, wordBits))
+    pdSlots.set(l, pd)
     must("CNode_Move (page table)", seL4_CNode_Move(cs, PartitionSlot.PageTable, depth, InitialSlot.InitThreadCNode, pt, wordBits))
     frames.forEach((fr, i) => must("CNode_Move (IPC buffer)", seL4_CNode_Move(cs, i === 0 ? PartitionSlot.IPCBuffer : PartitionSlot.MoreThreads + 2 * (i - 1) + 1, depth, InitialSlot.InitThreadCNode, fr, wordBits)))
     if (p.untypedBits !== undefined) {
@@ -257,7 +264,22 @@ export const buildSystem = (f: SystemFile): LabelledSystem => {
     const at = nextShared.get(c.partition)!
     nextShared.set(c.partition, at + 1)
     const [cs, , depth] = inPartition(c.partition, at)
+    if (f.objects.find((o) => o.name === c.object)!.type === "Frame") {
+      // A shared frame is mapped in the partition's address space with the cap's rights (as capDL's
+      // initialiser maps it), after its IPC buffers: the cap that maps it moves to the partition.
+      const k = sharedFrames.get(c.partition) ?? 0
+      sharedFrames.set(c.partition, k + 1)
+      const copy = sb.freeSlot()
+      must(`CNode_Mint (${c.object} for ${c.partition})`, seL4_CNode_Mint(InitialSlot.InitThreadCNode, copy, wordBits, InitialSlot.InitThreadCNode, objectSlots.get(c.object)!, wordBits, rightsWord(c.rights), 0))
+      must(`ARM_Page_Map (${c.object} for ${c.partition})`, seL4_ARM_Page_Map(copy, pdSlots.get(c.partition)!, sharedFrameBase + k * 0x1000, rightsWord(c.rights), seL4_ARM_Default_VMAttributes))
+      must(`CNode_Move (${c.object} for ${c.partition})`, seL4_CNode_Move(cs, at, depth, InitialSlot.InitThreadCNode, copy, wordBits))
+      continue
+    }
     must(`CNode_Mint (${c.object} for ${c.partition})`, seL4_CNode_Mint(cs, at, depth, InitialSlot.InitThreadCNode, objectSlots.get(c.object)!, wordBits, rightsWord(c.rights), c.badge ?? 0))
+  }
+  for (const [l, pd] of pdSlots) {
+    const [cs, , depth] = inPartition(l, 0)
+    must("CNode_Move (page directory)", seL4_CNode_Move(cs, PartitionSlot.VSpace, depth, InitialSlot.InitThreadCNode, pd, wordBits))
   }
   for (const ts of tcbSlots.values()) for (const t of ts) must("TCB_Resume", seL4_TCB_Resume(t))
   // The root task lets go: it keeps its own objects and the ASID pool, deletes everything else.

@@ -512,6 +512,16 @@ export const mutants: readonly Mutant[] = [
     ],
   },
   {
+    name: "sec-store-through-read-only",
+    breaks: "a user store needs a mapping that may write: this MMU lets one through a read-only mapping, so a label that may only read a shared page writes it",
+    securityCheck: "integrity",
+    aim: [{ system: "client-server", focus: ["MemoryAccess/Write"] }, { system: "client-server", focus: ["MemoryAccess"] }],
+    edits: [
+      { layer: "spec", file: "machine/mmu.ts", search: "kind === \"Write\" ? rights === \"ReadWrite\"", replace: "kind === \"Write\" ? rights !== \"KernelOnly\"" },
+      { layer: "impl", file: "machine/mmu.ts", search: "kind === \"Write\" ? ap === 3", replace: "kind === \"Write\" ? ap >= 2" },
+    ],
+  },
+  {
     name: "sec-poll-without-read",
     breaks: "receiving on a notification needs Read: this kernel checks it only for a blocking wait, so a non-blocking poll reads (and clears) a word the caller may only signal",
     securityCheck: "nonleakage",
