@@ -305,3 +305,16 @@ export interface LeakReport {
 
 /** The state paths where two states differ (canonical JSON), for counterexamples. */
 export const stateDifference = (a: KernelState, b: KernelState, limit = 8): string[] => pairDiff(toCanonicalJSON(a), toCanonicalJSON(b), limit)
+
+/**
+ * One unwinding check, by itself: `step` from `pre` and from `pre` varied by `edits` (which must
+ * touch only what `observer` may not read); the observer's views after it must agree. The leak, or
+ * null. (The campaign does the same for every observer after every step of its traces.)
+ */
+export const checkNonleakageStep = (
+  pre: KernelState, step: (s: KernelState) => KernelState, observer: Label, subject: Label, c: FlowContext, edits: readonly Edit[],
+): LeakReport | null => {
+  const second = applyEdits(pre, edits)
+  const postDiff = viewDiff(step(pre), step(second), subjectReads(c.policy, observer), c.labels, observer)
+  return postDiff.length === 0 ? null : { observer, subject, edits, preDiff: stateDifference(pre, second), postDiff }
+}

@@ -5,9 +5,12 @@ import { RightR, numPriorities } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getTcb, slotOf } from "../../spec/index.ts"
 import { setCap, setObject, tcbWith, updateState, updateTcb } from "../../spec/state.ts"
+import { storeWords } from "../../spec/machine/memory.ts"
 import { checkConfinement, checkConfinementStep } from "../../harness/security/confinement.ts"
+import { stateAuthority } from "../../harness/security/extract.ts"
 import { checkIntegrity } from "../../harness/security/integrity.ts"
-import { applyEdits, viewDiff } from "../../harness/security/nonleakage.ts"
+import { applyEdits, checkNonleakageStep, editTargets, resolveEdits, viewDiff } from "../../harness/security/nonleakage.ts"
+import { stepWithOutcome } from "../../spec/index.ts"
 import { subjectReads } from "../../harness/security/policy.ts"
 import { PartitionSlot, loadSystem, partitionCNodeBits } from "../../harness/security/system.ts"
 
@@ -37,6 +40,14 @@ describe("authority confinement (pas_refined)", () => {
     for (const v of [checkConfinement(s1, sys.confinement), checkConfinementStep(s0, s1, sys.confinement)]) {
       expect(v.map((x) => x.message)).toContain(`(Sender, Receive, Receiver) is not in the policy; it comes from sbta_caps: Notification(0x${doorbell.toString(16)}, badge=0, R) in slot 0x${free.toString(16)}`)
     }
+  })
+  it("a Zombie confers Control over the table it empties (l4v cap_auth_conferred): the receiver's thread as a Zombie in the sender's CNode is outside the policy", () => {
+    const free = cspaceSlot(sender!, 42)
+    const s1 = setCap(s0, free, { tag: "ZombieCap", ptr: receiver!, zombieType: 32, number: 5 })
+    expect(checkConfinement(s1, sys.confinement).map((v) => v.message)).toContain(`(Sender, Control, Receiver) is not in the policy; it comes from sbta_caps: Zombie(0x${receiver!.toString(16)}, TCB, 5 left) in slot 0x${free.toString(16)}`)
+    // Its own thread's Zombie is the sender's own authority.
+    expect(checkConfinement(setCap(s0, free, { tag: "ZombieCap", ptr: sender!, zombieType: 32, number: 5 }), sys.confinement)).toEqual([])
+    expect([...stateAuthority(s1, sys.labels).values()].some((e) => e.from === "Sender" && e.auth === "Control" && e.to === "Receiver")).toBe(true)
   })
   it("flags a thread in a domain its label may not run in, and a DomainCap (domain_sep_inv)", () => {
     const s1 = updateTcb(s0, sender!, (t) => tcbWith(t, { tcbDomain: 1 }))
@@ -81,6 +92,34 @@ describe("integrity", () => {
   })
 })
 
+describe("integrity of memory words (integrity_mem)", () => {
+  const csys = loadSystem("client-server")
+  const cctx = { labels: csys.labels, policy: csys.policy, exempt: csys.confinement.exemptThreads }
+  const c0 = csys.initial
+  const [client] = csys.threads.get("Client")!
+  const [server] = csys.threads.get("Server")!
+  const bufferOf = (s: KernelState, t: number): number => { const c = s.caps.get(slotOf(t, 4)); if (c?.tag !== "FrameCap") throw new Error("no buffer"); return c.ptr }
+  const board = (() => { const c = c0.caps.get(slotOf((c0.caps.get(slotOf(server!, 0)) as { ptr: number }).ptr, PartitionSlot.Shared + 2)); if (c?.tag !== "FrameCap") throw new Error("no board"); return c.ptr })()
+  it("a label's own words change freely; another label's only with Write (trm_write), named by address", () => {
+    const wrote = storeWords(c0, board, 5, [0xbeef])
+    expect(checkIntegrity(c0, wrote, "Server", cctx)).toEqual([])
+    const v = checkIntegrity(c0, wrote, "Client", cctx)
+    expect(v).toMatchObject([{ class: "memory", label: "Server", where: `word 0x${(board + 20).toString(16)} (frame 0x${board.toString(16)}, word 5)`, change: "0x0 -> 0xbeef" }])
+    expect(v[0]!.rule).toMatch(/trm_lrefl.*trm_write.*trm_ipc/)
+    expect(checkIntegrity(c0, wrote, "Logger", cctx).map((x) => x.class)).toEqual(["memory"])
+  })
+  it("the IPC buffer of a receiver that was waiting and now runs may be written by the sender's step (trm_ipc); not while it still waits", () => {
+    const buf = bufferOf(c0, server!)
+    const waiting = updateTcb(c0, server!, (t) => tcbWith(t, { tcbState: { tag: "BlockedOnReceive", ep: 0, canGrant: false } }))
+    const delivered = updateTcb(storeWords(waiting, buf, 9, [7]), server!, (t) => tcbWith(t, { tcbState: { tag: "Running" } }))
+    expect(checkIntegrity(waiting, delivered, "Client", cctx).filter((x) => x.class === "memory")).toEqual([])
+    expect(checkIntegrity(waiting, storeWords(waiting, buf, 9, [7]), "Client", cctx).map((x) => x.class)).toEqual(["memory"])
+    // Past the 128-word buffer, the frame is not the buffer.
+    expect(checkIntegrity(waiting, updateTcb(storeWords(waiting, buf, 200, [7]), server!, (t) => tcbWith(t, { tcbState: { tag: "Running" } })), "Client", cctx).filter((x) => x.class === "memory").length).toBe(1)
+    void client
+  })
+})
+
 describe("nonleakage: the observer's view", () => {
   const senderReads = subjectReads(sys.policy, "Sender")
   const receiverReads = subjectReads(sys.policy, "Receiver")
@@ -88,6 +127,32 @@ describe("nonleakage: the observer's view", () => {
     const t = applyEdits(s0, [{ tag: "NotificationWord", ntfn: doorbell, badge: 9 }])
     expect(viewDiff(s0, t, senderReads, sys.labels, "Sender")).toEqual([])
     expect(viewDiff(s0, t, receiverReads, sys.labels, "Receiver")).toEqual([`kheap[0x${doorbell.toString(16)}] (Notification, Receiver).state.tag: "IdleNtfn" | "ActiveNtfn"`, `kheap[0x${doorbell.toString(16)}] (Notification, Receiver).state.badge: (absent) | 9`])
+  })
+  it("a word of the receiver's frames is outside the sender's view, inside the receiver's; the pair varies only frames outside the view", () => {
+    const buf = (s0.caps.get(slotOf(receiver!, 4)) as { ptr: number }).ptr
+    const t = applyEdits(s0, [{ tag: "MemoryWord", frame: buf, word: 3, value: 77 }])
+    expect(viewDiff(s0, t, senderReads, sys.labels, "Sender")).toEqual([])
+    expect(viewDiff(s0, t, receiverReads, sys.labels, "Receiver").join("\n")).toMatch(new RegExp(`kheap\\[0x${buf.toString(16)}\\] \\(Frame, Receiver\\)\\.words`))
+    const frames = editTargets(s0, sys.labels, senderReads).frames
+    expect(frames).toContain(buf)
+    expect(frames.some((f) => sys.labels.object(f) === "Sender")).toBe(false)
+    const es = resolveEdits(s0, sys.labels, senderReads, [{ kind: 1, target: 0, field: 13, value: 5 }])
+    expect(es).toMatchObject([{ tag: "MemoryWord", word: 3, value: 5 }])
+  })
+  it("a step that copies the receiver's notification word into the sender's registers leaks; the kernel's own steps do not", () => {
+    const edits = [{ tag: "NotificationWord" as const, ntfn: doorbell, badge: 9 }]
+    const leaky = (s: KernelState): KernelState => {
+      const n = s.kheap.get(doorbell)
+      const word = n?.tag === "Notification" && n.state.tag === "ActiveNtfn" ? n.state.badge : 0
+      return updateTcb(s, sender!, (t) => tcbWith(t, { tcbContext: { ...t.tcbContext, badge: word } }))
+    }
+    const leak = checkNonleakageStep(s0, leaky, "Sender", "Sender", sys, edits)
+    expect(leak?.postDiff).toEqual([`kheap[0x${sender!.toString(16)}] (TCB, Sender).tcbContext.badge: 0 | 9`])
+    expect(leak?.preDiff.join("\n")).toMatch(/badge/)
+    // The real kernel: a timer tick, a signal of the doorbell by the sender, a yield.
+    for (const ev of [{ tag: "TimerTick" as const }, { tag: "Syscall" as const, syscall: "Send" as const, cptr: PartitionSlot.Shared, msgInfo: 0, mrs: [], extraCaps: [] }, { tag: "Syscall" as const, syscall: "Yield" as const, cptr: 0, msgInfo: 0, mrs: [], extraCaps: [] }]) {
+      expect(checkNonleakageStep(s0, (s) => stepWithOutcome(s, ev).state, "Sender", "Sender", sys, edits)).toBeNull()
+    }
   })
   it("the domain schedule's time is in every view", () => {
     expect(viewDiff(s0, updateState(s0, { domainTime: s0.domainTime + 1n }), senderReads, sys.labels, "Sender")[0]).toMatch(/^domainTime/)
