@@ -525,7 +525,7 @@ export const mutants: readonly Mutant[] = [
     name: "sec-poll-without-read",
     breaks: "receiving on a notification needs Read: this kernel checks it only for a blocking wait, so a non-blocking poll reads (and clears) a word the caller may only signal",
     securityCheck: "nonleakage",
-    aim: [{ system: "pipe", focus: ["NBRecv"] }, { system: "pipe" }],
+    aim: [{ system: "pipe" }, { system: "pipe", focus: ["NBRecv"] }],
     edits: [
       { layer: "spec", file: "api/syscall.ts", search: "if (!hasRight(cap.rights, RightR) || (bound !== null && bound !== t)) return fault(missing, \"NotificationCap\")", replace: "if ((!hasRight(cap.rights, RightR) && isBlocking) || (bound !== null && bound !== t)) return fault(missing, \"NotificationCap\")" },
       { layer: "impl", file: "api/syscall.ts", search: "if ((cap.rights & RightR) === 0 || (bound !== null && bound !== thread)) break", replace: "if (((cap.rights & RightR) === 0 && isBlocking) || (bound !== null && bound !== thread)) break" },

@@ -51,7 +51,7 @@ describe("every security mutant is caught by its check, and not by lockstep refi
 
 it("a nonleakage counterexample, shrunk: the two states, the step and the field where the views part", async () => {
   const impl = await loadMutant(mutants.find((m) => m.name === "sec-poll-without-read")!)
-  const r = runSecurityCampaign(loadSystem("pipe"), { seed: b.seed, runs: 100, depth: 80, focus: ["NBRecv"], shrinkLimitMs: 1500 }, impl)
+  const r = runSecurityCampaign(loadSystem("pipe"), { seed: b.seed, runs: 100, depth: 60, shrinkLimitMs: 1500 }, impl)
   const f = r.failure
   if (f?.check !== "nonleakage") throw new Error(`expected a leak, got ${f === null ? "none" : describeSecurityFailure(f)}`)
   expect(f.leak.observer).toBe("Sender")
