@@ -64,7 +64,7 @@ export { checkConfinement, checkConfinementStep } from "./harness/security/confi
 export type { ConfinementViolation } from "./harness/security/confinement.ts"
 export { checkIntegrity } from "./harness/security/integrity.ts"
 export type { IntegrityViolation } from "./harness/security/integrity.ts"
-export { applyEdits, editChoicesArb, resolveEdits, viewDiff } from "./harness/security/nonleakage.ts"
+export { applyEdits, checkNonleakageStep, editChoicesArb, resolveEdits, viewDiff } from "./harness/security/nonleakage.ts"
 export type { Edit, EditChoice, LeakReport } from "./harness/security/nonleakage.ts"
 export { SystemFileError, buildSystem, builtinSystems, loadSystem, loadSystemFile, parseSystem, subjectOf } from "./harness/security/system.ts"
 export type { LabelledSystem, SystemFile } from "./harness/security/system.ts"

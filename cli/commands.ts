@@ -213,12 +213,14 @@ const security = command({
     random: flag.value(wholeNumber(0, 100), "Random labelled systems to check besides the built-in ones", { default: 4 }),
     system: flag.value(file, "Check only this labelled system: a JSON file as harness/security/systems/*.json ({ kspec: \"security-system\", version: 1, name, summary, partitions, objects, caps, policy })", { excludes: ["random"] }),
     html: flag.value(file, "Write the page of policy and authority graphs to FILE", { output: true }),
+    time: flag.value(duration, "Keep going for this long: rounds of the systems with seed, seed + 1, ... (fresh random systems each round), until the time is up or a check fails; prints each system's totals"),
     mutant: flag.value(oneOf(securityMutantNames, "a security mutant"), "Check a security mutant (a bug made in the spec and the impl alike) instead of the kernel, on the systems it is aimed at; stops at its first catch"),
   },
   positionals: [],
   examples: [
     { command: "kspec security", doc: "the built-in systems and 4 random ones, from a fresh seed" },
     { command: "kspec security --system my-system.json --runs 200 --html security.html", doc: "one system of your own, longer, with the page of graphs" },
+    { command: "kspec security --time 10m", doc: "a time-boxed security campaign: ten minutes of rounds, each with fresh random systems" },
     { command: "kspec security --mutant sec-transfer-without-grant --html caught.html", doc: "watch pas_refined catch a planted bug; the page draws the stray edge in red" },
   ],
   exitCodes: [

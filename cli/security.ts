@@ -32,6 +32,8 @@ export interface SecurityFlags {
   readonly system: string | undefined
   readonly html: string | undefined
   readonly mutant: string | undefined
+  /** Repeat rounds (seed, seed + 1, ...: the built-ins and fresh random systems) for this many ms. */
+  readonly time: number | undefined
 }
 
 /** The security mutants (`--mutant`): each a bug made in the spec and the impl alike. */
@@ -71,38 +73,69 @@ export const runSecurityCommand = async (flags: SecurityFlags, io: CommandIO): P
   const seed = flags.seed ?? (Date.now() % 2 ** 31)
   const mutant = flags.mutant === undefined ? undefined : mutants.find((m) => m.name === flags.mutant)
   const impl: ImplUnderTest<unknown> = mutant === undefined ? (realImpl as unknown as ImplUnderTest<unknown>) : ((await loadMutant(mutant)) as unknown as ImplUnderTest<unknown>)
-  // The systems: the given file; else a mutant's aim (its systems, aimed as its self-test aims); else the built-ins and N random ones.
-  const targets: Target[] = []
-  if (flags.system !== undefined) targets.push({ sys: loadSystemFile(flags.system), file: flags.system })
-  else if (mutant?.aim !== undefined) for (const a of mutant.aim) targets.push({ sys: loadSystem(a.system), file: null, ...(a.focus !== undefined ? { focus: a.focus } : {}) })
-  else {
-    for (const name of builtinSystems) targets.push({ sys: loadSystem(name), file: null })
-    const files = flags.random === 0 ? [] : fc.sample(randomSystemArb, { numRuns: flags.random, seed })
-    files.forEach((f, i) => {
-      const named: SystemFile = { ...f, name: `r${i + 1}-${f.name}`.slice(0, 32) }
-      targets.push({ sys: buildSystem(named), file: null, randomFile: named })
-    })
+  // The systems of round r (seed + r): the given file; else a mutant's aim (its systems, aimed as
+  // its self-test aims); else the built-ins and N random ones drawn from the round's seed.
+  const targetsOf = (roundSeed: number): Target[] => {
+    const targets: Target[] = []
+    if (flags.system !== undefined) targets.push({ sys: loadSystemFile(flags.system), file: flags.system })
+    else if (mutant?.aim !== undefined) for (const a of mutant.aim) targets.push({ sys: loadSystem(a.system), file: null, ...(a.focus !== undefined ? { focus: a.focus } : {}) })
+    else {
+      for (const name of builtinSystems) targets.push({ sys: loadSystem(name), file: null })
+      const files = flags.random === 0 ? [] : fc.sample(randomSystemArb, { numRuns: flags.random, seed: roundSeed })
+      files.forEach((f, i) => {
+        const named: SystemFile = { ...f, name: `r${i + 1}-${f.name}`.slice(0, 32) }
+        targets.push({ sys: buildSystem(named), file: null, randomFile: named })
+      })
+    }
+    return targets
   }
-  io.log(`kspec security: seed=${seed} runs=${flags.runs} depth=${flags.depth}${flags.system === undefined && mutant === undefined ? ` random=${flags.random}` : ""}${mutant !== undefined ? ` mutant=${mutant.name}` : ""}`)
+  const first = targetsOf(seed)
+  io.log(`kspec security: seed=${seed} runs=${flags.runs} depth=${flags.depth}${flags.system === undefined && mutant === undefined ? ` random=${flags.random}` : ""}` +
+    `${flags.time !== undefined ? ` time=${Math.round(flags.time / 1000)}s (rounds of seed, seed+1, ...)` : ""}${mutant !== undefined ? ` mutant=${mutant.name}` : ""}`)
   io.log(`checks after every step, on the spec and on the impl's abstraction: pas_refined (authority confinement), integrity, nonleakage (by unwinding)`)
   io.log("")
   io.log(`${pad("system", 28)} ${pad("traces", 7)} ${pad("steps", 7)} ${pad("pas_refined", 13)} ${pad("integrity", 13)} ${pad("nonleakage", 30)} result`)
   io.log(`${pad("", 28)} ${pad("", 7)} ${pad("", 7)} ${pad("spec/impl", 13)} ${pad("spec/impl", 13)} ${pad("spec/impl (pairs spec/impl)", 30)}`)
   const total: SecurityStats = newStats()
   const sections: PageSection[] = []
-  const failures: { target: Target; report: SecurityReport }[] = []
+  const failures: { target: Target; report: SecurityReport; seed: number }[] = []
   const t0 = performance.now()
-  for (const t of targets) {
-    const stats = newStats()
-    const runs = t.randomFile !== undefined ? Math.max(1, Math.ceil(flags.runs / 2)) : flags.runs
-    const report = runSecurityCampaign(t.sys, { seed, runs, depth: flags.depth, stats, shrinkLimitMs: 20_000, ...(t.focus !== undefined ? { focus: t.focus } : {}) }, impl)
-    addStats(total, stats)
-    io.log(systemLine(t.sys.name, report))
-    if (t.sys.nonleakageSkipped !== null) io.log(`  nonleakage skipped: ${t.sys.nonleakageSkipped}`)
-    sections.push({ system: t.sys, report })
-    if (report.failure !== null) failures.push({ target: t, report })
-    // A mutant is shown by its first catch.
-    if (mutant !== undefined && report.failure !== null) break
+  const deadline = flags.time === undefined ? Infinity : t0 + flags.time
+  /** With --time: each system's counts over the rounds (random systems together), printed at the end. */
+  const rounds = new Map<string, { stats: SecurityStats; report: SecurityReport; systems: number }>()
+  let round = 0
+  for (let targets = first; ; targets = targetsOf(seed + round)) {
+    const roundSeed = seed + round
+    for (const t of targets) {
+      const left = deadline - performance.now()
+      if (left <= 0) break
+      const stats = newStats()
+      const runs = t.randomFile !== undefined ? Math.max(1, Math.ceil(flags.runs / 2)) : flags.runs
+      const report = runSecurityCampaign(t.sys, {
+        seed: roundSeed, runs, depth: flags.depth, stats, shrinkLimitMs: 20_000,
+        ...(Number.isFinite(left) ? { timeLimitMs: Math.max(1, Math.round(left)) } : {}), ...(t.focus !== undefined ? { focus: t.focus } : {}),
+      }, impl)
+      addStats(total, stats)
+      if (flags.time === undefined) {
+        io.log(systemLine(t.sys.name, report))
+        if (t.sys.nonleakageSkipped !== null) io.log(`  nonleakage skipped: ${t.sys.nonleakageSkipped}`)
+      } else {
+        const key = t.randomFile !== undefined ? "random systems" : t.sys.name
+        const r = rounds.get(key) ?? { stats: newStats(), report, systems: 0 }
+        addStats(r.stats, stats)
+        rounds.set(key, { stats: r.stats, report: { ...report, stats: r.stats }, systems: r.systems + 1 })
+      }
+      sections.push({ system: t.sys, report })
+      if (report.failure !== null) failures.push({ target: t, report, seed: roundSeed })
+      // A mutant is shown by its first catch; a timed campaign stops at its first violation.
+      if (report.failure !== null && (mutant !== undefined || flags.time !== undefined)) break
+    }
+    round++
+    if (flags.time === undefined || failures.length > 0 || performance.now() >= deadline) break
+  }
+  if (flags.time !== undefined) {
+    for (const [key, r] of rounds) io.log(systemLine(key === "random systems" ? `random systems (${r.systems})` : key, r.report))
+    io.log(`${round} round${round === 1 ? "" : "s"}`)
   }
   const secs = (performance.now() - t0) / 1000
   const c = total.checks
@@ -112,14 +145,14 @@ export const runSecurityCommand = async (flags: SecurityFlags, io: CommandIO): P
   const per = (k: "pas_refined" | "integrity" | "nonleakage") => `${k} ${us(c[k].ms, c[k].steps)}/${us(c[k].implMs, c[k].implSteps)} µs`
   io.log(`time per checked step (spec/impl): ${per("pas_refined")}, ${per("integrity")}, ${per("nonleakage")} (the impl's nonleakage replays the trace into a fresh impl per pair)`)
   if (flags.html !== undefined) {
-    writeFileAtomic(flags.html, securityPage(sections, securityAssumptions))
+    writeFileAtomic(flags.html, securityPage(flags.time === undefined ? sections : sections.slice(-first.length), securityAssumptions))
     io.log(`page: ${flags.html}`)
   }
   if (failures.length === 0) {
     io.log(mutant === undefined ? "every check held on every system" : `every check held: mutant ${mutant.name} survived this campaign`)
     return 0
   }
-  for (const { target, report } of failures) {
+  for (const { target, report, seed } of failures) {
     const f = report.failure!
     io.log("")
     io.log(`${report.system}: ${describeSecurityFailure(f)}`)

@@ -80,6 +80,13 @@ describe("kspec security runs the checks", () => {
     expect(r.out).toContain("every check held on every system")
     expect(readFileSync(html, "utf8")).toContain("data-system=\"pipe\"")
   })
+  it("time-boxed (--time): rounds of the systems, each system's totals, then the rounds run", async () => {
+    const r = await run("security", "--time", "1500ms", "--seed", "8", "--runs", "1", "--depth", "10", "--random", "1")
+    expect(r.code, r.out + r.err).toBe(0)
+    expect(r.out).toMatch(/time=2s \(rounds of seed, seed\+1, \.\.\.\)/)
+    expect(r.out).toMatch(/\nisolated +\d+ +\d+ /)
+    expect(r.out).toMatch(/\n\d+ rounds?\n/)
+  })
   it("on a security mutant: caught by its check, the counterexample and the rerun command printed, exit 1", async () => {
     const r = await run("security", "--mutant", "sec-bind-without-read", "--seed", "3", "--runs", "60")
     expect(r.code, r.out + r.err).toBe(1)
