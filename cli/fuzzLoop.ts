@@ -12,7 +12,7 @@ import type { BootConfig, Event } from "../model/index.ts"
 import type { Op } from "../harness/gen/choices.ts"
 import { weightsFor } from "../harness/gen/choices.ts"
 import { coverageResult, focusRows, focusWeights, guidedWeights, rowOf } from "../harness/gen/focus.ts"
-import { runCampaign } from "../harness/lockstep/campaign.ts"
+import { batchSeed, runCampaign } from "../harness/lockstep/campaign.ts"
 import { runningDomain } from "../harness/gen/reach.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
 import type { CellCount, Coverage } from "./coverage.ts"
@@ -87,13 +87,8 @@ const isLongOperation = (row: string): row is LongOperation => (longOperationRow
 /** Stop signals, shared with the main thread: [0] no new runs, [1] end shrinking now. */
 export type StopFlags = Int32Array
 
-/** The seed of batch `b`: the master seed and the batch number mixed (a 32-bit integer hash). */
-export const batchSeed = (seed: number, b: number): number => {
-  let h = (seed ^ Math.imul(b + 1, 0x9e3779b9)) >>> 0
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0
-  return ((h ^ (h >>> 16)) >>> 0) % 2 ** 31
-}
+/** The seed of batch `b` (harness/lockstep/campaign.ts). */
+export { batchSeed }
 
 /** Traces per batch for a campaign of `runs` traces over `shards` shards (independent of the worker count). */
 export const batchRunsFor = (runs: number | null, shards: number): number =>

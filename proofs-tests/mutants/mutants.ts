@@ -33,6 +33,8 @@ export interface MutantEdit {
   readonly file: string
   readonly search: string
   readonly replace: string
+  /** The mutant makes a kernel entry loop forever: runs of it need the watchdog (RunOptions.deadlineMs). */
+  readonly loops?: boolean
 }
 
 /** A mutant's edits, whichever form it is written in. */
@@ -342,6 +344,7 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: "revoke-never-advances",
+    loops: true,
     breaks: "cteRevoke deletes each descendant in turn: this one never deletes, so the loop never ends (caught by the watchdog)",
     file: "object/cnode.ts",
     search: "    let status = cteDelete(k, next, true)\n",
@@ -349,6 +352,7 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: "spec-revoke-never-advances",
+    loops: true,
     breaks: "(spec) cteRevoke deletes each child in turn: this spec never deletes, so the loop never ends (caught by the watchdog)",
     layer: "spec",
     file: "object/cnode.ts",
