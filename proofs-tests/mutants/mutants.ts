@@ -25,6 +25,8 @@ export interface Mutant {
   readonly securityCheck?: "pas_refined" | "integrity" | "nonleakage"
   /** Where a security mutant's bug shows: the built-in systems (and `kspec fuzz --focus` names) its self-test campaigns aim at, in order. */
   readonly aim?: readonly { readonly system: string; readonly focus?: readonly string[] }[]
+  /** The mutant makes a kernel entry loop forever: runs of it need the watchdog (RunOptions.deadlineMs). */
+  readonly loops?: boolean
 }
 
 /** One source edit of a mutant: `search` must occur exactly once in `layer`/`file`. */
@@ -33,8 +35,6 @@ export interface MutantEdit {
   readonly file: string
   readonly search: string
   readonly replace: string
-  /** The mutant makes a kernel entry loop forever: runs of it need the watchdog (RunOptions.deadlineMs). */
-  readonly loops?: boolean
 }
 
 /** A mutant's edits, whichever form it is written in. */
