@@ -78,6 +78,9 @@ const fuzzFlagSpecs = {
   mutant: flag.value(oneOf(mutantNames, "a planted mutant"), "Fuzz a planted mutant instead of the impl (a self-test of the fuzzer); its counterexamples go to a temporary directory"),
   depth: campaignFlags.depth,
   config: campaignFlags.config,
+  security: flag.switch("Run the security campaign instead (kspec security --time): l4v's pas_refined, integrity and nonleakage on the built-in and fresh random labelled systems, spec and impl; --runs is then traces per system, in one round", {
+    excludes: ["focus", "workers", "shard", "json", "stats", "minCover", "emitTest", "config"],
+  }),
   }
 
 const fuzz = command({
@@ -94,6 +97,7 @@ const fuzz = command({
     { command: "kspec fuzz --focus Call Recv --runs 2000 --seed 7 --min-cover 5", doc: "a repeatable campaign aimed at Call and Recv that fails unless each of their outcomes was reached 5 times" },
     { command: "kspec fuzz --shard 2/4 --runs 8000 --seed 1 --json report.json", doc: "the second quarter of a campaign, for a CI matrix" },
     { command: "kspec fuzz --config domains.json --focus Domain --min-cover 5", doc: "a campaign on a boot configuration with several domains, aimed at the DomainSet methods" },
+    { command: "kspec fuzz --security --time 10m", doc: "ten minutes of the security campaign (see kspec security)" },
   ],
   exitCodes: [
     { code: 0, meaning: "no counterexample (and --min-cover met)" },
@@ -101,7 +105,9 @@ const fuzz = command({
     usageExit,
   ],
   writes: ({ flags }) => flags.mutant !== undefined ? [] : [counterexamples],
-  run: async ({ flags }, io) => (await runFuzz(fuzzFlags(flags), io)).exitCode,
+  run: async ({ flags }, io) => flags.security
+    ? runSecurityCommand({ seed: flags.seed, runs: flags.runs ?? 40, depth: flags.depth, random: 4, system: undefined, html: undefined, mutant: flags.mutant, time: flags.runs === undefined ? flags.time ?? 60_000 : undefined }, io)
+    : (await runFuzz(fuzzFlags(flags), io)).exitCode,
 })
 
 /** The decoded flags of `kspec fuzz` as runFuzz takes them. */

@@ -87,6 +87,15 @@ describe("kspec security runs the checks", () => {
     expect(r.out).toMatch(/\nisolated +\d+ +\d+ /)
     expect(r.out).toMatch(/\n\d+ rounds?\n/)
   })
+  it("kspec fuzz --security runs the same campaign (--runs: traces per system); it excludes the lockstep fuzzer's flags", async () => {
+    const r = await run("fuzz", "--security", "--runs", "1", "--depth", "10", "--seed", "6")
+    expect(r.code, r.out + r.err).toBe(0)
+    expect(r.out).toMatch(/^kspec security: seed=6 runs=1 depth=10 random=4\n/)
+    expect(r.out).toContain("every check held on every system")
+    const bad = await run("fuzz", "--security", "--focus", "Call")
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/--focus and --security exclude each other|--security and --focus exclude each other/)
+  })
   it("on a security mutant: caught by its check, the counterexample and the rerun command printed, exit 1", async () => {
     const r = await run("security", "--mutant", "sec-bind-without-read", "--seed", "3", "--runs", "60")
     expect(r.code, r.out + r.err).toBe(1)
