@@ -23,6 +23,7 @@ import { mutants } from "../proofs-tests/mutants/mutants.ts"
 import type { CommandIO } from "./command.ts"
 import type { PageSection } from "./securityPage.ts"
 import { securityPage } from "./securityPage.ts"
+import { showEvent } from "./show.ts"
 
 export interface SecurityFlags {
   readonly seed: number | undefined
@@ -156,6 +157,8 @@ export const runSecurityCommand = async (flags: SecurityFlags, io: CommandIO): P
     const f = report.failure!
     io.log("")
     io.log(`${report.system}: ${describeSecurityFailure(f)}`)
+    io.log("the trace after set-up (the failing step marked):")
+    f.events.slice(f.setupLength).forEach((e, i) => io.log(`  ${i + 1 === f.step ? ">" : " "} ${String(i + 1).padStart(3)}  ${showEvent(e)}`))
     let file = target.file ?? join(systemsDir, `${target.sys.name}.json`)
     if (target.randomFile !== undefined) {
       const dir = join(tmpdir(), "kspec-security")

@@ -101,6 +101,8 @@ describe("kspec security runs the checks", () => {
     expect(r.code, r.out + r.err).toBe(1)
     expect(r.out).toMatch(/1 violation: pas_refined/)
     expect(r.out).toMatch(/is not in the policy; it comes from/)
+    expect(r.out).toMatch(/the trace after set-up \(the failing step marked\):\n(  [ >] +\d+  .+\n)+/)
+    expect(r.out).toMatch(/\n  > +\d+  seL4_/)
     expect(r.out).toMatch(/rerun: kspec security --mutant sec-bind-without-read --seed 3 --runs 60 --depth 60/)
   })
 })
