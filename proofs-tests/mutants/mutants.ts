@@ -484,7 +484,7 @@ export const mutants: readonly Mutant[] = [
     name: "sec-badge-to-next-receiver",
     breaks: "a send reaches the first waiting receiver only: this kernel also writes the badge into the next receiver in the queue",
     securityCheck: "integrity",
-    aim: [{ system: "client-server", focus: ["Recv", "Call", "Send"] }, { system: "client-server" }],
+    aim: [{ system: "client-server" }, { system: "client-server", focus: ["Recv", "Call", "Send"] }],
     edits: [
       {
         layer: "spec", file: "object/endpoint.ts",
@@ -499,7 +499,7 @@ export const mutants: readonly Mutant[] = [
     name: "sec-signal-wakes-any-bound-thread",
     breaks: "a signal wakes a bound thread only when it waits in an endpoint receive: this kernel pulls it out of any blocked state (a send, a reply wait) and hands it the badge",
     securityCheck: "integrity",
-    aim: [{ system: "pipe", focus: ["Send/NotificationCap", "Call/EndpointCap", "Send/EndpointCap"] }, { system: "pipe" }],
+    aim: [{ system: "pipe" }, { system: "pipe", focus: ["Send/NotificationCap", "Call/EndpointCap", "Send/EndpointCap"] }],
     edits: [
       { layer: "spec", file: "object/notification.ts", search: "if (tcb !== null && getTcb(s, tcb).tcbState.tag === \"BlockedOnReceive\") {", replace: "if (tcb !== null && getTcb(s, tcb).tcbState.tag.startsWith(\"Blocked\")) {" },
       { layer: "impl", file: "object/notification.ts", search: "if (tcb !== null && tcb.tcbState.tag === \"BlockedOnReceive\") {", replace: "if (tcb !== null && tcb.tcbState.tag.startsWith(\"Blocked\")) {" },
