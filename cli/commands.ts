@@ -145,8 +145,8 @@ const replay = command({
 
 const docs = command({
   name: "docs",
-  summary: "regenerate docs/invariants.md and docs/syscalls.md",
-  description: "Regenerates docs/invariants.md from the invariant registry and docs/syscalls.md from the ABI table (model/abi.ts). Each file is replaced atomically.",
+  summary: "regenerate docs/invariants.md, docs/syscalls.md and the tables of docs/security.md",
+  description: "Regenerates docs/invariants.md from the invariant registry, docs/syscalls.md from the ABI table (model/abi.ts), and the tables of docs/security.md (the built-in labelled systems, the security mutants) within its hand-written text. Each file is replaced atomically.",
   flags: { check: flag.switch("Write nothing; exit 1 if the committed docs are stale") },
   positionals: [],
   examples: [{ command: "kspec docs --check", doc: "in CI: are the docs up to date?" }],
