@@ -141,7 +141,7 @@ export const runSecurityCommand = async (flags: SecurityFlags, io: CommandIO): P
   const secs = (performance.now() - t0) / 1000
   const c = total.checks
   io.log("")
-  io.log(`${total.traces} traces, ${total.steps} steps in ${secs.toFixed(1)} s (${Math.round(total.steps / secs)} steps/s with every check on both layers); ` +
+  io.log(`${total.traces} traces, ${total.steps} steps in ${secs.toFixed(1)} s (${Math.round(total.steps / secs)} steps/s with every check on both layers${failures.length > 0 ? ", the shrinking's time included" : ""}); ` +
     `checks run: pas_refined ${c.pas_refined.steps + c.pas_refined.implSteps}, integrity ${c.integrity.steps + c.integrity.implSteps}, nonleakage ${c.nonleakage.pairs + c.nonleakage.implPairs} pairs`)
   const per = (k: "pas_refined" | "integrity" | "nonleakage") => `${k} ${us(c[k].ms, c[k].steps)}/${us(c[k].implMs, c[k].implSteps)} µs`
   io.log(`time per checked step (spec/impl): ${per("pas_refined")}, ${per("integrity")}, ${per("nonleakage")} (the impl's nonleakage replays the trace into a fresh impl per pair)`)
