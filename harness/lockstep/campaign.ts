@@ -9,7 +9,7 @@ import type { KernelState, Outcome } from "../../spec/index.ts"
 import type { Choice, Op } from "../gen/choices.ts"
 import { traceArb, weightsFor } from "../gen/choices.ts"
 import type { Failure, ImplUnderTest, RestartInfo, RunResult } from "./runner.ts"
-import { coverageResult, coverageRows, guidedWeights, rowOf } from "../gen/focus.ts"
+import { coverageResult } from "../gen/focus.ts"
 import { defaultDeadlineMs, defaultFullEvery, describeFailure, runChoices } from "./runner.ts"
 
 /** `kspec check`'s default campaign, which the suite's lockstep test also runs: at least as strong as the main job. */
@@ -153,49 +153,4 @@ export const batchSeed = (seed: number, b: number): number => {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0
   return ((h ^ (h >>> 16)) >>> 0) % 2 ** 31
-}
-
-/** Batches of `kspec check`'s default campaign (and the suite's): the weights are re-aimed between them. */
-export const defaultGuidedBatches = 5
-
-/**
- * A coverage-guided campaign, as `kspec fuzz` runs one: `o.runs` traces in `batches` batches; the
- * first draws with the base weights and `o.seed`, each later one with weights re-aimed at the
- * invocation x outcome cells the batches before it have not reached yet (`guidedWeights`) and a
- * seed derived from `o.seed`. Deterministic in its options, so `--seed` replays it. Stops at the
- * first batch that finds a failure (shrunk there).
- */
-export const runGuidedCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions & { readonly batches?: number }): CampaignReport => {
-  const batches = Math.max(1, Math.min(o.batches ?? defaultGuidedBatches, o.runs))
-  const base = o.weights ?? weightsFor(o.config)
-  const counts = new Map<string, Map<string, number>>()
-  const cells = new Map<string, number>()
-  let runs = 0
-  let steps = 0
-  let ms = 0
-  for (let b = 0; b < batches; b++) {
-    const n = Math.floor((o.runs * (b + 1)) / batches) - Math.floor((o.runs * b) / batches)
-    const r = runCampaign(impl, {
-      ...o, runs: n,
-      seed: b === 0 ? o.seed : batchSeed(o.seed, b),
-      weights: b === 0 ? base : guidedWeights(base, counts, coverageRows),
-      ...(o.timeLimitMs !== undefined ? { timeLimitMs: Math.max(1, o.timeLimitMs - ms) } : {}),
-      onStep: (out, spec, restart) => {
-        const row = rowOf(out)
-        const res = coverageResult(out, restart)
-        let m = counts.get(row)
-        if (m === undefined) counts.set(row, m = new Map())
-        m.set(res, (m.get(res) ?? 0) + 1)
-        o.onStep?.(out, spec, restart)
-      },
-    })
-    runs += r.runs
-    steps += r.steps
-    ms += r.ms
-    for (const [k, v] of r.cells) cells.set(k, (cells.get(k) ?? 0) + v)
-    if (r.failure !== null) return { seed: o.seed, runs, steps, ms, cells, failure: r.failure }
-    if (o.timeLimitMs !== undefined && ms >= o.timeLimitMs) break
-    if (o.stopRuns?.() === true) break
-  }
-  return { seed: o.seed, runs, steps, ms, cells, failure: null }
 }

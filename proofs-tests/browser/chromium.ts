@@ -1,15 +1,29 @@
 /**
  * Browser tests open kspec's HTML pages (counterexamples, policy graphs, a run of the userland
- * system) in a real headless Chromium, Debian's, driven by playwright-core. The browser is not
- * optional: a page nobody has rendered is not tested, so a missing Chromium fails the test with
- * the command that installs it (.ci/run installs it before the suite).
+ * system) in a real headless Chromium, Debian's, driven by playwright-core. .ci/run installs
+ * Chromium before the suite, so in CI (CI set) a missing browser fails every browser test; on a
+ * developer's machine without it they are reported as skipped, the reason in their name, never
+ * passed silently.
  */
 import { existsSync } from "node:fs"
 import { chromium } from "playwright-core"
 import type { Browser, Page } from "playwright-core"
+import { it } from "vitest"
 
 /** Where Chromium is: KSPEC_CHROMIUM, else Debian's path. */
 export const chromiumPath = (): string => process.env.KSPEC_CHROMIUM ?? "/usr/bin/chromium"
+
+/** Is there a Chromium to drive? */
+export const hasChromium = (): boolean => existsSync(chromiumPath())
+
+/**
+ * A test that needs the browser: run it when Chromium is there (and always in CI, where a missing
+ * browser is a failure); otherwise skip it with the reason in its name.
+ */
+export const browserTest = (name: string, f: () => Promise<void>, timeoutMs = 60_000): void => {
+  if (hasChromium() || process.env.CI !== undefined) it(name, f, timeoutMs)
+  else it.skip(`${name} [skipped: no Chromium at ${chromiumPath()}; apt-get install chromium, or set KSPEC_CHROMIUM]`, f)
+}
 
 let shared: Promise<Browser> | undefined
 
