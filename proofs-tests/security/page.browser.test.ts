@@ -1,7 +1,7 @@
 // The page `kspec security --html` writes, rendered in real Chromium: what is drawn, not the text
 // of the HTML. One node per label in each graph, the policy's arrows all dark, an arrow outside the
 // policy red (a violation planted in the final state), the check table, and no page errors.
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect } from "vitest"
 import { RightR } from "../../model/index.ts"
 import { slotOf } from "../../spec/index.ts"
 import { setCap } from "../../spec/state.ts"
@@ -9,7 +9,7 @@ import { runSecurityCampaign } from "../../harness/security/campaign.ts"
 import { PartitionSlot, loadSystem, rootLabel } from "../../harness/security/system.ts"
 import { securityAssumptions } from "../../cli/security.ts"
 import { securityPage } from "../../cli/securityPage.ts"
-import { closeBrowser, withPage } from "../browser/chromium.ts"
+import { browserTest, closeBrowser, withPage } from "../browser/chromium.ts"
 
 afterAll(closeBrowser)
 
@@ -26,7 +26,7 @@ const labels = sys.labels.all().filter((l) => l !== rootLabel)
 const red = "rgb(204, 0, 0)"
 
 describe("the security page in Chromium", () => {
-  it("draws one node per label, policy edges dark, and the check table, with no page errors", async () => {
+  browserTest("draws one node per label, policy edges dark, and the check table, with no page errors", async () => {
     await withPage(securityPage([{ system: sys, report }], securityAssumptions), async (page, errors) => {
       const policy = page.locator("figure.policy svg")
       const authority = page.locator("figure.authority svg")
@@ -52,7 +52,7 @@ describe("the security page in Chromium", () => {
       expect(errors).toEqual([])
     })
   })
-  it("draws an edge outside the policy in red, and lists where it comes from", async () => {
+  browserTest("draws an edge outside the policy in red, and lists where it comes from", async () => {
     await withPage(securityPage([{ system: sys, report, final: planted }], securityAssumptions), async (page, errors) => {
       const out = page.locator("figure.authority svg g.edge.outside")
       expect(await out.count()).toBe(1)
