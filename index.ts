@@ -22,6 +22,11 @@
  * - trace files: `loadTraceFile` / `saveTraceFile` (validated, written atomically)
  * - bounded exhaustive checking: `prove({ scope, depth, properties })` visits every state of a
  *   small scope to a depth (the engine of `kspec prove`); `scopes` are the named scopes
+ * - security (l4v's access control and information flow, as property checks): labelled systems
+ *   (`loadSystem`, `buildSystem`, `randomSystemArb`), policies (`Policy`, `policyWellformed`,
+ *   `subjectReads`, `subjectAffects`), authority extraction (`stateAuthority`), the three checks
+ *   (`checkConfinement`, `checkIntegrity`, nonleakage by unwinding in `runSecurityTrace`) and their
+ *   campaign (`runSecurityCampaign`)
  * @category library
  */
 export * from "./model/index.ts"
@@ -60,3 +65,19 @@ export type {
   ProveOptions, ProveResult, ProveFailure, UserProperties, StateProperty, EdgeProperty, SearchStats, SearchStatus,
   ScopeSpec, Scope, AlphabetSpec, Family,
 } from "./harness/prove/index.ts"
+export { Policy, auths, canAffect, policyWellformed, reflexiveEdges, showEdge, subjectAffects, subjectReads, wellformedClosure } from "./harness/security/policy.ts"
+export type { Auth, Edge, Label } from "./harness/security/policy.ts"
+export { Labelling } from "./harness/security/labels.ts"
+export { capAuthority, stateAuthority } from "./harness/security/extract.ts"
+export type { AuthorityEdge } from "./harness/security/extract.ts"
+export { checkConfinement, checkConfinementStep } from "./harness/security/confinement.ts"
+export type { ConfinementViolation } from "./harness/security/confinement.ts"
+export { checkIntegrity } from "./harness/security/integrity.ts"
+export type { IntegrityViolation } from "./harness/security/integrity.ts"
+export { applyEdits, checkNonleakageStep, editChoicesArb, resolveEdits, viewDiff } from "./harness/security/nonleakage.ts"
+export type { Edit, EditChoice, LeakReport } from "./harness/security/nonleakage.ts"
+export { SystemFileError, buildSystem, builtinSystems, loadSystem, loadSystemFile, parseSystem, subjectOf } from "./harness/security/system.ts"
+export type { LabelledSystem, SystemFile } from "./harness/security/system.ts"
+export { randomSystemArb } from "./harness/security/random.ts"
+export { describeSecurityFailure, runSecurityCampaign, runSecurityTrace, securityChecks, securityWeights } from "./harness/security/campaign.ts"
+export type { SecurityCheck, SecurityFailure, SecurityReport } from "./harness/security/campaign.ts"

@@ -9,6 +9,7 @@ import { relative } from "node:path"
 import { defaultCampaign } from "../harness/lockstep/campaign.ts"
 import { focusNames } from "../harness/gen/focus.ts"
 import { mutants } from "../proofs-tests/mutants/mutants.ts"
+import { mutantLayer } from "../proofs-tests/mutants/build.ts"
 import type { AnyCommand, FlagValues } from "./command.ts"
 import { command, flag, parseCommandLine } from "./command.ts"
 import { count, duration, file, oneOf, scopeName, seed, shard, wholeNumber } from "./values.ts"
@@ -22,6 +23,7 @@ import { resultsFile, runBench } from "./bench.ts"
 import type { ProveFlags } from "./prove.ts"
 import { runProve } from "./prove.ts"
 import { scopeNames } from "../harness/prove/scope.ts"
+import { runSecurityCommand, securityMutantNames } from "./security.ts"
 
 const usageExit = { code: 2, meaning: "bad usage or bad input (a flag, a value, an input file, an output path): one line says which" }
 const here = (p: string): string => relative(process.cwd(), p) || "."
@@ -63,6 +65,8 @@ const check = command({
 })
 
 const mutantNames = mutants.map((m) => m.name)
+/** The mutants that patch one layer (prove loads that layer): the lockstep mutants, not the security ones made in both. */
+const oneLayerMutantNames = mutants.filter((m) => mutantLayer(m) !== "both").map((m) => m.name)
 const defaultWorkers = Math.max(1, Math.min(64, availableParallelism()))
 
 /** The flags of `kspec fuzz`. */
@@ -80,6 +84,9 @@ const fuzzFlagSpecs = {
   mutant: flag.value(oneOf(mutantNames, "a planted mutant"), "Fuzz a planted mutant instead of the impl (a self-test of the fuzzer); its counterexamples go to a temporary directory"),
   depth: campaignFlags.depth,
   config: campaignFlags.config,
+  security: flag.switch("Run the security campaign instead (kspec security --time): l4v's pas_refined, integrity and nonleakage on the built-in and fresh random labelled systems, spec and impl; --runs is then traces per system, in one round", {
+    excludes: ["focus", "workers", "shard", "json", "stats", "minCover", "emitTest", "config"],
+  }),
   }
 
 const fuzz = command({
@@ -96,6 +103,7 @@ const fuzz = command({
     { command: "kspec fuzz --focus Call Recv --runs 2000 --seed 7 --min-cover 5", doc: "a repeatable campaign aimed at Call and Recv that fails unless each of their outcomes was reached 5 times" },
     { command: "kspec fuzz --shard 2/4 --runs 8000 --seed 1 --json report.json", doc: "the second quarter of a campaign, for a CI matrix" },
     { command: "kspec fuzz --config domains.json --focus Domain --min-cover 5", doc: "a campaign on a boot configuration with several domains, aimed at the DomainSet methods" },
+    { command: "kspec fuzz --security --time 10m", doc: "ten minutes of the security campaign (see kspec security)" },
   ],
   exitCodes: [
     { code: 0, meaning: "no counterexample (and --min-cover met)" },
@@ -103,7 +111,9 @@ const fuzz = command({
     usageExit,
   ],
   writes: ({ flags }) => flags.mutant !== undefined ? [] : [counterexamples],
-  run: async ({ flags }, io) => (await runFuzz(fuzzFlags(flags), io)).exitCode,
+  run: async ({ flags }, io) => flags.security
+    ? runSecurityCommand({ seed: flags.seed, runs: flags.runs ?? 40, depth: flags.depth, random: 4, system: undefined, html: undefined, mutant: flags.mutant, time: flags.runs === undefined ? flags.time ?? 60_000 : undefined }, io)
+    : (await runFuzz(fuzzFlags(flags), io)).exitCode,
 })
 
 /** The decoded flags of `kspec fuzz` as runFuzz takes them. */
@@ -134,7 +144,7 @@ const proveFlagSpecs = {
   shard: flag.value(shard, "Search part I of N (a CI matrix): the N shards together check every state; states reachable from two shards' parts are checked by both"),
   symmetry: flag.switch("Symmetry reduction: merge states that differ by a permutation of interchangeable objects (same type and size in the same untyped region)"),
   implState: flag.switch("Key states by (spec state, impl state) rather than by spec state: also explore impl states that differ only in what the spec does not see (MDB link order, stale words)"),
-  mutant: flag.value(oneOf(mutantNames, "a planted mutant"), "Prove a planted mutant instead of the impl (a self-test: it must fail); its counterexample goes to a temporary directory"),
+  mutant: flag.value(oneOf(oneLayerMutantNames, "a planted mutant"), "Prove a planted mutant instead of the impl (a self-test: it must fail); its counterexample goes to a temporary directory"),
   json: flag.value(file, "Write the report (statistics, statement, counterexample) as JSON to FILE", { output: true }),
 }
 
@@ -190,8 +200,8 @@ const replay = command({
 
 const docs = command({
   name: "docs",
-  summary: "regenerate docs/invariants.md and docs/syscalls.md",
-  description: "Regenerates docs/invariants.md from the invariant registry and docs/syscalls.md from the ABI table (model/abi.ts). Each file is replaced atomically.",
+  summary: "regenerate docs/invariants.md, docs/syscalls.md and the tables of docs/security.md",
+  description: "Regenerates docs/invariants.md from the invariant registry, docs/syscalls.md from the ABI table (model/abi.ts), and the tables of docs/security.md (the built-in labelled systems, the security mutants) within its hand-written text. Each file is replaced atomically.",
   flags: { check: flag.switch("Write nothing; exit 1 if the committed docs are stale") },
   positionals: [],
   examples: [{ command: "kspec docs --check", doc: "in CI: are the docs up to date?" }],
@@ -252,8 +262,41 @@ const hostile = command({
   run: ({ flags }, io) => runHostileCommand(flags, io),
 })
 
+const security = command({
+  name: "security",
+  summary: "check l4v's security properties (pas_refined, integrity, nonleakage) on labelled systems",
+  description: "Random traces from labelled systems (partitions with labels and a policy, l4v's PAS), run in lockstep, with three checks after every step, on the spec and on the impl's abstraction: " +
+    "authority confinement (l4v pas_refined: the authority extracted from the state stays within the policy), integrity (a step changes only what its label's authority allows) and " +
+    "nonleakage by unwinding (two states that differ only in what a label may not read still agree on what it reads after the same step). " +
+    "Runs the three built-in systems and N random ones, or one system file; prints per system the traces, steps, checks run and violations, and for a violation the shrunk counterexample and the command that reruns it. " +
+    "--html writes a page with each system's policy graph and the authority graph extracted from its final state, edges outside the policy in red. See docs/security.md.",
+  flags: {
+    seed: campaignFlags.seed,
+    runs: flag.value(count, "Traces per system (random systems get half as many)", { default: 40 }),
+    depth: flag.value(count, "Steps per trace, at most", { default: 60 }),
+    random: flag.value(wholeNumber(0, 100), "Random labelled systems to check besides the built-in ones", { default: 4 }),
+    system: flag.value(file, "Check only this labelled system: a JSON file as harness/security/systems/*.json ({ kspec: \"security-system\", version: 1, name, summary, partitions, objects, caps, policy })", { excludes: ["random"] }),
+    html: flag.value(file, "Write the page of policy and authority graphs to FILE", { output: true }),
+    time: flag.value(duration, "Keep going for this long: rounds of the systems with seed, seed + 1, ... (fresh random systems each round), until the time is up or a check fails; prints each system's totals"),
+    mutant: flag.value(oneOf(securityMutantNames, "a security mutant"), "Check a security mutant (a bug made in the spec and the impl alike) instead of the kernel, on the systems it is aimed at; stops at its first catch"),
+  },
+  positionals: [],
+  examples: [
+    { command: "kspec security", doc: "the built-in systems and 4 random ones, from a fresh seed" },
+    { command: "kspec security --system my-system.json --runs 200 --html security.html", doc: "one system of your own, longer, with the page of graphs" },
+    { command: "kspec security --time 10m", doc: "a time-boxed security campaign: ten minutes of rounds, each with fresh random systems" },
+    { command: "kspec security --mutant sec-transfer-without-grant --html caught.html", doc: "watch pas_refined catch a planted bug; the page draws the stray edge in red" },
+  ],
+  exitCodes: [
+    { code: 0, meaning: "every check held on every system (with --mutant: the mutant survived)" },
+    { code: 1, meaning: "a violation (printed, shrunk, with its rerun command)" },
+    usageExit,
+  ],
+  run: ({ flags }, io) => runSecurityCommand(flags, io),
+})
+
 /** Parse the words after `kspec fuzz` as the command does (throws a UsageError); for tests and scripts. */
 export const parseFuzzFlags = (argv: readonly string[]): FuzzFlags => fuzzFlags(parseCommandLine(fuzz, argv).flags)
 
 /** Every kspec command, in the order the usage lists them. */
-export const commands: readonly AnyCommand[] = [check, fuzz, hostile, prove, replay, docs, bench]
+export const commands: readonly AnyCommand[] = [check, fuzz, hostile, prove, security, replay, docs, bench]

@@ -14,7 +14,7 @@ import { defaultBootConfig } from "../model/index.ts"
 import { focusRows } from "../harness/gen/focus.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
-import { mutantLayer, writeMutant } from "../proofs-tests/mutants/build.ts"
+import { writeMutant } from "../proofs-tests/mutants/build.ts"
 import { mutants } from "../proofs-tests/mutants/mutants.ts"
 import { writeFileAtomic } from "../harness/files.ts"
 import { loadBootConfigFile, saveTraceFile } from "../harness/trace.ts"
@@ -355,13 +355,13 @@ const runWorkers = async (p: CampaignPlan, opts: FuzzOptions, w: Workers, t: Tal
     return
   }
   const mutant = flags.mutant === undefined ? undefined : mutants.find((m) => m.name === flags.mutant)
-  const mutantEntry = mutant === undefined ? undefined : writeMutant(mutant)
+  const mutantBuild = mutant === undefined ? undefined : writeMutant(mutant)
   // From the sources, the worker registers tsx first; from the kspec bundle, it is the bundle's own entry.
   const boot = import.meta.url.endsWith(".ts") ? new URL("./fuzzWorkerBoot.mjs", import.meta.url) : new URL("./fuzzWorker.js", import.meta.url)
   await Promise.all(Array.from({ length: p.workers }, (_, i) => new Promise<void>((res) => {
     // Workers with no batch to run (more workers than batches) are not started.
     if (flags.runs !== null && nthBatch(flags.shard, { index: i, count: p.workers }, 0) >= batchCount(flags.runs, flags.shard.count)) { res(); return }
-    const input: WorkerInput = { params: params(i), stop: w.stop.buffer as SharedArrayBuffer, ...(mutantEntry !== undefined ? { mutantEntry, mutantLayer: mutantLayer(mutant!) } : {}) }
+    const input: WorkerInput = { params: params(i), stop: w.stop.buffer as SharedArrayBuffer, ...(mutantBuild !== undefined ? { mutant: mutantBuild } : {}) }
     const thread = new Worker(boot, { workerData: input })
     w.threads.push(thread)
     thread.on("message", onMessage)

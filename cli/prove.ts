@@ -60,7 +60,10 @@ export const runProve = async (f: ProveFlags, io: ProveIO, opts: ProveCliOptions
   const spec = resolveScope(f.config)
   const depth = f.depth ?? spec.depth
   const mutant = f.mutant === undefined ? undefined : mutants.find((m) => m.name === f.mutant)
-  const implEntry = mutant === undefined ? undefined : writeMutant(mutant)
+  // A lockstep mutant patches one layer: prove loads that layer's entry (impl, or a spec the real impl is checked against).
+  const build = mutant === undefined ? undefined : writeMutant(mutant)
+  const implEntry = build?.impl ?? build?.spec
+  const implEntryLayer: "impl" | "spec" = build?.impl !== undefined ? "impl" : "spec"
   const irqs = spec.irqs.map((q) => q.irq)
   log(`kspec prove: configuration ${spec.name} (${spec.description}), depth ${depth}, ${f.workers} worker${f.workers === 1 ? "" : "s"}` +
     `${f.shard !== undefined ? `, shard ${f.shard.index + 1}/${f.shard.count}` : ""}${f.maxStates !== undefined ? `, at most ${fmt(f.maxStates)} states` : ""}` +
@@ -98,7 +101,7 @@ export const runProve = async (f: ProveFlags, io: ProveIO, opts: ProveCliOptions
       scope: spec, depth, symmetry: f.symmetry, implState: f.implState, workers: f.workers,
       ...(f.maxStates !== undefined ? { maxStates: f.maxStates } : {}),
       ...(f.shard !== undefined ? { shard: f.shard } : {}),
-      ...(implEntry !== undefined ? { implEntry, implEntryLayer: mutant?.layer ?? "impl" } : {}),
+      ...(implEntry !== undefined ? { implEntry, implEntryLayer } : {}),
       onProgress, stop: () => interrupted,
     })
   } catch (e) {

@@ -188,7 +188,7 @@ describe("bad boot-configuration files: --config FILE (in-process)", () => {
 
 describe("bad command lines (in-process)", () => {
   const cases: [string, string[], RegExp][] = [
-    ["an unknown command", ["frob"], /^kspec: unknown command "frob" \(expected one of check, fuzz, hostile, prove, replay, docs, bench\)$/],
+    ["an unknown command", ["frob"], /^kspec: unknown command "frob" \(expected one of check, fuzz, hostile, prove, security, replay, docs, bench\)$/],
     ["a flag before any command", ["--bogus"], /^kspec: unknown flag --bogus before the command/],
     ["help for an unknown command", ["help", "frob"], /^kspec: unknown command "frob"/],
     ["an unknown flag", ["check", "--bogus"], /^kspec: unknown flag --bogus \(kspec check takes --seed, --runs, --depth, --config\)$/],

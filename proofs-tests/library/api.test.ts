@@ -20,6 +20,9 @@ const added = [
   "choiceArbFor", "traceArbFor", "seL4_CNode_Copy", "seL4_Call", "timerTick", "interrupt", "vmFault", "readyQueue", "cdtChildren",
   "endpointAt", "notificationAt", "currentThread", "abi", "invs", "defineInvariant", "holds", "loadTraceFile", "saveTraceFile", "loadBootConfigFile",
   "domainsBootConfig", "weightsFor", "seL4_DomainSet_ScheduleConfigure", "seL4_DomainSet_ScheduleSetStart",
+  // security (issue 16)
+  "loadSystem", "buildSystem", "randomSystemArb", "Policy", "policyWellformed", "subjectReads", "subjectAffects", "stateAuthority",
+  "checkConfinement", "checkIntegrity", "runSecurityTrace", "runSecurityCampaign",
 ]
 
 it("exports every name lib.ts exported, and the library's new entry points", () => {

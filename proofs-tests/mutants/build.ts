@@ -1,8 +1,9 @@
 /**
- * Build a mutant: copy model/ and the mutant's layer (impl/ or spec/) into
+ * Build a mutant: copy model/ and the mutant's layers (impl/, spec/ or both) into
  * `.mutants/<name>@<pid>.<thread>/` (inside the project, so package imports resolve) with the
- * mutant's edit applied, and load its `Kernel` (an impl mutant) or its `boot` and
- * `stepWithOutcome` (a spec mutant, checked against the real impl). A spec copy's persistent.ts
+ * mutant's edits applied, and load its `Kernel` (a patched impl), its `boot` and
+ * `stepWithOutcome` (a patched spec, checked against the impl), or both (a security mutant: the
+ * same bug in both layers). A spec copy's persistent.ts
  * hands on the loader's own persistent-map classes, so its maps are the harness's `PMap`s (from
  * the sources and from the kspec bundle alike). Each
  * process and thread builds into its own directories, so test files running in parallel never rebuild a mutant
@@ -19,6 +20,7 @@ import * as persistent from "../../spec/persistent.ts"
 import type { ImplUnderTest, SpecUnderTest } from "../../harness/lockstep/runner.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
 import type { Mutant } from "./mutants.ts"
+import { mutantEdits } from "./mutants.ts"
 import { projectRoot } from "../../harness/paths.ts"
 
 const srcDir = projectRoot
@@ -49,47 +51,64 @@ removeStaleBuilds()
 /** Where a spec mutant's persistent.ts finds the loader's persistent-map module. */
 const persistentKey = "kspec.mutant.persistent"
 
-/** The layer a mutant patches: impl/ (the default) or spec/. */
-export const mutantLayer = (m: Mutant): "impl" | "spec" => m.layer ?? "impl"
+/** The layers a mutant patches: impl/ (the default), spec/, or both (a security mutant). */
+export const mutantLayer = (m: Mutant): "impl" | "spec" | "both" => {
+  const layers = new Set(mutantEdits(m).map((e) => e.layer))
+  return layers.size > 1 ? "both" : layers.has("spec") ? "spec" : "impl"
+}
+
+/** A written mutant: the entry (index.ts) of each patched layer. */
+export interface MutantBuild {
+  readonly impl?: string
+  readonly spec?: string
+}
 
 /**
- * Write the patched copy and return its layer's entry (impl/index.ts or spec/index.ts); throws
- * when the search text does not occur exactly once.
+ * Write the patched copy and return its layers' entries (impl/index.ts, spec/index.ts); throws
+ * when a search text does not occur exactly once.
  */
-export const writeMutant = (m: Mutant): string => {
-  const layer = mutantLayer(m)
+export const writeMutant = (m: Mutant): MutantBuild => {
+  const edits = mutantEdits(m)
+  const layers = [...new Set(edits.map((e) => e.layer))]
   const dir = join(outRoot, `${m.name}@${process.pid}.${threadId}`)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   cpSync(join(srcDir, "model"), join(dir, "model"), { recursive: true })
-  cpSync(join(srcDir, layer), join(dir, layer), { recursive: true })
-  if (layer === "spec") {
+  for (const layer of layers) cpSync(join(srcDir, layer), join(dir, layer), { recursive: true })
+  if (layers.includes("spec")) {
     const shim = [`const m = (globalThis as Record<symbol, Record<string, unknown>>)[Symbol.for(${JSON.stringify(persistentKey)})]!`,
       ...Object.keys(persistent).map((name) => `export const ${name} = m[${JSON.stringify(name)}]`)]
     writeFileSync(join(dir, "spec", "persistent.ts"), shim.join("\n") + "\n")
   }
-  const file = join(dir, layer, m.file)
-  const text = readFileSync(file, "utf8")
-  const at = text.indexOf(m.search)
-  if (at < 0 || text.indexOf(m.search, at + 1) >= 0) {
-    throw new Error(`mutant ${m.name}: search text must occur exactly once in ${layer}/${m.file}`)
+  for (const e of edits) {
+    const file = join(dir, e.layer, e.file)
+    const text = readFileSync(file, "utf8")
+    const at = text.indexOf(e.search)
+    if (at < 0 || text.indexOf(e.search, at + 1) >= 0) {
+      throw new Error(`mutant ${m.name}: search text must occur exactly once in ${e.layer}/${e.file}`)
+    }
+    writeFileSync(file, text.slice(0, at) + e.replace + text.slice(at + e.search.length))
   }
-  writeFileSync(file, text.slice(0, at) + m.replace + text.slice(at + m.search.length))
-  return join(dir, layer, "index.ts")
+  return Object.fromEntries(layers.map((l) => [l, join(dir, l, "index.ts")])) as MutantBuild
 }
 
-/** The implementation under test for a written mutant's entry: a patched impl, or the real impl against a patched spec. */
-export const importMutant = async (layer: "impl" | "spec", entry: string): Promise<ImplUnderTest<ImplState & { step(ev: Event): void }>> => {
-  if (layer === "spec") {
+/**
+ * The implementation under test for a written mutant: a patched impl against the real spec, the
+ * real impl against a patched spec, or a patched impl against a patched spec.
+ */
+export const importMutant = async (build: MutantBuild): Promise<ImplUnderTest<ImplState & { step(ev: Event): void }>> => {
+  let specUnderTest: SpecUnderTest | undefined
+  if (build.spec !== undefined) {
     (globalThis as Record<symbol, unknown>)[Symbol.for(persistentKey)] = persistent
-    const spec = (await import(pathToFileURL(entry).href)) as SpecUnderTest
-    return { ...realImpl, spec: { boot: spec.boot, stepWithOutcome: spec.stepWithOutcome } }
+    const spec = (await import(pathToFileURL(build.spec).href)) as SpecUnderTest
+    specUnderTest = { boot: spec.boot, stepWithOutcome: spec.stepWithOutcome }
   }
-  const mod = (await import(pathToFileURL(entry).href)) as { Kernel: KernelCtor }
+  if (build.impl === undefined) return { ...realImpl, spec: specUnderTest! }
+  const mod = (await import(pathToFileURL(build.impl).href)) as { Kernel: KernelCtor }
   // The relation's own absState (not a wrapper), so the runner checks mutants incrementally too.
-  return { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => k.step(ev), abs: absState }
+  const impl: ImplUnderTest<ImplState & { step(ev: Event): void }> = { boot: (c) => mod.Kernel.boot(c), step: (k, ev) => k.step(ev), abs: absState }
+  return specUnderTest === undefined ? impl : { ...impl, spec: specUnderTest }
 }
 
 /** The mutant as an implementation under test, abstracted by the real state relation. */
-export const loadMutant = (m: Mutant): Promise<ImplUnderTest<ImplState & { step(ev: Event): void }>> =>
-  importMutant(mutantLayer(m), writeMutant(m))
+export const loadMutant = (m: Mutant): Promise<ImplUnderTest<ImplState & { step(ev: Event): void }>> => importMutant(writeMutant(m))

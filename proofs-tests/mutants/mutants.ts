@@ -4,6 +4,10 @@
  * impl/ (checked against the real spec) or of spec/ (the real impl checked against it) and
  * asserts the default lockstep suite catches it within a fixed budget. A mutant whose search
  * text no longer occurs in its file fails the self-test too, so the list cannot silently rot.
+ *
+ * Security mutants (`securityCheck` set) make the same plausible kernel bug in the spec and the
+ * impl alike (`edits`, one per place): the impl still refines the spec, so lockstep refinement
+ * passes, and only the named security check can catch them (proofs-tests/security/).
  */
 export interface Mutant {
   readonly name: string
@@ -11,13 +15,31 @@ export interface Mutant {
   readonly breaks: string
   /** The layer patched: impl/ (default) or spec/. */
   readonly layer?: "impl" | "spec"
-  /** File under the layer's directory. */
-  readonly file: string
-  readonly search: string
-  readonly replace: string
+  /** File under the layer's directory (single-edit mutants). */
+  readonly file?: string
+  readonly search?: string
+  readonly replace?: string
+  /** Several edits, in either layer or both (instead of `layer`, `file`, `search`, `replace`). */
+  readonly edits?: readonly MutantEdit[]
+  /** A security mutant: the check that must catch it (lockstep refinement must not). */
+  readonly securityCheck?: "pas_refined" | "integrity" | "nonleakage"
+  /** Where a security mutant's bug shows: the built-in systems (and `kspec fuzz --focus` names) its self-test campaigns aim at, in order. */
+  readonly aim?: readonly { readonly system: string; readonly focus?: readonly string[] }[]
   /** The mutant makes a kernel entry loop forever: runs of it need the watchdog (RunOptions.deadlineMs). */
   readonly loops?: boolean
 }
+
+/** One source edit of a mutant: `search` must occur exactly once in `layer`/`file`. */
+export interface MutantEdit {
+  readonly layer: "impl" | "spec"
+  readonly file: string
+  readonly search: string
+  readonly replace: string
+}
+
+/** A mutant's edits, whichever form it is written in. */
+export const mutantEdits = (m: Mutant): readonly MutantEdit[] =>
+  m.edits ?? [{ layer: m.layer ?? "impl", file: m.file ?? "", search: m.search ?? "", replace: m.replace ?? "" }]
 
 export const mutants: readonly Mutant[] = [
   {
@@ -424,5 +446,121 @@ export const mutants: readonly Mutant[] = [
     file: "machine/mmu.ts",
     search: "rights !== \"KernelOnly\" && (kind === \"Read\" || (attr & VMAttr.ExecuteNever) === 0)",
     replace: "rights !== \"KernelOnly\"",
+  },
+
+  // ---- security mutants: one bug in the spec and the impl alike; lockstep passes, a security check fails ----
+  {
+    name: "sec-call-without-grant-gets-reply-cap",
+    breaks: "a Call through a cap without Grant or GrantReply stops the caller: this kernel gives the receiver a reply cap all the same",
+    securityCheck: "pas_refined",
+    aim: [{ system: "client-server", focus: ["Call/EndpointCap", "Recv/EndpointCap"] }, { system: "client-server" }],
+    edits: [
+      { layer: "spec", file: "object/endpoint.ts", search: "canGrant || canGrantReply ? setupCallerCap(s, caller, receiver, replyCanGrant)", replace: "true ? setupCallerCap(s, caller, receiver, replyCanGrant)" },
+      { layer: "impl", file: "object/endpoint.ts", search: "if (canGrant || canGrantReply) setupCallerCap(k, thread, dest, replyCanGrant)", replace: "if (true) setupCallerCap(k, thread, dest, replyCanGrant)" },
+      { layer: "impl", file: "object/endpoint.ts", search: "if (canGrant || canGrantReply) setupCallerCap(k, sender, thread, (cap.rights & RightG) !== 0)", replace: "if (true) setupCallerCap(k, sender, thread, (cap.rights & RightG) !== 0)" },
+    ],
+  },
+  {
+    name: "sec-transfer-without-grant",
+    breaks: "extra caps travel only through a cap with Grant: this kernel transfers them through any cap, across the policy's boundary",
+    securityCheck: "pas_refined",
+    aim: [{ system: "client-server", focus: ["Call/EndpointCap", "Send/EndpointCap", "Recv/EndpointCap"] }, { system: "client-server" }],
+    edits: [
+      { layer: "spec", file: "kernel/ipcTransfer.ts", search: "  let caps: readonly SlotPtr[] = []\n  if (canGrant) {", replace: "  let caps: readonly SlotPtr[] = []\n  if (canGrant || true) {" },
+      { layer: "impl", file: "kernel/ipcTransfer.ts", search: "  const tag = sender.msgInfo\n  if (canGrant) {", replace: "  const tag = sender.msgInfo\n  if (canGrant || true) {" },
+    ],
+  },
+  {
+    name: "sec-bind-without-read",
+    breaks: "TCB_BindNotification needs Read on the notification: this kernel binds through a cap that may only signal",
+    securityCheck: "pas_refined",
+    aim: [{ system: "pipe", focus: ["TCB_BindNotification"] }, { system: "pipe" }],
+    edits: [
+      { layer: "spec", file: "object/tcb.ts", search: "  if (!hasRight(c.rights, RightR)) return err(illegal)\n", replace: "" },
+      { layer: "impl", file: "object/tcb.ts", search: "  if ((ntfnCap.rights & RightR) === 0) return syscallError(k, { tag: \"IllegalOperation\" })\n", replace: "" },
+    ],
+  },
+  {
+    name: "sec-badge-to-next-receiver",
+    breaks: "a send reaches the first waiting receiver only: this kernel also writes the badge into the next receiver in the queue",
+    securityCheck: "integrity",
+    aim: [{ system: "client-server" }, { system: "client-server", focus: ["Recv", "Call", "Send"] }],
+    edits: [
+      {
+        layer: "spec", file: "object/endpoint.ts",
+        search: "      const s1 = doIPCTransfer(setEPState(s, ep, withQueue(\"RecvEP\", rest)), t, ep, badge, canGrant, dest)\n",
+        replace: "      const s0 = doIPCTransfer(setEPState(s, ep, withQueue(\"RecvEP\", rest)), t, ep, badge, canGrant, dest)\n      const s1 = rest.length === 0 ? s0 : updateTcb(s0, rest[0]!, (tcb) => tcbWith(tcb, { tcbContext: contextWith(tcb.tcbContext, { badge: badge >>> 0 }) }))\n",
+      },
+      { layer: "impl", file: "object/endpoint.ts", search: "      doIPCTransfer(k, thread, ep, badge, canGrant, dest)\n", replace: "      doIPCTransfer(k, thread, ep, badge, canGrant, dest)\n      if (q.head !== null) q.head.badge = badge >>> 0\n" },
+      { layer: "impl", file: "fastpath/fastpath.ts", search: "  const badge = epCap.badge\n", replace: "  const badge = epCap.badge\n  if (next !== null) next.badge = badge >>> 0\n" },
+    ],
+  },
+  {
+    name: "sec-signal-wakes-any-bound-thread",
+    breaks: "a signal wakes a bound thread only when it waits in an endpoint receive: this kernel pulls it out of any blocked state (a send, a reply wait) and hands it the badge",
+    securityCheck: "integrity",
+    aim: [{ system: "pipe" }, { system: "pipe", focus: ["Send/NotificationCap", "Call/EndpointCap", "Send/EndpointCap"] }],
+    edits: [
+      { layer: "spec", file: "object/notification.ts", search: "if (tcb !== null && getTcb(s, tcb).tcbState.tag === \"BlockedOnReceive\") {", replace: "if (tcb !== null && getTcb(s, tcb).tcbState.tag.startsWith(\"Blocked\")) {" },
+      { layer: "impl", file: "object/notification.ts", search: "if (tcb !== null && tcb.tcbState.tag === \"BlockedOnReceive\") {", replace: "if (tcb !== null && tcb.tcbState.tag.startsWith(\"Blocked\")) {" },
+    ],
+  },
+  {
+    name: "sec-wake-other-domain-appends",
+    breaks: "a thread woken for another domain goes to the head of its ready queue: this kernel puts it at the tail, reordering another domain's queue",
+    securityCheck: "integrity",
+    aim: [{ system: "client-server" }, { system: "pipe" }],
+    edits: [
+      { layer: "spec", file: "kernel/thread.ts", search: "if (getTcb(s, t).tcbDomain !== s.curDomain) return tcbSchedEnqueue(s, t)", replace: "if (getTcb(s, t).tcbDomain !== s.curDomain) return tcbSchedAppend(s, t)" },
+      { layer: "impl", file: "kernel/thread.ts", search: "  if (k.curDomain !== target.tcbDomain) {\n    tcbSchedEnqueue(k, target)", replace: "  if (k.curDomain !== target.tcbDomain) {\n    tcbSchedAppend(k, target)" },
+    ],
+  },
+  {
+    name: "sec-store-through-read-only",
+    breaks: "a user store needs a mapping that may write: this MMU lets one through a read-only mapping, so a label that may only read a shared page writes it",
+    securityCheck: "integrity",
+    aim: [{ system: "client-server", focus: ["MemoryAccess/Write"] }, { system: "client-server", focus: ["MemoryAccess"] }],
+    edits: [
+      { layer: "spec", file: "machine/mmu.ts", search: "kind === \"Write\" ? rights === \"ReadWrite\"", replace: "kind === \"Write\" ? rights !== \"KernelOnly\"" },
+      { layer: "impl", file: "machine/mmu.ts", search: "kind === \"Write\" ? ap === 3", replace: "kind === \"Write\" ? ap >= 2" },
+    ],
+  },
+  {
+    name: "sec-poll-without-read",
+    breaks: "receiving on a notification needs Read: this kernel checks it only for a blocking wait, so a non-blocking poll reads (and clears) a word the caller may only signal",
+    securityCheck: "nonleakage",
+    aim: [{ system: "pipe" }, { system: "pipe", focus: ["NBRecv"] }],
+    edits: [
+      { layer: "spec", file: "api/syscall.ts", search: "if (!hasRight(cap.rights, RightR) || (bound !== null && bound !== t)) return fault(missing, \"NotificationCap\")", replace: "if ((!hasRight(cap.rights, RightR) && isBlocking) || (bound !== null && bound !== t)) return fault(missing, \"NotificationCap\")" },
+      { layer: "impl", file: "api/syscall.ts", search: "if ((cap.rights & RightR) === 0 || (bound !== null && bound !== thread)) break", replace: "if (((cap.rights & RightR) === 0 && isBlocking) || (bound !== null && bound !== thread)) break" },
+    ],
+  },
+  {
+    name: "sec-choose-thread-any-domain-priority",
+    breaks: "chooseThread looks for the highest ready priority in the current domain: this kernel takes it over every domain, so a higher-priority thread of another domain makes the current domain idle",
+    securityCheck: "nonleakage",
+    aim: [{ system: "isolated" }, { system: "pipe" }],
+    edits: [
+      {
+        layer: "spec", file: "kernel/thread.ts",
+        search: "  const prio = highestPrio(s, dom)\n  if (prio < 0) return updateState(s, { curThread: s.idleThread })\n  const head = s.readyQueues.get(readyQueueIndex(dom, prio))?.[0]\n  if (head === undefined) throw new KernelBug(\"chooseThread: non-empty queue has no head\")",
+        replace: "  const prio = Math.max(...Array.from({ length: s.numDomains }, (_, d) => highestPrio(s, d)))\n  if (prio < 0) return updateState(s, { curThread: s.idleThread })\n  const head = s.readyQueues.get(readyQueueIndex(dom, prio))?.[0]\n  if (head === undefined) return updateState(s, { curThread: s.idleThread })",
+      },
+      {
+        layer: "impl", file: "kernel/thread.ts",
+        search: "  if (k.readyQueuesL1Bitmap[dom] !== 0) {\n    const prio = getHighestPrio(k, dom)\n    const thread = k.readyQueueHead[readyQueuesIndex(dom, prio)] ?? null\n    if (thread === null) throw new KernelBug(\"chooseThread: non-empty queue has no head\")",
+        replace: "  let prio = -1\n  for (let d = 0; d < k.numDomains; d++) if (k.readyQueuesL1Bitmap[d] !== 0) prio = Math.max(prio, getHighestPrio(k, d))\n  const ready = prio < 0 ? null : k.readyQueueHead[readyQueuesIndex(dom, prio)] ?? null\n  if (ready !== null) {\n    const thread = ready",
+      },
+    ],
+  },
+  {
+    name: "sec-domain-time-inherits-slice",
+    breaks: "a domain's time is its schedule entry's length: this kernel carries the outgoing thread's unused time slice over into it (a saturating add), so one domain's threads shift the others' schedule",
+    securityCheck: "nonleakage",
+    aim: [{ system: "isolated", focus: ["TimerTick"] }, { system: "pipe", focus: ["TimerTick"] }],
+    edits: [
+      { layer: "spec", file: "kernel/thread.ts", search: "return updateState(s, { domainIndex: index, curDomain: e.domain, domainTime: e.duration, workUnitsCompleted: 0 })", replace: "const carried = e.duration + BigInt(getTcb(s, s.curThread).tcbTimeSlice)\n  return updateState(s, { domainIndex: index, curDomain: e.domain, domainTime: carried < 1n << 56n ? carried : e.duration, workUnitsCompleted: 0 })" },
+      { layer: "impl", file: "kernel/thread.ts", search: "  k.domainTime = dscheduleDuration(sched)\n", replace: "  const carried = dscheduleDuration(sched) + BigInt(k.curThread.tcbTimeSlice)\n  k.domainTime = carried < 1n << 56n ? carried : dscheduleDuration(sched)\n" },
+    ],
   },
 ]
