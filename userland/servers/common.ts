@@ -10,8 +10,8 @@ import { ErrorLabel, Status, statusVA } from "../layout.ts"
 
 /** Busy with request number `n` (nonzero). */
 export function* begin(ctx: StartContext, n: number): Step<void> {
-  ctx.console("begin", n)
   yield* store(statusVA + Status.busy, n === 0 ? 1 : n)
+  ctx.console("begin", n)
 }
 /** Done with request number `n`. */
 export function* done(ctx: StartContext, n: number): Step<void> {

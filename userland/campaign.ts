@@ -1,0 +1,161 @@
+/**
+ * The fault-injection campaign: boot the system, let the root task build it, inject faults into
+ * the servers at random (seeded) moments, then stop injecting and let it drain; count what
+ * happened and check isolation. Runs are independent (each boots afresh) and a share of them run
+ * in lockstep with the spec, every step checked for refinement and every kernel invariant.
+ *
+ * What is counted, from the console lines the programs print (clients judge every reply):
+ * faults injected (by kind), fault messages the supervisor received, hung servers it found,
+ * restarts; client requests issued, answered correctly, failed with an error the client saw,
+ * answered wrongly (a corrupted reply the client caught), answered twice, and lost (still
+ * unanswered at the end, after a drain long enough for any restart); a fault is *recovered*
+ * when its server answered a request again afterwards. Isolation: the memory audit (every word
+ * a process stored in its private page reads back unchanged through its own page tables) after
+ * every `auditEvery` cycles and at the end, and in lockstep runs the kernel's invariants.
+ * @category library
+ */
+import { processName, servers, Pid } from "./layout.ts"
+import type { FaultKind } from "./inject.ts"
+import { FaultInjector, FaultKinds, prng } from "./inject.ts"
+import type { ConsoleRecord, Runtime } from "./runtime.ts"
+import type { SystemOptions } from "./system.ts"
+import { bootSystem } from "./system.ts"
+
+export interface CampaignOptions {
+  readonly seed: number
+  /** Faults to inject in all. */
+  readonly faults: number
+  /** Faults per run (each run boots afresh); default 400. */
+  readonly faultsPerRun?: number
+  /** Every Nth run (from the first) runs in lockstep with the spec; 0: none. Default 10. */
+  readonly lockstepEvery?: number
+  /** Cycles between injections; default 1200. */
+  readonly gap?: number
+  readonly kinds?: readonly FaultKind[]
+  readonly targets?: readonly number[]
+  readonly system?: Omit<SystemOptions, "injector" | "lockstep">
+  /** Called after each run. */
+  readonly onRun?: (r: CampaignReport) => void
+  /** Keep the first run's runtime (its trace and console) for the timeline. */
+  readonly keepFirst?: boolean
+}
+
+export interface CampaignReport {
+  readonly seed: number
+  runs: number
+  lockstepRuns: number
+  cycles: number
+  /** Kernel entries and user memory accesses checked against the spec (lockstep runs). */
+  checkedSteps: number
+  injected: number
+  readonly byKind: Record<string, number>
+  /** Injections by target. */
+  readonly byTarget: Record<string, number>
+  faultMessages: number
+  hangs: number
+  restarts: number
+  recovered: number
+  requests: number
+  ok: number
+  errors: number
+  wrong: number
+  duplicates: number
+  lost: number
+  /** Unanswered at the end but younger than the drain: not counted lost. */
+  inFlight: number
+  readonly integrity: string[]
+  readonly kernelFailures: string[]
+  readonly setupErrors: string[]
+  ms: number
+  /** The first run, when `keepFirst`. */
+  first: Runtime | null
+}
+
+const emptyReport = (seed: number): CampaignReport => ({
+  seed, runs: 0, lockstepRuns: 0, cycles: 0, checkedSteps: 0, injected: 0, byKind: Object.fromEntries(FaultKinds.map((k) => [k, 0])),
+  byTarget: Object.fromEntries(servers.map((p) => [processName(p), 0])), faultMessages: 0, hangs: 0, restarts: 0, recovered: 0,
+  requests: 0, ok: 0, errors: 0, wrong: 0, duplicates: 0, lost: 0, inFlight: 0, integrity: [], kernelFailures: [], setupErrors: [], ms: 0, first: null,
+})
+
+/** Cycles of quiet after the last injection: long enough for the watchdog to find a hang and a restart to answer. */
+export const drainCycles = 30_000
+/** A request unanswered this long at the end is lost. */
+export const lostAfter = 20_000
+
+/** One run: boot, build, inject `faults` faults, drain, audit. Adds its counts to `into`. */
+export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockstep: boolean, into: CampaignReport): Runtime => {
+  const rng = prng(seed)
+  const gap = o.gap ?? 1200
+  const injector = new FaultInjector({ rng, gap, ...(o.kinds ? { kinds: o.kinds } : {}), ...(o.targets ? { targets: o.targets } : {}) })
+  injector.enabled = false
+  const rt = bootSystem({ ...o.system, lockstep, injector: injector.hook, traceLimit: o.keepFirst === true && into.runs === 0 ? o.system?.traceLimit ?? 20_000 : 0 })
+  const outstanding = new Map<number, { seq: number; cycle: number }>()
+  const pendingRecovery = new Map<number, number>()
+  let ready = false
+  rt.onConsole = (r: ConsoleRecord) => {
+    switch (r.kind) {
+      case "request": into.requests++; outstanding.set(r.pid, { seq: r.words[0]!, cycle: r.cycle }); break
+      case "ok": case "error": case "wrong": {
+        if (r.kind === "ok") into.ok++; else if (r.kind === "error") into.errors++; else into.wrong++
+        if (outstanding.get(r.pid)?.seq === r.words[0]) outstanding.delete(r.pid)
+        break
+      }
+      case "duplicate": into.duplicates++; break
+      case "fault": into.faultMessages++; break
+      case "hang": into.hangs++; break
+      case "restart": into.restarts++; break
+      case "injected": into.injected++; into.byTarget[processName(r.pid)]!++; pendingRecovery.set(r.pid, (pendingRecovery.get(r.pid) ?? 0) + 1); break
+      case "served": { const n = pendingRecovery.get(r.pid); if (n !== undefined) { into.recovered += n; pendingRecovery.delete(r.pid) } break }
+      case "ready": ready = true; injector.enabled = true; break
+      case "setup-error": into.setupErrors.push(rt.text.join("; ")); break
+      default: break
+    }
+  }
+  const start = rt.cycle
+  const budget = (faults + 2) * gap * 60
+  while (rt.failure === null && injector.injected < faults && rt.cycle - start < budget && into.setupErrors.length === 0) {
+    rt.run(2000)
+    if (ready) rt.audit()
+  }
+  injector.enabled = false
+  rt.run(drainCycles)
+  const fin = rt.machine.finish()
+  if (fin !== null && rt.failure === null) rt.failure = fin
+  rt.audit()
+  for (const [, req] of outstanding) { if (rt.cycle - req.cycle >= lostAfter) into.lost++; else into.inFlight++ }
+  for (const [k, n] of injector.byKind) into.byKind[k] = (into.byKind[k] ?? 0) + n
+  into.integrity.push(...rt.integrity)
+  if (rt.failure !== null) into.kernelFailures.push(`seed ${seed}: ${rt.failure}`)
+  into.cycles += rt.cycle
+  into.checkedSteps += rt.machine.checkedSteps
+  into.runs++
+  if (lockstep) into.lockstepRuns++
+  return rt
+}
+
+/** The run seeds of a campaign: run i's seed, from the campaign's. */
+export const runSeed = (seed: number, i: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(i + 1, 0xc2b2ae35)) >>> 0
+
+/** A whole campaign. */
+export const runCampaign = (o: CampaignOptions): CampaignReport => {
+  const t0 = Date.now()
+  const report = emptyReport(o.seed)
+  const per = Math.max(1, o.faultsPerRun ?? 400)
+  const every = o.lockstepEvery ?? 10
+  for (let i = 0; report.injected < o.faults; i++) {
+    const n = Math.min(per, o.faults - report.injected)
+    const before = report.injected
+    const rt = runOnce(runSeed(o.seed, i), n, o, every > 0 && i % every === 0, report)
+    if (i === 0 && o.keepFirst === true) report.first = rt
+    report.ms = Date.now() - t0
+    o.onRun?.(report)
+    if (report.injected === before || report.setupErrors.length > 0) break
+  }
+  report.ms = Date.now() - t0
+  return report
+}
+
+/** The share of faults recovered, in percent. */
+export const recoveredShare = (r: CampaignReport): number => (r.injected === 0 ? 100 : (100 * r.recovered) / r.injected)
+
+export { Pid }
