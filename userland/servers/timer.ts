@@ -47,25 +47,30 @@ export function* timerVirt(ctx: StartContext): Program {
   const requests = (i: number) => new Ring(requestRingVA(queueVA(1 + i)), ringCapacity, 2)
   const responses = (i: number) => new Ring(responseRingVA(queueVA(1 + i)), ringCapacity, 2)
   yield* answerHeldCaller(ctx)
-  if ((ctx.flags & StartFlag.KeepState) === 0) {
-    yield* store(priv + V.now, 0)
-    for (let i = 0; i < clients; i++) {
-      yield* store(priv + V.deadline(i), 0)
-      if (ctx.generation === 0) continue
-      // Starting fresh after a crash: the timeouts the last generation held are lost. The client
-      // whose last request has no response yet gets a "restarted" response (requests still in the
-      // ring are dropped with it), so it never waits forever and never gets two answers.
-      const reqTail = yield* load(requestRingVA(queueVA(1 + i)) + 4)
-      if (reqTail === 0) continue
-      const lastSeq = yield* load(requestRingVA(queueVA(1 + i)) + 4 * (2 + ((reqTail - 1) % ringCapacity) * 2))
-      const respTail = yield* load(responseRingVA(queueVA(1 + i)) + 4)
-      const lastAnswered = respTail === 0 ? -1 : yield* load(responseRingVA(queueVA(1 + i)) + 4 * (2 + ((respTail - 1) % ringCapacity) * 2))
-      yield* store(requestRingVA(queueVA(1 + i)), reqTail)
-      if (lastAnswered !== lastSeq) {
-        yield* responses(i).push([lastSeq, TimerStatus.restarted])
-        yield* signal(Slot.table + i)
-      }
-    }
+  const keep = (ctx.flags & StartFlag.KeepState) !== 0
+  if (!keep) yield* store(priv + V.now, 0)
+  for (let i = 0; i < clients; i++) {
+    if (!keep) yield* store(priv + V.deadline(i), 0)
+    if (ctx.generation === 0) continue
+    // After a crash: reconcile each client's rings with what this generation knows. The last
+    // request (still in memory, in the ring the client writes) and the last response (in the
+    // ring this server writes) say whether the client still waits; a timeout the last generation
+    // held is lost with a fresh start, and a kept one that was already answered is dropped. A
+    // client that waits for a request no one holds any more gets a "restarted" response. Every
+    // client is signalled: a wake the last generation owed it may have died with it.
+    const reqRing = requestRingVA(queueVA(1 + i))
+    const respRing = responseRingVA(queueVA(1 + i))
+    const reqHead = yield* load(reqRing)
+    const reqTail = yield* load(reqRing + 4)
+    const respTail = yield* load(respRing + 4)
+    const lastSeq = reqTail === 0 ? -1 : yield* load(reqRing + 4 * (2 + ((reqTail - 1) % ringCapacity) * 2))
+    const lastAnswered = respTail === 0 ? -1 : yield* load(respRing + 4 * (2 + ((respTail - 1) % ringCapacity) * 2))
+    const held = keep && (yield* load(priv + V.deadline(i))) !== 0 ? yield* load(priv + V.seq(i)) : -1
+    if (held !== -1 && held === lastAnswered) yield* store(priv + V.deadline(i), 0)
+    const stillQueued = keep && reqHead !== reqTail
+    if (!keep) yield* store(reqRing, reqTail)
+    if (lastSeq !== -1 && lastSeq !== lastAnswered && held !== lastSeq && !stillQueued) yield* responses(i).push([lastSeq, TimerStatus.restarted])
+    yield* signal(Slot.table + i)
   }
   let now = yield* load(priv + V.now)
   let round = 0
@@ -77,17 +82,16 @@ export function* timerVirt(ctx: StartContext): Program {
       yield* store(priv + V.now, now)
     }
     for (let i = 0; i < clients; i++) {
-      if ((bits & (1 << (1 + i))) !== 0) {
-        for (const [seq, ticks] of yield* requests(i).drain()) {
-          yield* store(priv + V.seq(i), seq!)
-          yield* store(priv + V.deadline(i), now + Math.max(1, ticks!))
-        }
+      // Every ring is looked at on every wake: a client's signal may have been taken by a generation that died.
+      for (const [seq, ticks] of yield* requests(i).drain()) {
+        yield* store(priv + V.seq(i), seq!)
+        yield* store(priv + V.deadline(i), now + Math.max(1, ticks!))
       }
       const deadline = yield* load(priv + V.deadline(i))
       if (deadline !== 0 && deadline <= now) {
         const seq = yield* load(priv + V.seq(i))
-        yield* responses(i).push([seq, TimerStatus.ok])
         yield* store(priv + V.deadline(i), 0)
+        yield* responses(i).push([seq, TimerStatus.ok])
         yield* signal(Slot.table + i)
       }
     }
