@@ -25,11 +25,11 @@ export interface CampaignOptions {
   readonly seed: number
   /** Faults to inject in all. */
   readonly faults: number
-  /** Faults per run (each run boots afresh); default 400. */
+  /** Faults per run (each run boots afresh); default 2000. */
   readonly faultsPerRun?: number
   /** Every Nth run (from the first) runs in lockstep with the spec; 0: none. Default 10. */
   readonly lockstepEvery?: number
-  /** Cycles between injections; default 1200. */
+  /** Cycles between injections; default 200. */
   readonly gap?: number
   readonly kinds?: readonly FaultKind[]
   readonly targets?: readonly number[]
@@ -85,9 +85,10 @@ export const lostAfter = 20_000
 /** One run: boot, build, inject `faults` faults, drain, audit. Adds its counts to `into`. */
 export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockstep: boolean, into: CampaignReport): Runtime => {
   const rng = prng(seed)
-  const gap = o.gap ?? 1200
+  const gap = o.gap ?? 200
   const injector = new FaultInjector({ rng, gap, ...(o.kinds ? { kinds: o.kinds } : {}), ...(o.targets ? { targets: o.targets } : {}) })
   injector.enabled = false
+  injector.limit = faults
   const rt = bootSystem({ ...o.system, lockstep, injector: injector.hook, traceLimit: o.keepFirst === true && into.runs === 0 ? o.system?.traceLimit ?? 20_000 : 0 })
   const outstanding = new Map<number, { seq: number; cycle: number }>()
   const pendingRecovery = new Map<number, number>()
@@ -140,7 +141,7 @@ export const runSeed = (seed: number, i: number): number => (Math.imul(seed ^ 0x
 export const runCampaign = (o: CampaignOptions): CampaignReport => {
   const t0 = Date.now()
   const report = emptyReport(o.seed)
-  const per = Math.max(1, o.faultsPerRun ?? 400)
+  const per = Math.max(1, o.faultsPerRun ?? 2000)
   const every = o.lockstepEvery ?? 10
   for (let i = 0; report.injected < o.faults; i++) {
     const n = Math.min(per, o.faults - report.injected)

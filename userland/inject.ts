@@ -51,14 +51,16 @@ export interface InjectorOptions {
 const fits = (k: FaultKind, pid: number): boolean =>
   k === "dead-driver-irq" ? pid === Pid.timerDriver : k === "corrupt-reply" ? pid === Pid.nameServer || pid === Pid.fileServer : true
 
-/** An injector armed with one fault at a time: it fires at the target's first instruction that suits the kind. */
+/** An injector armed with one fault at a time: it fires at the first instruction of a target that suits the kind. */
 export class FaultInjector {
   enabled = true
   injected = 0
-  /** Armed faults that found no suitable moment within their window. */
+  /** Armed faults that found no suitable moment within 4 gaps (another kind and target are drawn). */
   expired = 0
   readonly byKind = new Map<FaultKind, number>()
-  private armed: { pid: number; kind: FaultKind; since: number } | null = null
+  private armed: { kind: FaultKind; pid: number; since: number } | null = null
+  /** Inject at most this many. */
+  limit = Infinity
   private nextArm: number
   private readonly kinds: readonly FaultKind[]
   private readonly targets: readonly number[]
@@ -82,19 +84,24 @@ export class FaultInjector {
     }
   }
 
-  /** The runtime's hook. */
+  /**
+   * The runtime's hook. `gap` cycles after the last injection a fault kind and a target that fits
+   * it are drawn; the fault goes in at the target's first instruction whose moment suits the kind
+   * (in the middle of a request, holding an interrupt, about to reply), or another pair is drawn
+   * after 4 gaps.
+   */
   readonly hook: Injector = (p, next, cycle) => {
-    if (!this.enabled) return null
+    if (!this.enabled || this.injected >= this.limit) return null
+    if (this.armed !== null && cycle - this.armed.since > 4 * this.o.gap) { this.armed = null; this.expired++ }
     if (this.armed === null) {
       if (cycle < this.nextArm) return null
-      const pid = this.pick(this.targets)
-      const kinds = this.kinds.filter((k) => fits(k, pid))
-      if (kinds.length === 0) { this.nextArm = cycle + this.o.gap; return null }
-      this.armed = { pid, kind: this.pick(kinds), since: cycle }
+      const kind = this.pick(this.kinds)
+      const pids = this.targets.filter((t) => fits(kind, t))
+      if (pids.length === 0) return null
+      this.armed = { kind, pid: this.pick(pids), since: cycle }
     }
     const a = this.armed
-    if (cycle - a.since > 50 * this.o.gap) { this.armed = null; this.expired++; this.nextArm = cycle + this.o.gap; return null }
-    if (p.pid !== a.pid || p.looping) return null
+    if (p.looping || p.pid !== a.pid) return null
     const inj = this.make(a.kind, p, next)
     if (inj === null) return null
     this.armed = null

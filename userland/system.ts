@@ -63,7 +63,7 @@ export const bootSystem = (o: SystemOptions = {}): Runtime => {
   const machine: Machine = o.lockstep === true ? lockstepMachine(userlandBootConfig) : implMachine(userlandBootConfig)
   return new Runtime(machine, images, rootImage, {
     tickEvery: o.tickEvery ?? 50,
-    devices: [{ irq: Irq.timer, period: o.timerPeriod ?? 300 }, { irq: Irq.watchdog, period: o.watchdogPeriod ?? 3000 }],
+    devices: [{ irq: Irq.timer, period: o.timerPeriod ?? 300 }, { irq: Irq.watchdog, period: o.watchdogPeriod ?? 1500 }],
     ...(o.injector !== undefined ? { injector: o.injector } : {}),
     traceLimit: o.traceLimit ?? 20_000,
   })
