@@ -109,14 +109,15 @@ export const timeline = (records: readonly ConsoleRecord[], clients: number): st
 }
 
 /** Where a process's syscall on cap pointer `cptr` goes, by the layout (for the picture only). */
-const targetOf = (pid: number, ev: Event): { to: number | "kernel" | "self"; label: string } | null => {
+const targetOf = (pid: number, ev: Event, clients: number): { to: number | "kernel" | "self"; label: string } | null => {
   if (ev.tag === "UserFault") return { to: "kernel", label: `${ev.kind}` }
   if (ev.tag === "MemoryAccess") return null
   if (ev.tag !== "Syscall") return null
   const c = ev.cptr
   const named = (s: number): number | "kernel" =>
     s === Slot.nameServer ? Pid.nameServer : s === Slot.fileServer ? Pid.fileServer : s === Slot.virt ? Pid.timerVirt : s === Slot.faultEP ? Pid.supervisor
-      : pid === Pid.timerVirt && s >= Slot.table ? Pid.firstClient + s - Slot.table : pid === Pid.supervisor && s >= Slot.table ? s - Slot.table : "kernel"
+      : pid === Pid.timerVirt && s >= Slot.table && s < Slot.table + clients ? Pid.firstClient + s - Slot.table
+        : pid === Pid.supervisor && servers.some((v) => v === s - Slot.table) ? s - Slot.table : "kernel"
   switch (ev.syscall) {
     case "Call": { const to = named(c); return { to, label: pid === Pid.supervisor && to !== "kernel" ? "restart (TCB_WriteRegisters)" : to === "kernel" ? "invoke" : "Call" } }
     case "Send": case "NBSend": { const to = named(c); return to === "kernel" ? null : { to, label: "Signal" } }
@@ -130,7 +131,7 @@ const targetOf = (pid: number, ev: Event): { to: number | "kernel" | "self"; lab
  * A sequence diagram of a slice of the run around the first fault the supervisor handled: from a
  * little before the fault was injected to a little after the restart.
  */
-export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly ConsoleRecord[]): string => {
+export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly ConsoleRecord[], clients: number): string => {
   const fault = records.find((r) => r.kind === "fault" || r.kind === "hang")
   if (fault === undefined) return `<p id="sequence-missing">No fault was handled in the pictured run.</p>`
   const victim = fault.words[0]!
@@ -148,7 +149,7 @@ export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly 
       if (t.event.tag === "Interrupt") rows.push({ cycle: t.cycle, from: "kernel", to: t.event.irq === Irq.watchdog ? Pid.supervisor : Pid.timerDriver, label: `IRQ ${t.event.irq}`, cls: "irq" })
       continue
     }
-    const tg = targetOf(t.pid, t.event)
+    const tg = targetOf(t.pid, t.event, clients)
     if (tg === null) continue
     if (tg.label === "Call" && typeof tg.to === "number") callers.set(tg.to, [...(callers.get(tg.to) ?? []), t.pid])
     if (tg.label === "reply") {
@@ -167,12 +168,14 @@ export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly 
     if (r.kind === "hang") rows.push({ cycle: r.cycle, from: Pid.supervisor, to: "self", label: `${processName(r.words[0]!)} hung`, cls: "fault" })
     if (r.kind === "ok" || r.kind === "error") rows.push({ cycle: r.cycle, from: r.pid, to: "self", label: r.kind === "ok" ? `request ${r.words[0]} ok` : `request ${r.words[0]} failed: error`, cls: r.kind === "ok" ? "ok" : "error" })
   }
-  rows.sort((a, b) => a.cycle - b.cycle)
+  // At one cycle the injection comes first: it is what the event at that cycle is.
+  const rank = (r: Row) => (r.cls === "injected" ? 0 : 1)
+  rows.sort((a, b) => a.cycle - b.cycle || rank(a) - rank(b))
   // Keep the fault and restart rows, thin the rest to at most 70 rows.
   const keep = rows.filter((r) => r.cls !== "ipc" && r.cls !== "reply" && r.cls !== "irq")
   const rest = rows.filter((r) => !keep.includes(r))
   const budget = Math.max(0, 70 - keep.length)
-  const shown = [...keep, ...rest.filter((_, i) => rest.length <= budget || i % Math.ceil(rest.length / budget) === 0)].sort((a, b) => a.cycle - b.cycle)
+  const shown = [...keep, ...rest.filter((_, i) => rest.length <= budget || i % Math.ceil(rest.length / budget) === 0)].sort((a, b) => a.cycle - b.cycle || rank(a) - rank(b))
   const lanes: (number | "kernel")[] = ["kernel", Pid.supervisor, ...servers, ...[...new Set(shown.flatMap((r) => [r.from, r.to]).filter((p): p is number => typeof p === "number" && p >= Pid.firstClient))].sort()]
   const laneX = (l: number | "kernel") => 70 + 125 * lanes.indexOf(l)
   const H = 60 + 20 * shown.length
@@ -225,7 +228,7 @@ ${systemDiagram(clients, restarts)}
 ${timeline(records, clients)}
 <h2>A fault and its recovery</h2>
 <p>A slice of run 1 around the first fault the supervisor handled: a fault injected into a server, the kernel turning it into a fault message to the supervisor, the restart, and the requests around it.</p>
-${run === null ? "" : sequenceDiagram(run.trace, records)}
+${run === null ? "" : sequenceDiagram(run.trace, records, clients)}
 </body></html>
 `
 }

@@ -4,7 +4,7 @@
  *
  * - `wild-read`, `wild-write`: a load or store at an address the server does not own (another
  *   process's private page, the null page, the kernel window, a random address): a VMFault;
- * - `bad-cap`: a Call on an empty slot or a cap pointer that does not resolve: a CapFault;
+ * - `bad-cap`: a Call on a cap pointer that does not resolve: a CapFault;
  * - `unknown-syscall`: a trap with a syscall number the kernel does not know;
  * - `exception`: an undefined instruction (a UserException): the server crashes;
  * - `junk-syscall`: a Send, NBSend or Call on any of its caps with random words: an error, a cap
@@ -115,7 +115,10 @@ export class FaultInjector {
     switch (kind) {
       case "wild-read": return { kind, before: readWord(this.wildAddress(p.pid)) }
       case "wild-write": return { kind, before: writeWord(this.wildAddress(p.pid), this.word()) }
-      case "bad-cap": return { kind, before: seL4_Call(this.pick([20, 24, 31, 0xdead_beef, 0x40]), { label: 1, mrs: [1] }) }
+      // A cap pointer the server's one-level CSpace cannot resolve (its guard does not match): a
+      // CapFault. (A Call on an empty slot that does resolve is an InvalidCapability error the
+      // server sees, seL4's answer: junk-syscall makes those.)
+      case "bad-cap": return { kind, before: seL4_Call(((this.word() | 0x40) & ~0x1f | (this.word() & 0x1f)) >>> 0, { label: 1, mrs: [1] }) }
       case "unknown-syscall": return { kind, before: unknownSyscall(8 + Math.floor(this.o.rng() * 1000)) }
       case "exception": return { kind, before: userException(Math.floor(this.o.rng() * 16), this.word()) }
       case "junk-syscall": {

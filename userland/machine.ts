@@ -16,7 +16,7 @@ import type { KernelState } from "../spec/index.ts"
 import type { ImplFrame, ImplTcb, Kernel } from "../impl/index.ts"
 import { Kernel as ImplKernel, loadWordImpl, translateImpl, userVSpaceRootImpl } from "./internal/implView.ts"
 import { lockstep } from "../harness/lockstep/runner.ts"
-import type { Lockstep } from "../harness/lockstep/runner.ts"
+import type { ImplUnderTest, Lockstep } from "../harness/lockstep/runner.ts"
 import { describeFailure } from "../harness/lockstep/runner.ts"
 import { userWord } from "../harness/query.ts"
 
@@ -78,10 +78,11 @@ export const implMachine = (config: BootConfig): Machine => {
 /**
  * The impl in lockstep with the spec: after every step the impl's abstract state must equal the
  * spec's and every invariant must hold (incremental checking with a full check every
- * `fullEvery` steps, as `kspec check` runs). The first failure is returned by `step`.
+ * `fullEvery` steps, as `kspec check` runs). The first failure is returned by `step`. `impl`:
+ * another implementation to check (a planted mutant, in the tests).
  */
-export const lockstepMachine = (config: BootConfig, fullEvery = 32): Machine => {
-  const h: Lockstep<Kernel> = lockstep(config, { fullEvery })
+export const lockstepMachine = <K = Kernel>(config: BootConfig, fullEvery = 32, impl?: ImplUnderTest<K>): Machine => {
+  const h: Lockstep<K> = impl === undefined ? lockstep(config, { fullEvery }) as unknown as Lockstep<K> : lockstep(config, { fullEvery, impl })
   let steps = 0
   return {
     mode: "lockstep",

@@ -4,6 +4,7 @@
  * @category library
  */
 import type { BootConfig } from "../model/index.ts"
+import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
 import type { Machine } from "./machine.ts"
 import { implMachine, lockstepMachine } from "./machine.ts"
 import type { Program, StartContext } from "./lib.ts"
@@ -44,6 +45,10 @@ export interface SystemOptions {
   readonly timerPeriod?: number
   readonly watchdogPeriod?: number
   readonly traceLimit?: number
+  /** Another client program (the protocol tests' hostile clients). */
+  readonly clientProgram?: (ctx: StartContext) => Program
+  /** With `lockstep`: the implementation checked against the spec (default the real impl; the tests plant a mutant). */
+  readonly lockstepImpl?: ImplUnderTest<unknown>
 }
 
 /** Boot the system: the root task is the current thread, the servers not yet built. */
@@ -58,9 +63,9 @@ export const bootSystem = (o: SystemOptions = {}): Runtime => {
     [Image.timerVirt, timerVirt],
     [Image.nameServer, nameServer(o.bugs ?? {})],
     [Image.fileServer, fileServer(o.bugs ?? {})],
-    [Image.client, client],
+    [Image.client, o.clientProgram ?? client],
   ])
-  const machine: Machine = o.lockstep === true ? lockstepMachine(userlandBootConfig) : implMachine(userlandBootConfig)
+  const machine: Machine = o.lockstep === true ? lockstepMachine(userlandBootConfig, 32, o.lockstepImpl) : implMachine(userlandBootConfig)
   return new Runtime(machine, images, rootImage, {
     tickEvery: o.tickEvery ?? 50,
     devices: [{ irq: Irq.timer, period: o.timerPeriod ?? 300 }, { irq: Irq.watchdog, period: o.watchdogPeriod ?? 1500 }],
