@@ -38,6 +38,8 @@ export interface CampaignOptions {
   readonly system?: Omit<SystemOptions, "injector" | "lockstep">
   /** Called after each run. */
   readonly onRun?: (r: CampaignReport) => void
+  /** Cycles of quiet after the last injection of each run (default `drainCycles`); a request unanswered for two thirds of it at the end is lost. */
+  readonly drain?: number
   /** Keep the first run's runtime (its trace and console) for the timeline. */
   readonly keepFirst?: boolean
 }
@@ -81,8 +83,6 @@ const emptyReport = (seed: number): CampaignReport => ({
 
 /** Cycles of quiet after the last injection: long enough for the watchdog to find a hang and a restart to answer. */
 export const drainCycles = 30_000
-/** A request unanswered this long at the end is lost. */
-export const lostAfter = 20_000
 
 /** One run: boot, build, inject `faults` faults, drain, audit. Adds its counts to `into`. */
 export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockstep: boolean, into: CampaignReport): Runtime => {
@@ -121,11 +121,12 @@ export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockst
     if (ready) rt.audit()
   }
   injector.enabled = false
-  rt.run(drainCycles)
+  const drain = o.drain ?? drainCycles
+  rt.run(drain)
   const fin = rt.machine.finish()
   if (fin !== null && rt.failure === null) rt.failure = fin
   rt.audit()
-  for (const [, req] of outstanding) { if (rt.cycle - req.cycle >= lostAfter) into.lost++; else into.inFlight++ }
+  for (const [, req] of outstanding) { if (rt.cycle - req.cycle >= (2 * drain) / 3) into.lost++; else into.inFlight++ }
   for (const [k, n] of injector.byKind) into.byKind[k] = (into.byKind[k] ?? 0) + n
   into.integrity.push(...rt.integrity)
   if (rt.failure !== null) into.kernelFailures.push(`seed ${seed}: ${rt.failure}`)
