@@ -212,6 +212,7 @@ const demo = command({
     clients: flag.value(wholeNumber(1, 8), "Client processes", { default: 3 }),
     html: flag.value(file, "Write the page to FILE", { default: "kspec-demo.html", output: true }),
     lockstepEvery: flag.value(wholeNumber(0, 1_000_000), "Run 1 in N runs (the first among them) in lockstep with the spec, 40 faults each; 0: none", { default: 50 }),
+    workers: flag.value(wholeNumber(1, 64), "Threads running the campaign's runs", { default: defaultWorkers, defaultDoc: `one per core (${defaultWorkers} here)` }),
     policy: flag.value(oneOf(["default", "fresh", "kept"], "a restart policy"), "Restart servers with fresh state, with the state in their memory kept, or by default (drivers fresh, name and file servers kept)", { default: "default" }),
   },
   positionals: [],

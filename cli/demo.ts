@@ -5,14 +5,16 @@
  * violation, no kernel failure), 1 otherwise.
  */
 import { relative } from "node:path"
+import { Worker } from "node:worker_threads"
 import { writeFileAtomic } from "../harness/files.ts"
-import type { CampaignReport } from "../userland/campaign.ts"
-import { runCampaign } from "../userland/campaign.ts"
+import type { CampaignOptions, CampaignReport, PlannedRun } from "../userland/campaign.ts"
+import { mergeReport, newReport, planRuns, runOnce } from "../userland/campaign.ts"
 import { demoPage, summaryRows } from "../userland/html.ts"
 import { Pid, servers } from "../userland/layout.ts"
 import type { RestartPolicy } from "../userland/servers/supervisor.ts"
 import { defaultPolicy } from "../userland/servers/supervisor.ts"
 import type { CommandIO } from "./command.ts"
+import type { DemoWorkerInput, DemoWorkerMessage } from "./demoWorker.ts"
 
 export interface DemoFlags {
   readonly faults: number
@@ -21,6 +23,8 @@ export interface DemoFlags {
   readonly html: string
   readonly lockstepEvery: number
   readonly policy: string
+  /** Threads running the campaign's runs (the first run, the one pictured, in the main thread). */
+  readonly workers: number
 }
 
 const policyOf = (p: string): RestartPolicy =>
@@ -34,14 +38,51 @@ export const demoCommand = (f: DemoFlags, seed: number): string =>
 export const isolationHeld = (r: CampaignReport): boolean =>
   r.lost === 0 && r.duplicates === 0 && r.integrity.length === 0 && r.kernelFailures.length === 0 && r.setupErrors.length === 0
 
-export const runDemo = (f: DemoFlags, io: CommandIO): number => {
-  const seed = f.seed ?? (Date.now() % 2 ** 31)
-  io.log(`kspec demo: seed=${seed} faults=${f.faults} clients=${f.clients} (1 run in ${f.lockstepEvery} in lockstep with the spec), restart policy: ${f.policy === "default" ? "drivers fresh, name and file servers keep their state" : f.policy}`)
-  const r = runCampaign({
-    seed, faults: f.faults, lockstepEvery: f.lockstepEvery, keepFirst: true,
-    system: { clients: f.clients, policy: policyOf(f.policy) },
-    onRun: (p) => io.log(`  run ${p.runs}${p.lockstepRuns > 0 && p.runs === 1 ? " (lockstep)" : ""}: ${p.injected.toLocaleString("en-US")}/${f.faults.toLocaleString("en-US")} faults, ${p.restarts.toLocaleString("en-US")} restarts, ${Math.round(p.injected / Math.max(0.001, p.ms / 1000)).toLocaleString("en-US")} faults/s`),
+/**
+ * The campaign: run 0 (the one the page pictures, in lockstep unless --lockstep-every 0) in this
+ * thread, the other runs spread over `workers` threads (in this thread too when 1). The plan, so
+ * every count, does not depend on the number of threads.
+ */
+const runDemoCampaign = async (o: CampaignOptions, workers: number, onRun: (r: CampaignReport) => void): Promise<CampaignReport> => {
+  const t0 = Date.now()
+  const plan = planRuns(o)
+  const report = newReport(o.seed)
+  const progress = () => { report.ms = Date.now() - t0; onRun(report) }
+  const rest = plan.slice(1)
+  const shares: PlannedRun[][] = Array.from({ length: Math.max(1, workers) }, () => [])
+  rest.forEach((r, i) => shares[i % shares.length]!.push(r))
+  const threads = workers <= 1 ? [] : shares.filter((s) => s.length > 0).map((runs) => {
+    const boot = import.meta.url.endsWith(".ts") ? new URL("./demoWorkerBoot.mjs", import.meta.url) : new URL("./demoWorker.js", import.meta.url)
+    const { onRun: _o, ...options } = o
+    const w = new Worker(boot, { workerData: { options, runs } satisfies DemoWorkerInput })
+    return new Promise<void>((resolve, reject) => {
+      w.on("message", (m: DemoWorkerMessage) => { if (m.tag === "run") { mergeReport(report, m.report); progress() } })
+      w.on("error", reject)
+      w.on("exit", () => resolve())
+    })
   })
+  const first = plan[0]
+  if (first !== undefined) {
+    report.first = runOnce(first.seed, first.faults, o, first.lockstep, report, true)
+    progress()
+  }
+  if (workers <= 1) {
+    for (const run of rest) {
+      if (report.setupErrors.length > 0) break
+      runOnce(run.seed, run.faults, o, run.lockstep, report)
+      progress()
+    }
+  }
+  await Promise.all(threads)
+  report.ms = Date.now() - t0
+  return report
+}
+
+export const runDemo = async (f: DemoFlags, io: CommandIO): Promise<number> => {
+  const seed = f.seed ?? (Date.now() % 2 ** 31)
+  io.log(`kspec demo: seed=${seed} faults=${f.faults} clients=${f.clients} workers=${f.workers} (1 run in ${f.lockstepEvery} in lockstep with the spec), restart policy: ${f.policy === "default" ? "drivers fresh, name and file servers keep their state" : f.policy}`)
+  const r = await runDemoCampaign({ seed, faults: f.faults, lockstepEvery: f.lockstepEvery, system: { clients: f.clients, policy: policyOf(f.policy) } }, f.workers,
+    (p) => io.log(`  run ${p.runs}${p.runs === 1 && p.lockstepRuns === 1 ? " (lockstep)" : ""}: ${p.injected.toLocaleString("en-US")}/${f.faults.toLocaleString("en-US")} faults, ${p.restarts.toLocaleString("en-US")} restarts, ${Math.round(p.injected / Math.max(0.001, p.ms / 1000)).toLocaleString("en-US")} faults/s`))
   io.log("")
   const rows = summaryRows(r)
   const w = Math.max(...rows.map(([k]) => k.length))

@@ -85,13 +85,13 @@ const emptyReport = (seed: number): CampaignReport => ({
 export const drainCycles = 30_000
 
 /** One run: boot, build, inject `faults` faults, drain, audit. Adds its counts to `into`. */
-export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockstep: boolean, into: CampaignReport): Runtime => {
+export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockstep: boolean, into: CampaignReport, keep = false): Runtime => {
   const rng = prng(seed)
   const gap = o.gap ?? 200
   const injector = new FaultInjector({ rng, gap, ...(o.kinds ? { kinds: o.kinds } : {}), ...(o.targets ? { targets: o.targets } : {}) })
   injector.enabled = false
   injector.limit = faults
-  const rt = bootSystem({ ...o.system, lockstep, injector: injector.hook, traceLimit: o.keepFirst === true && into.runs === 0 ? o.system?.traceLimit ?? 20_000 : 0 })
+  const rt = bootSystem({ ...o.system, lockstep, injector: injector.hook, traceLimit: keep ? o.system?.traceLimit ?? 20_000 : 0 })
   const outstanding = new Map<number, { seq: number; cycle: number }>()
   const pendingRecovery = new Map<number, number>()
   let ready = false
@@ -140,21 +140,50 @@ export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockst
 /** The run seeds of a campaign: run i's seed, from the campaign's. */
 export const runSeed = (seed: number, i: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(i + 1, 0xc2b2ae35)) >>> 0
 
-/** A whole campaign. */
+/** One run of a campaign's plan. */
+export interface PlannedRun { readonly index: number; readonly seed: number; readonly faults: number; readonly lockstep: boolean }
+
+/**
+ * The runs of a campaign: run i has its own seed (from the campaign's), runs in lockstep when i is
+ * a multiple of `lockstepEvery` (then injecting `lockstepFaults`), else injects `faultsPerRun`,
+ * until the faults add up. The plan does not depend on how many threads run it.
+ */
+export const planRuns = (o: CampaignOptions): readonly PlannedRun[] => {
+  const per = Math.max(1, o.faultsPerRun ?? 2000)
+  const every = o.lockstepEvery ?? 10
+  const out: PlannedRun[] = []
+  for (let i = 0, left = o.faults; left > 0; i++) {
+    const lockstep = every > 0 && i % every === 0
+    const faults = Math.min(lockstep ? Math.max(1, o.lockstepFaults ?? 40) : per, left)
+    out.push({ index: i, seed: runSeed(o.seed, i), faults, lockstep })
+    left -= faults
+  }
+  return out
+}
+
+/** A fresh report, for one thread's share of a campaign. */
+export const newReport = (seed: number): CampaignReport => emptyReport(seed)
+
+/** Add `from`'s counts to `into` (a worker's share into the campaign's). */
+export const mergeReport = (into: CampaignReport, from: Omit<CampaignReport, "first">): void => {
+  for (const k of ["runs", "lockstepRuns", "cycles", "checkedSteps", "injected", "faultMessages", "hangs", "restarts", "recovered", "requests", "ok", "errors", "wrong", "duplicates", "lost", "inFlight"] as const) into[k] += from[k]
+  for (const [k, n] of Object.entries(from.byKind)) into.byKind[k] = (into.byKind[k] ?? 0) + n
+  for (const [k, n] of Object.entries(from.byTarget)) into.byTarget[k] = (into.byTarget[k] ?? 0) + n
+  into.integrity.push(...from.integrity)
+  into.kernelFailures.push(...from.kernelFailures)
+  into.setupErrors.push(...from.setupErrors)
+}
+
+/** A whole campaign, in this thread. */
 export const runCampaign = (o: CampaignOptions): CampaignReport => {
   const t0 = Date.now()
   const report = emptyReport(o.seed)
-  const per = Math.max(1, o.faultsPerRun ?? 2000)
-  const every = o.lockstepEvery ?? 10
-  for (let i = 0; report.injected < o.faults; i++) {
-    const lock = every > 0 && i % every === 0
-    const n = Math.min(lock ? o.lockstepFaults ?? 40 : per, o.faults - report.injected)
-    const before = report.injected
-    const rt = runOnce(runSeed(o.seed, i), n, o, lock, report)
-    if (i === 0 && o.keepFirst === true) report.first = rt
+  for (const run of planRuns(o)) {
+    const rt = runOnce(run.seed, run.faults, o, run.lockstep, report, run.index === 0 && o.keepFirst === true)
+    if (run.index === 0 && o.keepFirst === true) report.first = rt
     report.ms = Date.now() - t0
     o.onRun?.(report)
-    if (report.injected === before || report.setupErrors.length > 0) break
+    if (report.setupErrors.length > 0) break
   }
   report.ms = Date.now() - t0
   return report

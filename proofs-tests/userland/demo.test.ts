@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { runDemo } from "../../cli/demo.ts"
 import { runCampaign } from "../../userland/campaign.ts"
 import { demoPage } from "../../userland/html.ts"
@@ -18,7 +18,8 @@ afterAll(closeBrowser)
 describe("kspec demo", () => {
   const html = join(dir, "demo.html")
   const lines: string[] = []
-  const code = runDemo({ faults: 60, seed: 5, clients: 2, html, lockstepEvery: 0, policy: "default" }, { log: (s) => lines.push(s), progress: null })
+  let code = -1
+  beforeAll(async () => { code = await runDemo({ faults: 60, seed: 5, clients: 2, html, lockstepEvery: 0, policy: "default", workers: 1 }, { log: (s) => lines.push(s), progress: null }) })
 
   it("runs the campaign, prints its table and the rerun line, exits 0, writes the page", () => {
     expect(code).toBe(0)
