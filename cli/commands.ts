@@ -125,16 +125,19 @@ const replay = command({
   name: "replay",
   summary: "re-run a saved trace, printing each event in seL4 terms and its result",
   description: "Re-runs a saved trace (proofs-tests/regressions/*.json, or one kspec check or kspec fuzz saved) in the spec and the impl from its own boot configuration. " +
-    "At the first divergence or broken invariant it prints the state diff and the violations. The file is read once; it writes nothing.",
-  flags: {},
+    "At the first divergence or broken invariant it prints the state diff and the violations. The file is read once; it writes nothing but the --html page.",
+  flags: { html: flag.value(file, "Also write the trace as a sequence diagram (threads as lifelines, kernel entries as arrows with their results, the first failure marked, the state diff beside it) to FILE, a self-contained HTML page", { output: true }) },
   positionals: [{ name: "FILE", doc: "The trace file to replay" }],
-  examples: [{ command: "kspec replay proofs-tests/regressions/cspace-tour.json", doc: "a tour of CSpace operations" }],
+  examples: [
+    { command: "kspec replay proofs-tests/regressions/cspace-tour.json", doc: "a tour of CSpace operations" },
+    { command: "kspec replay counterexample.json --html counterexample.html", doc: "the trace as a picture too" },
+  ],
   exitCodes: [
     { code: 0, meaning: "the impl refined the spec and every invariant held after every step" },
     { code: 1, meaning: "a divergence, a broken invariant or a throw (the state diff is printed)" },
     usageExit,
   ],
-  run: ({ args }, io) => runReplay(args[0]!, io.log),
+  run: ({ args, flags }, io) => runReplay(args[0]!, io.log, { html: flags.html }),
 })
 
 const docs = command({
