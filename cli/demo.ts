@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../harness/files.ts"
 import type { CampaignOptions, CampaignReport, PlannedRun } from "../userland/campaign.ts"
 import { mergeReport, newReport, planRuns, runOnce } from "../userland/campaign.ts"
 import { demoPage, summaryRows } from "../userland/html.ts"
-import { Pid, servers } from "../userland/layout.ts"
+import { servers } from "../userland/layout.ts"
 import type { RestartPolicy } from "../userland/servers/supervisor.ts"
 import { defaultPolicy } from "../userland/servers/supervisor.ts"
 import type { CommandIO } from "./command.ts"
@@ -98,4 +98,3 @@ export const runDemo = async (f: DemoFlags, io: CommandIO): Promise<number> => {
   return ok ? 0 : 1
 }
 
-export { Pid }

@@ -14,7 +14,7 @@
  * every `auditEvery` cycles and at the end, and in lockstep runs the kernel's invariants.
  * @category library
  */
-import { processName, servers, Pid } from "./layout.ts"
+import { processName, servers } from "./layout.ts"
 import type { FaultKind } from "./inject.ts"
 import { FaultInjector, FaultKinds, prng } from "./inject.ts"
 import type { ConsoleRecord, Runtime } from "./runtime.ts"
@@ -192,4 +192,3 @@ export const runCampaign = (o: CampaignOptions): CampaignReport => {
 /** The share of faults recovered, in percent. */
 export const recoveredShare = (r: CampaignReport): number => (r.injected === 0 ? 100 : (100 * r.recovered) / r.injected)
 
-export { Pid }

@@ -88,7 +88,7 @@ export interface RuntimeOptions {
   readonly traceLimit?: number
 }
 
-/** Cycles the runtime lets a program run per start before it counts as a runaway (never yielding an event). */
+/** The CPU: runs the current thread's program, or lets time pass (see the module comment). */
 export class Runtime {
   cycle = 0
   /** The lockstep failure or runtime defect that stopped the run, if any. */

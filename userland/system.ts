@@ -8,7 +8,7 @@ import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
 import type { Machine } from "./machine.ts"
 import { implMachine, lockstepMachine } from "./machine.ts"
 import type { Program, StartContext } from "./lib.ts"
-import { Image, Irq, Pid } from "./layout.ts"
+import { Image, Irq } from "./layout.ts"
 import type { Injector } from "./runtime.ts"
 import { Runtime } from "./runtime.ts"
 import type { SystemSpec } from "./rootTask.ts"
@@ -74,4 +74,3 @@ export const bootSystem = (o: SystemOptions = {}): Runtime => {
   })
 }
 
-export { Pid }
