@@ -43,7 +43,7 @@ export const isolationHeld = (r: CampaignReport): boolean =>
  * thread, the other runs spread over `workers` threads (in this thread too when 1). The plan, so
  * every count, does not depend on the number of threads.
  */
-const runDemoCampaign = async (o: CampaignOptions, workers: number, onRun: (r: CampaignReport) => void): Promise<CampaignReport> => {
+export const runDemoCampaign = async (o: CampaignOptions, workers: number, onRun: (r: CampaignReport) => void): Promise<CampaignReport> => {
   const t0 = Date.now()
   const plan = planRuns(o)
   const report = newReport(o.seed)

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { runDemo } from "../../cli/demo.ts"
+import { runDemo, runDemoCampaign } from "../../cli/demo.ts"
 import { runCampaign } from "../../userland/campaign.ts"
 import { demoPage } from "../../userland/html.ts"
 import { Pid } from "../../userland/layout.ts"
@@ -50,6 +50,16 @@ describe("kspec demo", () => {
       expect(errors).toEqual([])
     })
     expect(existsSync(join(dir, "demo.png"))).toBe(true)
+  })
+
+  it("the counts do not depend on the number of threads: runs are planned and seeded before they are spread", async () => {
+    const o = { seed: 9, faults: 90, faultsPerRun: 30, lockstepEvery: 0, drain: 6_000 }
+    const strip = ({ ms: _ms, first: _first, ...rest }: Awaited<ReturnType<typeof runDemoCampaign>>) => rest
+    const one = strip(await runDemoCampaign(o, 1, () => {}))
+    const two = strip(await runDemoCampaign(o, 2, () => {}))
+    expect(one.runs).toBe(3)
+    expect(one.injected).toBe(90)
+    expect(two).toEqual(one)
   })
 
   it("a campaign where isolation failed shows it on the page", async () => {
