@@ -9,7 +9,8 @@
  * restarts; client requests issued, answered correctly, failed with an error the client saw,
  * answered wrongly (a corrupted reply the client caught), answered twice, and lost (still
  * unanswered at the end, after a drain long enough for any restart); a fault is *recovered*
- * when its server answered a request again afterwards. Isolation: the memory audit (every word
+ * when its server answered a request again afterwards, and *unnoticed* when no client saw an
+ * error or a wrong answer, or lost a request, before the next fault. Isolation: the memory audit (every word
  * a process stored in its private page reads back unchanged through its own page tables) after
  * every `auditEvery` cycles and at the end, and in lockstep runs the kernel's invariants.
  * @category library
@@ -59,6 +60,12 @@ export interface CampaignReport {
   hangs: number
   restarts: number
   recovered: number
+  /**
+   * Faults no client noticed: no request failed, was answered wrongly or was lost between the
+   * fault and the next one (each client-visible failure is blamed on the latest fault before it;
+   * with faults this close together, an approximation that errs towards "noticed").
+   */
+  unnoticed: number
   requests: number
   ok: number
   errors: number
@@ -77,7 +84,7 @@ export interface CampaignReport {
 
 const emptyReport = (seed: number): CampaignReport => ({
   seed, runs: 0, lockstepRuns: 0, cycles: 0, checkedSteps: 0, injected: 0, byKind: Object.fromEntries(FaultKinds.map((k) => [k, 0])),
-  byTarget: Object.fromEntries(servers.map((p) => [processName(p), 0])), faultMessages: 0, hangs: 0, restarts: 0, recovered: 0,
+  byTarget: Object.fromEntries(servers.map((p) => [processName(p), 0])), faultMessages: 0, hangs: 0, restarts: 0, recovered: 0, unnoticed: 0,
   requests: 0, ok: 0, errors: 0, wrong: 0, duplicates: 0, lost: 0, inFlight: 0, integrity: [], kernelFailures: [], setupErrors: [], ms: 0, first: null,
 })
 
@@ -94,12 +101,15 @@ export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockst
   const rt = bootSystem({ ...o.system, lockstep, injector: injector.hook, traceLimit: keep ? o.system?.traceLimit ?? 20_000 : 0 })
   const outstanding = new Map<number, { seq: number; cycle: number }>()
   const pendingRecovery = new Map<number, number>()
+  // Did a client notice the latest fault (an error or a wrong answer since it was injected)? null: none injected yet.
+  let noticed: boolean | null = null
   let ready = false
   rt.onConsole = (r: ConsoleRecord) => {
     switch (r.kind) {
       case "request": into.requests++; outstanding.set(r.pid, { seq: r.words[0]!, cycle: r.cycle }); break
       case "ok": case "error": case "wrong": {
         if (r.kind === "ok") into.ok++; else if (r.kind === "error") into.errors++; else into.wrong++
+        if (r.kind !== "ok" && noticed !== null) noticed = true
         if (outstanding.get(r.pid)?.seq === r.words[0]) outstanding.delete(r.pid)
         break
       }
@@ -107,7 +117,7 @@ export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockst
       case "fault": into.faultMessages++; break
       case "hang": into.hangs++; break
       case "restart": into.restarts++; break
-      case "injected": into.injected++; into.byTarget[processName(r.pid)]!++; pendingRecovery.set(r.pid, (pendingRecovery.get(r.pid) ?? 0) + 1); break
+      case "injected": if (noticed === false) into.unnoticed++; noticed = false; into.injected++; into.byTarget[processName(r.pid)]!++; pendingRecovery.set(r.pid, (pendingRecovery.get(r.pid) ?? 0) + 1); break
       case "served": { const n = pendingRecovery.get(r.pid); if (n !== undefined) { into.recovered += n; pendingRecovery.delete(r.pid) } break }
       case "ready": ready = true; injector.enabled = true; break
       case "setup-error": into.setupErrors.push(rt.text.join("; ")); break
@@ -126,7 +136,8 @@ export const runOnce = (seed: number, faults: number, o: CampaignOptions, lockst
   const fin = rt.machine.finish()
   if (fin !== null && rt.failure === null) rt.failure = fin
   rt.audit()
-  for (const [, req] of outstanding) { if (rt.cycle - req.cycle >= (2 * drain) / 3) into.lost++; else into.inFlight++ }
+  for (const [, req] of outstanding) { if (rt.cycle - req.cycle >= (2 * drain) / 3) { into.lost++; noticed = noticed === null ? null : true } else into.inFlight++ }
+  if ((noticed as boolean | null) === false) into.unnoticed++
   for (const [k, n] of injector.byKind) into.byKind[k] = (into.byKind[k] ?? 0) + n
   into.integrity.push(...rt.integrity)
   if (rt.failure !== null) into.kernelFailures.push(`seed ${seed}: ${rt.failure}`)
@@ -166,7 +177,7 @@ export const newReport = (seed: number): CampaignReport => emptyReport(seed)
 
 /** Add `from`'s counts to `into` (a worker's share into the campaign's). */
 export const mergeReport = (into: CampaignReport, from: Omit<CampaignReport, "first">): void => {
-  for (const k of ["runs", "lockstepRuns", "cycles", "checkedSteps", "injected", "faultMessages", "hangs", "restarts", "recovered", "requests", "ok", "errors", "wrong", "duplicates", "lost", "inFlight"] as const) into[k] += from[k]
+  for (const k of ["runs", "lockstepRuns", "cycles", "checkedSteps", "injected", "faultMessages", "hangs", "restarts", "recovered", "unnoticed", "requests", "ok", "errors", "wrong", "duplicates", "lost", "inFlight"] as const) into[k] += from[k]
   for (const [k, n] of Object.entries(from.byKind)) into.byKind[k] = (into.byKind[k] ?? 0) + n
   for (const [k, n] of Object.entries(from.byTarget)) into.byTarget[k] = (into.byTarget[k] ?? 0) + n
   into.integrity.push(...from.integrity)

@@ -28,6 +28,7 @@ export const summaryRows = (r: CampaignReport): readonly (readonly [string, stri
   ["hung servers found by the watchdog", fmt(r.hangs)],
   ["restarts", fmt(r.restarts)],
   ["faults recovered (the server answered again)", `${fmt(r.recovered)} (${recoveredShare(r).toFixed(1)}%)`],
+  ["faults no client noticed (no error, wrong answer or loss before the next)", `${fmt(r.unnoticed)} (${(100 * r.unnoticed / Math.max(1, r.injected)).toFixed(1)}%)`],
   ["client requests", fmt(r.requests)],
   ["  answered correctly", fmt(r.ok)],
   ["  failed with an error the client saw", fmt(r.errors)],
