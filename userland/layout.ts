@@ -97,3 +97,7 @@ export const Image = {
 export const imageOfPid = (pid: number): number =>
   pid === Pid.supervisor ? Image.supervisor : pid === Pid.timerDriver ? Image.timerDriver : pid === Pid.timerVirt ? Image.timerVirt
     : pid === Pid.nameServer ? Image.nameServer : pid === Pid.fileServer ? Image.fileServer : Image.client
+/** The pid a thread running `image` with argument `arg` stands for (the runtime's bookkeeping and reports). */
+export const pidOfImage = (image: number, arg: number): number =>
+  image === Image.supervisor ? Pid.supervisor : image === Image.timerDriver ? Pid.timerDriver : image === Image.timerVirt ? Pid.timerVirt
+    : image === Image.nameServer ? Pid.nameServer : image === Image.fileServer ? Pid.fileServer : image === Image.client ? Pid.firstClient + arg : -1

@@ -22,7 +22,7 @@ import type { Event, PPtr, UserContext } from "../model/index.ts"
 import { userException } from "../index.ts"
 import type { Machine } from "./machine.ts"
 import type { ConsoleKind, Program, StartContext } from "./lib.ts"
-import { Image, Pid, privateVA, processName } from "./layout.ts"
+import { pidOfImage, privateVA, processName } from "./layout.ts"
 
 /** A program image: started with its start context. */
 export type ImageTable = ReadonlyMap<number, (ctx: StartContext) => Program>
@@ -249,8 +249,3 @@ export class Runtime {
     return found
   }
 }
-
-/** The pid a thread running `image` with argument `arg` stands for (reports only). */
-export const pidOfImage = (image: number, arg: number): number =>
-  image === Image.supervisor ? Pid.supervisor : image === Image.timerDriver ? Pid.timerDriver : image === Image.timerVirt ? Pid.timerVirt
-    : image === Image.nameServer ? Pid.nameServer : image === Image.fileServer ? Pid.fileServer : image === Image.client ? Pid.firstClient + arg : -1
