@@ -48,7 +48,9 @@ describe(`planted bugs break isolation, and the campaign says so (seed ${seed})`
   })
 
   it("a kernel bug in the impl (badges not delivered) is caught by the lockstep run", async () => {
-    const impl = await loadMutant(mutants.find((m) => m.name === "badge-not-delivered")!)
+    const m = mutants.find((x) => x.name === "badge-not-delivered")!
+    // Its own build directory, so the mutant suites running alongside are not disturbed.
+    const impl = await loadMutant({ ...m, name: `userland-test-${m.name}` })
     const r = runCampaign({ seed, faults: 1, lockstepEvery: 1, lockstepFaults: 1, drain: 2_000, system: { lockstepImpl: impl as never } })
     expect(r.kernelFailures.length).toBe(1)
     expect(r.kernelFailures[0]).toMatch(/^seed \d+: cycle \d+: step \d+: /)
