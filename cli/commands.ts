@@ -220,8 +220,8 @@ const demo = command({
   },
   positionals: [],
   examples: [
-    { command: "kspec demo", doc: "10,000 faults (a few seconds), the page in kspec-demo.html" },
-    { command: "kspec demo --faults 1000000 --seed 7 --html run.html", doc: "a million faults, repeatable" },
+    { command: "kspec demo", doc: "10,000 faults (7 to 30 s here), the page in kspec-demo.html" },
+    { command: "kspec demo --faults 1000000 --seed 7 --html run.html", doc: "a million faults, repeatable (about 100 s of CPU, spread over the workers)" },
   ],
   exitCodes: [
     { code: 0, meaning: "isolation held: no request lost or answered twice, no private word changed behind its owner, no kernel failure" },
