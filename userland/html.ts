@@ -8,6 +8,7 @@
  * @category library
  */
 import type { Event } from "../model/index.ts"
+import { messageInfoFromWord } from "../model/index.ts"
 import type { CampaignReport } from "./campaign.ts"
 import { recoveredShare } from "./campaign.ts"
 import { Irq, Pid, Slot, processName, servers } from "./layout.ts"
@@ -110,9 +111,10 @@ export const timeline = (records: readonly ConsoleRecord[], clients: number): st
 }
 
 /** Where a process's syscall on cap pointer `cptr` goes, by the layout (for the picture only). */
-const targetOf = (pid: number, ev: Event, clients: number): { to: number | "kernel" | "self"; label: string } | null => {
+const targetOf = (pid: number, ev: Event, clients: number, injected: boolean): { to: number | "kernel" | "self"; label: string } | null => {
   if (ev.tag === "UserFault") return { to: "kernel", label: `${ev.kind}` }
-  if (ev.tag === "MemoryAccess") return null
+  // Memory accesses are drawn only when injected (a wild one: the MMU sends it to the kernel).
+  if (ev.tag === "MemoryAccess") return injected ? { to: "kernel", label: `${ev.kind.toLowerCase()} 0x${ev.vaddr.toString(16)}` } : null
   if (ev.tag !== "Syscall") return null
   const c = ev.cptr
   const named = (s: number): number | "kernel" =>
@@ -123,7 +125,7 @@ const targetOf = (pid: number, ev: Event, clients: number): { to: number | "kern
     case "Call": { const to = named(c); return { to, label: pid === Pid.supervisor && to !== "kernel" ? "restart (TCB_WriteRegisters)" : to === "kernel" ? "invoke" : "Call" } }
     case "Send": case "NBSend": { const to = named(c); return to === "kernel" ? null : { to, label: "Signal" } }
     case "Recv": case "NBRecv": return { to: "self", label: "wait" }
-    case "Reply": case "ReplyRecv": return { to: "self", label: "reply" }
+    case "Reply": case "ReplyRecv": return { to: "self", label: messageInfoFromWord(ev.msgInfo).label === 0 ? "reply" : "error reply" }
     case "Yield": return null
   }
 }
@@ -133,30 +135,36 @@ const targetOf = (pid: number, ev: Event, clients: number): { to: number | "kern
  * little before the fault was injected to a little after the restart.
  */
 export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly ConsoleRecord[], clients: number): string => {
-  const fault = records.find((r) => r.kind === "fault" || r.kind === "hang")
+  // The first fault in a server clients Call (the file server, else the name server) pictures
+  // best: a request dies with it and the client sees the error; else the first fault of any kind.
+  const faults = records.filter((r) => r.kind === "fault" || r.kind === "hang")
+  const fault = faults.find((r) => r.words[0] === Pid.fileServer) ?? faults.find((r) => r.words[0] === Pid.nameServer) ?? faults[0]
   if (fault === undefined) return `<p id="sequence-missing">No fault was handled in the pictured run.</p>`
   const victim = fault.words[0]!
   const injected = [...records].reverse().find((r) => r.kind === "injected" && r.pid === victim && r.cycle <= fault.cycle)
   const from = (injected?.cycle ?? fault.cycle) - 60
   const restart = records.find((r) => r.kind === "restart" && r.cycle >= fault.cycle)
   const servedAfter = records.find((r) => r.kind === "served" && r.pid === victim && r.cycle > (restart?.cycle ?? fault.cycle))
-  const to = Math.max((servedAfter?.cycle ?? fault.cycle) + 40, (restart?.cycle ?? fault.cycle) + 80)
+  // Up to a client's first good answer after the restarted server served again.
+  const okAfter = records.find((r) => r.kind === "ok" && r.cycle > (servedAfter?.cycle ?? fault.cycle))
+  const to = Math.max((okAfter?.cycle ?? servedAfter?.cycle ?? fault.cycle) + 10, (restart?.cycle ?? fault.cycle) + 80)
   type Row = { cycle: number; from: number | "kernel"; to: number | "kernel" | "self"; label: string; cls: string }
   const rows: Row[] = []
   const callers = new Map<number, number[]>()
+  const injectedAt = new Set(records.filter((r) => r.kind === "injected").map((r) => `${r.pid}@${r.cycle}`))
   for (const t of trace) {
     if (t.cycle < from || t.cycle > to) continue
     if (t.pid === -1) {
       if (t.event.tag === "Interrupt") rows.push({ cycle: t.cycle, from: "kernel", to: t.event.irq === Irq.watchdog ? Pid.supervisor : Pid.timerDriver, label: `IRQ ${t.event.irq}`, cls: "irq" })
       continue
     }
-    const tg = targetOf(t.pid, t.event, clients)
+    const tg = targetOf(t.pid, t.event, clients, injectedAt.has(`${t.pid}@${t.cycle}`))
     if (tg === null) continue
     if (tg.label === "Call" && typeof tg.to === "number") callers.set(tg.to, [...(callers.get(tg.to) ?? []), t.pid])
-    if (tg.label === "reply") {
+    if (tg.label === "reply" || tg.label === "error reply") {
       const q = callers.get(t.pid) ?? []
       const c = q.shift()
-      if (c !== undefined) rows.push({ cycle: t.cycle, from: t.pid, to: c, label: "reply", cls: "reply" })
+      if (c !== undefined) rows.push({ cycle: t.cycle, from: t.pid, to: c, label: tg.label, cls: tg.label === "reply" ? "reply" : "error" })
       continue
     }
     if (tg.label === "wait") continue
@@ -170,7 +178,7 @@ export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly 
     if (r.kind === "ok" || r.kind === "error") rows.push({ cycle: r.cycle, from: r.pid, to: "self", label: r.kind === "ok" ? `request ${r.words[0]} ok` : `request ${r.words[0]} failed: error`, cls: r.kind === "ok" ? "ok" : "error" })
   }
   // At one cycle the injection comes first: it is what the event at that cycle is.
-  const rank = (r: Row) => (r.cls === "injected" ? 0 : 1)
+  const rank = (r: Row) => (r.cls === "injected" ? 0 : r.cls === "fault" ? 1 : 2)
   rows.sort((a, b) => a.cycle - b.cycle || rank(a) - rank(b))
   // Keep the fault and restart rows, thin the rest to at most 70 rows.
   const keep = rows.filter((r) => r.cls !== "ipc" && r.cls !== "reply" && r.cls !== "irq")

@@ -80,7 +80,7 @@ export class FaultInjector {
       case 0: { const other = this.pick([...servers, Pid.supervisor, Pid.firstClient].filter((p) => p !== pid)); return privateVA(other) + 4 * Math.floor(this.o.rng() * 16) }
       case 1: return 4 * Math.floor(this.o.rng() * 1024)
       case 2: return (0xe000_0000 + 4 * Math.floor(this.o.rng() * 0x0800_0000)) >>> 0
-      default: { const a = this.word() & ~3; return (a >>> 20) === (regionVA >>> 20) ? (a ^ 0x8000_0000) >>> 0 : a }
+      default: { const a = (this.word() & ~3) >>> 0; return (a >>> 20) === (regionVA >>> 20) ? (a ^ 0x8000_0000) >>> 0 : a }
     }
   }
 
@@ -124,7 +124,7 @@ export class FaultInjector {
       case "junk-syscall": {
         const cptrs = Array.from({ length: 32 }, (_, i) => i).filter((i) => i !== Slot.serve)
         const n = Math.floor(this.o.rng() * 5)
-        return { kind, before: raw(this.pick(["Send", "NBSend", "Call"] as const satisfies readonly (typeof SyscallKinds)[number][]), this.pick(cptrs), this.word() & 0xffff_f07f, Array.from({ length: n }, () => this.word())) }
+        return { kind, before: raw(this.pick(["Send", "NBSend", "Call"] as const satisfies readonly (typeof SyscallKinds)[number][]), this.pick(cptrs), (this.word() & 0xffff_f07f) >>> 0, Array.from({ length: n }, () => this.word())) }
       }
       case "corrupt-reply":
         // The next reply with contents, one word flipped.

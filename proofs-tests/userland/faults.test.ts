@@ -41,3 +41,15 @@ describe(`fault injection, one kind at a time (seed ${seed})`, () => {
     expect(r.restarts).toBeGreaterThan(3)
   })
 })
+
+describe("the injector's events", () => {
+  it("carry 32-bit words only (0 to 2^32-1), as the builders require", () => {
+    const r = runCampaign({ seed, faults: 60, faultsPerRun: 60, lockstepEvery: 0, drain: 3_000, keepFirst: true, system: { traceLimit: 1_000_000 } })
+    const injected = new Set(r.first!.console.filter((c) => c.kind === "injected").map((c) => `${c.pid}@${c.cycle}`))
+    const events = r.first!.trace.filter((t) => injected.has(`${t.pid}@${t.cycle}`)).map((t) => t.event)
+    expect(events.length).toBeGreaterThan(30)
+    const words = (e: (typeof events)[number]): number[] =>
+      e.tag === "Syscall" ? [e.cptr, e.msgInfo, ...e.mrs, ...e.extraCaps] : e.tag === "MemoryAccess" ? [e.vaddr, e.value ?? 0] : e.tag === "UserFault" ? [...e.words] : e.tag === "Interrupt" ? [e.irq] : []
+    for (const e of events) for (const w of words(e)) expect(Number.isInteger(w) && w >= 0 && w <= 0xffff_ffff, JSON.stringify(e)).toBe(true)
+  })
+})
