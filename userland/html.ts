@@ -131,7 +131,8 @@ const targetOf = (pid: number, ev: Event, clients: number, injected: boolean): {
 }
 
 /**
- * A sequence diagram of a slice of the run around the first fault the supervisor handled: from a
+ * A sequence diagram of a slice of the run around the first fault the supervisor handled (in the
+ * file server if there is one, else the name server, else any): from a
  * little before the fault was injected to a little after the restart.
  */
 export const sequenceDiagram = (trace: readonly TraceEntry[], records: readonly ConsoleRecord[], clients: number): string => {
@@ -236,7 +237,7 @@ ${systemDiagram(clients, restarts)}
 <p class="legend"><span style="color:#d62828">● fault injected</span><span style="color:#f77f00">● fault message or hang (at the server)</span><span style="color:#2a9d4b">▲ restart</span></p>
 ${timeline(records, clients)}
 <h2>A fault and its recovery</h2>
-<p>A slice of run 1 around the first fault the supervisor handled: a fault injected into a server, the kernel turning it into a fault message to the supervisor, the restart, and the requests around it.</p>
+<p>A slice of run 1 around the first fault the supervisor handled in the file server (else the name server, else any): the fault injected, the kernel turning it into a fault message to the supervisor, the restart, the new generation's error reply to the client whose request died, and the requests answered after it.</p>
 ${run === null ? "" : sequenceDiagram(run.trace, records, clients)}
 </body></html>
 `
