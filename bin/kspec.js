@@ -25,7 +25,7 @@ const bundle = async () => {
     const { build } = await import("esbuild")
     const staging = join(cache, "staging")
     const r = await build({
-      entryPoints: { main: join(root, "cli/main.ts"), fuzzWorker: join(root, "cli/fuzzWorker.ts"), proveWorker: join(root, "harness/prove/worker.ts") },
+      entryPoints: { main: join(root, "cli/main.ts"), fuzzWorker: join(root, "cli/fuzzWorker.ts"), proveWorker: join(root, "harness/prove/worker.ts"), demoWorker: join(root, "cli/demoWorker.ts") },
       bundle: true, splitting: true, format: "esm", platform: "node", target: "node20", packages: "external",
       outdir: staging, write: false, logLevel: "silent", define: { __KSPEC_ROOT__: JSON.stringify(root) },
     })

@@ -24,6 +24,7 @@ import type { ProveFlags } from "./prove.ts"
 import { runProve } from "./prove.ts"
 import { scopeNames } from "../harness/prove/scope.ts"
 import { runSecurityCommand, securityMutantNames } from "./security.ts"
+import { runDemo } from "./demo.ts"
 
 const usageExit = { code: 2, meaning: "bad usage or bad input (a flag, a value, an input file, an output path): one line says which" }
 const here = (p: string): string => relative(process.cwd(), p) || "."
@@ -186,16 +187,19 @@ const replay = command({
   name: "replay",
   summary: "re-run a saved trace, printing each event in seL4 terms and its result",
   description: "Re-runs a saved trace (proofs-tests/regressions/*.json, or one kspec check or kspec fuzz saved) in the spec and the impl from its own boot configuration. " +
-    "At the first divergence or broken invariant it prints the state diff and the violations. The file is read once; it writes nothing.",
-  flags: {},
+    "At the first divergence or broken invariant it prints the state diff and the violations. The file is read once; it writes nothing but the --html page.",
+  flags: { html: flag.value(file, "Also write the trace as a sequence diagram (threads as lifelines, kernel entries as arrows with their results, the first failure marked, the state diff beside it) to FILE, a self-contained HTML page", { output: true }) },
   positionals: [{ name: "FILE", doc: "The trace file to replay" }],
-  examples: [{ command: "kspec replay proofs-tests/regressions/cspace-tour.json", doc: "a tour of CSpace operations" }],
+  examples: [
+    { command: "kspec replay proofs-tests/regressions/cspace-tour.json", doc: "a tour of CSpace operations" },
+    { command: "kspec replay counterexample.json --html counterexample.html", doc: "the trace as a picture too" },
+  ],
   exitCodes: [
     { code: 0, meaning: "the impl refined the spec and every invariant held after every step" },
     { code: 1, meaning: "a divergence, a broken invariant or a throw (the state diff is printed)" },
     usageExit,
   ],
-  run: ({ args }, io) => runReplay(args[0]!, io.log),
+  run: ({ args, flags }, io) => runReplay(args[0]!, io.log, { html: flags.html }),
 })
 
 const docs = command({
@@ -295,8 +299,38 @@ const security = command({
   run: ({ flags }, io) => runSecurityCommand(flags, io),
 })
 
+const demo = command({
+  name: "demo",
+  summary: "run user-level servers on the kernel, inject faults into them, and show that the rest keeps running",
+  description: "Boots the kernel (the impl; one run in --lockstep-every in lockstep with the spec, every step checked), lets a root task build a system of user-level processes from the boot caps " +
+    "(a supervisor, an sDDF-style timer driver and virtualiser, a name server, a file server, clients), and injects faults into the servers (wild memory accesses, bad caps, unknown syscalls, crashes, " +
+    "junk syscalls, corrupted replies, endless loops, crashes in the middle of a request or holding an interrupt). The supervisor restarts each crashed or hung server. " +
+    "Prints progress and the campaign's table (faults, restarts, recovery, client requests answered, failed, lost, duplicated, memory-integrity and kernel checks) and writes a self-contained HTML page: " +
+    "the system as a diagram, a timeline, and a sequence diagram of a fault and its recovery.",
+  flags: {
+    faults: flag.value(count, "Faults to inject in all", { default: 10_000 }),
+    seed: campaignFlags.seed,
+    clients: flag.value(wholeNumber(1, 8), "Client processes", { default: 3 }),
+    html: flag.value(file, "Write the page to FILE", { default: "kspec-demo.html", output: true }),
+    lockstepEvery: flag.value(wholeNumber(0, 1_000_000), "Run 1 in N runs (the first among them) in lockstep with the spec, 40 faults each; 0: none", { default: 50 }),
+    workers: flag.value(wholeNumber(1, 64), "Threads running the campaign's runs", { default: defaultWorkers, defaultDoc: `one per core (${defaultWorkers} here)` }),
+    policy: flag.value(oneOf(["default", "fresh", "kept"], "a restart policy"), "Restart servers with fresh state, with the state in their memory kept, or by default (drivers fresh, name and file servers kept)", { default: "default" }),
+  },
+  positionals: [],
+  examples: [
+    { command: "kspec demo", doc: "10,000 faults (7 to 30 s here), the page in kspec-demo.html" },
+    { command: "kspec demo --faults 1000000 --seed 7 --html run.html", doc: "a million faults, repeatable (about 100 s of CPU, spread over the workers)" },
+  ],
+  exitCodes: [
+    { code: 0, meaning: "isolation held: no request lost or answered twice, no private word changed behind its owner, no kernel failure" },
+    { code: 1, meaning: "isolation failed (the table says where)" },
+    usageExit,
+  ],
+  run: ({ flags }, io) => runDemo(flags, io),
+})
+
 /** Parse the words after `kspec fuzz` as the command does (throws a UsageError); for tests and scripts. */
 export const parseFuzzFlags = (argv: readonly string[]): FuzzFlags => fuzzFlags(parseCommandLine(fuzz, argv).flags)
 
 /** Every kspec command, in the order the usage lists them. */
-export const commands: readonly AnyCommand[] = [check, fuzz, hostile, prove, security, replay, docs, bench]
+export const commands: readonly AnyCommand[] = [check, fuzz, hostile, prove, security, demo, replay, docs, bench]

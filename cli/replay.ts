@@ -13,10 +13,15 @@ import { stateDiff } from "../harness/lockstep/diff.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import { loadTraceFile } from "../harness/trace.ts"
 import { TraceRenderer, formatStep } from "./render.ts"
+import type { RenderedStep } from "./render.ts"
+import { writeFileAtomic } from "../harness/files.ts"
+import { replayPage } from "./replayHtml.ts"
 
 export interface ReplayOptions {
   /** The implementation to replay against (default: the real impl; tests pass a mutant). */
   readonly impl?: ImplUnderTest<unknown>
+  /** Also write the trace as an HTML sequence diagram here (cli/replayHtml.ts). */
+  readonly html?: string | undefined
 }
 
 /**
@@ -24,8 +29,21 @@ export interface ReplayOptions {
  * once, before the first step: the replay uses that snapshot. A bad file throws a TraceFileError
  * (harness/trace.ts; exit 2 in `main`).
  */
-export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOptions = {}): number => {
+export const runReplay = (file: string, print: (s: string) => void, opts: ReplayOptions = {}): number => {
   const trace = loadTraceFile(file)
+  // What the replay prints after the failing step is also the page's side panel.
+  const steps: RenderedStep[] = []
+  let failureTitle: string | null = null
+  const details: string[] = []
+  const log = (s: string) => { if (failureTitle !== null) details.push(s); print(s) }
+  const picture = (code: number): number => {
+    if (opts.html !== undefined) {
+      const f = result.failure
+      writeFileAtomic(opts.html, replayPage({ file, steps, legend: r.legend(), failure: f === null ? null : { step: f.step, title: failureTitle ?? "", details: details.filter((d) => d !== "") } }))
+      print(`page: ${opts.html}`)
+    }
+    return code
+  }
   const impl = (opts.impl ?? realImpl) as ImplUnderTest<unknown>
   // Keep the impl's state, to diff and check it at a failure.
   let k: unknown = null
@@ -53,16 +71,19 @@ export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOp
     const o: Outcome | undefined = result.outcomes[i]
     const post = o === undefined ? null : posts[i] ?? null
     const caller = ev.tag === "Syscall" || ev.tag === "UserFault" ? r.thread(pre, pre.curThread) : "-"
-    log(formatStep(i + 1, { caller, event: r.event(pre, ev), result: r.result(pre, ev, o, post) }, Math.max(3, width)))
+    const step = { caller, event: r.event(pre, ev), result: r.result(pre, ev, o, post) }
+    steps.push(step)
+    log(formatStep(i + 1, step, Math.max(3, width)))
   })
 
   const f = result.failure
   if (f === null) {
     log("")
     log(`replayed ${result.events.length} events: the impl refined the spec and every invariant held after every step`)
-    return 0
+    return picture(0)
   }
   log("")
+  failureTitle = describeFailure(f).split("\n")[0]!.replace(/^step \d+: /, "").replace(/:$/, "")
   log(`FAILED at ${f.step === 0 ? "boot" : `step ${f.step}`}: ${describeFailure(f).split("\n")[0]!.replace(/^step \d+: /, "").replace(/:$/, "")}`)
   if (f.kind === "throw") {
     log(`  ${f.message}`)
@@ -96,5 +117,5 @@ export const runReplay = (file: string, log: (s: string) => void, opts: ReplayOp
     log("")
     log(`objects: ${legend.join(", ")}`)
   }
-  return 1
+  return picture(1)
 }

@@ -188,11 +188,11 @@ describe("bad boot-configuration files: --config FILE (in-process)", () => {
 
 describe("bad command lines (in-process)", () => {
   const cases: [string, string[], RegExp][] = [
-    ["an unknown command", ["frob"], /^kspec: unknown command "frob" \(expected one of check, fuzz, hostile, prove, security, replay, docs, bench\)$/],
+    ["an unknown command", ["frob"], /^kspec: unknown command "frob" \(expected one of check, fuzz, hostile, prove, security, demo, replay, docs, bench\)$/],
     ["a flag before any command", ["--bogus"], /^kspec: unknown flag --bogus before the command/],
     ["help for an unknown command", ["help", "frob"], /^kspec: unknown command "frob"/],
     ["an unknown flag", ["check", "--bogus"], /^kspec: unknown flag --bogus \(kspec check takes --seed, --runs, --depth, --config\)$/],
-    ["an unknown short flag", ["replay", "-x", "f.json"], /^kspec: unknown flag -x \(kspec replay takes no flags\)$/],
+    ["an unknown short flag", ["replay", "-x", "f.json"], /^kspec: unknown flag -x \(kspec replay takes --html\)$/],
     ["a value that is not a number", ["check", "--runs", "abc"], /^kspec: --runs: "abc" is not valid \(expected a whole number from 1 to 1000000000\)$/],
     ["a count of 0", ["check", "--runs", "0"], /^kspec: --runs: "0" is not valid/],
     ["a negative count", ["check", "--depth", "-1"], /^kspec: --depth: "-1" is not valid/],

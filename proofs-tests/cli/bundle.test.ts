@@ -20,8 +20,8 @@ describe("the kspec command", () => {
     expect(steps(bundled)).toBeDefined()
     expect(steps(bundled)).toBe(steps(sources))
     expect(bundled.replace(/in [\d.]+ s \([\d,]+ steps\/s\)/, "")).toBe(sources.replace(/in [\d.]+ s \([\d,]+ steps\/s\)/, ""))
-    // The bundle (CLI and fuzz worker entries) sits in a content-named cache directory.
+    // The bundle (CLI, fuzz worker and demo worker entries) sits in a content-named cache directory.
     const cache = join(projectRoot, "node_modules/.cache/kspec")
-    expect(readdirSync(cache).some((d) => existsSync(join(cache, d, "main.js")) && existsSync(join(cache, d, "fuzzWorker.js")))).toBe(true)
+    expect(readdirSync(cache).some((d) => existsSync(join(cache, d, "main.js")) && existsSync(join(cache, d, "fuzzWorker.js")) && existsSync(join(cache, d, "demoWorker.js")))).toBe(true)
   }, 150_000)
 })
