@@ -10,7 +10,7 @@ import {
   isMDBParentOf, l2BitmapSize, numPrioritiesImpl, pde_get_pdeType, pde_pde_coarse, pde_pde_invalid, pde_pde_section, pte_get_pteType,
   pte_pte_large, readyQueuesIndex, sameRegionAs,
 } from "../../impl/index.ts"
-import { kernelBase, sectionBits } from "../../model/index.ts"
+import { bit, kernelBase, sectionBits } from "../../model/index.ts"
 import { allCtes, mdbLists } from "./abstract.ts"
 
 /** A named implementation invariant. */
@@ -199,7 +199,7 @@ export const mdbChunked: ImplInvariant = {
  */
 const regionSpan = (c: Cte["cap"]): readonly [number, number] | null => {
   switch (c.tag) {
-    case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + 2 ** c.sizeBits]
+    case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + bit(c.sizeBits)]
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": case "PageTableCap": case "PageDirectoryCap":
     case "ASIDPoolCap": case "ZombieCap":
       return [c.ptr, c.ptr + 1]

@@ -17,7 +17,7 @@
  * @category relations
  */
 import type { Cap, PDE, PPtr, SlotPtr } from "../../model/index.ts"
-import { NullCap, slotBits, tcbCNodeEntries } from "../../model/index.ts"
+import { NullCap, bit, slotBits, tcbCNodeEntries } from "../../model/index.ts"
 import type { Cte, ImplCNode, ImplFrame, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
@@ -214,7 +214,7 @@ const cteSize = 2 ** slotBits
 type Container = ImplCNode | ImplTcb
 
 /** The bytes of slots a CNode or TCB holds (its slot addresses are `base + i * 16` below this). */
-const slotSpan = (c: Container): number => (c.tag === "CNode" ? 2 ** c.radix : tcbCNodeEntries) * cteSize
+const slotSpan = (c: Container): number => (c.tag === "CNode" ? bit(c.radix) : tcbCNodeEntries) * cteSize
 
 /**
  * Finds the impl's CTE for a slot address: the CNodes and TCBs by base address, in a sorted array
