@@ -142,53 +142,83 @@ export const mdbChunked: ImplInvariant = {
   check: (k) => {
     const out: string[] = []
     const lists = mdbLists(allCtes(k))
-    const listOf = new Map<Cte, { list: Cte[]; pos: number }>()
-    for (const list of lists) list.forEach((c, pos) => listOf.set(c, { list, pos }))
-    const ends = new Map<Cte, number>()
+    // Each CTE once, numbered in first-reached order, with its list and position (a CTE reached from
+    // two heads, through broken links, keeps the last list that reached it). Arrays, not maps: this
+    // runs over every cap on each full check.
+    const num = new Map<Cte, number>()
+    const all: Cte[] = []
+    const listOf: Cte[][] = []
+    const posOf: number[] = []
+    for (const list of lists) {
+      for (let pos = 0; pos < list.length; pos++) {
+        const c = list[pos]!
+        let i = num.get(c)
+        if (i === undefined) { i = all.length; num.set(c, i); all.push(c) }
+        listOf[i] = list
+        posOf[i] = pos
+      }
+    }
+    const n = all.length
     // Only pairs with sameRegionAs(p, q) matter. Such a q always has its anchor (object address)
     // inside p's span (see regionSpan), or both are caps with no memory region: so each p is tested
     // against those candidates only, found by binary search over the anchors, not against every cap.
-    const all = [...listOf.keys()]
-    const spans = new Map(all.map((c) => [c, regionSpan(c.cap)] as const))
-    const anchored = all.filter((c) => spans.get(c) !== null).sort((a, b) => spans.get(a)![0] - spans.get(b)![0])
-    const anchors = anchored.map((c) => spans.get(c)![0])
-    const regionless = all.filter((c) => spans.get(c) === null)
-    const candidates = (p: Cte): readonly Cte[] => {
-      const span = spans.get(p)!
-      if (span === null) return regionless
-      let lo = 0
-      let hi = anchors.length
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (anchors[mid]! < span[0]) lo = mid + 1; else hi = mid }
-      const out: Cte[] = []
-      for (let i = lo; i < anchors.length && anchors[i]! < span[1]; i++) out.push(anchored[i]!)
-      return out
+    const lo = new Float64Array(n)
+    const hi = new Float64Array(n)
+    const hasSpan = new Uint8Array(n)
+    const regionless: number[] = []
+    const anchoredIdx: number[] = []
+    for (let i = 0; i < n; i++) {
+      const span = regionSpan(all[i]!.cap)
+      if (span === null) { regionless.push(i); continue }
+      hasSpan[i] = 1
+      lo[i] = span[0]
+      hi[i] = span[1]
+      anchoredIdx.push(i)
     }
-    for (const p of all) {
-      const lp = listOf.get(p)!
-      for (const q of candidates(p)) {
-        if (p === q || !sameRegionAs(p.cap, q.cap)) continue
-        const lq = listOf.get(q)!
-        if (lp.list !== lq.list) {
-          out.push(`slots ${h(p.addr)} and ${h(q.addr)} name one region but are in different MDB lists`)
-          continue
-        }
-        // Between the two, every slot must be in the region of the one that comes first: the run of
-        // slots in its region right after it (computed once per slot) must reach the later one.
-        const [first, from, to] = lp.pos < lq.pos ? [p, lp.pos, lq.pos] : [q, lq.pos, lp.pos]
-        const end = runEnd(first, lp.list, from)
-        if (end < to) out.push(`slot ${h(lp.list[end]!.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(first.addr)}'s region`)
-      }
-    }
-    return out
+    anchoredIdx.sort((a, b) => lo[a]! - lo[b]!)
+    const anchors = new Float64Array(anchoredIdx.length)
+    for (let j = 0; j < anchoredIdx.length; j++) anchors[j] = lo[anchoredIdx[j]!]!
+    const ends = new Int32Array(n).fill(-1)
     /** The position of the first slot after `first` (at `from` in `list`) not in its region. */
-    function runEnd(first: Cte, list: readonly Cte[], from: number): number {
-      const known = ends.get(first)
-      if (known !== undefined) return known
+    const runEnd = (first: number, list: readonly Cte[], from: number): number => {
+      const known = ends[first]!
+      if (known >= 0) return known
+      const cap = all[first]!.cap
       let i = from + 1
-      while (i < list.length && sameRegionAs(first.cap, list[i]!.cap)) i++
-      ends.set(first, i)
+      while (i < list.length && sameRegionAs(cap, list[i]!.cap)) i++
+      ends[first] = i
       return i
     }
+    const pair = (pi: number, qi: number): void => {
+      const p = all[pi]!
+      const q = all[qi]!
+      if (pi === qi || !sameRegionAs(p.cap, q.cap)) return
+      const list = listOf[pi]!
+      if (list !== listOf[qi]) {
+        out.push(`slots ${h(p.addr)} and ${h(q.addr)} name one region but are in different MDB lists`)
+        return
+      }
+      // Between the two, every slot must be in the region of the one that comes first: the run of
+      // slots in its region right after it (computed once per slot) must reach the later one.
+      const pFirst = posOf[pi]! < posOf[qi]!
+      const first = pFirst ? pi : qi
+      const from = pFirst ? posOf[pi]! : posOf[qi]!
+      const to = pFirst ? posOf[qi]! : posOf[pi]!
+      const end = runEnd(first, list, from)
+      if (end < to) out.push(`slot ${h(list[end]!.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(all[first]!.addr)}'s region`)
+    }
+    for (let pi = 0; pi < n; pi++) {
+      if (hasSpan[pi] === 0) {
+        for (const qi of regionless) pair(pi, qi)
+        continue
+      }
+      let a = 0
+      let b = anchors.length
+      const from = lo[pi]!
+      while (a < b) { const mid = (a + b) >> 1; if (anchors[mid]! < from) a = mid + 1; else b = mid }
+      for (let j = a; j < anchors.length && anchors[j]! < hi[pi]!; j++) pair(pi, anchoredIdx[j]!)
+    }
+    return out
   },
 }
 

@@ -99,6 +99,15 @@ export * from "./delta.ts"
 export const invariantModes: ReadonlyMap<string, "incremental" | "periodic"> = new Map(invariants.map((i) => [i.name, i.mode]))
 
 const incrementalInvariants = invariants.filter((i) => i.checkChanged !== undefined)
+const periodicInvariants = invariants.filter((i) => i.checkChanged === undefined)
+
+/**
+ * Every violation of the invariants without an incremental form ("periodic"), in registry order:
+ * what the incremental checker's periodic full check must run in full. The incremental ones need
+ * no full run there: `checkChanged` after every step keeps them, by induction from a state that
+ * satisfied them, as long as no state is mutated in place (which the checker guards separately).
+ */
+export const checkPeriodic = (s: KernelState): readonly Violation[] => periodicInvariants.flatMap((i) => i.check(s))
 
 /**
  * The violations the step from `prev` to `s` introduced, among the invariants with an incremental
