@@ -243,22 +243,23 @@ function walkReadyQueue(k: ImplState, idx: number, out: string[]): ImplTcb[] {
   const members: ImplTcb[] = []
   const head = k.readyQueueHead[idx] ?? null
   const end = k.readyQueueEnd[idx] ?? null
-  const name = `ready queue d${Math.floor(idx / numPrioritiesImpl)}p${idx % numPrioritiesImpl}`
-  if ((head === null) !== (end === null)) out.push(`${name}: exactly one of head and end is null`)
-  if (head !== null && head.tcbSchedPrev !== null) out.push(`${name}: head ${h(head.base)} has a prev link`)
+  // The queue's name, made only for a report (every index is walked on each full check).
+  const name = (): string => `ready queue d${Math.floor(idx / numPrioritiesImpl)}p${idx % numPrioritiesImpl}`
+  if ((head === null) !== (end === null)) out.push(`${name()}: exactly one of head and end is null`)
+  if (head !== null && head.tcbSchedPrev !== null) out.push(`${name()}: head ${h(head.base)} has a prev link`)
   const bound = k.objects.size + 1
   let prev: ImplTcb | null = null
   for (let t = head; t !== null; t = t.tcbSchedNext) {
     if (members.length > bound) {
-      out.push(`${name}: next links form a cycle`)
+      out.push(`${name()}: next links form a cycle`)
       return members
     }
-    if (t.tcbSchedPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
-    if (readyQueuesIndex(t.tcbDomain, t.tcbPriority) !== idx) out.push(`${name}: ${h(t.base)} has another domain/priority`)
+    if (t.tcbSchedPrev !== prev) out.push(`${name()}: ${h(t.base)}'s prev link is not its predecessor`)
+    if (readyQueuesIndex(t.tcbDomain, t.tcbPriority) !== idx) out.push(`${name()}: ${h(t.base)} has another domain/priority`)
     members.push(t)
     prev = t
   }
-  if (prev !== end) out.push(`${name}: end is not the last thread reached from head`)
+  if (prev !== end) out.push(`${name()}: end is not the last thread reached from head`)
   return members
 }
 
@@ -339,13 +340,16 @@ export const bitmapAgreesWithQueues: ImplInvariant = {
 }
 
 /** The endpoint and notification queues: owner name, head, tail, and whether the state says threads wait. */
-const ipcQueues = function* (k: ImplState): Generator<{ name: string; head: ImplTcb | null; tail: ImplTcb | null; waiting: boolean }> {
+interface IpcQueue { readonly kind: "Endpoint" | "Notification"; readonly base: number; readonly head: ImplTcb | null; readonly tail: ImplTcb | null; readonly waiting: boolean }
+/** A queue's name in a report (made only for a report: formatting every object's address cost more than the checks). */
+const queueName = (q: IpcQueue): string => `${q.kind} ${h(q.base)}`
+const ipcQueues = (k: ImplState): IpcQueue[] => {
+  const out: IpcQueue[] = []
   for (const o of k.objects.values()) {
-    if (o.tag === "Endpoint") yield { name: `Endpoint ${h(o.base)}`, head: o.epQueueHead, tail: o.epQueueTail, waiting: o.epState !== "Idle" }
-    else if (o.tag === "Notification") {
-      yield { name: `Notification ${h(o.base)}`, head: o.ntfnQueueHead, tail: o.ntfnQueueTail, waiting: o.ntfnState === "Waiting" }
-    }
+    if (o.tag === "Endpoint") out.push({ kind: "Endpoint", base: o.base, head: o.epQueueHead, tail: o.epQueueTail, waiting: o.epState !== "Idle" })
+    else if (o.tag === "Notification") out.push({ kind: "Notification", base: o.base, head: o.ntfnQueueHead, tail: o.ntfnQueueTail, waiting: o.ntfnState === "Waiting" })
   }
+  return out
 }
 
 export const epQueueLinksSymmetric: ImplInvariant = {
@@ -358,20 +362,21 @@ export const epQueueLinksSymmetric: ImplInvariant = {
   check: (k) => {
     const out: string[] = []
     const bound = k.objects.size + 1
-    for (const { name, head, tail, waiting } of ipcQueues(k)) {
-      if ((head !== null) !== waiting) out.push(`${name}: queue ${head === null ? "empty" : "non-empty"} in a ${waiting ? "waiting" : "non-waiting"} state`)
-      if ((head === null) !== (tail === null)) out.push(`${name}: exactly one of head and tail is null`)
+    for (const q of ipcQueues(k)) {
+      const { head, tail, waiting } = q
+      if ((head !== null) !== waiting) out.push(`${queueName(q)}: queue ${head === null ? "empty" : "non-empty"} in a ${waiting ? "waiting" : "non-waiting"} state`)
+      if ((head === null) !== (tail === null)) out.push(`${queueName(q)}: exactly one of head and tail is null`)
       let prev: ImplTcb | null = null
       let n = 0
       for (let t = head; t !== null; t = t.tcbEPNext) {
         if (++n > bound) {
-          out.push(`${name}: queue links form a cycle`)
+          out.push(`${queueName(q)}: queue links form a cycle`)
           break
         }
-        if (t.tcbEPPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
+        if (t.tcbEPPrev !== prev) out.push(`${queueName(q)}: ${h(t.base)}'s prev link is not its predecessor`)
         prev = t
       }
-      if (n <= bound && prev !== tail) out.push(`${name}: tail is not the last thread reached from head`)
+      if (n <= bound && prev !== tail) out.push(`${queueName(q)}: tail is not the last thread reached from head`)
     }
     return out
   },
@@ -386,16 +391,17 @@ export const epQueueMembership: ImplInvariant = {
   check: (k) => {
     const out: string[] = []
     const bound = k.objects.size + 1
-    const inQueue = new Map<ImplTcb, string>()
-    for (const { name, head } of ipcQueues(k)) {
+    const inQueue = new Map<ImplTcb, IpcQueue>()
+    for (const q of ipcQueues(k)) {
+      const head = q.head
       let n = 0
       for (let t = head; t !== null && ++n <= bound; t = t.tcbEPNext) {
         const other = inQueue.get(t)
         if (other !== undefined) {
-          out.push(`thread ${h(t.base)} is in the queue of ${name} and of ${other}`)
+          out.push(`thread ${h(t.base)} is in the queue of ${queueName(q)} and of ${queueName(other)}`)
           break // a thread met twice may close a loop; the link check reports the shape
         }
-        inQueue.set(t, name)
+        inQueue.set(t, q)
       }
     }
     for (const o of k.objects.values()) {
