@@ -199,6 +199,7 @@ const refuse = (): never => { throw new TypeError("spec purity: persistent maps 
 /** Each map's entries as an array, once iterated (see `PMap.flat`). */
 const flatCache = new WeakMap<object, unknown[]>()
 const keysCache = new WeakMap<object, unknown[]>()
+const valuesCache = new WeakMap<object, unknown[]>()
 
 // ---- PMap ---------------------------------------------------------------------------------------
 
@@ -319,7 +320,11 @@ export class PMap<K extends number, V> implements ReadonlyMap<K, V> {
     if (a === undefined) { a = this.flat().map((e) => e[0]); keysCache.set(this, a) }
     return a.values()
   }
-  *values(): MapIterator<V> { for (const e of this.flat()) yield e[1] }
+  values(): MapIterator<V> {
+    let a = valuesCache.get(this) as V[] | undefined
+    if (a === undefined) { a = this.flat().map((e) => e[1]); valuesCache.set(this, a) }
+    return a.values()
+  }
   [Symbol.iterator](): MapIterator<[K, V]> { return this.flat().values() }
 
   /**

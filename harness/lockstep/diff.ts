@@ -84,6 +84,21 @@ export const stateDiff = (spec: KernelState, implAbs: KernelState, limit?: numbe
  */
 const frozenPrints = new WeakMap<object, number>()
 
+/**
+ * Strings are immutable, so each one's contribution is computed once (a record's tag, mixed char
+ * by char, cost more than the rest of the record).
+ */
+const stringPrints = new Map<string, number>()
+const stringPrint = (v: string): number => {
+  let p = stringPrints.get(v)
+  if (p === undefined) {
+    p = 0x811c9dc5 ^ v.length
+    for (let i = 0; i < v.length; i++) p = Math.imul(p ^ v.charCodeAt(i), 0x01000193)
+    if (stringPrints.size < 4096) stringPrints.set(v, p)
+  }
+  return p
+}
+
 export const fingerprint = (x: unknown): number => {
   let h = 0x811c9dc5
   const mix = (v: number) => { h = Math.imul(h ^ v, 0x01000193) }
@@ -92,15 +107,25 @@ export const fingerprint = (x: unknown): number => {
   const seen = new Set<object>()
   const walk = (v: unknown): void => {
     switch (typeof v) {
-      case "number": mix(v | 0); mix((v / 4294967296) | 0); return
-      case "string": mix(v.length); for (let i = 0; i < v.length; i++) mix(v.charCodeAt(i)); return
+      // A 32-bit integer in one mix; any other number as its two halves and a marker.
+      case "number": if ((v | 0) === v) mix(v); else { mix(v | 0); mix((v / 4294967296) | 0); mix(11) } return
+      case "string": mix(stringPrint(v)); return
       case "boolean": mix(v ? 3 : 4); return
       case "bigint": mix(Number(BigInt.asIntN(32, v))); mix(Number(BigInt.asIntN(32, v >> 32n))); return
       case "object": break
       default: mix(5); return
     }
     if (v === null) { mix(7); return }
-    if (Array.isArray(v)) { mix(v.length); for (let i = 0; i < v.length; i++) walk(v[i]); return }
+    if (Array.isArray(v)) {
+      mix(v.length)
+      for (let i = 0; i < v.length; i++) {
+        const e: unknown = v[i]
+        // Words (message registers, registers) inline.
+        if (typeof e === "number" && (e | 0) === e) mix(e)
+        else walk(e)
+      }
+      return
+    }
     if (isMap(v)) {
       if (v instanceof PMap) {
         if (seen.has(v)) { mix(9); return }

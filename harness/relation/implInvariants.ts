@@ -10,7 +10,7 @@ import {
   isMDBParentOf, l2BitmapSize, numPrioritiesImpl, pde_get_pdeType, pde_pde_coarse, pde_pde_invalid, pde_pde_section, pte_get_pteType,
   pte_pte_large, readyQueuesIndex, sameRegionAs,
 } from "../../impl/index.ts"
-import { kernelBase, sectionBits } from "../../model/index.ts"
+import { bit, kernelBase, sectionBits } from "../../model/index.ts"
 import { allCtes, mdbLists } from "./abstract.ts"
 
 /** A named implementation invariant. */
@@ -142,53 +142,83 @@ export const mdbChunked: ImplInvariant = {
   check: (k) => {
     const out: string[] = []
     const lists = mdbLists(allCtes(k))
-    const listOf = new Map<Cte, { list: Cte[]; pos: number }>()
-    for (const list of lists) list.forEach((c, pos) => listOf.set(c, { list, pos }))
-    const ends = new Map<Cte, number>()
+    // Each CTE once, numbered in first-reached order, with its list and position (a CTE reached from
+    // two heads, through broken links, keeps the last list that reached it). Arrays, not maps: this
+    // runs over every cap on each full check.
+    const num = new Map<Cte, number>()
+    const all: Cte[] = []
+    const listOf: Cte[][] = []
+    const posOf: number[] = []
+    for (const list of lists) {
+      for (let pos = 0; pos < list.length; pos++) {
+        const c = list[pos]!
+        let i = num.get(c)
+        if (i === undefined) { i = all.length; num.set(c, i); all.push(c) }
+        listOf[i] = list
+        posOf[i] = pos
+      }
+    }
+    const n = all.length
     // Only pairs with sameRegionAs(p, q) matter. Such a q always has its anchor (object address)
     // inside p's span (see regionSpan), or both are caps with no memory region: so each p is tested
     // against those candidates only, found by binary search over the anchors, not against every cap.
-    const all = [...listOf.keys()]
-    const spans = new Map(all.map((c) => [c, regionSpan(c.cap)] as const))
-    const anchored = all.filter((c) => spans.get(c) !== null).sort((a, b) => spans.get(a)![0] - spans.get(b)![0])
-    const anchors = anchored.map((c) => spans.get(c)![0])
-    const regionless = all.filter((c) => spans.get(c) === null)
-    const candidates = (p: Cte): readonly Cte[] => {
-      const span = spans.get(p)!
-      if (span === null) return regionless
-      let lo = 0
-      let hi = anchors.length
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (anchors[mid]! < span[0]) lo = mid + 1; else hi = mid }
-      const out: Cte[] = []
-      for (let i = lo; i < anchors.length && anchors[i]! < span[1]; i++) out.push(anchored[i]!)
-      return out
+    const lo = new Float64Array(n)
+    const hi = new Float64Array(n)
+    const hasSpan = new Uint8Array(n)
+    const regionless: number[] = []
+    const anchoredIdx: number[] = []
+    for (let i = 0; i < n; i++) {
+      const span = regionSpan(all[i]!.cap)
+      if (span === null) { regionless.push(i); continue }
+      hasSpan[i] = 1
+      lo[i] = span[0]
+      hi[i] = span[1]
+      anchoredIdx.push(i)
     }
-    for (const p of all) {
-      const lp = listOf.get(p)!
-      for (const q of candidates(p)) {
-        if (p === q || !sameRegionAs(p.cap, q.cap)) continue
-        const lq = listOf.get(q)!
-        if (lp.list !== lq.list) {
-          out.push(`slots ${h(p.addr)} and ${h(q.addr)} name one region but are in different MDB lists`)
-          continue
-        }
-        // Between the two, every slot must be in the region of the one that comes first: the run of
-        // slots in its region right after it (computed once per slot) must reach the later one.
-        const [first, from, to] = lp.pos < lq.pos ? [p, lp.pos, lq.pos] : [q, lq.pos, lp.pos]
-        const end = runEnd(first, lp.list, from)
-        if (end < to) out.push(`slot ${h(lp.list[end]!.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(first.addr)}'s region`)
-      }
-    }
-    return out
+    anchoredIdx.sort((a, b) => lo[a]! - lo[b]!)
+    const anchors = new Float64Array(anchoredIdx.length)
+    for (let j = 0; j < anchoredIdx.length; j++) anchors[j] = lo[anchoredIdx[j]!]!
+    const ends = new Int32Array(n).fill(-1)
     /** The position of the first slot after `first` (at `from` in `list`) not in its region. */
-    function runEnd(first: Cte, list: readonly Cte[], from: number): number {
-      const known = ends.get(first)
-      if (known !== undefined) return known
+    const runEnd = (first: number, list: readonly Cte[], from: number): number => {
+      const known = ends[first]!
+      if (known >= 0) return known
+      const cap = all[first]!.cap
       let i = from + 1
-      while (i < list.length && sameRegionAs(first.cap, list[i]!.cap)) i++
-      ends.set(first, i)
+      while (i < list.length && sameRegionAs(cap, list[i]!.cap)) i++
+      ends[first] = i
       return i
     }
+    const pair = (pi: number, qi: number): void => {
+      const p = all[pi]!
+      const q = all[qi]!
+      if (pi === qi || !sameRegionAs(p.cap, q.cap)) return
+      const list = listOf[pi]!
+      if (list !== listOf[qi]) {
+        out.push(`slots ${h(p.addr)} and ${h(q.addr)} name one region but are in different MDB lists`)
+        return
+      }
+      // Between the two, every slot must be in the region of the one that comes first: the run of
+      // slots in its region right after it (computed once per slot) must reach the later one.
+      const pFirst = posOf[pi]! < posOf[qi]!
+      const first = pFirst ? pi : qi
+      const from = pFirst ? posOf[pi]! : posOf[qi]!
+      const to = pFirst ? posOf[qi]! : posOf[pi]!
+      const end = runEnd(first, list, from)
+      if (end < to) out.push(`slot ${h(list[end]!.addr)} lies between ${h(p.addr)} and ${h(q.addr)} outside ${h(all[first]!.addr)}'s region`)
+    }
+    for (let pi = 0; pi < n; pi++) {
+      if (hasSpan[pi] === 0) {
+        for (const qi of regionless) pair(pi, qi)
+        continue
+      }
+      let a = 0
+      let b = anchors.length
+      const from = lo[pi]!
+      while (a < b) { const mid = (a + b) >> 1; if (anchors[mid]! < from) a = mid + 1; else b = mid }
+      for (let j = a; j < anchors.length && anchors[j]! < hi[pi]!; j++) pair(pi, anchoredIdx[j]!)
+    }
+    return out
   },
 }
 
@@ -199,7 +229,7 @@ export const mdbChunked: ImplInvariant = {
  */
 const regionSpan = (c: Cte["cap"]): readonly [number, number] | null => {
   switch (c.tag) {
-    case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + 2 ** c.sizeBits]
+    case "UntypedCap": case "FrameCap": return [c.ptr, c.ptr + bit(c.sizeBits)]
     case "EndpointCap": case "NotificationCap": case "CNodeCap": case "ThreadCap": case "PageTableCap": case "PageDirectoryCap":
     case "ASIDPoolCap": case "ZombieCap":
       return [c.ptr, c.ptr + 1]
@@ -213,22 +243,23 @@ function walkReadyQueue(k: ImplState, idx: number, out: string[]): ImplTcb[] {
   const members: ImplTcb[] = []
   const head = k.readyQueueHead[idx] ?? null
   const end = k.readyQueueEnd[idx] ?? null
-  const name = `ready queue d${Math.floor(idx / numPrioritiesImpl)}p${idx % numPrioritiesImpl}`
-  if ((head === null) !== (end === null)) out.push(`${name}: exactly one of head and end is null`)
-  if (head !== null && head.tcbSchedPrev !== null) out.push(`${name}: head ${h(head.base)} has a prev link`)
+  // The queue's name, made only for a report (every index is walked on each full check).
+  const name = (): string => `ready queue d${Math.floor(idx / numPrioritiesImpl)}p${idx % numPrioritiesImpl}`
+  if ((head === null) !== (end === null)) out.push(`${name()}: exactly one of head and end is null`)
+  if (head !== null && head.tcbSchedPrev !== null) out.push(`${name()}: head ${h(head.base)} has a prev link`)
   const bound = k.objects.size + 1
   let prev: ImplTcb | null = null
   for (let t = head; t !== null; t = t.tcbSchedNext) {
     if (members.length > bound) {
-      out.push(`${name}: next links form a cycle`)
+      out.push(`${name()}: next links form a cycle`)
       return members
     }
-    if (t.tcbSchedPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
-    if (readyQueuesIndex(t.tcbDomain, t.tcbPriority) !== idx) out.push(`${name}: ${h(t.base)} has another domain/priority`)
+    if (t.tcbSchedPrev !== prev) out.push(`${name()}: ${h(t.base)}'s prev link is not its predecessor`)
+    if (readyQueuesIndex(t.tcbDomain, t.tcbPriority) !== idx) out.push(`${name()}: ${h(t.base)} has another domain/priority`)
     members.push(t)
     prev = t
   }
-  if (prev !== end) out.push(`${name}: end is not the last thread reached from head`)
+  if (prev !== end) out.push(`${name()}: end is not the last thread reached from head`)
   return members
 }
 
@@ -309,13 +340,16 @@ export const bitmapAgreesWithQueues: ImplInvariant = {
 }
 
 /** The endpoint and notification queues: owner name, head, tail, and whether the state says threads wait. */
-const ipcQueues = function* (k: ImplState): Generator<{ name: string; head: ImplTcb | null; tail: ImplTcb | null; waiting: boolean }> {
+interface IpcQueue { readonly kind: "Endpoint" | "Notification"; readonly base: number; readonly head: ImplTcb | null; readonly tail: ImplTcb | null; readonly waiting: boolean }
+/** A queue's name in a report (made only for a report: formatting every object's address cost more than the checks). */
+const queueName = (q: IpcQueue): string => `${q.kind} ${h(q.base)}`
+const ipcQueues = (k: ImplState): IpcQueue[] => {
+  const out: IpcQueue[] = []
   for (const o of k.objects.values()) {
-    if (o.tag === "Endpoint") yield { name: `Endpoint ${h(o.base)}`, head: o.epQueueHead, tail: o.epQueueTail, waiting: o.epState !== "Idle" }
-    else if (o.tag === "Notification") {
-      yield { name: `Notification ${h(o.base)}`, head: o.ntfnQueueHead, tail: o.ntfnQueueTail, waiting: o.ntfnState === "Waiting" }
-    }
+    if (o.tag === "Endpoint") out.push({ kind: "Endpoint", base: o.base, head: o.epQueueHead, tail: o.epQueueTail, waiting: o.epState !== "Idle" })
+    else if (o.tag === "Notification") out.push({ kind: "Notification", base: o.base, head: o.ntfnQueueHead, tail: o.ntfnQueueTail, waiting: o.ntfnState === "Waiting" })
   }
+  return out
 }
 
 export const epQueueLinksSymmetric: ImplInvariant = {
@@ -328,20 +362,21 @@ export const epQueueLinksSymmetric: ImplInvariant = {
   check: (k) => {
     const out: string[] = []
     const bound = k.objects.size + 1
-    for (const { name, head, tail, waiting } of ipcQueues(k)) {
-      if ((head !== null) !== waiting) out.push(`${name}: queue ${head === null ? "empty" : "non-empty"} in a ${waiting ? "waiting" : "non-waiting"} state`)
-      if ((head === null) !== (tail === null)) out.push(`${name}: exactly one of head and tail is null`)
+    for (const q of ipcQueues(k)) {
+      const { head, tail, waiting } = q
+      if ((head !== null) !== waiting) out.push(`${queueName(q)}: queue ${head === null ? "empty" : "non-empty"} in a ${waiting ? "waiting" : "non-waiting"} state`)
+      if ((head === null) !== (tail === null)) out.push(`${queueName(q)}: exactly one of head and tail is null`)
       let prev: ImplTcb | null = null
       let n = 0
       for (let t = head; t !== null; t = t.tcbEPNext) {
         if (++n > bound) {
-          out.push(`${name}: queue links form a cycle`)
+          out.push(`${queueName(q)}: queue links form a cycle`)
           break
         }
-        if (t.tcbEPPrev !== prev) out.push(`${name}: ${h(t.base)}'s prev link is not its predecessor`)
+        if (t.tcbEPPrev !== prev) out.push(`${queueName(q)}: ${h(t.base)}'s prev link is not its predecessor`)
         prev = t
       }
-      if (n <= bound && prev !== tail) out.push(`${name}: tail is not the last thread reached from head`)
+      if (n <= bound && prev !== tail) out.push(`${queueName(q)}: tail is not the last thread reached from head`)
     }
     return out
   },
@@ -356,16 +391,17 @@ export const epQueueMembership: ImplInvariant = {
   check: (k) => {
     const out: string[] = []
     const bound = k.objects.size + 1
-    const inQueue = new Map<ImplTcb, string>()
-    for (const { name, head } of ipcQueues(k)) {
+    const inQueue = new Map<ImplTcb, IpcQueue>()
+    for (const q of ipcQueues(k)) {
+      const head = q.head
       let n = 0
       for (let t = head; t !== null && ++n <= bound; t = t.tcbEPNext) {
         const other = inQueue.get(t)
         if (other !== undefined) {
-          out.push(`thread ${h(t.base)} is in the queue of ${name} and of ${other}`)
+          out.push(`thread ${h(t.base)} is in the queue of ${queueName(q)} and of ${queueName(other)}`)
           break // a thread met twice may close a loop; the link check reports the shape
         }
-        inQueue.set(t, name)
+        inQueue.set(t, q)
       }
     }
     for (const o of k.objects.values()) {

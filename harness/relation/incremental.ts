@@ -17,12 +17,14 @@
  * @category relations
  */
 import type { Cap, PDE, PPtr, SlotPtr } from "../../model/index.ts"
-import { NullCap, slotBits, tcbCNodeEntries } from "../../model/index.ts"
+import { NullCap, bit, slotBits, tcbCNodeEntries } from "../../model/index.ts"
 import type { Cte, ImplCNode, ImplFrame, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
 import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
+import { PMap } from "../../spec/persistent.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { absPDE, absPTE, cdtOfList, isMDBParentOf, kernelFirstPDE, schedDomain, schedDuration } from "./abstract.ts"
+import { absGlobals, absObject, absPDE, absPTE, allCtes, cdtOfList, isMDBParentOf, kernelFirstPDE, mdbLists, schedDomain, schedDuration } from "./abstract.ts"
+import { deepEqual } from "../lockstep/diff.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
 
@@ -139,7 +141,11 @@ const verifiedWindows = new WeakMap<ReadonlyMap<number, PDE>, Uint32Array>()
 const sameKernelWindow = (pd: Uint32Array, m: ReadonlyMap<number, PDE>): boolean => {
   const seen = verifiedWindows.get(m)
   const kernel = pd.subarray(kernelFirstPDE)
-  if (seen !== undefined && seen.length === kernel.length && seen.every((w, i) => w === kernel[i])) return true
+  if (seen !== undefined && seen.length === kernel.length) {
+    let same = true
+    for (let i = 0; i < kernel.length && same; i++) same = seen[i] === kernel[i]
+    if (same) return true
+  }
   let n = 0
   for (let i = 0; i < kernel.length; i++) {
     const w = kernel[i]!
@@ -214,7 +220,7 @@ const cteSize = 2 ** slotBits
 type Container = ImplCNode | ImplTcb
 
 /** The bytes of slots a CNode or TCB holds (its slot addresses are `base + i * 16` below this). */
-const slotSpan = (c: Container): number => (c.tag === "CNode" ? 2 ** c.radix : tcbCNodeEntries) * cteSize
+const slotSpan = (c: Container): number => (c.tag === "CNode" ? bit(c.radix) : tcbCNodeEntries) * cteSize
 
 /**
  * Finds the impl's CTE for a slot address: the CNodes and TCBs by base address, in a sorted array
@@ -362,4 +368,151 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
     for (let j = 0; j < place.children.length; j++) if (place.children[j]!.addr !== kids![j]) return false
   }
   return globalsAgree(k, s)
+}
+
+// ---- the whole relation, in place -----------------------------------------------------------------
+
+/** The own enumerable keys of a record (as `Object.keys(x).length`, without the array). */
+const keyCount = (x: object): number => {
+  let n = 0
+  for (const k in x) if (Object.hasOwn(x, k)) n++
+  return n
+}
+
+/** The fields of an abstract state, as `absState` builds it. */
+const stateKeys = ["kheap", "caps", "cdt", "cdtList", "isOriginal", ...Object.keys(absGlobalsShape())] as const
+function absGlobalsShape(): Record<string, unknown> {
+  // The global fields absState adds (every key of absGlobals' result), read off its type's keys.
+  return {
+    curThread: 0, idleThread: 0, schedulerAction: 0, readyQueues: 0, curDomain: 0, domainList: 0, domainIndex: 0, domainStartIndex: 0,
+    domainTime: 0, numIRQs: 0, numDomains: 0, irqStates: 0, irqMasks: 0, irqNode: 0, armASIDTable: 0, armGlobalPD: 0, armGlobalPT: 0,
+    workUnitsCompleted: 0, workUnitsLimit: 0, resetChunkBits: 0, irqPending: 0,
+  } satisfies Record<Exclude<keyof KernelState, "kheap" | "caps" | "cdt" | "cdtList" | "isOriginal">, 0>
+}
+
+const isPlainArray = (a: unknown): a is readonly unknown[] => Array.isArray(a)
+/** A native or persistent map (what `deepEqual` compares as a map). */
+const isMapObject = (m: unknown): boolean => m instanceof Map || m instanceof PMap
+
+/**
+ * Is the spec's cap `a` equal to the impl's `b` as `deepEqual(a, b)` decides? The same keys, equal
+ * primitive values, and for an impl value that is a record (a frame's mapping), a plain spec
+ * record with the same keys and equal primitive values; anything else is left to deepEqual.
+ */
+const capEquals = (a: Cap, b: Cap): boolean => {
+  if (a === b) return true
+  if (keyCount(a) !== keyCount(b)) return false
+  for (const k in b) {
+    if (!Object.hasOwn(b, k)) continue
+    const x = (a as Record<string, unknown>)[k]
+    const y = (b as Record<string, unknown>)[k]
+    if (x === y) continue
+    if (typeof y !== "object" || y === null || typeof x !== "object" || x === null) return false
+    return deepEqual(a, b)
+  }
+  return true
+}
+
+/**
+ * Is the impl object `o` equal to the spec's `c` as `deepEqual(c, absObject(o))` decides? The
+ * thread and queue objects are compared field by field in place (the commonest, and the ones whose
+ * abstraction copies the most); the others are abstracted and compared.
+ */
+const objectEquals = (o: ImplObject, c: KObject, limit: number): boolean => {
+  switch (o.tag) {
+    case "TCB": {
+      if (c.tag !== "TCB" || keyCount(c) !== 11) return false
+      const x = c.tcbContext
+      return o.tcbPriority === c.tcbPriority && o.tcbMCP === c.tcbMCP && o.tcbDomain === c.tcbDomain &&
+        o.tcbTimeSlice === c.tcbTimeSlice && o.tcbFaultHandler === c.tcbFaultHandler && o.tcbIPCBuffer === c.tcbIPCBuffer &&
+        (o.tcbBoundNotification?.base ?? null) === c.tcbBoundNotification &&
+        deepEqual(c.tcbState, { ...o.tcbState }) && deepEqual(c.tcbFault, o.tcbFault) &&
+        typeof x === "object" && x !== null && keyCount(x) === 4 && x.msgInfo === o.msgInfo && x.badge === o.badge &&
+        isPlainArray(x.mrs) && sameArray(o.mrs, x.mrs) && isPlainArray(x.regs) && sameArray(o.regs, x.regs)
+    }
+    case "Endpoint": {
+      if (c.tag !== "Endpoint" || keyCount(c) !== 2) return false
+      const s = c.state
+      if (typeof s !== "object" || s === null) return false
+      if (o.epState === "Idle") return s.tag === "IdleEP" && keyCount(s) === 1
+      if (s.tag !== (o.epState === "Send" ? "SendEP" : "RecvEP") || keyCount(s) !== 2) return false
+      return isPlainArray(s.queue) && sameQueue(o.epQueueHead, s.queue, limit)
+    }
+    case "Notification": {
+      if (c.tag !== "Notification" || keyCount(c) !== 3 || (o.ntfnBoundTCB?.base ?? null) !== c.boundTCB) return false
+      const s = c.state
+      if (typeof s !== "object" || s === null) return false
+      if (o.ntfnState === "Idle") return s.tag === "IdleNtfn" && keyCount(s) === 1
+      if (o.ntfnState === "Active") return s.tag === "ActiveNtfn" && keyCount(s) === 2 && s.badge === o.ntfnMsgIdentifier
+      return s.tag === "WaitingNtfn" && keyCount(s) === 2 && isPlainArray(s.queue) && sameQueue(o.ntfnQueueHead, s.queue, limit)
+    }
+    case "CNode": return c.tag === "CNode" && keyCount(c) === 2 && c.radix === o.radix
+    // The hardware words against the spec's maps: sameRecord(abstracted entry, spec entry) is exact
+    // (an abstracted entry's fields are never undefined), and each map's size is compared.
+    case "PageTable": return c.tag === "PageTable" && keyCount(c) === 2 && isMapObject(c.ptes) && sameEntries(o.pt, c.ptes, absPTE)
+    case "PageDirectory":
+      return c.tag === "PageDirectory" && keyCount(c) === 3 && isMapObject(c.pdes) && isMapObject(c.kernelPDEs) &&
+        sameEntries(o.pd.subarray(0, kernelFirstPDE), c.pdes, absPDE) && sameKernelWindow(o.pd, c.kernelPDEs)
+    default: return deepEqual(c, absObject(o, limit))
+  }
+}
+
+/**
+ * Does `s` equal the abstraction of `k`, as `statesEqual(s, absState(k))` decides? Compared in place
+ * (no abstract heap or cap map is built, and only the CDT's parents with children get arrays), so the
+ * periodic full check costs a walk of the impl. True only when equal; false when they differ or
+ * when this comparison cannot tell (the caller then abstracts and compares, which has the last word).
+ */
+export const agreesInFull = (k: ImplState, s: KernelState): boolean => {
+  if (keyCount(s) !== stateKeys.length) return false
+  const limit = k.objects.size
+  // Globals: built (they are small) and compared as statesEqual compares them.
+  const g = absGlobals(k, limit) as unknown as Record<string, unknown>
+  const sr = s as unknown as Record<string, unknown>
+  for (const key of stateKeys.slice(5)) if (!deepEqual(sr[key], g[key])) return false
+  // Objects.
+  if (s.kheap.size !== limit) return false
+  for (const [p, o] of k.objects) {
+    const a = s.kheap.get(p)
+    if (a === undefined || !objectEquals(o, a, limit)) return false
+  }
+  // Caps and originality.
+  const ctes = allCtes(k)
+  let caps = 0
+  let originals = 0
+  for (const c of ctes) {
+    if (c.cap.tag !== "NullCap") {
+      caps++
+      const sc = s.caps.get(c.addr)
+      if (sc === undefined || !capEquals(sc, c.cap)) return false
+    }
+    if (c.revocable) {
+      originals++
+      if (!s.isOriginal.has(c.addr)) return false
+    }
+  }
+  if (caps !== s.caps.size || originals !== s.isOriginal.size) return false
+  // The CDT read off the MDB lists.
+  let edges = 0
+  const kids = new Map<SlotPtr, SlotPtr[]>()
+  for (const list of mdbLists(ctes)) {
+    const parent = cdtOfList(list)
+    for (let j = 0; j < list.length; j++) {
+      const pi = parent[j]!
+      if (pi < 0) continue
+      const p = list[pi]!.addr
+      const c = list[j]!.addr
+      edges++
+      if (s.cdt.get(c) !== p) return false
+      const ks = kids.get(p)
+      if (ks === undefined) kids.set(p, [c])
+      else ks.push(c)
+    }
+  }
+  if (edges !== s.cdt.size || kids.size !== s.cdtList.size) return false
+  for (const [p, ks] of kids) {
+    const sk = s.cdtList.get(p)
+    if (!isPlainArray(sk) || !sameArray(ks, sk)) return false
+  }
+  return true
 }

@@ -223,7 +223,9 @@ export function resolveVAddr(k: ImplState, pd: ImplPageDirectory, vaddr: number)
  */
 export function copyGlobalMappings(k: ImplState, newPD: ImplPageDirectory): void {
   const global = k.armKSGlobalPD.pd
-  for (let i = pdIndexOf(kernelBase); i < global.length; i++) newPD.pd[i] = global[i]!
+  // One block copy of the kernel window (C's loop over the same entries).
+  const from = pdIndexOf(kernelBase)
+  newPD.pd.set(global.subarray(from, Math.min(global.length, newPD.pd.length)), from)
 }
 
 // ---- unmapping and deletion ---------------------------------------------------------------------------

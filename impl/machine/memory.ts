@@ -6,7 +6,7 @@
  * access allocates.
  * @category objects
  */
-import { ipcBufferWords } from "../../model/index.ts"
+import { bit, ipcBufferWords } from "../../model/index.ts"
 import { ImplFrame } from "../state.ts"
 
 /** Words in one page of frame memory (4 KiB). */
@@ -17,7 +17,7 @@ const pageWordBits = 10
 export function framePage(frame: ImplFrame, page: number): Uint32Array {
   let pages = frame.pages
   if (pages === null) {
-    pages = new Array<Uint32Array | undefined>(2 ** (frame.sizeBits - 12))
+    pages = new Array<Uint32Array | undefined>(bit(frame.sizeBits - 12))
     frame.pages = pages
   }
   let p = pages[page]

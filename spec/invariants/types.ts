@@ -37,6 +37,11 @@ export interface Invariant {
   readonly mode: "incremental" | "periodic"
   /** The violations among what changed from `prev` to `s` (only for mode "incremental"). */
   readonly checkChanged?: (s: KernelState, prev: KernelState, delta: StateDelta) => readonly Violation[]
+  /**
+   * The keys `checkChanged` visits (only for mode "incremental"): `checkChanged(s, prev, delta)` is
+   * `check(scopedView(s, scope(s, prev, delta)))`, so invariants with the same scope can share a view.
+   */
+  readonly scope?: (s: KernelState, prev: KernelState, delta: StateDelta) => IncrementalScope
 }
 
 /**
@@ -153,6 +158,6 @@ export const defineInvariant = (d: InvariantDef): Invariant => {
     threatenedBy: d.threatenedBy,
     check: run,
     mode: scope === undefined ? "periodic" : "incremental",
-    ...(scope === undefined ? {} : { checkChanged: (s: KernelState, prev: KernelState, delta: StateDelta) => run(scopedView(s, scope(s, prev, delta))) }),
+    ...(scope === undefined ? {} : { scope, checkChanged: (s: KernelState, prev: KernelState, delta: StateDelta) => run(scopedView(s, scope(s, prev, delta))) }),
   }
 }

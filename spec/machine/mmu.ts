@@ -7,7 +7,7 @@
  */
 import type { MemoryAccessKind, PPtr } from "../../model/index.ts"
 import {
-  FaultStatus, VMAttr, largePageBits, pageBits, pdIndexOf, ptIndexOf, sectionBits, superSectionBits, tcbVTable,
+  FaultStatus, VMAttr, bit, largePageBits, pageBits, pdIndexOf, ptIndexOf, sectionBits, superSectionBits, tcbVTable,
 } from "../../model/index.ts"
 import type { VMRights } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
@@ -64,5 +64,5 @@ export const translate = (s: KernelState, pd: PPtr, vaddr: number, kind: MemoryA
       break
     }
   }
-  return { ok: true, frame, word: (vaddr & (2 ** sizeBits - 1)) >>> 2 }
+  return { ok: true, frame, word: (vaddr & (bit(sizeBits) - 1)) >>> 2 }
 }

@@ -9,7 +9,7 @@
 import { match } from "ts-pattern"
 import type { Cap, ObjectType, PPtr, Rights, SlotPtr } from "../../model/index.ts"
 import {
-  NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, asidPoolBits, badgeFromWord, endpointBits, getObjectSize, hasRight,
+  NullCap, ObjectType as OT, RightG, RightGR, RightR, RightW, asidPoolBits, badgeFromWord, bit, endpointBits, getObjectSize, hasRight,
   newTcbFields, notificationBits, pageDirBits, pageTableBits, slotBits, tcbBits, tcbCNodeEntries, tcbCTable, wordBits, zombieTypeTCB,
 } from "../../model/index.ts"
 import type { SyscallError } from "../../model/index.ts"
@@ -69,8 +69,8 @@ export const sameRegionAs = (a: Cap, b: Cap): boolean => {
     case "UntypedCap": {
       const r = capRegion(b)
       if (r === null) return false
-      const aTop = a.ptr + 2 ** a.sizeBits - 1
-      const bTop = r.base + 2 ** r.sizeBits - 1
+      const aTop = a.ptr + bit(a.sizeBits) - 1
+      const bTop = r.base + bit(r.sizeBits) - 1
       return a.ptr <= r.base && bTop <= aTop
     }
     // Object caps: the same kind of cap to the same object.
@@ -87,8 +87,8 @@ export const sameRegionAs = (a: Cap, b: Cap): boolean => {
     // A frame covers frames inside it.
     case "FrameCap": {
       if (b.tag !== "FrameCap") return false
-      const aTop = a.ptr + 2 ** a.sizeBits - 1
-      const bTop = b.ptr + 2 ** b.sizeBits - 1
+      const aTop = a.ptr + bit(a.sizeBits) - 1
+      const bTop = b.ptr + bit(b.sizeBits) - 1
       return a.ptr <= b.ptr && aTop >= bTop
     }
     case "PageTableCap": return b.tag === "PageTableCap" && b.ptr === a.ptr
