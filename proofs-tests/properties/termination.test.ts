@@ -24,12 +24,11 @@ const loopsOnThirdTick = (): ImplUnderTest<Kernel> => {
 
 describe("non-termination is a counterexample", () => {
   it("the watchdog stops a looping kernel entry and names the step and the layer", () => {
-    const t0 = performance.now()
+    // Without the watchdog this call would never return: that it returns is the point, so no time is asserted.
     const r = runEvents(loopsOnThirdTick(), defaultBootConfig, [timerTick(), seL4_Yield(), timerTick(), timerTick(), seL4_Yield()], { deadlineMs: 300 })
     expect(r.failure).toEqual({ kind: "nontermination", step: 4, phase: "impl", ms: 300 })
     expect(describeFailure(r.failure!)).toBe("step 4: the impl did not finish within 300 ms: a loop that does not terminate")
     expect(r.events.length).toBe(4)
-    expect(performance.now() - t0).toBeLessThan(5_000)
   })
 
   it("a campaign finds the loop and shrinks the trace to the three ticks", () => {
