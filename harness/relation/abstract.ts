@@ -213,6 +213,21 @@ export function cdtOfList(list: readonly Cte[]): number[] {
 }
 
 /**
+ * Visit every CDT edge (child slot, parent slot) read off the MDB lists, each list in order, so
+ * children come in MDB order; stops, returning false, as soon as `f` returns false.
+ */
+export function forEachCdtEdge(ctes: readonly Cte[], f: (child: SlotPtr, parent: SlotPtr) => boolean): boolean {
+  for (const list of mdbLists(ctes)) {
+    const parent = cdtOfList(list)
+    for (let j = 0; j < list.length; j++) {
+      const pi = parent[j]!
+      if (pi >= 0 && !f(list[j]!.addr, list[pi]!.addr)) return false
+    }
+  }
+  return true
+}
+
+/**
  * For each position j, the nearest i < j with `runEnd[i] >= j` (or -1), where `runEnd[i] >= i`.
  * Linear: the candidates wait on a stack whose run ends decrease towards the top (a candidate whose
  * run ends no later than a nearer one's can never be the answer).
@@ -254,19 +269,13 @@ export function absState(k: ImplState): KernelState {
 
   const cdt = new Map<SlotPtr, SlotPtr>()
   const cdtList = new Map<SlotPtr, SlotPtr[]>()
-  for (const list of mdbLists(ctes)) {
-    const parent = cdtOfList(list)
-    for (let j = 0; j < list.length; j++) {
-      const pi = parent[j]!
-      if (pi < 0) continue
-      const p = list[pi]!.addr
-      const c = list[j]!.addr
-      cdt.set(c, p)
-      const kids = cdtList.get(p)
-      if (kids === undefined) cdtList.set(p, [c])
-      else kids.push(c)
-    }
-  }
+  forEachCdtEdge(ctes, (c, p) => {
+    cdt.set(c, p)
+    const kids = cdtList.get(p)
+    if (kids === undefined) cdtList.set(p, [c])
+    else kids.push(c)
+    return true
+  })
 
   return { kheap, caps, cdt, cdtList, isOriginal, ...absGlobals(k, limit) }
 }

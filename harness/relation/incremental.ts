@@ -23,7 +23,7 @@ import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { PMap } from "../../spec/persistent.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { absGlobals, absObject, absPDE, absPTE, allCtes, cdtOfList, isMDBParentOf, kernelFirstPDE, mdbLists, schedDomain, schedDuration } from "./abstract.ts"
+import { absGlobals, absObject, absPDE, absPTE, allCtes, cdtOfList, forEachCdtEdge, isMDBParentOf, kernelFirstPDE, schedDomain, schedDuration } from "./abstract.ts"
 import { deepEqual } from "../lockstep/diff.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
@@ -495,20 +495,15 @@ export const agreesInFull = (k: ImplState, s: KernelState): boolean => {
   // The CDT read off the MDB lists.
   let edges = 0
   const kids = new Map<SlotPtr, SlotPtr[]>()
-  for (const list of mdbLists(ctes)) {
-    const parent = cdtOfList(list)
-    for (let j = 0; j < list.length; j++) {
-      const pi = parent[j]!
-      if (pi < 0) continue
-      const p = list[pi]!.addr
-      const c = list[j]!.addr
-      edges++
-      if (s.cdt.get(c) !== p) return false
-      const ks = kids.get(p)
-      if (ks === undefined) kids.set(p, [c])
-      else ks.push(c)
-    }
-  }
+  const sameEdges = forEachCdtEdge(ctes, (c, p) => {
+    edges++
+    if (s.cdt.get(c) !== p) return false
+    const ks = kids.get(p)
+    if (ks === undefined) kids.set(p, [c])
+    else ks.push(c)
+    return true
+  })
+  if (!sameEdges) return false
   if (edges !== s.cdt.size || kids.size !== s.cdtList.size) return false
   for (const [p, ks] of kids) {
     const sk = s.cdtList.get(p)

@@ -180,6 +180,26 @@ export const runSecurityTrace = <K>(
   const observers = sys.nonleakageSkipped === null && checks.has("nonleakage") ? sys.partitions : []
   const { reads } = flowOf(sys)
   const ctx: IntegrityContext = { labels: sys.labels, policy: sys.policy, exempt: sys.confinement.exemptThreads }
+  /** Time `f` against `check` on `layer`, counting the step. */
+  const timed = <V>(check: "pas_refined" | "integrity", layer: "spec" | "impl", f: () => V): V => {
+    const t0 = performance.now()
+    const v = f()
+    const c = stats.checks[check]
+    if (layer === "spec") { c.ms += performance.now() - t0; c.steps++ } else { c.implMs += performance.now() - t0; c.implSteps++ }
+    return v
+  }
+  /** pas_refined (on the whole state, or on what the step changed) and integrity, on one layer's states around a step. */
+  const checkStep = (layer: "spec" | "impl", step: number, u: Label, pre: KernelState, post: KernelState, whole: boolean): SecurityRun | null => {
+    if (checks.has("pas_refined")) {
+      const v = timed("pas_refined", layer, () => whole ? checkConfinement(post, sys.confinement) : checkConfinementStep(pre, post, sys.confinement))
+      if (v.length > 0) return fail(step, { check: "pas_refined", layer, violations: v, description: `authority outside the policy after step ${step} (${layer}):\n${describeConfinement(v)}` })
+    }
+    if (checks.has("integrity")) {
+      const v = timed("integrity", layer, () => checkIntegrity(pre, post, u, ctx, schedulerDomains(pre, post)))
+      if (v.length > 0) return fail(step, { check: "integrity", layer, subject: u, violations: v, description: `step ${step}, run by ${u}, changed what it may not (${layer}):\n${describeIntegrity(v)}` })
+    }
+    return null
+  }
   let pre = l.spec
   stats.traces++
   for (let i = 0; i < choices.length; i++) {
@@ -194,21 +214,9 @@ export const runSecurityTrace = <K>(
     const post = l.spec
     stats.steps++
     o.onStep?.(post)
-    if (checks.has("pas_refined")) {
-      const t0 = performance.now()
-      // Incremental (what the step changed) with a whole-state check every 16 steps and at the end.
-      const v = step % 16 === 0 || step === choices.length ? checkConfinement(post, sys.confinement) : checkConfinementStep(pre, post, sys.confinement)
-      stats.checks.pas_refined.ms += performance.now() - t0
-      stats.checks.pas_refined.steps++
-      if (v.length > 0) return fail(step, { check: "pas_refined", layer: "spec", violations: v, description: `authority outside the policy after step ${step} (spec):\n${describeConfinement(v)}` })
-    }
-    if (checks.has("integrity")) {
-      const t0 = performance.now()
-      const v = checkIntegrity(pre, post, u, ctx, schedulerDomains(pre, post))
-      stats.checks.integrity.ms += performance.now() - t0
-      stats.checks.integrity.steps++
-      if (v.length > 0) return fail(step, { check: "integrity", layer: "spec", subject: u, violations: v, description: `step ${step}, run by ${u}, changed what it may not (spec):\n${describeIntegrity(v)}` })
-    }
+    // pas_refined incremental (what the step changed) with a whole-state check every 16 steps and at the end.
+    const specFailure = checkStep("spec", step, u, pre, post, step % 16 === 0 || step === choices.length)
+    if (specFailure !== null) return specFailure
     const pairs: { observer: Label; edits: ReturnType<typeof resolveEdits>; second: KernelState }[] = []
     if (observers.length > 0) {
       const t0 = performance.now()
@@ -234,20 +242,8 @@ export const runSecurityTrace = <K>(
     }
     if (preAbs !== null) {
       const postAbs = l.abs()
-      if (checks.has("pas_refined")) {
-        const t0 = performance.now()
-        const v = checkConfinement(postAbs, sys.confinement)
-        stats.checks.pas_refined.implMs += performance.now() - t0
-        stats.checks.pas_refined.implSteps++
-        if (v.length > 0) return fail(step, { check: "pas_refined", layer: "impl", violations: v, description: `authority outside the policy after step ${step} (impl):\n${describeConfinement(v)}` })
-      }
-      if (checks.has("integrity")) {
-        const t0 = performance.now()
-        const v = checkIntegrity(preAbs, postAbs, u, ctx, schedulerDomains(preAbs, postAbs))
-        stats.checks.integrity.implMs += performance.now() - t0
-        stats.checks.integrity.implSteps++
-        if (v.length > 0) return fail(step, { check: "integrity", layer: "impl", subject: u, violations: v, description: `step ${step}, run by ${u}, changed what it may not (impl):\n${describeIntegrity(v)}` })
-      }
+      const implFailure = checkStep("impl", step, u, preAbs, postAbs, true)
+      if (implFailure !== null) return implFailure
       if (prefix !== null && pairs.length > 0) {
         const t0 = performance.now()
         for (const p of pairs) {
