@@ -9,7 +9,7 @@
  * the ABI table (model/abi.ts) does; a test checks every entry and argument exists there.
  */
 import type { Cap, Event, SyscallEvent } from "../../model/index.ts"
-import { messageInfoFromWord, msgAlignBits, retypeFanOutLimit, wordBits } from "../../model/index.ts"
+import { kernelBase, messageInfoFromWord, msgAlignBits, retypeFanOutLimit, wordBits } from "../../model/index.ts"
 import { abiEntry } from "../../model/abi.ts"
 import { invocationName } from "../../spec/index.ts"
 import { capAt } from "../query.ts"
@@ -32,7 +32,7 @@ export interface ArgBound {
 export interface ArgAlignment {
   readonly entry: string
   readonly arg: string
-  readonly alignBits: number
+  readonly alignBits: Bound
 }
 
 const depth = (entry: string, arg: string): ArgBound => ({ entry, arg, min: 1, max: wordBits })
@@ -51,6 +51,12 @@ const retypeRadix = (x: Ctx, e: SyscallEvent): number | undefined => {
   return node?.tag === "CNodeCap" ? node.radix : undefined
 }
 
+/** The size in bits of the frame the invoked cap names (Page_Map's alignment, the page flushes' offsets). */
+const invokedFrameBits = (x: Ctx, e: SyscallEvent): number | undefined => {
+  const c = capAt(x.s, x.t, e.cptr)
+  return c?.tag === "FrameCap" ? c.sizeBits : undefined
+}
+
 export const argBounds: readonly ArgBound[] = [
   ...["CNode_Revoke", "CNode_Delete", "CNode_CancelBadgedSends", "CNode_SaveCaller"].map((n) => depth(n, "depth")),
   ...["CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Mutate", "CNode_Rotate"].flatMap((n) => [depth(n, "dest_depth"), depth(n, "src_depth")]),
@@ -66,11 +72,21 @@ export const argBounds: readonly ArgBound[] = [
   { entry: "TCB_SetSchedParams", arg: "mcp", min: 0, max: authorityMCP },
   { entry: "TCB_SetSchedParams", arg: "priority", min: 0, max: authorityMCP },
   { entry: "Domain_SetSet", arg: "domain", min: 0, max: (x) => x.s.numDomains - 1 },
+  // Address spaces: the kernel window starts at kernelBase; a frame's offsets end at its size.
+  { entry: "ARM_PageTable_Map", arg: "vaddr", min: 0, max: kernelBase - 1 },
+  { entry: "ARM_Page_Map", arg: "vaddr", min: 0, max: (x, e) => { const b = invokedFrameBits(x, e); return b === undefined ? undefined : kernelBase - 2 ** b } },
+  ...(["Clean_Data", "Invalidate_Data", "CleanInvalidate_Data", "Unify_Instruction"] as const).flatMap((op): ArgBound[] => [
+    { entry: `ARM_PageDirectory_${op}`, arg: "start", min: 0, max: kernelBase - 1 },
+    { entry: `ARM_PageDirectory_${op}`, arg: "end", min: (_x, e) => (e.mrs[0] ?? 0) + 1, max: kernelBase },
+    { entry: `ARM_Page_${op}`, arg: "start_offset", min: 0, max: (x, e) => { const b = invokedFrameBits(x, e); return b === undefined ? undefined : 2 ** b - 1 } },
+    { entry: `ARM_Page_${op}`, arg: "end_offset", min: (_x, e) => (e.mrs[0] ?? 0) + 1, max: (x, e) => { const b = invokedFrameBits(x, e); return b === undefined ? undefined : 2 ** b } },
+  ]),
 ]
 
 export const argAlignments: readonly ArgAlignment[] = [
   { entry: "TCB_SetIPCBuffer", arg: "buffer", alignBits: msgAlignBits },
   { entry: "TCB_Configure", arg: "buffer", alignBits: msgAlignBits },
+  { entry: "ARM_Page_Map", arg: "vaddr", alignBits: invokedFrameBits },
 ]
 
 const resolve = (b: Bound, x: Ctx, e: SyscallEvent): number | undefined => (typeof b === "number" ? b : b(x, e))
@@ -121,7 +137,9 @@ export const boundaryEvent = (x: Ctx, e0: Event): Event => {
     if (min === undefined || max === undefined) return e0
     v = [min - 1, min, max, max + 1][(w >>> 3) % 4]!
   } else {
-    const size = 2 ** aligns[k - bounds.length]!.alignBits
+    const bits = resolve(aligns[k - bounds.length]!.alignBits, x, e0)
+    if (bits === undefined) return e0
+    const size = 2 ** bits
     const base = Math.max(size, e0.mrs[i]! - (e0.mrs[i]! % size))
     v = [base, base + 1, base - 1, base + size / 2][(w >>> 3) % 4]!
   }

@@ -89,8 +89,8 @@ export interface Choice {
 
 export const hostilePercent = 12
 export const isHostile = (c: Choice): boolean => c.hostile >= 100 - hostilePercent
-/** The share of choices (just below the hostile ones) whose invocation gets a boundary argument (boundaries.ts). */
-export const boundaryPercent = 8
+/** The share of choices (just below the hostile ones) whose invocation gets a boundary argument (boundaries.ts); KSPEC_BOUNDARY overrides it (0 turns the technique off, for measuring what it adds). */
+export const boundaryPercent = Math.max(0, Math.min(100 - hostilePercent, Number(process.env.KSPEC_BOUNDARY ?? 8) || 0))
 export const isBoundary = (c: Choice): boolean => !isHostile(c) && c.hostile >= 100 - hostilePercent - boundaryPercent
 /** One choice in this many may leave every thread blocked or stopped (deadlock, idle for good). */
 export const deadlockOdds = 64

@@ -9,6 +9,10 @@ import { argAlignments, argBounds, boundAt } from "../../harness/gen/boundaries.
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
 import { lockstep } from "../../harness/lockstep/runner.ts"
 
+// The four cache operations of a page directory (and of a frame) share one decoder: a bound counts as
+// reached when any of them reaches it.
+const family = (entry: string): string => entry.replace(/_(Clean_Data|Invalidate_Data|CleanInvalidate_Data|Unify_Instruction)$/, "_<flush>")
+
 describe("argument boundaries", () => {
   it("every bounded argument is an argument of its ABI entry", () => {
     for (const b of [...argBounds, ...argAlignments]) {
@@ -35,7 +39,7 @@ describe("argument boundaries", () => {
           if (i < 0 || i >= e.mrs.length || range === undefined) continue
           const [lo, hi] = range
           const v = e.mrs[i]!
-          const k = `${entry.name}.${b.arg}`
+          const k = `${family(entry.name)}.${b.arg}`
           const m = seen.get(k) ?? seen.set(k, { outside: new Set(), inside: new Set() }).get(k)!
           if (v === ((lo - 1) >>> 0) || v === hi + 1) {
             m.outside.add(r.outcome!.result)
@@ -44,8 +48,9 @@ describe("argument boundaries", () => {
           if (v === lo || v === hi) m.inside.add(r.outcome!.result)
         }
       }
-}), { numRuns: 400, seed: 17 })
-    const missing = argBounds.map((b) => `${b.entry}.${b.arg}`).filter((k) => (seen.get(k)?.outside.size ?? 0) === 0 || (seen.get(k)?.inside.size ?? 0) === 0)
+}), { numRuns: 700, seed: 17 })
+    const missing = [...new Set(argBounds.map((b) => `${family(b.entry)}.${b.arg}`))].filter((k) => (seen.get(k)?.outside.size ?? 0) === 0 || (seen.get(k)?.inside.size ?? 0) === 0)
+    if (process.env.KSPEC_VERBOSE) console.log([...seen].map(([k, v]) => `${k}: outside ${[...v.outside]} inside ${[...v.inside]}`).join("\n"))
     expect(missing).toEqual([])
   }, 120_000)
 })

@@ -66,6 +66,31 @@ describe("decodeReply", () => {
   })
 })
 
+describe("the outcome of a step", () => {
+  it("names the event that made it, and a fault's outcome says what became of the thread: stopped (NoHandler) or waiting for its handler's reply (Delivered)", () => {
+    const seen = { Delivered: 0, NoHandler: 0 }
+    fc.assert(fc.property(traceArb(100), (choices) => {
+      const h = lockstep()
+      for (const c of choices) {
+        const ev = resolveChoice(h.spec, c)
+        const r = h.step(ev)
+        expect(r.failure).toBeNull()
+        const o = r.outcome
+        if (o === undefined) continue
+        if (ev.tag === "Syscall") expect(o.syscall).toBe(ev.syscall)
+        if (ev.tag === "UserFault" || ev.tag === "MemoryAccess") expect([o.syscall, o.invocation]).toEqual([ev.tag, ev.kind])
+        if (o.result !== "Delivered" && o.result !== "NoHandler") continue
+        seen[o.result]++
+        const state = tcbAt(h.spec, r.thread)?.tcbState.tag
+        if (o.result === "NoHandler") expect(state).toBe("Inactive")
+        else expect(["BlockedOnSend", "BlockedOnReply"]).toContain(state)
+      }
+    }), { numRuns: 40, seed: 11 })
+    expect(seen.Delivered).toBeGreaterThan(5)
+    expect(seen.NoHandler).toBeGreaterThan(5)
+  })
+})
+
 describe("decodeFaultMessage", () => {
   /** A thread whose fault handler is an endpoint a server waits on; the thread made current. */
   const faulting = () => {

@@ -9,6 +9,8 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
+import type { Sample } from "./sample.ts"
+import { reportKey, sampledKey, stratum } from "./sample.ts"
 
 export interface Mutant {
   readonly id: string
@@ -85,10 +87,70 @@ const print = (s: Summary, list: boolean): void => {
 
 export const equivalentsFile = "proofs-tests/mutation/equivalent.json"
 
+/** Only the sampled mutants of a report (the others on their nodes were tested too, but are not drawn at random). */
+export const restrictToSample = (report: Report, sample: Sample): Report => {
+  const keys = new Set(sample.mutants.map(sampledKey))
+  const files: Record<string, { source: string; mutants: Mutant[] }> = {}
+  for (const [file, f] of Object.entries(report.files)) {
+    const ms = f.mutants.filter((m) => keys.has(reportKey(file, m.location.start.line, m.location.start.column, m.mutatorName, m.replacement ?? "")))
+    if (ms.length > 0) files[file] = { source: f.source, mutants: ms }
+  }
+  return { files }
+}
+
+/** Wilson's 95% interval for k successes in n trials, in percent. */
+export const wilson = (k: number, n: number): readonly [number, number] => {
+  if (n === 0) return [0, 100]
+  const z = 1.96, p = k / n, d = 1 + (z * z) / n
+  const c = (p + (z * z) / (2 * n)) / d, h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d
+  return [100 * Math.max(0, c - h), 100 * Math.min(1, c + h)]
+}
+
+export interface Estimate { readonly folder: string; readonly population: number; readonly sampled: number; readonly scored: number; readonly score: number; readonly low: number; readonly high: number }
+
+/**
+ * The score per stratum of a sampled run, with Wilson's interval, and per layer (impl, spec, all):
+ * the strata's scores weighted by their mutant counts times their share of non-equivalent mutants.
+ */
+export const estimates = (report: Report, eq: Equivalents, sample: Sample): Estimate[] => {
+  const byStratum = new Map<string, Tally>()
+  for (const [file, f] of Object.entries(restrictToSample(report, sample).files)) {
+    const s = summarize({ files: { [file]: f } }, eq).byFolder.get("all")!
+    const t = byStratum.get(stratum(file)) ?? byStratum.set(stratum(file), { killed: 0, survived: 0, noCoverage: 0, equivalent: 0, other: 0 }).get(stratum(file))!
+    for (const k of Object.keys(t) as (keyof Tally)[]) t[k] += s[k]
+  }
+  const out: Estimate[] = []
+  const layers = new Map<string, { w: number; ws: number; pop: number; sampled: number; scored: number }>()
+  for (const [folder, population] of Object.entries(sample.population)) {
+    const t = byStratum.get(folder) ?? { killed: 0, survived: 0, noCoverage: 0, equivalent: 0, other: 0 }
+    const scored = t.killed + t.survived + t.noCoverage, sampled = scored + t.equivalent + t.other
+    const [low, high] = wilson(t.killed, scored)
+    out.push({ folder, population, sampled, scored, score: score(t), low, high })
+    const w = sampled === 0 ? 0 : (population * scored) / sampled
+    for (const layer of [folder.split("/")[0]!, "all"]) {
+      const l = layers.get(layer) ?? layers.set(layer, { w: 0, ws: 0, pop: 0, sampled: 0, scored: 0 }).get(layer)!
+      l.w += w; l.ws += w * score(t); l.pop += population; l.sampled += sampled; l.scored += scored
+    }
+  }
+  for (const [folder, l] of layers) out.push({ folder, population: l.pop, sampled: l.sampled, scored: l.scored, score: l.w === 0 ? 0 : l.ws / l.w, low: NaN, high: NaN })
+  return out
+}
+
+const printEstimates = (es: readonly Estimate[]): void => {
+  const pad = (x: string | number, n: number) => String(x).padStart(n)
+  console.log(`\nestimated score per folder (sampled mutants only, equivalent ones left out):`)
+  console.log(`${"folder".padEnd(18)} ${pad("mutants", 8)} ${pad("sampled", 8)} ${pad("scored", 7)} ${pad("score", 7)}  95% interval`)
+  for (const e of es) console.log(`${e.folder.padEnd(18)} ${pad(e.population, 8)} ${pad(e.sampled, 8)} ${pad(e.scored, 7)} ${pad(e.score.toFixed(1) + "%", 7)}  ${Number.isNaN(e.low) ? "(weighted)" : `${e.low.toFixed(0)}-${e.high.toFixed(0)}%`}`)
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = process.cwd()
-  const reportFile = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "reports/mutation/mutation.json"
+  const argv = process.argv.slice(2)
+  const si = argv.indexOf("--sample")
+  const sampleFile = si >= 0 ? argv.splice(si, 2)[1] : undefined
+  const reportFile = argv.find((a) => !a.startsWith("--")) ?? "reports/mutation/mutation.json"
   const report = JSON.parse(readFileSync(join(root, reportFile), "utf8")) as Report
   const eq = JSON.parse(readFileSync(join(root, equivalentsFile), "utf8")) as Equivalents
-  print(summarize(report, eq), process.argv.includes("--list"))
+  print(summarize(report, eq), argv.includes("--list"))
+  if (sampleFile !== undefined) printEstimates(estimates(report, eq, JSON.parse(readFileSync(join(root, sampleFile), "utf8")) as Sample))
 }
