@@ -1,0 +1,33 @@
+// The corruption corpus (corruptions.ts): on each pinned one-field corruption of a reachable state,
+// the invariants flag exactly what they flagged when the corpus was written. A weakened clause, a
+// dropped case or an over-eager check shows as a changed verdict, named with its corruption.
+import { describe, expect, it } from "vitest"
+import { invariants } from "../../spec/invariants/index.ts"
+import { baseStates, corrupt, loadCorpus, verdict } from "./corruptions.ts"
+
+describe("the corruption corpus", () => {
+  const corpus = loadCorpus()
+  it(`every invariant flags what it flagged on ${corpus.corruptions.length} corruptions of ${corpus.bases.length} reachable states`, () => {
+    const states = baseStates(corpus.bases)
+    for (const s of states) expect(verdict(s), "a base state is not valid: the corpus is stale").toEqual([])
+    const changed: string[] = []
+    corpus.corruptions.forEach((c, i) => {
+      const s = corrupt(states[c.base]!, c)
+      if (s === undefined) { changed.push(`#${i}: ${c.path.join(".")} is no longer in base state ${c.base} (a stale corpus)`); return }
+      const now = verdict(s), then = corpus.verdicts[i]!
+      const lost = then.filter((n) => !now.includes(n)), gained = now.filter((n) => !then.includes(n))
+      if (lost.length + gained.length > 0) {
+        const what = c.op === "drop" ? "dropped" : `set to ${JSON.stringify(c.value)}`
+        changed.push(`#${i}: ${c.path.join(".")} ${what} in base state ${c.base}:${lost.length > 0 ? ` no longer flagged by ${lost.join(", ")}` : ""}${gained.length > 0 ? ` now flagged by ${gained.join(", ")}` : ""}`)
+      }
+    })
+    expect(changed.slice(0, 10), `${changed.length} verdicts changed; if intended, rewrite the corpus (npx tsx proofs-tests/invariants/corruptions.ts --write) and read its diff`).toEqual([])
+  })
+  it("flags most corruptions, and with many invariants", () => {
+    const names = new Set(invariants.map((i) => i.name))
+    const flagged = new Set(corpus.verdicts.flat())
+    expect([...flagged].filter((n) => !names.has(n))).toEqual([])
+    expect(flagged.size).toBeGreaterThan(names.size * 0.7)
+    expect(corpus.verdicts.filter((v) => v.length > 0).length).toBeGreaterThan(corpus.corruptions.length / 2)
+  })
+})
