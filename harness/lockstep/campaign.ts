@@ -18,6 +18,9 @@ export const defaultCampaign = { runs: 500, depth: 150 } as const
 /** The share of a campaign's traces drawn with swarm testing; KSPEC_SWARM overrides it. */
 export const defaultSwarmShare = Number(process.env.KSPEC_SWARM ?? 0.5)
 
+/** KSPEC_SHRINK=0 reports a campaign's first failing trace as found, unshrunk: mutation runs want only whether a mutant is killed. */
+const noShrink = process.env.KSPEC_SHRINK === "0"
+
 /** A campaign's traces: the fixed mix and, for `share` of them, swarm traces. */
 export const campaignTraceArb = (depth: number, weights: Readonly<Record<Op, number>> | undefined, share: number): fc.Arbitrary<Choice[]> => {
   const plain = traceArb(depth, weights)
@@ -130,7 +133,7 @@ export const runCampaign = <K>(impl: ImplUnderTest<K>, o: CampaignOptions): Camp
     return r.failure === null
   })
   const details = fc.check(prop, {
-    seed: o.seed, numRuns: o.runs, endOnFailure: o.shrink === false,
+    seed: o.seed, numRuns: o.runs, endOnFailure: o.shrink === false || noShrink,
     ...(o.timeLimitMs !== undefined ? { interruptAfterTimeLimit: o.timeLimitMs, markInterruptAsFailure: false } : {}),
   })
   const ms = performance.now() - t0

@@ -17,7 +17,7 @@ describe("the corruption corpus", () => {
       const now = verdict(s), then = corpus.verdicts[i]!
       const lost = then.filter((n) => !now.includes(n)), gained = now.filter((n) => !then.includes(n))
       if (lost.length + gained.length > 0) {
-        const what = c.op === "drop" ? "dropped" : `set to ${JSON.stringify(c.value)}`
+        const what = c.op === "drop" ? "dropped" : c.op === "rekey" ? `moved to key ${JSON.stringify(c.value)}` : `set to ${JSON.stringify(c.value)}`
         changed.push(`#${i}: ${c.path.join(".")} ${what} in base state ${c.base}:${lost.length > 0 ? ` no longer flagged by ${lost.join(", ")}` : ""}${gained.length > 0 ? ` now flagged by ${gained.join(", ")}` : ""}`)
       }
     })

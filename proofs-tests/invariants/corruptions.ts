@@ -5,7 +5,7 @@
  * and a random campaign only ever shows valid states. Here the states are reachable ones (the spec
  * run on random traces) with one leaf changed (a number moved by one, to zero or to another
  * object's address, a tag swapped for another tag the state uses, a flag flipped) or one entry of a
- * map, set or list dropped, and the verdict of each corruption is the set of invariants that flag
+ * map, set or list dropped or a map entry moved to another key, and the verdict of each corruption is the set of invariants that flag
  * it. Any change to what an invariant flags shows as a changed verdict, with the corruption that
  * shows it. After an intended change (a new or rewritten invariant, a changed kernel state), write
  * the file again and read the diff: `npx tsx proofs-tests/invariants/corruptions.ts --write`.
@@ -26,11 +26,11 @@ import { projectRoot } from "../../harness/paths.ts"
 
 /** A leaf value as JSON can hold it (a bigint as its decimal string). */
 export type Leaf = number | string | boolean | null | { readonly bigint: string }
-/** One corruption: in base state `base`, the value at `path` set to `value`, or the entry at `path` dropped. */
+/** One corruption: in base state `base`, the value at `path` set to `value`, the entry at `path` dropped, or moved to key `value`. */
 export interface Corruption {
   readonly base: number
   readonly path: readonly (string | number)[]
-  readonly op: "set" | "drop"
+  readonly op: "set" | "drop" | "rekey"
   readonly value?: Leaf
 }
 export interface Corpus {
@@ -63,6 +63,7 @@ const rebuild = (n: Node, path: readonly (string | number)[], i: number, c: Corr
     const without = setDelete(n, k as number)
     return c.op === "drop" || !last ? without : setAdd(without, fromLeaf(c.value) as number)
   }
+  if (last && c.op === "rekey" && isMap(n)) return mapSet(mapDelete(n, k as number), c.value as number, n.get(k as number))
   if (last && c.op === "drop") {
     if (isMap(n)) return mapDelete(n, k as number)
     if (Array.isArray(n)) return n.filter((_, j) => j !== k)
@@ -105,6 +106,9 @@ const drawCorruptions = (s: KernelState, base: number, perBase: number, rnd: () 
     for (const k of children(n).slice(0, 64)) collect(child(n, k), typeof k === "string" ? k : key, depth + 1)
   }
   collect(s, "", 0)
+  const rootWeighted: (keyof KernelState)[] = [
+    ...Array<keyof KernelState>(8).fill("kheap"), ...Array<keyof KernelState>(5).fill("caps"), "cdt", "cdt", "cdtList", "isOriginal", "readyQueues", "irqStates", "armASIDTable",
+  ]
   const out: Corruption[] = []
   for (let tries = 0; out.length < perBase && tries < perBase * 20; tries++) {
     const path: (string | number)[] = []
@@ -114,10 +118,15 @@ const drawCorruptions = (s: KernelState, base: number, perBase: number, rnd: () 
     while (!isLeaf(n)) {
       const ks = children(n)
       if (ks.length === 0) break
-      const k = pick(ks)
+      // From the root, mostly into the objects, caps and derivation tree, where the invariants' clauses are.
+      const k = n === s && rnd() < 0.8 ? pick(rootWeighted) : pick(ks)
       path.push(k)
-      // Now and then, drop an entry of a map, set or list instead of going further.
+      // Now and then, drop an entry of a map, set or list, or move a map entry to another key, instead of going further.
       if ((isMap(n) || isSet(n) || Array.isArray(n)) && rnd() < 0.12) { c = { base, path, op: "drop" }; break }
+      if (isMap(n) && rnd() < 0.06) {
+        const to = pick([(k as number) + 1, (k as number) - 1, 2 ** Math.floor(rnd() * 33), pick(addresses)])
+        if (!n.has(to)) { c = { base, path, op: "rekey", value: to }; break }
+      }
       if (typeof k === "string") key = k
       n = child(n, k)
     }
@@ -140,7 +149,7 @@ const drawCorruptions = (s: KernelState, base: number, perBase: number, rnd: () 
 }
 
 /** A fresh corpus: `bases` random traces of up to `depth` steps, `perBase` corruptions of each end state. */
-export const makeCorpus = (seed = 20261206, bases = 16, depth = 80, perBase = 250): Corpus => {
+export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 330): Corpus => {
   const traces = fc.sample(traceArb(depth), { seed, numRuns: bases })
   const events = traces.map((choices) => {
     let s = boot(defaultBootConfig)

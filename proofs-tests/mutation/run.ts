@@ -11,11 +11,12 @@
  * A tag keeps a run apart (its own report, no incremental reuse): to compare the search with a
  * technique turned off, e.g. `KSPEC_SWARM=0 npm run mutation -- --sample 30 --tag no-swarm`.
  * `--suite campaign` tests each mutant against the lockstep campaign alone (vitest.campaign.config.ts),
- * the search those techniques feed, rather than the whole focused suite.
+ * the search those techniques feed, rather than the whole focused suite. `--strata impl/object,spec/api`
+ * keeps only those folders of the sample drawn over everything (the same mutants a whole sampled run tests).
  */
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { drawSample, listMutants, mutateRange } from "./sample.ts"
+import { drawSample, listMutants, mutateRange, stratum } from "./sample.ts"
 
 const args = process.argv.slice(2)
 const flag = (name: string): string | undefined => {
@@ -36,6 +37,7 @@ const sampleArg = flag("--sample")
 const seed = count("--seed", flag("--seed"), 20261206)
 const tag = flag("--tag")
 const suite = flag("--suite")
+const strata = flag("--strata")?.split(",")
 if (suite !== undefined && suite !== "campaign") { console.error(`mutation: --suite is "campaign" (the lockstep campaign alone) or absent (the focused suite), not ${JSON.stringify(suite)}`); process.exit(2) }
 if (tag !== undefined && !/^[a-z0-9-]+$/.test(tag)) { console.error(`mutation: --tag wants lower-case letters, digits and dashes, not ${JSON.stringify(tag)}`); process.exit(2) }
 const list = args.includes("--list")
@@ -60,7 +62,14 @@ const scope = paths.length > 0 ? paths : ["impl", "spec"]
 const git = spawnSync("git", ["ls-files", "--", ...scope], { encoding: "utf8" })
 const files = git.stdout.split("\n").filter((f) => f.endsWith(".ts") && !/^(impl|spec)\/index\.ts$/.test(f) && /^(impl|spec)\//.test(f))
 if (files.length === 0) { console.error(`mutation: no files of spec/ or impl/ under ${scope.join(" ")}`); process.exit(2) }
-const sample = drawSample(await listMutants(files), perStratum, seed)
+const drawn = drawSample(await listMutants(files), perStratum, seed)
+// --strata keeps some folders of the sample drawn over all of them: the same mutants as a whole run's.
+const sample = strata === undefined ? drawn : {
+  ...drawn,
+  population: Object.fromEntries(Object.entries(drawn.population).filter(([k]) => strata.includes(k))),
+  mutants: drawn.mutants.filter((m) => strata.includes(stratum(m.file))),
+}
+if (sample.mutants.length === 0) { console.error(`mutation: no sampled mutant in ${strata?.join(", ")} (folders: ${Object.keys(drawn.population).join(", ")})`); process.exit(2) }
 const name = `sample${tag !== undefined ? `-${tag}` : ""}`
 mkdirSync("reports/mutation", { recursive: true })
 const sampleFile = `reports/mutation/${name}.sample.json`
@@ -81,6 +90,7 @@ const config = {
 const configFile = `reports/mutation/${name}.stryker.json`
 writeFileSync(configFile, JSON.stringify(config, null, 2))
 console.log(`mutation: ${sample.mutants.length} mutants sampled (${perStratum} per folder, seed ${seed}) of ${Object.values(sample.population).reduce((a, b) => a + b, 0)}; sample in ${sampleFile}`)
-const status = run("npx", ["stryker", "run", configFile], { ...process.env, KSPEC_MUTATION_SAMPLE: sampleFile })
+// A killed mutant needs no shrunk counterexample: campaigns stop at the first failing trace.
+const status = run("npx", ["stryker", "run", configFile], { ...process.env, KSPEC_MUTATION_SAMPLE: sampleFile, KSPEC_SHRINK: process.env.KSPEC_SHRINK ?? "0" })
 if (status !== 0) process.exit(status)
 process.exit(run("npx", ["tsx", "proofs-tests/mutation/report.ts", `reports/mutation/${name}.json`, "--sample", sampleFile, ...(list ? ["--list"] : [])]))
