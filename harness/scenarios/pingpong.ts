@@ -125,6 +125,10 @@ export const pingPongRound: fc.Arbitrary<readonly Event[]> = fc.oneof(
   { arbitrary: fc.nat({ max: 255 }).map((p) => raw("Call", PingPongSlots.server, messageInfo(L.TCBSetPriority, 1, 1), [p], [InitialSlot.InitThreadTCB])), weight: 1 },
   { arbitrary: fc.constant<Event>({ tag: "Syscall", syscall: "Yield", cptr: 0, msgInfo: 0, mrs: [], extraCaps: [] }), weight: 1 },
   { arbitrary: fc.constant(raw("NBRecv", PingPongSlots.ep, 0)), weight: 1 },
+  // The endpoint's slot number with junk in the bits above the root CNode's radix: the guard does
+  // not match, so the lookup fails (a cap fault on the slow path; the fastpath must not find the endpoint).
+  { arbitrary: fc.tuple(fc.constantFrom("Call", "ReplyRecv") as fc.Arbitrary<"Call" | "ReplyRecv">, fc.integer({ min: 1, max: 0xf_ffff }), fc.nat({ max: 4 }))
+    .map(([k, g, n]) => raw(k, (PingPongSlots.ep + g * 2 ** defaultBootConfig.rootCNodeBits) >>> 0, messageInfo(0, n), [1, 2, 3, 4].slice(0, n))), weight: 2 },
   { arbitrary: fc.constant(raw("Send", PingPongSlots.ep, messageInfo(0, 1), [9])), weight: 1 },
   ] as { arbitrary: fc.Arbitrary<Event>; weight: number }[]).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((e) => [e]), weight })),
 )
