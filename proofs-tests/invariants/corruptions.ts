@@ -6,7 +6,8 @@
  * run on random traces) with one leaf changed (a number moved by one, to zero or to another
  * object's address, a tag swapped for another tag the state uses, a flag flipped) or one entry of a
  * map, set or list dropped or a map entry moved to another key, and the verdict of each corruption is the set of invariants that flag
- * it. Any change to what an invariant flags shows as a changed verdict, with the corruption that
+ * it, with a hash of the messages each gives. Any change to what an invariant flags, or says, shows
+ * as a changed verdict, with the corruption that
  * shows it. After an intended change (a new or rewritten invariant, a changed kernel state), write
  * the file again and read the diff: `npx tsx proofs-tests/invariants/corruptions.ts --write`.
  */
@@ -38,7 +39,7 @@ export interface Corpus {
   /** The traces whose end states are corrupted, as events from the default boot. */
   readonly bases: readonly (readonly Event[])[]
   readonly corruptions: readonly Corruption[]
-  /** Per corruption, the invariants that flag it, sorted. */
+  /** Per corruption, the invariants that flag it, sorted, each with a hash of its messages (`name#hash`). */
   readonly verdicts: readonly (readonly string[])[]
 }
 
@@ -87,8 +88,19 @@ export const corrupt = (s: KernelState, c: Corruption): KernelState | undefined 
   return rebuild(s, c.path, 0, c) as KernelState
 }
 
-/** Which invariants flag `s`, sorted. */
-export const verdict = (s: KernelState): string[] => [...new Set(checkAll(s).map((v) => v.invariant))].sort()
+/** A short hash of a text (FNV-1a, 32 bits, in hex): the messages an invariant gives, in a few characters. */
+const fnv = (t: string): string => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(16).padStart(8, "0")
+}
+
+/** Which invariants flag `s`, sorted, each as `name#hash` of the messages it gives (so a changed message shows too). */
+export const verdict = (s: KernelState): string[] => {
+  const by = new Map<string, string[]>()
+  for (const v of checkAll(s)) (by.get(v.invariant) ?? by.set(v.invariant, []).get(v.invariant)!).push(v.message)
+  return [...by].map(([name, ms]) => `${name}#${fnv(ms.sort().join("\n"))}`).sort()
+}
 
 /** The end state of each base trace. */
 export const baseStates = (bases: readonly (readonly Event[])[]): KernelState[] =>
@@ -172,7 +184,7 @@ export const loadCorpus = (): Corpus => JSON.parse(readFileSync(corpusFile, "utf
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const c = makeCorpus()
-  const flagged = new Set(c.verdicts.flat())
+  const flagged = new Set(c.verdicts.flat().map((v) => v.split("#")[0]))
   const caught = c.verdicts.filter((v) => v.length > 0).length
   console.log(`${c.corruptions.length} corruptions of ${c.bases.length} reachable states; ${caught} flagged by some invariant; ${flagged.size} invariants flag at least one`)
   if (process.argv.includes("--write")) { writeFileAtomic(corpusFile, JSON.stringify(c) + "\n"); console.log(`wrote ${corpusFile}`) }

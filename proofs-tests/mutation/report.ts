@@ -7,7 +7,7 @@
  * definition), equivalent mutants excluded.
  */
 import { readFileSync } from "node:fs"
-import { join } from "node:path"
+import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Sample } from "./sample.ts"
 import { reportKey, sampledKey, stratum } from "./sample.ts"
@@ -143,14 +143,21 @@ const printEstimates = (es: readonly Estimate[]): void => {
   for (const e of es) console.log(`${e.folder.padEnd(18)} ${pad(e.population, 8)} ${pad(e.sampled, 8)} ${pad(e.scored, 7)} ${pad(e.score.toFixed(1) + "%", 7)}  ${Number.isNaN(e.low) ? "(weighted)" : `${e.low.toFixed(0)}-${e.high.toFixed(0)}%`}`)
 }
 
+/** A JSON file the summary reads, or a one-line message and exit 2. */
+const readJson = <T>(file: string, what: string): T => {
+  try { return JSON.parse(readFileSync(resolve(file), "utf8")) as T } catch (e) {
+    console.error(`mutation report: cannot read ${what} ${file}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+    process.exit(2)
+  }
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const root = process.cwd()
   const argv = process.argv.slice(2)
   const si = argv.indexOf("--sample")
   const sampleFile = si >= 0 ? argv.splice(si, 2)[1] : undefined
   const reportFile = argv.find((a) => !a.startsWith("--")) ?? "reports/mutation/mutation.json"
-  const report = JSON.parse(readFileSync(join(root, reportFile), "utf8")) as Report
-  const eq = JSON.parse(readFileSync(join(root, equivalentsFile), "utf8")) as Equivalents
+  const report = readJson<Report>(reportFile, "the Stryker report")
+  const eq = readJson<Equivalents>(equivalentsFile, "the equivalent-mutant file")
   print(summarize(report, eq), argv.includes("--list"))
-  if (sampleFile !== undefined) printEstimates(estimates(report, eq, JSON.parse(readFileSync(join(root, sampleFile), "utf8")) as Sample))
+  if (sampleFile !== undefined) printEstimates(estimates(report, eq, readJson<Sample>(sampleFile, "the sample")))
 }
