@@ -4,7 +4,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
   SystemBuilder, decodeFaultMessage, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
-  resolveChoice, seL4_Call, seL4_Recv, syscallErrorFromWords, syscallErrorWords, traceArb, unknownSyscall, userException, vmFault,
+  resolveChoice, seL4_Call, seL4_Recv, syscallErrorFromWords, syscallErrorWords, timerIRQ, traceArb, unknownSyscall, userException, vmFault,
 } from "kspec"
 import type { LookupFailure, SyscallError, UserContext } from "kspec"
 
@@ -67,27 +67,40 @@ describe("decodeReply", () => {
 })
 
 describe("the outcome of a step", () => {
-  it("names the event that made it, and a fault's outcome says what became of the thread: stopped (NoHandler) or waiting for its handler's reply (Delivered)", () => {
-    const seen = { Delivered: 0, NoHandler: 0 }
+  it("names the event that made it, and says what became of the thread: a fault stopped it (NoHandler) or left it waiting for its handler (Delivered), a syscall blocked or stopped it, an interrupt was not delivered", () => {
+    const seen = { Delivered: 0, NoHandler: 0, Blocked: 0, Inactive: 0 }
+    let undelivered = 0
     fc.assert(fc.property(traceArb(100), (choices) => {
       const h = lockstep()
       for (const c of choices) {
-        const ev = resolveChoice(h.spec, c)
+        const pre = h.spec
+        const ev = resolveChoice(pre, c)
         const r = h.step(ev)
         expect(r.failure).toBeNull()
         const o = r.outcome
         if (o === undefined) continue
         if (ev.tag === "Syscall") expect(o.syscall).toBe(ev.syscall)
         if (ev.tag === "UserFault" || ev.tag === "MemoryAccess") expect([o.syscall, o.invocation]).toEqual([ev.tag, ev.kind])
+        // An interrupt is undelivered exactly when its line is past the last or masked.
+        if (ev.tag === "TimerTick" || ev.tag === "Interrupt") {
+          const irq = ev.tag === "TimerTick" ? timerIRQ : ev.irq
+          expect(o.invocation === "Undelivered").toBe(!(irq < pre.numIRQs && !pre.irqMasks[irq]))
+          undelivered += o.invocation === "Undelivered" ? 1 : 0
+        }
+        // A syscall that left its caller blocked or stopped says so.
+        const caller = tcbAt(h.spec, r.thread)?.tcbState.tag
+        if (o.result === "Blocked") { expect(caller).toMatch(/^Blocked/); seen.Blocked++ }
+        if (o.result === "Inactive") { expect(caller).toBe("Inactive"); seen.Inactive++ }
         if (o.result !== "Delivered" && o.result !== "NoHandler") continue
         seen[o.result]++
         const state = tcbAt(h.spec, r.thread)?.tcbState.tag
         if (o.result === "NoHandler") expect(state).toBe("Inactive")
         else expect(["BlockedOnSend", "BlockedOnReply"]).toContain(state)
       }
-    }), { numRuns: 40, seed: 11 })
-    expect(seen.Delivered).toBeGreaterThan(5)
-    expect(seen.NoHandler).toBeGreaterThan(5)
+    }), { numRuns: 60, seed: 11 })
+    if (process.env.KSPEC_VERBOSE) console.log(seen, undelivered)
+    for (const n of Object.values(seen)) expect(n).toBeGreaterThan(0)
+    expect(undelivered).toBeGreaterThan(0)
   })
 })
 
