@@ -3,6 +3,8 @@
 // dropped case or an over-eager check shows as a changed verdict, named with its corruption.
 import { describe, expect, it } from "vitest"
 import { invariants } from "../../spec/invariants/index.ts"
+import { toCanonicalJSON } from "../../spec/index.ts"
+import { deepEqual } from "../../harness/lockstep/diff.ts"
 import { baseStates, corrupt, loadCorpus, verdict } from "./corruptions.ts"
 
 describe("the corruption corpus", () => {
@@ -33,5 +35,23 @@ describe("the corruption corpus", () => {
     expect([...flagged].filter((n) => !names.has(n))).toEqual([])
     expect(flagged.size).toBeGreaterThan(names.size * 0.7)
     expect(corpus.verdicts.filter((v) => v.length > 0).length).toBeGreaterThan(corpus.corruptions.length / 2)
+  })
+  it("the canonical form (equality, diffs, trace files) tells every corrupted state from its base state", () => {
+    const states = baseStates(corpus.bases)
+    const text = (s: Parameters<typeof toCanonicalJSON>[0]): string => JSON.stringify(toCanonicalJSON(s), (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))
+    const canon = states.map(text)
+    let compared = 0
+    const merged: string[] = []
+    corpus.corruptions.forEach((c, i) => {
+      const s = corrupt(states[c.base]!, c)!
+      if (deepEqual(s, states[c.base]!)) return
+      let j: string
+      // A corruption that breaks an object's shape (a Frame tagged PageTable) has no canonical form.
+      try { j = text(s) } catch { return }
+      compared++
+      if (j === canon[c.base]) merged.push(`#${i}: ${c.path.join(".")} ${c.op} ${JSON.stringify(c.value)}`)
+    })
+    expect(merged.slice(0, 10)).toEqual([])
+    expect(compared).toBeGreaterThan(corpus.corruptions.length / 2)
   })
 })
