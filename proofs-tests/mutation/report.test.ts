@@ -1,11 +1,13 @@
 // The mutation summary: equivalent mutants (by rule or by entry) leave the score, survivors are
-// counted by kind and file; and the committed equivalent-mutant file is well formed.
+// counted by kind and file; the committed equivalent-mutant file is well formed; a sample is drawn per folder and scored with weights.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect, it } from "vitest"
 import { projectRoot } from "../../harness/paths.ts"
 import type { Equivalents, Mutant, Report } from "./report.ts"
-import { equivalentsFile, score, summarize } from "./report.ts"
+import { equivalentsFile, estimates, score, summarize, wilson } from "./report.ts"
+import type { SampledMutant } from "./sample.ts"
+import { drawSample, mutateRange, sampledKey, stratum } from "./sample.ts"
 
 const m = (id: string, mutatorName: string, line: number, status: string, replacement = "x"): Mutant =>
   ({ id, mutatorName, replacement, status, location: { start: { line, column: 1 } } })
@@ -36,4 +38,36 @@ it("the equivalent-mutant file gives a reason for every rule and entry, and its 
   const eq = JSON.parse(readFileSync(join(projectRoot, equivalentsFile), "utf8")) as Equivalents
   for (const r of eq.rules) { expect(r.reason.length).toBeGreaterThan(20); expect(() => new RegExp(r.line)).not.toThrow() }
   for (const e of eq.mutants) { expect(e.reason.length).toBeGreaterThan(10); expect(e.file).toMatch(/^(spec|impl)\//) }
+})
+
+it("a sample draws K mutants per folder, the same for the same seed, and the estimate weighs folders by their mutant counts", () => {
+  expect([stratum("impl/object/cnode.ts"), stratum("spec/state.ts"), stratum("spec/invariants/mdb.ts")]).toEqual(["impl/object", "spec/(top)", "spec/invariants"])
+  const at = (file: string, line: number): SampledMutant => ({ file, location: { start: { line, column: 4 }, end: { line, column: 9 } }, mutator: "EqualityOperator", replacement: "a <= b" })
+  const all = [...Array.from({ length: 30 }, (_, i) => at("impl/object/a.ts", i)), ...Array.from({ length: 3 }, (_, i) => at("spec/b.ts", i))]
+  const s = drawSample(all, 5, 7)
+  expect(s.population).toEqual({ "impl/object": 30, "spec/(top)": 3 })
+  expect(s.mutants.filter((m) => m.file === "impl/object/a.ts")).toHaveLength(5)
+  expect(s.mutants.filter((m) => m.file === "spec/b.ts")).toHaveLength(3)
+  expect(new Set(s.mutants.map(sampledKey)).size).toBe(8)
+  expect(drawSample(all, 5, 7)).toEqual(s)
+  expect(drawSample(all, 5, 8).mutants).not.toEqual(s.mutants)
+  // Stryker reads `--mutate` lines 1-based, columns as given; its report has 1-based lines and columns.
+  expect(mutateRange(at("impl/object/a.ts", 3))).toBe("impl/object/a.ts:4:4-4:9")
+  // A report where 4 of the 5 impl mutants drawn are killed and all 3 spec ones survive; an undrawn mutant does not count.
+  const drawnImpl = s.mutants.filter((m) => m.file === "impl/object/a.ts")
+  const asReported = (m: SampledMutant, status: string): Mutant => ({ id: "x", mutatorName: m.mutator, replacement: m.replacement, status, location: { start: { line: m.location.start.line + 1, column: m.location.start.column + 1 } } })
+  const undrawn = all.find((m) => !s.mutants.includes(m))!
+  const rep: Report = { files: {
+    "impl/object/a.ts": { source: "x\n".repeat(40), mutants: [...drawnImpl.map((m, i) => asReported(m, i === 0 ? "Survived" : "Killed")), asReported(undrawn, "Survived")] },
+    "spec/b.ts": { source: "x\n".repeat(5), mutants: s.mutants.filter((m) => m.file === "spec/b.ts").map((m) => asReported(m, "Survived")) },
+  } }
+  const es = estimates(rep, { rules: [], mutants: [] }, s)
+  const get = (f: string) => es.find((e) => e.folder === f)!
+  expect(get("impl/object")).toMatchObject({ sampled: 5, scored: 5, score: 80 })
+  expect(get("spec/(top)")).toMatchObject({ sampled: 3, score: 0 })
+  // All: 30 mutants at 80% and 3 at 0%.
+  expect(get("all").score).toBeCloseTo((30 * 80) / 33, 6)
+  const [lo, hi] = wilson(4, 5)
+  expect(lo).toBeLessThan(80)
+  expect(hi).toBeGreaterThan(80)
 })
