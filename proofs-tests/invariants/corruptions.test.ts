@@ -45,6 +45,8 @@ describe("the corruption corpus", () => {
     corpus.corruptions.forEach((c, i) => {
       const s = corrupt(states[c.base]!, c)!
       if (deepEqual(s, states[c.base]!)) return
+      // The canonical form trims trailing zero message registers: dropping one of them is no change.
+      if (c.op === "drop" && c.path.includes("mrs")) return
       let j: string
       // A corruption that breaks an object's shape (a Frame tagged PageTable) has no canonical form.
       try { j = text(s) } catch { return }

@@ -21,6 +21,7 @@ import type { KernelState } from "../../spec/index.ts"
 import { boot, step } from "../../spec/index.ts"
 import { checkAll } from "../../spec/invariants/index.ts"
 import { mapDelete, mapSet, setAdd, setDelete } from "../../spec/state.ts"
+import type { Choice } from "../../harness/gen/choices.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
 import { writeFileAtomic } from "../../harness/files.ts"
 import { projectRoot } from "../../harness/paths.ts"
@@ -146,7 +147,7 @@ const drawCorruptions = (s: KernelState, base: number, perBase: number, rnd: () 
       if (!isLeaf(n)) continue
       const v = n
       const candidates: Node[] =
-        typeof v === "number" ? [v + 1, v - 1, 0, pick(addresses), pick(addresses) + 16]
+        typeof v === "number" ? (sizes.has(key) ? [v + 1, v - 1, 0, -1].filter((x) => x <= 24) : [v + 1, v - 1, 0, -1, pick(addresses), pick(addresses) + 16])
           : typeof v === "string" ? [...(strings.get(key) ?? [])]
             : typeof v === "boolean" ? [!v]
               : typeof v === "bigint" ? [v + 1n, 0n]
@@ -160,20 +161,42 @@ const drawCorruptions = (s: KernelState, base: number, perBase: number, rnd: () 
   return out
 }
 
-/** A fresh corpus: `bases` random traces of up to `depth` steps, `perBase` corruptions of each end state. */
+/** Fields that count or size things (2^radix slots, a Zombie's slots to go): moved by one or to 0 or -1, at most to 24, never to an address: a check iterates over them (2^31 slots took 26 s). */
+const sizes = new Set(["radix", "sizeBits", "guardSize", "number", "zombieType", "numIRQs", "numDomains", "workUnitsLimit", "resetChunkBits", "freeIndex"])
+
+/** Does the state hold a Zombie (a preempted delete of a CNode or TCB, half done)? */
+const hasZombie = (s: KernelState): boolean => [...s.caps.values()].some((c) => c.tag === "ZombieCap")
+
+/** The events of a trace from boot, cut after the first step that leaves a Zombie if `cutAtZombie`; undefined if it never does. */
+const traceEvents = (choices: readonly Choice[], cutAtZombie: boolean): Event[] | undefined => {
+  let s = boot(defaultBootConfig)
+  const evs: Event[] = []
+  for (const c of choices) {
+    const e = resolveChoice(s, c)
+    evs.push(e)
+    s = step(s, e)
+    if (cutAtZombie && hasZombie(s)) return evs
+  }
+  return cutAtZombie ? undefined : evs
+}
+
+/**
+ * A fresh corpus: `perBase` corruptions of each of `bases` reachable states: the end states of
+ * random traces of up to `depth` steps, and (one in six) states cut where a trace first holds a
+ * Zombie (a preempted delete), so the clauses about half-deleted objects have something to flag.
+ */
 export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 330): Corpus => {
-  const traces = fc.sample(traceArb(depth), { seed, numRuns: bases })
-  const events = traces.map((choices) => {
-    let s = boot(defaultBootConfig)
-    const evs: Event[] = []
-    for (const c of choices) { const e = resolveChoice(s, c); evs.push(e); s = step(s, e) }
-    return evs
-  })
+  const plain = fc.sample(traceArb(depth), { seed, numRuns: bases - Math.floor(bases / 6) }).map((cs) => traceEvents(cs, false)!)
+  const zombies = fc.sample(traceArb(120, undefined, { swarm: true }), { seed, numRuns: bases * 8 })
+    .map((cs) => traceEvents(cs, true)).filter((e) => e !== undefined).slice(0, Math.floor(bases / 6))
+  const events = [...plain, ...zombies]
   let x = seed >>> 0
   const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32
   const states = baseStates(events)
   const corruptions = states.flatMap((s, b) => drawCorruptions(s, b, perBase, rnd))
-  const verdicts = corruptions.map((c) => verdict(corrupt(states[c.base]!, c)!))
+  const timed = corruptions.map((c) => { const t = performance.now(); const v = verdict(corrupt(states[c.base]!, c)!); return { c, v, ms: performance.now() - t } })
+  if (process.env.KSPEC_VERBOSE) for (const x of timed.filter((x) => x.ms > 20)) console.log(`slow: ${x.ms.toFixed(0)} ms ${x.c.path.join(".")} ${x.c.op} ${JSON.stringify(x.c.value)}`)
+  const verdicts = timed.map((x) => x.v)
   return {
     about: "What each invariant flags on random one-field corruptions of reachable states (proofs-tests/invariants/corruptions.ts). Regenerate after an intended change with `npx tsx proofs-tests/invariants/corruptions.ts --write`, and read the diff.",
     bases: events, corruptions, verdicts,
