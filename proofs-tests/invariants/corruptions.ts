@@ -3,8 +3,9 @@
  * reachable states, pinned in corruptions.json. The hand-built negative cases give each invariant
  * one state it must flag; a weakened clause elsewhere in the same invariant goes unnoticed by them,
  * and a random campaign only ever shows valid states. Here the states are reachable ones (the spec
- * run on random traces) with one leaf changed (a number moved by one, to zero or to another
- * object's address, a tag swapped for another tag the state uses, a flag flipped) or one entry of a
+ * run on random traces, some cut where a Zombie exists) with one leaf changed (a number moved by
+ * one, to 0, to -1 or to another object's address, a tag swapped for another tag the state uses, a
+ * flag flipped) or one entry of a
  * map, set or list dropped or a map entry moved to another key, and the verdict of each corruption is the set of invariants that flag
  * it, with a hash of the messages each gives. Any change to what an invariant flags, or says, shows
  * as a changed verdict, with the corruption that
