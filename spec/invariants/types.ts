@@ -135,6 +135,9 @@ export interface InvariantDef {
   readonly scope?: (s: KernelState, prev: KernelState, delta: StateDelta) => IncrementalScope
 }
 
+/** The scope that iterates every key (the full check). */
+const everything: IncrementalScope = {}
+
 /**
  * Build an invariant from a `find` that reports messages. A predicate that throws (on a state
  * far outside its assumptions) is reported as a violation of that invariant, never rethrown.
@@ -150,7 +153,11 @@ export const defineInvariant = (d: InvariantDef): Invariant => {
     }
     return out
   }
-  const scope = d.scope
+  // A scope is total like `check`: one that throws (on a state far outside its assumptions) widens to everything.
+  const given = d.scope
+  const scope = given === undefined ? undefined : (s: KernelState, prev: KernelState, delta: StateDelta): IncrementalScope => {
+    try { return given(s, prev, delta) } catch { return everything }
+  }
   return {
     name: d.name,
     statement: d.statement,

@@ -353,8 +353,8 @@ export const equalKernelMappings = defineInvariant({
   statement: "Every page directory's entries from the kernel window up (index 0xe00..0xfff) equal the global page directory's.",
   mirrors: "l4v ArchInvariants_AI equal_kernel_mappings",
   threatenedBy: ["Untyped_Retype (copyGlobalMappings)", "ARM_Page_Map", "ARM_PageTable_Map"],
-  // Per directory: a changed directory against the (never changing) global one.
-  scope: (_s, _prev, d) => ({ objects: d.objects }),
+  // Per directory: a changed directory against the global one; every directory when the global one changed.
+  scope: (s, _prev, d) => (d.objects.has(s.armGlobalPD) ? {} : { objects: d.objects }),
   find: (s, report) => {
     const g = s.kheap.get(s.armGlobalPD)
     if (g?.tag !== "PageDirectory") return
