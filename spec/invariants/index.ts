@@ -121,15 +121,15 @@ export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelt
   if (!fixed) return incrementalInvariants.flatMap((i) => i.check(s))
   // Each invariant's `checkChanged` is `check` on a view of its scope; invariants whose scopes name
   // the same key sets (most take the delta's objects or slots as they are) share one view.
-  const views: { objects: IncrementalScope["objects"]; slots: IncrementalScope["slots"]; view: KernelState }[] = []
+  const views: { objects: IncrementalScope["objects"]; slots: IncrementalScope["slots"]; edges: IncrementalScope["edges"]; view: KernelState }[] = []
   const out: Violation[] = []
   for (const i of incrementalInvariants) {
     const sc = i.scope!(s, prev, delta)
     let view: KernelState | undefined
-    for (const v of views) if (v.objects === sc.objects && v.slots === sc.slots) { view = v.view; break }
+    for (const v of views) if (v.objects === sc.objects && v.slots === sc.slots && v.edges === sc.edges) { view = v.view; break }
     if (view === undefined) {
       view = scopedView(s, sc)
-      views.push({ objects: sc.objects, slots: sc.slots, view })
+      views.push({ objects: sc.objects, slots: sc.slots, edges: sc.edges, view })
     }
     const r = i.check(view)
     for (let j = 0; j < r.length; j++) out.push(r[j]!)

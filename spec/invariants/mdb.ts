@@ -13,6 +13,8 @@ import {
   untypedRange, usableUntypedRange,
 } from "./internal.ts"
 import type { Range } from "./internal.ts"
+import type { StateDelta } from "./delta.ts"
+import type { IncrementalScope } from "./types.ts"
 import { defineInvariant } from "./types.ts"
 
 const slotOps = ["CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Mutate", "CNode_Rotate", "cteInsert", "cteMove", "cteDelete", "emptySlot"] as const
@@ -20,6 +22,37 @@ const showAt = (s: KernelState, slot: SlotPtr): string => {
   const c = s.caps.get(slot)
   return `${showSlot(s, slot)} [${c === undefined ? "empty" : showCap(c)}]`
 }
+
+/**
+ * The CDT entries a step can have broken a per-edge property at: the changed slots (cap,
+ * originality, parent or child list), their parents and their children, before and after. An edge
+ * (c, p) whose property broke has c's parent changed, or c's or p's cap changed, or (for the child
+ * lists) c's or p's list entry changed. If only p changed, c was p's child before the step as
+ * well, so c is on p's child list in `prev` (which satisfied valid_list); if c's parent changed,
+ * its old parent is `prev`'s. So the set covers every such edge, by its child (for `cdt`) and by its
+ * parent (for `cdtList`). Computed once per delta, so the invariants that use it share one view.
+ */
+const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  const known = neighbourhoods.get(d)
+  if (known !== undefined) return known
+  const edges = new Set<SlotPtr>()
+  const addSlot = (st: KernelState, x: SlotPtr) => {
+    const p = st.cdt.get(x)
+    if (p !== undefined) edges.add(p)
+    const kids = st.cdtList.get(x)
+    if (kids !== undefined) for (const c of kids) edges.add(c)
+  }
+  for (const x of d.slots) {
+    edges.add(x)
+    addSlot(s, x)
+    addSlot(prev, x)
+  }
+  const scope = { edges }
+  neighbourhoods.set(d, scope)
+  return scope
+}
+const neighbourhoods = new WeakMap<StateDelta, IncrementalScope>()
+const cdtEdgeScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => cdtNeighbourhood(s, prev, d)
 
 /**
  * Both ends of every CDT edge are slots holding a cap.
@@ -34,6 +67,8 @@ export const mdbCteAt = defineInvariant({
   statement: "Both the child and the parent of every CDT edge are slots that hold a cap.",
   mirrors: "l4v Invariants_AI mdb_cte_at",
   threatenedBy: [...slotOps, "CNode_Delete", "CNode_Revoke"],
+  // Per edge: a changed slot's edges and those of its neighbours (cdtNeighbourhood).
+  scope: cdtEdgeScope,
   find: (s, report) => {
     for (const [child, parent] of s.cdt) {
       if (!s.caps.has(child)) report(`CDT child ${showSlot(s, child)} (parent ${hex(parent)}) is empty`)
@@ -55,6 +90,8 @@ export const noMloop = defineInvariant({
   statement: "The CDT has no cycles: following parent links from any slot ends at a root.",
   mirrors: "l4v Invariants_AI no_mloop",
   threatenedBy: ["cteInsert", "cteMove", "CNode_Move", "CNode_Rotate", "emptySlot"],
+  // A new cycle runs through a slot whose parent changed, and the walk starts from each of them.
+  scope: cdtEdgeScope,
   find: (s, report) => {
     // 1 = on the path being walked, 2 = known to reach a root or a reported cycle.
     const mark = new Map<SlotPtr, 1 | 2>()
@@ -126,6 +163,8 @@ export const descendantsInc = defineInvariant({
     "relations are transitive).",
   mirrors: "l4v Invariants_AI descendants_inc",
   threatenedBy: ["cteInsert", "CNode_Mint", "CNode_Mutate", "CNode_Move", "CNode_Rotate", "emptySlot", "Untyped_Retype"],
+  // Per edge: both ends' caps, so a changed slot's edges and those of its neighbours (cdtNeighbourhood).
+  scope: cdtEdgeScope,
   find: (s, report) => {
     for (const [child, parent] of s.cdt) {
       const c = s.caps.get(child)
@@ -359,6 +398,8 @@ export const validList = defineInvariant({
   statement: "Each slot's ordered child list holds exactly its CDT children, each once; no slot has an empty list.",
   mirrors: "l4v Deterministic_A valid_list",
   threatenedBy: ["cteInsert", "cteMove", "emptySlot", "CNode_Move", "CNode_Rotate", "CNode_Revoke", "Untyped_Retype"],
+  // Per edge and per list: a changed slot's parent and child list, and its neighbours' (cdtNeighbourhood).
+  scope: cdtEdgeScope,
   find: (s, report) => {
     const listed = new Map<SlotPtr, Set<SlotPtr>>()
     for (const [p, l] of s.cdtList) {
@@ -374,8 +415,17 @@ export const validList = defineInvariant({
       }
       listed.set(p, set)
     }
+    // A parent's list by lookup, not only the lists iterated above (an incremental view iterates fewer).
+    const listOf = (p: SlotPtr): ReadonlySet<SlotPtr> | undefined => {
+      let set = listed.get(p)
+      if (set === undefined) {
+        const l = s.cdtList.get(p)
+        if (l !== undefined) listed.set(p, set = new Set(l))
+      }
+      return set
+    }
     for (const [c, p] of s.cdt) {
-      if (listed.get(p)?.has(c) !== true) report(`${showSlot(s, c)} is a CDT child of ${hex(p)} but missing from its child list`)
+      if (listOf(p)?.has(c) !== true) report(`${showSlot(s, c)} is a CDT child of ${hex(p)} but missing from its child list`)
     }
   },
 })
@@ -411,6 +461,8 @@ export const derivedRights = defineInvariant({
     "rights, frame VM rights, reply Grant).",
   mirrors: "none (kspec-specific; l4v proves it per operation rather than as an invariant)",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "CNode_Mutate", "cteInsert", "setupCallerCap", "Frame_Map"],
+  // Per edge: both ends' caps, so a changed slot's edges and those of its neighbours (cdtNeighbourhood).
+  scope: cdtEdgeScope,
   find: (s, report) => {
     for (const [child, parent] of s.cdt) {
       const c = s.caps.get(child)

@@ -52,6 +52,8 @@ export interface Invariant {
 export interface IncrementalScope {
   readonly objects?: ReadonlySet<PPtr>
   readonly slots?: ReadonlySet<SlotPtr>
+  /** The CDT entries to iterate: `cdt` visits only these children, `cdtList` only these parents. */
+  readonly edges?: ReadonlySet<SlotPtr>
 }
 
 /** A map whose lookups see all of `base` and whose iteration visits only the keys of `only` that `base` holds. */
@@ -77,12 +79,14 @@ class ScopedSet<K> implements ReadonlySet<K> {
   forEach(f: (v: K, k: K, s: ReadonlySet<K>) => void): void { for (const k of this.keys()) f(k, k, this) }
 }
 
-/** `s` with its heap, caps and isOriginal iterating only the keys of `scope`. */
+/** `s` with its heap, caps, isOriginal and CDT iterating only the keys of `scope`. */
 export const scopedView = (s: KernelState, scope: IncrementalScope): KernelState => ({
   ...s,
   kheap: scope.objects === undefined ? s.kheap : new ScopedMap(s.kheap, scope.objects),
   caps: scope.slots === undefined ? s.caps : new ScopedMap(s.caps, scope.slots),
   isOriginal: scope.slots === undefined ? s.isOriginal : new ScopedSet(s.isOriginal, scope.slots),
+  cdt: scope.edges === undefined ? s.cdt : new ScopedMap(s.cdt, scope.edges),
+  cdtList: scope.edges === undefined ? s.cdtList : new ScopedMap(s.cdtList, scope.edges),
 })
 
 /** A named conjunction of invariants and smaller layers (l4v `valid_pspace`, `valid_mdb`, `invs`). */
