@@ -17,7 +17,7 @@ import type { Frame } from "../../spec/machine/memory.ts"
 import { lookupIPCBuffer } from "../../spec/kernel/vspace.ts"
 import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
-import { checkAll, checkChanged, checkPeriodic, stateDelta } from "../../spec/invariants/index.ts"
+import { CapRefIndex, checkAll, checkChanged, checkPeriodic, stateDelta } from "../../spec/invariants/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { ImplState, Kernel } from "../../impl/index.ts"
 import { absState } from "../relation/abstract.ts"
@@ -260,6 +260,8 @@ export class Lockstep<K> {
   private readonly checkInv: boolean
   // Incremental checking only.
   private loc: SlotLocator | null = null
+  /** The caps naming each object in the spec state, advanced by every step's delta (for the invariants' incremental forms). */
+  private refs: CapRefIndex | null = null
   private kept: KernelState
   private keptPrint = 0
   private sinceFull = 0
@@ -281,6 +283,7 @@ export class Lockstep<K> {
     this.stopped = this.fullCheck(0)
     if (this.every > 0 && this.stopped === null) {
       this.loc = new SlotLocator(this.k as unknown as ImplState)
+      this.refs = CapRefIndex.of(this.specState)
       this.keptPrint = fingerprint(this.specState)
     }
   }
@@ -422,7 +425,9 @@ export class Lockstep<K> {
     this.opts.onStep?.(r.outcome, ev, r.state, info)
     const prev = this.specState
     this.specState = r.state
-    const d = stateDelta(prev, r.state)
+    const bare = stateDelta(prev, r.state)
+    this.refs!.advance(prev, r.state, bare)
+    const d: StateDelta = { ...bare, capRefs: this.refs! }
     const ok = (!isErrorResult(r.outcome) || onlyCallerRegistersChanged(prev, r.state, d)) && this.checkDelta(prev, d)
     return ok ? { event: ev, thread, outcome: r.outcome, failure: null } : this.replayFull(thread)
   }

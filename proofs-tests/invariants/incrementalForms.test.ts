@@ -5,7 +5,8 @@
 // violation can hide in (an object whose change breaks a cap that points at it, say) shows here as
 // a corruption the full check flags and the step's check passes.
 import { describe, expect, it } from "vitest"
-import { checkChanged, invariants, stateDelta } from "../../spec/invariants/index.ts"
+import type { KernelState } from "../../spec/state.ts"
+import { CapRefIndex, checkChanged, invariants, stateDelta } from "../../spec/invariants/index.ts"
 import { baseStates, corrupt, loadCorpus } from "./corruptions.ts"
 
 describe("incremental forms on the corruption corpus", () => {
@@ -13,24 +14,49 @@ describe("incremental forms on the corruption corpus", () => {
   const states = baseStates(corpus.bases)
   const incremental = invariants.filter((i) => i.mode === "incremental")
 
-  it(`checkChanged flags exactly the incremental invariants the full check flags, on ${corpus.corruptions.length} one-field steps`, () => {
-    const wrong: string[] = []
-    let flagged = 0
-    corpus.corruptions.forEach((c, n) => {
+  // With the checker's cap index (as the lockstep runner keeps it) and without (scopes that need it check in full).
+  for (const indexed of [true, false]) {
+    it(`checkChanged flags exactly the incremental invariants the full check flags, on ${corpus.corruptions.length} one-field steps${indexed ? ", with the cap index" : ""}`, () => {
+      const wrong: string[] = []
+      let flagged = 0
+      corpus.corruptions.forEach((c, n) => {
+        const prev = states[c.base]!
+        const s = corrupt(prev, c)
+        if (s === undefined) return
+        const full = incremental.filter((i) => i.check(s).length > 0).map((i) => i.name)
+        let d = stateDelta(prev, s)
+        if (indexed) {
+          const capRefs = CapRefIndex.of(prev)
+          capRefs.advance(prev, s, d)
+          d = { ...d, capRefs }
+        }
+        const step = [...new Set(checkChanged(s, prev, d).map((v) => v.invariant))]
+        full.sort(); step.sort()
+        if (full.length > 0) flagged++
+        if (full.join() !== step.join()) {
+          wrong.push(`#${n}: ${c.path.join(".")} ${c.op} ${JSON.stringify(c.value)} in base ${c.base}: full ${full.join(", ") || "none"}; step ${step.join(", ") || "none"}`)
+        }
+      })
+      expect(wrong.slice(0, Number(process.env.SHOW ?? 10)), `${wrong.length} corruptions`).toEqual([])
+      // The test means something only if many corruptions break an incremental invariant.
+      expect(flagged).toBeGreaterThan(corpus.corruptions.length / 4)
+    })
+  }
+
+  it("the cap index, advanced by each step's delta, equals the index built afresh", () => {
+    const show = (ix: CapRefIndex, s: KernelState) => [...s.kheap.keys(), ...[...s.caps.values()].map((c) => ("ptr" in c ? c.ptr : 0))]
+      .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ")
+    let compared = 0
+    for (const c of corpus.corruptions.slice(0, 1500)) {
       const prev = states[c.base]!
       const s = corrupt(prev, c)
-      if (s === undefined) return
-      const full = incremental.filter((i) => i.check(s).length > 0).map((i) => i.name)
-      const step = [...new Set(checkChanged(s, prev, stateDelta(prev, s)).map((v) => v.invariant))]
-      full.sort(); step.sort()
-      if (full.length > 0) flagged++
-      if (full.join() !== step.join()) {
-        wrong.push(`#${n}: ${c.path.join(".")} ${c.op} ${JSON.stringify(c.value)} in base ${c.base}: full ${full.join(", ") || "none"}; step ${step.join(", ") || "none"}`)
-      }
-    })
-    expect(wrong.slice(0, Number(process.env.SHOW ?? 10)), `${wrong.length} corruptions`).toEqual([])
-    // The test means something only if many corruptions break an incremental invariant.
-    expect(flagged).toBeGreaterThan(corpus.corruptions.length / 4)
+      if (s === undefined || s.caps === prev.caps) continue
+      const ix = CapRefIndex.of(prev)
+      ix.advance(prev, s, stateDelta(prev, s))
+      expect(show(ix, s)).toBe(show(CapRefIndex.of(s), s))
+      compared++
+    }
+    expect(compared).toBeGreaterThan(100)
   })
 
   it("a scope that leaves out what changed misses a violation the full check finds (the test above can fail)", () => {

@@ -10,6 +10,7 @@
 import type { PPtr, SlotPtr } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import { PMap, PSet } from "../persistent.ts"
+import type { CapRefIndex } from "./capRefs.ts"
 
 export interface StateDelta {
   /** Heap addresses whose object was added, removed or replaced. */
@@ -22,6 +23,11 @@ export interface StateDelta {
   readonly parents?: ReadonlySet<SlotPtr>
   /** Of `slots`, those whose CDT child list changed (absent: any of them may have). */
   readonly children?: ReadonlySet<SlotPtr>
+  /**
+   * The caps naming each object in the new state, when the checker keeps that index (see
+   * `CapRefIndex`); an invariant whose incremental form needs it checks in full without it.
+   */
+  readonly capRefs?: CapRefIndex
 }
 
 /** Add to `out` every key whose value differs by reference between `a` and `b` (either side missing counts). */

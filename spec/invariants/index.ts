@@ -94,6 +94,7 @@ export const invariants: readonly Invariant[] = leaves(invs)
 export const checkAll = (s: KernelState): readonly Violation[] => invs.check(s)
 
 export * from "./delta.ts"
+export * from "./capRefs.ts"
 
 /** Each invariant's checking mode under the incremental checker, by name. */
 export const invariantModes: ReadonlyMap<string, "incremental" | "periodic"> = new Map(invariants.map((i) => [i.name, i.mode]))

@@ -175,6 +175,13 @@ export const validCap = defineInvariant({
     "flag agree); no cap dangles.",
   mirrors: "l4v Invariants_AI valid_cap (valid_cap_ref)",
   threatenedBy: ["Untyped_Retype", "CNode_Revoke", "CNode_Delete", "cteDelete", "finaliseCap", "cteInsert"],
+  // Per cap: a changed cap, or a cap naming a changed object (found by the checker's cap index).
+  scope: (_s, _prev, d) => {
+    if (d.capRefs === undefined) return {}
+    const slots = new Set(d.slots)
+    for (const p of d.objects) for (const sl of d.capRefs.naming(p)) slots.add(sl)
+    return { slots }
+  },
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       const e = expectedObject(c)

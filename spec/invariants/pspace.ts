@@ -3,7 +3,7 @@
  * disjoint, object references are symmetric, and live objects are reachable through a cap.
  * @category invariants
  */
-import type { PPtr } from "../../model/index.ts"
+import type { PPtr, SlotPtr } from "../../model/index.ts"
 import { bit, wordBits } from "../../model/index.ts"
 import type { KObject, Tcb } from "../state.ts"
 import { capObjRef, heapIndex, hex, objBits, showRange } from "./internal.ts"
@@ -224,6 +224,20 @@ export const ifLiveThenNonzCap = defineInvariant({
     "notification) is named by some cap other than a reply cap or a Zombie.",
   mirrors: "l4v Invariants_AI if_live_then_nonz_cap",
   threatenedBy: ["cteDelete", "CNode_Delete", "CNode_Revoke", "CNode_Move", "CNode_Rotate", "finaliseCap", "TCB_Resume"],
+  // Per object: a changed object, or one a changed cap named before the step; with every cap that
+  // names it now (the checker's cap index), so the check sees all of them.
+  scope: (_s, prev, d) => {
+    if (d.capRefs === undefined) return {}
+    const objects = new Set(d.objects)
+    for (const sl of d.slots) {
+      const c = prev.caps.get(sl)
+      const p = c === undefined ? null : capObjRef(c)
+      if (p !== null && p !== undefined) objects.add(p)
+    }
+    const slots = new Set<SlotPtr>()
+    for (const p of objects) for (const sl of d.capRefs.naming(p)) slots.add(sl)
+    return { objects, slots }
+  },
   find: (s, report) => {
     const named = new Set<PPtr>()
     for (const c of s.caps.values()) {

@@ -1,0 +1,65 @@
+/**
+ * The caps that name each object (l4v `obj_refs` read backwards), kept by the checker beside the
+ * states it checks and advanced by each step's delta: what lets an invariant that relates caps to
+ * the objects they name look, after a step, only at the caps naming a changed object. Not kernel
+ * state: seL4 keeps no such index, and the spec's steps never see it.
+ * @category invariants
+ */
+import type { PPtr, SlotPtr } from "../../model/index.ts"
+import type { KernelState } from "../state.ts"
+import type { StateDelta } from "./delta.ts"
+import { capObjRef } from "./internal.ts"
+
+/** The object a slot's cap names in `s`, or null (no cap, a cap that names none, or a cap too broken to read). */
+const refAt = (s: KernelState, slot: SlotPtr): PPtr | null => {
+  const c = s.caps.get(slot)
+  if (c === undefined) return null
+  try { return capObjRef(c) ?? null } catch { return null }
+}
+
+/** A mutable reverse index: object -> the slots whose caps name it. */
+export class CapRefIndex {
+  private readonly by = new Map<PPtr, Set<SlotPtr>>()
+
+  private constructor() {}
+
+  /** The index of every cap in `s`. */
+  static of(s: KernelState): CapRefIndex {
+    const ix = new CapRefIndex()
+    for (const slot of s.caps.keys()) ix.add(refAt(s, slot), slot)
+    return ix
+  }
+
+  private add(p: PPtr | null, slot: SlotPtr): void {
+    if (p === null) return
+    const set = this.by.get(p)
+    if (set === undefined) this.by.set(p, new Set([slot]))
+    else set.add(slot)
+  }
+
+  private remove(p: PPtr | null, slot: SlotPtr): void {
+    if (p === null) return
+    const set = this.by.get(p)
+    if (set === undefined) return
+    set.delete(slot)
+    if (set.size === 0) this.by.delete(p)
+  }
+
+  /** From the index of `prev` to that of `s`, by the slots the step changed. */
+  advance(prev: KernelState, s: KernelState, d: StateDelta): void {
+    for (const slot of d.capsOrOriginal ?? d.slots) {
+      const a = refAt(prev, slot)
+      const b = refAt(s, slot)
+      if (a === b) continue
+      this.remove(a, slot)
+      this.add(b, slot)
+    }
+  }
+
+  /** The slots whose caps name `p`. */
+  naming(p: PPtr): ReadonlySet<SlotPtr> {
+    return this.by.get(p) ?? none
+  }
+}
+
+const none: ReadonlySet<SlotPtr> = new Set()
