@@ -24,30 +24,34 @@ const showAt = (s: KernelState, slot: SlotPtr): string => {
 }
 
 /**
- * The CDT entries a step can have broken a per-edge property at: the changed slots (cap,
- * originality, parent or child list), their parents and their children, before and after. An edge
- * (c, p) whose property broke has c's parent changed, or c's or p's cap changed, or (for the child
- * lists) c's or p's list entry changed. If only p changed, c was p's child before the step as
- * well, so c is on p's child list in `prev` (which satisfied valid_list); if c's parent changed,
- * its old parent is `prev`'s. So the set covers every such edge, by its child (for `cdt`) and by its
- * parent (for `cdtList`). Computed once per delta, so the invariants that use it share one view.
+ * The CDT edges and child lists a step can have broken a per-edge or per-list property at. An edge
+ * (c, p) whose property broke has c's parent or cap changed (c is a changed slot), or p's cap or
+ * child list changed, with c on p's list before the step (c's parent is unchanged, and `prev`
+ * satisfied valid_list) or after it. A list whose property broke changed itself, or one of its
+ * children changed parent (the list is that child's parent before the step, or after it). Edges are
+ * named by their child (the keys of `cdt`), lists by their parent (the keys of `cdtList`). Computed
+ * once per delta, so the invariants that use it share one view.
  */
 const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
   const known = neighbourhoods.get(d)
   if (known !== undefined) return known
-  const edges = new Set<SlotPtr>()
-  const addSlot = (st: KernelState, x: SlotPtr) => {
-    const p = st.cdt.get(x)
-    if (p !== undefined) edges.add(p)
-    const kids = st.cdtList.get(x)
-    if (kids !== undefined) for (const c of kids) edges.add(c)
+  const edges = new Set<SlotPtr>(d.slots)
+  const lists = new Set<SlotPtr>(d.children ?? d.slots)
+  const addKids = (p: SlotPtr) => {
+    const a = prev.cdtList.get(p)
+    if (a !== undefined) for (const c of a) edges.add(c)
+    const b = s.cdtList.get(p)
+    if (b !== undefined && b !== a) for (const c of b) edges.add(c)
   }
-  for (const x of d.slots) {
-    edges.add(x)
-    addSlot(s, x)
-    addSlot(prev, x)
+  for (const p of d.capsOrOriginal ?? d.slots) addKids(p)
+  if (d.children !== undefined) for (const p of d.children) addKids(p)
+  for (const c of d.parents ?? d.slots) {
+    const a = prev.cdt.get(c)
+    if (a !== undefined) lists.add(a)
+    const b = s.cdt.get(c)
+    if (b !== undefined) lists.add(b)
   }
-  const scope = { edges }
+  const scope = { edges, lists }
   neighbourhoods.set(d, scope)
   return scope
 }

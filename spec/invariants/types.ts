@@ -52,8 +52,10 @@ export interface Invariant {
 export interface IncrementalScope {
   readonly objects?: ReadonlySet<PPtr>
   readonly slots?: ReadonlySet<SlotPtr>
-  /** The CDT entries to iterate: `cdt` visits only these children, `cdtList` only these parents. */
+  /** The CDT edges to iterate, by child: `cdt` visits only these keys. */
   readonly edges?: ReadonlySet<SlotPtr>
+  /** The child lists to iterate, by parent: `cdtList` visits only these keys. */
+  readonly lists?: ReadonlySet<SlotPtr>
 }
 
 /** A map whose lookups see all of `base` and whose iteration visits only the keys of `only` that `base` holds. */
@@ -62,9 +64,14 @@ class ScopedMap<K, V> implements ReadonlyMap<K, V> {
   get size(): number { return this.base.size }
   get(k: K): V | undefined { return this.base.get(k) }
   has(k: K): boolean { return this.base.has(k) }
-  *entries(): MapIterator<[K, V]> { for (const k of this.only) { const v = this.base.get(k); if (v !== undefined || this.base.has(k)) yield [k, v as V] } }
-  *keys(): MapIterator<K> { for (const [k] of this.entries()) yield k }
-  *values(): MapIterator<V> { for (const [, v] of this.entries()) yield v }
+  // Arrays rather than generators: these run on every step of incremental checking.
+  entries(): MapIterator<[K, V]> {
+    const out: [K, V][] = []
+    for (const k of this.only) { const v = this.base.get(k); if (v !== undefined || this.base.has(k)) out.push([k, v as V]) }
+    return out[Symbol.iterator]()
+  }
+  keys(): MapIterator<K> { return Array.from(this.entries(), ([k]) => k)[Symbol.iterator]() }
+  values(): MapIterator<V> { return Array.from(this.entries(), ([, v]) => v)[Symbol.iterator]() }
   [Symbol.iterator](): MapIterator<[K, V]> { return this.entries() }
   forEach(f: (v: V, k: K, m: ReadonlyMap<K, V>) => void): void { for (const [k, v] of this.entries()) f(v, k, this) }
 }
@@ -86,7 +93,7 @@ export const scopedView = (s: KernelState, scope: IncrementalScope): KernelState
   caps: scope.slots === undefined ? s.caps : new ScopedMap(s.caps, scope.slots),
   isOriginal: scope.slots === undefined ? s.isOriginal : new ScopedSet(s.isOriginal, scope.slots),
   cdt: scope.edges === undefined ? s.cdt : new ScopedMap(s.cdt, scope.edges),
-  cdtList: scope.edges === undefined ? s.cdtList : new ScopedMap(s.cdtList, scope.edges),
+  cdtList: scope.lists === undefined ? s.cdtList : new ScopedMap(s.cdtList, scope.lists),
 })
 
 /** A named conjunction of invariants and smaller layers (l4v `valid_pspace`, `valid_mdb`, `invs`). */
