@@ -81,7 +81,8 @@ export interface RunOptions {
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
    * globals) and run the invariants' incremental forms; run the full relation, the invariants that
-   * have no incremental form and the impl checks every `fullEvery` steps and at `finish()` (the
+   * have no incremental form and the impl checks every `fullEvery` steps (more in a large state:
+   * `fullPeriod`) and at `finish()` (the
    * incremental ones hold by induction over the steps, each checked on its change, as long as no
    * state is mutated in place, which the full check's fingerprint rules out). On any failure the trace is
    * replayed with full checking after every step, so the failure reported is the one full
@@ -100,6 +101,18 @@ export interface RunOptions {
 }
 
 export type { RestartInfo } from "../gen/restarts.ts"
+
+/**
+ * The steps between periodic full checks in state `s`: `every`, or one step per `fullCheckKeys`
+ * objects and caps when that is more. A full check is linear in the state, so the period grows
+ * with it and a full check costs each step about the same at any size; what the full check alone
+ * sees (a stray impl write outside the deltas, the invariants without an incremental form) is seen
+ * later in a large state, and always by the end of the trace (`finish`). Deterministic: it depends
+ * on the state, never on time.
+ */
+export const fullPeriod = (every: number, s: KernelState): number => Math.max(every, Math.floor((s.kheap.size + s.caps.size) / fullCheckKeys))
+/** Objects and caps per step of the full-check period in a large state (see `fullPeriod`). */
+export const fullCheckKeys = 8
 
 /** Counters for tests and benchmarks: traces that incremental checking replayed with full checking. */
 export const runnerStats = { replays: 0 }
@@ -240,7 +253,7 @@ const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.mes
  * its input throws. Incremental checking (`fullEvery` > 0; campaigns use it) compares only what the
  * spec's step changed, runs the invariants' incremental forms, and does the full check (the whole
  * relation, compared in place; the invariants without an incremental form; the impl checks) every
- * `fullEvery` steps and at `finish()`. What the per-step check cannot see (a stray impl write
+ * `fullEvery` steps (more in a large state: `fullPeriod`) and at `finish()`. What the per-step check cannot see (a stray impl write
  * outside the delta) the next full check sees; on any failure or doubt the events so far are
  * replayed with full checking, so the failure reported, and its step, are exactly full
  * checking's. Purity under incremental checking: the state of each full check is fingerprinted,
@@ -265,6 +278,8 @@ export class Lockstep<K> {
   private kept: KernelState
   private keptPrint = 0
   private sinceFull = 0
+  /** Steps until the next periodic full check: `every`, or more in a large state (see `fullPeriod`). */
+  private period = 0
   /** What the run is doing now (read by the watchdog when it stops a run). */
   phase: Phase = "check"
 
@@ -285,6 +300,7 @@ export class Lockstep<K> {
       this.loc = new SlotLocator(this.k as unknown as ImplState)
       this.refs = CapRefIndex.of(this.specState)
       this.keptPrint = fingerprint(this.specState)
+      this.period = fullPeriod(this.every, this.specState)
     }
   }
 
@@ -413,6 +429,7 @@ export class Lockstep<K> {
     this.kept = this.specState
     this.keptPrint = fingerprint(this.specState)
     this.sinceFull = 0
+    this.period = fullPeriod(this.every, this.specState)
     return true
   }
 
@@ -436,7 +453,7 @@ export class Lockstep<K> {
   private checkDelta(prev: KernelState, d: StateDelta): boolean {
     const ks = this.k as unknown as ImplState
     this.loc!.noteObjects(ks, d.objects)
-    if (++this.sinceFull >= this.every) return this.periodicCheck({ prev, delta: d })
+    if (++this.sinceFull >= this.period) return this.periodicCheck({ prev, delta: d })
     if (!agreesOn(ks, this.specState, d, this.loc!)) return false
     return !this.checkInv || checkChanged(this.specState, prev, d).length === 0
   }

@@ -7,7 +7,9 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { BootConfig, Event } from "../../model/index.ts"
-import { defaultBootConfig } from "../../model/index.ts"
+import { InitialSlot, ObjectType, defaultBootConfig } from "../../model/index.ts"
+import { bootInfo } from "../../spec/kernel/boot.ts"
+import { seL4_Untyped_Retype } from "../../harness/builders.ts"
 import type { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import type { KernelState } from "../../spec/state.ts"
@@ -19,7 +21,7 @@ import { domainsBootConfig } from "../../harness/configs.ts"
 import { deepEqual, fingerprint, statesEqual } from "../../harness/lockstep/diff.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../../harness/lockstep/runner.ts"
-import { runChoices, runEvents, runLockstep, runnerStats } from "../../harness/lockstep/runner.ts"
+import { fullPeriod, runChoices, runEvents, runLockstep, runnerStats } from "../../harness/lockstep/runner.ts"
 import { loadMutant } from "../mutants/build.ts"
 import { mutants } from "../mutants/mutants.ts"
 import { pingPongRound, pingPongSetup } from "../../harness/scenarios/pingpong.ts"
@@ -55,6 +57,27 @@ describe("incremental checking catches changes outside the tracked set", () => {
       expect(incr.events.length).toBe(full.events.length)
     })
   }
+
+  it("in a large state the full check comes less often, and a stray write is still caught by the end of the trace, as full checking reports it", () => {
+    // 512 endpoints more, in a root CNode of 4096 slots: the period grows past the default 32.
+    const config: BootConfig = { rootCNodeBits: 12, memory: [{ base: 0x2000_0000, size: 0x100_0000, isDevice: false }], numIRQs: 16, numDomains: 1 }
+    const untyped = bootInfo(config).untyped.start
+    const setup = [...pingPongSetup(), ...[0, 256].map((o) => seL4_Untyped_Retype(untyped, ObjectType.Endpoint, 0, InitialSlot.InitThreadCNode, 0, 0, 1024 + o, 256))]
+    const big = [...setup, ...events.slice(0, 24)]
+    const spec = runEvents(realImpl, config, setup, { fullEvery: 32 }).spec
+    const period = fullPeriod(32, spec)
+    expect(spec.kheap.size).toBeGreaterThan(512)
+    expect(period).toBeGreaterThan(100)
+    // The write lands 3 steps after the setup, outside every later delta; 24 steps follow, fewer than the period.
+    const stray = (k: Kernel) => { k.idleThread.tcbPriority = 77 }
+    const r0 = runnerStats.replays
+    const incr = runEvents(corruptedAfter(setup.length + 3, stray), config, big, { fullEvery: 32 })
+    expect(runnerStats.replays).toBe(r0 + 1)
+    const full = runEvents(corruptedAfter(setup.length + 3, stray), config, big)
+    expect(full.failure?.kind).toBe("divergence")
+    expect(incr.failure).toEqual(full.failure)
+    expect(fullPeriod(32, boot(defaultBootConfig))).toBe(32)
+  }, 60_000)
 
   it("a stray impl write outside the delta passes the step's check and fails the full relation", () => {
     const k = realImpl.boot(defaultBootConfig)
