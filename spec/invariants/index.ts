@@ -116,21 +116,26 @@ export const checkPeriodic = (s: KernelState): readonly Violation[] => periodicI
  * the incremental forms rely on changed (idle thread, IRQ or domain counts, IRQ node), every
  * incremental invariant runs in full.
  */
+/** Do two scopes iterate the same key sets (the same set objects)? */
+const sameKeys = (a: IncrementalScope, b: IncrementalScope): boolean =>
+  a.objects === b.objects && a.slots === b.slots && a.edges === b.edges && a.lists === b.lists
+
 export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelta): readonly Violation[] => {
   const fixed = s.idleThread === prev.idleThread && s.numIRQs === prev.numIRQs && s.numDomains === prev.numDomains && s.irqNode === prev.irqNode &&
     s.armGlobalPD === prev.armGlobalPD
   if (!fixed) return incrementalInvariants.flatMap((i) => i.check(s))
   // Each invariant's `checkChanged` is `check` on a view of its scope; invariants whose scopes name
   // the same key sets (most take the delta's objects or slots as they are) share one view.
-  const views: { objects: IncrementalScope["objects"]; slots: IncrementalScope["slots"]; edges: IncrementalScope["edges"]; view: KernelState }[] = []
+  const views: { scope: IncrementalScope; view: KernelState }[] = []
   const out: Violation[] = []
   for (const i of incrementalInvariants) {
     const sc = i.scope!(s, prev, delta)
+    if (sc.nothing === true) continue
     let view: KernelState | undefined
-    for (const v of views) if (v.objects === sc.objects && v.slots === sc.slots && v.edges === sc.edges) { view = v.view; break }
+    for (const v of views) if (sameKeys(v.scope, sc)) { view = v.view; break }
     if (view === undefined) {
       view = scopedView(s, sc)
-      views.push({ objects: sc.objects, slots: sc.slots, edges: sc.edges, view })
+      views.push({ scope: sc, view })
     }
     const r = i.check(view)
     for (let j = 0; j < r.length; j++) out.push(r[j]!)

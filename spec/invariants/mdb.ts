@@ -15,7 +15,7 @@ import {
 import type { Range } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
 import type { IncrementalScope } from "./types.ts"
-import { defineInvariant } from "./types.ts"
+import { changedSlots, defineInvariant, nothingChanged } from "./types.ts"
 
 const slotOps = ["CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Mutate", "CNode_Rotate", "cteInsert", "cteMove", "cteDelete", "emptySlot"] as const
 const showAt = (s: KernelState, slot: SlotPtr): string => {
@@ -25,7 +25,7 @@ const showAt = (s: KernelState, slot: SlotPtr): string => {
 
 /**
  * The CDT edges and child lists a step can have broken a per-edge or per-list property at. An edge
- * (c, p) whose property broke has c's parent or cap changed (c is a changed slot), or p's cap or
+ * (c, p) whose property broke has c's parent, cap or originality changed, or p's cap or
  * child list changed, with c on p's list before the step (c's parent is unchanged, and `prev`
  * satisfied valid_list) or after it. A list whose property broke changed itself, or one of its
  * children changed parent (the list is that child's parent before the step, or after it). Edges are
@@ -33,9 +33,11 @@ const showAt = (s: KernelState, slot: SlotPtr): string => {
  * once per delta, so the invariants that use it share one view.
  */
 const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  const known = neighbourhoods.get(d)
-  if (known !== undefined) return known
-  const edges = new Set<SlotPtr>(d.slots)
+  if (last.d === d && last.s === s && last.prev === prev) return last.scope
+  if (d.slots.size === 0) return nothingChanged
+  // A slot whose child list alone changed has the same edge to its parent as before.
+  const edges = new Set<SlotPtr>(d.capsOrOriginal ?? d.slots)
+  if (d.parents !== undefined) for (const c of d.parents) edges.add(c)
   const lists = new Set<SlotPtr>(d.children ?? d.slots)
   const addKids = (p: SlotPtr) => {
     const a = prev.cdtList.get(p)
@@ -52,10 +54,11 @@ const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): Inc
     if (b !== undefined) lists.add(b)
   }
   const scope = { edges, lists }
-  neighbourhoods.set(d, scope)
+  last = { d, s, prev, scope }
   return scope
 }
-const neighbourhoods = new WeakMap<StateDelta, IncrementalScope>()
+/** The last neighbourhood computed (a WeakMap per delta cost more in collection than the checks). */
+let last: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; scope: IncrementalScope } = { d: null, s: null, prev: null, scope: {} }
 const cdtEdgeScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => cdtNeighbourhood(s, prev, d)
 
 /**
@@ -266,7 +269,7 @@ export const utRevocable = defineInvariant({
   mirrors: "l4v Invariants_AI ut_revocable",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "Untyped_Retype"],
   // Per slot: its cap and its originality, both in the slot delta.
-  scope: (_s, _prev, d) => ({ slots: d.slots }),
+  scope: (_s, _prev, d) => changedSlots(d),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag === "UntypedCap" && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is an untyped cap but not original`)
@@ -311,7 +314,7 @@ export const replyMasterRevocable = defineInvariant({
   mirrors: "l4v Invariants_AI reply_master_revocable",
   threatenedBy: ["TCB_Resume", "Untyped_Retype", "cteMove", "setupReplyMaster"],
   // Per slot: its cap and its originality, both in the slot delta.
-  scope: (_s, _prev, d) => ({ slots: d.slots }),
+  scope: (_s, _prev, d) => changedSlots(d),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag === "ReplyCap" && c.isMaster && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is a master reply cap but not original`)
@@ -383,7 +386,7 @@ export const validIoc = defineInvariant({
   mirrors: "l4v Invariants_AI valid_ioc",
   threatenedBy: ["cteDelete", "emptySlot", "cteMove", "CNode_Move", "CNode_Rotate", "CNode_Delete", "CNode_Revoke"],
   // Per slot: its originality and whether it holds a cap, both in the slot delta.
-  scope: (_s, _prev, d) => ({ slots: d.slots }),
+  scope: (_s, _prev, d) => changedSlots(d),
   find: (s, report) => {
     for (const slot of s.isOriginal) if (!s.caps.has(slot)) report(`${showSlot(s, slot)} is marked original but is empty`)
   },

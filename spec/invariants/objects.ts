@@ -13,7 +13,7 @@ import {
 } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import { changedSlots, defineInvariant, nothingChanged } from "./types.ts"
 
 const isNat = (x: number): boolean => Number.isInteger(x) && x >= 0
 const validASID = (asid: number): boolean => isNat(asid) && asid > 0 && asid < bit(asidBits)
@@ -56,7 +56,7 @@ export const wellformedCap = defineInvariant({
   mirrors: "l4v Invariants_AI wellformed_cap, cap_aligned; ARM wellformed_acap",
   threatenedBy: ["CNode_Mint", "CNode_Mutate", "Untyped_Retype", "IRQControl_IssueIRQHandler", "cteInsert"],
   // Per cap: a changed cap can only break its own slot.
-  scope: (_s, _prev, d) => ({ slots: d.slots }),
+  scope: (_s, _prev, d) => changedSlots(d),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       const at = () => `${showSlot(s, slot)} holds ${showCap(c)}`
@@ -178,6 +178,7 @@ export const validCap = defineInvariant({
   // Per cap: a changed cap, or a cap naming a changed object (found by the checker's cap index).
   scope: (_s, _prev, d) => {
     if (d.capRefs === undefined) return {}
+    if (d.slots.size === 0 && d.objects.size === 0) return nothingChanged
     const slots = new Set(d.slots)
     for (const p of d.objects) for (const sl of d.capRefs.naming(p)) slots.add(sl)
     return { slots }

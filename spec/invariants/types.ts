@@ -56,7 +56,14 @@ export interface IncrementalScope {
   readonly edges?: ReadonlySet<SlotPtr>
   /** The child lists to iterate, by parent: `cdtList` visits only these keys. */
   readonly lists?: ReadonlySet<SlotPtr>
+  /** The step changed nothing the invariant reads: it holds as it did in `prev`, and is not run. */
+  readonly nothing?: boolean
 }
+
+/** The scope of a step that changed nothing an invariant reads. */
+export const nothingChanged: IncrementalScope = { nothing: true }
+/** The scope of an invariant that reads only slots (caps, originality): the changed ones. */
+export const changedSlots = (d: StateDelta): IncrementalScope => (d.slots.size === 0 ? nothingChanged : { slots: d.slots })
 
 /** A map whose lookups see all of `base` and whose iteration visits only the keys of `only` that `base` holds. */
 class ScopedMap<K, V> implements ReadonlyMap<K, V> {
@@ -176,6 +183,12 @@ export const defineInvariant = (d: InvariantDef): Invariant => {
     threatenedBy: d.threatenedBy,
     check: run,
     mode: scope === undefined ? "periodic" : "incremental",
-    ...(scope === undefined ? {} : { scope, checkChanged: (s: KernelState, prev: KernelState, delta: StateDelta) => run(scopedView(s, scope(s, prev, delta))) }),
+    ...(scope === undefined ? {} : {
+      scope,
+      checkChanged: (s: KernelState, prev: KernelState, delta: StateDelta) => {
+        const sc = scope(s, prev, delta)
+        return sc.nothing === true ? [] : run(scopedView(s, sc))
+      },
+    }),
   }
 }
