@@ -13,6 +13,7 @@ import {
 } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
+import { refNeighbourhood } from "./pspace.ts"
 import { changedSlots, defineInvariant, nothingChanged } from "./types.ts"
 
 const isNat = (x: number): boolean => Number.isInteger(x) && x >= 0
@@ -338,6 +339,8 @@ export const validTcb = defineInvariant({
     "TCB_SetPriority", "TCB_SetMCPriority", "TCB_SetSchedParams", "TCB_Configure", "TCB_SetIPCBuffer",
     "TCB_BindNotification", "DomainSet_Set", "sendIPC", "receiveIPC", "receiveSignal", "finaliseCap",
   ],
+  // Per TCB: its fields, its buffer slot, and the objects it references (refNeighbourhood).
+  scope: refNeighbourhood,
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag !== "TCB") continue
@@ -392,6 +395,8 @@ export const validEp = defineInvariant({
   statement: "An endpoint in the Send or Recv state has a non-empty queue of distinct TCBs.",
   mirrors: "l4v Invariants_AI valid_ep",
   threatenedBy: ["sendIPC", "receiveIPC", "cancelIPC", "cancelAllIPC", "CNode_CancelBadgedSends", "TCB_Suspend"],
+  // Per endpoint: its queue, and the threads in it (refNeighbourhood).
+  scope: refNeighbourhood,
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag !== "Endpoint" || o.state.tag === "IdleEP") continue
@@ -415,6 +420,8 @@ export const validNtfn = defineInvariant({
     "thread is a TCB; an active notification's badge is below 2^28.",
   mirrors: "l4v Invariants_AI valid_ntfn",
   threatenedBy: ["sendSignal", "receiveSignal", "cancelSignal", "cancelAllSignals", "TCB_BindNotification", "unbindNotification"],
+  // Per notification: its queue, its binding, and the threads they name (refNeighbourhood).
+  scope: refNeighbourhood,
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag !== "Notification") continue

@@ -4,10 +4,12 @@
  * @category invariants
  */
 import type { PPtr, SlotPtr } from "../../model/index.ts"
-import { bit, wordBits } from "../../model/index.ts"
-import type { KObject, Tcb } from "../state.ts"
+import { bit, tcbBits, wordBits } from "../../model/index.ts"
+import type { KObject, KernelState, Tcb } from "../state.ts"
+import type { StateDelta } from "./delta.ts"
 import { capObjRef, heapIndex, hex, objBits, showRange } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import type { IncrementalScope } from "./types.ts"
+import { defineInvariant, nothingChanged } from "./types.ts"
 
 /**
  * Every object's base is aligned to its size (TCB 2^9, endpoint and notification 2^4, CNode
@@ -119,6 +121,34 @@ const refTargets = (o: KObject | undefined): readonly PPtr[] => {
 }
 
 /**
+ * The objects a step can have broken a reference between (`sym_refs`), or a check of what an object
+ * references (`valid_tcb`, `valid_ep`, `valid_ntfn`): the changed objects, what they referenced
+ * before and after the step, closed under references; and the TCB of every changed slot (a TCB's
+ * checks read its own slots). A broken reference (u -> v) has u or v changed (else it held in
+ * prev). If u changed, u is visited. If only v changed, u's reference to v is as in prev, where v
+ * held the converse, so u is a prev-target of a changed object and is visited. Targets of visited
+ * objects are visited too (to a fixed point), so the thread-side lookup sees every queue it needs.
+ * Computed once per step, so the invariants that use it share one view.
+ */
+export const refNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  if (lastRefs.d === d && lastRefs.s === s && lastRefs.prev === prev) return lastRefs.scope
+  if (d.objects.size === 0 && d.slots.size === 0) return nothingChanged
+  const objects = new Set<PPtr>()
+  const addRefs = (o: KObject | undefined) => { for (const t of refTargets(o)) objects.add(t) }
+  for (const p of d.objects) { objects.add(p); addRefs(prev.kheap.get(p)); addRefs(s.kheap.get(p)) }
+  for (const slot of d.slots) objects.add(slot - (slot % bit(tcbBits)))
+  // Close under references (the reference components are small: an object, its queue, bindings).
+  const todo = [...objects]
+  while (todo.length > 0) {
+    for (const t of refTargets(s.kheap.get(todo.pop()!))) if (!objects.has(t)) { objects.add(t); todo.push(t) }
+  }
+  const scope = { objects }
+  lastRefs = { d, s, prev, scope }
+  return scope
+}
+let lastRefs: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; scope: IncrementalScope } = { d: null, s: null, prev: null, scope: {} }
+
+/**
  * Object references are symmetric (l4v `sym_refs (state_refs_of s)` over `refs_of`): a thread
  * blocked sending (receiving) on an endpoint is in that endpoint's send (receive) queue and every
  * queued thread is blocked on it in the matching direction; a thread BlockedOnNotification is in
@@ -147,21 +177,7 @@ export const symRefs = defineInvariant({
     "cancelAllSignals", "TCB_BindNotification", "TCB_UnbindNotification", "TCB_Suspend", "finaliseCap",
     "CNode_CancelBadgedSends", "doReplyTransfer", "Untyped_Retype",
   ],
-  // Edges of changed objects. A broken edge (u -> v) has u or v changed (else it held in prev). If
-  // u changed, u is visited. If only v changed, u's reference to v is as in prev, where v held the
-  // converse, so u is a prev-target of a changed object and is visited. Targets of visited objects
-  // are visited too (to a fixed point), so the thread-side lookup sees every queue it needs.
-  scope: (s, prev, d) => {
-    const objects = new Set<PPtr>()
-    const addRefs = (o: KObject | undefined) => { for (const t of refTargets(o)) objects.add(t) }
-    for (const p of d.objects) { objects.add(p); addRefs(prev.kheap.get(p)); addRefs(s.kheap.get(p)) }
-    // Close under references (the reference components are small: an object, its queue, bindings).
-    const todo = [...objects]
-    while (todo.length > 0) {
-      for (const t of refTargets(s.kheap.get(todo.pop()!))) if (!objects.has(t)) { objects.add(t); todo.push(t) }
-    }
-    return { objects }
-  },
+  scope: (s, prev, d) => refNeighbourhood(s, prev, d),
   find: (s, report) => {
     // Queue side: every (queue object -> thread) reference has the thread's state reference back.
     // `queuedIn` records, per thread, the objects whose queues hold it (normally at most one).
