@@ -6,6 +6,7 @@
 // a corruption the full check flags and the step's check passes.
 import { describe, expect, it } from "vitest"
 import type { KernelState } from "../../spec/state.ts"
+import { numPriorities } from "../../model/index.ts"
 import { CapRefIndex, checkChanged, invariants, stateDelta } from "../../spec/invariants/index.ts"
 import { baseStates, corrupt, loadCorpus } from "./corruptions.ts"
 
@@ -42,6 +43,47 @@ describe("incremental forms on the corruption corpus", () => {
       expect(flagged).toBeGreaterThan(corpus.corruptions.length / 4)
     })
   }
+
+  it("and on steps that change only globals (the current thread, the scheduler action, the ready queues, the domain schedule), which the corpus leaves alone", () => {
+    const wrong: string[] = []
+    let steps = 0
+    let flagged = 0
+    states.forEach((prev, b) => {
+      const tcbs = [...prev.kheap].filter(([, o]) => o.tag === "TCB").map(([p]) => p)
+      const other = [...prev.kheap].find(([, o]) => o.tag !== "TCB")![0]
+      const variants: [string, KernelState][] = []
+      for (const t of [...tcbs, other]) {
+        variants.push([`curThread ${t}`, { ...prev, curThread: t }])
+        variants.push([`switch to ${t}`, { ...prev, schedulerAction: { tag: "SwitchToThread", target: t } }])
+        const o = prev.kheap.get(t)
+        const key = o?.tag === "TCB" ? o.tcbDomain * numPriorities + o.tcbPriority : 7
+        for (const k of [key, key + 1]) variants.push([`${t} queued at ${k}`, { ...prev, readyQueues: new Map(prev.readyQueues).set(k, [...(prev.readyQueues.get(k) ?? []), t]) }])
+      }
+      for (const tag of ["ResumeCurrentThread", "ChooseNewThread"] as const) variants.push([tag, { ...prev, schedulerAction: { tag } }])
+      for (const k of prev.readyQueues.keys()) {
+        const m = new Map(prev.readyQueues)
+        m.delete(k)
+        variants.push([`queue ${k} dropped`, { ...prev, readyQueues: m }])
+      }
+      for (const dx of [-1, 1]) {
+        variants.push([`domainIndex ${dx}`, { ...prev, domainIndex: prev.domainIndex + dx }])
+        variants.push([`domainStartIndex ${dx}`, { ...prev, domainStartIndex: prev.domainStartIndex + dx }])
+        variants.push([`curDomain ${dx}`, { ...prev, curDomain: prev.curDomain + dx }])
+      }
+      variants.push(["last schedule entry dropped", { ...prev, domainList: prev.domainList.slice(0, -1) }])
+      variants.push(["first entry's domain 5", { ...prev, domainList: prev.domainList.map((e, i) => (i === 0 ? { ...e, domain: 5 } : e)) }])
+      for (const [what, s] of variants) {
+        steps++
+        const full = incremental.filter((i) => i.check(s).length > 0).map((i) => i.name).sort()
+        const capRefs = CapRefIndex.of(prev)
+        const step = [...new Set(checkChanged(s, prev, { ...stateDelta(prev, s), capRefs }).map((v) => v.invariant))].sort()
+        if (full.length > 0) flagged++
+        if (full.join() !== step.join()) wrong.push(`base ${b}, ${what}: full ${full.join(", ") || "none"}; step ${step.join(", ") || "none"}`)
+      }
+    })
+    expect(wrong.slice(0, 10), `${wrong.length} of ${steps} steps`).toEqual([])
+    expect(flagged).toBeGreaterThan(steps / 3)
+  })
 
   it("the cap index, advanced by each step's delta, equals the index built afresh", () => {
     const show = (ix: CapRefIndex, s: KernelState) => [...s.kheap.keys(), ...[...s.caps.values()].map((c) => ("ptr" in c ? c.ptr : 0))]

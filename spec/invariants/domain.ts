@@ -10,7 +10,7 @@
  */
 import { maxDomainDuration } from "../../model/index.ts"
 import type { DomainScheduleItem } from "../state.ts"
-import { defineInvariant } from "./types.ts"
+import { defineInvariant, nothingChanged } from "./types.ts"
 
 /** The incremental scope of an invariant over globals only: no objects or slots to visit (the check reads the globals in full). */
 const globalsOnly = { objects: new Set<never>(), slots: new Set<never>() } as const
@@ -36,6 +36,8 @@ export const validDomainList = defineInvariant({
     "range and its entry no end marker; the last entry is an end marker; the running index is below the last.",
   mirrors: "l4v DetSchedDomainTime_AI valid_domain_list (Invariants_H valid_dom_schedule')",
   threatenedBy: ["DomainSet_ScheduleConfigure", "DomainSet_ScheduleSetStart", "nextDomain"],
+  // The schedule and its indices (numDomains is fixed at boot).
+  scope: (s, prev) => (s.domainList === prev.domainList && s.domainStartIndex === prev.domainStartIndex && s.domainIndex === prev.domainIndex ? nothingChanged : globalsOnly),
   find: (s, report) => {
     const l = s.domainList
     const n = l.length
@@ -68,6 +70,8 @@ export const validDomSchedule = defineInvariant({
   statement: "Every domain schedule entry names a domain below numDomains and a duration of at most 2^56 - 1 ticks.",
   mirrors: "l4v Invariants_H valid_dom_schedule' (the entry bounds)",
   threatenedBy: ["DomainSet_ScheduleConfigure"],
+  // The schedule and its indices (numDomains is fixed at boot).
+  scope: (s, prev) => (s.domainList === prev.domainList && s.domainStartIndex === prev.domainStartIndex && s.domainIndex === prev.domainIndex ? nothingChanged : globalsOnly),
   find: (s, report) => {
     s.domainList.forEach((e, i) => {
       if (!(Number.isInteger(e.domain) && e.domain >= 0 && e.domain < s.numDomains)) {

@@ -11,7 +11,36 @@ import { bit, isRunnable, numPriorities, showCap, tcbBits, tcbReply, timeSlice }
 import type { KernelState } from "../state.ts"
 import { slotOf } from "../state.ts"
 import { capRange, hex, isEmpty, objBits, rangesMeet, showSlot } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import type { StateDelta } from "./delta.ts"
+import type { IncrementalScope } from "./types.ts"
+import { changedObjects, changedSlots, defineInvariant, noKeys, nothingChanged } from "./types.ts"
+
+/** valid_reply_caps' scope: the changed slots and every cap naming a thread a changed slot's cap names (before or after), or a changed object. */
+const validReplyCapsScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  if (d.capRefs === undefined) return {}
+  if (d.slots.size === 0 && d.objects.size === 0) return nothingChanged
+  const slots = new Set<SlotPtr>(d.slots)
+  const addNaming = (p: PPtr) => { for (const sl of d.capRefs!.naming(p)) slots.add(sl) }
+  for (const sl of d.slots) {
+    const a = prev.caps.get(sl)
+    if (a?.tag === "ReplyCap") addNaming(a.tcb)
+    const b = s.caps.get(sl)
+    if (b?.tag === "ReplyCap") addNaming(b.tcb)
+  }
+  for (const p of d.objects) addNaming(p)
+  return { slots }
+}
+
+/** valid_blocked's scope: the changed objects, and the threads that left the ready queues, the current thread or the switch target. */
+const validBlockedScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  const left: PPtr[] = []
+  if (s.readyQueues !== prev.readyQueues) for (const q of prev.readyQueues.values()) left.push(...q)
+  if (s.curThread !== prev.curThread) left.push(prev.curThread)
+  const a = prev.schedulerAction
+  if (s.schedulerAction !== a && a.tag === "SwitchToThread") left.push(a.target)
+  if (left.length === 0) return changedObjects(d)
+  return { objects: new Set([...d.objects, ...left]) }
+}
 
 /**
  * The current thread is a TCB.
@@ -25,6 +54,8 @@ export const curTcb = defineInvariant({
   statement: "The current thread is a TCB.",
   mirrors: "l4v Invariants_AI cur_tcb",
   threatenedBy: ["schedule", "switchToThread", "cteDelete", "finaliseCap"],
+  // The current thread and its object.
+  scope: (s, prev, d) => (s.curThread === prev.curThread && !d.objects.has(s.curThread) ? nothingChanged : noKeys),
   find: (s, report) => {
     const o = s.kheap.get(s.curThread)
     if (o?.tag !== "TCB") report(`the current thread ${hex(s.curThread)} is ${o === undefined ? "no object" : `a ${o.tag}`}, not a TCB`)
@@ -43,6 +74,8 @@ export const validIdle = defineInvariant({
   statement: "The idle thread is a TCB in IdleThreadState, bound to no notification.",
   mirrors: "l4v Invariants_AI valid_idle",
   threatenedBy: ["TCB_Suspend", "TCB_Resume", "TCB_BindNotification", "setThreadState"],
+  // The idle thread's object (the idle thread itself is fixed at boot).
+  scope: (s, _prev, d) => (d.objects.has(s.idleThread) ? noKeys : nothingChanged),
   find: (s, report) => {
     const o = s.kheap.get(s.idleThread)
     if (o?.tag !== "TCB") {
@@ -66,6 +99,8 @@ export const onlyIdle = defineInvariant({
   statement: "No thread but the idle thread is in IdleThreadState.",
   mirrors: "l4v Invariants_AI only_idle",
   threatenedBy: ["setThreadState", "Untyped_Retype"],
+  // Per TCB: its own state.
+  scope: (_s, _prev, d) => changedObjects(d),
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag === "TCB" && o.tcbState.tag === "IdleThreadState" && p !== s.idleThread) {
@@ -91,6 +126,9 @@ export const validGlobalRefs = defineInvariant({
   statement: "No cap's range meets the idle thread's TCB, the IRQ node CNode, the global page directory or the global page table.",
   mirrors: "l4v Invariants_AI valid_global_refs (global_refs: idle thread, IRQ node, arm_global_pd, arm_global_pts)",
   threatenedBy: ["Untyped_Retype", "sendIPC", "setupCallerCap", "cteInsert", "IRQHandler_SetNotification"],
+  // Per cap: a changed cap, or every cap when a global object changed.
+  scope: (s, prev, d) =>
+    s.armGlobalPT !== prev.armGlobalPT || d.objects.has(s.irqNode) || d.objects.has(s.armGlobalPD) || d.objects.has(s.armGlobalPT) ? {} : changedSlots(d),
   find: (s, report) => {
     const objRange = (p: PPtr) => {
       const o = s.kheap.get(p)
@@ -126,6 +164,10 @@ export const validSchedAction = defineInvariant({
     "is runnable or idle.",
   mirrors: "l4v DetSchedInvs_AI valid_sched_action",
   threatenedBy: ["schedule", "possibleSwitchTo", "setThreadState", "TCB_Suspend", "TCB_SetPriority", "sendIPC", "receiveIPC"],
+  // The action, the current thread and domain, and the objects they name.
+  scope: (s, prev, d) =>
+    s.schedulerAction === prev.schedulerAction && s.curThread === prev.curThread && s.curDomain === prev.curDomain &&
+      !d.objects.has(s.curThread) && (s.schedulerAction.tag !== "SwitchToThread" || !d.objects.has(s.schedulerAction.target)) ? nothingChanged : noKeys,
   find: (s, report) => {
     const a = s.schedulerAction
     if (a.tag === "SwitchToThread") {
@@ -157,6 +199,8 @@ export const validQueues = defineInvariant({
   statement: "Every ready queue is non-empty and holds distinct runnable TCBs of the queue's domain and priority.",
   mirrors: "l4v DetSchedInvs_AI valid_queues",
   threatenedBy: ["tcbSchedEnqueue", "tcbSchedDequeue", "TCB_SetPriority", "TCB_Suspend", "setThreadState", "schedule", "DomainSet_Set"],
+  // The queues and their threads: checked whole (they hold the runnable threads only) when either changed.
+  scope: (s, prev, d) => (s.readyQueues === prev.readyQueues && d.objects.size === 0 ? nothingChanged : noKeys),
   find: (s, report) => {
     for (const [key, q] of s.readyQueues) {
       const d = Math.floor(key / numPriorities)
@@ -190,6 +234,8 @@ export const validReplyCaps = defineInvariant({
   statement: "A thread named by a non-master reply cap is BlockedOnReply, and no thread is named by two.",
   mirrors: "l4v Invariants_AI valid_reply_caps",
   threatenedBy: ["sendIPC", "receiveIPC", "doReplyTransfer", "handleReply", "CNode_Copy", "TCB_Suspend", "cancelIPC"],
+  // Per reply cap: a changed one, with every cap naming its thread (the checker's cap index); every reply cap to a changed thread.
+  scope: validReplyCapsScope,
   find: (s, report) => {
     const holder = new Map<PPtr, SlotPtr>()
     for (const [slot, c] of s.caps) {
@@ -218,6 +264,8 @@ export const validReplyMasters = defineInvariant({
   statement: "A master reply cap to a thread lives only in that thread's reply slot.",
   mirrors: "l4v Invariants_AI valid_reply_masters",
   threatenedBy: ["CNode_Move", "CNode_Rotate", "CNode_Copy", "cteMove", "Untyped_Retype"],
+  // Per slot: its cap.
+  scope: (_s, _prev, d) => changedSlots(d),
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag === "ReplyCap" && c.isMaster && slot !== slotOf(c.tcb, tcbReply)) {
@@ -255,6 +303,8 @@ export const validBlocked = defineInvariant({
     "cancelAllIPC", "cancelAllSignals", "CNode_CancelBadgedSends", "TCB_Resume", "TCB_SetPriority", "TCB_SetSchedParams",
     "DomainSet_Set", "tcbSchedDequeue", "handleYield", "timerTick",
   ],
+  // Per thread: a changed one, or one that left the queues, the current thread or the switch target.
+  scope: validBlockedScope,
   find: (s, report) => {
     const queued = queuedThreads(s)
     const a = s.schedulerAction
@@ -280,6 +330,8 @@ export const ctNotInQ = defineInvariant({
   statement: "Under ResumeCurrentThread the current thread is in no ready queue.",
   mirrors: "l4v DetSchedInvs_AI ct_not_in_q",
   threatenedBy: ["schedule", "switchToThread", "tcbSchedEnqueue", "TCB_Resume", "TCB_SetPriority", "possibleSwitchTo", "timerTick"],
+  // The action, the current thread and the queues.
+  scope: (s, prev) => (s.schedulerAction === prev.schedulerAction && s.curThread === prev.curThread && s.readyQueues === prev.readyQueues ? nothingChanged : noKeys),
   find: (s, report) => {
     if (s.schedulerAction.tag !== "ResumeCurrentThread") return
     for (const [key, q] of s.readyQueues) {
@@ -303,6 +355,9 @@ export const ctInCurDomain = defineInvariant({
   statement: "Under ResumeCurrentThread the current thread is the idle thread or in the current domain.",
   mirrors: "l4v DetSchedInvs_AI ct_in_cur_domain",
   threatenedBy: ["schedule", "DomainSet_Set", "nextDomain"],
+  // The action, the current thread and domain, and the current thread's object.
+  scope: (s, prev, d) =>
+    s.schedulerAction === prev.schedulerAction && s.curThread === prev.curThread && s.curDomain === prev.curDomain && !d.objects.has(s.curThread) ? nothingChanged : noKeys,
   find: (s, report) => {
     if (s.schedulerAction.tag !== "ResumeCurrentThread" || s.curThread === s.idleThread) return
     const o = s.kheap.get(s.curThread)
@@ -324,6 +379,8 @@ export const validIdleEtcb = defineInvariant({
   statement: "The idle thread is in domain 0 (the default domain).",
   mirrors: "l4v DetSchedInvs_AI valid_idle_etcb",
   threatenedBy: ["DomainSet_Set"],
+  // The idle thread's object.
+  scope: (s, _prev, d) => (d.objects.has(s.idleThread) ? noKeys : nothingChanged),
   find: (s, report) => {
     const o = s.kheap.get(s.idleThread)
     if (o?.tag === "TCB" && o.tcbDomain !== 0) report(`the idle thread ${hex(s.idleThread)} is in domain ${o.tcbDomain}, not 0`)
@@ -344,6 +401,8 @@ export const validTimeSlice = defineInvariant({
   statement: `Every thread's time slice is in 1..${timeSlice}.`,
   mirrors: "none (kspec-specific; non-MCS C timerTick; l4v leaves tcb_time_slice out of valid_sched)",
   threatenedBy: ["timerTick", "Untyped_Retype", "handleYield"],
+  // Per TCB: its own time slice.
+  scope: (_s, _prev, d) => changedObjects(d),
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag === "TCB" && !(Number.isInteger(o.tcbTimeSlice) && o.tcbTimeSlice >= 1 && o.tcbTimeSlice <= timeSlice)) {

@@ -62,6 +62,10 @@ export interface IncrementalScope {
 
 /** The scope of a step that changed nothing an invariant reads. */
 export const nothingChanged: IncrementalScope = { nothing: true }
+/** The scope of a check that iterates no keys (it reads globals and looks objects up): it runs, cheaply. */
+export const noKeys: IncrementalScope = { objects: new Set(), slots: new Set(), edges: new Set(), lists: new Set() }
+/** The scope of an invariant that reads only objects, each on its own: the changed ones. */
+export const changedObjects = (d: StateDelta): IncrementalScope => (d.objects.size === 0 ? nothingChanged : { objects: d.objects })
 /** The scope of an invariant that reads only slots (caps, originality): the changed ones. */
 export const changedSlots = (d: StateDelta): IncrementalScope => (d.slots.size === 0 ? nothingChanged : { slots: d.slots })
 
