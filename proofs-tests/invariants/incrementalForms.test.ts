@@ -44,7 +44,7 @@ describe("incremental forms on the corruption corpus", () => {
     })
   }
 
-  it("and on steps that change only globals (the current thread, the scheduler action, the ready queues, the domain schedule), which the corpus leaves alone", () => {
+  it("and on steps that change only globals (the current thread, the scheduler action, the ready queues, the domain schedule, the interrupt lines), which the corpus leaves alone", () => {
     const wrong: string[] = []
     let steps = 0
     let flagged = 0
@@ -69,6 +69,12 @@ describe("incremental forms on the corruption corpus", () => {
         variants.push([`domainIndex ${dx}`, { ...prev, domainIndex: prev.domainIndex + dx }])
         variants.push([`domainStartIndex ${dx}`, { ...prev, domainStartIndex: prev.domainStartIndex + dx }])
         variants.push([`curDomain ${dx}`, { ...prev, curDomain: prev.curDomain + dx }])
+      }
+      for (let irq = 0; irq < prev.numIRQs; irq++) {
+        for (const st of ["IRQInactive", "IRQSignal", "IRQTimer"] as const) {
+          if (prev.irqStates[irq] !== st) variants.push([`IRQ ${irq} ${st}`, { ...prev, irqStates: prev.irqStates.map((x, i) => (i === irq ? st : x)) }])
+        }
+        variants.push([`IRQ ${irq} mask flipped`, { ...prev, irqMasks: prev.irqMasks.map((x, i) => (i === irq ? !x : x)) }])
       }
       variants.push(["last schedule entry dropped", { ...prev, domainList: prev.domainList.slice(0, -1) }])
       variants.push(["first entry's domain 5", { ...prev, domainList: prev.domainList.map((e, i) => (i === 0 ? { ...e, domain: 5 } : e)) }])

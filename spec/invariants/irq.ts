@@ -5,14 +5,29 @@
  * @category invariants
  */
 import type { SlotPtr } from "../../model/index.ts"
-import { RightW, bit, hasRight, showCap, timerIRQ } from "../../model/index.ts"
+import { RightW, bit, hasRight, showCap, slotBits, timerIRQ } from "../../model/index.ts"
 import { irqNodeRadix } from "../kernel/boot.ts"
 import type { KernelState } from "../state.ts"
 import { slotOf } from "../state.ts"
 import { hex, showSlot } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import type { StateDelta } from "./delta.ts"
+import { changedSlots, defineInvariant, noKeys, nothingChanged } from "./types.ts"
 
 /** The slots holding an IRQHandlerCap, by IRQ (computed once per state; states are immutable). */
+/** Did the step change a slot of the IRQ node? */
+const touchesIrqNode = (s: KernelState, d: StateDelta): boolean => {
+  const lo = s.irqNode
+  const hi = s.irqNode + bit(irqNodeRadix(s.numIRQs) + slotBits)
+  for (const slot of d.slots) if (slot >= lo && slot < hi) return true
+  return false
+}
+
+/** Did the step add, remove or change an IRQ handler cap? */
+const touchesHandlers = (s: KernelState, prev: KernelState, d: StateDelta): boolean => {
+  for (const slot of d.slots) if (s.caps.get(slot)?.tag === "IRQHandlerCap" || prev.caps.get(slot)?.tag === "IRQHandlerCap") return true
+  return false
+}
+
 const handlerCache = new WeakMap<KernelState, ReadonlyMap<number, readonly SlotPtr[]>>()
 const irqHandlerSlots = (s: KernelState): ReadonlyMap<number, readonly SlotPtr[]> => {
   const cached = handlerCache.get(s)
@@ -49,6 +64,8 @@ export const validIrqNode = defineInvariant({
     "slot of an existing IRQ line.",
   mirrors: "l4v Invariants_AI valid_irq_node",
   threatenedBy: ["IRQHandler_SetNotification", "IRQHandler_Clear", "cteInsert", "cteDelete", "Untyped_Retype"],
+  // The IRQ node and its slots (its address and the IRQ count are fixed at boot).
+  scope: (s, _prev, d) => (d.objects.has(s.irqNode) || touchesIrqNode(s, d) ? noKeys : nothingChanged),
   find: (s, report) => {
     const node = s.kheap.get(s.irqNode)
     const want = irqNodeRadix(s.numIRQs)
@@ -87,6 +104,8 @@ export const ifUnsafeThenCapIrqNode = defineInvariant({
   statement: "IRQ i's node slot holds a cap only while some IRQHandlerCap for IRQ i exists.",
   mirrors: "l4v Invariants_AI if_unsafe_then_cap (IRQ node slots; cte_refs of IRQHandlerCap)",
   threatenedBy: ["cteDelete", "finaliseCap", "deletingIRQHandler", "IRQHandler_SetNotification", "CNode_Revoke"],
+  // The IRQ node's slots against every IRQ handler cap: in full when either changed.
+  scope: (s, prev, d) => (d.objects.has(s.irqNode) || touchesIrqNode(s, d) || touchesHandlers(s, prev, d) ? {} : nothingChanged),
   find: (s, report) => {
     const node = s.kheap.get(s.irqNode)
     if (node?.tag !== "CNode") return
@@ -116,6 +135,8 @@ export const validIrqHandlers = defineInvariant({
   statement: "Every IRQHandlerCap names a line whose state is IRQSignal.",
   mirrors: "l4v Invariants_AI valid_irq_handlers",
   threatenedBy: ["IRQControl_IssueIRQHandler", "cteDelete", "finaliseCap", "deletedIRQHandler", "setIRQState", "CNode_Copy", "CNode_Mint"],
+  // Per handler cap: a changed one; every one when the line states changed.
+  scope: (s, prev, d) => (s.irqStates !== prev.irqStates ? {} : changedSlots(d)),
   find: (s, report) => {
     for (const [irq, slots] of irqHandlerSlots(s)) {
       const st = s.irqStates[irq]
@@ -139,6 +160,8 @@ export const validIrqStates = defineInvariant({
   statement: "irqStates and irqMasks have numIRQs entries, and every IRQInactive line is masked.",
   mirrors: "l4v Invariants_AI valid_irq_states (valid_irq_masks)",
   threatenedBy: ["setIRQState", "IRQControl_IssueIRQHandler", "IRQHandler_AckIRQ", "deletedIRQHandler", "handleInterrupt"],
+  // The line states and masks.
+  scope: (s, prev) => (s.irqStates === prev.irqStates && s.irqMasks === prev.irqMasks ? nothingChanged : noKeys),
   find: (s, report) => {
     if (s.irqStates.length !== s.numIRQs) report(`irqStates has ${s.irqStates.length} entries for ${s.numIRQs} IRQs (node ${hex(s.irqNode)})`)
     if (s.irqMasks.length !== s.numIRQs) report(`irqMasks has ${s.irqMasks.length} entries for ${s.numIRQs} IRQs (node ${hex(s.irqNode)})`)
@@ -165,6 +188,8 @@ export const irqTimer = defineInvariant({
   statement: `The timer line (IRQ ${timerIRQ}) is IRQTimer, and no other line is.`,
   mirrors: "none (kspec-specific; seL4 C boot sets KERNEL_TIMER_IRQ to IRQTimer, and IRQControl refuses active lines)",
   threatenedBy: ["IRQControl_IssueIRQHandler", "setIRQState", "deletedIRQHandler"],
+  // The line states.
+  scope: (s, prev) => (s.irqStates === prev.irqStates ? nothingChanged : noKeys),
   find: (s, report) => {
     for (let irq = 0; irq < s.irqStates.length; irq++) {
       const isTimer = s.irqStates[irq] === "IRQTimer"

@@ -6,10 +6,10 @@
  * included.
  * @category invariants
  */
-import type { PPtr } from "../../model/index.ts"
+import type { Cap, PPtr } from "../../model/index.ts"
 import { bit, showCap, slotBits, tcbCNodeEntries, zombieTypeTCB } from "../../model/index.ts"
 import { capObjRef, hex, showSlot } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import { defineInvariant, nothingChanged } from "./types.ts"
 
 /**
  * A Zombie is the only cap to its object: no other cap (reply caps aside, which name no object)
@@ -26,6 +26,18 @@ export const zombiesFinal = defineInvariant({
   statement: "A Zombie is the only cap to the CNode or TCB it names (reply caps, which name no object, aside).",
   mirrors: "l4v Invariants_AI zombies_final",
   threatenedBy: ["finaliseCap", "finaliseSlot", "reduceZombie", "capSwapForDelete", "CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Delete", "CNode_Revoke"],
+  // Per object: every cap naming the object a changed cap names, before or after (the checker's cap index).
+  scope: (s, prev, d) => {
+    if (d.capRefs === undefined) return {}
+    if (d.slots.size === 0) return nothingChanged
+    const slots = new Set(d.slots)
+    const addNaming = (c: Cap | undefined) => {
+      const p = c === undefined ? null : capObjRef(c)
+      if (p !== null && p !== undefined) for (const sl of d.capRefs!.naming(p)) slots.add(sl)
+    }
+    for (const sl of d.slots) { addNaming(prev.caps.get(sl)); addNaming(s.caps.get(sl)) }
+    return { slots }
+  },
   find: (s, report) => {
     const zombies = new Map<PPtr, number>()
     for (const [slot, c] of s.caps) if (c.tag === "ZombieCap") zombies.set(c.ptr, slot)
