@@ -113,7 +113,8 @@ export const checkPeriodic = (s: KernelState): readonly Violation[] => periodicI
 /**
  * The violations the step from `prev` to `s` introduced, among the invariants with an incremental
  * form; sound when `prev` satisfied them. Periodic invariants are not run. When a boot parameter
- * the incremental forms rely on changed (idle thread, IRQ or domain counts, IRQ node), every
+ * the incremental forms rely on changed (idle thread, IRQ or domain counts, IRQ node, global page
+ * directory or table), every
  * incremental invariant runs in full.
  */
 /** Do two scopes iterate the same key sets (the same set objects)? */
@@ -122,7 +123,7 @@ const sameKeys = (a: IncrementalScope, b: IncrementalScope): boolean =>
 
 export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelta): readonly Violation[] => {
   const fixed = s.idleThread === prev.idleThread && s.numIRQs === prev.numIRQs && s.numDomains === prev.numDomains && s.irqNode === prev.irqNode &&
-    s.armGlobalPD === prev.armGlobalPD
+    s.armGlobalPD === prev.armGlobalPD && s.armGlobalPT === prev.armGlobalPT
   if (!fixed) return incrementalInvariants.flatMap((i) => i.check(s))
   // Each invariant's `checkChanged` is `check` on a view of its scope; invariants whose scopes name
   // the same key sets (most take the delta's objects or slots as they are) share one view.

@@ -127,8 +127,8 @@ export const validGlobalRefs = defineInvariant({
   mirrors: "l4v Invariants_AI valid_global_refs (global_refs: idle thread, IRQ node, arm_global_pd, arm_global_pts)",
   threatenedBy: ["Untyped_Retype", "sendIPC", "setupCallerCap", "cteInsert", "IRQHandler_SetNotification"],
   // Per cap: a changed cap, or every cap when a global object changed.
-  scope: (s, prev, d) =>
-    s.armGlobalPT !== prev.armGlobalPT || d.objects.has(s.irqNode) || d.objects.has(s.armGlobalPD) || d.objects.has(s.armGlobalPT) ? {} : changedSlots(d),
+  scope: (s, _prev, d) =>
+    d.objects.has(s.irqNode) || d.objects.has(s.armGlobalPD) || d.objects.has(s.armGlobalPT) ? {} : changedSlots(d),
   find: (s, report) => {
     const objRange = (p: PPtr) => {
       const o = s.kheap.get(p)

@@ -18,7 +18,44 @@ import {
 } from "../../model/index.ts"
 import type { KObject, KernelState } from "../state.ts"
 import { hex, showSlot } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import type { StateDelta } from "./delta.ts"
+import type { IncrementalScope } from "./types.ts"
+import { defineInvariant, nothingChanged } from "./types.ts"
+
+/** Cap kinds that record or grant address-space structure. */
+const vspaceCaps: ReadonlySet<string> = new Set(["FrameCap", "PageTableCap", "PageDirectoryCap", "ASIDPoolCap", "ASIDControlCap"])
+/** Object kinds of the address-space structure (frames count only by their existence, size and kind). */
+const vspaceObjects: ReadonlySet<string> = new Set(["ASIDPool", "PageDirectory", "PageTable"])
+
+/**
+ * Did the step touch what the address-space invariants read: the ASID table, an ASID pool, page
+ * directory or page table, a frame's existence or size, or a slot holding a VSpace cap (before or
+ * after)? A step that touched none of these leaves every one of them as it was. (A frame whose
+ * words alone changed, an IPC buffer written, does not count.)
+ */
+const vspaceTouched = (s: KernelState, prev: KernelState, d: StateDelta): boolean => {
+  if (s.armASIDTable !== prev.armASIDTable) return true
+  for (const p of d.objects) {
+    const a = prev.kheap.get(p)
+    const b = s.kheap.get(p)
+    if ((a !== undefined && vspaceObjects.has(a.tag)) || (b !== undefined && vspaceObjects.has(b.tag))) return true
+    if (a?.tag === "Frame" || b?.tag === "Frame") {
+      if (a?.tag !== "Frame" || b?.tag !== "Frame" || a.sizeBits !== b.sizeBits || a.isDevice !== b.isDevice) return true
+    }
+  }
+  for (const slot of d.slots) {
+    const a = prev.caps.get(slot)
+    const b = s.caps.get(slot)
+    if ((a !== undefined && vspaceCaps.has(a.tag)) || (b !== undefined && vspaceCaps.has(b.tag))) return true
+  }
+  return false
+}
+let lastTouch: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; touched: boolean } = { d: null, s: null, prev: null, touched: true }
+const vspaceScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  if (lastTouch.d !== d || lastTouch.s !== s || lastTouch.prev !== prev) lastTouch = { d, s, prev, touched: vspaceTouched(s, prev, d) }
+  return lastTouch.touched ? everything : nothingChanged
+}
+const everything: IncrementalScope = {}
 
 const kernelFirst = pdIndexOf(kernelBase)
 const pdSize = bit(pdIndexBits)
@@ -88,6 +125,8 @@ export const validVSpaceObjs = defineInvariant({
     "frames of the entry's size.",
   mirrors: "l4v ArchInvariants_AI valid_vspace_objs (valid_vspace_obj, valid_pde, valid_pte)",
   threatenedBy: ["ARM_Page_Map", "ARM_PageTable_Map", "ARM_ASIDPool_Assign", "cteDelete", "CNode_Revoke", "Untyped_Retype", "finaliseCap"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     for (const [hi, poolPtr] of s.armASIDTable) {
       const pool = s.kheap.get(poolPtr)
@@ -245,6 +284,8 @@ export const validASIDTable = defineInvariant({
   statement: "Every ASID-table entry (index < 128) names an ASID pool, and no pool is named twice.",
   mirrors: "l4v ArchInvariants_AI valid_asid_table (valid_arch_state)",
   threatenedBy: ["ARM_ASIDControl_MakePool", "deleteASIDPool", "CNode_Revoke", "Untyped_Retype"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     const seen = new Map<PPtr, number>()
     for (const [hi, p] of s.armASIDTable) {
@@ -274,6 +315,8 @@ export const validASIDMap = defineInvariant({
   statement: "No pool gives out ASID 0, pool indices are below 1024, and no page directory has two ASIDs.",
   mirrors: "l4v ArchInvariants_AI valid_asid_map, vspace_at_asid (over the pools: kspec has no hardware ASIDs)",
   threatenedBy: ["ARM_ASIDPool_Assign", "deleteASID", "deleteASIDPool"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     const owner = new Map<PPtr, number>()
     for (const [hi, poolPtr] of s.armASIDTable) {
@@ -325,6 +368,8 @@ export const validGlobalObjs = defineInvariant({
     "the global directory.",
   mirrors: "l4v ArchInvariants_AI valid_global_objs, valid_global_pts",
   threatenedBy: ["Untyped_Retype", "ARM_ASIDPool_Assign", "ARM_Page_Map"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     const g = s.kheap.get(s.armGlobalPD)
     if (g?.tag !== "PageDirectory") { report(`the global page directory ${hex(s.armGlobalPD)} is ${g === undefined ? "no object" : `a ${g.tag}`}`); return }
@@ -407,6 +452,8 @@ export const validVsLookup = defineInvariant({
     "directory or table) is described by a cap to that object recording that place (ASID and virtual address).",
   mirrors: "l4v ArchInvariants_AI valid_vs_lookup (valid_arch_caps)",
   threatenedBy: ["cteDelete", "CNode_Move", "CNode_Revoke", "ARM_Page_Map", "ARM_Page_Unmap", "ARM_PageTable_Unmap", "finaliseCap"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     const refs = new Set<string>()
     for (const c of s.caps.values()) {
@@ -451,6 +498,8 @@ export const validTableCaps = defineInvariant({
   statement: "A page-directory cap without an ASID names a directory with no entry below the kernel window; a page-table cap with no mapping names a page table with no entries.",
   mirrors: "l4v ArchInvariants_AI valid_table_caps (valid_arch_caps)",
   threatenedBy: ["ARM_PageTable_Unmap", "Untyped_Retype", "ARM_Page_Map", "ARM_PageTable_Map"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag === "PageDirectoryCap" && c.asid === null) {
@@ -480,6 +529,8 @@ export const uniqueTableCaps = defineInvariant({
   statement: "A page-directory cap without an ASID, or a page-table cap with no mapping, is the only cap to its table.",
   mirrors: "l4v ArchInvariants_AI unique_table_caps (valid_arch_caps)",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "deriveCap", "ARM_ASIDPool_Assign", "ARM_PageTable_Map"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     const count = new Map<string, number>()
     for (const c of s.caps.values()) {
@@ -510,6 +561,8 @@ export const uniqueTableRefs = defineInvariant({
   statement: "Caps to one page directory, page table or ASID pool record the same place, and no page table is installed in two entries of reachable directories.",
   mirrors: "l4v ArchInvariants_AI unique_table_refs (valid_arch_caps)",
   threatenedBy: ["ARM_PageTable_Map", "ARM_ASIDPool_Assign", "CNode_Copy"],
+  // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
+  scope: vspaceScope,
   find: (s, report) => {
     const placeOf = new Map<string, string>()
     for (const [slot, c] of s.caps) {
