@@ -61,6 +61,25 @@ const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): Inc
 let last: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; scope: IncrementalScope } = { d: null, s: null, prev: null, scope: {} }
 const cdtEdgeScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => cdtNeighbourhood(s, prev, d)
 
+/** Did a slot the step changed hold, before or after, a cap with property `p`? */
+export const changedCapWhere = (s: KernelState, prev: KernelState, d: StateDelta, p: (c: Cap) => boolean): boolean => {
+  for (const slot of d.slots) {
+    const a = prev.caps.get(slot)
+    const b = s.caps.get(slot)
+    if ((a !== undefined && p(a)) || (b !== undefined && p(b))) return true
+  }
+  return false
+}
+
+/**
+ * Did the step give a slot with CDT children (before or after) a new parent? Then every
+ * descendant of that slot has new ancestors. (A slot that itself changed parent is a changed slot.)
+ */
+const subtreeMoved = (s: KernelState, prev: KernelState, d: StateDelta): boolean => {
+  for (const slot of d.parents ?? d.slots) if (s.cdtList.has(slot) || prev.cdtList.has(slot)) return true
+  return false
+}
+
 /**
  * Both ends of every CDT edge are slots holding a cap.
  *
@@ -132,6 +151,8 @@ export const untypedMdb = defineInvariant({
   statement: "Every cap naming an object inside an untyped cap's range is in a CDT descendant of that untyped cap's slot.",
   mirrors: "l4v Invariants_AI untyped_mdb",
   threatenedBy: ["Untyped_Retype", "cteInsert", "cteMove", "CNode_Copy", "CNode_Move", "CNode_Rotate", "emptySlot"],
+  // In full, after a step that changed a cap other than a reply cap or moved a subtree of the CDT; else it holds as before.
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag !== "ReplyCap") || subtreeMoved(s, prev, d) ? {} : nothingChanged),
   find: (s, report) => {
     // Caps by the object they name (l4v obj_refs: reply caps name none), sorted for range queries.
     const refs: { ref: number; slot: SlotPtr }[] = []
@@ -208,6 +229,8 @@ export const untypedInc = defineInvariant({
     "its usable range; two untypeds with the same range are ancestor and descendant, the ancestor's usable range empty.",
   mirrors: "l4v Invariants_AI untyped_inc",
   threatenedBy: ["Untyped_Retype", "CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "emptySlot"],
+  // In full, after a step that changed an untyped cap or moved a subtree of the CDT; else it holds as before.
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") || subtreeMoved(s, prev, d) ? {} : nothingChanged),
   find: (s, report) => {
     const uts: Ut[] = []
     for (const [slot, cap] of s.caps) {
@@ -290,6 +313,8 @@ export const irqControl = defineInvariant({
   statement: "There is at most one IRQControlCap, and it is original.",
   mirrors: "l4v Invariants_AI irq_revocable; Invariants_H irq_control",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "deriveCap"],
+  // In full, after a step that changed a slot holding an IRQ control cap; else it holds as before.
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "IRQControlCap") ? {} : nothingChanged),
   find: (s, report) => {
     const slots: SlotPtr[] = []
     for (const [slot, c] of s.caps) {

@@ -13,7 +13,8 @@ import {
 } from "../../model/index.ts"
 import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
-import { refNeighbourhood } from "./pspace.ts"
+import { changedCapWhere } from "./mdb.ts"
+import { objectMadeOrResized, refNeighbourhood } from "./pspace.ts"
 import { changedSlots, defineInvariant, nothingChanged } from "./types.ts"
 
 const isNat = (x: number): boolean => Number.isInteger(x) && x >= 0
@@ -210,6 +211,8 @@ export const validUntyped = defineInvariant({
     "(outside the usable range [ptr+freeIndex, end)).",
   mirrors: "l4v Invariants_AI valid_untyped",
   threatenedBy: ["Untyped_Retype", "CNode_Revoke", "cteDelete", "cteInsert"],
+  // In full, after a step that made or resized an object or changed an untyped cap; else it holds as before.
+  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") ? {} : nothingChanged),
   find: (s, report) => {
     const ix = heapIndex(s)
     for (const [slot, c] of s.caps) {

@@ -49,6 +49,8 @@ export const pspaceDistinct = defineInvariant({
   statement: "No two objects overlap: their ranges [base, base + 2^size) are pairwise disjoint.",
   mirrors: "l4v Invariants_AI pspace_distinct",
   threatenedBy: ["Untyped_Retype"],
+  // In full, after a step that made an object or changed an object's size; else it holds as before.
+  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) ? {} : nothingChanged),
   find: (s, report) => {
     const ix = heapIndex(s)
     for (let i = 1; i < ix.bases.length; i++) {
@@ -147,6 +149,17 @@ export const refNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelt
   return scope
 }
 let lastRefs: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; scope: IncrementalScope } = { d: null, s: null, prev: null, scope: {} }
+
+/** Did the step make an object, or change an object's kind or size (what its range depends on)? */
+export const objectMadeOrResized = (s: KernelState, prev: KernelState, d: StateDelta): boolean => {
+  for (const p of d.objects) {
+    const b = s.kheap.get(p)
+    if (b === undefined) continue
+    const a = prev.kheap.get(p)
+    if (a === undefined || a.tag !== b.tag || objBits(a) !== objBits(b)) return true
+  }
+  return false
+}
 
 /**
  * Object references are symmetric (l4v `sym_refs (state_refs_of s)` over `refs_of`): a thread
