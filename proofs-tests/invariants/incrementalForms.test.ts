@@ -96,11 +96,11 @@ describe("incremental forms on the corruption corpus", () => {
     expect(flagged).toBeGreaterThan(steps / 3)
   })
 
-  it("the cap index, advanced by each step's delta, equals the index built afresh", () => {
+  it("the cap index (and its Zombies), advanced by each step's delta, equals the index built afresh", () => {
     const show = (ix: CapRefIndex, s: KernelState) => [...s.kheap.keys(), ...[...s.caps.values()].map((c) => ("ptr" in c ? c.ptr : 0))]
-      .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ")
+      .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ") + ` zombies ${[...ix.zombies].sort().join(",")}`
     let compared = 0
-    for (const c of corpus.corruptions.slice(0, 1500)) {
+    for (const c of corpus.corruptions.filter((_, n) => n % 3 === 0)) {
       const prev = states[c.base]!
       const s = corrupt(prev, c)
       if (s === undefined || s.caps === prev.caps) continue

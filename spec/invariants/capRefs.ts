@@ -1,5 +1,5 @@
 /**
- * The caps that name each object (l4v `obj_refs` read backwards), kept by the checker beside the
+ * The caps that name each object (l4v `obj_refs` read backwards), and the slots holding Zombies, kept by the checker beside the
  * states it checks and advanced by each step's delta: what lets an invariant that relates caps to
  * the objects they name look, after a step, only at the caps naming a changed object. Not kernel
  * state: seL4 keeps no such index, and the spec's steps never see it.
@@ -20,13 +20,18 @@ const refAt = (s: KernelState, slot: SlotPtr): PPtr | null => {
 /** A mutable reverse index: object -> the slots whose caps name it. */
 export class CapRefIndex {
   private readonly by = new Map<PPtr, Set<SlotPtr>>()
+  /** The slots holding a Zombie cap (rare: only while a CNode or TCB is being deleted). */
+  private readonly zombieSlots = new Set<SlotPtr>()
 
   private constructor() {}
 
   /** The index of every cap in `s`. */
   static of(s: KernelState): CapRefIndex {
     const ix = new CapRefIndex()
-    for (const slot of s.caps.keys()) ix.add(refAt(s, slot), slot)
+    for (const slot of s.caps.keys()) {
+      ix.add(refAt(s, slot), slot)
+      if (s.caps.get(slot)?.tag === "ZombieCap") ix.zombieSlots.add(slot)
+    }
     return ix
   }
 
@@ -48,12 +53,19 @@ export class CapRefIndex {
   /** From the index of `prev` to that of `s`, by the slots the step changed. */
   advance(prev: KernelState, s: KernelState, d: StateDelta): void {
     for (const slot of d.capsOrOriginal ?? d.slots) {
+      if (s.caps.get(slot)?.tag === "ZombieCap") this.zombieSlots.add(slot)
+      else this.zombieSlots.delete(slot)
       const a = refAt(prev, slot)
       const b = refAt(s, slot)
       if (a === b) continue
       this.remove(a, slot)
       this.add(b, slot)
     }
+  }
+
+  /** The slots that hold a Zombie cap. */
+  get zombies(): ReadonlySet<SlotPtr> {
+    return this.zombieSlots
   }
 
   /** The slots whose caps name `p`. */

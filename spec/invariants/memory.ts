@@ -4,7 +4,7 @@
  */
 import { bit } from "../../model/index.ts"
 import { hex } from "./internal.ts"
-import { defineInvariant } from "./types.ts"
+import { changedObjects, defineInvariant } from "./types.ts"
 
 /**
  * Every word a frame holds lies inside the frame and is a non-zero 32-bit word: memory outside
@@ -21,8 +21,8 @@ export const validMachineState = defineInvariant({
   statement: "Every word a frame holds has an index inside the frame (below 2^(size bits - 2)) and is a non-zero 32-bit word.",
   mirrors: "l4v Invariants_AI valid_machine_state (kspec keeps memory per frame)",
   threatenedBy: ["MemoryAccess", "Syscall (IPC-buffer stores)", "doIPCTransfer", "replyFromKernel_error", "setMRs_fault", "TCB_ReadRegisters"],
-  // Checked with the periodic full check only: a frame's words change on most IPC steps, and
-  // no kernel path writes off a frame's end (the relation compares the words themselves).
+  // Per frame: a changed one (its words, usually an IPC buffer's few).
+  scope: (_s, _prev, d) => changedObjects(d),
   find: (s, report) => {
     for (const [p, o] of s.kheap) {
       if (o.tag !== "Frame") continue

@@ -6,7 +6,7 @@
  * included.
  * @category invariants
  */
-import type { Cap, PPtr } from "../../model/index.ts"
+import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import { bit, showCap, slotBits, tcbCNodeEntries, zombieTypeTCB } from "../../model/index.ts"
 import { capObjRef, hex, showSlot } from "./internal.ts"
 import { defineInvariant, nothingChanged } from "./types.ts"
@@ -67,6 +67,16 @@ export const zombieSlotsEmpty = defineInvariant({
   statement: "Every slot of a Zombie's CNode or TCB at an index from the Zombie's count up is empty.",
   mirrors: "none (kspec-specific; l4v: rec_del's ReduceZombieCall lemmas, valid_cap's Zombie bound)",
   threatenedBy: ["finaliseSlot", "reduceZombie", "capSwapForDelete", "CNode_Move", "CNode_Delete", "CNode_Revoke"],
+  // Per Zombie: every Zombie (the checker's cap index knows them; there are none outside a deletion)
+  // when a slot was filled, and a changed Zombie.
+  scope: (s, prev, d) => {
+    if (d.capRefs === undefined) return {}
+    const slots = new Set<SlotPtr>()
+    for (const sl of d.slots) if (s.caps.get(sl)?.tag === "ZombieCap" || prev.caps.get(sl)?.tag === "ZombieCap") slots.add(sl)
+    const filled = [...d.slots].some((sl) => s.caps.has(sl) && !prev.caps.has(sl))
+    if (filled) for (const sl of d.capRefs.zombies) slots.add(sl)
+    return slots.size === 0 ? nothingChanged : { slots }
+  },
   find: (s, report) => {
     for (const [slot, c] of s.caps) {
       if (c.tag !== "ZombieCap") continue
