@@ -243,6 +243,24 @@ export const capSlots = defineInvariant({
   statement: "Every cap lives in a real slot: a slot-aligned index below 2^radix of a CNode, or one of the five slots of a TCB.",
   mirrors: "none (kspec-specific; l4v's caps_of_state ranges over real slots by construction)",
   threatenedBy: [...capOps, "Untyped_Retype"],
+  // A cap's home changes only when objects are made, resized or removed (then in full), and a cap
+  // comes to a new address only by filling a slot: a thread's own slot needs no look, any other
+  // fills check in full.
+  scope: (s, prev, d) => {
+    if (objectMadeOrResized(s, prev, d)) return {}
+    for (const p of d.objects) {
+      const a = prev.kheap.get(p)
+      if ((a?.tag === "CNode" || a?.tag === "TCB") && !s.kheap.has(p)) return {}
+    }
+    for (const x of d.slots) {
+      if (!s.caps.has(x) || prev.caps.has(x)) continue
+      const base = x - (x % bit(tcbBits))
+      const off = x - base
+      if (s.kheap.get(base)?.tag === "TCB" && off % bit(slotBits) === 0 && off / bit(slotBits) < tcbCNodeEntries) continue
+      return {}
+    }
+    return nothingChanged
+  },
   find: (s, report) => {
     const ix = heapIndex(s)
     for (const [slot, c] of s.caps) {
