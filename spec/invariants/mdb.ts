@@ -81,6 +81,42 @@ const subtreeMoved = (s: KernelState, prev: KernelState, d: StateDelta): boolean
 }
 
 /**
+ * reply_mdb's scope: the reply caps a step can have broken the rule at, and the CDT edges the check
+ * walks from them. A non-master reply cap's rule reads its cap and its parent's: it is a changed
+ * slot or a child (before or after) of one. A master's rule reads its parent and every descendant:
+ * it is a changed slot or an ancestor (before or after) of one. The edges are each such master's
+ * subtree, by the child lists before and after (a child whose parent is unchanged is on its
+ * parent's list in `prev`, which satisfied valid_list), and the changed slots.
+ */
+const replyMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  if (d.slots.size === 0) return nothingChanged
+  const slots = new Set<SlotPtr>()
+  const kids = (x: SlotPtr): SlotPtr[] => [...(prev.cdtList.get(x) ?? []), ...(s.cdtList.get(x) ?? [])]
+  for (const y of d.slots) {
+    slots.add(y)
+    for (const c of kids(y)) slots.add(c)
+    for (const st of [s, prev]) {
+      let cur = st.cdt.get(y)
+      for (let n = 0; cur !== undefined && n <= st.cdt.size && !slots.has(cur); n++) { slots.add(cur); cur = st.cdt.get(cur) }
+      if (cur !== undefined) slots.add(cur)
+    }
+  }
+  const edges = new Set<SlotPtr>(d.slots)
+  for (const m of slots) {
+    const c = s.caps.get(m)
+    if (c?.tag !== "ReplyCap" || !c.isMaster) continue
+    const todo = kids(m)
+    while (todo.length > 0) {
+      const x = todo.pop()!
+      if (edges.has(x)) continue
+      edges.add(x)
+      todo.push(...kids(x))
+    }
+  }
+  return { slots, edges }
+}
+
+/**
  * Both ends of every CDT edge are slots holding a cap.
  *
  * Why: the CDT orders and relates caps; an edge to an empty slot is a dangling link that delete
@@ -362,6 +398,7 @@ export const replyMdb = defineInvariant({
     "CDT parent and only non-master reply caps to their thread below them.",
   mirrors: "l4v Invariants_AI reply_mdb (reply_caps_mdb, reply_masters_mdb)",
   threatenedBy: ["sendIPC", "receiveIPC", "setupCallerCap", "cteInsert", "cteMove", "CNode_Move", "CNode_Rotate", "CNode_SaveCaller"],
+  scope: replyMdbScope,
   find: (s, report) => {
     const children = new Map<SlotPtr, SlotPtr[]>()
     for (const [c, p] of s.cdt) {
