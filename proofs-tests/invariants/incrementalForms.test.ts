@@ -96,9 +96,9 @@ describe("incremental forms on the corruption corpus", () => {
     expect(flagged).toBeGreaterThan(steps / 3)
   })
 
-  it("the cap index (and its Zombies), advanced by each step's delta, equals the index built afresh", () => {
+  it("the cap index (and its Zombies and untypeds), advanced by each step's delta, equals the index built afresh", () => {
     const show = (ix: CapRefIndex, s: KernelState) => [...s.kheap.keys(), ...[...s.caps.values()].map((c) => ("ptr" in c ? c.ptr : 0))]
-      .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ") + ` zombies ${[...ix.zombies].sort().join(",")}`
+      .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ") + ` zombies ${[...ix.zombies].sort().join(",")} untypeds ${[...ix.untypeds].sort().join(",")}`
     let compared = 0
     for (const c of corpus.corruptions.filter((_, n) => n % 3 === 0)) {
       const prev = states[c.base]!

@@ -1,5 +1,5 @@
 /**
- * The caps that name each object (l4v `obj_refs` read backwards), and the slots holding Zombies, kept by the checker beside the
+ * The caps that name each object (l4v `obj_refs` read backwards), and the slots holding Zombies and untypeds, kept by the checker beside the
  * states it checks and advanced by each step's delta: what lets an invariant that relates caps to
  * the objects they name look, after a step, only at the caps naming a changed object. Not kernel
  * state: seL4 keeps no such index, and the spec's steps never see it.
@@ -22,6 +22,17 @@ export class CapRefIndex {
   private readonly by = new Map<PPtr, Set<SlotPtr>>()
   /** The slots holding a Zombie cap (rare: only while a CNode or TCB is being deleted). */
   private readonly zombieSlots = new Set<SlotPtr>()
+  /** The slots holding an untyped cap (a few: the boot untypeds and those split from them). */
+  private readonly untypedSlots = new Set<SlotPtr>()
+
+  /** Keep `slot` in the Zombie and untyped sets as its cap in `s` says. */
+  private classify(s: KernelState, slot: SlotPtr): void {
+    const tag = s.caps.get(slot)?.tag
+    if (tag === "ZombieCap") this.zombieSlots.add(slot)
+    else this.zombieSlots.delete(slot)
+    if (tag === "UntypedCap") this.untypedSlots.add(slot)
+    else this.untypedSlots.delete(slot)
+  }
 
   private constructor() {}
 
@@ -30,7 +41,7 @@ export class CapRefIndex {
     const ix = new CapRefIndex()
     for (const slot of s.caps.keys()) {
       ix.add(refAt(s, slot), slot)
-      if (s.caps.get(slot)?.tag === "ZombieCap") ix.zombieSlots.add(slot)
+      ix.classify(s, slot)
     }
     return ix
   }
@@ -53,8 +64,7 @@ export class CapRefIndex {
   /** From the index of `prev` to that of `s`, by the slots the step changed. */
   advance(prev: KernelState, s: KernelState, d: StateDelta): void {
     for (const slot of d.capsOrOriginal ?? d.slots) {
-      if (s.caps.get(slot)?.tag === "ZombieCap") this.zombieSlots.add(slot)
-      else this.zombieSlots.delete(slot)
+      this.classify(s, slot)
       const a = refAt(prev, slot)
       const b = refAt(s, slot)
       if (a === b) continue
@@ -66,6 +76,11 @@ export class CapRefIndex {
   /** The slots that hold a Zombie cap. */
   get zombies(): ReadonlySet<SlotPtr> {
     return this.zombieSlots
+  }
+
+  /** The slots that hold an untyped cap. */
+  get untypeds(): ReadonlySet<SlotPtr> {
+    return this.untypedSlots
   }
 
   /** The slots whose caps name `p`. */

@@ -117,6 +117,35 @@ const replyMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): Increm
 }
 
 /**
+ * untyped_mdb's scope: a pair (untyped u, cap x inside it) breaks only when u's cap changed (then
+ * in full), x's cap changed, or x got new ancestors (x is in the subtree of a slot whose parent
+ * changed). So: those caps x, with every untyped cap (the checker's cap index lists them), the
+ * check's own range search pairing them.
+ */
+const untypedMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
+  if (d.capRefs === undefined || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap")) return {}
+  const slots = new Set<SlotPtr>()
+  for (const x of d.capsOrOriginal ?? d.slots) {
+    const c = s.caps.get(x)
+    if (c !== undefined && c.tag !== "ReplyCap") slots.add(x)
+  }
+  // A moved subtree: every slot under a slot whose parent changed (the slot itself too).
+  const seen = new Set<SlotPtr>()
+  const todo = [...(d.parents ?? d.slots)]
+  while (todo.length > 0) {
+    const y = todo.pop()!
+    if (seen.has(y)) continue
+    seen.add(y)
+    if (s.caps.has(y)) slots.add(y)
+    for (const c of s.cdtList.get(y) ?? []) todo.push(c)
+    for (const c of prev.cdtList.get(y) ?? []) todo.push(c)
+  }
+  if (slots.size === 0) return nothingChanged
+  for (const u of d.capRefs.untypeds) slots.add(u)
+  return { slots }
+}
+
+/**
  * Both ends of every CDT edge are slots holding a cap.
  *
  * Why: the CDT orders and relates caps; an edge to an empty slot is a dangling link that delete
@@ -187,8 +216,7 @@ export const untypedMdb = defineInvariant({
   statement: "Every cap naming an object inside an untyped cap's range is in a CDT descendant of that untyped cap's slot.",
   mirrors: "l4v Invariants_AI untyped_mdb",
   threatenedBy: ["Untyped_Retype", "cteInsert", "cteMove", "CNode_Copy", "CNode_Move", "CNode_Rotate", "emptySlot"],
-  // In full, after a step that changed a cap other than a reply cap or moved a subtree of the CDT; else it holds as before.
-  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag !== "ReplyCap") || subtreeMoved(s, prev, d) ? {} : nothingChanged),
+  scope: untypedMdbScope,
   find: (s, report) => {
     // Caps by the object they name (l4v obj_refs: reply caps name none), sorted for range queries.
     const refs: { ref: number; slot: SlotPtr }[] = []
