@@ -17,6 +17,7 @@ import type { Frame } from "../../spec/machine/memory.ts"
 import { lookupIPCBuffer } from "../../spec/kernel/vspace.ts"
 import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Violation } from "../../spec/invariants/index.ts"
+import type { InvariantSelection } from "../../spec/invariants/index.ts"
 import { CapRefIndex, checkAll, checkChanged, checkPeriodic, stateDelta } from "../../spec/invariants/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { ImplState, Kernel } from "../../impl/index.ts"
@@ -91,6 +92,13 @@ export interface RunOptions {
    */
   readonly fullEvery?: number
   /**
+   * Under incremental checking, which invariants run after every step: "all" of them (each through
+   * its incremental form), or by default the ones whose forms look only at the changed keys, the
+   * others (`checkedPerPeriod`) at each full check on everything changed since the last one.
+   * KSPEC_EACH_STEP=all sets "all" for campaigns.
+   */
+  readonly eachStep?: "all" | "local"
+  /**
    * A watchdog for a whole run (`runLockstep` and the runners built on it): a run still going
    * after this many milliseconds is stopped, wherever it is (V8 interrupts even a synchronous
    * loop), and reported as a `nontermination` failure at the step and in the phase it was in.
@@ -119,6 +127,9 @@ export const runnerStats = { replays: 0 }
 
 /** The campaigns' watchdog (see `RunOptions.deadlineMs`); KSPEC_DEADLINE_MS overrides it. A trace takes milliseconds. */
 export const defaultDeadlineMs = Number(process.env.KSPEC_DEADLINE_MS ?? 10_000)
+
+/** Which invariants campaigns check after every step (RunOptions.eachStep); KSPEC_EACH_STEP=all checks all of them. */
+export const defaultEachStep: "all" | "local" = process.env.KSPEC_EACH_STEP === "all" ? "all" : "local"
 
 /** The default period of the full check under incremental checking (campaigns); KSPEC_FULL_EVERY overrides it (0: full every step). */
 export const defaultFullEvery = Number(process.env.KSPEC_FULL_EVERY ?? 32)
@@ -271,6 +282,8 @@ export class Lockstep<K> {
   private every: number
   private freeze: boolean
   private readonly checkInv: boolean
+  /** The invariants checked after every step under incremental checking (see RunOptions.eachStep). */
+  private readonly eachStep: InvariantSelection
   // Incremental checking only.
   private loc: SlotLocator | null = null
   /** The caps naming each object in the spec state, advanced by every step's delta (for the invariants' incremental forms). */
@@ -285,6 +298,7 @@ export class Lockstep<K> {
 
   constructor(readonly implUnderTest: ImplUnderTest<K>, readonly config: BootConfig, private readonly opts: RunOptions = {}) {
     this.checkInv = opts.invariants ?? true
+    this.eachStep = (opts.eachStep ?? defaultEachStep) === "all" ? "all" : "each-step"
     const every = opts.fullEvery ?? 0
     this.every = every > 0 && implUnderTest.abs === (absState as unknown) ? every : 0
     this.freeze = (opts.freeze ?? true) && this.every === 0
@@ -411,10 +425,11 @@ export class Lockstep<K> {
 
   /**
    * The periodic full check of incremental mode: purity of the kept state, the whole relation, the
-   * impl checks, and the invariants that have no incremental form. The incremental ones are not run
-   * in full: `checkChanged` has checked every step's change since the state that last passed (and
-   * `step`, when given, is the step this check ends, whose change is checked here), and the purity
-   * check shows no state was changed behind the deltas' back.
+   * impl checks, the invariants left to this check (`checkedPerPeriod`) on everything changed since
+   * the kept state, and any invariant that has no incremental form. None is run in full: the
+   * step-by-step ones have been checked on every step's change since the state that last passed (and
+   * `step`, when given, is the step this check ends, whose change is checked here), the others on
+   * the change since then, and the purity check shows no state was changed behind the deltas' back.
    */
   private periodicCheck(step?: { readonly prev: KernelState; readonly delta: StateDelta }): boolean {
     if (fingerprint(this.kept) !== this.keptPrint) return false
@@ -423,8 +438,11 @@ export class Lockstep<K> {
     if (!agreesInFull(ks, this.specState) && !statesEqual(this.specState, absState(ks))) return false
     this.loc!.rebuild(ks)
     if (this.checkInv) {
-      if (step !== undefined && checkChanged(this.specState, step.prev, step.delta).length > 0) return false
-      if (checkPeriodic(this.specState).length > 0 || (this.implUnderTest.implChecks?.(this.k).length ?? 0) > 0) return false
+      const s = this.specState
+      if (step !== undefined && checkChanged(s, step.prev, step.delta, this.eachStep).length > 0) return false
+      // The invariants left to this check, on everything changed since the last one (which passed).
+      if (this.eachStep !== "all" && checkChanged(s, this.kept, { ...stateDelta(this.kept, s), capRefs: this.refs! }, "per-period").length > 0) return false
+      if (checkPeriodic(s).length > 0 || (this.implUnderTest.implChecks?.(this.k).length ?? 0) > 0) return false
     }
     this.kept = this.specState
     this.keptPrint = fingerprint(this.specState)
@@ -455,7 +473,7 @@ export class Lockstep<K> {
     this.loc!.noteObjects(ks, d.objects)
     if (++this.sinceFull >= this.period) return this.periodicCheck({ prev, delta: d })
     if (!agreesOn(ks, this.specState, d, this.loc!)) return false
-    return !this.checkInv || checkChanged(this.specState, prev, d).length === 0
+    return !this.checkInv || checkChanged(this.specState, prev, d, this.eachStep).length === 0
   }
 
   /**

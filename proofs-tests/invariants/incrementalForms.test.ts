@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest"
 import type { KernelState } from "../../spec/state.ts"
 import { numPriorities } from "../../model/index.ts"
-import { CapRefIndex, checkChanged, invariants, stateDelta } from "../../spec/invariants/index.ts"
+import { CapRefIndex, checkChanged, checkedPerPeriod, invariants, stateDelta } from "../../spec/invariants/index.ts"
 import { baseStates, corrupt, loadCorpus } from "./corruptions.ts"
 
 describe("incremental forms on the corruption corpus", () => {
@@ -110,6 +110,29 @@ describe("incremental forms on the corruption corpus", () => {
       compared++
     }
     expect(compared).toBeGreaterThan(100)
+  })
+
+  it("the invariants left to the periodic check are invariants, and the change of several steps is checked as one", () => {
+    const names = new Set(invariants.map((i) => i.name))
+    expect([...checkedPerPeriod].filter((n) => !names.has(n))).toEqual([])
+    // Two corruptions of one base state at once: a change of two steps, against the state before both.
+    let compared = 0
+    for (let n = 0; n + 1 < corpus.corruptions.length; n += 7) {
+      const a = corpus.corruptions[n]!, b = corpus.corruptions[n + 1]!
+      if (a.base !== b.base) continue
+      const prev = states[a.base]!
+      const mid = corrupt(prev, a)
+      const s = mid === undefined ? undefined : corrupt(mid, b)
+      if (s === undefined) continue
+      const capRefs = CapRefIndex.of(prev)
+      const d = stateDelta(prev, s)
+      capRefs.advance(prev, s, d)
+      const full = incremental.filter((i) => i.check(s).length > 0).map((i) => i.name).sort()
+      const step = [...new Set(checkChanged(s, prev, { ...d, capRefs }).map((v) => v.invariant))].sort()
+      expect(step, `corruptions #${n} and #${n + 1}`).toEqual(full)
+      compared++
+    }
+    expect(compared).toBeGreaterThan(500)
   })
 
   it("a scope that leaves out what changed misses a violation the full check finds (the test above can fail)", () => {

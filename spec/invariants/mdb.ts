@@ -222,7 +222,8 @@ export const untypedMdb = defineInvariant({
     const refs: { ref: number; slot: SlotPtr }[] = []
     for (const [slot, c] of s.caps) {
       const r = c.tag === "ReplyCap" ? null : capObjRef(c)
-      if (r !== null) refs.push({ ref: r, slot })
+      // (A cap of no known kind names nothing: capObjRef gives undefined, which would unsort the search.)
+      if (r !== null && r !== undefined) refs.push({ ref: r, slot })
     }
     refs.sort((a, b) => a.ref - b.ref || a.slot - b.slot)
     const keys = refs.map((x) => x.ref)

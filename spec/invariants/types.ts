@@ -71,18 +71,22 @@ export const changedSlots = (d: StateDelta): IncrementalScope => (d.slots.size =
 
 /** A map whose lookups see all of `base` and whose iteration visits only the keys of `only` that `base` holds. */
 class ScopedMap<K, V> implements ReadonlyMap<K, V> {
+  /** The entries iterated, found once: the invariants that share a view iterate the same ones. */
+  private found: [K, V][] | null = null
   constructor(private readonly base: ReadonlyMap<K, V>, private readonly only: ReadonlySet<K>) {}
   get size(): number { return this.base.size }
   get(k: K): V | undefined { return this.base.get(k) }
   has(k: K): boolean { return this.base.has(k) }
-  // Arrays rather than generators: these run on every step of incremental checking.
-  entries(): MapIterator<[K, V]> {
+  private list(): [K, V][] {
+    if (this.found !== null) return this.found
     const out: [K, V][] = []
     for (const k of this.only) { const v = this.base.get(k); if (v !== undefined || this.base.has(k)) out.push([k, v as V]) }
-    return out[Symbol.iterator]()
+    return (this.found = out)
   }
-  keys(): MapIterator<K> { return Array.from(this.entries(), ([k]) => k)[Symbol.iterator]() }
-  values(): MapIterator<V> { return Array.from(this.entries(), ([, v]) => v)[Symbol.iterator]() }
+  // Arrays rather than generators: these run on every step of incremental checking.
+  entries(): MapIterator<[K, V]> { return this.list()[Symbol.iterator]() }
+  keys(): MapIterator<K> { return this.list().map(([k]) => k)[Symbol.iterator]() }
+  values(): MapIterator<V> { return this.list().map(([, v]) => v)[Symbol.iterator]() }
   [Symbol.iterator](): MapIterator<[K, V]> { return this.entries() }
   forEach(f: (v: V, k: K, m: ReadonlyMap<K, V>) => void): void { for (const [k, v] of this.entries()) f(v, k, this) }
 }
