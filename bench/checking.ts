@@ -12,15 +12,17 @@ import type { Event } from "../model/index.ts"
 import { ObjectType } from "../model/index.ts"
 import { Kernel } from "../impl/index.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
-import { describeFailure, runLockstep } from "../harness/lockstep/runner.ts"
+import { describeFailure, fullPeriod, runLockstep } from "../harness/lockstep/runner.ts"
 import { pingPongSetup } from "../harness/scenarios/pingpong.ts"
 import { projectRoot } from "../harness/paths.ts"
 import { bigBootConfig, bulkEvents, mixedRound, retypeInto } from "./scaling.ts"
 
 export interface CheckingPoint {
   readonly objects: number
-  /** Steps between full checks (0: everything checked after every step). */
+  /** Steps between full checks asked for (0: everything checked after every step). */
   readonly fullEvery: number
+  /** Steps between full checks at this size (`fullPeriod`: more than `fullEvery` in a large state). */
+  readonly period: number
   readonly steps: number
   readonly stepsPerSec: number
 }
@@ -62,7 +64,8 @@ export const runCheckingBench = (sizes: readonly number[] = [50, 100, 200, 1000]
       return round[steps % round.length]
     }, { fullEvery })
     if (r.failure !== null) throw new Error(`checking bench: ${describeFailure(r.failure)}`)
-    return { objects: r.spec.kheap.size, fullEvery, steps, stepsPerSec: steps / (Math.max(0.001, t1 - t0) / 1000) }
+    const period = fullEvery === 0 ? 0 : fullPeriod(fullEvery, r.spec)
+    return { objects: r.spec.kheap.size, fullEvery, period, steps, stepsPerSec: steps / (Math.max(0.001, t1 - t0) / 1000) }
   }))
 
 export interface FuzzPoint {

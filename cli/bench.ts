@@ -92,7 +92,7 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
     (pts) => {
       log("| objects | checking | steps | steps/s |")
       log("|---:|---|---:|---:|")
-      for (const p of pts) log(`| ${f0(p.objects)} | ${p.fullEvery === 0 ? "everything after every step" : `incremental, full every ${p.fullEvery}`} | ${p.steps} | ${f0(p.stepsPerSec)} |`)
+      for (const p of pts) log(`| ${f0(p.objects)} | ${p.fullEvery === 0 ? "everything after every step" : `incremental, full every ${p.period}`} | ${p.steps} | ${f0(p.stepsPerSec)} |`)
     })
 
   await section("5. Fuzz scaling: kspec fuzz --time 20s --seed 11 (depth 150), each its own process, steps/s once running:", "fuzz",

@@ -15,7 +15,7 @@ import {
 import type { Range } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
 import type { IncrementalScope } from "./types.ts"
-import { changedSlots, defineInvariant, nothingChanged } from "./types.ts"
+import { changedSlots, defineInvariant, nothingChanged, oncePerChange } from "./types.ts"
 
 const slotOps = ["CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Mutate", "CNode_Rotate", "cteInsert", "cteMove", "cteDelete", "emptySlot"] as const
 const showAt = (s: KernelState, slot: SlotPtr): string => {
@@ -32,8 +32,7 @@ const showAt = (s: KernelState, slot: SlotPtr): string => {
  * named by their child (the keys of `cdt`), lists by their parent (the keys of `cdtList`). Computed
  * once per delta, so the invariants that use it share one view.
  */
-const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  if (last.d === d && last.s === s && last.prev === prev) return last.scope
+const cdtNeighbourhood = oncePerChange((s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
   if (d.slots.size === 0) return nothingChanged
   // A slot whose child list alone changed has the same edge to its parent as before.
   const edges = new Set<SlotPtr>(d.capsOrOriginal ?? d.slots)
@@ -53,12 +52,8 @@ const cdtNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): Inc
     const b = s.cdt.get(c)
     if (b !== undefined) lists.add(b)
   }
-  const scope = { edges, lists }
-  last = { d, s, prev, scope }
-  return scope
-}
-/** The last neighbourhood computed (a WeakMap per delta cost more in collection than the checks). */
-let last: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; scope: IncrementalScope } = { d: null, s: null, prev: null, scope: {} }
+  return { edges, lists }
+})
 const cdtEdgeScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => cdtNeighbourhood(s, prev, d)
 
 /** Did a slot the step changed hold, before or after, a cap with property `p`? */

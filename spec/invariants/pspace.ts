@@ -9,7 +9,7 @@ import type { KObject, KernelState, Tcb } from "../state.ts"
 import type { StateDelta } from "./delta.ts"
 import { capObjRef, heapIndex, hex, objBits, showRange } from "./internal.ts"
 import type { IncrementalScope } from "./types.ts"
-import { defineInvariant, nothingChanged } from "./types.ts"
+import { defineInvariant, nothingChanged, oncePerChange } from "./types.ts"
 
 /**
  * Every object's base is aligned to its size (TCB 2^9, endpoint and notification 2^4, CNode
@@ -132,8 +132,7 @@ const refTargets = (o: KObject | undefined): readonly PPtr[] => {
  * objects are visited too (to a fixed point), so the thread-side lookup sees every queue it needs.
  * Computed once per step, so the invariants that use it share one view.
  */
-export const refNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  if (lastRefs.d === d && lastRefs.s === s && lastRefs.prev === prev) return lastRefs.scope
+export const refNeighbourhood = oncePerChange((s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
   if (d.objects.size === 0 && d.slots.size === 0) return nothingChanged
   const objects = new Set<PPtr>()
   const addRefs = (o: KObject | undefined) => { for (const t of refTargets(o)) objects.add(t) }
@@ -144,11 +143,8 @@ export const refNeighbourhood = (s: KernelState, prev: KernelState, d: StateDelt
   while (todo.length > 0) {
     for (const t of refTargets(s.kheap.get(todo.pop()!))) if (!objects.has(t)) { objects.add(t); todo.push(t) }
   }
-  const scope = { objects }
-  lastRefs = { d, s, prev, scope }
-  return scope
-}
-let lastRefs: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; scope: IncrementalScope } = { d: null, s: null, prev: null, scope: {} }
+  return { objects }
+})
 
 /** Did the step make an object, or change an object's kind or size (what its range depends on)? */
 export const objectMadeOrResized = (s: KernelState, prev: KernelState, d: StateDelta): boolean => {

@@ -60,6 +60,20 @@ export interface IncrementalScope {
   readonly nothing?: boolean
 }
 
+/**
+ * `f`, remembering its last result: a scope several invariants share is computed once per change
+ * (a WeakMap per delta cost more in garbage collection than the checks it saved).
+ */
+export const oncePerChange = <T>(f: (s: KernelState, prev: KernelState, d: StateDelta) => T): ((s: KernelState, prev: KernelState, d: StateDelta) => T) => {
+  let last: { s: KernelState; prev: KernelState; d: StateDelta; r: T } | null = null
+  return (s, prev, d) => {
+    if (last !== null && last.d === d && last.s === s && last.prev === prev) return last.r
+    const r = f(s, prev, d)
+    last = { s, prev, d, r }
+    return r
+  }
+}
+
 /** The scope of a step that changed nothing an invariant reads. */
 export const nothingChanged: IncrementalScope = { nothing: true }
 /** The scope of a check that iterates no keys (it reads globals and looks objects up): it runs, cheaply. */

@@ -20,7 +20,7 @@ import type { KObject, KernelState } from "../state.ts"
 import { hex, showSlot } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
 import type { IncrementalScope } from "./types.ts"
-import { defineInvariant, nothingChanged } from "./types.ts"
+import { defineInvariant, nothingChanged, oncePerChange } from "./types.ts"
 
 /** Cap kinds that record or grant address-space structure. */
 const vspaceCaps: ReadonlySet<string> = new Set(["FrameCap", "PageTableCap", "PageDirectoryCap", "ASIDPoolCap", "ASIDControlCap"])
@@ -50,11 +50,7 @@ const vspaceTouched = (s: KernelState, prev: KernelState, d: StateDelta): boolea
   }
   return false
 }
-let lastTouch: { d: StateDelta | null; s: KernelState | null; prev: KernelState | null; touched: boolean } = { d: null, s: null, prev: null, touched: true }
-const vspaceScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  if (lastTouch.d !== d || lastTouch.s !== s || lastTouch.prev !== prev) lastTouch = { d, s, prev, touched: vspaceTouched(s, prev, d) }
-  return lastTouch.touched ? everything : nothingChanged
-}
+const vspaceScope = oncePerChange((s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => (vspaceTouched(s, prev, d) ? everything : nothingChanged))
 const everything: IncrementalScope = {}
 
 const kernelFirst = pdIndexOf(kernelBase)
