@@ -472,7 +472,7 @@ export class Lockstep<K> {
     const ks = this.k as unknown as ImplState
     this.loc!.noteObjects(ks, d.objects)
     if (++this.sinceFull >= this.period) return this.periodicCheck({ prev, delta: d })
-    if (!agreesOn(ks, this.specState, d, this.loc!)) return false
+    if (!agreesOn(ks, this.specState, d, this.loc!, prev)) return false
     return !this.checkInv || checkChanged(this.specState, prev, d, this.eachStep).length === 0
   }
 

@@ -2,7 +2,8 @@
  * The relation checked on what a step changed: after each step, the impl must abstract to the spec
  * at the entries the spec's step changed (`stateDelta`, found through the persistent maps' shared
  * structure: each changed object; each slot's cap and originality, and its CDT parent or children
- * where those changed, or both when its cap or originality changed) and in every global; the rest
+ * where those changed, or both when its cap or originality changed, unless the cap changed only
+ * where the MDB does not look) and in every global; the rest
  * of the state is compared by the periodic full check. The work is proportional to the change, plus, per slot whose CDT parent or children
  * changed, a pointer walk to the head of its MDB list and the isMDBParentOf tests that find the
  * parent (back to the nearest candidate) or the children (the slot's own run).
@@ -19,7 +20,7 @@
 import type { Cap, PDE, PPtr, SlotPtr } from "../../model/index.ts"
 import { NullCap, bit, slotBits, tcbCNodeEntries } from "../../model/index.ts"
 import type { Cte, ImplCNode, ImplFrame, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
-import { ChooseNewThread, ResumeCurrentThread } from "../../impl/index.ts"
+import { ChooseNewThread, ResumeCurrentThread, sameRegionAs } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { PMap } from "../../spec/persistent.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
@@ -330,11 +331,25 @@ const cdtPlace = (c: Cte, loc: SlotLocator, wantParent: boolean, wantChildren: b
 }
 
 /**
+ * Did the cap at `slot` change, from `prev` to `s`, only in fields the MDB does not read, with its
+ * originality kept? Then its place in the MDB lists (what isMDBParentOf decides against its
+ * neighbours) is as before: same kind, the same region both ways, the same badge.
+ */
+const sameMdbPlace = (prev: KernelState, s: KernelState, slot: SlotPtr): boolean => {
+  const a = prev.caps.get(slot)
+  const b = s.caps.get(slot)
+  if (a === undefined || b === undefined || a.tag !== b.tag || prev.isOriginal.has(slot) !== s.isOriginal.has(slot)) return false
+  if (!sameRegionAs(a, b) || !sameRegionAs(b, a)) return false
+  const badge = (c: Cap) => (c.tag === "EndpointCap" || c.tag === "NotificationCap" ? c.badge : 0)
+  return badge(a) === badge(b)
+}
+
+/**
  * Does the impl agree with the spec state `s` at the objects and slots of `delta` and in every
  * global? `loc` must have been shown the delta's objects (`noteObjects`). False also when the
  * impl's MDB links are too broken to read a CDT off them locally (the caller then checks in full).
  */
-export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: SlotLocator): boolean => {
+export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: SlotLocator, prev?: KernelState): boolean => {
   const limit = k.objects.size
   for (const p of delta.objects) {
     const o = k.objects.get(p)
@@ -350,11 +365,14 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
       continue
     }
     if (!sameCap(c.cap, cap ?? NullCap) || c.revocable !== s.isOriginal.has(slot)) return false
-    // A slot whose cap or originality changed gets its whole CDT place checked (its runs may differ);
-    // one whose CDT entries alone changed, just those.
-    const all = delta.capsOrOriginal?.has(slot) ?? true
+    // A slot whose cap or originality changed gets its whole CDT place checked (its runs may differ),
+    // unless the cap changed only where the MDB does not look (a frame mapped, a directory given an
+    // ASID: the same region, kind and badge, the same originality); one whose CDT entries alone
+    // changed, just those.
+    const all = (delta.capsOrOriginal?.has(slot) ?? true) && !(prev !== undefined && sameMdbPlace(prev, s, slot))
     const wantParent = all || (delta.parents?.has(slot) ?? true)
     const wantChildren = all || (delta.children?.has(slot) ?? true)
+    if (!wantParent && !wantChildren) continue
     const place = cdtPlace(c, loc, wantParent, wantChildren)
     if (place === "unsure") return false
     if (place === null) {

@@ -158,7 +158,7 @@ const deltaChecks = (name: string, impl: ImplUnderTest<Kernel>, config: BootConf
       const d = stateDelta(prev, s)
       loc.noteObjects(k, d.objects)
       const expected = restrictedAgree(absState(k), s, d)
-      const got = agreesOn(k, s, d, loc)
+      const got = agreesOn(k, s, d, loc, prev)
       checks++
       if (!expected) {
         disagreements++
