@@ -5,8 +5,8 @@
  * where those changed, or both when its cap or originality changed, unless the cap changed only
  * where the MDB does not look) and in every global; the rest
  * of the state is compared by the periodic full check. The work is proportional to the change, plus, per slot whose CDT parent or children
- * changed, a pointer walk to the head of its MDB list and the isMDBParentOf tests that find the
- * parent (back to the nearest candidate) or the children (the slot's own run).
+ * changed, the isMDBParentOf tests that find the parent (walking back to the nearest candidate) or
+ * the children (the slot's own run).
  *
  * What this misses at the step and the full check catches: the impl changing an object or slot the
  * spec left alone (a stray write). Nothing in the impl is instrumented; the lockstep runner replays
@@ -286,38 +286,42 @@ const cycleCheckAfter = 4096
 /**
  * The CDT parent and children of `c` read off its MDB list locally, giving what `mdbLists` +
  * `cdtOfList` give (the nearest preceding CTE whose isMDBParentOf-run covers `c`; the CTEs of `c`'s
- * run whose nearest covering CTE is `c`): the walk to the list's head is pointer chasing, the parent
- * search tests isMDBParentOf only against `c` until a candidate passes, and the children come from
- * `c`'s run alone (each part only when asked for). null when `c` is in no list; "unsure" when the
- * links are not a symmetric, acyclic list from a non-empty head that is a live CTE (one `loc`
- * finds at its address, as `mdbLists` starts only from those): the caller then checks in full.
+ * run whose nearest covering CTE is `c`): the parent search walks back from `c` only until a
+ * candidate passes (to the list's head when none does), and the children come from `c`'s run alone
+ * (each part only when asked for). null when `c` is in no list; "unsure" when the links walked are
+ * not symmetric and acyclic, or the head reached is not a live CTE (one `loc` finds at its address,
+ * as `mdbLists` starts only from those): the caller then checks in full. The list beyond what is
+ * walked (above a parent found) is the periodic full check's: walking it to the head on every step
+ * made a step linear in the caps derived from one untyped.
  */
 const cdtPlace = (c: Cte, loc: SlotLocator, wantParent: boolean, wantChildren: boolean): CdtPlace | null | "unsure" => {
   if (c.cap.tag === "NullCap" && c.prev === null && c.next === null) return null
-  // Back to the head: back[0] = c.prev, ..., back[last] = the head.
-  const back: Cte[] = []
-  let seen: Set<Cte> | null = null
   if (!symmetricAt(c)) return "unsure"
-  for (let x = c.prev; x !== null; x = x.prev) {
-    if (!symmetricAt(x)) return "unsure"
-    if (back.length === cycleCheckAfter) seen = new Set([c, ...back])
-    if (seen !== null) { if (seen.has(x)) return "unsure"; seen.add(x) }
-    back.push(x)
-  }
-  const head = back.length === 0 ? c : back[back.length - 1]!
-  if (head.cap.tag === "NullCap" || loc.cte(head.addr) !== head) return "unsure"
-  // Parent: the nearest i before c with isMDBParentOf(i, x) for every x after i up to c.
+  /** A list's head must be a live CTE, as `mdbLists` starts only from those. */
+  const liveHead = (h: Cte): boolean => h.cap.tag !== "NullCap" && loc.cte(h.addr) === h
+  if (c.prev === null && !liveHead(c)) return "unsure"
+  // Parent: the nearest i before c with isMDBParentOf(i, x) for every x after i up to c. The walk
+  // back goes only as far as the parent (back[0] = c.prev, ...); with none, to the head, which is
+  // then checked. (Above a parent found, the list is left to the full check.)
   let parent: Cte | null = null
-  for (let d = 0; wantParent && d < back.length && parent === null; d++) {
-    const i = back[d]!
-    if (!isMDBParentOf(i, c)) continue
-    let covers = true
-    for (let e = d - 1; e >= 0 && covers; e--) covers = isMDBParentOf(i, back[e]!)
-    if (covers) parent = i
+  if (wantParent) {
+    const back: Cte[] = []
+    let seen: Set<Cte> | null = null
+    for (let x = c.prev; x !== null && parent === null; x = x.prev) {
+      if (!symmetricAt(x)) return "unsure"
+      if (back.length === cycleCheckAfter) seen = new Set([c, ...back])
+      if (seen !== null) { if (seen.has(x)) return "unsure"; seen.add(x) }
+      back.push(x)
+      if (!isMDBParentOf(x, c)) continue
+      let covers = true
+      for (let e = back.length - 2; e >= 0 && covers; e--) covers = isMDBParentOf(x, back[e]!)
+      if (covers) parent = x
+    }
+    if (parent === null && back.length > 0 && !liveHead(back[back.length - 1]!)) return "unsure"
   }
   // Children: c's run, and in it the CTEs whose CDT parent within the run is c (cdtOfList of the run).
   const run: Cte[] = [c]
-  seen = null
+  let seen: Set<Cte> | null = null
   for (let x = c.next; wantChildren && x !== null && isMDBParentOf(c, x); x = x.next) {
     if (!symmetricAt(x)) return "unsure"
     if (run.length === cycleCheckAfter) seen = new Set(run)
