@@ -15,7 +15,7 @@ import { realImpl } from "../harness/lockstep/impls.ts"
 import { describeFailure, fullPeriod, runLockstep } from "../harness/lockstep/runner.ts"
 import { pingPongSetup } from "../harness/scenarios/pingpong.ts"
 import { projectRoot } from "../harness/paths.ts"
-import { bigBootConfig, bulkEvents, mixedRound, retypeInto } from "./scaling.ts"
+import { bigBootConfig, bulkEvents, mixedRound, retypeInto } from "../harness/scenarios/bulk.ts"
 
 export interface CheckingPoint {
   readonly objects: number
