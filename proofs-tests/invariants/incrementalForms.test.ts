@@ -19,6 +19,10 @@ describe("incremental forms on the corruption corpus", () => {
   const states = baseStates(corpus.bases)
   const incremental = invariants.filter((i) => i.mode === "incremental")
   const incrementalNames = new Set(incremental.map((i) => i.name))
+  const baseIndex = states.map((st) => CapRefIndex.of(st))
+  /** An index as text, over the objects and cap targets of `s`. */
+  const show = (ix: CapRefIndex, s: KernelState) => [...s.kheap.keys(), ...[...s.caps.values()].map((c) => ("ptr" in c ? c.ptr : 0))]
+    .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ") + ` zombies ${[...ix.zombies].sort().join(",")} untypeds ${[...ix.untypeds].sort().join(",")}`
 
   // With the checker's cap index (as the lockstep runner keeps it), and without it (scopes that need it
   // check in full) on every fourth corruption.
@@ -35,12 +39,14 @@ describe("incremental forms on the corruption corpus", () => {
         // What the full check flags, as the corpus pins it (corruptions.test.ts checks the pins).
         const full = corpus.verdicts[n]!.map((v) => v.split("#")[0]!).filter((name) => incrementalNames.has(name))
         let d = stateDelta(prev, s)
-        if (indexed) {
-          const capRefs = CapRefIndex.of(prev)
+        // The base state's index, advanced to the corrupted state and back (a step and its undoing).
+        const capRefs = indexed ? baseIndex[c.base]! : undefined
+        if (capRefs !== undefined) {
           capRefs.advance(prev, s, d)
           d = { ...d, capRefs }
         }
         const step = [...new Set(checkChanged(s, prev, d).map((v) => v.invariant))]
+        capRefs?.advance(s, prev, stateDelta(s, prev))
         full.sort(); step.sort()
         if (full.length > 0) flagged++
         if (full.join() !== step.join()) {
@@ -48,6 +54,8 @@ describe("incremental forms on the corruption corpus", () => {
         }
       })
       expect(wrong.slice(0, Number(process.env.SHOW ?? 10)), `${wrong.length} corruptions`).toEqual([])
+      // Each base state's index, after all those steps and their undoings, is its own again.
+      if (indexed) states.forEach((st, b) => expect(show(baseIndex[b]!, st)).toBe(show(CapRefIndex.of(st), st)))
       // The test means something only if many corruptions break an incremental invariant.
       expect(flagged).toBeGreaterThan(cases.length / 4)
     })
@@ -101,8 +109,6 @@ describe("incremental forms on the corruption corpus", () => {
   })
 
   it("the cap index (and its Zombies and untypeds), advanced by each step's delta, equals the index built afresh", () => {
-    const show = (ix: CapRefIndex, s: KernelState) => [...s.kheap.keys(), ...[...s.caps.values()].map((c) => ("ptr" in c ? c.ptr : 0))]
-      .map((p) => `${p}:${[...ix.naming(p)].sort().join(",")}`).sort().join(" ") + ` zombies ${[...ix.zombies].sort().join(",")} untypeds ${[...ix.untypeds].sort().join(",")}`
     let compared = 0
     for (const c of corpus.corruptions.filter((_, n) => n % 3 === 0)) {
       const prev = states[c.base]!
