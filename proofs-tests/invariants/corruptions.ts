@@ -27,7 +27,7 @@ import type { KernelState } from "../../spec/index.ts"
 import { boot, step } from "../../spec/index.ts"
 import { checkAll } from "../../spec/invariants/index.ts"
 import { objBits, untypedRange } from "../../spec/invariants/internal.ts"
-import { bit, slotBits } from "../../model/index.ts"
+import { bit, slotBits, wordBits } from "../../model/index.ts"
 import { mapDelete, mapSet, setAdd, setDelete } from "../../spec/state.ts"
 import type { Choice } from "../../harness/gen/choices.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
@@ -223,14 +223,21 @@ const ranges = (s: KernelState): { lo: number; hi: number }[] => [
  * instances, each map at two of its entries, and each base state's objects and slots at the edges of
  * other objects and of untyped memory:
  * - a number to the word bounds (2^32 - 1, 2^32), to -1 and to a fraction; an address to its object's
- *   neighbours (one byte below, its last byte, one past its end) and to an object of each other kind;
- *   a size field only by one (a radix of 31 made a check run 26 s);
+ *   neighbours (one byte below, its last byte, one past its end), to null and to an object of each
+ *   other kind;
+ * - a size field (sizes) by one and to each value from 20 to 33, where the limits of frames,
+ *   untypeds, CNodes, guards and the word lie. A Zombie's count moves with its type to its table's
+ *   end: zombie_slots_empty walks the table from the count up (2^27 slots took 12 s);
  * - a variant (a cap, an object, a thread state, a fault, a scheduler action, ...) to every other
- *   variant of its union as the model declares it, fields it shares kept and the rest filled with
- *   values the states hold under the same name;
- * - a map entry moved to key -1 and to each power of two up to 2^20 and 2^32 (one past any table's
- *   size); an object or slot moved to one byte below another object's or untyped's start, to just
- *   below it (ending at its start), to its last byte and to its end.
+ *   variant of its union as the model declares it, the leaf fields it shares kept and the rest filled
+ *   with the value the states hold under the same name (a reference no state holds: one object of
+ *   each kind), and once more with each of its bit counts at 32 and at 33;
+ * - a map entry moved to key -1 and to each power of two up to 2^20 and to 2^32 (one past any table's
+ *   size), a set member to -1;
+ * - the largest object and one other moved to straddle each untyped's start and end by half their
+ *   size (covering what lies next to the edge), and objects and slots moved to one byte below other
+ *   objects' and untypeds' starts, to just below them (ending at the start), to their last byte and
+ *   to their end.
  */
 const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corruption[] => {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
@@ -310,6 +317,13 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
               const entries = fields.map(([f, ls]) => [f, f === many?.[0] ? alt! : ls[0]!] as const)
               set({ variant: Object.fromEntries([["tag", w.tag], ...entries]) as Record<string, Leaf> })
             }
+            // Each bit count of the new variant (a field named ...bits...) at the word's width and one past it.
+            for (const [f, t] of w.fields) {
+              if (t !== "number" || !/bits/i.test(f)) continue
+              for (const lim of [wordBits, wordBits + 1]) {
+                set({ variant: Object.fromEntries([["tag", w.tag], ...fields.map(([g, ls]) => [g, g === f ? lim : ls[0]!] as const)]) as Record<string, Leaf> })
+              }
+            }
           }
         }
         continue
@@ -342,7 +356,7 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
         if (o !== undefined) {
           // An address: to its object's neighbours, and to an object of each other kind.
           const end = v + bit(objBits(o))
-          for (const w of [v - 1, end - 1, end]) set(w)
+          for (const w of [v - 1, end - 1, end, null]) set(w)
           for (const [t, p] of kinds[x.base]!) if (t !== o.tag) set(p)
         }
       } else if (typeof v === "bigint") {
@@ -385,7 +399,12 @@ const at = (n: Node, path: readonly (string | number)[]): Node => path.reduce((m
 /** Is field `key` (at signature `sig`) a size? A `number` is a size only in a Zombie (elsewhere it is a fault's word). */
 const isSize = (key: string, sig: string): boolean => sizes.has(key) && (key !== "number" || sig.includes("<ZombieCap>"))
 
-/** Fields that count or size things (2^radix slots, a Zombie's slots to go): moved by one or to 0 or -1, at most to 24, never to an address: a check iterates over them (2^31 slots took 26 s). */
+/**
+ * Fields that count or size things (2^radix slots, a Zombie's slots to go): never moved to an address.
+ * A random walk moves them by one or to 0 or -1, at most to 24; the boundary pass to 20..33, with a
+ * Zombie's count at its table's end, since zombie_slots_empty iterates from the count up (2^31 slots
+ * took 26 s, a Zombie of type 27 with 3 slots left 12 s).
+ */
 const sizes = new Set(["radix", "sizeBits", "guardSize", "number", "zombieType", "numIRQs", "numDomains", "workUnitsLimit", "resetChunkBits", "freeIndex"])
 
 /** Does the state hold a Zombie (a preempted delete of a CNode or TCB, half done)? */
@@ -420,6 +439,9 @@ export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 33
   const corruptions = [...states.flatMap((s, b) => drawCorruptions(s, b, perBase, rnd)), ...drawBoundaries(states, rnd)]
   const timed = corruptions.map((c) => { const t = performance.now(); const v = verdict(corrupt(states[c.base]!, c)!); return { c, v, ms: performance.now() - t } })
   if (process.env.KSPEC_VERBOSE) for (const x of timed.filter((x) => x.ms > 20)) console.log(`slow: ${x.ms.toFixed(0)} ms ${x.c.path.join(".")} ${x.c.op} ${JSON.stringify(x.c.value)}`)
+  // A check that iterates over a size field (a table of 2^size slots) makes one corruption take seconds: say which.
+  const slow = timed.find((x) => x.ms > 2000)
+  if (slow !== undefined) throw new Error(`corruption ${slow.c.path.join(".")} ${slow.c.op} ${JSON.stringify(slow.c.value)} took ${slow.ms.toFixed(0)} ms to check: an invariant iterates over a size it sets; keep such sizes small (see sizes)`)
   const verdicts = timed.map((x) => x.v)
   return {
     about: "What each invariant flags on random one-field corruptions of reachable states (proofs-tests/invariants/corruptions.ts). Regenerate after an intended change with `npx tsx proofs-tests/invariants/corruptions.ts --write`, and read the diff.",
