@@ -259,7 +259,8 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
   const visit = (base: number, n: Node, path: (string | number)[], sig: string, key: string): void => {
     const site = (): Site => ({ base, path: [...path], node: n, key })
     if (isLeaf(n)) {
-      if (!named.has(key) && n !== null) named.set(key, n)
+      // A field's own value only (a map's or list's entries are not the field's value).
+      if (!named.has(key) && n !== null && typeof path.at(-1) === "string") named.set(key, n)
       if (typeof n === "string") (strings.get(key) ?? strings.set(key, new Set()).get(key)!).add(n)
       keep(`${sig}:${typeof n}`, site())
       return
