@@ -81,11 +81,12 @@ export interface RunOptions {
   readonly onStep?: (outcome: Outcome, ev: Event, spec: KernelState, restart: RestartInfo) => void
   /**
    * Incremental checking: after each step compare only what the spec's step changed (and the
-   * globals) and run the invariants' incremental forms; run the full relation, the invariants that
-   * have no incremental form and the impl checks every `fullEvery` steps (more in a large state:
-   * `fullPeriod`) and at `finish()` (the
-   * incremental ones hold by induction over the steps, each checked on its change, as long as no
-   * state is mutated in place, which the full check's fingerprint rules out). On any failure the trace is
+   * globals) and run the incremental forms of the invariants checked after every step; every
+   * `fullEvery` steps (more in a large state: `fullPeriod`) and at `finish()`, run the full
+   * relation and the impl checks, and the other invariants' forms on everything changed since the
+   * last full check (every invariant holds by induction over the changes, each checked on its
+   * change, as long as no state is mutated in place, which the full check's fingerprint rules
+   * out; an invariant without an incremental form would run whole there). On any failure the trace is
    * replayed with full checking after every step, so the failure reported is the one full
    * checking reports. 0 or undefined: full checking every step.
    * Applies to impls abstracted by the relation's `absState`.
@@ -262,9 +263,10 @@ const thrown = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.mes
  * Full checking (the default) compares the whole abstract impl state with the spec state and runs
  * every invariant after every step, and deep-freezes spec states so a spec function that mutates
  * its input throws. Incremental checking (`fullEvery` > 0; campaigns use it) compares only what the
- * spec's step changed, runs the invariants' incremental forms, and does the full check (the whole
- * relation, compared in place; the invariants without an incremental form; the impl checks) every
- * `fullEvery` steps (more in a large state: `fullPeriod`) and at `finish()`. What the per-step check cannot see (a stray impl write
+ * spec's step changed, runs the incremental forms of the invariants checked after every step, and
+ * does the full check (the whole relation, compared in place; the impl checks; the other
+ * invariants' forms on the change since the last full check) every `fullEvery` steps (more in a
+ * large state: `fullPeriod`) and at `finish()`. What the per-step check cannot see (a stray impl write
  * outside the delta) the next full check sees; on any failure or doubt the events so far are
  * replayed with full checking, so the failure reported, and its step, are exactly full
  * checking's. Purity under incremental checking: the state of each full check is fingerprinted,

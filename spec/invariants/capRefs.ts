@@ -1,8 +1,9 @@
 /**
- * The caps that name each object (l4v `obj_refs` read backwards), and the slots holding Zombies and untypeds, kept by the checker beside the
- * states it checks and advanced by each step's delta: what lets an invariant that relates caps to
- * the objects they name look, after a step, only at the caps naming a changed object. Not kernel
- * state: seL4 keeps no such index, and the spec's steps never see it.
+ * The caps that name each object (l4v `obj_refs` read backwards), and the slots holding Zombies and
+ * untypeds, kept by the checker beside the states it checks and advanced by each step's delta: what
+ * lets an invariant that relates caps to the objects they name look, after a step, only at the
+ * caps naming a changed object. Not kernel state: seL4 keeps no such index, and the spec's steps
+ * never see it.
  * @category invariants
  */
 import type { PPtr, SlotPtr } from "../../model/index.ts"
