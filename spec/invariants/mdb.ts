@@ -38,11 +38,10 @@ const cdtNeighbourhood = oncePerChange((s: KernelState, prev: KernelState, d: St
   const edges = new Set<SlotPtr>(d.capsOrOriginal ?? d.slots)
   if (d.parents !== undefined) for (const c of d.parents) edges.add(c)
   const lists = new Set<SlotPtr>(d.children ?? d.slots)
+  // A child whose parent is unchanged is on its parent's list in `prev`; one whose parent changed is a changed slot.
   const addKids = (p: SlotPtr) => {
     const a = prev.cdtList.get(p)
     if (a !== undefined) for (const c of a) edges.add(c)
-    const b = s.cdtList.get(p)
-    if (b !== undefined && b !== a) for (const c of b) edges.add(c)
   }
   for (const p of d.capsOrOriginal ?? d.slots) addKids(p)
   if (d.children !== undefined) for (const p of d.children) addKids(p)
