@@ -359,6 +359,8 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
           const end = v + bit(objBits(o))
           for (const w of [v - 1, end - 1, end, null]) set(w)
           for (const [t, p] of kinds[x.base]!) if (t !== o.tag) set(p)
+          // And to the kernel's own objects, which no user cap or object may name.
+          for (const g of [s.idleThread, s.irqNode, s.armGlobalPD, s.armGlobalPT]) if (g !== v) set(g)
         }
       } else if (typeof v === "bigint") {
         for (const w of [-1n, 2n ** 56n, 2n ** 64n]) set(toLeaf(w))

@@ -11,7 +11,7 @@ import type { StateDelta } from "../../spec/invariants/delta.ts"
 import { boot, step } from "../../spec/index.ts"
 import { pingPongSetup } from "../../harness/scenarios/pingpong.ts"
 import { bigBootConfig, bulkEvents, mixedRound } from "../../harness/scenarios/bulk.ts"
-import { numPriorities } from "../../model/index.ts"
+import { isRunnable, numPriorities } from "../../model/index.ts"
 import { mapSet } from "../../spec/state.ts"
 import { CapRefIndex, checkChanged, checkedEachStep, checkedPerPeriod, invariants, stateDelta } from "../../spec/invariants/index.ts"
 import { baseStates, corrupt, loadCorpus } from "./corruptions.ts"
@@ -97,6 +97,19 @@ describe("incremental forms on the corruption corpus", () => {
       }
       variants.push(["last schedule entry dropped", { ...prev, domainList: prev.domainList.slice(0, -1) }])
       variants.push(["first entry's domain 5", { ...prev, domainList: prev.domainList.map((e, i) => (i === 0 ? { ...e, domain: 5 } : e)) }])
+      // A change of domain under a pending switch, from a state that holds (the switch target runnable and in the domain).
+      for (const t of tcbs) {
+        const o = prev.kheap.get(t)
+        if (o?.tag !== "TCB" || !isRunnable(o.tcbState) || o.tcbDomain !== prev.curDomain) continue
+        const pending: KernelState = { ...prev, schedulerAction: { tag: "SwitchToThread", target: t } }
+        if (incremental.some((i) => i.check(pending).length > 0)) continue
+        const s = { ...pending, curDomain: pending.curDomain + 1 }
+        steps++
+        const full = incremental.filter((i) => i.check(s).length > 0).map((i) => i.name).sort()
+        const step = [...new Set(checkChanged(s, pending, { ...stateDelta(pending, s), capRefs: CapRefIndex.of(pending) }).map((v) => v.invariant))].sort()
+        if (full.length > 0) flagged++
+        if (full.join() !== step.join()) wrong.push(`base ${b}, switch to ${t} pending, curDomain + 1: full ${full.join(", ") || "none"}; step ${step.join(", ") || "none"}`)
+      }
       for (const [what, s] of variants) {
         steps++
         const full = incremental.filter((i) => i.check(s).length > 0).map((i) => i.name).sort()
