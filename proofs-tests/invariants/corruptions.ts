@@ -352,7 +352,9 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
           }
           continue
         }
-        for (const w of [2 ** 32 - 1, 2 ** 32, -1, v + 0.5]) if (w !== v) set(w)
+        // Past the word, and one past each narrower field seL4 packs into a word: priorities (8 bits),
+        // ASIDs (17), badges (28).
+        for (const w of [2 ** 32 - 1, 2 ** 32, -1, v + 0.5, 2 ** 8, 2 ** 17, 2 ** 28]) if (w !== v) set(w)
         const o = s.kheap.get(v)
         if (o !== undefined) {
           // An address: to its object's neighbours, and to an object of each other kind.
