@@ -26,8 +26,8 @@ const showAt = (s: KernelState, slot: SlotPtr): string => {
 /**
  * The CDT edges and child lists a step can have broken a per-edge or per-list property at. An edge
  * (c, p) whose property broke has c's parent, cap or originality changed, or p's cap or
- * child list changed, with c on p's list before the step (c's parent is unchanged, and `prev`
- * satisfied valid_list) or after it. A list whose property broke changed itself, or one of its
+ * child list changed with c's parent unchanged, so c on p's list before the step (`prev`
+ * satisfied valid_list). A list whose property broke changed itself, or one of its
  * children changed parent (the list is that child's parent before the step, or after it). Edges are
  * named by their child (the keys of `cdt`), lists by their parent (the keys of `cdtList`). Computed
  * once per delta, so the invariants that use it share one view.
@@ -53,7 +53,7 @@ const cdtNeighbourhood = oncePerChange((s: KernelState, prev: KernelState, d: St
   }
   return { edges, lists }
 })
-const cdtEdgeScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => cdtNeighbourhood(s, prev, d)
+const cdtEdgeScope = cdtNeighbourhood
 
 /** Did a slot the step changed hold, before or after, a cap with property `p`? */
 export const changedCapWhere = (s: KernelState, prev: KernelState, d: StateDelta, p: (c: Cap) => boolean): boolean => {
