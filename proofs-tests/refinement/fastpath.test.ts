@@ -9,13 +9,15 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { BootConfig, Event } from "../../model/index.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
-import { defaultBootConfig } from "../../model/index.ts"
+import { InitialSlot, ObjectType, defaultBootConfig } from "../../model/index.ts"
+import { bootInfo } from "../../spec/kernel/boot.ts"
+import { seL4_CNode_Mint, seL4_ReplyRecv, seL4_TCB_SetSpace, seL4_Untyped_Retype } from "../../harness/builders.ts"
 import { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import { absState } from "../../harness/relation/abstract.ts"
 import { stateDiff, statesEqual } from "../../harness/lockstep/diff.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
-import { PingPongSlots as S, pingPongRound, pingPongSetup } from "../../harness/scenarios/pingpong.ts"
+import { PingPongSlots as S, clientCall, pingPongRound, pingPongSetup } from "../../harness/scenarios/pingpong.ts"
 import { suiteBudget } from "./budget.ts"
 import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
@@ -80,6 +82,27 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     )
     expect(calls).toBeGreaterThan(0)
     expect(replyRecvs).toBeGreaterThan(0)
+  })
+
+  it("with the server's endpoint two CNodes deep, the first with no guard: its ReplyRecv takes the fastpath and agrees", () => {
+    // A CNode of radix 8 (no guard) in root slot 111; in its slot 5, the root CNode minted with a
+    // 16-bit zero guard; the server's CSpace becomes the new CNode. The endpoint (root slot 100)
+    // is then (5 << 24) | 100 to the server: 8 bits, then a 16-bit guard and 8 bits.
+    const cnodeA = 111
+    const deep = ((5 << 24) | S.ep) >>> 0
+    const setup = [
+      ...pingPongSetup(),
+      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
+      seL4_CNode_Mint(cnodeA, 5, 8, InitialSlot.InitThreadCNode, InitialSlot.InitThreadCNode, 32, 15, 16 << 3),
+      seL4_TCB_SetSpace(S.server, 0, cnodeA, 0, S.serverPD, 0),
+    ]
+    const rounds = Array.from({ length: 12 }, (_, i) => [clientCall(i % 5), seL4_ReplyRecv(deep, { mrs: [1, 2, 3].slice(0, i % 4) })]).flat()
+    const r = compare(setup, rounds)
+    expect(r.diff).toBeNull()
+    // Every ReplyRecv answers a Call (the server waits in Recv after the setup), so each takes the fastpath.
+    expect(r.replyRecvHits).toBe(12)
+    const run = runEvents(realImpl, defaultBootConfig, [...setup, ...rounds], { fullEvery: 0 })
+    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
   })
 
   it(`and the fastpath impl refines the spec on the same traces, invariants included (seed=${b.seed})`, () => {
