@@ -10,14 +10,16 @@ import { describe, expect, it } from "vitest"
 import type { BootConfig, Event } from "../../model/index.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
 import { InitialSlot, ObjectType, defaultBootConfig } from "../../model/index.ts"
-import { bootInfo } from "../../spec/kernel/boot.ts"
-import { seL4_CNode_Mint, seL4_ReplyRecv, seL4_TCB_SetSpace, seL4_Untyped_Retype } from "../../harness/builders.ts"
+import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
+import {
+  seL4_CNode_Mint, seL4_DomainSet_Set, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
+} from "../../harness/builders.ts"
 import { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
 import { absState } from "../../harness/relation/abstract.ts"
 import { stateDiff, statesEqual } from "../../harness/lockstep/diff.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
-import { PingPongSlots as S, clientCall, pingPongRound, pingPongSetup } from "../../harness/scenarios/pingpong.ts"
+import { PingPongSlots as S, clientCall, pingPongRound, pingPongSetup, serverReplyRecv } from "../../harness/scenarios/pingpong.ts"
 import { suiteBudget } from "./budget.ts"
 import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
@@ -102,6 +104,37 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     // Every ReplyRecv answers a Call (the server waits in Recv after the setup), so each takes the fastpath.
     expect(r.replyRecvHits).toBe(12)
     const run = runEvents(realImpl, defaultBootConfig, [...setup, ...rounds], { fullEvery: 0 })
+    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+  })
+
+  it("with client and server in domain 1 and a higher-priority thread ready in domain 0: the fastpath reads the current domain's queues", () => {
+    // Client (the root thread) and server drop to priority 200; a third thread of priority 255 (sharing
+    // the root's IPC buffer) starts in domain 0 and, running, moves the other two to domain 1; ticks
+    // then bring domain 1 round.
+    const other = 112
+    const setup: Event[] = [
+      ...pingPongSetup(),
+      seL4_TCB_SetPriority(S.server, InitialSlot.InitThreadTCB, 200),
+      seL4_TCB_SetPriority(InitialSlot.InitThreadTCB, InitialSlot.InitThreadTCB, 200),
+      seL4_Untyped_Retype(bootInfo(domainsBootConfig).untyped.start, ObjectType.TCB, 0, InitialSlot.InitThreadCNode, 0, 0, other, 1),
+      seL4_TCB_Configure(other, 0, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0, rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer),
+      seL4_TCB_SetPriority(other, InitialSlot.InitThreadTCB, 255),
+      seL4_TCB_Resume(other),
+      seL4_DomainSet_Set(InitialSlot.Domain, 1, InitialSlot.InitThreadTCB),
+      seL4_DomainSet_Set(InitialSlot.Domain, 1, S.server),
+    ]
+    let st = setup.reduce((x, e) => stepWithOutcome(x, e).state, boot(domainsBootConfig))
+    for (let i = 0; i < 20 && st.curDomain !== 1; i++) { setup.push({ tag: "TimerTick" }); st = stepWithOutcome(st, { tag: "TimerTick" }).state }
+    // The scene as meant: domain 1 runs the client; the third thread waits, ready, in domain 0.
+    const ready = [...st.kheap.values()].filter((o) => o.tag === "TCB" && o.tcbDomain === 0 && o.tcbPriority === 255 && o.tcbState.tag === "Running")
+    expect(st.curDomain).toBe(1)
+    expect(ready.length).toBe(1)
+    const rounds = Array.from({ length: 8 }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
+    const r = compare(setup, rounds, domainsBootConfig)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(8)
+    expect(r.replyRecvHits).toBe(8)
+    const run = runEvents(realImpl, domainsBootConfig, [...setup, ...rounds], { fullEvery: 0 })
     expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
   })
 
