@@ -12,10 +12,10 @@ import type { StateDelta } from "./delta.ts"
 import { capObjRef } from "./internal.ts"
 
 /** The object a slot's cap names in `s`, or null (no cap, a cap that names none, or a cap too broken to read). */
-const refAt = (s: KernelState, slot: SlotPtr): PPtr | null => {
+export const refAt = (s: KernelState, slot: SlotPtr): PPtr | null => {
   const c = s.caps.get(slot)
   if (c === undefined) return null
-  try { return capObjRef(c) ?? null } catch { return null }
+  try { return capObjRef(c) } catch { return null }
 }
 
 /** A mutable reverse index: object -> the slots whose caps name it. */

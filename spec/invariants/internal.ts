@@ -24,8 +24,9 @@ export const objBits = (o: KObject): number => {
 }
 
 /**
- * The object a cap names (l4v `obj_ref_of`), or null for caps that name none (untyped included).
- * A Zombie names the CNode or TCB it is emptying (its first slot is the object's address).
+ * The object a cap names (l4v `obj_ref_of`), or null for caps that name none (untyped included,
+ * and a cap of no known kind, which only a corrupted state holds). A Zombie names the CNode or TCB
+ * it is emptying (its first slot is the object's address).
  */
 export const capObjRef = (c: Cap): PPtr | null => {
   switch (c.tag) {
@@ -34,6 +35,8 @@ export const capObjRef = (c: Cap): PPtr | null => {
       return c.ptr
     case "ReplyCap": return c.tcb
     case "NullCap": case "UntypedCap": case "DomainCap": case "IRQControlCap": case "IRQHandlerCap": case "ASIDControlCap":
+      return null
+    default:
       return null
   }
 }

@@ -11,7 +11,8 @@ import type { KernelState } from "../state.ts"
 import { slotOf } from "../state.ts"
 import { hex, showSlot } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
-import { changedSlots, defineInvariant, noKeys, nothingChanged } from "./types.ts"
+import { changedCapWhere } from "./mdb.ts"
+import { changedSlots, defineInvariant, everything, noKeys, nothingChanged } from "./types.ts"
 
 /** The slots holding an IRQHandlerCap, by IRQ (computed once per state; states are immutable). */
 /** Did the step change a slot of the IRQ node? */
@@ -19,12 +20,6 @@ const touchesIrqNode = (s: KernelState, d: StateDelta): boolean => {
   const lo = s.irqNode
   const hi = s.irqNode + bit(irqNodeRadix(s.numIRQs) + slotBits)
   for (const slot of d.slots) if (slot >= lo && slot < hi) return true
-  return false
-}
-
-/** Did the step add, remove or change an IRQ handler cap? */
-const touchesHandlers = (s: KernelState, prev: KernelState, d: StateDelta): boolean => {
-  for (const slot of d.slots) if (s.caps.get(slot)?.tag === "IRQHandlerCap" || prev.caps.get(slot)?.tag === "IRQHandlerCap") return true
   return false
 }
 
@@ -105,7 +100,7 @@ export const ifUnsafeThenCapIrqNode = defineInvariant({
   mirrors: "l4v Invariants_AI if_unsafe_then_cap (IRQ node slots; cte_refs of IRQHandlerCap)",
   threatenedBy: ["cteDelete", "finaliseCap", "deletingIRQHandler", "IRQHandler_SetNotification", "CNode_Revoke"],
   // The IRQ node's slots against every IRQ handler cap: in full when either changed.
-  scope: (s, prev, d) => (d.objects.has(s.irqNode) || touchesIrqNode(s, d) || touchesHandlers(s, prev, d) ? {} : nothingChanged),
+  scope: (s, prev, d) => (d.objects.has(s.irqNode) || touchesIrqNode(s, d) || changedCapWhere(s, prev, d, (c) => c.tag === "IRQHandlerCap") ? everything : nothingChanged),
   find: (s, report) => {
     const node = s.kheap.get(s.irqNode)
     if (node?.tag !== "CNode") return
@@ -136,7 +131,7 @@ export const validIrqHandlers = defineInvariant({
   mirrors: "l4v Invariants_AI valid_irq_handlers",
   threatenedBy: ["IRQControl_IssueIRQHandler", "cteDelete", "finaliseCap", "deletedIRQHandler", "setIRQState", "CNode_Copy", "CNode_Mint"],
   // Per handler cap: a changed one; every one when the line states changed.
-  scope: (s, prev, d) => (s.irqStates !== prev.irqStates ? {} : changedSlots(d)),
+  scope: (s, prev, d) => (s.irqStates !== prev.irqStates ? everything : changedSlots(d)),
   find: (s, report) => {
     for (const [irq, slots] of irqHandlerSlots(s)) {
       const st = s.irqStates[irq]

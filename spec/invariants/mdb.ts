@@ -15,7 +15,7 @@ import {
 import type { Range } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
 import type { IncrementalScope } from "./types.ts"
-import { changedSlots, defineInvariant, nothingChanged, oncePerChange } from "./types.ts"
+import { changedSlots, defineInvariant, everything, nothingChanged, oncePerChange } from "./types.ts"
 
 const slotOps = ["CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Mutate", "CNode_Rotate", "cteInsert", "cteMove", "cteDelete", "emptySlot"] as const
 const showAt = (s: KernelState, slot: SlotPtr): string => {
@@ -53,7 +53,6 @@ const cdtNeighbourhood = oncePerChange((s: KernelState, prev: KernelState, d: St
   }
   return { edges, lists }
 })
-const cdtEdgeScope = cdtNeighbourhood
 
 /** Did a slot the step changed hold, before or after, a cap with property `p`? */
 export const changedCapWhere = (s: KernelState, prev: KernelState, d: StateDelta, p: (c: Cap) => boolean): boolean => {
@@ -117,7 +116,7 @@ const replyMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): Increm
  * check's own range search pairing them.
  */
 const untypedMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  if (d.capRefs === undefined || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap")) return {}
+  if (d.capRefs === undefined || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap")) return everything
   const slots = new Set<SlotPtr>()
   for (const x of d.capsOrOriginal ?? d.slots) {
     const c = s.caps.get(x)
@@ -153,7 +152,7 @@ export const mdbCteAt = defineInvariant({
   mirrors: "l4v Invariants_AI mdb_cte_at",
   threatenedBy: [...slotOps, "CNode_Delete", "CNode_Revoke"],
   // Per edge: a changed slot's edges and those of its neighbours (cdtNeighbourhood).
-  scope: cdtEdgeScope,
+  scope: cdtNeighbourhood,
   find: (s, report) => {
     for (const [child, parent] of s.cdt) {
       if (!s.caps.has(child)) report(`CDT child ${showSlot(s, child)} (parent ${hex(parent)}) is empty`)
@@ -176,7 +175,7 @@ export const noMloop = defineInvariant({
   mirrors: "l4v Invariants_AI no_mloop",
   threatenedBy: ["cteInsert", "cteMove", "CNode_Move", "CNode_Rotate", "emptySlot"],
   // A new cycle runs through a slot whose parent changed, and the walk starts from each of them.
-  scope: cdtEdgeScope,
+  scope: cdtNeighbourhood,
   find: (s, report) => {
     // 1 = on the path being walked, 2 = known to reach a root or a reported cycle.
     const mark = new Map<SlotPtr, 1 | 2>()
@@ -216,8 +215,7 @@ export const untypedMdb = defineInvariant({
     const refs: { ref: number; slot: SlotPtr }[] = []
     for (const [slot, c] of s.caps) {
       const r = c.tag === "ReplyCap" ? null : capObjRef(c)
-      // (A cap of no known kind names nothing: capObjRef gives undefined, which would unsort the search.)
-      if (r !== null && r !== undefined) refs.push({ ref: r, slot })
+      if (r !== null) refs.push({ ref: r, slot })
     }
     refs.sort((a, b) => a.ref - b.ref || a.slot - b.slot)
     const keys = refs.map((x) => x.ref)
@@ -251,7 +249,7 @@ export const descendantsInc = defineInvariant({
   mirrors: "l4v Invariants_AI descendants_inc",
   threatenedBy: ["cteInsert", "CNode_Mint", "CNode_Mutate", "CNode_Move", "CNode_Rotate", "emptySlot", "Untyped_Retype"],
   // Per edge: both ends' caps, so a changed slot's edges and those of its neighbours (cdtNeighbourhood).
-  scope: cdtEdgeScope,
+  scope: cdtNeighbourhood,
   find: (s, report) => {
     for (const [child, parent] of s.cdt) {
       const c = s.caps.get(child)
@@ -289,7 +287,7 @@ export const untypedInc = defineInvariant({
   mirrors: "l4v Invariants_AI untyped_inc",
   threatenedBy: ["Untyped_Retype", "CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "emptySlot"],
   // In full, after a step that changed an untyped cap or moved a subtree of the CDT; else it holds as before.
-  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") || subtreeMoved(s, prev, d) ? {} : nothingChanged),
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") || subtreeMoved(s, prev, d) ? everything : nothingChanged),
   find: (s, report) => {
     const uts: Ut[] = []
     for (const [slot, cap] of s.caps) {
@@ -373,7 +371,7 @@ export const irqControl = defineInvariant({
   mirrors: "l4v Invariants_AI irq_revocable; Invariants_H irq_control",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "deriveCap"],
   // In full, after a step that changed a slot holding an IRQ control cap; else it holds as before.
-  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "IRQControlCap") ? {} : nothingChanged),
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "IRQControlCap") ? everything : nothingChanged),
   find: (s, report) => {
     const slots: SlotPtr[] = []
     for (const [slot, c] of s.caps) {
@@ -491,7 +489,7 @@ export const validList = defineInvariant({
   mirrors: "l4v Deterministic_A valid_list",
   threatenedBy: ["cteInsert", "cteMove", "emptySlot", "CNode_Move", "CNode_Rotate", "CNode_Revoke", "Untyped_Retype"],
   // Per edge and per list: a changed slot's parent and child list, and its neighbours' (cdtNeighbourhood).
-  scope: cdtEdgeScope,
+  scope: cdtNeighbourhood,
   find: (s, report) => {
     const listed = new Map<SlotPtr, Set<SlotPtr>>()
     for (const [p, l] of s.cdtList) {
@@ -554,7 +552,7 @@ export const derivedRights = defineInvariant({
   mirrors: "none (kspec-specific; l4v proves it per operation rather than as an invariant)",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "CNode_Mutate", "cteInsert", "setupCallerCap", "Frame_Map"],
   // Per edge: both ends' caps, so a changed slot's edges and those of its neighbours (cdtNeighbourhood).
-  scope: cdtEdgeScope,
+  scope: cdtNeighbourhood,
   find: (s, report) => {
     for (const [child, parent] of s.cdt) {
       const c = s.caps.get(child)

@@ -15,7 +15,7 @@ import type { KernelState, KObject, Tcb } from "../state.ts"
 import { capBits, capObjRef, heapIndex, hex, objectsMeeting, showRange, showSlot, slotHome, untypedRange } from "./internal.ts"
 import { changedCapWhere } from "./mdb.ts"
 import { objectMadeOrResized, refNeighbourhood } from "./pspace.ts"
-import { changedSlots, defineInvariant, nothingChanged } from "./types.ts"
+import { changedSlots, defineInvariant, everything, nothingChanged } from "./types.ts"
 
 const isNat = (x: number): boolean => Number.isInteger(x) && x >= 0
 const validASID = (asid: number): boolean => isNat(asid) && asid > 0 && asid < bit(asidBits)
@@ -119,6 +119,8 @@ export const wellformedCap = defineInvariant({
         }
         case "NullCap": case "ReplyCap": case "ThreadCap": case "DomainCap": case "IRQControlCap": case "ASIDControlCap":
           break
+        default:
+          report(`${at()}: a cap of no kind seL4 has`)
       }
       const base = c.tag === "UntypedCap" ? c.ptr : capObjRef(c)
       if (base !== null && !(isNat(base) && isAligned(base, capBits(c)))) {
@@ -179,7 +181,7 @@ export const validCap = defineInvariant({
   threatenedBy: ["Untyped_Retype", "CNode_Revoke", "CNode_Delete", "cteDelete", "finaliseCap", "cteInsert"],
   // Per cap: a changed cap, or a cap naming a changed object (found by the checker's cap index).
   scope: (_s, _prev, d) => {
-    if (d.capRefs === undefined) return {}
+    if (d.capRefs === undefined) return everything
     if (d.slots.size === 0 && d.objects.size === 0) return nothingChanged
     const slots = new Set(d.slots)
     for (const p of d.objects) for (const sl of d.capRefs.naming(p)) slots.add(sl)
@@ -212,7 +214,7 @@ export const validUntyped = defineInvariant({
   mirrors: "l4v Invariants_AI valid_untyped",
   threatenedBy: ["Untyped_Retype", "CNode_Revoke", "cteDelete", "cteInsert"],
   // In full, after a step that made or resized an object or changed an untyped cap; else it holds as before.
-  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") ? {} : nothingChanged),
+  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") ? everything : nothingChanged),
   find: (s, report) => {
     const ix = heapIndex(s)
     for (const [slot, c] of s.caps) {
@@ -247,17 +249,17 @@ export const capSlots = defineInvariant({
   // comes to a new address only by filling a slot: a thread's own slot needs no look, any other
   // fills check in full.
   scope: (s, prev, d) => {
-    if (objectMadeOrResized(s, prev, d)) return {}
+    if (objectMadeOrResized(s, prev, d)) return everything
     for (const p of d.objects) {
       const a = prev.kheap.get(p)
-      if ((a?.tag === "CNode" || a?.tag === "TCB") && !s.kheap.has(p)) return {}
+      if ((a?.tag === "CNode" || a?.tag === "TCB") && !s.kheap.has(p)) return everything
     }
     for (const x of d.slots) {
       if (!s.caps.has(x) || prev.caps.has(x)) continue
       const base = x - (x % bit(tcbBits))
       const off = x - base
       if (s.kheap.get(base)?.tag === "TCB" && off % bit(slotBits) === 0 && off / bit(slotBits) < tcbCNodeEntries) continue
-      return {}
+      return everything
     }
     return nothingChanged
   },

@@ -6,10 +6,11 @@
  * included.
  * @category invariants
  */
-import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import type { PPtr, SlotPtr } from "../../model/index.ts"
 import { bit, showCap, slotBits, tcbCNodeEntries, zombieTypeTCB } from "../../model/index.ts"
+import { refAt } from "./capRefs.ts"
 import { capObjRef, hex, showSlot } from "./internal.ts"
-import { defineInvariant, nothingChanged } from "./types.ts"
+import { defineInvariant, everything, nothingChanged } from "./types.ts"
 
 /**
  * A Zombie is the only cap to its object: no other cap (reply caps aside, which name no object)
@@ -28,14 +29,11 @@ export const zombiesFinal = defineInvariant({
   threatenedBy: ["finaliseCap", "finaliseSlot", "reduceZombie", "capSwapForDelete", "CNode_Copy", "CNode_Mint", "CNode_Move", "CNode_Delete", "CNode_Revoke"],
   // Per object: every cap naming the object a changed cap names, before or after (the checker's cap index).
   scope: (s, prev, d) => {
-    if (d.capRefs === undefined) return {}
+    if (d.capRefs === undefined) return everything
     if (d.slots.size === 0) return nothingChanged
     const slots = new Set(d.slots)
-    const addNaming = (c: Cap | undefined) => {
-      const p = c === undefined ? null : capObjRef(c)
-      if (p !== null && p !== undefined) for (const sl of d.capRefs!.naming(p)) slots.add(sl)
-    }
-    for (const sl of d.slots) { addNaming(prev.caps.get(sl)); addNaming(s.caps.get(sl)) }
+    const addNaming = (p: PPtr | null) => { if (p !== null) for (const sl of d.capRefs!.naming(p)) slots.add(sl) }
+    for (const sl of d.slots) { addNaming(refAt(prev, sl)); addNaming(refAt(s, sl)) }
     return { slots }
   },
   find: (s, report) => {
@@ -70,7 +68,7 @@ export const zombieSlotsEmpty = defineInvariant({
   // Per Zombie: every Zombie (the checker's cap index knows them; there are none outside a deletion)
   // when a slot was filled, and a changed Zombie.
   scope: (s, prev, d) => {
-    if (d.capRefs === undefined) return {}
+    if (d.capRefs === undefined) return everything
     const slots = new Set<SlotPtr>()
     for (const sl of d.slots) if (s.caps.get(sl)?.tag === "ZombieCap" || prev.caps.get(sl)?.tag === "ZombieCap") slots.add(sl)
     const filled = [...d.slots].some((sl) => s.caps.has(sl) && !prev.caps.has(sl))

@@ -7,9 +7,10 @@ import type { PPtr, SlotPtr } from "../../model/index.ts"
 import { bit, tcbBits, wordBits } from "../../model/index.ts"
 import type { KObject, KernelState, Tcb } from "../state.ts"
 import type { StateDelta } from "./delta.ts"
+import { refAt } from "./capRefs.ts"
 import { capObjRef, heapIndex, hex, objBits, showRange } from "./internal.ts"
 import type { IncrementalScope } from "./types.ts"
-import { defineInvariant, nothingChanged, oncePerChange } from "./types.ts"
+import { defineInvariant, everything, nothingChanged, oncePerChange } from "./types.ts"
 
 /**
  * Every object's base is aligned to its size (TCB 2^9, endpoint and notification 2^4, CNode
@@ -50,7 +51,7 @@ export const pspaceDistinct = defineInvariant({
   mirrors: "l4v Invariants_AI pspace_distinct",
   threatenedBy: ["Untyped_Retype"],
   // In full, after a step that made an object or changed an object's size; else it holds as before.
-  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) ? {} : nothingChanged),
+  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) ? everything : nothingChanged),
   find: (s, report) => {
     const ix = heapIndex(s)
     for (let i = 1; i < ix.bases.length; i++) {
@@ -252,12 +253,11 @@ export const ifLiveThenNonzCap = defineInvariant({
   // Per object: a changed object, or one a changed cap named before the step; with every cap that
   // names it now (the checker's cap index), so the check sees all of them.
   scope: (_s, prev, d) => {
-    if (d.capRefs === undefined) return {}
+    if (d.capRefs === undefined) return everything
     const objects = new Set(d.objects)
     for (const sl of d.slots) {
-      const c = prev.caps.get(sl)
-      const p = c === undefined ? null : capObjRef(c)
-      if (p !== null && p !== undefined) objects.add(p)
+      const p = refAt(prev, sl)
+      if (p !== null) objects.add(p)
     }
     const slots = new Set<SlotPtr>()
     for (const p of objects) for (const sl of d.capRefs.naming(p)) slots.add(sl)

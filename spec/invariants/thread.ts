@@ -13,11 +13,11 @@ import { slotOf } from "../state.ts"
 import { capRange, hex, isEmpty, objBits, rangesMeet, showSlot } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
 import type { IncrementalScope } from "./types.ts"
-import { changedObjects, changedSlots, defineInvariant, noKeys, nothingChanged } from "./types.ts"
+import { changedObjects, changedSlots, defineInvariant, everything, noKeys, nothingChanged } from "./types.ts"
 
 /** valid_reply_caps' scope: the changed slots and every cap naming a thread a changed slot's cap names (before or after), or a changed object. */
 const validReplyCapsScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  if (d.capRefs === undefined) return {}
+  if (d.capRefs === undefined) return everything
   if (d.slots.size === 0 && d.objects.size === 0) return nothingChanged
   const slots = new Set<SlotPtr>(d.slots)
   const addNaming = (p: PPtr) => { for (const sl of d.capRefs!.naming(p)) slots.add(sl) }
@@ -128,7 +128,7 @@ export const validGlobalRefs = defineInvariant({
   threatenedBy: ["Untyped_Retype", "sendIPC", "setupCallerCap", "cteInsert", "IRQHandler_SetNotification"],
   // Per cap: a changed cap, or every cap when a global object changed.
   scope: (s, _prev, d) =>
-    d.objects.has(s.irqNode) || d.objects.has(s.armGlobalPD) || d.objects.has(s.armGlobalPT) ? {} : changedSlots(d),
+    d.objects.has(s.irqNode) || d.objects.has(s.armGlobalPD) || d.objects.has(s.armGlobalPT) ? everything : changedSlots(d),
   find: (s, report) => {
     const objRange = (p: PPtr) => {
       const o = s.kheap.get(p)

@@ -76,6 +76,8 @@ export const oncePerChange = <T>(f: (s: KernelState, prev: KernelState, d: State
 
 /** The scope of a step that changed nothing an invariant reads. */
 export const nothingChanged: IncrementalScope = { nothing: true }
+/** The scope that iterates every key: the whole check. */
+export const everything: IncrementalScope = {}
 /** The scope of a check that iterates no keys (it reads globals and looks objects up): it runs, cheaply. */
 export const noKeys: IncrementalScope = { objects: new Set(), slots: new Set(), edges: new Set(), lists: new Set() }
 /** The scope of an invariant that reads only objects, each on its own: the changed ones. */
@@ -175,8 +177,6 @@ export interface InvariantDef {
   readonly scope?: (s: KernelState, prev: KernelState, delta: StateDelta) => IncrementalScope
 }
 
-/** The scope that iterates every key (the full check). */
-const everything: IncrementalScope = {}
 
 /**
  * Build an invariant from a `find` that reports messages. A predicate that throws (on a state

@@ -20,7 +20,8 @@ import type { KObject, KernelState } from "../state.ts"
 import { hex, showSlot } from "./internal.ts"
 import type { StateDelta } from "./delta.ts"
 import type { IncrementalScope } from "./types.ts"
-import { defineInvariant, nothingChanged, oncePerChange } from "./types.ts"
+import { changedCapWhere } from "./mdb.ts"
+import { defineInvariant, everything, nothingChanged, oncePerChange } from "./types.ts"
 
 /** Cap kinds that record or grant address-space structure. */
 const vspaceCaps: ReadonlySet<string> = new Set(["FrameCap", "PageTableCap", "PageDirectoryCap", "ASIDPoolCap", "ASIDControlCap"])
@@ -43,15 +44,9 @@ const vspaceTouched = (s: KernelState, prev: KernelState, d: StateDelta): boolea
       if (a?.tag !== "Frame" || b?.tag !== "Frame" || a.sizeBits !== b.sizeBits || a.isDevice !== b.isDevice) return true
     }
   }
-  for (const slot of d.slots) {
-    const a = prev.caps.get(slot)
-    const b = s.caps.get(slot)
-    if ((a !== undefined && vspaceCaps.has(a.tag)) || (b !== undefined && vspaceCaps.has(b.tag))) return true
-  }
-  return false
+  return changedCapWhere(s, prev, d, (c) => vspaceCaps.has(c.tag))
 }
 const vspaceScope = oncePerChange((s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => (vspaceTouched(s, prev, d) ? everything : nothingChanged))
-const everything: IncrementalScope = {}
 
 const kernelFirst = pdIndexOf(kernelBase)
 const pdSize = bit(pdIndexBits)
@@ -395,7 +390,7 @@ export const equalKernelMappings = defineInvariant({
   mirrors: "l4v ArchInvariants_AI equal_kernel_mappings",
   threatenedBy: ["Untyped_Retype (copyGlobalMappings)", "ARM_Page_Map", "ARM_PageTable_Map"],
   // Per directory: a changed directory against the global one; every directory when the global one changed.
-  scope: (s, _prev, d) => (d.objects.has(s.armGlobalPD) ? {} : { objects: d.objects }),
+  scope: (s, _prev, d) => (d.objects.has(s.armGlobalPD) ? everything : { objects: d.objects }),
   find: (s, report) => {
     const g = s.kheap.get(s.armGlobalPD)
     if (g?.tag !== "PageDirectory") return
