@@ -138,6 +138,38 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
   })
 
+  // Ties in priority: seL4's fastpath switches directly when the thread it switches to is of at
+  // least the highest ready priority (`isHighestPrio`: >=), so a third thread ready at the same
+  // priority must not send it down the slow path. At the server's priority it tests Call's check
+  // (the server below the client); at the client's, ReplyRecv's.
+  it.each([
+    { at: "the server's priority (below the client's): Call's check", serverPrio: 200, otherPrio: 200 },
+    { at: "the client's and server's priority: ReplyRecv's check", serverPrio: 255, otherPrio: 255 },
+  ])("with a third thread ready at $at, the fastpath is taken on the tie and agrees", ({ serverPrio, otherPrio }) => {
+    const other = 112
+    const setup: Event[] = [
+      ...pingPongSetup(),
+      seL4_TCB_SetPriority(S.server, InitialSlot.InitThreadTCB, serverPrio),
+      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.TCB, 0, InitialSlot.InitThreadCNode, 0, 0, other, 1),
+      seL4_TCB_Configure(other, 0, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0, rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer),
+      seL4_TCB_SetPriority(other, InitialSlot.InitThreadTCB, otherPrio),
+      seL4_TCB_Resume(other),
+    ]
+    // The scene as meant: the client runs, the server waits in Recv, the third thread is ready.
+    const st = setup.reduce((x, e) => stepWithOutcome(x, e).state, boot(defaultBootConfig))
+    const ready = [...st.readyQueues.values()].flat()
+    expect(st.curThread).toBe(boot(defaultBootConfig).curThread)
+    expect(ready.length).toBe(1)
+    expect(st.kheap.get(ready[0]!)).toMatchObject({ tag: "TCB", tcbPriority: otherPrio })
+    const rounds = Array.from({ length: 8 }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
+    const r = compare(setup, rounds)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(8)
+    expect(r.replyRecvHits).toBe(8)
+    const run = runEvents(realImpl, defaultBootConfig, [...setup, ...rounds], { fullEvery: 0 })
+    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+  })
+
   it(`and the fastpath impl refines the spec on the same traces, invariants included (seed=${b.seed})`, () => {
     fc.assert(
       fc.property(fc.array(pingPongRound, { minLength: 1, maxLength: 40 }).map((rs) => rs.flat()), (events) => {
