@@ -1,0 +1,62 @@
+/**
+ * The IPC buffer's cap decides what the kernel may do with the buffer (seL4 lookupIPCBuffer): a
+ * sender may use a buffer its cap maps read-only, a receiver needs read-write, and a cap without
+ * rights gives no buffer at all. The generator's threads get read-write buffers, so this scenario
+ * gives the server and the client a read-only copy (and then one without rights) of their buffer's
+ * cap, while the frames stay mapped read-write for the threads' own stores, and runs long messages
+ * both ways and an invocation with arguments past MR3, in lockstep.
+ */
+import { describe, expect, it } from "vitest"
+import type { Event } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel as L, messageInfo, messageInfoFromWord } from "../../model/index.ts"
+import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
+import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { observe } from "../../spec/view.ts"
+import { capAt } from "../../harness/query.ts"
+import { raw, seL4_CNode_Copy, seL4_CanRead, seL4_ReplyRecv, seL4_Call, seL4_TCB_SetIPCBuffer } from "../../harness/builders.ts"
+import { PingPongSlots as S, pingPongSetup, serverBufferVAddr } from "../../harness/scenarios/pingpong.ts"
+import { defaultBootConfig } from "../../model/index.ts"
+import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
+import { realImpl } from "../../harness/lockstep/impls.ts"
+
+const root = InitialSlot.InitThreadCNode
+const words = (n: number, from: number) => Array.from({ length: n }, (_, i) => from + i)
+
+describe("IPC buffers by the rights of their cap", () => {
+  it.each([
+    { rights: seL4_CanRead, name: "read-only: used to send, not to receive" },
+    { rights: 0, name: "without rights: no buffer either way" },
+  ])("$name (impl and spec agree, invariants hold)", ({ rights }) => {
+    const [serverCopy, clientCopy, minted] = [120, 121, 122]
+    const events: Event[] = [
+      ...pingPongSetup(),
+      seL4_CNode_Copy(root, serverCopy, 32, root, S.serverBuffer, 32, rights),
+      seL4_TCB_SetIPCBuffer(S.server, serverBufferVAddr, serverCopy),
+      // Eight words each way: the server receives (stopping at MR3), then replies from its buffer.
+      seL4_Call(S.ep, { label: 3, mrs: words(8, 1) }),
+      seL4_ReplyRecv(S.ep, { label: 4, mrs: words(8, 100) }),
+      // The client's buffer too; it invokes with six arguments (CNode_Mint): MR4 and MR5 come from its buffer.
+      seL4_CNode_Copy(root, clientCopy, 32, root, InitialSlot.InitThreadIPCBuffer, 32, rights),
+      seL4_TCB_SetIPCBuffer(InitialSlot.InitThreadTCB, rootIPCBufferVAddr, clientCopy),
+      raw("Call", root, messageInfo(L.CNodeMint, 6, 1), [minted, 32, S.ep, 32, 15, 9], [root]),
+    ]
+    const states = [boot(defaultBootConfig)]
+    const results: string[] = []
+    for (const e of events) { const r = stepWithOutcome(states.at(-1)!, e); states.push(r.state); results.push(r.outcome.result) }
+    const at = (i: number) => states[events.length + i + 1]!
+    const client = states[0]!.curThread
+    const server = capAt(at(-1), client, S.server)
+    if (server?.tag !== "ThreadCap") throw new Error("no server thread")
+    // What seL4 does: a receiver needs a read-write buffer, so the server got MR0-MR3 only; a
+    // sender may use a read-only one, so the client got all eight words of the reply (four from a
+    // buffer without rights).
+    expect(messageInfoFromWord(observe(at(-5), server.ptr).msgInfo).length).toBe(4)
+    const reply = observe(at(-4), client)
+    expect(messageInfoFromWord(reply.msgInfo).length).toBe(rights === 0 ? 4 : 8)
+    expect(reply.mrs.slice(0, rights === 0 ? 4 : 8)).toEqual(words(rights === 0 ? 4 : 8, 100))
+    // The Mint reads six arguments: from a read-only buffer it succeeds; without one the message is truncated.
+    expect(results.at(-1)).toBe(rights === 0 ? "TruncatedMessage" : "Success")
+    const run = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
+    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+  })
+})
