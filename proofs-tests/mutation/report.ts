@@ -21,7 +21,8 @@ export interface Mutant {
 }
 export interface Report { readonly files: Record<string, { readonly source: string; readonly mutants: readonly Mutant[] }> }
 export interface Rule { readonly mutator: string; readonly line: string; readonly reason: string }
-export interface Entry { readonly file: string; readonly line: number; readonly mutator: string; readonly replacement: string; readonly reason: string }
+/** One mutant by file, line and replacement; `column` (Stryker's, 1-based) tells apart mutants of the same kind and text on one line. */
+export interface Entry { readonly file: string; readonly line: number; readonly column?: number; readonly mutator: string; readonly replacement: string; readonly reason: string }
 export interface Equivalents { readonly rules: readonly Rule[]; readonly mutants: readonly Entry[] }
 
 /** Why a mutant is equivalent, or null. */
@@ -29,7 +30,8 @@ export const equivalence = (eq: Equivalents, file: string, lines: readonly strin
   const line = lines[m.location.start.line - 1] ?? ""
   const rule = eq.rules.find((r) => r.mutator === m.mutatorName && new RegExp(r.line).test(line))
   if (rule !== undefined) return rule.reason
-  const e = eq.mutants.find((x) => x.file === file && x.line === m.location.start.line && x.mutator === m.mutatorName && x.replacement === m.replacement)
+  const e = eq.mutants.find((x) => x.file === file && x.line === m.location.start.line && (x.column === undefined || x.column === m.location.start.column) &&
+    x.mutator === m.mutatorName && x.replacement === m.replacement)
   return e?.reason ?? null
 }
 
