@@ -10,7 +10,7 @@ export default defineConfig({
     include: [
       "proofs-tests/refinement/**/*.test.ts",
       "proofs-tests/invariants/**/*.test.ts",
-      "proofs-tests/properties/{totality,purity,regressions,persistent,words,schema}.test.ts",
+      "proofs-tests/properties/{totality,purity,regressions,persistent,words,schema,view,stateBuilders}.test.ts",
       "proofs-tests/relation/{boot.corres,implInvariants,lockstep.smoke}.test.ts",
       "proofs-tests/gen/reach.test.ts",
       "proofs-tests/abi/abi.test.ts",

@@ -265,9 +265,9 @@ export class PMap<K extends number, V> implements ReadonlyMap<K, V> {
   }
 
   /**
-   * This map with every entry rewritten by `f` in its place: the result equals
-   * `new Map([...this].map(([k, v]) => f(k, v)))`, order included, but only changed entries are
-   * copied. `f` returns `v` itself for an unchanged value; new keys must stay distinct.
+   * Every entry rewritten by `f` in its place: equals `new Map([...this].map(([k, v]) => f(k, v)))`,
+   * order included (two entries given one key: the later value, at the earlier one's place), but
+   * copies only the changed entries (`f` returns `v` itself for an unchanged value).
    */
   remap(f: (k: K, v: V) => readonly [K, V]): PMap<K, V> {
     const changed: [Leaf<K, V>, K, V][] = []
@@ -294,7 +294,7 @@ export class PMap<K extends number, V> implements ReadonlyMap<K, V> {
    * The keys whose binding differs between `older` and this map (added, removed or rebound), in
    * time proportional to the change when one map was derived from the other: subtrees they share
    * are skipped. It may over-report a key whose entry was rewritten with an equal value (after a
-   * compaction or `remap`), never under-report: a checker may trust it to find every change.
+   * compaction or `remap`), never under-report (a checker may trust it); against a native Map, exact.
    */
   changedKeys(older: ReadonlyMap<K, V>): K[] {
     const out: K[] = []
@@ -368,7 +368,7 @@ export class PSet<K extends number> implements ReadonlySet<K> {
   get size(): number { return this.map.size }
   has(k: K): boolean { return this.map.has(k) }
   with(k: K): PSet<K> { return this.map.has(k) ? this : new PSet(this.map.with(k, k)) }
-  /** The members added or removed since `older` (see `PMap.changedKeys`: may over-report, never under-reports). */
+  /** The members added or removed since `older` (see `PMap.changedKeys`: may over-report, never under-reports; exact against a native Set). */
   changedKeys(older: ReadonlySet<K>): K[] {
     if (older instanceof PSet) return this.map.changedKeys((older as PSet<K>).map)
     const out: K[] = []
