@@ -195,7 +195,7 @@ export const mapFrameOp = (x: Ctx): Event => {
     const src = prefer(mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer), mapped, w1, 7, 8)!
     const dest = freeSlotPreferRoot(x, w2)
     const [dv, di, dd] = target(dest, w2)
-    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, (w1 >>> 16) % 4 === 0 ? 2 : 15], [selfCNodeCptr(x)])
+    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, (w1 >>> 14) % 4 === 0 ? 2 : 15], [selfCNodeCptr(x)])
   }
   // Unshare, one time in six: the holder of a shared frame's mapped cap deletes it (the frame is unmapped).
   const shared = w0 % 6 === 1 ? sharedMappedFrames(x, mapped) : []
