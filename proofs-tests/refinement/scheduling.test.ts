@@ -63,7 +63,7 @@ describe("a signal wakes a bound thread out of an endpoint receive, with an equa
         const r = runEvents(realImpl, defaultBootConfig, events)
         if (r.failure) throw new Error(describeFailure(r.failure))
       }),
-      { seed: b.seed, numRuns: 20 },
+      { seed: b.seed, numRuns: 12 },
     )
   })
 })

@@ -72,7 +72,7 @@ describe("a VTable cap whose ASID was given to another directory", () => {
         const r = runEvents(realImpl, defaultBootConfig, events)
         if (r.failure) throw new Error(describeFailure(r.failure))
       }),
-      { seed: b.seed, numRuns: 20 },
+      { seed: b.seed, numRuns: 12 },
     )
   })
 })
