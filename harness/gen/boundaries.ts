@@ -12,6 +12,7 @@ import type { Cap, Event, SyscallEvent } from "../../model/index.ts"
 import { kernelBase, messageInfoFromWord, msgAlignBits, retypeFanOutLimit, wordBits } from "../../model/index.ts"
 import { abiEntry } from "../../model/abi.ts"
 import { invocationName } from "../../spec/index.ts"
+import { slotOf } from "../../spec/state.ts"
 import { capAt } from "../query.ts"
 import type { Ctx } from "./resolveUtil.ts"
 
@@ -91,6 +92,49 @@ export const argAlignments: readonly ArgAlignment[] = [
 
 const resolve = (b: Bound, x: Ctx, e: SyscallEvent): number | undefined => (typeof b === "number" ? b : b(x, e))
 
+/** The (index, depth) argument pairs a CNode invocation resolves from the invoked CNode cap itself. */
+export const rootedAddressArgs: readonly (readonly [index: string, depth: string])[] = [["index", "depth"], ["dest_index", "dest_depth"]]
+
+/**
+ * An address at an edge of the CSpace's shape below CNode cap `root`: walking down through the
+ * CNode caps its slots hold (now and then, up to three levels), at one level a depth where the
+ * level's guard ends or is one bit short, or where its radix ends, is one bit short or one bit over,
+ * with an index whose bits match every guard on the way (and name a slot, at the radix). So the
+ * lookup stops exactly where resolveAddressBits's checks change their verdict: a guard longer than
+ * the bits left (GuardMismatch), a guard that fits exactly but leaves no room for the radix
+ * (DepthMismatch), the slot, a slot with bits left over. `undefined` for a root that is not a CNode
+ * cap or a depth outside 1..32 (the range check's own boundary is in `argBounds`).
+ */
+export const shapeAddress = (s: Ctx["s"], root: Cap | undefined, w: number): readonly [index: number, depth: number] | undefined => {
+  if (root?.tag !== "CNodeCap") return undefined
+  let node: Extract<Cap, { tag: "CNodeCap" }> = root
+  let prefix = 0n
+  let len = 0
+  for (let level = 0; ; level++) {
+    const slots = 2 ** node.radix
+    // Down one level (half the time, at most three) into a slot holding a CNode cap, if there is one.
+    const nodes: number[] = []
+    if (level < 3 && (w >>> (4 + level)) % 2 === 1) {
+      for (let i = 0; i < slots && nodes.length < 8; i++) if (s.caps.get(slotOf(node.ptr, i))?.tag === "CNodeCap") nodes.push(i)
+    }
+    const down = nodes[(w >>> 8) % Math.max(1, nodes.length)]
+    const slot = down ?? (w >>> 12) % slots
+    const here = (((prefix << BigInt(node.guardSize)) | BigInt(node.guard)) << BigInt(node.radix)) | BigInt(slot)
+    const hereLen = len + node.guardSize + node.radix
+    if (down !== undefined) {
+      const next = s.caps.get(slotOf(node.ptr, down))
+      if (next?.tag === "CNodeCap") { prefix = here; len = hereLen; node = next; continue }
+    }
+    const g = node.guardSize
+    const r = node.radix
+    const depth = len + [g - 1, g, g + r - 1, g + r, g + r + 1][w % 5]!
+    if (depth < 1 || depth > wordBits) return undefined
+    // The address's bits: the path so far, then arbitrary bits below; the index is its top `depth` bits.
+    const full = (here << 32n) | BigInt((w * 2_654_435_761) >>> 0)
+    return [Number(BigInt.asUintN(32, full >> BigInt(hereLen + 32 - depth))), depth]
+  }
+}
+
 /** A bound's [min, max] for event `e` made by thread `t` in state `s` (undefined where the state gives none). */
 export const boundAt = (b: ArgBound, s: Ctx["s"], t: Ctx["t"], e: SyscallEvent): readonly [number, number] | undefined => {
   const x = { s, t } as Ctx
@@ -116,6 +160,19 @@ export const boundaryEvent = (x: Ctx, e0: Event): Event => {
   const entry = name === undefined ? undefined : abiEntry(name)
   if (entry === undefined) return e0
   const w = x.w[9]! ^ x.w[10]!
+  // Half the time, for an address the invoked CNode resolves: one at an edge of its CSpace's shape.
+  const pair = rootedAddressArgs.find(([i, d]) => entry.args.some((a) => a.name === i) && entry.args.some((a) => a.name === d))
+  if (pair !== undefined && (x.w[8]! >>> 3) % 2 === 0) {
+    const at = shapeAddress(x.s, capAt(x.s, x.t, e0.cptr), x.w[8]! ^ w)
+    const ii = entry.args.findIndex((a) => a.name === pair[0])
+    const di = entry.args.findIndex((a) => a.name === pair[1])
+    if (at !== undefined && ii < e0.mrs.length && di < e0.mrs.length) {
+      const mrs = e0.mrs.slice()
+      mrs[ii] = at[0] >>> 0
+      mrs[di] = at[1]
+      return { ...e0, mrs }
+    }
+  }
   const bounds = argBounds.filter((b) => b.entry === entry.name)
   const aligns = argAlignments.filter((a) => a.entry === entry.name)
   const n = bounds.length + aligns.length

@@ -16,7 +16,7 @@ import fc from "fast-check"
 import type { BootConfig, Cap, Event, PPtr, SlotPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
   InitialSlot, InvocationLabel as L, ObjectType, RightR, RightW, SyscallKinds, asidPoolBits, getObjectSize, isFrameType, largePageBits, nMsgRegisters,
-  superSectionBits, tcbCTable, timerIRQ, wordBits,
+  sectionBits, superSectionBits, tcbCTable, timerIRQ, wordBits,
 } from "../../model/index.ts"
 import { isFinalCapability } from "../../spec/object/cnode.ts"
 import type { KernelState } from "../../spec/index.ts"
@@ -373,9 +373,10 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
       return buildAddressSpace(x, 1, mk) ?? (directOf(x.book, "PageTableCap").some((d) => d.cap.mapped === null) || isPageTableUnmap(x.w[0]!) ? undefined : mk(ObjectType.PageTable))
     case "MapFrame": {
       const frames = directOf(x.book, "FrameCap")
-      // One time in six a super section first, while the thread has none (it needs the 16 MiB device untyped);
+      // One time in six a super section or a section first, while the thread has neither (both come from the
+      // 16 MiB device untyped: whichever comes first shuts out the other, so a trace has one or the other);
       // when the op will want a big frame (mapFrameOp), a large page first if there is no unmapped one.
-      if (x.w[1]! % 6 === 5 && !frames.some((d) => d.cap.sizeBits === superSectionBits)) return mk(ObjectType.SuperSection)
+      if (x.w[1]! % 6 === 5 && !frames.some((d) => d.cap.sizeBits >= sectionBits)) return mk((x.w[1]! >>> 3) % 2 === 0 ? ObjectType.SuperSection : ObjectType.Section)
       if ((x.w[1]! >>> 8) % 4 === 1 && !frames.some((d) => d.cap.sizeBits === largePageBits && d.cap.mapped === null)) return mk(ObjectType.LargePage)
       return buildAddressSpace(x, 2, mk) ?? (frames.some((d) => d.cap.mapped === null) || x.w[0]! % 4 === 0 ? undefined : mk(frameType(x.w[1]!)))
     }

@@ -51,6 +51,8 @@ const workingPDs = (x: Ctx): readonly (Direct & { readonly cap: PDCap })[] =>
 const ptRegions = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
 const sectionRegions = [32, 33, 34, 35, 40, 41]
 const superRegions = [0x100, 0x110, 0x200]
+/** The directory entries one super section takes. */
+const sectionsPerSuper = bit(superSectionBits - sectionBits)
 
 /**
  * Of `among`, the mapped frame caps with another cap to their frame in the thread's CSpace: deleting
@@ -158,6 +160,14 @@ const placeFor = (s: KernelState, pd: PPtr, sizeBits: number, w: number): number
     const slots = bit(sectionBits - sizeBits)
     return (region * bit(sectionBits) + ((w >>> 4) % slots) * bit(sizeBits)) >>> 0
   }
+  // One time in eight a section or super section over an entry of another kind (a page table, a
+  // section under a super section, a super section's part): DeleteFirst, whichever kind is in the way.
+  if (sizeBits >= sectionBits && rare(w >>> 2, 8)) {
+    const mine = sizeBits === sectionBits ? "SectionPDE" : "SuperSectionPDE"
+    const busy = [...ptRegions, ...sectionRegions, ...superRegions].filter((i) => { const e = pdeAt(s, pd, i); return e !== undefined && e.tag !== mine })
+    const i = pick(busy, w >>> 4)
+    if (i !== undefined) return ((sizeBits === sectionBits ? i : i - (i % sectionsPerSuper)) * bit(sectionBits)) >>> 0
+  }
   if (sizeBits === sectionBits) {
     const free = sectionRegions.filter((i) => { const e = pdeAt(s, pd, i); return e === undefined || e.tag === "SectionPDE" })
     return ((pick(free, w) ?? pick(sectionRegions, w)!) * bit(sectionBits)) >>> 0
@@ -178,13 +188,14 @@ export const mapFrameOp = (x: Ctx): Event => {
   const syscall = invokeSyscall(w5)
   const frames = directOf(x.book, "FrameCap")
   const mapped = frames.filter((f) => f.cap.mapped !== null)
-  // Share: copy a mapped frame's cap (CNode_Copy with all rights) into a free slot; mostly not the
-  // root's IPC buffer, whose cap the generator seldom deletes.
+  // Share: copy a mapped frame's cap (CNode_Copy with all rights, a quarter of the time with Read
+  // only: a read-only frame cap, whose mappings are read-only whatever rights Page_Map asks for)
+  // into a free slot; mostly not the root's IPC buffer, whose cap the generator seldom deletes.
   if (w0 % 3 === 2 && mapped.length > 0) {
     const src = prefer(mapped.filter((f) => f.cptr !== InitialSlot.InitThreadIPCBuffer), mapped, w1, 7, 8)!
     const dest = freeSlotPreferRoot(x, w2)
     const [dv, di, dd] = target(dest, w2)
-    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, 15], [selfCNodeCptr(x)])
+    return sys(syscall, dv, L.CNodeCopy, [di, dd, src.cptr, wordBits, (w1 >>> 14) % 4 === 0 ? 2 : 15], [selfCNodeCptr(x)])
   }
   // Unshare, one time in six: the holder of a shared frame's mapped cap deletes it (the frame is unmapped).
   const shared = w0 % 6 === 1 ? sharedMappedFrames(x, mapped) : []
@@ -197,8 +208,10 @@ export const mapFrameOp = (x: Ctx): Event => {
   const unmapped = frames.filter((f) => f.cap.mapped === null)
   const kind = (w1 >>> 8) % 4
   const copies = kind === 0 ? unmapped.filter((f) => mapped.some((m) => m.cap.ptr === f.cap.ptr)) : []
-  const bigs = kind === 1 ? unmapped.filter((f) => f.cap.sizeBits !== pageBits) : []
-  const big = prefer(bigs.filter((f) => f.cap.sizeBits === largePageBits), bigs, w1 >>> 10)
+  const bigs = kind % 2 === 1 ? unmapped.filter((f) => f.cap.sizeBits !== pageBits) : []
+  // Each size present (large page, section, super section) as likely as the others.
+  const bigSize = pick([...new Set(bigs.map((f) => f.cap.sizeBits))].sort((a, b) => a - b), w1 >>> 10)
+  const big = pick(bigs.filter((f) => f.cap.sizeBits === bigSize), w1 >>> 12)
   const frame = rare(w1, 16) ? pick(x.book.direct, w1 >>> 4) : remap ? pick(remappable, w1) : pick(copies, w1) ?? big ?? prefer(unmapped, frames, w1, 7, 8)
   const fc = frame?.cap.tag === "FrameCap" ? frame.cap as FrameCap : undefined
   // Rights: mostly read-write, sometimes read-only or none.
