@@ -3,7 +3,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
-  SystemBuilder, decodeFaultMessage, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
+  InitialSlot, ObjectType, SystemBuilder, boot, bootInfo, capAt, decodeFaultMessage, defaultBootConfig, seL4_NBRecv, seL4_Signal,
+  seL4_TCB_BindNotification, seL4_Untyped_Retype, stepWithOutcome, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
   resolveChoice, seL4_Call, seL4_Recv, syscallErrorFromWords, syscallErrorWords, timerIRQ, traceArb, unknownSyscall, userException, vmFault,
 } from "kspec"
 import type { LookupFailure, SyscallError, UserContext } from "kspec"
@@ -68,7 +69,7 @@ describe("decodeReply", () => {
 
 describe("the outcome of a step", () => {
   it("names the event that made it, and says what became of the thread: a fault stopped it (NoHandler) or left it waiting for its handler (Delivered), a syscall blocked or stopped it, an interrupt was not delivered", () => {
-    const seen = { Delivered: 0, NoHandler: 0, Blocked: 0, Inactive: 0 }
+    const seen = { Delivered: 0, NoHandler: 0, Blocked: 0, Inactive: 0, Empty: 0, Received: 0 }
     let undelivered = 0
     fc.assert(fc.property(traceArb(100), (choices) => {
       const h = lockstep()
@@ -91,6 +92,16 @@ describe("the outcome of a step", () => {
         const caller = tcbAt(h.spec, r.thread)?.tcbState.tag
         if (o.result === "Blocked") { expect(caller).toMatch(/^Blocked/); seen.Blocked++ }
         if (o.result === "Inactive") { expect(caller).toBe("Inactive"); seen.Inactive++ }
+        // A non-blocking receive found something exactly when what it received from changed: a
+        // sender left the endpoint's queue, or a notification (the named one, or the thread's bound
+        // one) gave up its pending badge. Empty: both untouched.
+        if (ev.tag === "Syscall" && ev.syscall === "NBRecv" && (o.result === "Empty" || o.result === "Success")) {
+          const named = capAt(pre, r.thread, ev.cptr)
+          const sources = [named !== undefined && "ptr" in named ? named.ptr : undefined, tcbAt(pre, r.thread)?.tcbBoundNotification ?? undefined]
+          const changed = sources.some((p) => p !== undefined && JSON.stringify(pre.kheap.get(p)) !== JSON.stringify(h.spec.kheap.get(p)))
+          expect(changed ? "Success" : "Empty").toBe(o.result)
+          seen[o.result === "Empty" ? "Empty" : "Received"]++
+        }
         if (o.result !== "Delivered" && o.result !== "NoHandler") continue
         seen[o.result]++
         const state = tcbAt(h.spec, r.thread)?.tcbState.tag
@@ -101,6 +112,24 @@ describe("the outcome of a step", () => {
     if (process.env.KSPEC_VERBOSE) console.log(seen, undelivered)
     for (const n of Object.values(seen)) expect(n).toBeGreaterThan(0)
     expect(undelivered).toBeGreaterThan(0)
+  })
+})
+
+describe("a non-blocking receive on an endpoint, by a thread bound to a notification", () => {
+  it("succeeds on the notification's pending signal with no sender waiting, and is Empty once the signal is taken", () => {
+    const info = bootInfo(defaultBootConfig)
+    const [ep, ntfn] = [info.empty.start, info.empty.start + 1]
+    const events = [
+      seL4_Untyped_Retype(info.untyped.start, ObjectType.Endpoint, 0, InitialSlot.InitThreadCNode, 0, 0, ep, 1),
+      seL4_Untyped_Retype(info.untyped.start, ObjectType.Notification, 0, InitialSlot.InitThreadCNode, 0, 0, ntfn, 1),
+      seL4_TCB_BindNotification(InitialSlot.InitThreadTCB, ntfn),
+      seL4_Signal(ntfn),
+      seL4_NBRecv(ep),
+      seL4_NBRecv(ep),
+    ]
+    let s = boot(defaultBootConfig)
+    const results = events.map((e) => { const r = stepWithOutcome(s, e); s = r.state; return r.outcome.result })
+    expect(results).toEqual(["Success", "Success", "Success", "Success", "Success", "Empty"])
   })
 })
 

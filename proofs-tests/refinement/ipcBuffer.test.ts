@@ -8,12 +8,16 @@
  */
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel as L, messageInfo, messageInfoFromWord } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel as L, messageInfo, messageInfoFromWord, syscallMessage } from "../../model/index.ts"
 import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
+import type { KernelState } from "../../spec/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { getRegister } from "../../spec/machine/registerset.ts"
 import { observe } from "../../spec/view.ts"
 import { capAt } from "../../harness/query.ts"
-import { raw, seL4_CNode_Copy, seL4_CanRead, seL4_ReplyRecv, seL4_Call, seL4_TCB_SetIPCBuffer } from "../../harness/builders.ts"
+import {
+  raw, seL4_CNode_Copy, seL4_CanRead, seL4_ReplyRecv, seL4_Call, seL4_TCB_SetIPCBuffer, seL4_TCB_SetSpace, unknownSyscall,
+} from "../../harness/builders.ts"
 import { PingPongSlots as S, pingPongSetup, serverBufferVAddr } from "../../harness/scenarios/pingpong.ts"
 import { defaultBootConfig } from "../../model/index.ts"
 import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
@@ -56,6 +60,29 @@ describe("IPC buffers by the rights of their cap", () => {
     expect(reply.mrs.slice(0, rights === 0 ? 4 : 8)).toEqual(words(rights === 0 ? 4 : 8, 100))
     // The Mint reads six arguments: from a read-only buffer it succeeds; without one the message is truncated.
     expect(results.at(-1)).toBe(rights === 0 ? "TruncatedMessage" : "Success")
+    const run = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
+    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+  })
+
+  it("a fault handler whose buffer cap has no rights answers an unknown syscall with eight words: four reach the thread's registers", () => {
+    const serverCopy = 120
+    const events: Event[] = [
+      ...pingPongSetup(),
+      seL4_CNode_Copy(root, serverCopy, 32, root, S.serverBuffer, 32, 0),
+      seL4_TCB_SetIPCBuffer(S.server, serverBufferVAddr, serverCopy),
+      // The server (waiting on the endpoint) becomes the client's fault handler.
+      seL4_TCB_SetSpace(InitialSlot.InitThreadTCB, S.ep, root, 0, InitialSlot.InitThreadVSpace, 0),
+      unknownSyscall(77),
+      // Label 0: resume the thread with the registers the reply carries (as many as the syscall message lists).
+      seL4_ReplyRecv(S.ep, { label: 0, mrs: words(8, 0x100) }),
+    ]
+    const states = [boot(defaultBootConfig)]
+    for (const e of events) states.push(stepWithOutcome(states.at(-1)!, e).state)
+    const client = states[0]!.curThread
+    // Without a buffer the reply carries MR0-MR3 only: the first four registers the syscall message
+    // lists (R0-R3) take its words, the next four (R4-R7) keep what the thread had.
+    const regs = (st: KernelState) => syscallMessage.slice(0, 8).map((r) => getRegister(st, client, r))
+    expect(regs(states.at(-1)!)).toEqual([...words(4, 0x100), ...regs(states.at(-3)!).slice(4)])
     const run = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
     expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
   })
