@@ -3,7 +3,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
-  InitialSlot, ObjectType, SystemBuilder, boot, bootInfo, capAt, decodeFaultMessage, defaultBootConfig, seL4_NBRecv, seL4_Signal,
+  InitialSlot, ObjectType, SystemBuilder, boot, bootInfo, capAt, slotAt, decodeFaultMessage, defaultBootConfig, seL4_NBRecv, seL4_Signal,
   seL4_TCB_BindNotification, seL4_Untyped_Retype, stepWithOutcome, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
   resolveChoice, seL4_Call, seL4_Recv, syscallErrorFromWords, syscallErrorWords, timerIRQ, traceArb, unknownSyscall, userException, vmFault,
 } from "kspec"
@@ -92,6 +92,12 @@ describe("the outcome of a step", () => {
         const caller = tcbAt(h.spec, r.thread)?.tcbState.tag
         if (o.result === "Blocked") { expect(caller).toMatch(/^Blocked/); seen.Blocked++ }
         if (o.result === "Inactive") { expect(caller).toBe("Inactive"); seen.Inactive++ }
+        // A receive is counted under the kind of cap it named ("lookup" when the address names no
+        // slot), unless the thread's stores into its IPC buffer faulted before the trap (VMFault).
+        if (ev.tag === "Syscall" && (ev.syscall === "Recv" || ev.syscall === "NBRecv") && o.invocation !== "VMFault") {
+          const slot = slotAt(pre, r.thread, ev.cptr)
+          expect(o.invocation).toBe(slot === undefined ? "lookup" : pre.caps.get(slot)?.tag ?? "NullCap")
+        }
         // A non-blocking receive found something exactly when what it received from changed: a
         // sender left the endpoint's queue, or a notification (the named one, or the thread's bound
         // one) gave up its pending badge. Empty: both untouched.
