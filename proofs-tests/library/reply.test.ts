@@ -4,7 +4,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
   InitialSlot, ObjectType, SystemBuilder, boot, bootInfo, capAt, slotAt, decodeFaultMessage, defaultBootConfig, seL4_NBRecv, seL4_Signal,
-  seL4_TCB_BindNotification, seL4_Untyped_Retype, stepWithOutcome, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
+  seL4_TCB_BindNotification, seL4_Untyped_Retype, slotOf, stepWithOutcome, tcbCaller, errorNames, tcbAt, decodeMessage, decodeReply, emptyContext, errorCode, lockstep, messageInfo, observe,
   resolveChoice, seL4_Call, seL4_Recv, syscallErrorFromWords, syscallErrorWords, timerIRQ, traceArb, unknownSyscall, userException, vmFault,
 } from "kspec"
 import type { LookupFailure, SyscallError, UserContext } from "kspec"
@@ -97,6 +97,11 @@ describe("the outcome of a step", () => {
         if (ev.tag === "Syscall" && (ev.syscall === "Recv" || ev.syscall === "NBRecv") && o.invocation !== "VMFault") {
           const slot = slotAt(pre, r.thread, ev.cptr)
           expect(o.invocation).toBe(slot === undefined ? "lookup" : pre.caps.get(slot)?.tag ?? "NullCap")
+        }
+        // A ReplyRecv with no reply cap in its caller slot says so ("NoCaller+" the receive's result), unless the receive faulted.
+        if (ev.tag === "Syscall" && ev.syscall === "ReplyRecv" && o.invocation !== "VMFault" && o.result !== "CapFault") {
+          const noCaller = pre.caps.get(slotOf(r.thread, tcbCaller))?.tag !== "ReplyCap"
+          expect(o.result.startsWith("NoCaller+")).toBe(noCaller)
         }
         // A non-blocking receive found something exactly when what it received from changed: a
         // sender left the endpoint's queue, or a notification (the named one, or the thread's bound
