@@ -26,7 +26,7 @@ import { defaultBootConfig } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { boot, step } from "../../spec/index.ts"
 import { checkAll } from "../../spec/invariants/index.ts"
-import { objBits, untypedRange } from "../../spec/invariants/internal.ts"
+import { capObjRef, objBits, untypedRange } from "../../spec/invariants/internal.ts"
 import { bit, slotBits, wordBits } from "../../model/index.ts"
 import { mapDelete, mapSet, setAdd, setDelete } from "../../spec/state.ts"
 import type { Choice } from "../../harness/gen/choices.ts"
@@ -383,6 +383,19 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
       for (const [p, z] of [largest, pick(objs)]) {
         for (const to of [r.lo - z / 2, r.hi - z / 2]) if (to >= 0 && !s.kheap.has(to)) add(s, { base: b, path: ["kheap", p], op: "rekey", value: to })
       }
+    }
+    // A CDT parent moved to a slot holding a cap of another kind, once per kind of child, to one
+    // naming the same object where there is one (a reply cap under its thread's ThreadCap) and to
+    // any other: each such derivation crosses kinds (derived_rights' per-kind branches, the MDB's
+    // parent checks).
+    const byKind = new Map<string, number>()
+    for (const [c] of s.cdt) { const t = s.caps.get(c)?.tag; if (t !== undefined && !byKind.has(t)) byKind.set(t, c) }
+    for (const [t, c] of [...byKind].sort(([a], [b2]) => (a < b2 ? -1 : 1))) {
+      const parentTag = s.caps.get(s.cdt.get(c)!)?.tag
+      const ref = capObjRef(s.caps.get(c)!)
+      const others = [...s.caps].filter(([sl, cap]) => sl !== c && cap.tag !== parentTag && cap.tag !== t)
+      const same = ref === null ? undefined : others.find(([, cap]) => capObjRef(cap) === ref)
+      for (const o of new Set([same, others[0]])) if (o !== undefined) add(s, { base: b, path: ["cdt", c], op: "set", value: o[0] })
     }
     const rs = ranges(s)
     for (let i = 0; i < 8; i++) {
