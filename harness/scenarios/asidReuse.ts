@@ -7,12 +7,12 @@
  * keeps a stale VTable cap out of translation, as the spec does (spec/machine/mmu.ts `userVSpaceRoot`).
  */
 import type { Event } from "../../model/index.ts"
-import { InitialSlot, ObjectType, asidPoolBits, defaultBootConfig, pageBits } from "../../model/index.ts"
-import { bootInfo } from "../../spec/kernel/boot.ts"
+import { InitialSlot, ObjectType, asidPoolBits, pageBits } from "../../model/index.ts"
 import {
   seL4_ARM_ASIDControl_MakePool, seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map,
-  seL4_CNode_Delete, seL4_ReadWrite, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_Untyped_Retype,
+  seL4_CNode_Delete, seL4_ReadWrite, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority,
 } from "../builders.ts"
+import { retypeOne } from "./retype.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
 export const AsidReuseSlots = { poolUntyped: 130, pool: 131, oldPD: 132, newPD: 133, thread: 134, pt: 135, page: 136 } as const
@@ -20,8 +20,6 @@ export const AsidReuseSlots = { poolUntyped: 130, pool: 131, oldPD: 132, newPD: 
 export const asidReuseVAddr = 0x0090_0000
 
 const { InitThreadCNode: root, InitThreadTCB: rootTcb } = InitialSlot
-const retype = (type: number, sizeBits: number, destSlot: number): Event =>
-  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, type, sizeBits, root, 0, 0, destSlot, 1)
 
 /**
  * Boot to the reused ASID: a pool made from a 4 KiB untyped; the thread's directory gets the pool's
@@ -34,13 +32,13 @@ export const asidReuseSetup = (): Event[] => {
   const S = AsidReuseSlots
   const makePool = seL4_ARM_ASIDControl_MakePool(InitialSlot.ASIDControl, S.poolUntyped, root, S.pool, 32)
   return [
-    retype(ObjectType.Untyped, asidPoolBits, S.poolUntyped),
+    retypeOne(ObjectType.Untyped, asidPoolBits, S.poolUntyped),
     makePool,
-    retype(ObjectType.PageDirectory, 0, S.oldPD),
-    retype(ObjectType.PageDirectory, 0, S.newPD),
-    retype(ObjectType.TCB, 0, S.thread),
-    retype(ObjectType.PageTable, 0, S.pt),
-    retype(ObjectType.SmallPage, pageBits, S.page),
+    retypeOne(ObjectType.PageDirectory, 0, S.oldPD),
+    retypeOne(ObjectType.PageDirectory, 0, S.newPD),
+    retypeOne(ObjectType.TCB, 0, S.thread),
+    retypeOne(ObjectType.PageTable, 0, S.pt),
+    retypeOne(ObjectType.SmallPage, pageBits, S.page),
     seL4_ARM_ASIDPool_Assign(S.pool, S.oldPD),
     seL4_ARM_PageTable_Map(S.pt, S.oldPD, asidReuseVAddr, seL4_ARM_Default_VMAttributes),
     seL4_ARM_Page_Map(S.page, S.oldPD, asidReuseVAddr, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),

@@ -8,21 +8,20 @@
  * `scheduleTCB` reacts only to the current thread).
  */
 import type { Event } from "../../model/index.ts"
-import { InitialSlot, ObjectType, defaultBootConfig } from "../../model/index.ts"
-import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
+import { InitialSlot, ObjectType } from "../../model/index.ts"
+import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import {
-  seL4_Recv, seL4_TCB_BindNotification, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_Untyped_Retype, seL4_Yield,
+  seL4_Recv, seL4_TCB_BindNotification, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_Yield,
 } from "../builders.ts"
+import { retypeOne } from "./retype.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
 export const BoundWakeSlots = { ep: 140, ntfn: 141, bound: 142, ready: 143 } as const
 
 const { InitThreadCNode: root, InitThreadTCB: rootTcb, InitThreadVSpace: vspace, InitThreadIPCBuffer: buffer } = InitialSlot
-const retype = (type: number, destSlot: number): Event =>
-  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, type, 0, root, 0, 0, destSlot, 1)
 /** A thread in the root's CSpace and VSpace (sharing its IPC buffer) at priority 255, resumed. */
 const start = (slot: number): Event[] => [
-  retype(ObjectType.TCB, slot),
+  retypeOne(ObjectType.TCB, 0, slot),
   seL4_TCB_Configure(slot, 0, root, 0, vspace, 0, rootIPCBufferVAddr, buffer),
   seL4_TCB_SetPriority(slot, rootTcb, 255),
 ]
@@ -35,8 +34,8 @@ const start = (slot: number): Event[] => [
 export const boundWakeSetup = (): Event[] => {
   const S = BoundWakeSlots
   return [
-    retype(ObjectType.Endpoint, S.ep),
-    retype(ObjectType.Notification, S.ntfn),
+    retypeOne(ObjectType.Endpoint, 0, S.ep),
+    retypeOne(ObjectType.Notification, 0, S.ntfn),
     ...start(S.bound),
     seL4_TCB_BindNotification(S.bound, S.ntfn),
     seL4_TCB_Resume(S.bound),

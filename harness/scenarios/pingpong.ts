@@ -9,11 +9,11 @@
 import fc from "fast-check"
 import type { Event, SyscallEvent } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, ObjectType, defaultBootConfig, messageInfo, pageBits } from "../../model/index.ts"
-import { bootInfo } from "../../spec/kernel/boot.ts"
 import {
   raw, seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map, seL4_CNode_Mint, seL4_Call,
-  seL4_ReadWrite, seL4_Recv, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_Untyped_Retype, seL4_Yield,
+  seL4_ReadWrite, seL4_Recv, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_Yield,
 } from "../builders.ts"
+import { retypeOne } from "./retype.ts"
 
 /** Root CNode slots the scenario fills (all free after boot). */
 export const PingPongSlots = { ep: 100, server: 101, serverPD: 102, serverBuffer: 103, serverPT: 104, otherEp: 105, ntfn: 106, ntfnBadge1: 107, ntfnBadge6: 108 } as const
@@ -23,9 +23,6 @@ export const serverBufferVAddr = 0x0090_0000
 export const serverPriority = 255
 
 const { InitThreadCNode: root, InitThreadTCB: rootTcb } = InitialSlot
-/** One object from the first boot untyped into root slot `destSlot`. */
-const retype = (type: number, sizeBits: number, destSlot: number): Event =>
-  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, type, sizeBits, root, 0, 0, destSlot, 1)
 
 /**
  * Boot-to-ready events: afterwards the client (the root thread) runs and the server waits in
@@ -34,13 +31,13 @@ const retype = (type: number, sizeBits: number, destSlot: number): Event =>
 export const pingPongSetup = (): Event[] => {
   const S = PingPongSlots
   return [
-    retype(ObjectType.Endpoint, 0, S.ep),
-    retype(ObjectType.TCB, 0, S.server),
-    retype(ObjectType.PageDirectory, 0, S.serverPD),
-    retype(ObjectType.SmallPage, pageBits, S.serverBuffer),
-    retype(ObjectType.PageTable, 0, S.serverPT),
-    retype(ObjectType.Endpoint, 0, S.otherEp),
-    retype(ObjectType.Notification, 0, S.ntfn),
+    retypeOne(ObjectType.Endpoint, 0, S.ep),
+    retypeOne(ObjectType.TCB, 0, S.server),
+    retypeOne(ObjectType.PageDirectory, 0, S.serverPD),
+    retypeOne(ObjectType.SmallPage, pageBits, S.serverBuffer),
+    retypeOne(ObjectType.PageTable, 0, S.serverPT),
+    retypeOne(ObjectType.Endpoint, 0, S.otherEp),
+    retypeOne(ObjectType.Notification, 0, S.ntfn),
     seL4_CNode_Mint(root, S.ntfnBadge1, 32, root, S.ntfn, 32, 15, 1),
     seL4_CNode_Mint(root, S.ntfnBadge6, 32, root, S.ntfn, 32, 15, 6),
     // Server: the root's CSpace, its own VSpace (an ASID, its IPC buffer mapped) and IPC buffer, no fault handler.

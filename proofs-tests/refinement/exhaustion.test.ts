@@ -7,10 +7,8 @@ import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
 import { InitialSlot, ObjectType, asidHighBits, defaultBootConfig } from "../../model/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
 import { seL4_ARM_ASIDControl_MakePool, seL4_Untyped_Retype } from "../../harness/builders.ts"
-import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
-import { realImpl } from "../../harness/lockstep/impls.ts"
+import { expectLockstep, specRun } from "./scenario.ts"
 
 describe("kernel tables filled to the last entry", () => {
   it("the ASID table: 127 pools join the root's, the 128th is the last, one more is DeleteFirst (impl and spec agree)", () => {
@@ -26,17 +24,10 @@ describe("kernel tables filled to the last entry", () => {
     ]
     // Boot gave the root task pool 0; one MakePool per free entry, then one more.
     const makes = Array.from({ length: pools }, (_, i) => seL4_ARM_ASIDControl_MakePool(InitialSlot.ASIDControl, untypeds + i, cnode, i, asidHighBits))
-    let s = boot(defaultBootConfig)
-    const results: string[] = []
-    for (const e of [...setup, ...makes]) {
-      const r = stepWithOutcome(s, e)
-      s = r.state
-      results.push(r.outcome.result)
-    }
+    const { results, state: s } = specRun([...setup, ...makes])
     expect(results.slice(0, setup.length + pools - 1).every((x) => x === "Success")).toBe(true)
     expect(results.at(-1)).toBe("DeleteFirst")
     expect(s.armASIDTable.size).toBe(pools)
-    const run = runEvents(realImpl, defaultBootConfig, [...setup, ...makes], { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep([...setup, ...makes])
   })
 })

@@ -23,6 +23,7 @@ import { PingPongSlots as S, clientCall, pingPongRound, pingPongSetup, serverRep
 import { suiteBudget } from "./budget.ts"
 import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
+import { expectLockstep, specRun } from "./scenario.ts"
 
 interface Compared { readonly diff: string[] | null; readonly hits: number; readonly callHits: number; readonly replyRecvHits: number }
 
@@ -103,8 +104,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(r.diff).toBeNull()
     // Every ReplyRecv answers a Call (the server waits in Recv after the setup), so each takes the fastpath.
     expect(r.replyRecvHits).toBe(12)
-    const run = runEvents(realImpl, defaultBootConfig, [...setup, ...rounds], { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep([...setup, ...rounds])
   })
 
   it("with client and server in domain 1 and a higher-priority thread ready in domain 0: the fastpath reads the current domain's queues", () => {
@@ -134,8 +134,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(r.diff).toBeNull()
     expect(r.callHits).toBe(8)
     expect(r.replyRecvHits).toBe(8)
-    const run = runEvents(realImpl, domainsBootConfig, [...setup, ...rounds], { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep([...setup, ...rounds], domainsBootConfig)
   })
 
   // Ties in priority: seL4's fastpath switches directly when the thread it switches to is of at
@@ -156,7 +155,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
       seL4_TCB_Resume(other),
     ]
     // The scene as meant: the client runs, the server waits in Recv, the third thread is ready.
-    const st = setup.reduce((x, e) => stepWithOutcome(x, e).state, boot(defaultBootConfig))
+    const st = specRun(setup).state
     const ready = [...st.readyQueues.values()].flat()
     expect(st.curThread).toBe(boot(defaultBootConfig).curThread)
     expect(ready.length).toBe(1)
@@ -166,8 +165,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(r.diff).toBeNull()
     expect(r.callHits).toBe(8)
     expect(r.replyRecvHits).toBe(8)
-    const run = runEvents(realImpl, defaultBootConfig, [...setup, ...rounds], { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep([...setup, ...rounds])
   })
 
   it(`and the fastpath impl refines the spec on the same traces, invariants included (seed=${b.seed})`, () => {

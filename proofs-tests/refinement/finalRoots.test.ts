@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from "vitest"
 import { InitialSlot, ObjectType, defaultBootConfig } from "../../model/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { boot } from "../../spec/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
-import { seL4_CNode_Delete, seL4_TCB_Configure, seL4_TCB_SetSpace, seL4_Untyped_Retype } from "../../harness/builders.ts"
-import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
-import { realImpl } from "../../harness/lockstep/impls.ts"
+import { seL4_CNode_Delete, seL4_TCB_Configure, seL4_TCB_SetSpace } from "../../harness/builders.ts"
+import { retypeOne } from "../../harness/scenarios/retype.ts"
+import { expectLockstep, specRun } from "./scenario.ts"
 
 const root = InitialSlot.InitThreadCNode
 const info = bootInfo(defaultBootConfig)
@@ -23,20 +23,18 @@ describe("a thread holding the last cap to its CSpace root", () => {
       ? seL4_TCB_SetSpace(thread, 0, root, 0, InitialSlot.InitThreadVSpace, 0)
       : seL4_TCB_Configure(thread, 0, root, 0, InitialSlot.InitThreadVSpace, 0, 0, 0)
     const events = [
-      seL4_Untyped_Retype(info.untyped.start, ObjectType.TCB, 0, root, 0, 0, thread, 1),
-      seL4_Untyped_Retype(info.untyped.start, ObjectType.CNode, 4, root, 0, 0, cnode, 1),
+      retypeOne(ObjectType.TCB, 0, thread),
+      retypeOne(ObjectType.CNode, 4, cnode),
       seL4_TCB_SetSpace(thread, 0, cnode, 0, InitialSlot.InitThreadVSpace, 0),
       // The TCB's slot now holds the only cap to the CNode.
       seL4_CNode_Delete(root, cnode, 32),
       replace,
     ]
-    let s = boot(defaultBootConfig)
-    const results = events.map((e) => { const r = stepWithOutcome(s, e); s = r.state; return r.outcome.result })
+    const { results, state: s } = specRun(events)
     expect(results).toEqual(["Success", "Success", "Success", "Success", "IllegalOperation"])
     // The CNode lives on.
     const cnodes = (st: typeof s) => [...st.kheap.values()].filter((o) => o.tag === "CNode").length
     expect(cnodes(s)).toBe(cnodes(boot(defaultBootConfig)) + 1)
-    const run = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep(events)
   })
 })

@@ -11,17 +11,13 @@ import type { Event } from "../../model/index.ts"
 import { InitialSlot, InvocationLabel as L, messageInfo, messageInfoFromWord, syscallMessage } from "../../model/index.ts"
 import { rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
 import { getRegister } from "../../spec/machine/registerset.ts"
 import { observe } from "../../spec/view.ts"
-import { capAt } from "../../harness/query.ts"
 import {
   raw, seL4_CNode_Copy, seL4_CanRead, seL4_ReplyRecv, seL4_Call, seL4_TCB_SetIPCBuffer, seL4_TCB_SetSpace, unknownSyscall,
 } from "../../harness/builders.ts"
 import { PingPongSlots as S, pingPongSetup, serverBufferVAddr } from "../../harness/scenarios/pingpong.ts"
-import { defaultBootConfig } from "../../model/index.ts"
-import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
-import { realImpl } from "../../harness/lockstep/impls.ts"
+import { expectLockstep, objectOf, specRun } from "./scenario.ts"
 
 const root = InitialSlot.InitThreadCNode
 const words = (n: number, from: number) => Array.from({ length: n }, (_, i) => from + i)
@@ -44,24 +40,20 @@ describe("IPC buffers by the rights of their cap", () => {
       seL4_TCB_SetIPCBuffer(InitialSlot.InitThreadTCB, rootIPCBufferVAddr, clientCopy),
       raw("Call", root, messageInfo(L.CNodeMint, 6, 1), [minted, 32, S.ep, 32, 15, 9], [root]),
     ]
-    const states = [boot(defaultBootConfig)]
-    const results: string[] = []
-    for (const e of events) { const r = stepWithOutcome(states.at(-1)!, e); states.push(r.state); results.push(r.outcome.result) }
+    const { states, results } = specRun(events)
     const at = (i: number) => states[events.length + i + 1]!
     const client = states[0]!.curThread
-    const server = capAt(at(-1), client, S.server)
-    if (server?.tag !== "ThreadCap") throw new Error("no server thread")
+    const server = objectOf(at(-1), S.server)
     // What seL4 does: a receiver needs a read-write buffer, so the server got MR0-MR3 only; a
     // sender may use a read-only one, so the client got all eight words of the reply (four from a
     // buffer without rights).
-    expect(messageInfoFromWord(observe(at(-5), server.ptr).msgInfo).length).toBe(4)
+    expect(messageInfoFromWord(observe(at(-5), server).msgInfo).length).toBe(4)
     const reply = observe(at(-4), client)
     expect(messageInfoFromWord(reply.msgInfo).length).toBe(rights === 0 ? 4 : 8)
     expect(reply.mrs.slice(0, rights === 0 ? 4 : 8)).toEqual(words(rights === 0 ? 4 : 8, 100))
     // The Mint reads six arguments: from a read-only buffer it succeeds; without one the message is truncated.
     expect(results.at(-1)).toBe(rights === 0 ? "TruncatedMessage" : "Success")
-    const run = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep(events)
   })
 
   it("a fault handler whose buffer cap has no rights answers an unknown syscall with eight words: four reach the thread's registers", () => {
@@ -76,14 +68,12 @@ describe("IPC buffers by the rights of their cap", () => {
       // Label 0: resume the thread with the registers the reply carries (as many as the syscall message lists).
       seL4_ReplyRecv(S.ep, { label: 0, mrs: words(8, 0x100) }),
     ]
-    const states = [boot(defaultBootConfig)]
-    for (const e of events) states.push(stepWithOutcome(states.at(-1)!, e).state)
+    const { states } = specRun(events)
     const client = states[0]!.curThread
     // Without a buffer the reply carries MR0-MR3 only: the first four registers the syscall message
     // lists (R0-R3) take its words, the next four (R4-R7) keep what the thread had.
     const regs = (st: KernelState) => syscallMessage.slice(0, 8).map((r) => getRegister(st, client, r))
     expect(regs(states.at(-1)!)).toEqual([...words(4, 0x100), ...regs(states.at(-3)!).slice(4)])
-    const run = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
-    expect(run.failure === null ? "" : describeFailure(run.failure)).toBe("")
+    expectLockstep(events)
   })
 })

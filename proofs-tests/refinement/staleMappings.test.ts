@@ -9,15 +9,15 @@ import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
 import { InitialSlot, ObjectType, defaultBootConfig, pdIndexOf, ptIndexOf, sectionBits, superSectionBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { boot } from "../../spec/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
 import {
   seL4_ARM_Default_VMAttributes, seL4_ARM_PageTable_Map, seL4_ARM_PageTable_Unmap, seL4_ARM_Page_Map, seL4_ARM_Page_Unmap, seL4_ReadWrite,
   seL4_Untyped_Retype,
 } from "../../harness/builders.ts"
 import { capAt } from "../../harness/query.ts"
-import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
-import { realImpl } from "../../harness/lockstep/impls.ts"
+import { retypeOne } from "../../harness/scenarios/retype.ts"
+import { expectLockstep, specRun } from "./scenario.ts"
 
 const root = InitialSlot.InitThreadCNode
 const vspace = InitialSlot.InitThreadVSpace
@@ -27,15 +27,10 @@ const V = 0x0800_0000
 
 /** Run `events` on the spec (each must succeed) and in lockstep; the spec's final state. */
 const run = (events: readonly Event[]): KernelState => {
-  let s = boot(defaultBootConfig)
-  for (const [i, e] of events.entries()) {
-    const r = stepWithOutcome(s, e)
-    expect(`${i}: ${r.outcome.result}`).toBe(`${i}: Success`)
-    s = r.state
-  }
-  const lockstep = runEvents(realImpl, defaultBootConfig, events, { fullEvery: 0 })
-  expect(lockstep.failure === null ? "" : describeFailure(lockstep.failure)).toBe("")
-  return s
+  const { results, state } = specRun(events)
+  expect(results.map((r, i) => `${i}: ${r}`)).toEqual(results.map((_, i) => `${i}: Success`))
+  expectLockstep(events)
+  return state
 }
 
 /** The root task's page directory object. */
@@ -52,7 +47,7 @@ describe("unmapping touches only the frame's own mapping", () => {
     { kind: "small page", type: ObjectType.SmallPage, entries: 1, pte: "SmallPagePTE" },
   ])("a stale $kind cap (its page table replaced, another $kind at its address) unmaps nothing", ({ type, entries, pte: pteTag }) => {
     const [pt1, pt2, frame1, frame2] = [info.empty.start, info.empty.start + 1, info.empty.start + 2, info.empty.start + 3]
-    const retype = (type: number, slot: number) => seL4_Untyped_Retype(info.untyped.start, type, 0, root, 0, 0, slot, 1)
+    const retype = (type: number, slot: number) => retypeOne(type, 0, slot)
     const s = run([
       retype(ObjectType.PageTable, pt1), retype(ObjectType.PageTable, pt2),
       retype(type, frame1), retype(type, frame2),
@@ -79,7 +74,7 @@ describe("unmapping touches only the frame's own mapping", () => {
     const [superSection, section] = [info.empty.start, info.empty.start + 1]
     const s = run([
       seL4_Untyped_Retype(device, ObjectType.SuperSection, 0, root, 0, 0, superSection, 1),
-      seL4_Untyped_Retype(info.untyped.start, ObjectType.Section, 0, root, 0, 0, section, 1),
+      retypeOne(ObjectType.Section, 0, section),
       seL4_ARM_Page_Map(superSection, vspace, V, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
       seL4_ARM_Page_Map(section, vspace, V + 2 ** superSectionBits, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
       seL4_ARM_Page_Unmap(superSection),
