@@ -11,6 +11,7 @@ import { join, resolve } from "node:path"
 import type { Event } from "../model/index.ts"
 import { ObjectType } from "../model/index.ts"
 import { Kernel } from "../impl/index.ts"
+import { boot, stepWithOutcome } from "../spec/index.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import { describeFailure, fullPeriod, runLockstep } from "../harness/lockstep/runner.ts"
 import { pingPongSetup } from "../harness/scenarios/pingpong.ts"
@@ -25,6 +26,8 @@ export interface CheckingPoint {
   readonly period: number
   readonly steps: number
   readonly stepsPerSec: number
+  /** The spec alone on the same mix from the same state (its kernel entries per second), for the checked-to-spec ratio. */
+  readonly specEntriesPerSec: number
 }
 
 /** Objects in the ping-pong state before any bulk objects (boot objects plus the setup's). */
@@ -65,8 +68,29 @@ export const runCheckingBench = (sizes: readonly number[] = [50, 100, 200, 1000]
     }, { fullEvery })
     if (r.failure !== null) throw new Error(`checking bench: ${describeFailure(r.failure)}`)
     const period = fullEvery === 0 ? 0 : fullPeriod(fullEvery, r.spec)
-    return { objects: r.spec.kheap.size, fullEvery, period, steps, stepsPerSec: steps / (Math.max(0.001, t1 - t0) / 1000) }
+    return {
+      objects: r.spec.kheap.size, fullEvery, period, steps, stepsPerSec: steps / (Math.max(0.001, t1 - t0) / 1000),
+      specEntriesPerSec: specAloneRate(prefix, round, budgetMs),
+    }
   }))
+
+/**
+ * The spec's own kernel entries per second on `round`, stepped alone (no impl, no checks) from the
+ * state `prefix` builds, as the lockstep runner steps it, for about `budgetMs` (whole rounds).
+ */
+const specAloneRate = (prefix: readonly Event[], round: readonly Event[], budgetMs: number): number => {
+  let s = boot(bigBootConfig)
+  for (const e of prefix) s = stepWithOutcome(s, e).state
+  const t0 = performance.now()
+  let t1 = t0
+  let entries = 0
+  while (t1 - t0 < budgetMs || entries === 0) {
+    for (const e of round) s = stepWithOutcome(s, e).state
+    entries += round.length
+    t1 = performance.now()
+  }
+  return entries / (Math.max(0.001, t1 - t0) / 1000)
+}
 
 export interface FuzzPoint {
   /** "1 worker", "2 workers", or "2 processes x 1 worker" (the machine's ceiling for this workload). */

@@ -21,7 +21,7 @@ import type { InvariantSelection } from "../../spec/invariants/index.ts"
 import { CapRefIndex, checkAll, checkChanged, checkPeriodic, stateDelta } from "../../spec/invariants/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
 import type { ImplState, Kernel } from "../../impl/index.ts"
-import { absState } from "../relation/abstract.ts"
+import { absState, sharingWalks } from "../relation/abstract.ts"
 import { SlotLocator, agreesInFull, agreesOn } from "../relation/incremental.ts"
 import type { Choice } from "../gen/choices.ts"
 import type { RestartInfo } from "../gen/restarts.ts"
@@ -374,6 +374,10 @@ export class Lockstep<K> {
   }
 
   private fullCheck(step: number): Failure | null {
+    return sharingWalks(this.k as unknown as ImplState, () => this.fullCheckShared(step))
+  }
+
+  private fullCheckShared(step: number): Failure | null {
     const a = this.implUnderTest.abs(this.k)
     if (!statesEqual(this.specState, a)) return { kind: "divergence", step, diff: stateDiff(this.specState, a) }
     if (this.checkInv) {
@@ -436,6 +440,16 @@ export class Lockstep<K> {
   private periodicCheck(step?: { readonly prev: KernelState; readonly delta: StateDelta }): boolean {
     if (fingerprint(this.kept) !== this.keptPrint) return false
     const ks = this.k as unknown as ImplState
+    if (!sharingWalks(ks, () => this.periodicChecks(ks, step))) return false
+    this.kept = this.specState
+    this.keptPrint = fingerprint(this.specState)
+    this.sinceFull = 0
+    this.period = fullPeriod(this.every, this.specState)
+    return true
+  }
+
+  /** periodicCheck's checks of the impl against the spec, and of both states' invariants. */
+  private periodicChecks(ks: ImplState, step?: { readonly prev: KernelState; readonly delta: StateDelta }): boolean {
     // In place first; the abstraction has the last word when that comparison cannot tell.
     if (!agreesInFull(ks, this.specState) && !statesEqual(this.specState, absState(ks))) return false
     this.loc!.rebuild(ks)
@@ -446,10 +460,6 @@ export class Lockstep<K> {
       if (this.eachStep !== "all" && checkChanged(s, this.kept, { ...stateDelta(this.kept, s), capRefs: this.refs! }, "per-period").length > 0) return false
       if (checkPeriodic(s).length > 0 || (this.implUnderTest.implChecks?.(this.k).length ?? 0) > 0) return false
     }
-    this.kept = this.specState
-    this.keptPrint = fingerprint(this.specState)
-    this.sinceFull = 0
-    this.period = fullPeriod(this.every, this.specState)
     return true
   }
 

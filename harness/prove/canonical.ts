@@ -700,7 +700,7 @@ export const implHash = (k: ImplState, r: Renaming = identity): Print => {
  * there are CTEs has met a cycle, and only then is the list read again by `mdbLists`, which cuts
  * it where it revisits a slot.
  */
-const mdbListsOf = (ctes: readonly Cte[]): Cte[][] => {
+const mdbListsOf = (ctes: readonly Cte[]): readonly Cte[][] => {
   const lists: Cte[][] = []
   for (const c of ctes) {
     if (c.cap.tag === "NullCap" || c.prev !== null) continue

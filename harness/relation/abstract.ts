@@ -33,8 +33,39 @@ export const isMDBParentOf = (a: Cte, b: Cte): boolean => {
 }
 import type { DomainScheduleItem, KObject, KernelState, SchedulerAction } from "../../spec/state.ts"
 
+/**
+ * The walks of the impl's slots that several readers of one kernel repeat (the periodic full
+ * check's relation and its impl invariants each read every CTE and the MDB lists),
+ * kept while `sharingWalks` runs, for that kernel only: nothing changes the kernel meanwhile.
+ */
+interface SharedWalks {
+  readonly k: ImplState
+  ctes?: readonly Cte[]
+  lists?: readonly Cte[][]
+}
+let shared: SharedWalks | null = null
+
+/**
+ * Run `f`, in which `k` is only read, with the walks of `k`'s slots (`allCtes`, and `mdbLists`
+ * of them) made once and shared by every reader; each walk is made afresh again once `f` returns.
+ */
+export function sharingWalks<T>(k: ImplState, f: () => T): T {
+  const outer = shared
+  shared = { k }
+  try {
+    return f()
+  } finally {
+    shared = outer
+  }
+}
+
 /** Every materialised CTE of the kernel (CNode slots and TCB slots), in object-table order. */
-export function allCtes(k: ImplState): Cte[] {
+export function allCtes(k: ImplState): readonly Cte[] {
+  if (shared !== null && shared.k === k) return (shared.ctes ??= walkCtes(k))
+  return walkCtes(k)
+}
+
+function walkCtes(k: ImplState): Cte[] {
   const out: Cte[] = []
   for (const o of k.objects.values()) {
     if (o.tag === "CNode") o.slots.forEach((c) => { if (c !== undefined) out.push(c) })
@@ -181,7 +212,12 @@ export const absPTE = (w: number): PTE => {
  * The MDB lists, each from its head (a non-empty slot with no predecessor) along `next`. A list
  * that cycles is cut where it revisits a slot (the impl invariants report the cycle).
  */
-export function mdbLists(ctes: readonly Cte[]): Cte[][] {
+export function mdbLists(ctes: readonly Cte[]): readonly Cte[][] {
+  if (shared !== null && shared.ctes === ctes) return (shared.lists ??= walkLists(ctes))
+  return walkLists(ctes)
+}
+
+function walkLists(ctes: readonly Cte[]): Cte[][] {
   const lists: Cte[][] = []
   for (const c of ctes) {
     if (c.cap.tag === "NullCap" || c.prev !== null) continue

@@ -66,11 +66,11 @@ export const zombieSlotsEmpty = defineInvariant({
   mirrors: "none (kspec-specific; l4v: rec_del's ReduceZombieCall lemmas, valid_cap's Zombie bound)",
   threatenedBy: ["finaliseSlot", "reduceZombie", "capSwapForDelete", "CNode_Move", "CNode_Delete", "CNode_Revoke"],
   // Per Zombie: every Zombie (the checker's cap index knows them; there are none outside a deletion)
-  // when a slot was filled, and a changed Zombie.
+  // when a slot was filled, and a changed Zombie. A Zombie that left its slot has nothing to check.
   scope: (s, prev, d) => {
     if (d.capRefs === undefined) return everything
     const slots = new Set<SlotPtr>()
-    for (const sl of d.slots) if (s.caps.get(sl)?.tag === "ZombieCap" || prev.caps.get(sl)?.tag === "ZombieCap") slots.add(sl)
+    for (const sl of d.slots) if (s.caps.get(sl)?.tag === "ZombieCap") slots.add(sl)
     const filled = [...d.slots].some((sl) => s.caps.has(sl) && !prev.caps.has(sl))
     if (filled) for (const sl of d.capRefs.zombies) slots.add(sl)
     return slots.size === 0 ? nothingChanged : { slots }
