@@ -4,7 +4,7 @@
  * notifications, and user faults. Selection prefers rendezvous: a send to an endpoint with a
  * queued receiver, a receive from one with a queued sender, a signal that wakes a waiter.
  */
-import type { Event, PPtr, SyscallKind } from "../../model/index.ts"
+import type { Event, PPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
   InvocationLabel as L, RightG, RightGR, RightR, RightW, UserFaultKinds, hasRight, tcbCaller,
 } from "../../model/index.ts"
@@ -12,7 +12,9 @@ import type { KernelState } from "../../spec/index.ts"
 import { getCap, slotOf } from "../../spec/index.ts"
 import type { Address } from "./addressBook.ts"
 import type { Ctx } from "./resolveUtil.ts"
-import { directOf, extraCapCount, freeSlotPreferRoot, invokeSyscall, msgLength, msgWords, pick, prefer, rare, sys, target } from "./resolveUtil.ts"
+import {
+  directOf, extraCapCount, freeSlotPreferRoot, invokeSyscall, messageLengthEdges, msgLength, msgWords, pick, prefer, rare, sys, target, withMessageLength,
+} from "./resolveUtil.ts"
 import { epState, hasQueue, ntfnObj, tcbAt } from "./stateView.ts"
 
 /** Rights a minted cap gets: all, or the combinations IPC distinguishes (Write+Grant, Write+GrantReply, read-only, ...). */
@@ -87,7 +89,11 @@ export const send = (x: Ctx, call: boolean): Event => {
   const syscall: SyscallKind = call ? "Call" : rare(w4 >>> 4, 4) ? "NBSend" : "Send"
   // A weak Send always offers caps: they must stay behind.
   const caps = fast ? [] : extraCaps(x, w3, epPtr)
-  return sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, weak && caps.length === 0 ? extraCaps(x, 7 + ((w3 >>> 4) % 9), epPtr) : caps)
+  const e = sys(syscall, ep?.cptr ?? w0 % 256, label(w2), mrs, weak && caps.length === 0 ? extraCaps(x, 7 + ((w3 >>> 4) % 9), epPtr) : caps)
+  // One in four messages to a waiting receiver has a length at an edge (the buffer's first word, the
+  // maximum, past it): lengths the kernel clamps or copies in two parts, on the path that copies them.
+  const edge = !fast && epPtr !== undefined && epState(x.s, epPtr)?.tag === "RecvEP" && rare(w1 >>> 8, 4)
+  return edge ? withMessageLength(e as SyscallEvent, x.w, messageLengthEdges[(w1 >>> 10) % messageLengthEdges.length]!) : e
 }
 
 /** Receive-slot words: mostly a free slot, sometimes an occupied one, none (the buffer keeps its words), or junk. */
@@ -130,7 +136,9 @@ const replyLabel = (w: number): number => (w % 4 === 3 ? 1 + (w >>> 2) % 8 : 0)
 /** Reply to the caller (if any) with a message and, sometimes, extra caps. */
 export const reply = (x: Ctx): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]
-  return sys("Reply", 0, replyLabel(w0), msgWords(x.w, msgLength(w1)), extraCaps(x, w2, undefined))
+  const e = sys("Reply", 0, replyLabel(w0), msgWords(x.w, msgLength(w1)), extraCaps(x, w2, undefined))
+  // One reply in eight has a length at an edge (see send).
+  return rare(w1 >>> 8, 8) ? withMessageLength(e as SyscallEvent, x.w, messageLengthEdges[(w1 >>> 11) % messageLengthEdges.length]!) : e
 }
 
 export const yieldEvent = (): Event => sys("Yield", 0, 0, [], [])

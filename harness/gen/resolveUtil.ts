@@ -3,8 +3,8 @@
  * building, and event constructors. Conventions: a selector word `w` picks `xs[w % xs.length]`;
  * a rare branch fires on `w % n === n - 1`, so selectors shrunk to 0 take the common path.
  */
-import type { Cap, Event, PPtr, SlotPtr, SyscallKind } from "../../model/index.ts"
-import { InitialSlot, messageInfo, msgMaxExtraCaps, slotBits, tcbCTable, wordBits } from "../../model/index.ts"
+import type { Cap, Event, PPtr, SlotPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import { InitialSlot, messageInfo, msgMaxExtraCaps, msgMaxLength, nMsgRegisters, slotBits, tcbCTable, wordBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getCap, slotOf } from "../../spec/index.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
@@ -71,6 +71,22 @@ export const target = (a: Address | undefined, w: number): [number, number, numb
 export const msgLength = (w: number): number => {
   const r = w % 16
   return r < 8 ? r % 5 : r < 12 ? 5 + ((w >>> 4) % 6) : r < 15 ? 4 + ((w >>> 4) % 21) : (w >>> 4) % 121
+}
+
+/**
+ * The message lengths at the edges the kernel checks: the last that fits in the message registers
+ * and the first that needs the IPC buffer; seL4_MsgMaxLength and its neighbours, and the lengths
+ * past it that the 7-bit field still holds (the kernel clamps them, C `messageInfoFromWord`).
+ */
+export const messageLengthEdges: readonly number[] = [nMsgRegisters, nMsgRegisters + 1, msgMaxLength - 1, msgMaxLength, msgMaxLength + 1, 0x7f]
+
+/**
+ * A message of `length` words (one of `messageLengthEdges`, say): the thread writes at most
+ * seL4_MsgMaxLength of them, drawn as `msgWords` draws them, and the length field says `length`.
+ */
+export const withMessageLength = (e: SyscallEvent, w: readonly number[], length: number): SyscallEvent => {
+  const mrs = msgWords(w, Math.min(length, msgMaxLength))
+  return { ...e, mrs, msgInfo: ((e.msgInfo & ~0x7f) | length) >>> 0 }
 }
 
 /** Message words drawn from the selectors: small values, with every third word spread over the whole word. */

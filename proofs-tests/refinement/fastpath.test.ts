@@ -9,10 +9,10 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { BootConfig, Event } from "../../model/index.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
-import { InitialSlot, ObjectType, defaultBootConfig } from "../../model/index.ts"
+import { InitialSlot, ObjectType, RightW, defaultBootConfig, tcbVTable } from "../../model/index.ts"
 import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import {
-  seL4_CNode_Mint, seL4_DomainSet_Set, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
+  seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
 } from "../../harness/builders.ts"
 import { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
@@ -23,7 +23,9 @@ import { PingPongSlots as S, clientCall, pingPongRound, pingPongSetup, serverRep
 import { suiteBudget } from "./budget.ts"
 import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
-import { expectLockstep, specRun } from "./scenario.ts"
+import { expectLockstep, objectOf, specRun } from "./scenario.ts"
+import { threadState } from "../../harness/query.ts"
+import { slotOf } from "../../spec/state.ts"
 
 interface Compared { readonly diff: string[] | null; readonly hits: number; readonly callHits: number; readonly replyRecvHits: number }
 
@@ -47,6 +49,14 @@ const compare = (setup: readonly Event[], events: readonly Event[], config: Boot
   }
   return result(null)
 }
+
+/** Events that make a thread in root slot `slot` (the root's CSpace, VSpace and IPC buffer) at priority `prio` and resume it. */
+const readyThread = (slot: number, prio: number): Event[] => [
+  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.TCB, 0, InitialSlot.InitThreadCNode, 0, 0, slot, 1),
+  seL4_TCB_Configure(slot, 0, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0, rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer),
+  seL4_TCB_SetPriority(slot, InitialSlot.InitThreadTCB, prio),
+  seL4_TCB_Resume(slot),
+]
 
 describe("the IPC fastpath agrees with the slow path wherever it applies", () => {
   const b = suiteBudget()
@@ -107,14 +117,19 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expectLockstep([...setup, ...rounds])
   })
 
-  it("with client and server in domain 1 and a higher-priority thread ready in domain 0: the fastpath reads the current domain's queues", () => {
-    // Client (the root thread) and server drop to priority 200; a third thread of priority 255 (sharing
-    // the root's IPC buffer) starts in domain 0 and, running, moves the other two to domain 1; ticks
-    // then bring domain 1 round.
+  // With the server at the client's priority the domain matters to ReplyRecv's priority check; with
+  // the server below it, to Call's too (it looks at the ready queues only for a receiver of lower priority).
+  it.each([
+    { serverPrio: 200, checks: "ReplyRecv's" },
+    { serverPrio: 150, checks: "Call's and ReplyRecv's" },
+  ])("with client and server in domain 1 and a higher-priority thread ready in domain 0: $checks priority check reads the current domain's queues", ({ serverPrio }) => {
+    // Client (the root thread) drops to priority 200, the server to `serverPrio`; a third thread of
+    // priority 255 (sharing the root's IPC buffer) starts in domain 0 and, running, moves the other
+    // two to domain 1; ticks then bring domain 1 round.
     const other = 112
     const setup: Event[] = [
       ...pingPongSetup(),
-      seL4_TCB_SetPriority(S.server, InitialSlot.InitThreadTCB, 200),
+      seL4_TCB_SetPriority(S.server, InitialSlot.InitThreadTCB, serverPrio),
       seL4_TCB_SetPriority(InitialSlot.InitThreadTCB, InitialSlot.InitThreadTCB, 200),
       seL4_Untyped_Retype(bootInfo(domainsBootConfig).untyped.start, ObjectType.TCB, 0, InitialSlot.InitThreadCNode, 0, 0, other, 1),
       seL4_TCB_Configure(other, 0, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0, rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer),
@@ -149,10 +164,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const setup: Event[] = [
       ...pingPongSetup(),
       seL4_TCB_SetPriority(S.server, InitialSlot.InitThreadTCB, serverPrio),
-      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.TCB, 0, InitialSlot.InitThreadCNode, 0, 0, other, 1),
-      seL4_TCB_Configure(other, 0, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0, rootIPCBufferVAddr, InitialSlot.InitThreadIPCBuffer),
-      seL4_TCB_SetPriority(other, InitialSlot.InitThreadTCB, otherPrio),
-      seL4_TCB_Resume(other),
+      ...readyThread(other, otherPrio),
     ]
     // The scene as meant: the client runs, the server waits in Recv, the third thread is ready.
     const st = specRun(setup).state
@@ -166,6 +178,66 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(r.callHits).toBe(8)
     expect(r.replyRecvHits).toBe(8)
     expectLockstep([...setup, ...rounds])
+  })
+
+  // The receiver below the caller with a thread ready in between: seL4 must schedule that thread, so
+  // the fastpath, which would switch to the receiver, has to leave the Call to the slow path.
+  it("with a third thread ready between the server's priority and the client's, the Call goes the slow path and the third thread runs", () => {
+    const other = 112
+    const setup: Event[] = [
+      ...pingPongSetup(),
+      seL4_TCB_SetPriority(S.server, InitialSlot.InitThreadTCB, 150),
+      ...readyThread(other, 200),
+    ]
+    const call = [clientCall(2)]
+    const r = compare(setup, call)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(0)
+    // The client runs after the setup, so its CSpace names the third thread.
+    const third = objectOf(specRun(setup).state, other)
+    expect(specRun([...setup, ...call]).state.curThread).toBe(third)
+    expectLockstep([...setup, ...call])
+  })
+
+  // A ReplyRecv through a cap that may send but not receive: seL4 replies, then the receive faults
+  // (no Read right: a missing-capability lookup fault), so the fastpath must not block the server.
+  it("with the server's ReplyRecv through a cap without Read, the reply goes the slow path and the receive faults", () => {
+    const writeOnly = 113
+    const setup: Event[] = [
+      ...pingPongSetup(),
+      seL4_CNode_Mint(InitialSlot.InitThreadCNode, writeOnly, 32, InitialSlot.InitThreadCNode, S.ep, 32, RightW, 0),
+    ]
+    const rounds = [clientCall(1), seL4_ReplyRecv(writeOnly, { mrs: [7] })]
+    const r = compare(setup, rounds)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(1)
+    expect(r.replyRecvHits).toBe(0)
+    const server = objectOf(specRun(setup).state, S.server)
+    expect(threadState(specRun([...setup, ...rounds]).state, server)?.tag).toBe("Inactive")
+    expectLockstep([...setup, ...rounds])
+  })
+
+  // seL4's fastpath switches address space itself, so it runs only to a thread whose VTable slot holds
+  // a page directory with an ASID (isValidVTableRoot_fp); kspec models no MMU context, so the two paths
+  // agree either way, and only the hit count shows which ran.
+  it("with the server's VTable cap revoked, Calls to it go the slow path and agree; its ReplyRecvs to the client still take the fastpath", () => {
+    const setup: Event[] = [...pingPongSetup(), seL4_CNode_Revoke(InitialSlot.InitThreadCNode, S.serverPD, 32)]
+    const server = objectOf(specRun(setup).state, S.server)
+    expect(specRun(setup).state.caps.get(slotOf(server, tcbVTable))).toBeUndefined()
+    const rounds = Array.from({ length: 6 }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
+    const r = compare(setup, rounds)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(0)
+    expect(r.replyRecvHits).toBe(6)
+    expectLockstep([...setup, ...rounds])
+  })
+
+  it("is on by default: a kernel booted without options takes it on the ping-pong round", () => {
+    const k = Kernel.boot(defaultBootConfig)
+    for (const e of pingPongSetup()) k.step(e)
+    const before = k.fastpathHits
+    for (const e of [clientCall(1), serverReplyRecv(1)]) k.step(e)
+    expect(k.fastpathHits - before).toBe(2)
   })
 
   it(`and the fastpath impl refines the spec on the same traces, invariants included (seed=${b.seed})`, () => {
