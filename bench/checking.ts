@@ -13,7 +13,7 @@ import { ObjectType } from "../model/index.ts"
 import { Kernel } from "../impl/index.ts"
 import { boot, stepWithOutcome } from "../spec/index.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
-import { describeFailure, fullPeriod, runLockstep } from "../harness/lockstep/runner.ts"
+import { defaultFullEvery, describeFailure, fullPeriod, runLockstep } from "../harness/lockstep/runner.ts"
 import { pingPongSetup } from "../harness/scenarios/pingpong.ts"
 import { projectRoot } from "../harness/paths.ts"
 import { bigBootConfig, bulkEvents, mixedRound, retypeInto } from "../harness/scenarios/bulk.ts"
@@ -50,7 +50,7 @@ const bulkTo = (objects: number): Event[] => {
  * reads, a frame mapped, flushed and unmapped) replayed from a state of about `objects` objects, for about `budgetMs` (at least one round):
  * only the steps after the state-building prefix are timed.
  */
-export const runCheckingBench = (sizes: readonly number[] = [50, 100, 200, 1000], budgetMs = 3000, modes: readonly number[] = [0, 32]): CheckingPoint[] =>
+export const runCheckingBench = (sizes: readonly number[] = [50, 100, 200, 1000], budgetMs = 3000, modes: readonly number[] = [0, defaultFullEvery]): CheckingPoint[] =>
   sizes.flatMap((objects) => modes.map((fullEvery) => {
     const prefix = [...pingPongSetup(), ...bulkTo(objects)]
     const round = mixedRound()

@@ -2,7 +2,7 @@
  * `kspec hostile`: drive both layers with kernel entries of random words (any syscall, cap
  * pointer, message info, message words, extra caps and receive slot; interrupts on any line; user
  * faults with any words), in traces from a fresh boot, checking refinement and every invariant
- * (incrementally, in full every 32 steps and at each trace's end) under the watchdog. seL4 handles
+ * (incrementally, in full every `defaultFullEvery` steps and at each trace's end) under the watchdog. seL4 handles
  * every such entry; a throw, a loop, a divergence or a broken invariant is a counterexample, saved
  * as a trace file for `kspec replay`. The stream is a plain PRNG from the seed: the same seed and
  * count draw the same events.
@@ -12,6 +12,7 @@ import { defaultBootConfig } from "../model/index.ts"
 import { runHostile } from "../harness/gen/hostile.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
+import { defaultFullEvery } from "../harness/lockstep/runner.ts"
 import { writeFileAtomic } from "../harness/files.ts"
 import { loadBootConfigFile, saveTraceFile } from "../harness/trace.ts"
 import type { CommandIO } from "./command.ts"
@@ -31,7 +32,7 @@ export const runHostileCommand = <K>(flags: HostileFlags, io: CommandIO, dir = r
   io.log(`kspec hostile: seed=${seed} events=${flags.events} trace length=${flags.traceLength}`)
   let shown = 0
   const r = runHostile(impl, config, {
-    seed, events: flags.events, traceLength: flags.traceLength, fullEvery: 32,
+    seed, events: flags.events, traceLength: flags.traceLength, fullEvery: defaultFullEvery,
     onTrace: (done) => { if (done - shown >= 1_000_000) { shown = done; io.log(`  ${done.toLocaleString("en-US")} events`) } },
   })
   const rate = Math.round(r.events / (r.ms / 1000))

@@ -132,8 +132,16 @@ export const defaultDeadlineMs = Number(process.env.KSPEC_DEADLINE_MS ?? 10_000)
 /** Which invariants campaigns check after every step (RunOptions.eachStep); KSPEC_EACH_STEP=all checks all of them. */
 export const defaultEachStep: "all" | "local" = process.env.KSPEC_EACH_STEP === "all" ? "all" : "local"
 
-/** The default period of the full check under incremental checking (campaigns); KSPEC_FULL_EVERY overrides it (0: full every step). */
-export const defaultFullEvery = Number(process.env.KSPEC_FULL_EVERY ?? 32)
+/**
+ * The default period of the full check under incremental checking (campaigns); KSPEC_FULL_EVERY
+ * overrides it (0: full every step). What only the full check sees is a stray impl write outside
+ * every delta that no later step reads (one that a step reads shows in that step's delta) and the
+ * impl's own invariants; every trace ends with a full check, so the period decides only how soon
+ * within a trace. At 128 rather than 32 the default campaign finds the planted lockstep mutants in
+ * the same CPU time (33.3 s against 34.2 s over 49 mutants x 3 seeds, the same one missed), and
+ * checking at 100 objects runs 1.4x faster.
+ */
+export const defaultFullEvery = Number(process.env.KSPEC_FULL_EVERY ?? 128)
 
 export interface RunResult {
   readonly events: readonly Event[]
