@@ -141,6 +141,11 @@ const trieLeaves = <K, V>(node: Slot<K, V> | undefined, out: Leaf<K, V>[]): Leaf
 /** Keys whose leaves differ between two tries, skipping shared subtrees. */
 const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, out: K[]): void => {
   if (a === b) return
+  // One entry on each side: a rewritten leaf (a compaction renumbers every entry) is not a change.
+  if (a instanceof Leaf && b instanceof Leaf && a.key === b.key) {
+    if (a.value !== b.value) out.push(b.key)
+    return
+  }
   if (a instanceof Branch && b instanceof Branch) {
     let bits = a.bitmap | b.bitmap
     while (bits !== 0) {
@@ -152,10 +157,11 @@ const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, ou
     }
     return
   }
-  // Different shapes (a leaf against a branch, collisions): compare the leaves one by one.
+  // Different shapes (a leaf against a branch, collisions): compare the entries one by one.
   const la = new Map(trieLeaves(a, []).map((l) => [l.key, l] as const))
   for (const l of trieLeaves(b, [])) {
-    if (la.get(l.key) !== l) out.push(l.key)
+    const old = la.get(l.key)
+    if (old === undefined || old.value !== l.value) out.push(l.key)
     la.delete(l.key)
   }
   for (const k of la.keys()) out.push(k)
@@ -291,10 +297,10 @@ export class PMap<K extends number, V> implements ReadonlyMap<K, V> {
   }
 
   /**
-   * The keys whose binding differs between `older` and this map (added, removed or rebound), in
-   * time proportional to the change when one map was derived from the other: subtrees they share
-   * are skipped. It may over-report a key whose entry was rewritten with an equal value (after a
-   * compaction or `remap`), never under-report (a checker may trust it); against a native Map, exact.
+   * The keys whose binding differs between `older` and this map (added, removed, or bound to
+   * another object), in time proportional to the change when one map was derived from the other:
+   * subtrees they share are skipped. Exact: an entry rewritten with the very same value (a
+   * compaction renumbers every entry) is not reported, so a checker may trust it both ways.
    */
   changedKeys(older: ReadonlyMap<K, V>): K[] {
     const out: K[] = []
@@ -368,7 +374,7 @@ export class PSet<K extends number> implements ReadonlySet<K> {
   get size(): number { return this.map.size }
   has(k: K): boolean { return this.map.has(k) }
   with(k: K): PSet<K> { return this.map.has(k) ? this : new PSet(this.map.with(k, k)) }
-  /** The members added or removed since `older` (see `PMap.changedKeys`: may over-report, never under-reports; exact against a native Set). */
+  /** The members added or removed since `older` (exact; see `PMap.changedKeys`). */
   changedKeys(older: ReadonlySet<K>): K[] {
     if (older instanceof PSet) return this.map.changedKeys((older as PSet<K>).map)
     const out: K[] = []
