@@ -185,9 +185,22 @@ export class ImplFrame {
  * A page table (seL4 `pte_t[256]`): each entry a 32-bit hardware short descriptor (invalid, small
  * page or one of a large page's 16 entries; see impl/kernel/vspace.ts for the bit layout).
  */
+/**
+ * `n` zeroed words for a page table or directory, carved from 1 MiB buffers (a buffer is zeroed
+ * once when made): a view costs a third of a fresh 16 KiB array, which retype would otherwise
+ * allocate and zero for every directory. A buffer lives while any of its tables does.
+ */
+const zeroedWords = (n: number): Uint32Array => {
+  if (tableWords.used + n > tableWords.buffer.byteLength >>> 2) tableWords = { buffer: new ArrayBuffer(1 << 20), used: 0 }
+  const a = new Uint32Array(tableWords.buffer, tableWords.used << 2, n)
+  tableWords.used += n
+  return a
+}
+let tableWords = { buffer: new ArrayBuffer(0), used: 0 }
+
 export class ImplPageTable {
   readonly tag = "PageTable" as const
-  readonly pt = new Uint32Array(1 << ptIndexBits)
+  readonly pt = zeroedWords(1 << ptIndexBits)
   constructor(readonly base: PPtr) {}
 }
 /**
@@ -196,7 +209,7 @@ export class ImplPageTable {
  */
 export class ImplPageDirectory {
   readonly tag = "PageDirectory" as const
-  readonly pd = new Uint32Array(1 << pdIndexBits)
+  readonly pd = zeroedWords(1 << pdIndexBits)
   constructor(readonly base: PPtr) {}
 }
 /** An ASID pool (seL4 `asid_pool_t`): the page directory of each of its 1024 ASIDs, or null. */
