@@ -181,10 +181,8 @@ export class ImplFrame {
   views: (Uint32Array | undefined)[] | null = null
   constructor(readonly base: PPtr, readonly sizeBits: number, readonly isDevice: boolean) {}
 }
-/**
- * A page table (seL4 `pte_t[256]`): each entry a 32-bit hardware short descriptor (invalid, small
- * page or one of a large page's 16 entries; see impl/kernel/vspace.ts for the bit layout).
- */
+/** The buffer page tables and directories are carved from, and the words of it handed out. */
+let tableWords = { buffer: new ArrayBuffer(0), used: 0 }
 /**
  * `n` zeroed words for a page table or directory, carved from 1 MiB buffers (a buffer is zeroed
  * once when made): a view costs a third of a fresh 16 KiB array, which retype would otherwise
@@ -196,8 +194,11 @@ const zeroedWords = (n: number): Uint32Array => {
   tableWords.used += n
   return a
 }
-let tableWords = { buffer: new ArrayBuffer(0), used: 0 }
 
+/**
+ * A page table (seL4 `pte_t[256]`): each entry a 32-bit hardware short descriptor (invalid, small
+ * page or one of a large page's 16 entries; see impl/kernel/vspace.ts for the bit layout).
+ */
 export class ImplPageTable {
   readonly tag = "PageTable" as const
   readonly pt = zeroedWords(1 << ptIndexBits)

@@ -138,7 +138,7 @@ const trieLeaves = <K, V>(node: Slot<K, V> | undefined, out: Leaf<K, V>[]): Leaf
   return out
 }
 
-/** Keys whose leaves differ between two tries, skipping shared subtrees. */
+/** Keys bound to different values (or present on one side only) in two tries, skipping shared subtrees. */
 const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, out: K[]): void => {
   if (a === b) return
   // One entry on each side: a rewritten leaf (a compaction renumbers every entry) is not a change.
