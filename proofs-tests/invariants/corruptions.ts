@@ -27,7 +27,7 @@ import type { KernelState } from "../../spec/index.ts"
 import { boot, step } from "../../spec/index.ts"
 import { checkAll } from "../../spec/invariants/index.ts"
 import { capObjRef, objBits, untypedRange } from "../../spec/invariants/internal.ts"
-import { bit, slotBits, wordBits } from "../../model/index.ts"
+import { bit, slotBits, tcbCNodeEntries, wordBits, zombieTypeTCB } from "../../model/index.ts"
 import { mapDelete, mapSet, setAdd, setDelete } from "../../spec/state.ts"
 import type { Choice } from "../../harness/gen/choices.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
@@ -396,6 +396,26 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
       const others = [...s.caps].filter(([sl, cap]) => sl !== c && cap.tag !== parentTag && cap.tag !== t)
       const same = ref === null ? undefined : others.find(([, cap]) => capObjRef(cap) === ref)
       for (const o of new Set([same, others[0]])) if (o !== undefined) add(s, { base: b, path: ["cdt", c], op: "set", value: o[0] })
+    }
+    // A frame cap's parent frame cap weakened below it (its VM rights lowered), once per state:
+    // derived_rights' frame branch (a copied frame cap never has rights its parent lacks).
+    const rank = ["KernelOnly", "ReadOnly", "ReadWrite"]
+    const framePair = [...s.cdt].find(([c, p]) => s.caps.get(c)?.tag === "FrameCap" && s.caps.get(p)?.tag === "FrameCap")
+    const child = framePair === undefined ? undefined : s.caps.get(framePair[0])
+    if (framePair !== undefined && child?.tag === "FrameCap") {
+      for (const r of rank.slice(0, rank.indexOf(child.vmRights))) add(s, { base: b, path: ["caps", framePair[1], "vmRights"], op: "set", value: r })
+    }
+    // A cap moved into a Zombie's table, at the Zombie's count and at the table's end: the filled
+    // slot is not the Zombie's own, so zombie_slots_empty's form must look at every Zombie then.
+    const zombie = [...s.caps].find(([, c]) => c.tag === "ZombieCap")
+    const mover = [...s.caps].find(([, c]) => c.tag !== "ZombieCap")
+    if (zombie !== undefined && mover !== undefined && zombie[1].tag === "ZombieCap") {
+      const z = zombie[1]
+      const size = z.zombieType === zombieTypeTCB ? tcbCNodeEntries : bit(z.zombieType)
+      for (const i of new Set([z.number, size - 1])) {
+        const to = z.ptr + i * bit(slotBits)
+        if (i >= z.number && !s.caps.has(to)) add(s, { base: b, path: ["caps", mover[0]], op: "rekey", value: to })
+      }
     }
     const rs = ranges(s)
     for (let i = 0; i < 8; i++) {

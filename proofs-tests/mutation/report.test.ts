@@ -34,6 +34,13 @@ it("leaves equivalent mutants out of the score and counts the survivors by kind 
   expect(s.survivors[0]).toMatch(/^impl\/a.ts:2:1 ArithmeticOperator: x = y \+ 1/)
 })
 
+it("a mutant Stryker calls survived with no test completed (the test files did not load) counts as killed, and is listed", () => {
+  const loaded = (n: number | undefined): Mutant => ({ ...m("8", "BlockStatement", 1, "Survived", "{}"), ...(n === undefined ? {} : { testsCompleted: n }) })
+  const s = summarize({ files: { "spec/c.ts": { source: "const f = () => { return 1 }\n", mutants: [loaded(0), loaded(3), loaded(undefined)] } } }, { rules: [], mutants: [] })
+  expect(s.byFolder.get("spec")).toEqual({ killed: 1, survived: 2, noCoverage: 0, equivalent: 0, other: 0 })
+  expect(s.killedAtLoad).toEqual(["spec/c.ts:1:1 BlockStatement"])
+})
+
 it("the equivalent-mutant file gives a reason for every rule and entry, and its patterns compile", () => {
   const eq = JSON.parse(readFileSync(join(projectRoot, equivalentsFile), "utf8")) as Equivalents
   for (const r of eq.rules) { expect(r.reason.length).toBeGreaterThan(20); expect(() => new RegExp(r.line)).not.toThrow() }

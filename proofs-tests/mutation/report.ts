@@ -4,7 +4,9 @@
  * score per folder with equivalent mutants left out, the surviving mutants by kind (Stryker's
  * mutator) and by file, and each survivor's place, so the next search improvement has a target.
  * Score: killed + timed out, over killed + timed out + survived + not covered (Stryker's own
- * definition), equivalent mutants excluded.
+ * definition), equivalent mutants excluded. A mutant Stryker calls survived although not one test
+ * completed with it (a static mutant that stops the test files from loading: `npm test` fails on
+ * it) counts as killed, and the summary lists it as killed at load.
  */
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
@@ -18,7 +20,12 @@ export interface Mutant {
   readonly replacement?: string
   readonly status: string
   readonly location: { readonly start: { readonly line: number; readonly column: number } }
+  /** How many tests ran to completion with the mutant active (Stryker's report). */
+  readonly testsCompleted?: number
 }
+
+/** Did Stryker report the mutant survived while not one test completed (the test files did not load)? */
+export const killedAtLoad = (m: Mutant): boolean => m.status === "Survived" && m.testsCompleted === 0
 export interface Report { readonly files: Record<string, { readonly source: string; readonly mutants: readonly Mutant[] }> }
 export interface Rule { readonly mutator: string; readonly line: string; readonly reason: string }
 /** One mutant by file, line and replacement; `column` (Stryker's, 1-based) tells apart mutants of the same kind and text on one line. */
@@ -47,6 +54,8 @@ export interface Summary {
   readonly survivorsByKind: ReadonlyMap<string, number>
   readonly survivorsByFile: ReadonlyMap<string, number>
   readonly survivors: readonly string[]
+  /** The mutants counted as killed because no test file loaded with them (see `killedAtLoad`). */
+  readonly killedAtLoad: readonly string[]
 }
 
 /** Tally a Stryker report with the equivalent mutants left out. */
@@ -55,14 +64,17 @@ export const summarize = (report: Report, eq: Equivalents): Summary => {
   const survivorsByKind = new Map<string, number>()
   const survivorsByFile = new Map<string, number>()
   const survivors: string[] = []
+  const loadKilled: string[] = []
   const tally = (key: string): Tally => byFolder.get(key) ?? byFolder.set(key, empty()).get(key)!
   for (const [file, f] of Object.entries(report.files)) {
     const lines = f.source.split("\n")
     const folders = ["all", file.split("/")[0]!, file.split("/").slice(0, -1).join("/")]
     for (const m of f.mutants) {
       const why = equivalence(eq, file, lines, m)
+      const atLoad = why === null && killedAtLoad(m)
+      if (atLoad) loadKilled.push(`${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`)
       const kind: keyof Tally = why !== null ? "equivalent"
-        : m.status === "Killed" || m.status === "Timeout" ? "killed"
+        : m.status === "Killed" || m.status === "Timeout" || atLoad ? "killed"
           : m.status === "Survived" ? "survived"
             : m.status === "NoCoverage" ? "noCoverage" : "other"
       for (const k of new Set(folders)) tally(k)[kind]++
@@ -73,7 +85,7 @@ export const summarize = (report: Report, eq: Equivalents): Summary => {
       }
     }
   }
-  return { byFolder, survivorsByKind, survivorsByFile, survivors }
+  return { byFolder, survivorsByKind, survivorsByFile, survivors, killedAtLoad: loadKilled }
 }
 
 const print = (s: Summary, list: boolean): void => {
@@ -84,6 +96,7 @@ const print = (s: Summary, list: boolean): void => {
   }
   console.log(`\nsurviving mutants by kind: ${[...s.survivorsByKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`)
   console.log(`by file: ${[...s.survivorsByFile].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`)
+  if (s.killedAtLoad.length > 0) console.log(`killed at load (Stryker says survived, but no test file loaded with it): ${s.killedAtLoad.join(", ")}`)
   if (list) for (const x of s.survivors) console.log(`  ${x}`)
 }
 
