@@ -47,6 +47,19 @@ it("the equivalent-mutant file gives a reason for every rule and entry, and its 
   for (const e of eq.mutants) { expect(e.reason.length).toBeGreaterThan(10); expect(e.file).toMatch(/^(spec|impl)\//) }
 })
 
+it("every equivalent entry still sits on its line: the words of its replacement are words of that line", () => {
+  // An edit above an entry moves its line and detaches it (its mutant shows as a survivor again, or
+  // worse, another mutant of the same kind takes its place): this fails first, naming the entry.
+  const eq = JSON.parse(readFileSync(join(projectRoot, equivalentsFile), "utf8")) as Equivalents
+  const words = (t: string): string[] => t.match(/[A-Za-z_$][\w$]*|\d+/g) ?? []
+  const detached = eq.mutants.filter((e) => {
+    const line = readFileSync(join(projectRoot, e.file), "utf8").split("\n")[e.line - 1] ?? ""
+    const here = new Set(words(line))
+    return words(e.replacement).some((w) => !here.has(w) && !["true", "false", "undefined", "Stryker", "was", "here"].includes(w))
+  }).map((e) => `${e.file}:${e.line} ${e.mutator} -> ${e.replacement}`)
+  expect(detached).toEqual([])
+})
+
 it("a sample draws K mutants per folder, the same for the same seed, and the estimate weighs folders by their mutant counts", () => {
   expect([stratum("impl/object/cnode.ts"), stratum("spec/state.ts"), stratum("spec/invariants/mdb.ts")]).toEqual(["impl/object", "spec/(top)", "spec/invariants"])
   const at = (file: string, line: number): SampledMutant => ({ file, location: { start: { line, column: 4 }, end: { line, column: 9 } }, mutator: "EqualityOperator", replacement: "a <= b" })
