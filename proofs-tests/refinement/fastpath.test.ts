@@ -12,7 +12,7 @@ import { domainsBootConfig } from "../../harness/configs.ts"
 import { InitialSlot, ObjectType, RightW, defaultBootConfig, tcbVTable } from "../../model/index.ts"
 import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import {
-  seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
+  seL4_Call, seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_BindNotification, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
 } from "../../harness/builders.ts"
 import { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
@@ -229,6 +229,42 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(r.diff).toBeNull()
     expect(r.callHits).toBe(0)
     expect(r.replyRecvHits).toBe(6)
+    expectLockstep([...setup, ...rounds])
+  })
+
+  // lookup_fp walks the CSpace without checking depth at each level, so a lookup that resolves
+  // more than 32 bits must be refused at the end: the slow path reports a depth mismatch there.
+  it("with a Call through a cptr that resolves 33 bits, the fastpath refuses it and the slow path faults", () => {
+    // A CNode of radix 8 in root slot 111; in its slot 5, the root CNode (radix 8) minted with a
+    // 17-bit zero guard: 8 + 17 + 8 bits. Read without the final check, (5 << 24) | 50 would reach
+    // root slot 100, the endpoint.
+    const cnodeA = 111
+    const setup = [
+      ...pingPongSetup(),
+      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
+      seL4_CNode_Mint(cnodeA, 5, 8, InitialSlot.InitThreadCNode, InitialSlot.InitThreadCNode, 32, 15, 17 << 3),
+      seL4_TCB_SetSpace(InitialSlot.InitThreadTCB, 0, cnodeA, 0, InitialSlot.InitThreadVSpace, 0),
+    ]
+    const call = [seL4_Call(((5 << 24) | 50) >>> 0, { mrs: [1] })]
+    const r = compare(setup, call)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(0)
+    expect(specRun([...setup, ...call]).results.at(-1)).toBe("CapFault")
+    expectLockstep([...setup, ...call])
+  })
+
+  // A signal pending on the server's bound notification: seL4's receive takes it at once, so the
+  // fastpath, which would block the server on the endpoint, must leave the ReplyRecv to the slow path.
+  it("with a signal pending on the server's bound notification, its ReplyRecv goes the slow path and it takes the signal", () => {
+    const setup = [...pingPongSetup(), seL4_TCB_BindNotification(S.server, S.ntfn)]
+    const rounds = [clientCall(1), seL4_Signal(S.ntfnBadge1), serverReplyRecv(1)]
+    const r = compare(setup, rounds)
+    expect(r.diff).toBeNull()
+    expect(r.callHits).toBe(1)
+    expect(r.replyRecvHits).toBe(0)
+    const end = specRun([...setup, ...rounds]).state
+    const server = objectOf(specRun(setup).state, S.server)
+    expect(end.curThread).toBe(server)
     expectLockstep([...setup, ...rounds])
   })
 
