@@ -32,8 +32,8 @@ import {
  * @refines spec/object/cnode#decodeCNodeCopyMove
  */
 function decodeCNodeCopyMove(k: ImplState, invLabel: number, length: number, destSlot: Cte): Exception {
-  const srcRootSlot = k.currentExtraCaps[0]
-  if (length < 4 || srcRootSlot === null || srcRootSlot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
+  const srcRootSlot = k.currentExtraCaps[0] ?? null
+  if (length < 4 || srcRootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const srcIndex = getSyscallArg(k, 2)
   const srcDepth = getSyscallArg(k, 3)
   const srcRoot = srcRootSlot.cap
@@ -144,12 +144,9 @@ function decodeCNodeSlotOp(k: ImplState, invLabel: number, destSlot: Cte): Excep
  * @refines spec/object/cnode#decodeCNodeRotate
  */
 function decodeCNodeRotate(k: ImplState, length: number, destSlot: Cte): Exception {
-  const pivotRootSlot = k.currentExtraCaps[0]
-  const srcRootSlot = k.currentExtraCaps[1]
-  if (length < 8 || pivotRootSlot === null || pivotRootSlot === undefined || srcRootSlot === null ||
-    srcRootSlot === undefined) {
-    return syscallError(k, { tag: "TruncatedMessage" })
-  }
+  const pivotRootSlot = k.currentExtraCaps[0] ?? null
+  const srcRootSlot = k.currentExtraCaps[1] ?? null
+  if (length < 8 || pivotRootSlot === null || srcRootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const pivotNewData = getSyscallArg(k, 2)
   const pivotIndex = getSyscallArg(k, 3)
   const pivotDepth = getSyscallArg(k, 4)
