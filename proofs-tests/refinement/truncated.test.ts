@@ -8,9 +8,8 @@
  */
 import { describe, expect, it } from "vitest"
 import type { CapTag, Event } from "../../model/index.ts"
-import { InitialSlot, defaultBootConfig } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel, defaultBootConfig } from "../../model/index.ts"
 import { abi } from "../../model/abi.ts"
-import { InvocationLabel } from "../../model/index.ts"
 import { seL4_Call } from "../../harness/builders.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
 import { expectLockstep, specRun } from "./scenario.ts"
