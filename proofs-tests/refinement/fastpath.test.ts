@@ -58,6 +58,27 @@ const readyThread = (slot: number, prio: number): Event[] => [
   seL4_TCB_Resume(slot),
 ]
 
+/** `n` ping-pong rounds: the client's Call of i % 4 words, the server's ReplyRecv of i % 3. */
+const rounds = (n: number): Event[] => Array.from({ length: n }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
+
+/**
+ * A fastpath impl and a slow-path one agree on `events` after `setup`, the fastpath taken exactly
+ * as often as `hits` says on each path it names, and the impl refines the spec on the whole run.
+ */
+const expectFastpath = (setup: readonly Event[], events: readonly Event[], hits: { readonly calls?: number; readonly replyRecvs?: number }, config: BootConfig = defaultBootConfig): void => {
+  const r = compare(setup, events, config)
+  expect(r.diff).toBeNull()
+  if (hits.calls !== undefined) expect(r.callHits).toBe(hits.calls)
+  if (hits.replyRecvs !== undefined) expect(r.replyRecvHits).toBe(hits.replyRecvs)
+  expectLockstep([...setup, ...events], config)
+}
+
+/** A CNode of radix 8 in root slot `slot`, holding in its slot 5 the root CNode (radix 8) minted with a `guardBits`-bit zero guard. */
+const twoLevelCSpace = (slot: number, guardBits: number): Event[] => [
+  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, slot, 1),
+  seL4_CNode_Mint(slot, 5, 8, InitialSlot.InitThreadCNode, InitialSlot.InitThreadCNode, 32, 15, guardBits << 3),
+]
+
 describe("the IPC fastpath agrees with the slow path wherever it applies", () => {
   const b = suiteBudget()
   it(`on ping-pong traces with broken preconditions (seed=${b.seed})`, () => {
@@ -105,16 +126,12 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const deep = ((5 << 24) | S.ep) >>> 0
     const setup = [
       ...pingPongSetup(),
-      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
-      seL4_CNode_Mint(cnodeA, 5, 8, InitialSlot.InitThreadCNode, InitialSlot.InitThreadCNode, 32, 15, 16 << 3),
+      ...twoLevelCSpace(cnodeA, 16),
       seL4_TCB_SetSpace(S.server, 0, cnodeA, 0, S.serverPD, 0),
     ]
-    const rounds = Array.from({ length: 12 }, (_, i) => [clientCall(i % 5), seL4_ReplyRecv(deep, { mrs: [1, 2, 3].slice(0, i % 4) })]).flat()
-    const r = compare(setup, rounds)
-    expect(r.diff).toBeNull()
+    const deepRounds = Array.from({ length: 12 }, (_, i) => [clientCall(i % 5), seL4_ReplyRecv(deep, { mrs: [1, 2, 3].slice(0, i % 4) })]).flat()
     // Every ReplyRecv answers a Call (the server waits in Recv after the setup), so each takes the fastpath.
-    expect(r.replyRecvHits).toBe(12)
-    expectLockstep([...setup, ...rounds])
+    expectFastpath(setup, deepRounds, { replyRecvs: 12 })
   })
 
   // With the server at the client's priority the domain matters to ReplyRecv's priority check; with
@@ -144,12 +161,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const ready = [...st.kheap.values()].filter((o) => o.tag === "TCB" && o.tcbDomain === 0 && o.tcbPriority === 255 && o.tcbState.tag === "Running")
     expect(st.curDomain).toBe(1)
     expect(ready.length).toBe(1)
-    const rounds = Array.from({ length: 8 }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
-    const r = compare(setup, rounds, domainsBootConfig)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(8)
-    expect(r.replyRecvHits).toBe(8)
-    expectLockstep([...setup, ...rounds], domainsBootConfig)
+    expectFastpath(setup, rounds(8), { calls: 8, replyRecvs: 8 }, domainsBootConfig)
   })
 
   // Ties in priority: seL4's fastpath switches directly when the thread it switches to is of at
@@ -172,12 +184,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expect(st.curThread).toBe(boot(defaultBootConfig).curThread)
     expect(ready.length).toBe(1)
     expect(st.kheap.get(ready[0]!)).toMatchObject({ tag: "TCB", tcbPriority: otherPrio })
-    const rounds = Array.from({ length: 8 }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
-    const r = compare(setup, rounds)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(8)
-    expect(r.replyRecvHits).toBe(8)
-    expectLockstep([...setup, ...rounds])
+    expectFastpath(setup, rounds(8), { calls: 8, replyRecvs: 8 })
   })
 
   // The receiver below the caller with a thread ready in between: seL4 must schedule that thread, so
@@ -190,13 +197,10 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
       ...readyThread(other, 200),
     ]
     const call = [clientCall(2)]
-    const r = compare(setup, call)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(0)
+    expectFastpath(setup, call, { calls: 0 })
     // The client runs after the setup, so its CSpace names the third thread.
     const third = objectOf(specRun(setup).state, other)
     expect(specRun([...setup, ...call]).state.curThread).toBe(third)
-    expectLockstep([...setup, ...call])
   })
 
   // A ReplyRecv through a cap that may send but not receive: seL4 replies, then the receive faults
@@ -207,14 +211,10 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
       ...pingPongSetup(),
       seL4_CNode_Mint(InitialSlot.InitThreadCNode, writeOnly, 32, InitialSlot.InitThreadCNode, S.ep, 32, RightW, 0),
     ]
-    const rounds = [clientCall(1), seL4_ReplyRecv(writeOnly, { mrs: [7] })]
-    const r = compare(setup, rounds)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(1)
-    expect(r.replyRecvHits).toBe(0)
+    const round = [clientCall(1), seL4_ReplyRecv(writeOnly, { mrs: [7] })]
+    expectFastpath(setup, round, { calls: 1, replyRecvs: 0 })
     const server = objectOf(specRun(setup).state, S.server)
-    expect(threadState(specRun([...setup, ...rounds]).state, server)?.tag).toBe("Inactive")
-    expectLockstep([...setup, ...rounds])
+    expect(threadState(specRun([...setup, ...round]).state, server)?.tag).toBe("Inactive")
   })
 
   // seL4's fastpath switches address space itself, so it runs only to a thread whose VTable slot holds
@@ -224,12 +224,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const setup: Event[] = [...pingPongSetup(), seL4_CNode_Revoke(InitialSlot.InitThreadCNode, S.serverPD, 32)]
     const server = objectOf(specRun(setup).state, S.server)
     expect(specRun(setup).state.caps.get(slotOf(server, tcbVTable))).toBeUndefined()
-    const rounds = Array.from({ length: 6 }, (_, i) => [clientCall(i % 4), serverReplyRecv(i % 3)]).flat()
-    const r = compare(setup, rounds)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(0)
-    expect(r.replyRecvHits).toBe(6)
-    expectLockstep([...setup, ...rounds])
+    expectFastpath(setup, rounds(6), { calls: 0, replyRecvs: 6 })
   })
 
   // lookup_fp walks the CSpace without checking depth at each level, so a lookup that resolves
@@ -241,31 +236,22 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const cnodeA = 111
     const setup = [
       ...pingPongSetup(),
-      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
-      seL4_CNode_Mint(cnodeA, 5, 8, InitialSlot.InitThreadCNode, InitialSlot.InitThreadCNode, 32, 15, 17 << 3),
+      ...twoLevelCSpace(cnodeA, 17),
       seL4_TCB_SetSpace(InitialSlot.InitThreadTCB, 0, cnodeA, 0, InitialSlot.InitThreadVSpace, 0),
     ]
     const call = [seL4_Call(((5 << 24) | 50) >>> 0, { mrs: [1] })]
-    const r = compare(setup, call)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(0)
+    expectFastpath(setup, call, { calls: 0 })
     expect(specRun([...setup, ...call]).results.at(-1)).toBe("CapFault")
-    expectLockstep([...setup, ...call])
   })
 
   // A signal pending on the server's bound notification: seL4's receive takes it at once, so the
   // fastpath, which would block the server on the endpoint, must leave the ReplyRecv to the slow path.
   it("with a signal pending on the server's bound notification, its ReplyRecv goes the slow path and it takes the signal", () => {
     const setup = [...pingPongSetup(), seL4_TCB_BindNotification(S.server, S.ntfn)]
-    const rounds = [clientCall(1), seL4_Signal(S.ntfnBadge1), serverReplyRecv(1)]
-    const r = compare(setup, rounds)
-    expect(r.diff).toBeNull()
-    expect(r.callHits).toBe(1)
-    expect(r.replyRecvHits).toBe(0)
-    const end = specRun([...setup, ...rounds]).state
+    const round = [clientCall(1), seL4_Signal(S.ntfnBadge1), serverReplyRecv(1)]
+    expectFastpath(setup, round, { calls: 1, replyRecvs: 0 })
     const server = objectOf(specRun(setup).state, S.server)
-    expect(end.curThread).toBe(server)
-    expectLockstep([...setup, ...rounds])
+    expect(specRun([...setup, ...round]).state.curThread).toBe(server)
   })
 
   it("is on by default: a kernel booted without options takes it on the ping-pong round", () => {
