@@ -112,7 +112,7 @@ const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcb
 
 /**
  * Recv, NBRecv or ReplyRecv on an endpoint cap that can receive, two times in three one with a
- * queued sender when there is one. A thread holding a reply cap mostly replies first (a plain
+ * queued sender when there is one, one time in sixteen one that cannot (when there is one). A thread holding a reply cap mostly replies first (a plain
  * Recv would delete the reply cap, leaving its caller blocked for good).
  */
 export const recv = (x: Ctx, kind: "Recv" | "NBRecv" | "ReplyRecv"): Event => {
@@ -121,7 +121,10 @@ export const recv = (x: Ctx, kind: "Recv" | "NBRecv" | "ReplyRecv"): Event => {
   const readable = eps.filter((e) => hasRight(e.cap.rights, RightR))
   const pool = readable.length > 0 ? readable : eps
   const sending = pool.filter((e) => epState(x.s, e.cap.ptr)?.tag === "SendEP")
-  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : prefer(sending, pool, w0 >>> 4, 2, 3)
+  // A receive through an endpoint cap without Read (a cap fault in the receive phase) is rare by
+  // chance: one receive in sixteen looks for one.
+  const unreadable = eps.filter((e) => !hasRight(e.cap.rights, RightR))
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : rare(w4 >>> 8, 16) && unreadable.length > 0 ? pick(unreadable, w4 >>> 12) : prefer(sending, pool, w0 >>> 4, 2, 3)
   const syscall: SyscallKind = kind === "Recv" && holdsReply(x.s, x.t) && !rare(w2, 4) ? "ReplyRecv" : kind
   // Half the ReplyRecvs are shaped for the IPC fastpath: at most four words, no caps.
   const fast = w3 % 2 === 0

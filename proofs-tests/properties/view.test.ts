@@ -8,7 +8,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import type { PDE, PPtr } from "../../model/index.ts"
+import type { PDE, PPtr, PTE } from "../../model/index.ts"
 import { defaultBootConfig, kernelBase, pdIndexOf } from "../../model/index.ts"
 import { boot, toCanonicalJSON } from "../../spec/index.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
@@ -102,5 +102,19 @@ describe("toCanonicalJSON: equal states render equally, different states differe
       expect(mrsOf(withMrs(a))).toEqual(a.slice(0, n))
       expect(text(withMrs(a)) === text(withMrs(b))).toBe(JSON.stringify(a) === JSON.stringify(b))
     }), { seed: 42, numRuns: 200 })
+  })
+  it("a table's entries show by index, a run of equal entries at consecutive indices as one key i..j", () => {
+    const pt = 0x7ff0_0000
+    expect(s0.kheap.has(pt)).toBe(false)
+    const small = (frame: number): PTE => ({ tag: "SmallPagePTE", frame, attr: 0, rights: "ReadWrite" })
+    const large: PTE = { tag: "LargePagePTE", frame: 0x10000, attr: 0, rights: "ReadOnly" }
+    // A large page's 16 copies, a small page alone, a run cut short by a different frame, and a run broken by a gap.
+    const ptes: [number, PTE][] = [
+      ...Array.from({ length: 16 }, (_, i): [number, PTE] => [16 + i, large]),
+      [40, small(0x2000)], [41, small(0x3000)], [42, small(0x3000)], [44, small(0x3000)],
+    ]
+    const s = setObject(s0, pt, { tag: "PageTable", ptes: mapFrom(ptes) })
+    const view = (toCanonicalJSON(s) as { kheap: Record<string, { ptes: Record<string, unknown> }> }).kheap[`0x${pt.toString(16).padStart(8, "0")}`]!.ptes
+    expect(view).toEqual({ "16..31": large, "40": small(0x2000), "41..42": small(0x3000), "44": small(0x3000) })
   })
 })

@@ -5,14 +5,22 @@
  */
 import fc from "fast-check"
 import { expect } from "vitest"
-import type { BootConfig, Event } from "../../model/index.ts"
-import { defaultBootConfig } from "../../model/index.ts"
+import type { BootConfig, CapTag, Event } from "../../model/index.ts"
+import { InitialSlot, defaultBootConfig } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { bootInfo } from "../../spec/kernel/boot.ts"
 import { objectNamedBy } from "../../harness/query.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
 import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
 import { realImpl } from "../../harness/lockstep/impls.ts"
+
+/** The root thread's slot holding its cap of each kind at boot (defaultBootConfig). */
+export const rootCap: Partial<Record<CapTag, number>> = {
+  CNodeCap: InitialSlot.InitThreadCNode, ThreadCap: InitialSlot.InitThreadTCB, UntypedCap: bootInfo(defaultBootConfig).untyped.start,
+  IRQControlCap: InitialSlot.IRQControl, DomainCap: InitialSlot.Domain, ASIDControlCap: InitialSlot.ASIDControl,
+  ASIDPoolCap: InitialSlot.InitThreadASIDPool, PageDirectoryCap: InitialSlot.InitThreadVSpace, FrameCap: InitialSlot.InitThreadIPCBuffer,
+}
 
 /** The spec's run of `events` from boot: the state after each (`states[0]` is boot), each outcome's result, the last state. */
 export const specRun = (events: readonly Event[], config: BootConfig = defaultBootConfig) => {

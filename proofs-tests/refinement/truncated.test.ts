@@ -7,19 +7,11 @@
  * holds at boot.
  */
 import { describe, expect, it } from "vitest"
-import type { CapTag, Event } from "../../model/index.ts"
-import { InitialSlot, InvocationLabel, defaultBootConfig } from "../../model/index.ts"
+import type { Event } from "../../model/index.ts"
+import { InitialSlot, InvocationLabel } from "../../model/index.ts"
 import { abi } from "../../model/abi.ts"
 import { seL4_Call } from "../../harness/builders.ts"
-import { bootInfo } from "../../spec/kernel/boot.ts"
-import { expectLockstep, specRun } from "./scenario.ts"
-
-/** The root thread's cap of each kind at boot. */
-const rootCap: Partial<Record<CapTag, number>> = {
-  CNodeCap: InitialSlot.InitThreadCNode, ThreadCap: InitialSlot.InitThreadTCB, UntypedCap: bootInfo(defaultBootConfig).untyped.start,
-  IRQControlCap: InitialSlot.IRQControl, DomainCap: InitialSlot.Domain, ASIDControlCap: InitialSlot.ASIDControl,
-  ASIDPoolCap: InitialSlot.InitThreadASIDPool, PageDirectoryCap: InitialSlot.InitThreadVSpace, FrameCap: InitialSlot.InitThreadIPCBuffer,
-}
+import { expectLockstep, rootCap, specRun } from "./scenario.ts"
 
 const checkedFirst = abi.filter((e) => e.kind === "invocation" && e.label !== undefined && e.cap !== undefined && rootCap[e.cap] !== undefined &&
   e.errors[0]?.error === "TruncatedMessage")
