@@ -34,6 +34,15 @@ it("leaves equivalent mutants out of the score and counts the survivors by kind 
   expect(s.survivors[0]).toMatch(/^impl\/a.ts:2:1 ArithmeticOperator: x = y \+ 1/)
 })
 
+it("an entry with an end column matches only the mutant that ends there, of two that start together", () => {
+  const at = (id: string, end: number, status: string): Mutant => ({ ...m(id, "ConditionalExpression", 1, status, "false"), location: { start: { line: 1, column: 5 }, end: { line: 1, column: end } } })
+  const rep: Report = { files: { "spec/d.ts": { source: "if (a !== b || c) return s\n", mutants: [at("9", 12, "Survived"), at("10", 17, "Killed")] } } }
+  const entry = { file: "spec/d.ts", line: 1, column: 5, mutator: "ConditionalExpression", replacement: "false", reason: "the a !== b test never decides" }
+  expect(summarize(rep, { rules: [], mutants: [{ ...entry, endColumn: 12 }] }).byFolder.get("spec")).toEqual({ killed: 1, survived: 0, noCoverage: 0, equivalent: 1, other: 0 })
+  // Without it, the entry takes both: the killed one leaves the score too.
+  expect(summarize(rep, { rules: [], mutants: [entry] }).byFolder.get("spec")).toEqual({ killed: 0, survived: 0, noCoverage: 0, equivalent: 2, other: 0 })
+})
+
 it("a mutant Stryker calls survived with no test completed (the test files did not load) counts as killed, and is listed", () => {
   const loaded = (n: number | undefined): Mutant => ({ ...m("8", "BlockStatement", 1, "Survived", "{}"), ...(n === undefined ? {} : { testsCompleted: n }) })
   const s = summarize({ files: { "spec/c.ts": { source: "const f = () => { return 1 }\n", mutants: [loaded(0), loaded(3), loaded(undefined)] } } }, { rules: [], mutants: [] })

@@ -19,7 +19,7 @@ export interface Mutant {
   readonly mutatorName: string
   readonly replacement?: string
   readonly status: string
-  readonly location: { readonly start: { readonly line: number; readonly column: number } }
+  readonly location: { readonly start: { readonly line: number; readonly column: number }; readonly end?: { readonly line: number; readonly column: number } }
   /** How many tests ran to completion with the mutant active (Stryker's report). */
   readonly testsCompleted?: number
 }
@@ -28,8 +28,14 @@ export interface Mutant {
 export const killedAtLoad = (m: Mutant): boolean => m.status === "Survived" && m.testsCompleted === 0
 export interface Report { readonly files: Record<string, { readonly source: string; readonly mutants: readonly Mutant[] }> }
 export interface Rule { readonly mutator: string; readonly line: string; readonly reason: string }
-/** One mutant by file, line and replacement; `column` (Stryker's, 1-based) tells apart mutants of the same kind and text on one line. */
-export interface Entry { readonly file: string; readonly line: number; readonly column?: number; readonly mutator: string; readonly replacement: string; readonly reason: string }
+/**
+ * One mutant by file, line and replacement; `column` (Stryker's, 1-based) tells apart mutants of the
+ * same kind and text on one line, and `endColumn` those that also start together (`a !== b` and
+ * `a !== b || c` both replaced by false).
+ */
+export interface Entry {
+  readonly file: string; readonly line: number; readonly column?: number; readonly endColumn?: number; readonly mutator: string; readonly replacement: string; readonly reason: string
+}
 export interface Equivalents { readonly rules: readonly Rule[]; readonly mutants: readonly Entry[] }
 
 /** Why a mutant is equivalent, or null. */
@@ -38,7 +44,7 @@ export const equivalence = (eq: Equivalents, file: string, lines: readonly strin
   const rule = eq.rules.find((r) => r.mutator === m.mutatorName && new RegExp(r.line).test(line))
   if (rule !== undefined) return rule.reason
   const e = eq.mutants.find((x) => x.file === file && x.line === m.location.start.line && (x.column === undefined || x.column === m.location.start.column) &&
-    x.mutator === m.mutatorName && x.replacement === m.replacement)
+    (x.endColumn === undefined || x.endColumn === m.location.end?.column) && x.mutator === m.mutatorName && x.replacement === m.replacement)
   return e?.reason ?? null
 }
 
