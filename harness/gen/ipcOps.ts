@@ -112,8 +112,9 @@ const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcb
 
 /**
  * Recv, NBRecv or ReplyRecv on an endpoint cap that can receive, two times in three one with a
- * queued sender when there is one, one time in sixteen one that cannot (when there is one). A thread holding a reply cap mostly replies first (a plain
- * Recv would delete the reply cap, leaving its caller blocked for good).
+ * queued sender when there is one, one time in sixteen one that cannot (when there is one). A
+ * thread holding a reply cap mostly replies first (a plain Recv would delete the reply cap,
+ * leaving its caller blocked for good).
  */
 export const recv = (x: Ctx, kind: "Recv" | "NBRecv" | "ReplyRecv"): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
