@@ -10,7 +10,9 @@ import type { Event } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { readyQueueIndex } from "../../spec/state.ts"
 import { threadState } from "../../harness/query.ts"
-import { seL4_Signal } from "../../harness/builders.ts"
+import { InitialSlot, ObjectType } from "../../model/index.ts"
+import { seL4_CNode_Delete, seL4_Signal } from "../../harness/builders.ts"
+import { retypeOne } from "../../harness/scenarios/retype.ts"
 import { BoundWakeSlots as S, boundWakeSetup } from "../../harness/scenarios/boundWake.ts"
 import { suiteBudget } from "./budget.ts"
 import { expectLockstep, lockstepFrom, objectOf, specRun } from "./scenario.ts"
@@ -38,4 +40,29 @@ describe("a signal wakes a bound thread out of an endpoint receive, with an equa
 
   const b = suiteBudget()
   it(`and random traces from there (seed=${b.seed})`, () => lockstepFrom(boundWakeSetup(), b.seed, 12))
+})
+
+describe("deleting the last cap to an endpoint or notification, with a thread of the current one's priority ready", () => {
+  const root = InitialSlot.InitThreadCNode
+  it("an idle one asks for no new choice: the root thread runs on and the ready queue stays as it was", () => {
+    const setup = boundWakeSetup()
+    const events = [...setup, retypeOne(ObjectType.Endpoint, 0, 150), retypeOne(ObjectType.Notification, 0, 151), seL4_CNode_Delete(root, 150, 32), seL4_CNode_Delete(root, 151, 32)]
+    const s0 = run(setup)
+    const s = run(events)
+    expect(s.curThread).toBe(s0.curThread)
+    expect(s.readyQueues.get(readyQueueIndex(0, 255))).toEqual([objectOf(s0, S.ready)])
+    expectLockstep(events)
+  })
+
+  it("one with a thread waiting restarts it at the head of its queue and asks for a new choice, which is the root thread again: seL4 puts the current thread back at the head", () => {
+    const setup = boundWakeSetup()
+    const events = [...setup, seL4_CNode_Delete(root, S.ep, 32)]
+    const s0 = run(setup)
+    const s = run(events)
+    const [bound, ready] = [objectOf(s0, S.bound), objectOf(s0, S.ready)]
+    expect(state(s, bound)).toBe("Restart")
+    expect(s.curThread).toBe(s0.curThread)
+    expect(s.readyQueues.get(readyQueueIndex(0, 255))).toEqual([bound, ready])
+    expectLockstep(events)
+  })
 })
