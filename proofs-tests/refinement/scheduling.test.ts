@@ -3,7 +3,10 @@
  * signal wakes a bound thread out of an endpoint receive while a thread of the same priority waits
  * ready. Stopping the woken thread for a moment (cancelIPC) must not make the scheduler choose
  * anew, so the woken thread goes behind the ready one; the impl must agree step by step, on the
- * scenario and on random traces from it.
+ * scenario and on random traces from it. From the same scene, deleting the last cap to an idle
+ * endpoint or notification changes nothing, and deleting the endpoint the bound thread waits on
+ * restarts it at the head of its queue and asks for a new choice, which is the current thread
+ * again: seL4's schedule puts the current thread back at the head of its queue before it chooses.
  */
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
