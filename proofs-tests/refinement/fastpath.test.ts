@@ -12,7 +12,7 @@ import { domainsBootConfig } from "../../harness/configs.ts"
 import { InitialSlot, ObjectType, RightW, defaultBootConfig, tcbVTable } from "../../model/index.ts"
 import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import {
-  seL4_Call, seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_BindNotification, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
+  seL4_CNode_Copy, seL4_Call, seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_BindNotification, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
 } from "../../harness/builders.ts"
 import { Kernel } from "../../impl/index.ts"
 import { boot, stepWithOutcome } from "../../spec/index.ts"
@@ -132,6 +132,21 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const deepRounds = Array.from({ length: 12 }, (_, i) => [clientCall(i % 5), seL4_ReplyRecv(deep, { mrs: [1, 2, 3].slice(0, i % 4) })]).flat()
     // Every ReplyRecv answers a Call (the server waits in Recv after the setup), so each takes the fastpath.
     expectFastpath(setup, deepRounds, { replyRecvs: 12 })
+  })
+
+  it("with the server's endpoint cap found after 8 bits (a CNode of radix 8, no guard): the lookup stops at it and its ReplyRecv takes the fastpath", () => {
+    // seL4's lookup_fp, like the slow lookup, returns the first cap that is not a CNode cap, with
+    // bits left over: the endpoint in slot 7 of a guardless radix-8 CNode is (7 << 24) | anything.
+    const cnodeA = 111
+    const setup = [
+      ...pingPongSetup(),
+      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
+      seL4_CNode_Copy(cnodeA, 7, 8, InitialSlot.InitThreadCNode, S.ep, 32, 15),
+      seL4_TCB_SetSpace(S.server, 0, cnodeA, 0, S.serverPD, 0),
+    ]
+    const short = ((7 << 24) | 0x00ab_cdef) >>> 0
+    const shortRounds = Array.from({ length: 12 }, (_, i) => [clientCall(i % 5), seL4_ReplyRecv(short, { mrs: [1, 2, 3].slice(0, i % 4) })]).flat()
+    expectFastpath(setup, shortRounds, { replyRecvs: 12 })
   })
 
   // With the server at the client's priority the domain matters to ReplyRecv's priority check; with
