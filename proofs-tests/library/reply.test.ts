@@ -67,7 +67,7 @@ describe("decodeReply", () => {
   })
 })
 
-/** The caller's state after a syscall whose result (a receive's, after any "NoCaller+") says it ran on. */
+/** Does a syscall's result (a receive's, after any "NoCaller+") say that its caller ran on? */
 const ranOn = (result: string): boolean => ["Success", "Empty"].includes(result.replace(/^NoCaller\+/, ""))
 
 /**
