@@ -464,3 +464,6 @@ export const getASIDPoolImpl = (k: ImplState, p: PPtr): ImplASIDPool => {
   if (!(o instanceof ImplASIDPool)) throw new KernelBug(`getASIDPool: no ASID pool at 0x${p.toString(16)}`)
   return o
 }
+
+/** Extra cap `i`'s slot for this invocation, or null (C `current_extra_caps.excaprefs[i]`). */
+export const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null

@@ -20,7 +20,7 @@ import { setThreadState } from "./thread.ts"
 import type { Cte, Exception, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, ImplASIDPool, ImplFrame, ImplPageDirectory, ImplPageTable, KernelBug, ThreadStateRestart, ThreadStateRunning,
-  getPageDirectoryImpl, getPageTableImpl, syscallError, tcbSlot,
+  extraCapSlot, getPageDirectoryImpl, getPageTableImpl, syscallError, tcbSlot,
 } from "../state.ts"
 import { cteInsert, ensureEmptySlot, ensureNoChildren, isFinalCapability } from "../object/cnode.ts"
 import { deleteObjects } from "../object/untyped.ts"
@@ -427,7 +427,7 @@ export function decodeARMPageTableInvocation(k: ImplState, invLabel: number, len
     return performPageTableInvocationUnmap(k, cte)
   }
   if (invLabel !== L.ARMPageTableMap) return syscallError(k, { tag: "IllegalOperation" })
-  const pdSlot = k.currentExtraCaps[0] ?? null
+  const pdSlot = extraCapSlot(k, 0)
   if (length < 2 || pdSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   if (cap.mapped !== null) return syscallError(k, { tag: "InvalidCapability", capability: 0 })
   const vaddr = getSyscallArg(k, 0)
@@ -475,7 +475,7 @@ function performPageTableInvocationUnmap(k: ImplState, ctSlot: Cte): Exception {
 export function decodeARMFrameInvocation(k: ImplState, invLabel: number, length: number, cte: Cte, cap: Cap, call: boolean): Exception {
   if (cap.tag !== "FrameCap") throw new KernelBug("decodeARMFrameInvocation: not a frame cap")
   if (invLabel === L.ARMPageMap) {
-    const pdSlot = k.currentExtraCaps[0] ?? null
+    const pdSlot = extraCapSlot(k, 0)
     if (length < 3 || pdSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
     const vaddr = getSyscallArg(k, 0)
     const wRightsMask = getSyscallArg(k, 1)
@@ -619,8 +619,8 @@ export function decodeARMMMUInvocation(k: ImplState, invLabel: number, length: n
     // ASIDControl MakePool(untyped, root; index, depth).
     case "ASIDControlCap": {
       if (invLabel !== L.ARMASIDControlMakePool) return syscallError(k, { tag: "IllegalOperation" })
-      const parentSlot = k.currentExtraCaps[0] ?? null
-      const rootSlot = parentSlot === null ? null : k.currentExtraCaps[1] ?? null
+      const parentSlot = extraCapSlot(k, 0)
+      const rootSlot = parentSlot === null ? null : extraCapSlot(k, 1)
       if (length < 2 || parentSlot === null || rootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
       const index = getSyscallArg(k, 0)
       const depth = getSyscallArg(k, 1)
@@ -648,7 +648,7 @@ export function decodeARMMMUInvocation(k: ImplState, invLabel: number, length: n
     // ASIDPool Assign(vspace).
     case "ASIDPoolCap": {
       if (invLabel !== L.ARMASIDPoolAssign) return syscallError(k, { tag: "IllegalOperation" })
-      const pdCapSlot = k.currentExtraCaps[0] ?? null
+      const pdCapSlot = extraCapSlot(k, 0)
       if (pdCapSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
       const pdCap = pdCapSlot.cap
       if (pdCap.tag !== "PageDirectoryCap" || pdCap.asid !== null) return syscallError(k, { tag: "InvalidCapability", capability: 1 })

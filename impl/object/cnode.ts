@@ -15,7 +15,7 @@ import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState, ImplTcb } from "../state.ts"
 import {
   EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getCNodeImpl, getEndpointImpl,
-  getTcbImpl, tcbSlot, syscallError,
+  extraCapSlot, getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
 import { cancelBadgedSends } from "./endpoint.ts"
 import {
@@ -32,7 +32,7 @@ import {
  * @refines spec/object/cnode#decodeCNodeCopyMove
  */
 function decodeCNodeCopyMove(k: ImplState, invLabel: number, length: number, destSlot: Cte): Exception {
-  const srcRootSlot = k.currentExtraCaps[0] ?? null
+  const srcRootSlot = extraCapSlot(k, 0)
   if (length < 4 || srcRootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const srcIndex = getSyscallArg(k, 2)
   const srcDepth = getSyscallArg(k, 3)
@@ -144,8 +144,8 @@ function decodeCNodeSlotOp(k: ImplState, invLabel: number, destSlot: Cte): Excep
  * @refines spec/object/cnode#decodeCNodeRotate
  */
 function decodeCNodeRotate(k: ImplState, length: number, destSlot: Cte): Exception {
-  const pivotRootSlot = k.currentExtraCaps[0] ?? null
-  const srcRootSlot = k.currentExtraCaps[1] ?? null
+  const pivotRootSlot = extraCapSlot(k, 0)
+  const srcRootSlot = extraCapSlot(k, 1)
   if (length < 8 || pivotRootSlot === null || srcRootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const pivotNewData = getSyscallArg(k, 2)
   const pivotIndex = getSyscallArg(k, 3)

@@ -9,7 +9,7 @@ import { getSyscallArg } from "../api/syscall.ts"
 import { rescheduleRequired, setDomain, setThreadState } from "../kernel/thread.ts"
 import type { ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, type Exception, ThreadStateRestart, dscheduleIsEndMarker, dscheduleMake, getTcbImpl, syscallError,
+  EXCEPTION_NONE, type Exception, ThreadStateRestart, dscheduleIsEndMarker, dscheduleMake, extraCapSlot, getTcbImpl, syscallError,
 } from "../state.ts"
 
 /** C `TIME_ARG_SIZE` on a 32-bit kernel: a tick count takes two message words. */
@@ -37,7 +37,7 @@ function decodeDomainSetSetInvocation(k: ImplState, length: number): Exception {
   if (length === 0) return syscallError(k, { tag: "TruncatedMessage" })
   const domain = getSyscallArg(k, 0)
   if (domain >= k.numDomains) return syscallError(k, { tag: "InvalidArgument", argument: 0 })
-  const tslot = k.currentExtraCaps[0] ?? null
+  const tslot = extraCapSlot(k, 0)
   if (tslot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const tcap = tslot.cap
   if (tcap.tag !== "ThreadCap") return syscallError(k, { tag: "InvalidArgument", argument: 1 })

@@ -11,7 +11,7 @@ import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState, timerTick } from "../kernel/thread.ts"
 import type { Cte, ImplState } from "../state.ts"
 import {
-  EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, getNotificationImpl, syscallError,
+  EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeSlot, extraCapSlot, getNotificationImpl, syscallError,
 } from "../state.ts"
 import { cteDeleteOne, cteInsert, ensureEmptySlot } from "./cnode.ts"
 import { sendSignal } from "./notification.ts"
@@ -89,8 +89,8 @@ export function decodeIRQControlInvocation(k: ImplState, invLabel: number, lengt
     // Arch_decodeIRQControlInvocation: no architecture IRQ-control labels in this configuration.
     return syscallError(k, { tag: "IllegalOperation" })
   }
-  const cnodeSlotRef = k.currentExtraCaps[0]
-  if (length < 3 || cnodeSlotRef === null || cnodeSlotRef === undefined) return syscallError(k, { tag: "TruncatedMessage" })
+  const cnodeSlotRef = extraCapSlot(k, 0)
+  if (length < 3 || cnodeSlotRef === null) return syscallError(k, { tag: "TruncatedMessage" })
   const irqW = getSyscallArg(k, 0)
   const index = getSyscallArg(k, 1)
   const depth = getSyscallArg(k, 2)
@@ -136,8 +136,8 @@ export function decodeIRQHandlerInvocation(k: ImplState, invLabel: number, irq: 
       return EXCEPTION_NONE
     // SetIRQHandler: the notification to signal.
     case L.IRQSetIRQHandler: {
-      const slot = k.currentExtraCaps[0]
-      if (slot === null || slot === undefined) return syscallError(k, { tag: "TruncatedMessage" })
+      const slot = extraCapSlot(k, 0)
+      if (slot === null) return syscallError(k, { tag: "TruncatedMessage" })
       const ntfnCap = slot.cap
       if (ntfnCap.tag !== "NotificationCap" || (ntfnCap.rights & RightW) === 0) {
         return syscallError(k, { tag: "InvalidCapability", capability: 0 })

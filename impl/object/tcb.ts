@@ -16,7 +16,7 @@ import { checkValidIPCBuffer, isValidVTableRoot } from "../kernel/vspace.ts"
 import { setRegister } from "../machine/registerset.ts"
 import type { Cte, ImplNotification, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, getNotificationImpl, getTcbImpl, tcbSlot, syscallError,
+  EXCEPTION_NONE, EXCEPTION_SYSCALL_ERROR, type Exception, ThreadStateRestart, extraCapSlot, getNotificationImpl, getTcbImpl, tcbSlot, syscallError,
 } from "../state.ts"
 import { cteDeleteNonPreemptible, cteInsert, slotCapLongRunningDelete } from "./cnode.ts"
 import { bindNotification, unbindNotification } from "./notification.ts"
@@ -39,9 +39,6 @@ const thread_control_update_mcp = 0x8
 
 /** The TCB a thread cap names. */
 export const tcbOfCap = (k: ImplState, cap: ThreadCap): ImplTcb => getTcbImpl(k, cap.ptr)
-
-/** Extra cap `i`'s slot for this invocation, or null (C `current_extra_caps.excaprefs[i]`). */
-export const extraCapSlot = (k: ImplState, i: number): Cte | null => k.currentExtraCaps[i] ?? null
 
 /**
  * A priority above the authority's MCP is a RangeError(0, mcp). C `checkPrio`.

@@ -11,9 +11,9 @@ import { rescheduleRequired, restart, setThreadState, suspend } from "../kernel/
 import { lookupIPCBuffer } from "../kernel/vspace.ts"
 import { getRegister, getRestartPC, setNextPC, setRegister } from "../machine/registerset.ts"
 import type { Exception, ImplState, ImplTcb } from "../state.ts"
-import { EXCEPTION_NONE, ThreadStateRestart, ThreadStateRunning, getTcbImpl, syscallError } from "../state.ts"
+import { EXCEPTION_NONE, ThreadStateRestart, ThreadStateRunning, extraCapSlot, getTcbImpl, syscallError } from "../state.ts"
 import type { ThreadCap } from "./tcb.ts"
-import { extraCapSlot, tcbOfCap } from "./tcb.ts"
+import { tcbOfCap } from "./tcb.ts"
 
 /** C `CopyRegistersFlags`, `ReadRegistersFlags`, `WriteRegistersFlags`: bit numbers in the flags word. */
 const CopyRegisters_suspendSource = 0

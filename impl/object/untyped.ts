@@ -13,7 +13,7 @@ import { lookedUpSlot, lookupTargetSlot } from "../kernel/cspace.ts"
 import { setThreadState } from "../kernel/thread.ts"
 import type { Cte, ImplCNode, ImplState } from "../state.ts"
 import {
-  EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, getCNodeImpl, syscallError,
+  EXCEPTION_NONE, type Exception, KernelBug, ThreadStateRestart, cnodeCapAt, extraCapSlot, getCNodeImpl, syscallError,
 } from "../state.ts"
 import { ensureNoChildren } from "./cnode.ts"
 import { preemptionPoint } from "../model/preemption.ts"
@@ -47,7 +47,7 @@ const untypedCapWithFreeIndex = (cap: Extract<Cap, { tag: "UntypedCap" }>, freeI
 export function decodeUntypedInvocation(k: ImplState, invLabel: number, length: number, slot: Cte, cap: Cap): Exception {
   if (cap.tag !== "UntypedCap") throw new KernelBug("decodeUntypedInvocation: invalid cap")
   if (invLabel !== InvocationLabel.UntypedRetype) return syscallError(k, { tag: "IllegalOperation" })
-  const rootSlot = k.currentExtraCaps[0] ?? null
+  const rootSlot = extraCapSlot(k, 0)
   if (length < 6 || rootSlot === null) return syscallError(k, { tag: "TruncatedMessage" })
   const newType = getSyscallArg(k, 0)
   const userObjSize = getSyscallArg(k, 1)
