@@ -465,7 +465,7 @@ export class Lockstep<K> {
       const s = this.specState
       if (step !== undefined && checkChanged(s, step.prev, step.delta, this.eachStep).length > 0) return false
       // The invariants left to this check, on everything changed since the last one (which passed).
-      if (this.eachStep !== "all" && checkChanged(s, this.kept, { ...stateDelta(this.kept, s), capRefs: this.refs! }, "per-period").length > 0) return false
+      if (this.eachStep !== "all" && checkChanged(s, this.kept, stateDelta(this.kept, s, this.refs!), "per-period").length > 0) return false
       if (checkPeriodic(s).length > 0 || (this.implUnderTest.implChecks?.(this.k).length ?? 0) > 0) return false
     }
     return true
@@ -480,9 +480,8 @@ export class Lockstep<K> {
     this.opts.onStep?.(r.outcome, ev, r.state, info)
     const prev = this.specState
     this.specState = r.state
-    const bare = stateDelta(prev, r.state)
-    this.refs!.advance(prev, r.state, bare)
-    const d: StateDelta = { ...bare, capRefs: this.refs! }
+    const d = stateDelta(prev, r.state, this.refs!)
+    this.refs!.advance(prev, r.state, d)
     const ok = (!isErrorResult(r.outcome) || onlyCallerRegistersChanged(prev, r.state, d)) && this.checkDelta(prev, d)
     return ok ? { event: ev, thread, outcome: r.outcome, failure: null } : this.replayFull(thread)
   }

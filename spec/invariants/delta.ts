@@ -52,8 +52,12 @@ export const setDelta = <K>(a: ReadonlySet<K>, b: ReadonlySet<K>, out: Set<K>): 
   if (shared < a.size) for (const k of a) if (!b.has(k)) out.add(k)
 }
 
-/** The objects and slots that differ between `prev` and `next`. */
-export const stateDelta = (prev: KernelState, next: KernelState): StateDelta => {
+/**
+ * The objects and slots that differ between `prev` and `next`, with the checker's cap index when
+ * given (the caller advances it to `next`). Built as one literal: a spread that adds a key
+ * (`{ ...d, capRefs }`) took about 1 µs in V8, a sixth of a spec step.
+ */
+export const stateDelta = (prev: KernelState, next: KernelState, capRefs?: CapRefIndex): StateDelta => {
   const objects = new Set<PPtr>()
   const capsOrOriginal = new Set<SlotPtr>()
   const parents = new Set<SlotPtr>()
@@ -66,5 +70,5 @@ export const stateDelta = (prev: KernelState, next: KernelState): StateDelta => 
   const slots = new Set<SlotPtr>(capsOrOriginal)
   for (const sl of parents) slots.add(sl)
   for (const sl of children) slots.add(sl)
-  return { objects, slots, capsOrOriginal, parents, children }
+  return capRefs === undefined ? { objects, slots, capsOrOriginal, parents, children } : { objects, slots, capsOrOriginal, parents, children, capRefs }
 }

@@ -4,7 +4,8 @@
  * reference from `invariants`.
  * @category invariants
  */
-import type { KernelState } from "../state.ts"
+import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import type { KernelState, KObject } from "../state.ts"
 import * as D from "./domain.ts"
 import * as I from "./irq.ts"
 import * as Mem from "./memory.ts"
@@ -161,10 +162,23 @@ export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelt
     s.armGlobalPD === prev.armGlobalPD && s.armGlobalPT === prev.armGlobalPT
   if (!fixed) return run.flatMap((i) => i.check(s))
   // Each invariant's `checkChanged` is `check` on a view of its scope; invariants whose scopes name
-  // the same key sets (most take the delta's objects or slots as they are) share one view.
+  // the same key sets (most take the delta's objects or slots as they are) share one view. An
+  // invariant of each object or each cap on its own skips the view: it runs on the changed ones.
   const views: { scope: IncrementalScope; view: KernelState }[] = []
   const out: Violation[] = []
+  let objects: Present<PPtr, KObject> | null = null
+  let caps: Present<SlotPtr, Cap> | null = null
   for (const i of run) {
+    if (i.atObject !== undefined) {
+      objects ??= present(s.kheap, delta.objects)
+      for (let j = 0; j < objects.keys.length; j++) i.atObject(s, objects.keys[j]!, objects.values[j]!, out)
+      continue
+    }
+    if (i.atCap !== undefined) {
+      caps ??= present(s.caps, delta.slots)
+      for (let j = 0; j < caps.keys.length; j++) i.atCap(s, caps.keys[j]!, caps.values[j]!, out)
+      continue
+    }
     const sc = i.scope!(s, prev, delta)
     if (sc.nothing === true) continue
     let view: KernelState | undefined
@@ -177,4 +191,16 @@ export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelt
     for (let j = 0; j < r.length; j++) out.push(r[j]!)
   }
   return out
+}
+
+/** The keys of a change still present in a map, with their values (parallel arrays). */
+interface Present<K, V> { readonly keys: K[]; readonly values: V[] }
+const present = <K, V>(m: ReadonlyMap<K, V>, changed: ReadonlySet<K>): Present<K, V> => {
+  const keys: K[] = []
+  const values: V[] = []
+  for (const k of changed) {
+    const v = m.get(k)
+    if (v !== undefined) { keys.push(k); values.push(v) }
+  }
+  return { keys, values }
 }

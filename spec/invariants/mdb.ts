@@ -349,11 +349,8 @@ export const utRevocable = defineInvariant({
   mirrors: "l4v Invariants_AI ut_revocable",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "Untyped_Retype"],
   // Per slot: its cap and its originality, both in the slot delta.
-  scope: (_s, _prev, d) => changedSlots(d),
-  find: (s, report) => {
-    for (const [slot, c] of s.caps) {
-      if (c.tag === "UntypedCap" && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is an untyped cap but not original`)
-    }
+  eachCap: (s, slot, c, report) => {
+    if (c.tag === "UntypedCap" && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is an untyped cap but not original`)
   },
 })
 
@@ -396,11 +393,8 @@ export const replyMasterRevocable = defineInvariant({
   mirrors: "l4v Invariants_AI reply_master_revocable",
   threatenedBy: ["TCB_Resume", "Untyped_Retype", "cteMove", "setupReplyMaster"],
   // Per slot: its cap and its originality, both in the slot delta.
-  scope: (_s, _prev, d) => changedSlots(d),
-  find: (s, report) => {
-    for (const [slot, c] of s.caps) {
-      if (c.tag === "ReplyCap" && c.isMaster && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is a master reply cap but not original`)
-    }
+  eachCap: (s, slot, c, report) => {
+    if (c.tag === "ReplyCap" && c.isMaster && !s.isOriginal.has(slot)) report(`${showAt(s, slot)} is a master reply cap but not original`)
   },
 })
 

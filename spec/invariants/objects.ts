@@ -58,74 +58,71 @@ export const wellformedCap = defineInvariant({
   mirrors: "l4v Invariants_AI wellformed_cap, cap_aligned; ARM wellformed_acap",
   threatenedBy: ["CNode_Mint", "CNode_Mutate", "Untyped_Retype", "IRQControl_IssueIRQHandler", "cteInsert"],
   // Per cap: a changed cap can only break its own slot.
-  scope: (_s, _prev, d) => changedSlots(d),
-  find: (s, report) => {
-    for (const [slot, c] of s.caps) {
-      const at = () => `${showSlot(s, slot)} holds ${showCap(c)}`
-      switch (c.tag) {
-        case "EndpointCap": case "NotificationCap":
-          if (!isNat(c.badge) || c.badge >= bit(badgeBits)) report(`${at()}: badge ${c.badge} is not below 2^${badgeBits}`)
-          if (!isNat(c.rights) || c.rights > 15) report(`${at()}: rights word ${c.rights} is not in 0..15`)
-          if (c.tag === "NotificationCap" && (hasRight(c.rights, RightG) || hasRight(c.rights, RightGR))) {
-            report(`${at()}: notification caps never carry Grant or GrantReply`)
-          }
-          break
-        case "CNodeCap":
-          if (!isNat(c.radix) || c.radix < 1) report(`${at()}: radix ${c.radix} is not >= 1`)
-          if (!isNat(c.guardSize) || c.guardSize + c.radix > wordBits) {
-            report(`${at()}: guardSize ${c.guardSize} + radix ${c.radix} exceeds ${wordBits}`)
-          }
-          if (!isNat(c.guard) || c.guard >= bit(c.guardSize)) report(`${at()}: guard ${c.guard} does not fit in ${c.guardSize} bits`)
-          break
-        case "UntypedCap":
-          if (!isNat(c.sizeBits) || c.sizeBits < minUntypedBits || c.sizeBits > maxUntypedBits) {
-            report(`${at()}: sizeBits ${c.sizeBits} is not in ${minUntypedBits}..${maxUntypedBits}`)
-          }
-          if (c.ptr === 0) report(`${at()}: an untyped never starts at address 0`)
-          if (!isNat(c.freeIndex) || c.freeIndex > bit(c.sizeBits) || c.freeIndex % bit(minUntypedBits) !== 0) {
-            report(`${at()}: freeIndex ${c.freeIndex} is not a multiple of ${bit(minUntypedBits)} in 0..2^${c.sizeBits}`)
-          }
-          if (c.ptr + bit(c.sizeBits) > 2 ** wordBits) report(`${at()}: range ${showRange(untypedRange(c))} leaves the 32-bit address space`)
-          break
-        case "FrameCap":
-          if (!frameSizes.has(c.sizeBits)) report(`${at()}: sizeBits ${c.sizeBits} is not a frame size`)
-          if (c.mapped !== null) {
-            const why = mappingProblem(c.mapped.asid, c.mapped.vaddr, c.sizeBits)
-            if (why !== null) report(`${at()}: ${why}`)
-          }
-          break
-        case "PageTableCap":
-          if (c.mapped !== null) {
-            const why = mappingProblem(c.mapped.asid, c.mapped.vaddr, sectionBits)
-            if (why !== null) report(`${at()}: ${why}`)
-          }
-          break
-        case "PageDirectoryCap":
-          if (c.asid !== null && !validASID(c.asid)) report(`${at()}: ASID ${c.asid} is not in 1..2^${asidBits}-1`)
-          break
-        case "ASIDPoolCap":
-          if (!isNat(c.asidBase) || !isAligned(c.asidBase, asidLowBits) || c.asidBase >= bit(asidBits)) report(`${at()}: ASID base ${c.asidBase} is not a multiple of 2^${asidLowBits} below 2^${asidBits}`)
-          break
-        case "IRQHandlerCap":
-          if (!isNat(c.irq) || c.irq >= s.numIRQs) report(`${at()}: IRQ ${c.irq} is not below numIRQs ${s.numIRQs}`)
-          break
-        // A Zombie of a TCB counts at most its 5 slots, of a CNode (radix >= 1) at most its 2^radix.
-        case "ZombieCap": {
-          const slots = c.zombieType === zombieTypeTCB ? tcbCNodeEntries : bit(c.zombieType)
-          if (c.zombieType !== zombieTypeTCB && (!isNat(c.zombieType) || c.zombieType < 1 || c.zombieType > wordBits - slotBits)) {
-            report(`${at()}: Zombie type ${c.zombieType} is neither a CNode radix nor a TCB`)
-          } else if (!isNat(c.number) || c.number > slots) report(`${at()}: ${c.number} slots left, but the table has ${slots}`)
-          break
+  eachCap: (s, slot, c, report) => {
+    const at = () => `${showSlot(s, slot)} holds ${showCap(c)}`
+    switch (c.tag) {
+      case "EndpointCap": case "NotificationCap":
+        if (!isNat(c.badge) || c.badge >= bit(badgeBits)) report(`${at()}: badge ${c.badge} is not below 2^${badgeBits}`)
+        if (!isNat(c.rights) || c.rights > 15) report(`${at()}: rights word ${c.rights} is not in 0..15`)
+        if (c.tag === "NotificationCap" && (hasRight(c.rights, RightG) || hasRight(c.rights, RightGR))) {
+          report(`${at()}: notification caps never carry Grant or GrantReply`)
         }
-        case "NullCap": case "ReplyCap": case "ThreadCap": case "DomainCap": case "IRQControlCap": case "ASIDControlCap":
-          break
-        default:
-          report(`${at()}: a cap of no kind seL4 has`)
+        break
+      case "CNodeCap":
+        if (!isNat(c.radix) || c.radix < 1) report(`${at()}: radix ${c.radix} is not >= 1`)
+        if (!isNat(c.guardSize) || c.guardSize + c.radix > wordBits) {
+          report(`${at()}: guardSize ${c.guardSize} + radix ${c.radix} exceeds ${wordBits}`)
+        }
+        if (!isNat(c.guard) || c.guard >= bit(c.guardSize)) report(`${at()}: guard ${c.guard} does not fit in ${c.guardSize} bits`)
+        break
+      case "UntypedCap":
+        if (!isNat(c.sizeBits) || c.sizeBits < minUntypedBits || c.sizeBits > maxUntypedBits) {
+          report(`${at()}: sizeBits ${c.sizeBits} is not in ${minUntypedBits}..${maxUntypedBits}`)
+        }
+        if (c.ptr === 0) report(`${at()}: an untyped never starts at address 0`)
+        if (!isNat(c.freeIndex) || c.freeIndex > bit(c.sizeBits) || c.freeIndex % bit(minUntypedBits) !== 0) {
+          report(`${at()}: freeIndex ${c.freeIndex} is not a multiple of ${bit(minUntypedBits)} in 0..2^${c.sizeBits}`)
+        }
+        if (c.ptr + bit(c.sizeBits) > 2 ** wordBits) report(`${at()}: range ${showRange(untypedRange(c))} leaves the 32-bit address space`)
+        break
+      case "FrameCap":
+        if (!frameSizes.has(c.sizeBits)) report(`${at()}: sizeBits ${c.sizeBits} is not a frame size`)
+        if (c.mapped !== null) {
+          const why = mappingProblem(c.mapped.asid, c.mapped.vaddr, c.sizeBits)
+          if (why !== null) report(`${at()}: ${why}`)
+        }
+        break
+      case "PageTableCap":
+        if (c.mapped !== null) {
+          const why = mappingProblem(c.mapped.asid, c.mapped.vaddr, sectionBits)
+          if (why !== null) report(`${at()}: ${why}`)
+        }
+        break
+      case "PageDirectoryCap":
+        if (c.asid !== null && !validASID(c.asid)) report(`${at()}: ASID ${c.asid} is not in 1..2^${asidBits}-1`)
+        break
+      case "ASIDPoolCap":
+        if (!isNat(c.asidBase) || !isAligned(c.asidBase, asidLowBits) || c.asidBase >= bit(asidBits)) report(`${at()}: ASID base ${c.asidBase} is not a multiple of 2^${asidLowBits} below 2^${asidBits}`)
+        break
+      case "IRQHandlerCap":
+        if (!isNat(c.irq) || c.irq >= s.numIRQs) report(`${at()}: IRQ ${c.irq} is not below numIRQs ${s.numIRQs}`)
+        break
+      // A Zombie of a TCB counts at most its 5 slots, of a CNode (radix >= 1) at most its 2^radix.
+      case "ZombieCap": {
+        const slots = c.zombieType === zombieTypeTCB ? tcbCNodeEntries : bit(c.zombieType)
+        if (c.zombieType !== zombieTypeTCB && (!isNat(c.zombieType) || c.zombieType < 1 || c.zombieType > wordBits - slotBits)) {
+          report(`${at()}: Zombie type ${c.zombieType} is neither a CNode radix nor a TCB`)
+        } else if (!isNat(c.number) || c.number > slots) report(`${at()}: ${c.number} slots left, but the table has ${slots}`)
+        break
       }
-      const base = c.tag === "UntypedCap" ? c.ptr : capObjRef(c)
-      if (base !== null && !(isNat(base) && isAligned(base, capBits(c)))) {
-        report(`${at()}: address ${hex(base)} is not aligned to 2^${capBits(c)}`)
-      }
+      case "NullCap": case "ReplyCap": case "ThreadCap": case "DomainCap": case "IRQControlCap": case "ASIDControlCap":
+        break
+      default:
+        report(`${at()}: a cap of no kind seL4 has`)
+    }
+    const base = c.tag === "UntypedCap" ? c.ptr : capObjRef(c)
+    if (base !== null && !(isNat(base) && isAligned(base, capBits(c)))) {
+      report(`${at()}: address ${hex(base)} is not aligned to 2^${capBits(c)}`)
     }
   },
 })
@@ -481,14 +478,11 @@ export const objSizes = defineInvariant({
   mirrors: "l4v Invariants_AI valid_cs_size; ARM frame sizes",
   threatenedBy: ["Untyped_Retype"],
   // Per object.
-  scope: (_s, _prev, d) => ({ objects: d.objects }),
-  find: (s, report) => {
-    for (const [p, o] of s.kheap) {
-      if (o.tag === "CNode" && (!isNat(o.radix) || o.radix >= wordBits - slotBits)) {
-        report(`CNode ${hex(p)} has radix ${o.radix}, not in 0..${wordBits - slotBits - 1}`)
-      } else if (o.tag === "Frame" && !frameSizes.has(o.sizeBits)) {
-        report(`Frame ${hex(p)} has size ${o.sizeBits} bits, not a page size`)
-      }
+  eachObject: (s, p, o, report) => {
+    if (o.tag === "CNode" && (!isNat(o.radix) || o.radix >= wordBits - slotBits)) {
+      report(`CNode ${hex(p)} has radix ${o.radix}, not in 0..${wordBits - slotBits - 1}`)
+    } else if (o.tag === "Frame" && !frameSizes.has(o.sizeBits)) {
+      report(`Frame ${hex(p)} has size ${o.sizeBits} bits, not a page size`)
     }
   },
 })
@@ -549,14 +543,11 @@ export const validFault = defineInvariant({
   mirrors: "l4v Invariants_AI valid_fault (in valid_tcb)",
   threatenedBy: ["handleFault", "sendFaultIPC", "doReplyTransfer", "cancelIPC"],
   // Per object: only a changed object can break it (idleThread is fixed at boot).
-  scope: (_s, _prev, d) => ({ objects: d.objects }),
-  find: (s, report) => {
-    for (const [p, o] of s.kheap) {
-      if (o.tag !== "TCB" || o.tcbFault === null) continue
-      if (p === s.idleThread) report(`the idle thread ${hex(p)} has a pending ${o.tcbFault.tag}`)
-      const why = faultProblem(o.tcbFault)
-      if (why !== null) report(`TCB ${hex(p)} has a pending ${o.tcbFault.tag} that is malformed: ${why}`)
-    }
+  eachObject: (s, p, o, report) => {
+    if (o.tag !== "TCB" || o.tcbFault === null) return
+    if (p === s.idleThread) report(`the idle thread ${hex(p)} has a pending ${o.tcbFault.tag}`)
+    const why = faultProblem(o.tcbFault)
+    if (why !== null) report(`TCB ${hex(p)} has a pending ${o.tcbFault.tag} that is malformed: ${why}`)
   },
 })
 

@@ -27,13 +27,10 @@ export const pspaceAligned = defineInvariant({
   mirrors: "l4v Invariants_AI pspace_aligned",
   threatenedBy: ["Untyped_Retype"],
   // Per object.
-  scope: (_s, _prev, d) => ({ objects: d.objects }),
-  find: (s, report) => {
-    for (const [p, o] of s.kheap) {
-      const bits = objBits(o)
-      if (!Number.isInteger(p) || p < 0 || p % bit(bits) !== 0) report(`${o.tag} at ${hex(p)} is not aligned to its size 2^${bits}`)
-      else if (p + bit(bits) > 2 ** wordBits) report(`${o.tag} at ${hex(p)} of 2^${bits} bytes runs past the 32-bit address space`)
-    }
+  eachObject: (_s, p, o, report) => {
+    const bits = objBits(o)
+    if (!Number.isInteger(p) || p < 0 || p % bit(bits) !== 0) report(`${o.tag} at ${hex(p)} is not aligned to its size 2^${bits}`)
+    else if (p + bit(bits) > 2 ** wordBits) report(`${o.tag} at ${hex(p)} of 2^${bits} bytes runs past the 32-bit address space`)
   },
 })
 

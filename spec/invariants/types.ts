@@ -3,8 +3,8 @@
  * layers that compose named predicates (l4v's `valid_pspace` -> `valid_state` -> `invs`).
  * @category invariants
  */
-import type { PPtr, SlotPtr } from "../../model/index.ts"
-import type { KernelState } from "../state.ts"
+import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
+import type { KernelState, KObject } from "../state.ts"
 import type { StateDelta } from "./delta.ts"
 
 /** One thing an invariant found wrong: which invariant, and a message naming the slot or object. */
@@ -42,6 +42,14 @@ export interface Invariant {
    * `check(scopedView(s, scope(s, prev, delta)))`, so invariants with the same scope can share a view.
    */
   readonly scope?: (s: KernelState, prev: KernelState, delta: StateDelta) => IncrementalScope
+  /**
+   * For an invariant of each object on its own (`InvariantDef.eachObject`): add to `out` the
+   * violations at object `p`, which holds `o`. The checker runs it on the changed objects directly,
+   * with no view of the state.
+   */
+  readonly atObject?: (s: KernelState, p: PPtr, o: KObject, out: Violation[]) => void
+  /** For an invariant of each cap on its own (`InvariantDef.eachCap`): add to `out` the violations at `slot`, which holds `c`. */
+  readonly atCap?: (s: KernelState, slot: SlotPtr, c: Cap, out: Violation[]) => void
 }
 
 /**
@@ -162,12 +170,16 @@ export const leaves = (x: Invariant | Layer): readonly Invariant[] => {
 /** Does `s` satisfy the invariant or layer? */
 export const holds = (x: Invariant | Layer, s: KernelState): boolean => x.check(s).length === 0
 
-/** The fields of an invariant, with its predicate written as `find(s, report)`. */
-export interface InvariantDef {
+/** What every invariant says of itself, for the reference (`kspec docs`) and for reports. */
+interface InvariantDoc {
   readonly name: string
   readonly statement: string
   readonly mirrors: string
   readonly threatenedBy: readonly string[]
+}
+
+/** An invariant whose predicate searches the whole state, written as `find(s, report)`. */
+export interface FindDef extends InvariantDoc {
   /** Call `report(message)` once per violation found. */
   readonly find: (s: KernelState, report: (message: string) => void) => void
   /**
@@ -175,26 +187,64 @@ export interface InvariantDef {
    * introduced, given that `prev` satisfied the invariant. `find` then runs over `scopedView`.
    */
   readonly scope?: (s: KernelState, prev: KernelState, delta: StateDelta) => IncrementalScope
+  readonly eachObject?: never
+  readonly eachCap?: never
 }
 
+/**
+ * An invariant of each object on its own: it holds when `eachObject` reports nothing for any
+ * object in the heap. Only a changed object can break it, so its incremental form visits the
+ * changed objects.
+ */
+export interface EachObjectDef extends InvariantDoc {
+  readonly eachObject: (s: KernelState, p: PPtr, o: KObject, report: (message: string) => void) => void
+  readonly find?: never
+  readonly scope?: never
+  readonly eachCap?: never
+}
 
 /**
- * Build an invariant from a `find` that reports messages. A predicate that throws (on a state
- * far outside its assumptions) is reported as a violation of that invariant, never rethrown.
+ * An invariant of each cap on its own (with its slot's originality): it holds when `eachCap`
+ * reports nothing for any cap. Only a changed slot can break it.
+ */
+export interface EachCapDef extends InvariantDoc {
+  readonly eachCap: (s: KernelState, slot: SlotPtr, c: Cap, report: (message: string) => void) => void
+  readonly find?: never
+  readonly scope?: never
+  readonly eachObject?: never
+}
+
+/** The fields of an invariant: its predicate as a search of the state, or as a check of each object or each cap. */
+export type InvariantDef = FindDef | EachObjectDef | EachCapDef
+
+const noViolations: readonly Violation[] = Object.freeze([])
+
+/**
+ * Build an invariant from its definition. A predicate that throws (on a state far outside its
+ * assumptions) is reported as a violation of that invariant, never rethrown.
  */
 export const defineInvariant = (d: InvariantDef): Invariant => {
-  const run = (s: KernelState): Violation[] => {
-    const out: Violation[] = []
-    const report = (message: string) => { out.push({ invariant: d.name, message }) }
-    try {
-      d.find(s, report)
-    } catch (e) {
-      report(`the check itself threw: ${e instanceof Error ? e.message : String(e)}`)
-    }
+  // One reporter per invariant, writing to the list of the run under way (runs nest when a
+  // predicate asks another invariant): no closure or list is made for a run that finds nothing.
+  let sink: Violation[] | null = null
+  const report = (message: string): void => { (sink ??= []).push({ invariant: d.name, message }) }
+  const threw = (e: unknown): void => report(`the check itself threw: ${e instanceof Error ? e.message : String(e)}`)
+  const eachObject = d.eachObject
+  const eachCap = d.eachCap
+  const find = d.find ?? (eachObject !== undefined
+    ? (s: KernelState, r: (message: string) => void) => { for (const [p, o] of s.kheap) eachObject(s, p, o, r) }
+    : (s: KernelState, r: (message: string) => void) => { for (const [slot, c] of s.caps) eachCap!(s, slot, c, r) })
+  const run = (s: KernelState): readonly Violation[] => {
+    const saved = sink
+    sink = null
+    try { find(s, report) } catch (e) { threw(e) }
+    const out = sink ?? noViolations
+    sink = saved
     return out
   }
   // A scope is total like `check`: one that throws (on a state far outside its assumptions) widens to everything.
-  const given = d.scope
+  const given = d.scope ?? (eachObject !== undefined ? (_s: KernelState, _p: KernelState, delta: StateDelta) => changedObjects(delta)
+    : eachCap !== undefined ? (_s: KernelState, _p: KernelState, delta: StateDelta) => changedSlots(delta) : undefined)
   const scope = given === undefined ? undefined : (s: KernelState, prev: KernelState, delta: StateDelta): IncrementalScope => {
     try { return given(s, prev, delta) } catch { return everything }
   }
@@ -209,7 +259,23 @@ export const defineInvariant = (d: InvariantDef): Invariant => {
       scope,
       checkChanged: (s: KernelState, prev: KernelState, delta: StateDelta) => {
         const sc = scope(s, prev, delta)
-        return sc.nothing === true ? [] : run(scopedView(s, sc))
+        return sc.nothing === true ? noViolations : run(scopedView(s, sc))
+      },
+    }),
+    ...(eachObject === undefined ? {} : {
+      atObject: (s: KernelState, p: PPtr, o: KObject, out: Violation[]) => {
+        const saved = sink
+        sink = out
+        try { eachObject(s, p, o, report) } catch (e) { threw(e) }
+        sink = saved
+      },
+    }),
+    ...(eachCap === undefined ? {} : {
+      atCap: (s: KernelState, slot: SlotPtr, c: Cap, out: Violation[]) => {
+        const saved = sink
+        sink = out
+        try { eachCap(s, slot, c, report) } catch (e) { threw(e) }
+        sink = saved
       },
     }),
   }

@@ -235,27 +235,24 @@ export const wellformedVSpaceObj = defineInvariant({
   mirrors: "l4v ArchInvariants_AI wellformed_vspace_obj (wellformed_pde, wellformed_pte); the 16 copies are seL4's C",
   threatenedBy: ["ARM_Page_Map", "ARM_PageTable_Map", "ARM_Page_Unmap", "unmapPage", "Untyped_Retype"],
   // Per object: only a changed table can break it.
-  scope: (_s, _prev, d) => ({ objects: d.objects }),
-  find: (s, report) => {
-    const g = s.kheap.get(s.armGlobalPD)
-    const shared = g?.tag === "PageDirectory" ? g.kernelPDEs : undefined
-    for (const [p, o] of s.kheap) {
-      if (o.tag === "PageDirectory") {
-        for (const why of pdeMapProblems(o.pdes, 0, kernelFirst)) report(`page directory ${hex(p)} ${why}`)
-        // A kernel window shared with the global directory is checked with it.
-        if (o.kernelPDEs !== shared || p === s.armGlobalPD) for (const why of kernelWindowProblems(o.kernelPDEs)) report(`page directory ${hex(p)} ${why}`)
-      } else if (o.tag === "PageTable") {
-        for (const [i, e] of o.ptes) {
-          if (!Number.isInteger(i) || i < 0 || i >= bit(ptIndexBits)) { report(`page table ${hex(p)} has an entry at index ${i}`); continue }
-          const why = pteProblem(e)
-          if (why !== null) report(`page table ${hex(p)} entry ${i} is ${showPTE(e)}: ${why}`)
-          if (e.tag === "LargePagePTE" && i % pagesPerLargePage === 0) {
-            for (let j = 1; j < pagesPerLargePage; j++) {
-              if (!sameEntry(o.ptes.get(i + j), e)) report(`page table ${hex(p)}: the large page at entry ${i} is not repeated at entry ${i + j}`)
-            }
-          } else if (e.tag === "LargePagePTE" && !sameEntry(o.ptes.get(i - (i % pagesPerLargePage)), e)) {
-            report(`page table ${hex(p)} entry ${i} is part of a large page that does not start at entry ${i - (i % pagesPerLargePage)}`)
+  eachObject: (s, p, o, report) => {
+    if (o.tag === "PageDirectory") {
+      for (const why of pdeMapProblems(o.pdes, 0, kernelFirst)) report(`page directory ${hex(p)} ${why}`)
+      // A kernel window shared with the global directory is checked with it.
+      const g = s.kheap.get(s.armGlobalPD)
+      const shared = g?.tag === "PageDirectory" ? g.kernelPDEs : undefined
+      if (o.kernelPDEs !== shared || p === s.armGlobalPD) for (const why of kernelWindowProblems(o.kernelPDEs)) report(`page directory ${hex(p)} ${why}`)
+    } else if (o.tag === "PageTable") {
+      for (const [i, e] of o.ptes) {
+        if (!Number.isInteger(i) || i < 0 || i >= bit(ptIndexBits)) { report(`page table ${hex(p)} has an entry at index ${i}`); continue }
+        const why = pteProblem(e)
+        if (why !== null) report(`page table ${hex(p)} entry ${i} is ${showPTE(e)}: ${why}`)
+        if (e.tag === "LargePagePTE" && i % pagesPerLargePage === 0) {
+          for (let j = 1; j < pagesPerLargePage; j++) {
+            if (!sameEntry(o.ptes.get(i + j), e)) report(`page table ${hex(p)}: the large page at entry ${i} is not repeated at entry ${i + j}`)
           }
+        } else if (e.tag === "LargePagePTE" && !sameEntry(o.ptes.get(i - (i % pagesPerLargePage)), e)) {
+          report(`page table ${hex(p)} entry ${i} is part of a large page that does not start at entry ${i - (i % pagesPerLargePage)}`)
         }
       }
     }
