@@ -224,8 +224,8 @@ const noViolations: readonly Violation[] = Object.freeze([])
  * assumptions) is reported as a violation of that invariant, never rethrown.
  */
 export const defineInvariant = (d: InvariantDef): Invariant => {
-  // One reporter per invariant, writing to the list of the run under way (runs nest when a
-  // predicate asks another invariant): no closure or list is made for a run that finds nothing.
+  // One reporter per invariant, writing to the list of the run under way (no predicate runs
+  // another, so runs never nest): a run that finds nothing makes no list and no closure.
   let sink: Violation[] | null = null
   const report = (message: string): void => { (sink ??= []).push({ invariant: d.name, message }) }
   const threw = (e: unknown): void => report(`the check itself threw: ${e instanceof Error ? e.message : String(e)}`)
@@ -235,12 +235,9 @@ export const defineInvariant = (d: InvariantDef): Invariant => {
     ? (s: KernelState, r: (message: string) => void) => { for (const [p, o] of s.kheap) eachObject(s, p, o, r) }
     : (s: KernelState, r: (message: string) => void) => { for (const [slot, c] of s.caps) eachCap!(s, slot, c, r) })
   const run = (s: KernelState): readonly Violation[] => {
-    const saved = sink
     sink = null
     try { find(s, report) } catch (e) { threw(e) }
-    const out = sink ?? noViolations
-    sink = saved
-    return out
+    return sink ?? noViolations
   }
   // A scope is total like `check`: one that throws (on a state far outside its assumptions) widens to everything.
   const given = d.scope ?? (eachObject !== undefined ? (_s: KernelState, _p: KernelState, delta: StateDelta) => changedObjects(delta)
@@ -264,18 +261,14 @@ export const defineInvariant = (d: InvariantDef): Invariant => {
     }),
     ...(eachObject === undefined ? {} : {
       atObject: (s: KernelState, p: PPtr, o: KObject, out: Violation[]) => {
-        const saved = sink
         sink = out
         try { eachObject(s, p, o, report) } catch (e) { threw(e) }
-        sink = saved
       },
     }),
     ...(eachCap === undefined ? {} : {
       atCap: (s: KernelState, slot: SlotPtr, c: Cap, out: Violation[]) => {
-        const saved = sink
         sink = out
         try { eachCap(s, slot, c, report) } catch (e) { threw(e) }
-        sink = saved
       },
     }),
   }
