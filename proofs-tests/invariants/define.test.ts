@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { defaultBootConfig } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { boot } from "../../spec/index.ts"
-import { updateTcb } from "../../spec/state.ts"
+import { setCap, updateTcb } from "../../spec/state.ts"
 import type { Invariant, Violation } from "../../spec/invariants/index.ts"
 import { defineInvariant, stateDelta } from "../../spec/invariants/index.ts"
 
@@ -31,6 +31,7 @@ const noUntypedEach = defineInvariant({
 const noUntypedFind = defineInvariant({
   name: "no_untyped", ...doc,
   find: (s, report) => { for (const [slot, c] of s.caps) if (c.tag === "UntypedCap") report(`slot ${slot}`) },
+  scope: (_s, _prev, d) => ({ slots: d.slots }),
 })
 
 const s0 = boot(defaultBootConfig)
@@ -59,6 +60,16 @@ describe("defineInvariant's forms", () => {
     const untyped = messages(noUntypedFind.check(s0))
     expect(untyped.length).toBeGreaterThan(0)
     expect(messages(noUntypedEach.check(s0))).toEqual(untyped)
+    // A step that copies an untyped cap into an empty slot: both incremental forms see that slot alone.
+    const [, ut] = [...s0.caps].find(([, c]) => c.tag === "UntypedCap")!
+    const free = Math.max(...s0.caps.keys()) + 16
+    const s1 = setCap(s0, free, ut)
+    const d1 = stateDelta(s0, s1)
+    expect(messages(noUntypedEach.checkChanged!(s1, s0, d1))).toEqual([`no_untyped: slot ${free}`])
+    expect(messages(noUntypedEach.checkChanged!(s1, s0, d1))).toEqual(messages(noUntypedFind.checkChanged!(s1, s0, d1)))
+    const out: Violation[] = []
+    noUntypedEach.atCap!(s1, free, ut, out)
+    expect(messages(out)).toEqual([`no_untyped: slot ${free}`])
     expect(noUntypedEach.atObject).toBeUndefined()
     expect(prioEach(0).atCap).toBeUndefined()
   })
