@@ -18,7 +18,7 @@ import type { KernelState } from "../spec/index.ts"
 import { boot, step, stepWithOutcome } from "../spec/index.ts"
 import { Kernel } from "../impl/index.ts"
 import { resolveChoice, traceArb } from "../harness/gen/choices.ts"
-import { medianWithSetupNs, warmUp } from "./timing.ts"
+import { interleavedMediansNs, warmUp } from "./timing.ts"
 
 export interface CapBenchResult {
   readonly entries: number
@@ -52,11 +52,12 @@ export const runCapBench = (traces = 40, depth = 200, seed = 7, reps = 5): CapBe
   const implRun = (ks: Kernel[]): void => {
     for (let i = 0; i < work.length; i++) { const k = ks[i]!; for (const e of work[i]!) k.step(e) }
   }
-  // Warm up each, then take the median of `reps` timed runs. The impl goes first, before the spec's
-  // garbage fills the heap (its collection would land in the impl's short runs), and gets 5x the reps.
+  // Warm up each, then time them in turns (five impl runs to each spec run, 8 * reps rounds) and
+  // take each one's median: both over the same seconds, so the ratio holds while the machine's
+  // speed drifts (timed one after the other, it ranged 8x-20x on one machine from run to run;
+  // in turns, 13.6x-16.8x).
   warmUp(bootAll, implRun, 100 * reps)
-  const implNs = medianWithSetupNs(bootAll, implRun, reps * 5)
   warmUp(() => undefined, specRun, 100 * reps)
-  const specNs = medianWithSetupNs(() => undefined, specRun, reps)
+  const { a: implNs, b: specNs } = interleavedMediansNs(bootAll, implRun, specRun, reps * 8, 5)
   return { entries, specNsPerEntry: specNs / entries, implNsPerEntry: implNs / entries, ratio: specNs / implNs }
 }

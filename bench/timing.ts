@@ -21,3 +21,27 @@ export const warmUp = <T>(setup: () => T, run: (x: T) => void, ms: number): void
   const end = performance.now() + ms
   do run(setup()); while (performance.now() < end)
 }
+
+/**
+ * The medians of two contestants' timings in ns, taken in turns (`ratio` timings of `a` to each of
+ * `b`, `reps` rounds): both are measured over the same seconds, so a machine whose speed drifts
+ * moves both alike and their ratio holds. `setupA` runs before each timing of `a`, untimed.
+ */
+export const interleavedMediansNs = <T>(setupA: () => T, a: (x: T) => void, b: () => void, reps: number, ratio = 1): { a: number; b: number } => {
+  const ta: number[] = []
+  const tb: number[] = []
+  const time = (f: () => void): number => {
+    const t0 = process.hrtime.bigint()
+    f()
+    return Number(process.hrtime.bigint() - t0)
+  }
+  for (let i = 0; i < reps; i++) {
+    for (let j = 0; j < ratio; j++) {
+      const x = setupA()
+      ta.push(time(() => a(x)))
+    }
+    tb.push(time(b))
+  }
+  const median = (ts: number[]) => ts.sort((x, y) => x - y)[Math.floor(ts.length / 2)]!
+  return { a: median(ta), b: median(tb) }
+}
