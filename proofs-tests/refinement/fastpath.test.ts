@@ -149,6 +149,23 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expectFastpath(setup, shortRounds, { replyRecvs: 12 })
   })
 
+  it("with the server's ReplyRecv through a notification cap (it may read): the fastpath declines, and the slow path replies and then waits on the notification", () => {
+    // The same short lookup as above, through a copy of the notification cap with every right:
+    // the fastpath's receive is on an endpoint only; seL4's slow path receives a signal.
+    const cnodeA = 111
+    const setup = [
+      ...pingPongSetup(),
+      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
+      seL4_CNode_Copy(cnodeA, 7, 8, InitialSlot.InitThreadCNode, S.ntfn, 32, 15),
+      seL4_TCB_SetSpace(S.server, 0, cnodeA, 0, S.serverPD, 0),
+    ]
+    const short = ((7 << 24) | 0x00ab_cdef) >>> 0
+    const round = [clientCall(2), seL4_ReplyRecv(short, { mrs: [1, 2] })]
+    expectFastpath(setup, round, { calls: 1, replyRecvs: 0 })
+    const server = objectOf(specRun(setup).state, S.server)
+    expect(threadState(specRun([...setup, ...round]).state, server)?.tag).toBe("BlockedOnNotification")
+  })
+
   // With the server at the client's priority the domain matters to ReplyRecv's priority check; with
   // the server below it, to Call's too (it looks at the ready queues only for a receiver of lower priority).
   it.each([
@@ -240,6 +257,13 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const server = objectOf(specRun(setup).state, S.server)
     expect(specRun(setup).state.caps.get(slotOf(server, tcbVTable))).toBeUndefined()
     expectFastpath(setup, rounds(6), { calls: 0, replyRecvs: 6 })
+  })
+
+  it("with the client's VTable cap revoked, its Calls take the fastpath and the server's ReplyRecvs to it go the slow path, and agree", () => {
+    const setup: Event[] = [...pingPongSetup(), seL4_CNode_Revoke(InitialSlot.InitThreadCNode, InitialSlot.InitThreadVSpace, 32)]
+    const client = specRun(setup).state.curThread
+    expect(specRun(setup).state.caps.get(slotOf(client, tcbVTable))).toBeUndefined()
+    expectFastpath(setup, rounds(6), { calls: 6, replyRecvs: 0 })
   })
 
   // lookup_fp walks the CSpace without checking depth at each level, so a lookup that resolves

@@ -34,6 +34,11 @@ const configs: readonly [string, BootConfig][] = [
     memory: [{ base: 0x2000_0010, size: 0x12345, isDevice: false }, { base: 0x3000_0000, size: 0x10, isDevice: true }],
     numIRQs: 16, numDomains: 2,
   }],
+  // A region whose start and end are not 16-byte aligned: the pieces below the smallest untyped
+  // (16 bytes) at either end become no untyped, with room in the CNode for them if they did.
+  ["a region with pieces below 16 bytes at both ends", {
+    rootCNodeBits: 12, memory: [{ base: 0x2000_0008, size: 0x1_0000 + 4, isDevice: false }], numIRQs: 4, numDomains: 1,
+  }],
   ["large CNode", { rootCNodeBits: 12, memory: [{ base: 0x2000_0000, size: 0x40_0000, isDevice: false }], numIRQs: 16, numDomains: 1 }],
   ["three domains under a static schedule", domainsBootConfig],
   ["a schedule starting in domain 2 with a long entry", {
