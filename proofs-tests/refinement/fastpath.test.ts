@@ -79,6 +79,20 @@ const twoLevelCSpace = (slot: number, guardBits: number): Event[] => [
   seL4_CNode_Mint(slot, 5, 8, InitialSlot.InitThreadCNode, InitialSlot.InitThreadCNode, 32, 15, guardBits << 3),
 ]
 
+/**
+ * The ping-pong scene with the server's CSpace a guardless CNode of radix 8 (root slot 111) whose
+ * slot 7 holds a copy of the root's cap in `source`. seL4's lookup_fp, like the slow lookup, stops
+ * at the first cap that is not a CNode cap, with bits left over: the server names it `short`.
+ */
+const shortLookupSetup = (source: number): Event[] => [
+  ...pingPongSetup(),
+  seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, 111, 1),
+  seL4_CNode_Copy(111, 7, 8, InitialSlot.InitThreadCNode, source, 32, 15),
+  seL4_TCB_SetSpace(S.server, 0, 111, 0, S.serverPD, 0),
+]
+/** The cptr to `shortLookupSetup`'s slot 7: 8 bits, then anything. */
+const short = ((7 << 24) | 0x00ab_cdef) >>> 0
+
 describe("the IPC fastpath agrees with the slow path wherever it applies", () => {
   const b = suiteBudget()
   it(`on ping-pong traces with broken preconditions (seed=${b.seed})`, () => {
@@ -135,16 +149,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
   })
 
   it("with the server's endpoint cap found after 8 bits (a CNode of radix 8, no guard): the lookup stops at it and its ReplyRecv takes the fastpath", () => {
-    // seL4's lookup_fp, like the slow lookup, returns the first cap that is not a CNode cap, with
-    // bits left over: the endpoint in slot 7 of a guardless radix-8 CNode is (7 << 24) | anything.
-    const cnodeA = 111
-    const setup = [
-      ...pingPongSetup(),
-      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
-      seL4_CNode_Copy(cnodeA, 7, 8, InitialSlot.InitThreadCNode, S.ep, 32, 15),
-      seL4_TCB_SetSpace(S.server, 0, cnodeA, 0, S.serverPD, 0),
-    ]
-    const short = ((7 << 24) | 0x00ab_cdef) >>> 0
+    const setup = shortLookupSetup(S.ep)
     const shortRounds = Array.from({ length: 12 }, (_, i) => [clientCall(i % 5), seL4_ReplyRecv(short, { mrs: [1, 2, 3].slice(0, i % 4) })]).flat()
     expectFastpath(setup, shortRounds, { replyRecvs: 12 })
   })
@@ -152,14 +157,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
   it("with the server's ReplyRecv through a notification cap (it may read): the fastpath declines, and the slow path replies and then waits on the notification", () => {
     // The same short lookup as above, through a copy of the notification cap with every right:
     // the fastpath's receive is on an endpoint only; seL4's slow path receives a signal.
-    const cnodeA = 111
-    const setup = [
-      ...pingPongSetup(),
-      seL4_Untyped_Retype(bootInfo(defaultBootConfig).untyped.start, ObjectType.CNode, 8, InitialSlot.InitThreadCNode, 0, 0, cnodeA, 1),
-      seL4_CNode_Copy(cnodeA, 7, 8, InitialSlot.InitThreadCNode, S.ntfn, 32, 15),
-      seL4_TCB_SetSpace(S.server, 0, cnodeA, 0, S.serverPD, 0),
-    ]
-    const short = ((7 << 24) | 0x00ab_cdef) >>> 0
+    const setup = shortLookupSetup(S.ntfn)
     const round = [clientCall(2), seL4_ReplyRecv(short, { mrs: [1, 2] })]
     expectFastpath(setup, round, { calls: 1, replyRecvs: 0 })
     const server = objectOf(specRun(setup).state, S.server)
