@@ -100,9 +100,14 @@ export interface FuzzPoint {
   readonly stepsPerSec: number
   /** Steps per second over the campaign's second half, when V8 has compiled the hot code (summed over processes). */
   readonly warmStepsPerSec: number
+  /**
+   * CPU cores the campaign kept busy over its second half (CPU seconds on every thread over wall
+   * seconds, summed over processes): a worker's thread, and V8's compiler and collector threads.
+   */
+  readonly warmCores: number
 }
 
-interface FuzzRun { readonly steps: number; readonly stepsPerSec: number; readonly warmStepsPerSec: number }
+interface FuzzRun { readonly steps: number; readonly stepsPerSec: number; readonly warmStepsPerSec: number; readonly warmCores: number }
 
 const kspecBin = resolve(projectRoot, "bin/kspec.js")
 
@@ -121,11 +126,12 @@ const fuzzProcess = (dir: string, name: string, workers: number, seconds: number
     p.on("exit", (code) => {
       if (code !== 0) { rej(new Error(`fuzz bench: kspec fuzz exited ${code}: ${err.slice(-400)}`)); return }
       const report = JSON.parse(readFileSync(json, "utf8")) as { steps: number; stepsPerSec: number }
-      const lines = readFileSync(stats, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { t: number; steps: number })
+      const lines = readFileSync(stats, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { t: number; steps: number; cpuSeconds: number })
       const last = lines[lines.length - 1]!
       const mid = lines.find((l) => l.t >= last.t / 2) ?? lines[0]!
       const warm = last.t > mid.t ? (last.steps - mid.steps) / (last.t - mid.t) : report.stepsPerSec
-      res({ steps: report.steps, stepsPerSec: report.stepsPerSec, warmStepsPerSec: warm })
+      const warmCores = last.t > mid.t ? (last.cpuSeconds - mid.cpuSeconds) / (last.t - mid.t) : last.cpuSeconds / Math.max(0.01, last.t)
+      res({ steps: report.steps, stepsPerSec: report.stepsPerSec, warmStepsPerSec: warm, warmCores })
     })
   })
 
@@ -146,7 +152,7 @@ export const runFuzzBench = async (seconds = 20, seed = 11, workerCounts: readon
       const [a, b] = await Promise.all([fuzzProcess(dir, "pa", 1, seconds, seed), fuzzProcess(dir, "pb", 1, seconds, seed + 1)])
       out.push({
         setup: "2 processes x 1 worker", workers: 2, seconds, steps: a.steps + b.steps,
-        stepsPerSec: a.stepsPerSec + b.stepsPerSec, warmStepsPerSec: a.warmStepsPerSec + b.warmStepsPerSec,
+        stepsPerSec: a.stepsPerSec + b.stepsPerSec, warmStepsPerSec: a.warmStepsPerSec + b.warmStepsPerSec, warmCores: a.warmCores + b.warmCores,
       })
     }
   } finally {

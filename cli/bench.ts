@@ -101,11 +101,11 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
   await section("5. Fuzz scaling: kspec fuzz --time 20s --seed 11 (depth 150), each its own process, steps/s once running:", "fuzz",
     () => (quick ? runFuzzBench(2, 11, [1], false) : runFuzzBench()),
     (pts) => {
-      log("| setup | steps | steps/s | vs 1 worker | steps/s, 2nd half | vs 1 worker |")
-      log("|---|---:|---:|---:|---:|---:|")
+      log("| setup | steps | steps/s | vs 1 worker | steps/s, 2nd half | vs 1 worker | CPU cores busy, 2nd half |")
+      log("|---|---:|---:|---:|---:|---:|---:|")
       for (const p of pts) {
         log(`| ${p.setup} | ${f0(p.steps)} | ${f0(p.stepsPerSec)} | ${x1(p.stepsPerSec / pts[0]!.stepsPerSec)} | ` +
-          `${f0(p.warmStepsPerSec)} | ${x1(p.warmStepsPerSec / pts[0]!.warmStepsPerSec)} |`)
+          `${f0(p.warmStepsPerSec)} | ${x1(p.warmStepsPerSec / pts[0]!.warmStepsPerSec)} | ${p.warmCores.toFixed(2)} |`)
       }
     })
 

@@ -225,6 +225,8 @@ const newTally = (workers: number, numDomains: number): Tally => ({
 
 const elapsed = (t: Tally): number => performance.now() - t.t0
 /** Steps per second since the first worker was loaded. */
+/** CPU seconds this process has used, on every thread (the workers, the main thread, V8's compiler and collector threads). */
+const cpuSeconds = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
 const rate = (t: Tally): number => (t.tReady === null ? 0 : t.steps / Math.max(0.001, (performance.now() - t.tReady) / 1000))
 const failureCount = (t: Tally): number => t.failures.length + t.found.size
 
@@ -296,7 +298,7 @@ const progressDisplay = (p: CampaignPlan, t: Tally, io: FuzzIO): ProgressDisplay
   const statsLine = (final: boolean) => {
     if (flags.stats === undefined) return
     stats.push(`${JSON.stringify({
-      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), distinctCells: distinctCells(t.coverage),
+      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), cpuSeconds: Number(cpuSeconds().toFixed(2)), distinctCells: distinctCells(t.coverage),
       outcomes: outcomeHistogram(t.coverage), errorShare: Number(errorShare(t.coverage).toFixed(4)), shrinkSteps: t.shrinkSteps, failures: failureCount(t),
       ...(final ? { final: true, interrupted: t.interrupted } : {}),
     })}\n`)
@@ -398,7 +400,8 @@ const reportCoverage = (p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number,
   const { coverage } = t
   log("")
   log(`${t.interrupted ? "interrupted after" : "ran"} ${fmt(t.runs)} traces, ${fmt(t.steps)} steps in ${secs(ms)}, ${secs(ms - fuzzSecs * 1000)} of it start-up (${fmt(t.steps / fuzzSecs)} steps/s on ${workers} worker${workers === 1 ? "" : "s"}` +
-    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}); ${(100 * errorShare(coverage)).toFixed(1)}% of steps took an error path`)
+    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}; ${(cpuSeconds() / Math.max(0.001, ms / 1000)).toFixed(1)} CPU cores busy); ` +
+    `${(100 * errorShare(coverage)).toFixed(1)}% of steps took an error path`)
   if (flags.runs === null) log(`runs done: ${t.runs} (a time-boxed campaign; to repeat a fixed amount, use --runs)`)
   const cj = coverageJson(coverage, rows)
   log(`coverage${flags.focus.length > 0 ? ` of ${flags.focus.join(", ")}` : ""}: ${cj.reachedCells} of ${cj.reachableCells} reachable cells reached, in ${rows.length} rows (${distinctCells(coverage)} distinct outcomes in all)`)
