@@ -200,6 +200,8 @@ interface Counterexample {
 /** What the main thread knows of a running campaign, updated by the workers' messages. */
 interface Tally {
   readonly t0: number
+  /** The process's CPU seconds at t0 (see `cpuSeconds`). */
+  readonly cpu0: number
   /** When the first worker was loaded (start-up is not fuzzing). */
   tReady: number | null
   runs: number
@@ -217,16 +219,16 @@ interface Tally {
   crashed: string | null
 }
 
+/** CPU seconds this process has used, on every thread (the workers, the main thread, V8's compiler and collector threads). */
+const cpuSeconds = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
 const newTally = (workers: number, numDomains: number): Tally => ({
-  t0: performance.now(), tReady: null, runs: 0, steps: 0, shrinkSteps: 0, perWorkerSteps: new Array<number>(workers).fill(0),
+  t0: performance.now(), cpu0: cpuSeconds(), tReady: null, runs: 0, steps: 0, shrinkSteps: 0, perWorkerSteps: new Array<number>(workers).fill(0),
   coverage: new Map(), domains: Array.from({ length: numDomains }, () => ({ running: 0, idle: 0 })), preemption: noPreemption(), found: new Map(), failures: [],
   interrupted: false, crashed: null,
 })
 
 const elapsed = (t: Tally): number => performance.now() - t.t0
 /** Steps per second since the first worker was loaded. */
-/** CPU seconds this process has used, on every thread (the workers, the main thread, V8's compiler and collector threads). */
-const cpuSeconds = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
 const rate = (t: Tally): number => (t.tReady === null ? 0 : t.steps / Math.max(0.001, (performance.now() - t.tReady) / 1000))
 const failureCount = (t: Tally): number => t.failures.length + t.found.size
 
@@ -400,7 +402,7 @@ const reportCoverage = (p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number,
   const { coverage } = t
   log("")
   log(`${t.interrupted ? "interrupted after" : "ran"} ${fmt(t.runs)} traces, ${fmt(t.steps)} steps in ${secs(ms)}, ${secs(ms - fuzzSecs * 1000)} of it start-up (${fmt(t.steps / fuzzSecs)} steps/s on ${workers} worker${workers === 1 ? "" : "s"}` +
-    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}; ${(cpuSeconds() / Math.max(0.001, ms / 1000)).toFixed(1)} CPU cores busy); ` +
+    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}; ${((cpuSeconds() - t.cpu0) / Math.max(0.001, ms / 1000)).toFixed(1)} CPU cores busy); ` +
     `${(100 * errorShare(coverage)).toFixed(1)}% of steps took an error path`)
   if (flags.runs === null) log(`runs done: ${t.runs} (a time-boxed campaign; to repeat a fixed amount, use --runs)`)
   const cj = coverageJson(coverage, rows)
