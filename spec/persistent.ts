@@ -157,6 +157,12 @@ const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, ou
     }
     return
   }
+  // A subtree on one side only (keys added or removed): each of its keys changed.
+  if (a === undefined || b === undefined) {
+    const ls = trieLeaves(a ?? b, [])
+    for (let i = 0; i < ls.length; i++) out.push(ls[i]!.key)
+    return
+  }
   // Different shapes (a leaf against a branch, collisions): compare the entries one by one.
   const la = new Map(trieLeaves(a, []).map((l) => [l.key, l] as const))
   for (const l of trieLeaves(b, [])) {

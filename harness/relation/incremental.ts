@@ -173,8 +173,14 @@ const sameEntries = <E>(words: Uint32Array, m: ReadonlyMap<number, E>, abs: (w: 
   return n === m.size
 }
 
-/** Do the impl's globals abstract to the spec's (as `absGlobals` would build them)? */
-export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
+/**
+ * Do the impl's globals abstract to the spec's (as `absGlobals` would build them)? Given `prev`, the
+ * spec's state before one step: the ready queues the spec has or had non-empty across that step,
+ * and the IRQ and ASID tables only if the spec's step replaced them; a stray impl write to another
+ * queue or to a table the spec left alone is the full check's to see, as for objects outside the
+ * step's change. Without `prev`, every queue and table.
+ */
+export const globalsAgree = (k: ImplState, s: KernelState, prev?: KernelState): boolean => {
   if (k.curThread.base !== s.curThread || k.idleThread.base !== s.idleThread || k.curDomain !== s.curDomain ||
     k.numIRQs !== s.numIRQs || k.numDomains !== s.numDomains || k.irqNode.base !== s.irqNode) return false
   if (k.ksWorkUnitsCompleted !== s.workUnitsCompleted || k.maxWorkUnitsPerPreemption !== s.workUnitsLimit ||
@@ -184,7 +190,8 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
   if (a === ResumeCurrentThread ? sa.tag !== "ResumeCurrentThread"
     : a === ChooseNewThread ? sa.tag !== "ChooseNewThread"
     : sa.tag !== "SwitchToThread" || sa.target !== a.base) return false
-  if (!sameArray(k.irqStates, s.irqStates) || !sameArray(k.irqMasks, s.irqMasks)) return false
+  if ((prev === undefined || prev.irqStates !== s.irqStates) && !sameArray(k.irqStates, s.irqStates)) return false
+  if ((prev === undefined || prev.irqMasks !== s.irqMasks) && !sameArray(k.irqMasks, s.irqMasks)) return false
   // The domain schedule: the packed C entries against the spec's pairs.
   if (k.domScheduleIdx !== s.domainIndex || k.domScheduleStart !== s.domainStartIndex || k.domainTime !== s.domainTime) return false
   const sched = k.domSchedule
@@ -195,24 +202,35 @@ export const globalsAgree = (k: ImplState, s: KernelState): boolean => {
     if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
   }
   if (k.armKSGlobalPD.base !== s.armGlobalPD || k.armKSGlobalPT.base !== s.armGlobalPT) return false
-  if (!samePointers(k.armKSASIDTable, s.armASIDTable)) return false
-  // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
+  if ((prev === undefined || prev.armASIDTable !== s.armASIDTable) && !samePointers(k.armKSASIDTable, s.armASIDTable)) return false
   const limit = k.objects.size
+  if (prev !== undefined) {
+    for (const [idx, q] of s.readyQueues) if (!sameQueueAt(k, idx, q, limit)) return false
+    if (prev.readyQueues !== s.readyQueues) {
+      for (const idx of prev.readyQueues.keys()) if (!s.readyQueues.has(idx) && (k.readyQueueHead[idx] ?? null) !== null) return false
+    }
+    return true
+  }
+  // Ready queues: every non-empty impl queue equals the spec's, and the spec has no others.
   let queues = 0
   for (let idx = 0; idx < k.readyQueueHead.length; idx++) {
     const head = k.readyQueueHead[idx] ?? null
     if (head === null) continue
     queues++
     const q = s.readyQueues.get(idx)
-    if (q === undefined) return false
-    let i = 0
-    for (let t: ImplTcb | null = head; t !== null; t = t.tcbSchedNext) {
-      if (i > limit || i >= q.length || q[i] !== t.base) return false
-      i++
-    }
-    if (i !== q.length) return false
+    if (q === undefined || !sameQueueAt(k, idx, q, limit)) return false
   }
   return queues === s.readyQueues.size
+}
+
+/** Does the impl's ready queue `idx` hold exactly the threads of `q`, in order (at most `limit` links followed)? */
+const sameQueueAt = (k: ImplState, idx: number, q: readonly PPtr[], limit: number): boolean => {
+  let i = 0
+  for (let t: ImplTcb | null = k.readyQueueHead[idx] ?? null; t !== null; t = t.tcbSchedNext) {
+    if (i > limit || i >= q.length || q[i] !== t.base) return false
+    i++
+  }
+  return i === q.length
 }
 
 // ---- slots ----------------------------------------------------------------------------------------
@@ -389,7 +407,7 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
     if (kids === undefined ? place.children.length !== 0 : kids.length !== place.children.length) return false
     for (let j = 0; j < place.children.length; j++) if (place.children[j]!.addr !== kids![j]) return false
   }
-  return globalsAgree(k, s)
+  return globalsAgree(k, s, prev)
 }
 
 // ---- the whole relation, in place -----------------------------------------------------------------

@@ -47,6 +47,9 @@ describe("incremental checking catches changes outside the tracked set", () => {
       else k.idleThread.tcbMCP = 3
     }, "divergence"],
     ["an endpoint queue link of an unqueued thread (impl-only: the periodic full check)", (k) => { k.idleThread.tcbEPNext = k.curThread }, "invariant"],
+    // Globals the spec's steps leave alone: the per-step check reads only what the spec changed, the full check all.
+    ["a ready queue no spec state has (the periodic full check)", (k) => { k.readyQueueHead[3] = k.idleThread }, "divergence"],
+    ["an interrupt line's mask (the periodic full check)", (k) => { k.irqMasks[2] = !k.irqMasks[2] }, "divergence"],
   ]
   for (const [what, corrupt, kind] of cases) {
     it(`${what}: reported as full checking reports it`, () => {
@@ -93,6 +96,30 @@ describe("incremental checking catches changes outside the tracked set", () => {
     expect(statesEqual(s, absState(k))).toBe(false)
   })
 
+  it("the step's check compares the ready queues the spec has or had across the step, and the tables it replaced; the others are the full check's", () => {
+    const k = realImpl.boot(defaultBootConfig)
+    const s = boot(defaultBootConfig)
+    const loc = new SlotLocator(k)
+    const none = { objects: new Set<number>(), slots: new Set<number>() }
+    const idle = k.idleThread
+    expect(s.readyQueues.size).toBe(0)
+    expect(agreesOn(k, s, none, loc, s)).toBe(true)
+    // The spec's step made queue 7; the impl made none.
+    expect(agreesOn(k, { ...s, readyQueues: new Map([[7, [idle.base]]]) }, none, loc, s)).toBe(false)
+    // The spec's step emptied queue 7; the impl kept it.
+    k.readyQueueHead[7] = idle
+    expect(agreesOn(k, s, none, loc, { ...s, readyQueues: new Map([[7, [idle.base]]]) })).toBe(false)
+    // A queue no spec state of the step has: the full check's (and the check without `prev`).
+    expect(agreesOn(k, s, none, loc, s)).toBe(true)
+    expect(agreesOn(k, s, none, loc)).toBe(false)
+    k.readyQueueHead[7] = null
+    // An interrupt mask: compared when the spec's step replaced the table.
+    k.irqMasks[2] = !k.irqMasks[2]
+    expect(agreesOn(k, s, none, loc, s)).toBe(true)
+    expect(agreesOn(k, s, none, loc, { ...s, irqMasks: [...s.irqMasks] })).toBe(false)
+    expect(agreesOn(k, s, none, loc)).toBe(false)
+  })
+
   it("a spec-side violation in an untouched object is missed by the incremental forms and caught by the full check", () => {
     const s0 = boot(defaultBootConfig)
     // Point a CNode cap at nothing: valid_cap breaks.
@@ -116,9 +143,11 @@ describe("incremental checking catches changes outside the tracked set", () => {
 /**
  * The full relation restricted to a delta's entries and the globals, what `agreesOn` must decide:
  * changed objects; each changed slot's cap and originality, its CDT parent where that (or its cap
- * or originality) changed, its children where those (or its cap or originality) changed.
+ * or originality) changed, its children where those (or its cap or originality) changed; every
+ * scalar global; the ready queues the spec has or had non-empty across the step; the IRQ and ASID
+ * tables where the spec's step replaced them (`prev`: the spec's state before the step).
  */
-const restrictedAgree = (a: KernelState, s: KernelState, d: StateDelta): boolean => {
+const restrictedAgree = (a: KernelState, s: KernelState, d: StateDelta, prev: KernelState): boolean => {
   for (const p of d.objects) if (!deepEqual(a.kheap.get(p), s.kheap.get(p))) return false
   for (const sl of d.slots) {
     const all = d.capsOrOriginal!.has(sl)
@@ -126,8 +155,14 @@ const restrictedAgree = (a: KernelState, s: KernelState, d: StateDelta): boolean
     if ((all || d.parents!.has(sl)) && a.cdt.get(sl) !== s.cdt.get(sl)) return false
     if ((all || d.children!.has(sl)) && !deepEqual(a.cdtList.get(sl), s.cdtList.get(sl))) return false
   }
-  const { kheap: _a, caps: _b, cdt: _c, cdtList: _d, isOriginal: _e, ...ga } = a
-  const { kheap: _f, caps: _g, cdt: _h, cdtList: _i, isOriginal: _j, ...gs } = s
+  for (const idx of new Set([...prev.readyQueues.keys(), ...s.readyQueues.keys()])) {
+    if (!deepEqual(a.readyQueues.get(idx), s.readyQueues.get(idx))) return false
+  }
+  if (prev.irqStates !== s.irqStates && !deepEqual(a.irqStates, s.irqStates)) return false
+  if (prev.irqMasks !== s.irqMasks && !deepEqual(a.irqMasks, s.irqMasks)) return false
+  if (prev.armASIDTable !== s.armASIDTable && !deepEqual(a.armASIDTable, s.armASIDTable)) return false
+  const { kheap: _a, caps: _b, cdt: _c, cdtList: _d, isOriginal: _e, readyQueues: _q, irqStates: _i1, irqMasks: _m1, armASIDTable: _t1, ...ga } = a
+  const { kheap: _f, caps: _g, cdt: _h, cdtList: _i, isOriginal: _j, readyQueues: _r, irqStates: _i2, irqMasks: _m2, armASIDTable: _t2, ...gs } = s
   return deepEqual(ga, gs)
 }
 
@@ -157,7 +192,7 @@ const deltaChecks = (name: string, impl: ImplUnderTest<Kernel>, config: BootConf
       impl.step(k, ev)
       const d = stateDelta(prev, s)
       loc.noteObjects(k, d.objects)
-      const expected = restrictedAgree(absState(k), s, d)
+      const expected = restrictedAgree(absState(k), s, d, prev)
       const got = agreesOn(k, s, d, loc, prev)
       checks++
       if (!expected) {
