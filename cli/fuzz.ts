@@ -300,7 +300,7 @@ const progressDisplay = (p: CampaignPlan, t: Tally, io: FuzzIO): ProgressDisplay
   const statsLine = (final: boolean) => {
     if (flags.stats === undefined) return
     stats.push(`${JSON.stringify({
-      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), cpuSeconds: Number(cpuSeconds().toFixed(2)), distinctCells: distinctCells(t.coverage),
+      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), cpuSeconds: Number((cpuSeconds() - t.cpu0).toFixed(2)), distinctCells: distinctCells(t.coverage),
       outcomes: outcomeHistogram(t.coverage), errorShare: Number(errorShare(t.coverage).toFixed(4)), shrinkSteps: t.shrinkSteps, failures: failureCount(t),
       ...(final ? { final: true, interrupted: t.interrupted } : {}),
     })}\n`)

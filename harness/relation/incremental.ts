@@ -3,13 +3,14 @@
  * at the entries the spec's step changed (`stateDelta`, found through the persistent maps' shared
  * structure: each changed object; each slot's cap and originality, and its CDT parent or children
  * where those changed, or both when its cap or originality changed, unless the cap changed only
- * where the MDB does not look) and in every global; the rest
+ * where the MDB does not look) and in the globals (of the ready queues, those the spec has or had
+ * across the step; of the IRQ and ASID tables, those the step replaced); the rest
  * of the state is compared by the periodic full check. The work is proportional to the change, plus, per slot whose CDT parent or children
  * changed, the isMDBParentOf tests that find the parent (walking back to the nearest candidate) or
  * the children (the slot's own run).
  *
- * What this misses at the step and the full check catches: the impl changing an object or slot the
- * spec left alone (a stray write). Nothing in the impl is instrumented; the lockstep runner replays
+ * What this misses at the step and the full check catches: the impl changing an object, slot, ready
+ * queue or table the spec left alone (a stray write). Nothing in the impl is instrumented; the lockstep runner replays
  * any trace whose full check fails with full checking after every step, so the failure reported
  * names the step of the stray write exactly as full checking would.
  *
@@ -367,8 +368,8 @@ const sameMdbPlace = (prev: KernelState, s: KernelState, slot: SlotPtr): boolean
 }
 
 /**
- * Does the impl agree with the spec state `s` at the objects and slots of `delta` and in every
- * global? `loc` must have been shown the delta's objects (`noteObjects`). False also when the
+ * Does the impl agree with the spec state `s` at the objects and slots of `delta` and in the
+ * globals (`globalsAgree`, given `prev`)? `loc` must have been shown the delta's objects (`noteObjects`). False also when the
  * impl's MDB links are too broken to read a CDT off them locally (the caller then checks in full).
  */
 export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: SlotLocator, prev?: KernelState): boolean => {
