@@ -139,14 +139,21 @@ const trieLeaves = <K, V>(node: Slot<K, V> | undefined, out: Leaf<K, V>[]): Leaf
 }
 
 /** Keys bound to different values (or present on one side only) in two tries, skipping shared subtrees. */
-const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, out: K[]): void => {
+const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, out: Set<K>): void => {
   if (a === b) return
   // One entry on each side: a rewritten leaf (a compaction renumbers every entry) is not a change.
   if (a instanceof Leaf && b instanceof Leaf && a.key === b.key) {
-    if (a.value !== b.value) out.push(b.key)
+    if (a.value !== b.value) out.add(b.key)
     return
   }
   if (a instanceof Branch && b instanceof Branch) {
+    // The same children present (the common case: entries rewritten, none added or removed): pair
+    // the slots by index and descend only where they differ.
+    if (a.bitmap === b.bitmap) {
+      const sa = a.slots, sb = b.slots
+      for (let i = 0; i < sa.length; i++) if (sa[i] !== sb[i]) trieDiff(sa[i], sb[i], out)
+      return
+    }
     let bits = a.bitmap | b.bitmap
     while (bits !== 0) {
       const bit = bits & -bits
@@ -160,17 +167,17 @@ const trieDiff = <K, V>(a: Slot<K, V> | undefined, b: Slot<K, V> | undefined, ou
   // A subtree on one side only (keys added or removed): each of its keys changed.
   if (a === undefined || b === undefined) {
     const ls = trieLeaves(a ?? b, [])
-    for (let i = 0; i < ls.length; i++) out.push(ls[i]!.key)
+    for (let i = 0; i < ls.length; i++) out.add(ls[i]!.key)
     return
   }
   // Different shapes (a leaf against a branch, collisions): compare the entries one by one.
   const la = new Map(trieLeaves(a, []).map((l) => [l.key, l] as const))
   for (const l of trieLeaves(b, [])) {
     const old = la.get(l.key)
-    if (old === undefined || old.value !== l.value) out.push(l.key)
+    if (old === undefined || old.value !== l.value) out.add(l.key)
     la.delete(l.key)
   }
-  for (const k of la.keys()) out.push(k)
+  for (const k of la.keys()) out.add(k)
 }
 
 // ---- the order vector ---------------------------------------------------------------------------
@@ -309,11 +316,15 @@ export class PMap<K extends number, V> implements ReadonlyMap<K, V> {
    * compaction renumbers every entry) is not reported, so a checker may trust it both ways.
    */
   changedKeys(older: ReadonlyMap<K, V>): K[] {
-    const out: K[] = []
-    if (older instanceof PMap) { trieDiff((older as PMap<K, V>).root, this.root, out); return out }
-    for (const [k, v] of this) if (!older.has(k) || older.get(k) !== v) out.push(k)
-    for (const k of older.keys()) if (!this.has(k)) out.push(k)
-    return out
+    const out = new Set<K>()
+    this.addChangedKeys(older, out)
+    return [...out]
+  }
+  /** Add to `out` the keys `changedKeys` lists (the checker's delta gathers them into one set). */
+  addChangedKeys(older: ReadonlyMap<K, V>, out: Set<K>): void {
+    if (older instanceof PMap) { trieDiff((older as PMap<K, V>).root, this.root, out); return }
+    for (const [k, v] of this) if (!older.has(k) || older.get(k) !== v) out.add(k)
+    for (const k of older.keys()) if (!this.has(k)) out.add(k)
   }
 
   /** Native-Map mutators refuse: a cast that tries to mutate the state fails loudly. */
@@ -382,11 +393,15 @@ export class PSet<K extends number> implements ReadonlySet<K> {
   with(k: K): PSet<K> { return this.map.has(k) ? this : new PSet(this.map.with(k, k)) }
   /** The members added or removed since `older` (exact; see `PMap.changedKeys`). */
   changedKeys(older: ReadonlySet<K>): K[] {
-    if (older instanceof PSet) return this.map.changedKeys((older as PSet<K>).map)
-    const out: K[] = []
-    for (const k of this) if (!older.has(k)) out.push(k)
-    for (const k of older) if (!this.has(k)) out.push(k)
-    return out
+    const out = new Set<K>()
+    this.addChangedKeys(older, out)
+    return [...out]
+  }
+  /** Add to `out` the members `changedKeys` lists. */
+  addChangedKeys(older: ReadonlySet<K>, out: Set<K>): void {
+    if (older instanceof PSet) { this.map.addChangedKeys((older as PSet<K>).map, out); return }
+    for (const k of this) if (!older.has(k)) out.add(k)
+    for (const k of older) if (!this.has(k)) out.add(k)
   }
   without(k: K): PSet<K> { return this.map.has(k) ? new PSet(this.map.without(k)) : this }
   add(): never { return refuse() }

@@ -33,7 +33,7 @@ export interface StateDelta {
 /** Add to `out` every key whose value differs by reference between `a` and `b` (either side missing counts). */
 export const mapDelta = <K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, out: Set<K>): void => {
   if (a === b) return
-  if (b instanceof PMap) { for (const k of b.changedKeys(a)) out.add(k); return }
+  if (b instanceof PMap) { b.addChangedKeys(a, out); return }
   let shared = 0
   for (const [k, v] of b) {
     const w = a.get(k)
@@ -46,7 +46,7 @@ export const mapDelta = <K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, out: 
 
 export const setDelta = <K>(a: ReadonlySet<K>, b: ReadonlySet<K>, out: Set<K>): void => {
   if (a === b) return
-  if (b instanceof PSet) { for (const k of b.changedKeys(a)) out.add(k); return }
+  if (b instanceof PSet) { b.addChangedKeys(a, out); return }
   let shared = 0
   for (const k of b) { if (a.has(k)) shared++; else out.add(k) }
   if (shared < a.size) for (const k of a) if (!b.has(k)) out.add(k)
@@ -67,8 +67,12 @@ export const stateDelta = (prev: KernelState, next: KernelState, capRefs?: CapRe
   setDelta(prev.isOriginal, next.isOriginal, capsOrOriginal)
   mapDelta(prev.cdt, next.cdt, parents)
   mapDelta(prev.cdtList, next.cdtList, children)
-  const slots = new Set<SlotPtr>(capsOrOriginal)
-  for (const sl of parents) slots.add(sl)
-  for (const sl of children) slots.add(sl)
+  // Most steps change no CDT link: the slots are then the cap changes themselves (one set, read only).
+  let slots: Set<SlotPtr> = capsOrOriginal
+  if (parents.size !== 0 || children.size !== 0) {
+    slots = new Set<SlotPtr>(capsOrOriginal)
+    for (const sl of parents) slots.add(sl)
+    for (const sl of children) slots.add(sl)
+  }
   return capRefs === undefined ? { objects, slots, capsOrOriginal, parents, children } : { objects, slots, capsOrOriginal, parents, children, capRefs }
 }
