@@ -6,7 +6,7 @@
 import { cpus } from "node:os"
 import { resolve } from "node:path"
 import { runCapBench } from "../bench/caps.ts"
-import { runCheckingBench, runFuzzBench } from "../bench/checking.ts"
+import { fuzzBenchSeconds, runCheckingBench, runFuzzBench } from "../bench/checking.ts"
 import { runHostileBench } from "../bench/hostile.ts"
 import { runIpcBench } from "../bench/ipc.ts"
 import { runScalingBench } from "../bench/scaling.ts"
@@ -98,7 +98,7 @@ export const runBench = async (log: (s: string) => void, opts: BenchOptions = {}
       }
     })
 
-  await section("5. Fuzz scaling: kspec fuzz --time 20s --seed 11 (depth 150), each its own process, steps/s once running:", "fuzz",
+  await section(`5. Fuzz scaling: kspec fuzz --time ${quick ? 2 : fuzzBenchSeconds}s --seed 11 (depth 150), each its own process, steps/s once running:`, "fuzz",
     () => (quick ? runFuzzBench(2, 11, [1], false) : runFuzzBench()),
     (pts) => {
       log("| setup | steps | steps/s | vs 1 worker | steps/s, 2nd half | vs 1 worker | CPU cores busy, 2nd half |")
