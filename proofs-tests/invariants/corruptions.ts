@@ -15,7 +15,8 @@
  * The verdict of each corruption is the set of invariants that flag it, with a hash of the messages
  * each gives. Any change to what an invariant flags, or says, shows as a changed verdict, with the
  * corruption that shows it. After an intended change (a new or rewritten invariant, a changed kernel
- * state), write the file again and read the diff: `npx tsx proofs-tests/invariants/corruptions.ts --write`.
+ * state), write the file again and read the diff: `npx tsx proofs-tests/invariants/corruptions.ts --write`
+ * (with `--keep-bases` the base traces stay those of the committed file, and only the corruptions are redrawn).
  */
 import fc from "fast-check"
 import { readFileSync, readdirSync } from "node:fs"
@@ -249,6 +250,10 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
   const named = new Map<string, Node>()
   // The strings the states hold under each field name: what a string field may become.
   const strings = new Map<string, Set<string>>()
+  // The first instance of each map, set or list that has entries: where both picks of its signature
+  // are empty (most frames hold no words, so a frame's word map was never drawn), its entries'
+  // boundaries are drawn on this one too (after every other draw, so those stay as they were).
+  const filled = new Map<string, Site>()
   const keep = (sg: string, site: Site): void => {
     const xs = sites.get(sg) ?? sites.set(sg, []).get(sg)!
     const seen = (counts.get(sg) ?? 0) + 1
@@ -266,7 +271,11 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
       return
     }
     const tag = !isMap(n) && !isSet(n) && !Array.isArray(n) && typeof (n as { tag?: unknown }).tag === "string" ? (n as { tag: string }).tag : undefined
-    if (isMap(n) || isSet(n) || Array.isArray(n) || tag !== undefined) keep(sig + (tag !== undefined ? `<${tag}>` : "[]"), site())
+    if (isMap(n) || isSet(n) || Array.isArray(n) || tag !== undefined) {
+      const sg = sig + (tag !== undefined ? `<${tag}>` : "[]")
+      keep(sg, site())
+      if (tag === undefined && !filled.has(sg) && children(n).length > 0) filled.set(sg, site())
+    }
     if (isSet(n)) return
     const here = tag !== undefined ? `${sig}<${tag}>` : sig
     const seq = isMap(n) || Array.isArray(n)
@@ -298,7 +307,20 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
   }
   const out: Corruption[] = []
   const add = (s: KernelState, c: Corruption) => { if (corrupt(s, c) !== undefined) out.push(c) }
-  for (const [sig, xs] of [...sites].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  /** A map entry moved to key -1 and to each power of two (one past any table's size); a set member to -1. */
+  const drawEntries = (x: Site): void => {
+    const s = states[x.base]!
+    const v = x.node
+    const ks = children(v).filter((k): k is number => typeof k === "number")
+    if (ks.length === 0 || isSet(v) || Array.isArray(v)) { if (isSet(v) && ks.length > 0) add(s, { base: x.base, path: [...x.path, pick(ks)], op: "set", value: -1 }); return }
+    const k = pick(ks)
+    const m = v as ReadonlyMap<number, unknown>
+    // Address-keyed maps (objects, slots) move by the edges below; index-keyed ones to the powers of two.
+    if (Math.max(...ks) >= 2 ** 20) return
+    for (const to of [-1, ...Array.from({ length: 21 }, (_, i) => 2 ** i), 2 ** 32]) if (!m.has(to)) add(s, { base: x.base, path: [...x.path, k], op: "rekey", value: to })
+  }
+  const sorted = [...sites].sort(([a], [b]) => (a < b ? -1 : 1))
+  for (const [sig, xs] of sorted) {
     for (const x of xs) {
       const s = states[x.base]!
       const set = (value: Leaf | undefined) => { if (value !== undefined) add(s, { base: x.base, path: x.path, op: "set", value }) }
@@ -329,17 +351,7 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
         }
         continue
       }
-      if (sig.endsWith("[]")) {
-        // A map entry to key -1, to each power of two (one past any table's size); a set member to -1.
-        const ks = children(v).filter((k): k is number => typeof k === "number")
-        if (ks.length === 0 || isSet(v) || Array.isArray(v)) { if (isSet(v) && ks.length > 0) add(s, { base: x.base, path: [...x.path, pick(ks)], op: "set", value: -1 }); continue }
-        const k = pick(ks)
-        const m = v as ReadonlyMap<number, unknown>
-        // Address-keyed maps (objects, slots) move by the edges below; index-keyed ones to the powers of two.
-        if (Math.max(...ks) >= 2 ** 20) continue
-        for (const to of [-1, ...Array.from({ length: 21 }, (_, i) => 2 ** i), 2 ** 32]) if (!m.has(to)) add(s, { base: x.base, path: [...x.path, k], op: "rekey", value: to })
-        continue
-      }
+      if (sig.endsWith("[]")) { drawEntries(x); continue }
       if (typeof v === "number") {
         if (isSize(x.key, sig)) {
           // A size to each value from 20 to 33, where the limits of frames, untypeds, CNodes, guards and the word lie.
@@ -428,6 +440,12 @@ const drawBoundaries = (states: readonly KernelState[], rnd: () => number): Corr
       for (const to of [r.lo - slotSize, r.hi - 1, r.hi]) if (to >= 0 && !s.caps.has(to)) add(s, { base: b, path: ["caps", slot], op: "rekey", value: to })
     }
   })
+  // A map or set whose two picks were both empty (most frames hold no words): its entries drawn on
+  // the first instance that has some. Last, so that every draw above stays as it was.
+  for (const [sig, xs] of sorted) {
+    const other = filled.get(sig)
+    if (other !== undefined && xs.every((x) => children(x.node).length === 0)) drawEntries(other)
+  }
   return out
 }
 
@@ -461,16 +479,22 @@ const traceEvents = (choices: readonly Choice[], cutAtZombie: boolean): Event[] 
   return cutAtZombie ? undefined : evs
 }
 
-/**
- * A fresh corpus: `perBase` corruptions of each of `bases` reachable states: the end states of
- * random traces of up to `depth` steps, and (one in six) states cut where a trace first holds a
- * Zombie (a preempted delete), so the clauses about half-deleted objects have something to flag.
- */
-export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 330): Corpus => {
+/** The base traces: random ones of up to `depth` steps, and one in six cut where a trace first holds a Zombie. */
+const drawBases = (seed: number, bases: number, depth: number): (readonly Event[])[] => {
   const plain = fc.sample(traceArb(depth), { seed, numRuns: bases - Math.floor(bases / 6) }).map((cs) => traceEvents(cs, false)!)
   const zombies = fc.sample(traceArb(120, undefined, { swarm: true }), { seed, numRuns: bases * 8 })
     .map((cs) => traceEvents(cs, true)).filter((e) => e !== undefined).slice(0, Math.floor(bases / 6))
-  const events = [...plain, ...zombies]
+  return [...plain, ...zombies]
+}
+
+/**
+ * A fresh corpus (`keptBases`: on the committed corpus's base traces, when only the drawing of the
+ * corruptions changed and the generator's traces should not move with it): `perBase` corruptions of each of `bases` reachable states: the end states of
+ * random traces of up to `depth` steps, and (one in six) states cut where a trace first holds a
+ * Zombie (a preempted delete), so the clauses about half-deleted objects have something to flag.
+ */
+export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 330, keptBases?: readonly (readonly Event[])[]): Corpus => {
+  const events = keptBases ?? drawBases(seed, bases, depth)
   let x = seed >>> 0
   const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32
   const states = baseStates(events)
@@ -490,7 +514,8 @@ export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 33
 export const loadCorpus = (): Corpus => JSON.parse(readFileSync(corpusFile, "utf8")) as Corpus
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const c = makeCorpus()
+  // --keep-bases: the committed corpus's traces, not the generator's current ones.
+  const c = makeCorpus(undefined, undefined, undefined, undefined, process.argv.includes("--keep-bases") ? loadCorpus().bases : undefined)
   const flagged = new Set(c.verdicts.flat().map((v) => v.split("#")[0]))
   const caught = c.verdicts.filter((v) => v.length > 0).length
   console.log(`${c.corruptions.length} corruptions of ${c.bases.length} reachable states; ${caught} flagged by some invariant; ${flagged.size} invariants flag at least one`)

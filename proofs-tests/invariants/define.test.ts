@@ -9,7 +9,7 @@ import type { KernelState } from "../../spec/index.ts"
 import { boot } from "../../spec/index.ts"
 import { setCap, updateTcb } from "../../spec/state.ts"
 import type { Invariant, Violation } from "../../spec/invariants/index.ts"
-import { defineInvariant, stateDelta } from "../../spec/invariants/index.ts"
+import { defineInvariant, invariantModes, invariants, stateDelta } from "../../spec/invariants/index.ts"
 
 const doc = { statement: "test", mirrors: "none", threatenedBy: [] }
 
@@ -74,6 +74,17 @@ describe("defineInvariant's forms", () => {
     expect(prioEach(0).atCap).toBeUndefined()
   })
 
+  it("a search without a scope has no incremental form: it is periodic, run whole at the full check", () => {
+    const whole = defineInvariant({
+      name: "no_untyped_whole", ...doc,
+      find: (s, report) => { for (const [slot, c] of s.caps) if (c.tag === "UntypedCap") report(`slot ${slot}`) },
+    })
+    expect(whole.mode).toBe("periodic")
+    expect(whole.scope).toBeUndefined()
+    expect(whole.checkChanged).toBeUndefined()
+    expect(messages(whole.check(s0))).toEqual(messages(noUntypedFind.check(s0)).map((m) => m.replace("no_untyped", "no_untyped_whole")))
+  })
+
   it("a predicate that throws is a violation of its own invariant, in every form, never an exception", () => {
     const boom = defineInvariant({
       name: "boom", ...doc,
@@ -105,5 +116,14 @@ describe("defineInvariant's forms", () => {
     inv.atObject!(good, root, good.kheap.get(root)!, other)
     expect(other).toEqual([])
     expect(out.length).toBe(1)
+  })
+})
+
+describe("the registry", () => {
+  it("lists every invariant's mode under its name, and every invariant has an incremental form", () => {
+    expect([...invariantModes.keys()].sort()).toEqual(invariants.map((i) => i.name).sort())
+    for (const i of invariants) expect(invariantModes.get(i.name)).toBe(i.mode)
+    // The campaigns never check an invariant whole (README, "Checking as the state grows").
+    expect(invariants.filter((i) => i.mode !== "incremental").map((i) => i.name)).toEqual([])
   })
 })
