@@ -488,10 +488,11 @@ const drawBases = (seed: number, bases: number, depth: number): (readonly Event[
 }
 
 /**
- * A fresh corpus (`keptBases`: on the committed corpus's base traces, when only the drawing of the
- * corruptions changed and the generator's traces should not move with it): `perBase` corruptions of each of `bases` reachable states: the end states of
+ * A fresh corpus: `perBase` corruptions of each of `bases` reachable states: the end states of
  * random traces of up to `depth` steps, and (one in six) states cut where a trace first holds a
  * Zombie (a preempted delete), so the clauses about half-deleted objects have something to flag.
+ * With `keptBases`, the states are those traces' instead (the committed corpus's, when only the
+ * drawing of the corruptions changed and the generator's traces should not move with it).
  */
 export const makeCorpus = (seed = 20261206, bases = 24, depth = 80, perBase = 330, keptBases?: readonly (readonly Event[])[]): Corpus => {
   const events = keptBases ?? drawBases(seed, bases, depth)
