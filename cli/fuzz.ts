@@ -221,6 +221,8 @@ interface Tally {
 
 /** CPU seconds this process has used, on every thread (the workers, the main thread, V8's compiler and collector threads). */
 const cpuSeconds = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
+/** CPU seconds the process has used since the campaign started (its t0). */
+const campaignCpuSeconds = (t: Tally): number => cpuSeconds() - t.cpu0
 const newTally = (workers: number, numDomains: number): Tally => ({
   t0: performance.now(), cpu0: cpuSeconds(), tReady: null, runs: 0, steps: 0, shrinkSteps: 0, perWorkerSteps: new Array<number>(workers).fill(0),
   coverage: new Map(), domains: Array.from({ length: numDomains }, () => ({ running: 0, idle: 0 })), preemption: noPreemption(), found: new Map(), failures: [],
@@ -300,7 +302,7 @@ const progressDisplay = (p: CampaignPlan, t: Tally, io: FuzzIO): ProgressDisplay
   const statsLine = (final: boolean) => {
     if (flags.stats === undefined) return
     stats.push(`${JSON.stringify({
-      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), cpuSeconds: Number((cpuSeconds() - t.cpu0).toFixed(2)), distinctCells: distinctCells(t.coverage),
+      t: Number((elapsed(t) / 1000).toFixed(2)), runs: t.runs, steps: t.steps, stepsPerSec: Math.round(rate(t)), cpuSeconds: Number(campaignCpuSeconds(t).toFixed(2)), distinctCells: distinctCells(t.coverage),
       outcomes: outcomeHistogram(t.coverage), errorShare: Number(errorShare(t.coverage).toFixed(4)), shrinkSteps: t.shrinkSteps, failures: failureCount(t),
       ...(final ? { final: true, interrupted: t.interrupted } : {}),
     })}\n`)
@@ -402,7 +404,7 @@ const reportCoverage = (p: CampaignPlan, t: Tally, ms: number, fuzzSecs: number,
   const { coverage } = t
   log("")
   log(`${t.interrupted ? "interrupted after" : "ran"} ${fmt(t.runs)} traces, ${fmt(t.steps)} steps in ${secs(ms)}, ${secs(ms - fuzzSecs * 1000)} of it start-up (${fmt(t.steps / fuzzSecs)} steps/s on ${workers} worker${workers === 1 ? "" : "s"}` +
-    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}; ${((cpuSeconds() - t.cpu0) / Math.max(0.001, ms / 1000)).toFixed(1)} CPU cores busy); ` +
+    `${workers > 1 ? `: ${t.perWorkerSteps.map((s) => fmt(s / fuzzSecs)).join(" + ")}` : ""}; ${(campaignCpuSeconds(t) / Math.max(0.001, ms / 1000)).toFixed(1)} CPU cores busy); ` +
     `${(100 * errorShare(coverage)).toFixed(1)}% of steps took an error path`)
   if (flags.runs === null) log(`runs done: ${t.runs} (a time-boxed campaign; to repeat a fixed amount, use --runs)`)
   const cj = coverageJson(coverage, rows)
