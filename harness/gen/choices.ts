@@ -447,6 +447,13 @@ const withPendingIRQ = (x: Ctx, e: SyscallEvent, restart: boolean): SyscallEvent
   return { ...bare, pendingIRQ: irq }
 }
 
+/**
+ * A badged endpoint or notification cap: its children are the copies that kept its badge (seL4's
+ * isMDBParentOf compares badges), a rule that untypeds and unbadged caps, the most common
+ * parents, never test.
+ */
+const isBadged = (c: Cap): boolean => (c.tag === "EndpointCap" || c.tag === "NotificationCap") && c.badge !== 0
+
 /** The event an op resolves to for the current (non-idle) thread. */
 const resolveOp = (x: Ctx, op: Op): Event => {
   const { book } = x
@@ -478,7 +485,8 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       break
     }
     case "Copy": case "Mint": case "Move": case "Mutate": {
-      const src = pick(live, w0)
+      // One in six (when there is one) a badged endpoint or notification cap: a copy keeps its badge and is its child.
+      const src = ((w5 >>> 3) % 6 === 0 ? pick(live.filter((l) => isBadged(l.cap)), w0) : undefined) ?? pick(live, w0)
       // One in eight names an occupied destination (DeleteFirst).
       const dest = w5 % 8 === 0 ? pick(book.live, w1) : freeSlot(book, w1)
       const [dv, di, dd] = target(dest, w1)
@@ -526,7 +534,10 @@ const resolveOp = (x: Ctx, op: Op): Event => {
         : (w4 >>> 7) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr))
         // Or a pool with ASIDs given out: its directories' caps keep ASIDs that name nothing.
         : (w4 >>> 7) % 8 === 1 ? vspace.filter((l) => l.cap.tag === "ASIDPoolCap" && poolInUse(x.s, l.cap.ptr)) : []
+      // One Revoke in four (when there is one) a badged endpoint or notification cap with children.
+      const badgedParent = op === "Revoke" && (w4 >>> 11) % 4 === 0 ? pick(live.filter((l) => isBadged(l.cap) && x.s.cdtList.has(l.slot)), w0) : undefined
       const a = deep !== undefined ? deep
+        : badgedParent !== undefined ? badgedParent
         : backing.length > 0 ? pick(backing, w0)
         : rare(w4, 3) ? pick(live.filter((l) => hasQueue(x.s, l.cap)), w0) ?? pick(live, w0)
         : w4 % 4 === 1 ? pick(vspace, w0) ?? pick(live, w0)
