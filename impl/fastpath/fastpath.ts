@@ -99,9 +99,7 @@ export function fastpath_call(k: ImplState, cptr: number, msgInfo: number): bool
   const callerSlot = tcbSlot(dest, tcbCaller)
   const destState = dest.tcbState
   if (destState.tag !== "BlockedOnReceive") throw new KernelBug("fastpath_call: receiver must be BlockedOnReceive")
-  if (replySlot.cap.tag !== "ReplyCap" || replySlot.next !== null) {
-    throw new KernelBug("Sender must have a valid master reply cap")
-  }
+  if (replySlot.cap.tag !== "ReplyCap" || replySlot.next !== null) throw new KernelBug("Sender must have a valid master reply cap")
   if (callerSlot.cap.tag !== "NullCap") throw new KernelBug("Caller cap must not already exist")
 
   // --- point of no return ---

@@ -12,7 +12,12 @@ import { getCap, slotOf } from "../../spec/state.ts"
 import { findPDForASID } from "../../spec/kernel/vspace.ts"
 import { loadWord } from "../../spec/machine/memory.ts"
 import { userVSpaceRoot } from "../../spec/machine/mmu.ts"
-import { seL4_Yield } from "../../harness/builders.ts"
+import { ObjectType, pageBits } from "../../model/index.ts"
+import {
+  seL4_ARM_Default_VMAttributes, seL4_ARM_PageDirectory_Clean_Data, seL4_ARM_PageTable_Map, seL4_ARM_PageTable_Unmap, seL4_ARM_Page_Clean_Data,
+  seL4_ARM_Page_Map, seL4_ARM_Page_Unmap, seL4_ReadWrite, seL4_Yield,
+} from "../../harness/builders.ts"
+import { retypeOne } from "../../harness/scenarios/retype.ts"
 import { threadState } from "../../harness/query.ts"
 import { AsidReuseSlots as S, asidReuseSetup, asidReuseVAddr } from "../../harness/scenarios/asidReuse.ts"
 import { suiteBudget } from "./budget.ts"
@@ -48,4 +53,33 @@ describe("a VTable cap whose ASID was given to another directory", () => {
 
   const b = suiteBudget()
   it(`and random traces from there (seed=${b.seed})`, () => lockstepFrom(asidReuseSetup(), b.seed, 12))
+
+  // The old directory's cap names an ASID whose pool is gone (after the delete), then one that
+  // finds the other directory (after the pool is made again and its ASID given out). seL4 answers
+  // every invocation that names the directory by that cap with FailedLookup, then with
+  // InvalidCapability; a frame cap whose mapping went with the ASID is unmapped or flushed as seL4 has it.
+  const setup = asidReuseSetup()
+  const poolGone = setup.slice(0, -2)
+  const [freePT, freePage] = [140, 141]
+  const elsewhere = asidReuseVAddr + 0x0010_0000
+  it.each([
+    { state: "the pool gone", prefix: poolGone, expected: "FailedLookup" },
+    { state: "the ASID given to another directory", prefix: setup, expected: "InvalidCapability" },
+  ])("with $state, mapping or flushing through the stale directory cap fails with $expected; the impl agrees at every step", ({ prefix, expected }) => {
+    const named = [
+      seL4_ARM_PageTable_Map(freePT, S.oldPD, elsewhere, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Map(freePage, S.oldPD, elsewhere, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
+      // The mapped page again, at its own address (a remap with other rights).
+      seL4_ARM_Page_Map(S.page, S.oldPD, asidReuseVAddr, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_PageDirectory_Clean_Data(S.oldPD, asidReuseVAddr, asidReuseVAddr + 0x1000),
+    ]
+    // Through the caps whose mappings the ASID carried: seL4 reads the mapping through the ASID.
+    const mapped = [seL4_ARM_Page_Clean_Data(S.page, 0, 0x100), seL4_ARM_Page_Unmap(S.page), seL4_ARM_PageTable_Unmap(S.pt)]
+    const events = [...prefix, retypeOne(ObjectType.PageTable, 0, freePT), retypeOne(ObjectType.SmallPage, pageBits, freePage), ...named, ...mapped]
+    const { results } = specRun(events)
+    const tail = results.slice(prefix.length + 2)
+    expect(tail.slice(0, named.length)).toEqual(named.map(() => expected))
+    expect(tail.slice(named.length)).toEqual([expected === "FailedLookup" ? "FailedLookup" : "InvalidCapability", "Success", "Success"])
+    expectLockstep(events)
+  })
 })
