@@ -102,8 +102,10 @@ const outcomeCampaign = (setup: readonly Event[], numRuns: number, seed: number)
       const caller = tcbAt(h.spec, r.thread)?.tcbState.tag
       if (o.result === "Blocked") { expect(caller).toMatch(/^Blocked/); seen.Blocked++ }
       if (o.result === "Inactive") { expect(caller).toBe("Inactive"); seen.Inactive++ }
-      // And the converse: a syscall that left its caller stopped says so, or says why (a cap fault, a fault with no handler).
+      // And the converse: a syscall that left its caller stopped or blocked says so, or says why (a
+      // cap fault, a fault with no handler, or one delivered to its handler).
       if (ev.tag === "Syscall" && caller === "Inactive") expect(["Inactive", "CapFault", "NoHandler"]).toContain(o.result)
+      if (ev.tag === "Syscall" && caller?.startsWith("Blocked") === true) expect(["Blocked", "CapFault", "Delivered"]).toContain(o.result.replace(/^NoCaller\+/, ""))
       if (ev.tag === "Syscall" && caller !== undefined && ranOn(o.result)) { expect(`${ev.syscall} ${o.result}: ${caller}`).toMatch(/: (Running|Restart)$/); seen.RanOn++ }
       // A receive is counted under the kind of cap it named ("lookup" when the address names no
       // slot), unless the thread's stores into its IPC buffer faulted before the trap (VMFault). A

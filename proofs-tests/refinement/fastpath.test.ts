@@ -9,7 +9,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { BootConfig, Event } from "../../model/index.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
-import { InitialSlot, ObjectType, RightW, defaultBootConfig, tcbVTable } from "../../model/index.ts"
+import { InitialSlot, ObjectType, RightW, defaultBootConfig, faultLabel, messageInfoFromWord, tcbVTable } from "../../model/index.ts"
 import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import {
   seL4_CNode_Copy, seL4_Call, seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_BindNotification, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
@@ -289,6 +289,61 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expectFastpath(setup, round, { calls: 1, replyRecvs: 0 })
     const server = objectOf(specRun(setup).state, S.server)
     expect(specRun([...setup, ...round]).state.curThread).toBe(server)
+  })
+
+  // seL4 keeps a thread's fault while its fault message waits to be received (cancelIPC clears it
+  // only for BlockedOnReply), so a thread resumed from there runs with the fault still saved; its
+  // next Call sends that fault (doIPCTransfer's fault transfer), not its message, so the fastpath,
+  // which copies the message, must leave it to the slow path.
+  it("with the client resumed while its fault message waited for a handler, its Call and the reply to it go the slow path, carrying the saved fault", () => {
+    const helper = 115
+    const setup: Event[] = [
+      ...pingPongSetup(),
+      // The client's fault handler: the second endpoint, where no one receives.
+      seL4_TCB_SetSpace(InitialSlot.InitThreadTCB, S.otherEp, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0),
+      ...readyThread(helper, 100),
+      { tag: "UserFault", kind: "UnknownSyscall", words: [99] },
+      // The helper runs and resumes the client, whose fault is still saved.
+      seL4_TCB_Resume(InitialSlot.InitThreadTCB),
+    ]
+    const s = specRun(setup).state
+    const client = s.curThread
+    expect(client).toBe(objectOf(s, InitialSlot.InitThreadTCB))
+    const tcb = s.kheap.get(client)
+    expect(tcb?.tag === "TCB" ? tcb.tcbFault?.tag : undefined).toBe("UnknownSyscall")
+    const call = [clientCall(2)]
+    expectFastpath(setup, call, { calls: 0 })
+    // The server's reply answers the fault (handleFaultReply), so it too goes the slow path.
+    expectFastpath(setup, [...call, serverReplyRecv(1)], { calls: 0, replyRecvs: 0 })
+    // The server got the fault message (the fault's label; the 12 syscall registers and the syscall number), not the client's label 7 and two words.
+    const after = specRun([...setup, ...call]).state
+    const server = objectOf(after, S.server)
+    expect(after.curThread).toBe(server)
+    const sv = after.kheap.get(server)
+    expect(sv?.tag === "TCB" ? messageInfoFromWord(sv.tcbContext.msgInfo) : undefined).toMatchObject({ label: faultLabel.UnknownSyscall, length: 13 })
+  })
+
+  it("with the server resumed while its fault message waited, its ReplyRecv goes the slow path and the client's reply is the server's fault", () => {
+    const helper = 115
+    const setup: Event[] = [
+      ...pingPongSetup(),
+      seL4_TCB_SetSpace(S.server, S.otherEp, InitialSlot.InitThreadCNode, 0, S.serverPD, 0),
+      ...readyThread(helper, 100),
+      // The client calls; the server, holding the reply cap, faults to the endpoint where no one receives.
+      clientCall(2),
+      { tag: "UserFault", kind: "UnknownSyscall", words: [99] },
+      // The helper runs (the client waits for its reply) and resumes the server.
+      seL4_TCB_Resume(S.server),
+    ]
+    const s = specRun(setup).state
+    const server = objectOf(s, S.server)
+    expect(s.curThread).toBe(server)
+    const round = [serverReplyRecv(1)]
+    expectFastpath(setup, round, { replyRecvs: 0 })
+    const after = specRun([...setup, ...round]).state
+    const client = objectOf(after, InitialSlot.InitThreadTCB)
+    const c = after.kheap.get(client)
+    expect(c?.tag === "TCB" ? messageInfoFromWord(c.tcbContext.msgInfo) : undefined).toMatchObject({ label: faultLabel.UnknownSyscall, length: 13 })
   })
 
   it("is on by default: a kernel booted without options takes it on the ping-pong round", () => {
