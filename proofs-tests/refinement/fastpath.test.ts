@@ -315,7 +315,8 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expectFastpath(setup, call, { calls: 0 })
     // The server's reply answers the fault (handleFaultReply), so it too goes the slow path.
     expectFastpath(setup, [...call, serverReplyRecv(1)], { calls: 0, replyRecvs: 0 })
-    // The server got the fault message (the fault's label; the 12 syscall registers and the syscall number), not the client's label 7 and two words.
+    // The server got the fault message (the fault's label; the 12 syscall registers and the
+    // syscall number), not the client's label 7 and two words.
     const after = specRun([...setup, ...call]).state
     const server = objectOf(after, S.server)
     expect(after.curThread).toBe(server)

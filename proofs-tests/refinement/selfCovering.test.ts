@@ -1,13 +1,14 @@
 /**
  * A CNode holding a cap to memory at its own address: the untyped it was carved from (at that
  * untyped's base, so both caps name one address) moved into one of its own slots. Deleting such a
- * CNode is where seL4's reduceZombie earns its checks: the outside Zombie swaps places with the
- * CNode's slot 0 (so the untyped's cap leaves by the door the CNode's cap went in), and only a
- * Zombie naming its own slot 0 may not be moved aside. Random traces build this in about one
- * trace in two hundred (a fresh untyped, a CNode at its base, a move one CNode down), so the
- * family is drawn here: the CNode's size, the slot the untyped goes to, the other caps inside, and
- * how the CNode goes (its last cap deleted, with or without interrupts pending; the untyped
- * above revoked). Each run is in lockstep with full checking after every step.
+ * CNode from inside another is where seL4's reduceZombie earns its checks: the Zombie its last cap
+ * becomes there is swapped into the CNode's own slot 0 and parked (a cyclic Zombie), which must be
+ * refused only when slot 0 already holds a Zombie naming itself, not an untyped's cap naming the
+ * same address. Random traces build this about once in two hundred (a fresh untyped, a CNode at
+ * its base inside another CNode, a move into it), so the family is drawn here: the CNode's size,
+ * nested or not, the slot the untyped goes to, the other caps inside, and how it goes (its last
+ * cap deleted, with or without interrupts pending; the untyped above revoked). Each run is in
+ * lockstep with full checking after every step.
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
