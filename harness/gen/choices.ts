@@ -212,8 +212,24 @@ const frameType = (w: number): number =>
   [ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.SmallPage, ObjectType.LargePage, ObjectType.Section,
     ObjectType.SmallPage, ObjectType.LargePage, ObjectType.SmallPage, ObjectType.Section, ObjectType.SuperSection][w % 10]!
 
-/** A free slot address. */
-const freeSlot = (book: AddressBook, w: number): Address | undefined => pick(book.free, w)
+/** Free slots of CNodes below the thread's root CNode (named through their caps, one or two levels down). */
+const innerFree = (book: AddressBook): readonly Address[] => {
+  const root = new Set(book.rootFree)
+  return book.free.filter((a) => !root.has(a))
+}
+
+/**
+ * A free slot address: one in four (when there is one) a slot of a CNode below the root. The root
+ * CNode has far more slots than the CNodes made in a trace, so a uniform pick almost never names
+ * one, and CNode invocations then go through the root's cap alone, never an inner CNode's guard
+ * and radix, nor two levels down.
+ */
+const freeSlot = (book: AddressBook, w: number): Address | undefined => {
+  if (!rare(w >>> 13, 4)) return pick(book.free, w)
+  // Half of those two levels down, when there is room there.
+  const inner = innerFree(book)
+  return (w >>> 12) % 2 === 1 ? pick(inner.filter((a) => a.level === 1), w) ?? pick(inner, w) ?? pick(book.free, w) : pick(inner, w) ?? pick(book.free, w)
+}
 
 /** Object type, with kernel objects more likely than big frames. */
 const retypeType = (w: number): number => {
@@ -478,7 +494,10 @@ const resolveOp = (x: Ctx, op: Op): Event => {
       // that CNode holds the only cap to what is made there (deleting it then parks a nested CNode
       // or TCB as a cyclic Zombie, as seL4 does, rather than recurse).
       const slots = w5 % 8 === 0 ? book.all : book.free
-      const dest = ((w5 >>> 3) % 4 === 3 ? pick(slots.filter((a) => a.level === 1), w3) : undefined) ?? pick(slots.filter((a) => a.level === 0), w3)
+      // A CNode, one in two (when there is room), goes into another CNode below the root, so
+      // CSpaces two levels deep are there for the other ops to name.
+      const nest = type === ObjectType.CNode && rare(w5 >>> 5, 2) ? pick(innerFree(book).filter((a) => a.level === 0), w3) : undefined
+      const dest = nest ?? ((w5 >>> 3) % 4 === 3 ? pick(slots.filter((a) => a.level === 1), w3) : undefined) ?? pick(slots.filter((a) => a.level === 0), w3)
       // Mostly 1 to 3 objects; one in eight a batch of up to 16 (an untyped with many children to revoke).
       const count = rare(w4 >>> 4, 8) ? 4 + ((w4 >>> 7) % 13) : 1 + (w4 % 3)
       e = withPendingIRQ(x, retype(x, sk, ut?.cptr ?? w0 % 256, type, size, dest, count, w3) as SyscallEvent, false)

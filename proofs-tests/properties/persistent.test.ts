@@ -93,12 +93,18 @@ describe("persistent maps and sets behave as native ones, insertion order includ
       expect([...s]).toEqual([...ref])
       expect(s.size).toBe(ref.size)
       expect(deepEqual(s, ref)).toBe(true)
+      // forEach as Set's: each member as value and key, in order, the set itself third, `this` as given.
+      const seen: unknown[] = []
+      const self = { tag: "this" }
+      s.forEach(function (this: unknown, v, k, set) { seen.push([v, k, set === s, this]) }, self)
+      expect(seen).toEqual([...ref].map((k) => [k, k, true, self]))
     }), { seed: 5, numRuns: 100 })
   })
   it("a persistent map refuses native mutation and survives deep freezing", () => {
     const m = deepFreeze(PMap.from<number, string>([[1, "a"], [2, "b"]]))
-    expect(() => (m as unknown as Map<number, string>).set(3, "c")).toThrow(/purity/)
-    expect(() => (PSet.from([1]) as unknown as Set<number>).add(2)).toThrow(/purity/)
+    // Every native mutator of both, on maps and sets alike.
+    for (const f of ["set", "delete", "clear"] as const) expect(() => (m as unknown as Map<number, string>)[f](1, "x")).toThrow(/purity/)
+    for (const f of ["add", "delete", "clear"] as const) expect(() => (PSet.from([1]) as unknown as Set<number>)[f](2)).toThrow(/purity/)
     expect([...m.with(3, "c").without(1)]).toEqual([[2, "b"], [3, "c"]])
     expect(deepEqual(m, new Map([[2, "b"], [1, "a"]]))).toBe(true)
     expect(deepEqual(m, new Map([[1, "a"], [2, "c"]]))).toBe(false)

@@ -60,39 +60,30 @@ const vaddrOf = (i: number, j = 0): number => (i * bit(sectionBits) + j * bit(pa
 interface ReachablePD { readonly asid: number; readonly pd: PPtr; readonly obj: PD }
 
 /**
- * l4v `vs_lookup`, as kspec walks it: every ASID pool the ASID table names, every page directory a
- * pool names (with its ASID), every page table a reachable directory installs below the kernel
- * window. Objects of the wrong type are left out (valid_vspace_objs and valid_asid_table report them).
+ * l4v `vs_lookup`, as kspec walks it (the directories it reaches): every page directory an ASID
+ * pool names, with its ASID, through every pool the ASID table names. Objects of the wrong type
+ * are left out (valid_vspace_objs and valid_asid_table report them).
  */
-const reachableCache = new WeakMap<KernelState, Reachable>()
-interface Reachable { readonly pools: Map<PPtr, number>; readonly pds: ReachablePD[]; readonly pts: Map<PPtr, { asid: number; pdIndex: number }[]> }
-const reachable = (s: KernelState): Reachable => {
+const reachableCache = new WeakMap<KernelState, ReachablePD[]>()
+const reachable = (s: KernelState): ReachablePD[] => {
   const cached = reachableCache.get(s)
   if (cached !== undefined) return cached
   const r = walkReachable(s)
   reachableCache.set(s, r)
   return r
 }
-const walkReachable = (s: KernelState): Reachable => {
-  const pools = new Map<PPtr, number>()
+const walkReachable = (s: KernelState): ReachablePD[] => {
   const pds: ReachablePD[] = []
-  const pts = new Map<PPtr, { asid: number; pdIndex: number }[]>()
   for (const [hi, poolPtr] of s.armASIDTable) {
     const pool = s.kheap.get(poolPtr)
     if (pool?.tag !== "ASIDPool") continue
-    pools.set(poolPtr, hi << asidLowBits)
     for (const [lo, pdPtr] of pool.pool) {
       const pd = s.kheap.get(pdPtr)
       if (pd?.tag !== "PageDirectory") continue
-      const asid = (hi << asidLowBits) + lo
-      pds.push({ asid, pd: pdPtr, obj: pd })
-      for (const [i, e] of pd.pdes) {
-        if (e.tag !== "PageTablePDE") continue
-        pts.set(e.table, [...(pts.get(e.table) ?? []), { asid, pdIndex: i }])
-      }
+      pds.push({ asid: (hi << asidLowBits) + lo, pd: pdPtr, obj: pd })
     }
   }
-  return { pools, pds, pts }
+  return pds
 }
 
 const isFrameOf = (o: KObject | undefined, sizeBits: number): boolean => o?.tag === "Frame" && o.sizeBits === sizeBits
@@ -127,7 +118,7 @@ export const validVSpaceObjs = defineInvariant({
         if (o?.tag !== "PageDirectory") report(`ASID ${(hi << asidLowBits) + lo} names ${hex(pd)}, which is ${o === undefined ? "no object" : `a ${o.tag}`}, not a PageDirectory`)
       }
     }
-    const { pds } = reachable(s)
+    const pds = reachable(s)
     for (const { asid, pd, obj } of pds) {
       for (const [i, e] of obj.pdes) {
         const at = `page directory ${hex(pd)} (ASID ${asid}) entry ${i} (${hex(vaddrOf(i))}) is ${showPDE(e)}`
@@ -450,7 +441,7 @@ export const validVsLookup = defineInvariant({
     }
     const need = (ref: string, p: PPtr, what: string) => { if (!refs.has(`${ref} -> ${p}`)) report(`${what}, but no cap records that mapping`) }
     for (const [hi, pool] of s.armASIDTable) need(`pool ${hi}`, pool, `ASID table entry ${hi} names pool ${hex(pool)}`)
-    const { pds } = reachable(s)
+    const pds = reachable(s)
     for (const { asid, pd, obj } of pds) {
       need(`asid ${asid}`, pd, `ASID ${asid} names page directory ${hex(pd)}`)
       for (const [i, e] of obj.pdes) {
@@ -562,7 +553,7 @@ export const uniqueTableRefs = defineInvariant({
       placeOf.set(key, ref)
     }
     const installedAt = new Map<PPtr, string>()
-    for (const { pd: p, obj: o } of reachable(s).pds) {
+    for (const { pd: p, obj: o } of reachable(s)) {
       for (const [i, e] of o.pdes) {
         if (e.tag !== "PageTablePDE") continue
         const here = `${hex(p)} entry ${i}`
