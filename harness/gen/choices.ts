@@ -220,9 +220,9 @@ const innerFree = (book: AddressBook): readonly Address[] => {
 
 /**
  * A free slot address: one in four (when there is one) a slot of a CNode below the root. The root
- * CNode has far more slots than the CNodes made in a trace, so a uniform pick almost never names
- * one, and CNode invocations then go through the root's cap alone, never an inner CNode's guard
- * and radix, nor two levels down.
+ * CNode has far more slots than the CNodes made in a trace, so a uniform pick seldom names one:
+ * CNode invocations then went through an inner CNode's cap (its guard and radix) one time in
+ * seventeen, and never two levels down.
  */
 const freeSlot = (book: AddressBook, w: number): Address | undefined => {
   if (!rare(w >>> 13, 4)) return pick(book.free, w)
