@@ -226,9 +226,10 @@ const innerFree = (book: AddressBook): readonly Address[] => {
  */
 const freeSlot = (book: AddressBook, w: number): Address | undefined => {
   if (!rare(w >>> 13, 4)) return pick(book.free, w)
-  // Half of those two levels down, when there is room there.
   const inner = innerFree(book)
-  return (w >>> 12) % 2 === 1 ? pick(inner.filter((a) => a.level === 1), w) ?? pick(inner, w) ?? pick(book.free, w) : pick(inner, w) ?? pick(book.free, w)
+  // Half of those two levels down, when there is room there.
+  const deep = (w >>> 12) % 2 === 1 ? pick(inner.filter((a) => a.level === 1), w) : undefined
+  return deep ?? pick(inner, w) ?? pick(book.free, w)
 }
 
 /** Object type, with kernel objects more likely than big frames. */

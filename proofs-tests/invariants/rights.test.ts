@@ -9,20 +9,19 @@ import { describe, expect, it } from "vitest"
 import type { Cap } from "../../model/index.ts"
 import { RightG, RightGR } from "../../model/index.ts"
 import { invariants } from "../../spec/invariants/index.ts"
-import { getCap, setCap, slotOf } from "../../spec/state.ts"
+import { getCap, setCap } from "../../spec/state.ts"
 import { PingPongSlots as S, pingPongSetup } from "../../harness/scenarios/pingpong.ts"
-import { specRun } from "../refinement/scenario.ts"
+import { rootSlot, specRun } from "../refinement/scenario.ts"
 
 const wellformed = invariants.find((i) => i.name === "valid_objs.wellformed_cap")!
 
 describe("wellformed_cap on rights words", () => {
   const s0 = specRun(pingPongSetup()).state
-  const rootCNode = (getCap(s0, slotOf(s0.curThread, 0)) as Extract<Cap, { tag: "CNodeCap" }>).ptr
   it.each([
     { kind: "endpoint", slot: S.ep, bad: (r: number) => r > 15 },
     { kind: "notification", slot: S.ntfn, bad: (r: number) => r > 15 || (r & (RightG | RightGR)) !== 0 },
   ])("flags exactly the words seL4 cannot put on an $kind cap", ({ slot, bad }) => {
-    const at = slotOf(rootCNode, slot)
+    const at = rootSlot(s0, slot)
     const cap = getCap(s0, at)
     expect(cap.tag === "EndpointCap" || cap.tag === "NotificationCap").toBe(true)
     expect(wellformed.check(s0)).toEqual([])

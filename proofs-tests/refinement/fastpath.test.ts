@@ -12,10 +12,10 @@ import { domainsBootConfig } from "../../harness/configs.ts"
 import { InitialSlot, ObjectType, RightW, defaultBootConfig, faultLabel, messageInfoFromWord, tcbVTable } from "../../model/index.ts"
 import { bootInfo, rootIPCBufferVAddr } from "../../spec/kernel/boot.ts"
 import {
-  seL4_CNode_Copy, seL4_Call, seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_BindNotification, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype,
+  seL4_CNode_Copy, seL4_Call, seL4_CNode_Mint, seL4_CNode_Revoke, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_BindNotification, seL4_ReplyRecv, seL4_TCB_Configure, seL4_TCB_Resume, seL4_TCB_SetPriority, seL4_TCB_SetSpace, seL4_Untyped_Retype, unknownSyscall,
 } from "../../harness/builders.ts"
 import { Kernel } from "../../impl/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { boot, getTcb, stepWithOutcome } from "../../spec/index.ts"
 import { absState } from "../../harness/relation/abstract.ts"
 import { stateDiff, statesEqual } from "../../harness/lockstep/diff.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
@@ -302,15 +302,14 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
       // The client's fault handler: the second endpoint, where no one receives.
       seL4_TCB_SetSpace(InitialSlot.InitThreadTCB, S.otherEp, InitialSlot.InitThreadCNode, 0, InitialSlot.InitThreadVSpace, 0),
       ...readyThread(helper, 100),
-      { tag: "UserFault", kind: "UnknownSyscall", words: [99] },
+      unknownSyscall(99),
       // The helper runs and resumes the client, whose fault is still saved.
       seL4_TCB_Resume(InitialSlot.InitThreadTCB),
     ]
     const s = specRun(setup).state
     const client = s.curThread
     expect(client).toBe(objectOf(s, InitialSlot.InitThreadTCB))
-    const tcb = s.kheap.get(client)
-    expect(tcb?.tag === "TCB" ? tcb.tcbFault?.tag : undefined).toBe("UnknownSyscall")
+    expect(getTcb(s, client).tcbFault?.tag).toBe("UnknownSyscall")
     const call = [clientCall(2)]
     expectFastpath(setup, call, { calls: 0 })
     // The server's reply answers the fault (handleFaultReply), so it too goes the slow path.
@@ -320,8 +319,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     const after = specRun([...setup, ...call]).state
     const server = objectOf(after, S.server)
     expect(after.curThread).toBe(server)
-    const sv = after.kheap.get(server)
-    expect(sv?.tag === "TCB" ? messageInfoFromWord(sv.tcbContext.msgInfo) : undefined).toMatchObject({ label: faultLabel.UnknownSyscall, length: 13 })
+    expect(messageInfoFromWord(getTcb(after, server).tcbContext.msgInfo)).toMatchObject({ label: faultLabel.UnknownSyscall, length: 13 })
   })
 
   it("with the server resumed while its fault message waited, its ReplyRecv goes the slow path and the client's reply is the server's fault", () => {
@@ -332,7 +330,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
       ...readyThread(helper, 100),
       // The client calls; the server, holding the reply cap, faults to the endpoint where no one receives.
       clientCall(2),
-      { tag: "UserFault", kind: "UnknownSyscall", words: [99] },
+      unknownSyscall(99),
       // The helper runs (the client waits for its reply) and resumes the server.
       seL4_TCB_Resume(S.server),
     ]
@@ -343,8 +341,7 @@ describe("the IPC fastpath agrees with the slow path wherever it applies", () =>
     expectFastpath(setup, round, { replyRecvs: 0 })
     const after = specRun([...setup, ...round]).state
     const client = objectOf(after, InitialSlot.InitThreadTCB)
-    const c = after.kheap.get(client)
-    expect(c?.tag === "TCB" ? messageInfoFromWord(c.tcbContext.msgInfo) : undefined).toMatchObject({ label: faultLabel.UnknownSyscall, length: 13 })
+    expect(messageInfoFromWord(getTcb(after, client).tcbContext.msgInfo)).toMatchObject({ label: faultLabel.UnknownSyscall, length: 13 })
   })
 
   it("is on by default: a kernel booted without options takes it on the ping-pong round", () => {

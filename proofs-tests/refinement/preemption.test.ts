@@ -3,23 +3,21 @@
 // of what is half deleted, an untyped half cleared), and the syscall run again takes up the work
 // where it stopped. Each scenario runs in lockstep with full checking after every step.
 import { describe, expect, it } from "vitest"
-import type { Cap, Event, SyscallEvent } from "../../model/index.ts"
-import { InitialSlot, ObjectType, defaultBootConfig, timerIRQ, wordBits } from "../../model/index.ts"
+import type { Cap, Event } from "../../model/index.ts"
+import { InitialSlot, ObjectType, defaultBootConfig, wordBits } from "../../model/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
 import { getCap, getTcb, slotOf } from "../../spec/index.ts"
-import type { KernelState, Outcome } from "../../spec/index.ts"
+import type { Outcome } from "../../spec/index.ts"
 import { getEndpoint } from "../../spec/state.ts"
 import type { StepResult } from "../../harness/lockstep/runner.ts"
 import { lockstep } from "../../harness/lockstep/runner.ts"
 import { clientServer } from "../../harness/setup.ts"
 import { seL4_CNode_Delete, seL4_CNode_Revoke, seL4_Untyped_Retype } from "../../harness/builders.ts"
+import { rootSlot, withIRQ } from "./scenario.ts"
 
 const root = InitialSlot.InitThreadCNode
 const firstUntyped = bootInfo(defaultBootConfig).untyped.start
-const withIRQ = (e: SyscallEvent, irq: number = timerIRQ): SyscallEvent => ({ ...e, pendingIRQ: irq })
 
-/** Slot `i` of the current thread's root CNode. */
-const rootSlot = (s: KernelState, i: number): number => slotOf((getCap(s, slotOf(s.curThread, 0)) as Extract<Cap, { tag: "CNodeCap" }>).ptr, i)
 
 /** Step `ev` until it completes (each preemption: the thread runs it again); the outcomes, and a check after each. */
 const untilDone = (h: { step: (e: Event) => StepResult }, ev: Event, each: (o: Outcome) => void = () => {}): Outcome[] => {

@@ -5,10 +5,10 @@
  */
 import fc from "fast-check"
 import { expect } from "vitest"
-import type { BootConfig, CapTag, Event } from "../../model/index.ts"
-import { InitialSlot, defaultBootConfig } from "../../model/index.ts"
+import type { BootConfig, Cap, CapTag, Event, SyscallEvent } from "../../model/index.ts"
+import { InitialSlot, defaultBootConfig, timerIRQ } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { boot, stepWithOutcome } from "../../spec/index.ts"
+import { boot, getCap, slotOf, stepWithOutcome } from "../../spec/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
 import { objectNamedBy } from "../../harness/query.ts"
 import { resolveChoice, traceArb } from "../../harness/gen/choices.ts"
@@ -21,6 +21,12 @@ export const rootCap: Partial<Record<CapTag, number>> = {
   IRQControlCap: InitialSlot.IRQControl, DomainCap: InitialSlot.Domain, ASIDControlCap: InitialSlot.ASIDControl,
   ASIDPoolCap: InitialSlot.InitThreadASIDPool, PageDirectoryCap: InitialSlot.InitThreadVSpace, FrameCap: InitialSlot.InitThreadIPCBuffer,
 }
+
+/** Slot `i` of the current thread's root CNode. */
+export const rootSlot = (s: KernelState, i: number): number => slotOf((getCap(s, slotOf(s.curThread, 0)) as Extract<Cap, { tag: "CNodeCap" }>).ptr, i)
+
+/** `e` with interrupt line `irq` (the timer's by default) pending while the kernel runs it: a long operation stops at its next preemption point. */
+export const withIRQ = (e: SyscallEvent, irq: number = timerIRQ): SyscallEvent => ({ ...e, pendingIRQ: irq })
 
 /** The spec's run of `events` from boot: the state after each (`states[0]` is boot), each outcome's result, the last state. */
 export const specRun = (events: readonly Event[], config: BootConfig = defaultBootConfig) => {

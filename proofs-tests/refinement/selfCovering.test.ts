@@ -12,13 +12,13 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import type { Cap, Event, SyscallEvent } from "../../model/index.ts"
-import { InitialSlot, ObjectType, defaultBootConfig, timerIRQ, wordBits } from "../../model/index.ts"
-import type { KernelState } from "../../spec/index.ts"
+import type { Cap, Event } from "../../model/index.ts"
+import { InitialSlot, ObjectType, defaultBootConfig, wordBits } from "../../model/index.ts"
 import { getCap, slotOf } from "../../spec/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
 import { seL4_AllRights, seL4_CNode_Copy, seL4_CNode_Delete, seL4_CNode_Move, seL4_CNode_Revoke, seL4_Untyped_Retype } from "../../harness/builders.ts"
 import { lockstep } from "../../harness/lockstep/runner.ts"
+import { rootSlot, withIRQ } from "./scenario.ts"
 
 const root = InitialSlot.InitThreadCNode
 const info = bootInfo(defaultBootConfig)
@@ -28,9 +28,6 @@ const [utSlot, outerSlot, epSlot, innerSlot] = [info.empty.start, info.empty.sta
 /** The outer CNode's radix, and the slot of it that holds the inner CNode's cap when nested. */
 const outerRadix = 3
 const innerAt = 5
-
-/** Slot `i` of the current thread's root CNode. */
-const rootSlot = (s: KernelState, i: number): number => slotOf((getCap(s, slotOf(s.curThread, 0)) as Extract<Cap, { tag: "CNodeCap" }>).ptr, i)
 
 interface Scene {
   /** The inner CNode's radix (2 to 16 slots) and how many bits more the untyped it is carved from has. */
@@ -73,8 +70,6 @@ const build = (sc: Scene): Event[] => {
     seL4_CNode_Move(at(sc.into).service, at(sc.into).index, at(sc.into).depth, root, utSlot, wordBits),
   ]
 }
-
-const withIRQ = (e: SyscallEvent): SyscallEvent => ({ ...e, pendingIRQ: timerIRQ })
 
 describe("a CNode holding the cap of the untyped it was carved from", () => {
   it("goes, however it goes, as seL4 has it: the impl refines the spec at every step, every invariant holds", () => {
