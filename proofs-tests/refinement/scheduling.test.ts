@@ -7,14 +7,20 @@
  * endpoint or notification changes nothing, and deleting the endpoint the bound thread waits on
  * restarts it at the head of its queue and asks for a new choice, which is the current thread
  * again: seL4's schedule puts the current thread back at the head of its queue before it chooses.
+ * And with three domains, a ready thread moved by DomainSet_Set into the running thread's domain
+ * above its priority does not preempt it (seL4's setDomain asks for a new choice only when it moves
+ * the current thread): the running thread keeps the CPU with a higher-priority thread ready, so
+ * from there every reschedule seL4 asks for, or does not, shows.
  */
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
-import { readyQueueIndex } from "../../spec/state.ts"
-import { threadState } from "../../harness/query.ts"
+import { getTcb, readyQueueIndex } from "../../spec/state.ts"
+import { objectNamedBy, threadState } from "../../harness/query.ts"
 import { InitialSlot, ObjectType } from "../../model/index.ts"
-import { seL4_CNode_Delete, seL4_Signal } from "../../harness/builders.ts"
+import { seL4_CNode_Delete, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_SetIPCBuffer, seL4_TCB_SetPriority, seL4_Yield } from "../../harness/builders.ts"
+import { SystemBuilder } from "../../harness/setup.ts"
+import { domainsBootConfig } from "../../harness/configs.ts"
 import { retypeOne } from "../../harness/scenarios/retype.ts"
 import { BoundWakeSlots as S, boundWakeSetup } from "../../harness/scenarios/boundWake.ts"
 import { suiteBudget } from "./budget.ts"
@@ -67,5 +73,63 @@ describe("deleting the last cap to an endpoint or notification, with a thread of
     expect(s.curThread).toBe(s0.curThread)
     expect(s.readyQueues.get(readyQueueIndex(0, 255))).toEqual([bound, ready])
     expectLockstep(events)
+  })
+})
+
+describe("a ready thread moved by DomainSet_Set into the running thread's domain, above its priority", () => {
+  // The root thread (domain 0) lowers itself to 100, then moves a ready thread of priority 200 from
+  // domain 1 into domain 0: seL4's setDomain enqueues it and asks for no new choice, so the root
+  // thread runs on with a higher-priority thread ready. Each case then does one thing more.
+  const scene = () => {
+    const sys = new SystemBuilder(domainsBootConfig)
+    const high = sys.thread({ domain: 1, priority: 200 })
+    const other = sys.thread({ priority: 50, resume: false })
+    const ep = sys.endpoint()
+    const setup = [
+      ...sys.events,
+      seL4_TCB_SetPriority(InitialSlot.InitThreadTCB, InitialSlot.InitThreadTCB, 100),
+      seL4_DomainSet_Set(InitialSlot.Domain, 0, high.tcb),
+    ]
+    return { setup, s0: specRun(setup, domainsBootConfig).state, high: high.ptr, other, ep }
+  }
+  const after = (events: readonly Event[]) => {
+    const s = specRun(events, domainsBootConfig).state
+    expectLockstep(events, domainsBootConfig)
+    return s
+  }
+
+  it("the scene as meant: the root thread runs in domain 0 at priority 100, the moved thread waits ready (never run: Restart) in domain 0 at 200", () => {
+    const { s0, high } = scene()
+    expect(s0.curDomain).toBe(0)
+    expect(s0.curThread).not.toBe(high)
+    expect(s0.readyQueues.get(readyQueueIndex(0, 200))).toEqual([high])
+    expect(state(s0, high)).toBe("Restart")
+  })
+
+  it("the running thread setting its own IPC buffer asks for a new choice (seL4 invokeTCB_ThreadControl): the higher thread runs", () => {
+    const { setup, high } = scene()
+    const s = after([...setup, seL4_TCB_SetIPCBuffer(InitialSlot.InitThreadTCB, 0, InitialSlot.InitThreadIPCBuffer)])
+    expect(s.curThread).toBe(high)
+  })
+
+  it("setting another thread's IPC buffer asks for none: the root thread runs on", () => {
+    const { setup, s0, high, other } = scene()
+    const s = after([...setup, seL4_TCB_SetIPCBuffer(other.tcb, 0, other.buffer!)])
+    expect(getTcb(s, other.ptr).tcbIPCBuffer).toBe(0)
+    expect(s.curThread).toBe(s0.curThread)
+    expect(s.readyQueues.get(readyQueueIndex(0, 200))).toEqual([high])
+  })
+
+  it("deleting the last cap to an idle endpoint asks for none (seL4 cancelAllIPC does nothing on an idle one): the root thread runs on", () => {
+    const { setup, s0, ep } = scene()
+    const s = after([...setup, seL4_CNode_Delete(InitialSlot.InitThreadCNode, ep, 32)])
+    expect(objectNamedBy(s, s.curThread, ep)).toBeUndefined()
+    expect(s.curThread).toBe(s0.curThread)
+  })
+
+  it("a yield gives the CPU to the higher thread, as any reschedule does", () => {
+    const { setup, high } = scene()
+    const s = after([...setup, seL4_Yield()])
+    expect(s.curThread).toBe(high)
   })
 })
