@@ -101,6 +101,7 @@ describe("a ready thread moved by DomainSet_Set into the running thread's domain
   it("the scene as meant: the root thread runs in domain 0 at priority 100, the moved thread waits ready (never run: Restart) in domain 0 at 200", () => {
     const { s0, high } = scene()
     expect(s0.curDomain).toBe(0)
+    expect(getTcb(s0, s0.curThread).tcbPriority).toBe(100)
     expect(s0.curThread).not.toBe(high)
     expect(s0.readyQueues.get(readyQueueIndex(0, 200))).toEqual([high])
     expect(state(s0, high)).toBe("Restart")
@@ -132,4 +133,7 @@ describe("a ready thread moved by DomainSet_Set into the running thread's domain
     const s = after([...setup, seL4_Yield()])
     expect(s.curThread).toBe(high)
   })
+
+  const b = suiteBudget()
+  it(`and random traces from there, with three domains (seed=${b.seed})`, () => lockstepFrom(scene().setup, b.seed, 12, 60, domainsBootConfig))
 })
