@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
 import { PMap, PSet } from "../../spec/persistent.ts"
+import { mapSome } from "../../spec/state.ts"
 import { deepFreeze } from "../../harness/lockstep/freeze.ts"
 import { deepEqual } from "../../harness/lockstep/diff.ts"
 
@@ -67,6 +68,11 @@ describe("persistent maps and sets behave as native ones, insertion order includ
       expect(each).toEqual([...ref])
       const probe = ops[0]?.key ?? 0
       expect(m.some((_v, k) => k === probe)).toBe(ref.has(probe))
+      // mapSome (spec/state.ts) reads a persistent and a native map alike.
+      const found = (v: number, k: number) => k === probe && v === ref.get(probe)
+      expect(mapSome(m, found)).toBe(ref.has(probe))
+      expect(mapSome(ref, found)).toBe(ref.has(probe))
+      expect(mapSome(ref, () => false)).toBe(false)
       for (const [k, v] of ref) expect(m.get(k)).toBe(v)
       expect(deepEqual(m, ref)).toBe(true)
       for (const [old, json] of versions) expect(JSON.stringify([...old])).toBe(json)
