@@ -88,6 +88,17 @@ export function schedQueueList(head: ImplTcb | null, limit: number): PPtr[] {
   return out
 }
 
+/**
+ * The index of the first non-zero word of `w` at or after `i` and below `end` (`end` when there is
+ * none). Zero runs are skipped eight words to a test: tables and frames are mostly zeros, and the
+ * full checks read every word of them.
+ */
+export const nextNonZero = (w: Uint32Array, i: number, end: number): number => {
+  while (i + 8 <= end && (w[i]! | w[i + 1]! | w[i + 2]! | w[i + 3]! | w[i + 4]! | w[i + 5]! | w[i + 6]! | w[i + 7]!) === 0) i += 8
+  while (i < end && w[i] === 0) i++
+  return i
+}
+
 /** A frame's memory as the spec keeps it: word index -> word, the words that are not 0. */
 export function absFrameWords(o: ImplFrame): ReadonlyMap<number, number> {
   const words = new Map<number, number>()
@@ -96,7 +107,7 @@ export function absFrameWords(o: ImplFrame): ReadonlyMap<number, number> {
     for (let p = 0; p < pages.length; p++) {
       const page = pages[p]
       if (page === undefined) continue
-      for (let i = 0; i < page.length; i++) if (page[i] !== 0) words.set(p * page.length + i, page[i]!)
+      for (let i = nextNonZero(page, 0, page.length); i < page.length; i = nextNonZero(page, i + 1, page.length)) words.set(p * page.length + i, page[i]!)
     }
   }
   return words
@@ -131,13 +142,14 @@ export function absObject(o: ImplObject, limit: number): KObject {
       return { tag: "Frame", sizeBits: o.sizeBits, isDevice: o.isDevice, words: absFrameWords(o) }
     case "PageTable": {
       const ptes = new Map<number, PTE>()
-      o.pt.forEach((w, i) => { if (w !== 0) ptes.set(i, absPTE(w)) })
+      const pt = o.pt
+      for (let i = nextNonZero(pt, 0, pt.length); i < pt.length; i = nextNonZero(pt, i + 1, pt.length)) ptes.set(i, absPTE(pt[i]!))
       return { tag: "PageTable", ptes }
     }
     case "PageDirectory": {
       const pdes = new Map<number, PDE>()
       const pd = o.pd
-      for (let i = 0; i < kernelFirstPDE; i++) { const w = pd[i]!; if (w !== 0) pdes.set(i, absPDE(w)) }
+      for (let i = nextNonZero(pd, 0, kernelFirstPDE); i < kernelFirstPDE; i = nextNonZero(pd, i + 1, kernelFirstPDE)) pdes.set(i, absPDE(pd[i]!))
       return { tag: "PageDirectory", pdes, kernelPDEs: absKernelPDEs(pd) }
     }
     case "ASIDPool": {

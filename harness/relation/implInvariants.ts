@@ -11,7 +11,7 @@ import {
   pte_pte_large, readyQueuesIndex, sameRegionAs,
 } from "../../impl/index.ts"
 import { bit, kernelBase, sectionBits } from "../../model/index.ts"
-import { allCtes, mdbLists } from "./abstract.ts"
+import { allCtes, mdbLists, nextNonZero } from "./abstract.ts"
 
 /** A named implementation invariant. */
 export interface ImplInvariant {
@@ -454,14 +454,13 @@ export const vspaceWordsEncoded: ImplInvariant = {
       if (o.tag === "PageDirectory") {
         const pd = o.pd
         if (pd.length !== 1 << 12) { out.push(`page directory ${h(o.base)} has ${pd.length} entries`); continue }
-        for (let i = 0; i < kernelFirstPDE; i++) if (pd[i] !== 0) pdeCheck(o, pd[i]!, i)
+        for (let i = nextNonZero(pd, 0, kernelFirstPDE); i < kernelFirstPDE; i = nextNonZero(pd, i + 1, kernelFirstPDE)) pdeCheck(o, pd[i]!, i)
         // A kernel-window word equal to the global directory's is checked with the global one.
         for (let i = kernelFirstPDE; i < pd.length; i++) if (pd === global || pd[i] !== global[i]) pdeCheck(o, pd[i]!, i)
       } else if (o.tag === "PageTable") {
         const pt = o.pt
         if (pt.length !== 1 << 8) { out.push(`page table ${h(o.base)} has ${pt.length} entries`); continue }
-        for (let i = 0; i < pt.length; i++) {
-          if (pt[i] === 0) continue
+        for (let i = nextNonZero(pt, 0, pt.length); i < pt.length; i = nextNonZero(pt, i + 1, pt.length)) {
           const why = pteWordProblem(pt[i]!)
           if (why !== null) out.push(`page table ${h(o.base)} entry ${i} (${h(pt[i]!)}) is ${why}`)
         }

@@ -21,11 +21,14 @@
 import type { Cap, PDE, PPtr, SlotPtr } from "../../model/index.ts"
 import { NullCap, bit, slotBits, tcbCNodeEntries } from "../../model/index.ts"
 import type { Cte, ImplCNode, ImplFrame, ImplObject, ImplState, ImplTcb } from "../../impl/index.ts"
-import { ChooseNewThread, ResumeCurrentThread, sameRegionAs } from "../../impl/index.ts"
+import { ChooseNewThread, ResumeCurrentThread, loadWord, sameRegionAs } from "../../impl/index.ts"
 import type { StateDelta } from "../../spec/invariants/delta.ts"
+import { mapDelta } from "../../spec/invariants/delta.ts"
 import { PMap } from "../../spec/persistent.ts"
 import type { KObject, KernelState } from "../../spec/state.ts"
-import { absGlobals, absObject, absPDE, absPTE, allCtes, cdtOfList, forEachCdtEdge, isMDBParentOf, kernelFirstPDE, schedDomain, schedDuration } from "./abstract.ts"
+import {
+  absGlobals, absObject, absPDE, absPTE, allCtes, cdtOfList, forEachCdtEdge, isMDBParentOf, kernelFirstPDE, nextNonZero, schedDomain, schedDuration,
+} from "./abstract.ts"
 import { deepEqual } from "../lockstep/diff.ts"
 
 // ---- object and cap comparison, in place ---------------------------------------------------------
@@ -92,18 +95,32 @@ const sameWords = (o: ImplFrame, words: ReadonlyMap<number, number>): boolean =>
   for (let p = 0; p < pages.length; p++) {
     const page = pages[p]
     if (page === undefined) continue
-    for (let i = 0; i < page.length; i++) {
-      const w = page[i]!
-      if (w === 0) continue
+    for (let i = nextNonZero(page, 0, page.length); i < page.length; i = nextNonZero(page, i + 1, page.length)) {
       nonzero++
-      if (words.get(p * page.length + i) !== w) return false
+      if (words.get(p * page.length + i) !== page[i]) return false
     }
   }
   return nonzero === words.size
 }
 
-/** Does the impl object abstract to `c` (as `absObject` would build it)? Field by field, building nothing. */
-export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean => {
+/**
+ * Does the frame's memory hold `words` at the indices where they differ from `was` (the spec's
+ * words before the step)? The words the step left alone are the full check's, as objects are.
+ */
+const sameWordsSince = (o: ImplFrame, was: ReadonlyMap<number, number>, words: ReadonlyMap<number, number>): boolean => {
+  if (was === words) return true
+  const changed = new Set<number>()
+  mapDelta(was, words, changed)
+  for (const i of changed) if (loadWord(o, i) !== (words.get(i) ?? 0)) return false
+  return true
+}
+
+/**
+ * Does the impl object abstract to `c` (as `absObject` would build it)? Field by field, building
+ * nothing. Given `was`, the spec's object before the step, a frame of the same kind is compared
+ * at the words the step changed.
+ */
+export const abstractsTo = (o: ImplObject, c: KObject, limit: number, was?: KObject): boolean => {
   switch (o.tag) {
     case "TCB": {
       if (c.tag !== "TCB") return false
@@ -129,7 +146,9 @@ export const abstractsTo = (o: ImplObject, c: KObject, limit: number): boolean =
       return s.tag === "WaitingNtfn" && sameQueue(o.ntfnQueueHead, s.queue, limit)
     }
     case "CNode": return c.tag === "CNode" && c.radix === o.radix
-    case "Frame": return c.tag === "Frame" && c.sizeBits === o.sizeBits && c.isDevice === o.isDevice && sameWords(o, c.words)
+    case "Frame":
+      return c.tag === "Frame" && c.sizeBits === o.sizeBits && c.isDevice === o.isDevice &&
+        (was?.tag === "Frame" && was.sizeBits === c.sizeBits && was.isDevice === c.isDevice ? sameWordsSince(o, was.words, c.words) : sameWords(o, c.words))
     case "PageTable": return c.tag === "PageTable" && sameEntries(o.pt, c.ptes, absPTE)
     case "PageDirectory": return c.tag === "PageDirectory" && sameEntries(o.pd.subarray(0, kernelFirstPDE), c.pdes, absPDE) && sameKernelWindow(o.pd, c.kernelPDEs)
     case "ASIDPool": return c.tag === "ASIDPool" && samePointers(o.array, c.pool)
@@ -164,12 +183,11 @@ const sameKernelWindow = (pd: Uint32Array, m: ReadonlyMap<number, PDE>): boolean
 /** Do the hardware words abstract to exactly the valid entries of `m`? */
 const sameEntries = <E>(words: Uint32Array, m: ReadonlyMap<number, E>, abs: (w: number) => E): boolean => {
   let n = 0
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!
-    if (w === 0) continue
+  const end = words.length
+  for (let i = nextNonZero(words, 0, end); i < end; i = nextNonZero(words, i + 1, end)) {
     n++
     const e = m.get(i)
-    if (e === undefined || !sameRecord(abs(w), e)) return false
+    if (e === undefined || !sameRecord(abs(words[i]!), e)) return false
   }
   return n === m.size
 }
@@ -193,15 +211,10 @@ export const globalsAgree = (k: ImplState, s: KernelState, prev?: KernelState): 
     : sa.tag !== "SwitchToThread" || sa.target !== a.base) return false
   if ((prev === undefined || prev.irqStates !== s.irqStates) && !sameArray(k.irqStates, s.irqStates)) return false
   if ((prev === undefined || prev.irqMasks !== s.irqMasks) && !sameArray(k.irqMasks, s.irqMasks)) return false
-  // The domain schedule: the packed C entries against the spec's pairs.
+  // The domain schedule: the packed C entries against the spec's pairs (given `prev`, only if the
+  // spec's step replaced its list, as for the tables below).
   if (k.domScheduleIdx !== s.domainIndex || k.domScheduleStart !== s.domainStartIndex || k.domainTime !== s.domainTime) return false
-  const sched = k.domSchedule
-  if (sched.length !== s.domainList.length) return false
-  for (let i = 0; i < sched.length; i++) {
-    const e = s.domainList[i]!
-    const x = sched[i]!
-    if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
-  }
+  if ((prev === undefined || prev.domainList !== s.domainList) && !sameSchedule(k.domSchedule, s.domainList)) return false
   if (k.armKSGlobalPD.base !== s.armGlobalPD || k.armKSGlobalPT.base !== s.armGlobalPT) return false
   if ((prev === undefined || prev.armASIDTable !== s.armASIDTable) && !samePointers(k.armKSASIDTable, s.armASIDTable)) return false
   const limit = k.objects.size
@@ -222,6 +235,17 @@ export const globalsAgree = (k: ImplState, s: KernelState, prev?: KernelState): 
     if (q === undefined || !sameQueueAt(k, idx, q, limit)) return false
   }
   return queues === s.readyQueues.size
+}
+
+/** Do the packed C schedule entries hold the spec's (domain, duration) pairs, in order? */
+const sameSchedule = (sched: ImplState["domSchedule"], list: KernelState["domainList"]): boolean => {
+  if (sched.length !== list.length) return false
+  for (let i = 0; i < sched.length; i++) {
+    const e = list[i]!
+    const x = sched[i]!
+    if (schedDomain(x) !== e.domain || schedDuration(x) !== e.duration) return false
+  }
+  return true
 }
 
 /** Does the impl's ready queue `idx` hold exactly the threads of `q`, in order (at most `limit` links followed)? */
@@ -377,7 +401,7 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
   for (const p of delta.objects) {
     const o = k.objects.get(p)
     const a = s.kheap.get(p)
-    if (o === undefined || a === undefined ? o !== a : !abstractsTo(o, a, limit)) return false
+    if (o === undefined || a === undefined ? o !== a : !abstractsTo(o, a, limit, prev?.kheap.get(p))) return false
   }
   for (const slot of delta.slots) {
     const c = loc.cte(slot)

@@ -10,10 +10,10 @@
  */
 import { maxDomainDuration } from "../../model/index.ts"
 import type { DomainScheduleItem } from "../state.ts"
-import { defineInvariant, nothingChanged } from "./types.ts"
+import { defineInvariant, noKeys, nothingChanged } from "./types.ts"
 
-/** The incremental scope of an invariant over globals only: no objects or slots to visit (the check reads the globals in full). */
-const globalsOnly = { objects: new Set<never>(), slots: new Set<never>() } as const
+/** The incremental scope of an invariant over globals only: no keys to visit (the check reads the globals in full). */
+const globalsOnly = noKeys
 
 const isEndMarker = (e: DomainScheduleItem): boolean => e.domain === 0 && e.duration === 0n
 const show = (e: DomainScheduleItem | undefined): string => (e === undefined ? "missing" : `(${e.domain}, ${e.duration})`)

@@ -4,8 +4,7 @@
  * reference from `invariants`.
  * @category invariants
  */
-import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
-import type { KernelState, KObject } from "../state.ts"
+import type { KernelState } from "../state.ts"
 import * as D from "./domain.ts"
 import * as I from "./irq.ts"
 import * as Mem from "./memory.ts"
@@ -141,10 +140,34 @@ export const checkedPerPeriod: ReadonlySet<string> = new Set(invariants.filter((
 /** Which incremental invariants a check runs: those run after every step, those run per period, or all. */
 export type InvariantSelection = "each-step" | "per-period" | "all"
 
-const selected: Readonly<Record<InvariantSelection, readonly Invariant[]>> = {
-  "each-step": incrementalInvariants.filter((i) => !checkedPerPeriod.has(i.name)),
-  "per-period": incrementalInvariants.filter((i) => checkedPerPeriod.has(i.name)),
-  all: incrementalInvariants,
+/**
+ * A selection's incremental forms, split by kind once: the checks of each changed object, of each
+ * changed cap, and the scoped ones (a scope and the check it views). The loop over them then reads
+ * no invariant record (the records have many shapes, and reading their optional fields on every
+ * step was a visible part of a step's check).
+ */
+interface ChangePlan {
+  readonly invariants: readonly Invariant[]
+  readonly atObject: readonly NonNullable<Invariant["atObject"]>[]
+  readonly atCap: readonly NonNullable<Invariant["atCap"]>[]
+  readonly scopes: readonly NonNullable<Invariant["scope"]>[]
+  readonly checks: readonly Invariant["check"][]
+}
+const plan = (invs: readonly Invariant[]): ChangePlan => {
+  const scoped = invs.filter((i) => i.atObject === undefined && i.atCap === undefined)
+  return {
+    invariants: invs,
+    atObject: invs.flatMap((i) => (i.atObject === undefined ? [] : [i.atObject])),
+    atCap: invs.flatMap((i) => (i.atObject === undefined && i.atCap !== undefined ? [i.atCap] : [])),
+    scopes: scoped.map((i) => i.scope!),
+    checks: scoped.map((i) => i.check),
+  }
+}
+
+const selected: Readonly<Record<InvariantSelection, ChangePlan>> = {
+  "each-step": plan(incrementalInvariants.filter((i) => !checkedPerPeriod.has(i.name))),
+  "per-period": plan(incrementalInvariants.filter((i) => checkedPerPeriod.has(i.name))),
+  all: plan(incrementalInvariants),
 }
 
 /** Do two scopes iterate the same key sets (the same set objects)? */
@@ -159,29 +182,21 @@ const sameKeys = (a: IncrementalScope, b: IncrementalScope): boolean =>
  * global page directory or table), every selected invariant runs in full.
  */
 export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelta, which: InvariantSelection = "all"): readonly Violation[] => {
-  const run = selected[which]
+  const p = selected[which]
   const fixed = s.idleThread === prev.idleThread && s.numIRQs === prev.numIRQs && s.numDomains === prev.numDomains && s.irqNode === prev.irqNode &&
     s.armGlobalPD === prev.armGlobalPD && s.armGlobalPT === prev.armGlobalPT
-  if (!fixed) return run.flatMap((i) => i.check(s))
-  // Each invariant's `checkChanged` is `check` on a view of its scope; invariants whose scopes name
-  // the same key sets (most take the delta's objects or slots as they are) share one view. An
-  // invariant of each object or each cap on its own skips the view: it runs on the changed ones.
-  const views: { scope: IncrementalScope; view: KernelState }[] = []
+  if (!fixed) return p.invariants.flatMap((i) => i.check(s))
   const out: Violation[] = []
-  let objects: Present<PPtr, KObject> | null = null
-  let caps: Present<SlotPtr, Cap> | null = null
-  for (const i of run) {
-    if (i.atObject !== undefined) {
-      objects ??= present(s.kheap, delta.objects)
-      for (let j = 0; j < objects.keys.length; j++) i.atObject(s, objects.keys[j]!, objects.values[j]!, out)
-      continue
-    }
-    if (i.atCap !== undefined) {
-      caps ??= present(s.caps, delta.slots)
-      for (let j = 0; j < caps.keys.length; j++) i.atCap(s, caps.keys[j]!, caps.values[j]!, out)
-      continue
-    }
-    const sc = i.scope!(s, prev, delta)
+  // An invariant of each object or each cap on its own skips the view: it runs on the changed ones.
+  const objects = present(s.kheap, delta.objects)
+  for (const f of p.atObject) for (let j = 0; j < objects.keys.length; j++) f(s, objects.keys[j]!, objects.values[j]!, out)
+  const caps = present(s.caps, delta.slots)
+  for (const f of p.atCap) for (let j = 0; j < caps.keys.length; j++) f(s, caps.keys[j]!, caps.values[j]!, out)
+  // Each other invariant's `checkChanged` is `check` on a view of its scope; invariants whose scopes
+  // name the same key sets (most take the delta's objects or slots as they are) share one view.
+  const views: { scope: IncrementalScope; view: KernelState }[] = []
+  for (let i = 0; i < p.scopes.length; i++) {
+    const sc = p.scopes[i]!(s, prev, delta)
     if (sc.nothing === true) continue
     let view: KernelState | undefined
     for (const v of views) if (sameKeys(v.scope, sc)) { view = v.view; break }
@@ -189,7 +204,7 @@ export const checkChanged = (s: KernelState, prev: KernelState, delta: StateDelt
       view = scopedView(s, sc)
       views.push({ scope: sc, view })
     }
-    const r = i.check(view)
+    const r = p.checks[i]!(view)
     for (let j = 0; j < r.length; j++) out.push(r[j]!)
   }
   return out

@@ -10,7 +10,7 @@ import type { PPtr, SlotPtr } from "../../model/index.ts"
 import { bit, showCap, slotBits, tcbCNodeEntries, zombieTypeTCB } from "../../model/index.ts"
 import { refAt } from "./capRefs.ts"
 import { capObjRef, hex, showSlot } from "./internal.ts"
-import { defineInvariant, everything, nothingChanged } from "./types.ts"
+import { defineInvariant, everything, noKeys, nothingChanged } from "./types.ts"
 
 /**
  * A Zombie is the only cap to its object: no other cap (reply caps aside, which name no object)
@@ -105,7 +105,8 @@ export const workUnitsBounded = defineInvariant({
   statement: "0 ≤ workUnitsCompleted < workUnitsLimit (at least 1), and no interrupt line is pending between kernel entries.",
   mirrors: "none (kspec-specific; C ksWorkUnitsCompleted, l4v work_units_completed)",
   threatenedBy: ["preemptionPoint", "nextDomain"],
-  scope: () => ({ objects: new Set<never>(), slots: new Set<never>() }),
+  // Globals only: checked in full after every step.
+  scope: () => noKeys,
   find: (s, report) => {
     const n = s.workUnitsCompleted
     if (!Number.isInteger(s.workUnitsLimit) || s.workUnitsLimit < 1) report(`the work-unit counter's limit ${s.workUnitsLimit} is not a positive integer`)

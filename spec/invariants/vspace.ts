@@ -439,24 +439,26 @@ export const validVsLookup = defineInvariant({
       const r = capRef(c)
       if (r !== null) refs.add(`${r} -> ${c.tag === "ASIDControlCap" ? "" : (c as { ptr: number }).ptr}`)
     }
-    const need = (ref: string, p: PPtr, what: string) => { if (!refs.has(`${ref} -> ${p}`)) report(`${what}, but no cap records that mapping`) }
-    for (const [hi, pool] of s.armASIDTable) need(`pool ${hi}`, pool, `ASID table entry ${hi} names pool ${hex(pool)}`)
+    // Each mapping's message is built only when it is missing (building them all cost most of the check).
+    const recorded = (ref: string, p: PPtr): boolean => refs.has(`${ref} -> ${p}`)
+    const missing = (what: string) => report(`${what}, but no cap records that mapping`)
+    for (const [hi, pool] of s.armASIDTable) if (!recorded(`pool ${hi}`, pool)) missing(`ASID table entry ${hi} names pool ${hex(pool)}`)
     const pds = reachable(s)
     for (const { asid, pd, obj } of pds) {
-      need(`asid ${asid}`, pd, `ASID ${asid} names page directory ${hex(pd)}`)
+      if (!recorded(`asid ${asid}`, pd)) missing(`ASID ${asid} names page directory ${hex(pd)}`)
       for (const [i, e] of obj.pdes) {
         if (e.tag === "PageTablePDE") {
-          need(`asid ${asid} pd ${i}`, e.table, `page directory ${hex(pd)} (ASID ${asid}) installs page table ${hex(e.table)} at ${hex(vaddrOf(i))}`)
+          if (!recorded(`asid ${asid} pd ${i}`, e.table)) missing(`page directory ${hex(pd)} (ASID ${asid}) installs page table ${hex(e.table)} at ${hex(vaddrOf(i))}`)
           const t = s.kheap.get(e.table)
           if (t?.tag !== "PageTable") continue
           for (const [j, p] of t.ptes) {
             if (p.tag === "InvalidPTE" || (p.tag === "LargePagePTE" && j % pagesPerLargePage !== 0)) continue
             const size = p.tag === "SmallPagePTE" ? pageBits : largePageBits
-            need(`asid ${asid} pd ${i} pt ${j} size ${size}`, p.frame, `page table ${hex(e.table)} maps frame ${hex(p.frame)} at ${hex(vaddrOf(i, j))} (ASID ${asid})`)
+            if (!recorded(`asid ${asid} pd ${i} pt ${j} size ${size}`, p.frame)) missing(`page table ${hex(e.table)} maps frame ${hex(p.frame)} at ${hex(vaddrOf(i, j))} (ASID ${asid})`)
           }
         } else if (e.tag === "SectionPDE" || (e.tag === "SuperSectionPDE" && i % sectionsPerSuperSection === 0)) {
           const size = e.tag === "SectionPDE" ? sectionBits : superSectionBits
-          need(`asid ${asid} pd ${i} size ${size}`, e.frame, `page directory ${hex(pd)} maps frame ${hex(e.frame)} at ${hex(vaddrOf(i))} (ASID ${asid})`)
+          if (!recorded(`asid ${asid} pd ${i} size ${size}`, e.frame)) missing(`page directory ${hex(pd)} maps frame ${hex(e.frame)} at ${hex(vaddrOf(i))} (ASID ${asid})`)
         }
       }
     }
@@ -511,16 +513,23 @@ export const uniqueTableCaps = defineInvariant({
   // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
   scope: vspaceScope,
   find: (s, report) => {
-    const count = new Map<string, number>()
+    const count = new Map<number | string, number>()
     for (const c of s.caps.values()) {
-      if (c.tag === "PageDirectoryCap" || c.tag === "PageTableCap") count.set(`${c.tag} ${c.ptr}`, (count.get(`${c.tag} ${c.ptr}`) ?? 0) + 1)
+      if (c.tag === "PageDirectoryCap" || c.tag === "PageTableCap") count.set(tableKey(c), (count.get(tableKey(c)) ?? 0) + 1)
     }
     for (const [slot, c] of s.caps) {
       const unassigned = (c.tag === "PageDirectoryCap" && c.asid === null) || (c.tag === "PageTableCap" && c.mapped === null)
-      if (unassigned && (count.get(`${c.tag} ${(c as { ptr: number }).ptr}`) ?? 0) > 1) report(`${showSlot(s, slot)} holds ${showCap(c)}, which is not the only cap to its table`)
+      if (unassigned && (count.get(tableKey(c)) ?? 0) > 1) report(`${showSlot(s, slot)} holds ${showCap(c)}, which is not the only cap to its table`)
     }
   },
 })
+
+/**
+ * A table cap's object as a key: its address and its kind (a directory, a table or a pool at one
+ * address are three objects), a number for any integer address (a string for a stranger one).
+ */
+const tableKey = (c: Extract<Cap, { tag: "PageDirectoryCap" | "PageTableCap" | "ASIDPoolCap" }>): number | string =>
+  Number.isInteger(c.ptr) && Math.abs(c.ptr) < 2 ** 48 ? c.ptr * 4 + (c.tag === "PageDirectoryCap" ? 0 : c.tag === "PageTableCap" ? 1 : 2) : `${c.tag} ${c.ptr}`
 
 /**
  * Caps to one page directory, page table or ASID pool agree on where it sits (the same ASID, the
@@ -543,10 +552,10 @@ export const uniqueTableRefs = defineInvariant({
   // In full, after a step that touched the address spaces (vspaceTouched); else it holds as before.
   scope: vspaceScope,
   find: (s, report) => {
-    const placeOf = new Map<string, string>()
+    const placeOf = new Map<number | string, string>()
     for (const [slot, c] of s.caps) {
       if (c.tag !== "PageDirectoryCap" && c.tag !== "PageTableCap" && c.tag !== "ASIDPoolCap") continue
-      const key = `${c.tag} ${c.ptr}`
+      const key = tableKey(c)
       const ref = capRef(c) ?? "none"
       const prev = placeOf.get(key)
       if (prev !== undefined && prev !== ref) report(`${showSlot(s, slot)} holds ${showCap(c)} at ${ref}, but another cap to it says ${prev}`)
