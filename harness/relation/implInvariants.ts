@@ -175,7 +175,7 @@ export const mdbChunked: ImplInvariant = {
       hi[i] = span[1]
       anchoredIdx.push(i)
     }
-    anchoredIdx.sort((a, b) => lo[a]! - lo[b]!)
+    sortByAnchor(anchoredIdx, lo)
     const anchors = new Float64Array(anchoredIdx.length)
     for (let j = 0; j < anchoredIdx.length; j++) anchors[j] = lo[anchoredIdx[j]!]!
     const ends = new Int32Array(n).fill(-1)
@@ -220,6 +220,25 @@ export const mdbChunked: ImplInvariant = {
     }
     return out
   },
+}
+
+/** Indices below 2^21, so that an address below 2^32 and an index pack exactly into one double (below 2^53). */
+const indexBits = 21
+
+/**
+ * Sort the indices `idx` by their anchors `lo` (ties in any order). Addresses and indices are packed
+ * into one number each and sorted as a typed array, without a comparator (which cost more than the
+ * rest of the check); anchors that are not 32-bit addresses, or too many caps, take the comparator.
+ */
+const sortByAnchor = (idx: number[], lo: Float64Array): void => {
+  const n = idx.length
+  let packable = true
+  for (let j = 0; j < n && packable; j++) { const a = lo[idx[j]!]!; packable = idx[j]! < 2 ** indexBits && Number.isInteger(a) && a >= 0 && a < 2 ** 32 }
+  if (!packable) { idx.sort((a, b) => lo[a]! - lo[b]!); return }
+  const keys = new Float64Array(n)
+  for (let j = 0; j < n; j++) keys[j] = lo[idx[j]!]! * 2 ** indexBits + idx[j]!
+  keys.sort()
+  for (let j = 0; j < n; j++) idx[j] = (keys[j]! % 2 ** indexBits) | 0
 }
 
 /**

@@ -100,7 +100,7 @@ export const ifUnsafeThenCapIrqNode = defineInvariant({
   mirrors: "l4v Invariants_AI if_unsafe_then_cap (IRQ node slots; cte_refs of IRQHandlerCap)",
   threatenedBy: ["cteDelete", "finaliseCap", "deletingIRQHandler", "IRQHandler_SetNotification", "CNode_Revoke"],
   // The IRQ node's slots against every IRQ handler cap: in full when either changed.
-  scope: (s, prev, d) => (d.objects.has(s.irqNode) || touchesIrqNode(s, d) || changedCapWhere(s, prev, d, (c) => c.tag === "IRQHandlerCap") ? everything : nothingChanged),
+  scope: (s, prev, d) => (d.objects.has(s.irqNode) || touchesIrqNode(s, d) || changedCapWhere(s, prev, d, (t) => t === "IRQHandlerCap") ? everything : nothingChanged),
   find: (s, report) => {
     const node = s.kheap.get(s.irqNode)
     if (node?.tag !== "CNode") return

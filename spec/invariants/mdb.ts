@@ -54,13 +54,21 @@ const cdtNeighbourhood = oncePerChange((s: KernelState, prev: KernelState, d: St
   return { edges, lists }
 })
 
-/** Did a slot the step changed hold, before or after, a cap with property `p`? */
-export const changedCapWhere = (s: KernelState, prev: KernelState, d: StateDelta, p: (c: Cap) => boolean): boolean => {
+/** The kinds of cap the changed slots held before or after the step (found once per change: several scopes ask). */
+const changedCapTags = oncePerChange((s: KernelState, prev: KernelState, d: StateDelta): ReadonlySet<Cap["tag"]> => {
+  const tags = new Set<Cap["tag"]>()
   for (const slot of d.slots) {
     const a = prev.caps.get(slot)
+    if (a !== undefined) tags.add(a.tag)
     const b = s.caps.get(slot)
-    if ((a !== undefined && p(a)) || (b !== undefined && p(b))) return true
+    if (b !== undefined) tags.add(b.tag)
   }
+  return tags
+})
+
+/** Did a slot the step changed hold, before or after, a cap of a kind `p` accepts? */
+export const changedCapWhere = (s: KernelState, prev: KernelState, d: StateDelta, p: (tag: Cap["tag"]) => boolean): boolean => {
+  for (const t of changedCapTags(s, prev, d)) if (p(t)) return true
   return false
 }
 
@@ -116,7 +124,7 @@ const replyMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): Increm
  * check's own range search pairing them.
  */
 const untypedMdbScope = (s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => {
-  if (d.capRefs === undefined || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap")) return everything
+  if (d.capRefs === undefined || changedCapWhere(s, prev, d, (t) => t === "UntypedCap")) return everything
   const slots = new Set<SlotPtr>()
   for (const x of d.capsOrOriginal ?? d.slots) {
     const c = s.caps.get(x)
@@ -287,7 +295,7 @@ export const untypedInc = defineInvariant({
   mirrors: "l4v Invariants_AI untyped_inc",
   threatenedBy: ["Untyped_Retype", "CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "emptySlot"],
   // In full, after a step that changed an untyped cap or moved a subtree of the CDT; else it holds as before.
-  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") || subtreeMoved(s, prev, d) ? everything : nothingChanged),
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (t) => t === "UntypedCap") || subtreeMoved(s, prev, d) ? everything : nothingChanged),
   find: (s, report) => {
     const uts: Ut[] = []
     for (const [slot, cap] of s.caps) {
@@ -368,7 +376,7 @@ export const irqControl = defineInvariant({
   mirrors: "l4v Invariants_AI irq_revocable; Invariants_H irq_control",
   threatenedBy: ["CNode_Copy", "CNode_Mint", "cteInsert", "cteMove", "deriveCap"],
   // In full, after a step that changed a slot holding an IRQ control cap; else it holds as before.
-  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (c) => c.tag === "IRQControlCap") ? everything : nothingChanged),
+  scope: (s, prev, d) => (changedCapWhere(s, prev, d, (t) => t === "IRQControlCap") ? everything : nothingChanged),
   find: (s, report) => {
     const slots: SlotPtr[] = []
     for (const [slot, c] of s.caps) {

@@ -211,7 +211,7 @@ export const validUntyped = defineInvariant({
   mirrors: "l4v Invariants_AI valid_untyped",
   threatenedBy: ["Untyped_Retype", "CNode_Revoke", "cteDelete", "cteInsert"],
   // In full, after a step that made or resized an object or changed an untyped cap; else it holds as before.
-  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) || changedCapWhere(s, prev, d, (c) => c.tag === "UntypedCap") ? everything : nothingChanged),
+  scope: (s, prev, d) => (objectMadeOrResized(s, prev, d) || changedCapWhere(s, prev, d, (t) => t === "UntypedCap") ? everything : nothingChanged),
   find: (s, report) => {
     const ix = heapIndex(s)
     for (const [slot, c] of s.caps) {

@@ -44,7 +44,7 @@ const vspaceTouched = (s: KernelState, prev: KernelState, d: StateDelta): boolea
       if (a?.tag !== "Frame" || b?.tag !== "Frame" || a.sizeBits !== b.sizeBits || a.isDevice !== b.isDevice) return true
     }
   }
-  return changedCapWhere(s, prev, d, (c) => vspaceCaps.has(c.tag))
+  return changedCapWhere(s, prev, d, (t) => vspaceCaps.has(t))
 }
 const vspaceScope = oncePerChange((s: KernelState, prev: KernelState, d: StateDelta): IncrementalScope => (vspaceTouched(s, prev, d) ? everything : nothingChanged))
 
