@@ -401,7 +401,7 @@ export const agreesOn = (k: ImplState, s: KernelState, delta: StateDelta, loc: S
   for (const p of delta.objects) {
     const o = k.objects.get(p)
     const a = s.kheap.get(p)
-    if (o === undefined || a === undefined ? o !== a : !abstractsTo(o, a, limit, prev?.kheap.get(p))) return false
+    if (o === undefined || a === undefined ? o !== a : !abstractsTo(o, a, limit, o.tag === "Frame" ? prev?.kheap.get(p) : undefined)) return false
   }
   for (const slot of delta.slots) {
     const c = loc.cte(slot)

@@ -6,14 +6,16 @@
  * never see it.
  * @category invariants
  */
-import type { PPtr, SlotPtr } from "../../model/index.ts"
+import type { Cap, PPtr, SlotPtr } from "../../model/index.ts"
 import type { KernelState } from "../state.ts"
 import type { StateDelta } from "./delta.ts"
 import { capObjRef } from "./internal.ts"
 
 /** The object a slot's cap names in `s`, or null (no cap, a cap that names none, or a cap too broken to read). */
-export const refAt = (s: KernelState, slot: SlotPtr): PPtr | null => {
-  const c = s.caps.get(slot)
+export const refAt = (s: KernelState, slot: SlotPtr): PPtr | null => refOf(s.caps.get(slot))
+
+/** The object cap `c` names, or null (no cap, a cap that names none, or a cap too broken to read). */
+const refOf = (c: Cap | undefined): PPtr | null => {
   if (c === undefined) return null
   try { return capObjRef(c) } catch { return null }
 }
@@ -26,9 +28,9 @@ export class CapRefIndex {
   /** The slots holding an untyped cap (a few: the boot untypeds and those split from them). */
   private readonly untypedSlots = new Set<SlotPtr>()
 
-  /** Keep `slot` in the Zombie and untyped sets as its cap in `s` says. */
-  private classify(s: KernelState, slot: SlotPtr): void {
-    const tag = s.caps.get(slot)?.tag
+  /** Keep `slot` in the Zombie and untyped sets as its cap `c` says. */
+  private classify(c: Cap | undefined, slot: SlotPtr): void {
+    const tag = c?.tag
     if (tag === "ZombieCap") this.zombieSlots.add(slot)
     else this.zombieSlots.delete(slot)
     if (tag === "UntypedCap") this.untypedSlots.add(slot)
@@ -40,9 +42,9 @@ export class CapRefIndex {
   /** The index of every cap in `s`. */
   static of(s: KernelState): CapRefIndex {
     const ix = new CapRefIndex()
-    for (const slot of s.caps.keys()) {
-      ix.add(refAt(s, slot), slot)
-      ix.classify(s, slot)
+    for (const [slot, c] of s.caps) {
+      ix.add(refOf(c), slot)
+      ix.classify(c, slot)
     }
     return ix
   }
@@ -65,9 +67,10 @@ export class CapRefIndex {
   /** From the index of `prev` to that of `s`, by the slots the step changed. */
   advance(prev: KernelState, s: KernelState, d: StateDelta): void {
     for (const slot of d.capsOrOriginal ?? d.slots) {
-      this.classify(s, slot)
+      const c = s.caps.get(slot)
+      this.classify(c, slot)
       const a = refAt(prev, slot)
-      const b = refAt(s, slot)
+      const b = refOf(c)
       if (a === b) continue
       this.remove(a, slot)
       this.add(b, slot)
