@@ -2,12 +2,12 @@
  * Unmapping must touch only the mapping the frame cap made. seL4's unmapPage re-reads the entry
  * at the cap's recorded address and leaves it alone unless it still maps that frame at that size
  * (a cap's mapping goes stale when its page table is unmapped and another takes its place), and
- * a super section's unmap clears its 16 entries and not the 17th. Random traces rarely build
+ * a super section's (a large page's) unmap clears its 16 entries and not the 17th. Random traces rarely build
  * either, so two scenarios do, in lockstep, with what seL4 leaves behind asserted on the spec.
  */
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
-import { InitialSlot, ObjectType, defaultBootConfig, pdIndexOf, ptIndexOf, sectionBits, superSectionBits } from "../../model/index.ts"
+import { InitialSlot, ObjectType, defaultBootConfig, largePageBits, pdIndexOf, ptIndexOf, sectionBits, superSectionBits } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { boot } from "../../spec/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
@@ -83,5 +83,21 @@ describe("unmapping touches only the frame's own mapping", () => {
     expect(Array.from({ length: 17 }, (_, j) => pdes.get(pdIndexOf(V) + j)?.tag ?? "InvalidPDE"))
       .toEqual([...new Array(16).fill("InvalidPDE"), "SectionPDE"])
     expect(pdIndexOf(V + 2 ** superSectionBits) - pdIndexOf(V)).toBe(2 ** (superSectionBits - sectionBits))
+  })
+
+  it("a large page's unmap clears its 16 entries and leaves the small page mapped just above it", () => {
+    const [pt, large, small] = [info.empty.start, info.empty.start + 1, info.empty.start + 2]
+    const s = run([
+      retypeOne(ObjectType.PageTable, 0, pt), retypeOne(ObjectType.LargePage, 0, large), retypeOne(ObjectType.SmallPage, 0, small),
+      seL4_ARM_PageTable_Map(pt, vspace, V, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Map(large, vspace, V, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Map(small, vspace, V + 2 ** largePageBits, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Unmap(large),
+    ])
+    const pde = rootPD(s).pdes.get(pdIndexOf(V))
+    const table = pde?.tag === "PageTablePDE" ? s.kheap.get(pde.table) : undefined
+    expect(table?.tag === "PageTable" ? Array.from({ length: 17 }, (_, j) => table.ptes.get(ptIndexOf(V) + j)?.tag ?? "InvalidPTE") : [])
+      .toEqual([...new Array(16).fill("InvalidPTE"), "SmallPagePTE"])
+    expect(ptIndexOf(V + 2 ** largePageBits) - ptIndexOf(V)).toBe(16)
   })
 })
