@@ -17,8 +17,8 @@ import type { Event } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getTcb, readyQueueIndex } from "../../spec/state.ts"
 import { objectNamedBy, threadState } from "../../harness/query.ts"
-import { InitialSlot, ObjectType } from "../../model/index.ts"
-import { seL4_CNode_Delete, seL4_DomainSet_Set, seL4_Signal, seL4_TCB_SetIPCBuffer, seL4_TCB_SetPriority, seL4_Yield } from "../../harness/builders.ts"
+import { InitialSlot, ObjectType, maxPrio } from "../../model/index.ts"
+import { seL4_CNode_Delete, seL4_DomainSet_Set, seL4_Recv, seL4_Send, seL4_Signal, seL4_TCB_SetIPCBuffer, seL4_TCB_SetPriority, seL4_Yield } from "../../harness/builders.ts"
 import { SystemBuilder } from "../../harness/setup.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
 import { retypeOne } from "../../harness/scenarios/retype.ts"
@@ -132,6 +132,29 @@ describe("a ready thread moved by DomainSet_Set into the running thread's domain
     const { setup, high } = scene()
     const s = after([...setup, seL4_Yield()])
     expect(s.curThread).toBe(high)
+  })
+
+  it("a send waking a thread of the running one's priority puts it behind the running one (seL4 schedule: no fast-fail at equal priority), then the higher thread runs", () => {
+    // The same scene with a server of priority 100 blocked in Recv on an endpoint of domain 0.
+    const sys = new SystemBuilder(domainsBootConfig)
+    const high = sys.thread({ domain: 1, priority: 200 })
+    const ep = sys.endpoint()
+    const server = sys.thread({ priority: maxPrio })
+    sys.makeCurrent(server)
+    sys.emit(seL4_Recv(ep))
+    const setup = [
+      ...sys.events,
+      seL4_TCB_SetPriority(server.tcb, InitialSlot.InitThreadTCB, 100),
+      seL4_TCB_SetPriority(InitialSlot.InitThreadTCB, InitialSlot.InitThreadTCB, 100),
+      seL4_DomainSet_Set(InitialSlot.Domain, 0, high.tcb),
+    ]
+    const s0 = specRun(setup, domainsBootConfig).state
+    expect(state(s0, server.ptr)).toBe("BlockedOnReceive")
+    expect(s0.readyQueues.get(readyQueueIndex(0, 200))).toEqual([high.ptr])
+    const root = s0.curThread
+    const s = after([...setup, seL4_Send(ep)])
+    expect(s.curThread).toBe(high.ptr)
+    expect(s.readyQueues.get(readyQueueIndex(0, 100))).toEqual([root, server.ptr])
   })
 
   const b = suiteBudget()
