@@ -79,18 +79,24 @@ describe("deleting the last cap to an endpoint or notification, with a thread of
 describe("a ready thread moved by DomainSet_Set into the running thread's domain, above its priority", () => {
   // The root thread (domain 0) lowers itself to 100, then moves a ready thread of priority 200 from
   // domain 1 into domain 0: seL4's setDomain enqueues it and asks for no new choice, so the root
-  // thread runs on with a higher-priority thread ready. Each case then does one thing more.
+  // thread runs on with a higher-priority thread ready. A server of the root's priority waits in
+  // Recv on an endpoint of its own. Each case then does one thing more.
   const scene = () => {
     const sys = new SystemBuilder(domainsBootConfig)
     const high = sys.thread({ domain: 1, priority: 200 })
     const other = sys.thread({ priority: 50, resume: false })
     const ep = sys.endpoint()
+    const serverEp = sys.endpoint()
+    const server = sys.thread({ priority: maxPrio })
+    sys.makeCurrent(server)
+    sys.emit(seL4_Recv(serverEp))
     const setup = [
       ...sys.events,
+      seL4_TCB_SetPriority(server.tcb, InitialSlot.InitThreadTCB, 100),
       seL4_TCB_SetPriority(InitialSlot.InitThreadTCB, InitialSlot.InitThreadTCB, 100),
       seL4_DomainSet_Set(InitialSlot.Domain, 0, high.tcb),
     ]
-    return { setup, s0: specRun(setup, domainsBootConfig).state, high: high.ptr, other, ep }
+    return { setup, s0: specRun(setup, domainsBootConfig).state, high: high.ptr, other, ep, server: server.ptr, serverEp }
   }
   const after = (events: readonly Event[]) => {
     const s = specRun(events, domainsBootConfig).state
@@ -98,13 +104,15 @@ describe("a ready thread moved by DomainSet_Set into the running thread's domain
     return s
   }
 
-  it("the scene as meant: the root thread runs in domain 0 at priority 100, the moved thread waits ready (never run: Restart) in domain 0 at 200", () => {
-    const { s0, high } = scene()
+  it("the scene as meant: the root thread runs in domain 0 at priority 100, the moved thread waits ready (never run: Restart) in domain 0 at 200, the server waits in Recv at 100", () => {
+    const { s0, high, server } = scene()
     expect(s0.curDomain).toBe(0)
     expect(getTcb(s0, s0.curThread).tcbPriority).toBe(100)
     expect(s0.curThread).not.toBe(high)
     expect(s0.readyQueues.get(readyQueueIndex(0, 200))).toEqual([high])
     expect(state(s0, high)).toBe("Restart")
+    expect(state(s0, server)).toBe("BlockedOnReceive")
+    expect(getTcb(s0, server).tcbPriority).toBe(100)
   })
 
   it("the running thread setting its own IPC buffer asks for a new choice (seL4 invokeTCB_ThreadControl): the higher thread runs", () => {
@@ -135,26 +143,10 @@ describe("a ready thread moved by DomainSet_Set into the running thread's domain
   })
 
   it("a send waking a thread of the running one's priority puts it behind the running one (seL4 schedule: no fast-fail at equal priority), then the higher thread runs", () => {
-    // The same scene with a server of priority 100 blocked in Recv on an endpoint of domain 0.
-    const sys = new SystemBuilder(domainsBootConfig)
-    const high = sys.thread({ domain: 1, priority: 200 })
-    const ep = sys.endpoint()
-    const server = sys.thread({ priority: maxPrio })
-    sys.makeCurrent(server)
-    sys.emit(seL4_Recv(ep))
-    const setup = [
-      ...sys.events,
-      seL4_TCB_SetPriority(server.tcb, InitialSlot.InitThreadTCB, 100),
-      seL4_TCB_SetPriority(InitialSlot.InitThreadTCB, InitialSlot.InitThreadTCB, 100),
-      seL4_DomainSet_Set(InitialSlot.Domain, 0, high.tcb),
-    ]
-    const s0 = specRun(setup, domainsBootConfig).state
-    expect(state(s0, server.ptr)).toBe("BlockedOnReceive")
-    expect(s0.readyQueues.get(readyQueueIndex(0, 200))).toEqual([high.ptr])
-    const root = s0.curThread
-    const s = after([...setup, seL4_Send(ep)])
-    expect(s.curThread).toBe(high.ptr)
-    expect(s.readyQueues.get(readyQueueIndex(0, 100))).toEqual([root, server.ptr])
+    const { setup, s0, high, server, serverEp } = scene()
+    const s = after([...setup, seL4_Send(serverEp)])
+    expect(s.curThread).toBe(high)
+    expect(s.readyQueues.get(readyQueueIndex(0, 100))).toEqual([s0.curThread, server])
   })
 
   const b = suiteBudget()
