@@ -10,15 +10,23 @@
  * And with three domains, a ready thread moved by DomainSet_Set into the running thread's domain
  * above its priority does not preempt it (seL4's setDomain asks for a new choice only when it moves
  * the current thread): the running thread keeps the CPU with a higher-priority thread ready, so
- * from there every reschedule seL4 asks for, or does not, shows.
+ * from there every reschedule seL4 asks for, or does not, shows. Last, a thread that jumped and
+ * then ran out of its time slice is ready and Running with its restart address behind where it is
+ * (an interrupt saves no restart address): suspending it must first save where it is (seL4
+ * updateRestartPC), or a resume would send it back.
  */
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getTcb, readyQueueIndex } from "../../spec/state.ts"
 import { objectNamedBy, threadState } from "../../harness/query.ts"
-import { InitialSlot, ObjectType, maxPrio } from "../../model/index.ts"
-import { seL4_CNode_Delete, seL4_DomainSet_Set, seL4_Recv, seL4_Send, seL4_Signal, seL4_TCB_SetIPCBuffer, seL4_TCB_SetPriority, seL4_Yield } from "../../harness/builders.ts"
+import { InitialSlot, ObjectType, maxPrio, timeSlice } from "../../model/index.ts"
+import {
+  execute, seL4_CNode_Delete, seL4_DomainSet_Set, seL4_Recv, seL4_Send, seL4_Signal, seL4_TCB_Resume, seL4_TCB_SetIPCBuffer, seL4_TCB_SetPriority,
+  seL4_TCB_Suspend, seL4_Yield, timerTick,
+} from "../../harness/builders.ts"
+import { getRegister } from "../../spec/machine/registerset.ts"
+import { Reg } from "../../model/index.ts"
 import { SystemBuilder } from "../../harness/setup.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
 import { retypeOne } from "../../harness/scenarios/retype.ts"
@@ -151,4 +159,44 @@ describe("a ready thread moved by DomainSet_Set into the running thread's domain
 
   const b = suiteBudget()
   it(`and random traces from there, with three domains (seed=${b.seed})`, () => lockstepFrom(scene().setup, b.seed, 12, 60, domainsBootConfig))
+})
+
+describe("suspending a ready thread that ran: Running, not the current thread, its next address ahead of its restart address", () => {
+  /** A thread at the root's priority jumps into a code page of its own; timer ticks end its time slice and the root runs. */
+  const scene = () => {
+    const b = new SystemBuilder()
+    const t = b.thread()
+    const code = b.frame()
+    const target = t.bufferAddr + 0x1040
+    b.mapFrame(code, t.vspace, t.bufferAddr + 0x1000)
+    b.makeCurrent(t)
+    b.emit(execute(target))
+    for (let i = 0; i < timeSlice; i++) b.emit(timerTick())
+    return { setup: b.events, t, target }
+  }
+
+  it("the scene as meant: the root runs; the thread waits ready, Running, at the jump target with its restart address elsewhere", () => {
+    const { setup, t, target } = scene()
+    const s = run(setup)
+    expect(s.curThread).not.toBe(t.ptr)
+    expect(state(s, t.ptr)).toBe("Running")
+    expect(getRegister(s, t.ptr, Reg.NextIP)).toBe(target)
+    expect(getRegister(s, t.ptr, Reg.FaultIP)).not.toBe(target)
+  })
+
+  it("suspend saves where it is (FaultIP := NextIP), so a resume carries on from the jump target; the impl agrees at every step", () => {
+    const { setup, t, target } = scene()
+    const events = [...setup, seL4_TCB_Suspend(t.tcb)]
+    const s = run(events)
+    expect(state(s, t.ptr)).toBe("Inactive")
+    expect(getRegister(s, t.ptr, Reg.FaultIP)).toBe(target)
+    const resumed = [...events, seL4_TCB_Resume(t.tcb), seL4_Yield()]
+    const s2 = run(resumed)
+    expect(s2.curThread).toBe(t.ptr)
+    expect(getRegister(s2, t.ptr, Reg.NextIP)).toBe(target)
+    expectLockstep(resumed)
+  })
+
+  const b = suiteBudget()
+  it(`and random traces from there (seed=${b.seed})`, () => lockstepFrom(scene().setup, b.seed, 12))
 })
