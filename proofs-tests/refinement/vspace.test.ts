@@ -4,11 +4,11 @@
  * deleted and made again). Its accesses must go through the global directory, and fault; every
  * invocation that names the stale directory, or a frame or table whose mapping went with the ASID,
  * must answer as seL4 does; the impl must agree step by step, on the scenarios and on random
- * traces from them.
+ * traces from them. And a directory's cache operations on ranges at the kernel window's edge.
  */
 import { describe, expect, it } from "vitest"
 import type { Event } from "../../model/index.ts"
-import { ObjectType, pageBits, tcbVTable } from "../../model/index.ts"
+import { InitialSlot, ObjectType, kernelBase, pageBits, tcbVTable } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getCap, slotOf } from "../../spec/state.ts"
 import { findPDForASID } from "../../spec/kernel/vspace.ts"
@@ -81,6 +81,25 @@ describe("a VTable cap whose ASID was given to another directory", () => {
     const tail = results.slice(prefix.length + 2)
     expect(tail.slice(0, named.length)).toEqual(named.map(() => expected))
     expect(tail.slice(named.length)).toEqual([expected, "Success", "Success"])
+    expectLockstep(events)
+  })
+})
+
+describe("a page directory's cache operations at the kernel window's edge", () => {
+  // seL4 decodeARMPageDirectoryInvocation: end <= start is InvalidArgument(1); a range that starts at
+  // or reaches past kernelBase is IllegalOperation (before the ASID is looked at); the last user
+  // page, with nothing mapped there, flushes nothing and succeeds.
+  const pd = InitialSlot.InitThreadVSpace
+  it.each([
+    { start: kernelBase - 0x1000, end: kernelBase, expected: "Success" },
+    { start: kernelBase - 0x1000, end: kernelBase + 1, expected: "IllegalOperation" },
+    { start: kernelBase - 1, end: kernelBase + 0x1000, expected: "IllegalOperation" },
+    { start: kernelBase, end: kernelBase + 0x1000, expected: "IllegalOperation" },
+    { start: 0xffff_f000, end: 0xffff_ffff, expected: "IllegalOperation" },
+    { start: kernelBase, end: kernelBase, expected: "InvalidArgument" },
+  ])("[$start, $end) is $expected; the impl agrees", ({ start, end, expected }) => {
+    const events = [seL4_ARM_PageDirectory_Clean_Data(pd, start, end)]
+    expect(specRun(events).results).toEqual([expected])
     expectLockstep(events)
   })
 })
