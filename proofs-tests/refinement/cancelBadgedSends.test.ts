@@ -68,7 +68,7 @@ describe("CNode_CancelBadgedSends", () => {
     expectLockstep(events)
   })
 
-  it("the last sender's badge empties nothing else, and a second cancel finds none", () => {
+  it("a cap badged 7 restarts the last sender alone; a second cancel finds none to restart", () => {
     const { setup, epPtr, seven, senders } = scene()
     const events = [...setup, seL4_CNode_CancelBadgedSends(root, seven, 32), seL4_CNode_CancelBadgedSends(root, seven, 32)]
     const s = specRun(events).state

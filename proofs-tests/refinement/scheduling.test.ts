@@ -20,13 +20,12 @@ import type { Event } from "../../model/index.ts"
 import type { KernelState } from "../../spec/index.ts"
 import { getTcb, readyQueueIndex } from "../../spec/state.ts"
 import { objectNamedBy, threadState } from "../../harness/query.ts"
-import { InitialSlot, ObjectType, maxPrio, timeSlice } from "../../model/index.ts"
+import { InitialSlot, ObjectType, Reg, maxPrio, timeSlice } from "../../model/index.ts"
 import {
   execute, seL4_CNode_Delete, seL4_DomainSet_Set, seL4_Recv, seL4_Send, seL4_Signal, seL4_TCB_Resume, seL4_TCB_SetIPCBuffer, seL4_TCB_SetPriority,
   seL4_TCB_Suspend, seL4_Yield, timerTick,
 } from "../../harness/builders.ts"
 import { getRegister } from "../../spec/machine/registerset.ts"
-import { Reg } from "../../model/index.ts"
 import { SystemBuilder } from "../../harness/setup.ts"
 import { domainsBootConfig } from "../../harness/configs.ts"
 import { retypeOne } from "../../harness/scenarios/retype.ts"
