@@ -52,6 +52,25 @@ describe("a VTable cap whose ASID was given to another directory", () => {
     expectLockstep(events)
   })
 
+  it("with a page mapped at that address in the directory that now has its ASID, the store still faults: a stale cap never reaches another address space", () => {
+    const setup = asidReuseSetup()
+    const [otherPT, otherPage] = [142, 143]
+    const events: Event[] = [
+      ...setup,
+      retypeOne(ObjectType.PageTable, 0, otherPT),
+      retypeOne(ObjectType.SmallPage, pageBits, otherPage),
+      seL4_ARM_PageTable_Map(otherPT, S.newPD, asidReuseVAddr, seL4_ARM_Default_VMAttributes),
+      seL4_ARM_Page_Map(otherPage, S.newPD, asidReuseVAddr, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
+      seL4_Yield(),
+      { tag: "MemoryAccess", kind: "Write", vaddr: asidReuseVAddr + 8, value: 0x1234 },
+    ]
+    const { results, state: s } = specRun(events)
+    expect(results.slice(setup.length, setup.length + 4)).toEqual(["Success", "Success", "Success", "Success"])
+    expect(threadState(s, objectOf(s, S.thread))?.tag).toBe("Inactive")
+    expect(loadWord(s, objectOf(s, otherPage), 2)).toBe(0)
+    expectLockstep(events)
+  })
+
   const b = suiteBudget()
   it(`and random traces from there (seed=${b.seed})`, () => lockstepFrom(asidReuseSetup(), b.seed, 12))
 
