@@ -50,21 +50,15 @@ describe("CNode_CancelBadgedSends", () => {
     expectLockstep(events)
   })
 
-  it("the unbadged cap cancels nothing, not even the unbadged sender", () => {
-    const { setup, epPtr, ep, senders } = scene()
-    const events = [...setup, seL4_CNode_CancelBadgedSends(root, ep, 32)]
+  it.each([
+    { what: "the unbadged cap cancels nothing, not even the unbadged sender", cap: "ep", result: "Success" },
+    { what: "a cap badged 5 without Grant is an IllegalOperation, and cancels nothing", cap: "fiveNoGrant", result: "IllegalOperation" },
+  ] as const)("$what", ({ cap, result }) => {
+    const x = scene()
+    const events = [...x.setup, seL4_CNode_CancelBadgedSends(root, x[cap], 32)]
     const run = specRun(events)
-    expect(run.results.at(-1)).toBe("Success")
-    expect(endpointQueue(run.state, epPtr)).toEqual({ kind: "send", queue: senders })
-    expectLockstep(events)
-  })
-
-  it("a cap badged 5 without Grant is an IllegalOperation, and cancels nothing", () => {
-    const { setup, epPtr, fiveNoGrant, senders } = scene()
-    const events = [...setup, seL4_CNode_CancelBadgedSends(root, fiveNoGrant, 32)]
-    const run = specRun(events)
-    expect(run.results.at(-1)).toBe("IllegalOperation")
-    expect(endpointQueue(run.state, epPtr)).toEqual({ kind: "send", queue: senders })
+    expect(run.results.at(-1)).toBe(result)
+    expect(endpointQueue(run.state, x.epPtr)).toEqual({ kind: "send", queue: x.senders })
     expectLockstep(events)
   })
 

@@ -16,7 +16,7 @@ import { loadWord } from "../../spec/machine/memory.ts"
 import { userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import {
   seL4_ARM_Default_VMAttributes, seL4_ARM_PageDirectory_Clean_Data, seL4_ARM_PageTable_Map, seL4_ARM_PageTable_Unmap, seL4_ARM_Page_Clean_Data,
-  seL4_ARM_Page_Map, seL4_ARM_Page_Unmap, seL4_ReadWrite, seL4_Yield,
+  seL4_ARM_Page_Map, seL4_ARM_Page_Unmap, seL4_ReadWrite, seL4_Yield, writeWord,
 } from "../../harness/builders.ts"
 import { retypeOne } from "../../harness/scenarios/retype.ts"
 import { threadState } from "../../harness/query.ts"
@@ -44,7 +44,7 @@ describe("a VTable cap whose ASID was given to another directory", () => {
     const s0 = run(setup)
     const thread = objectOf(s0, S.thread)
     const page = objectOf(s0, S.page)
-    const events: Event[] = [...setup, seL4_Yield(), { tag: "MemoryAccess", kind: "Write", vaddr: asidReuseVAddr + 8, value: 0x1234 }]
+    const events: Event[] = [...setup, seL4_Yield(), writeWord(asidReuseVAddr + 8, 0x1234)]
     const s = run(events)
     // The thread ran (the root yielded to its equal), faulted, and with no fault handler stopped.
     expect(threadState(s, thread)?.tag).toBe("Inactive")
@@ -62,7 +62,7 @@ describe("a VTable cap whose ASID was given to another directory", () => {
       seL4_ARM_PageTable_Map(otherPT, S.newPD, asidReuseVAddr, seL4_ARM_Default_VMAttributes),
       seL4_ARM_Page_Map(otherPage, S.newPD, asidReuseVAddr, seL4_ReadWrite, seL4_ARM_Default_VMAttributes),
       seL4_Yield(),
-      { tag: "MemoryAccess", kind: "Write", vaddr: asidReuseVAddr + 8, value: 0x1234 },
+      writeWord(asidReuseVAddr + 8, 0x1234),
     ]
     const { results, state: s } = specRun(events)
     expect(results.slice(setup.length, setup.length + 4)).toEqual(["Success", "Success", "Success", "Success"])
