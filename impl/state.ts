@@ -34,6 +34,13 @@ export class Cte {
   next: Cte | null = null
   revocable = false
   firstBadged = false
+  /**
+   * The object `cap` names, kept as C's cap keeps its pointer (`slotObject` fills it): good while
+   * `objCap` is still the slot's cap and the object table has removed nothing since `objEpoch`.
+   */
+  obj: ImplObject | undefined = undefined
+  objCap: Cap = NullCap
+  objEpoch = -1
   /** The slot's own address: `objectBase + index * 2^slotBits` (spec `slotOf`). */
   constructor(readonly addr: number) {}
 }
@@ -237,6 +244,8 @@ const noObject = -1
  * differently from `get`; a miss, e.g. on a collision, reads the map and refills the entry.
  */
 export class ObjectTable extends Map<PPtr, ImplObject> {
+  /** Counts removals (a delete, an object replaced, a clear): a slot's cached object is good only within one epoch. */
+  epoch = 0
   private readonly indexKeys = new Float64Array(1 << objectIndexBits).fill(noObject)
   private readonly indexObjects = new Array<ImplObject | undefined>(1 << objectIndexBits).fill(undefined)
 
@@ -258,6 +267,8 @@ export class ObjectTable extends Map<PPtr, ImplObject> {
   }
 
   override set(p: PPtr, o: ImplObject): this {
+    const old = super.get(p)
+    if (old !== undefined && old !== o) this.epoch++
     super.set(p, o)
     // The constructor of Map runs before the index exists (it adds nothing).
     if (this.indexKeys !== undefined) {
@@ -269,6 +280,7 @@ export class ObjectTable extends Map<PPtr, ImplObject> {
   }
 
   override delete(p: PPtr): boolean {
+    this.epoch++
     const i = ObjectTable.entry(p)
     if (this.indexKeys[i] === p) {
       this.indexKeys[i] = noObject
@@ -278,6 +290,7 @@ export class ObjectTable extends Map<PPtr, ImplObject> {
   }
 
   override clear(): void {
+    this.epoch++
     this.indexKeys.fill(noObject)
     this.indexObjects.fill(undefined)
     super.clear()
@@ -425,6 +438,22 @@ export const tcbSlot = (t: ImplTcb, i: number): Cte => {
   const c = t.slots[i]
   if (c === undefined) throw new KernelBug(`tcbSlot: no slot ${i}`)
   return c
+}
+
+/**
+ * The object named by the cap in `slot`, whose pointer is `p`: the slot's kept pointer when it is
+ * still good, else the table's answer, kept if there is an object (an absence is not kept: a later
+ * retype may fill the address without a removal). The same answer as `k.objects.lookup(p)`.
+ */
+export const slotObject = (k: ImplState, slot: Cte, p: PPtr): ImplObject | undefined => {
+  const table = k.objects
+  if (slot.objCap === slot.cap && slot.objEpoch === table.epoch) return slot.obj
+  const o = table.lookup(p)
+  if (o === undefined) return o
+  slot.obj = o
+  slot.objCap = slot.cap
+  slot.objEpoch = table.epoch
+  return o
 }
 
 /** The object at `p`, which must be a TCB. */

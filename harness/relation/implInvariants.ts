@@ -11,6 +11,7 @@ import {
   pte_pte_large, readyQueuesIndex, sameRegionAs,
 } from "../../impl/index.ts"
 import { bit, kernelBase, sectionBits } from "../../model/index.ts"
+import { capObjRef } from "../../spec/invariants/internal.ts"
 import { allCtes, mdbLists, nextNonZero } from "./abstract.ts"
 
 /** A named implementation invariant. */
@@ -547,11 +548,30 @@ export const frameMemoryShaped: ImplInvariant = {
   },
 }
 
+export const slotPointersLive: ImplInvariant = {
+  name: "slotPointersLive",
+  statement:
+    "A slot's kept object pointer, while it counts (the slot still holds the cap it was kept for and the object table has " +
+    "removed nothing since), is an object: the one the table holds at the address that cap names.",
+  mirrors: "l4v Invariants_H valid_cap' (a cap's pointer names a live object of its kind: C keeps the pointer in the cap)",
+  check: (k) => {
+    const out: string[] = []
+    for (const c of allCtes(k)) {
+      if (c.objCap !== c.cap || c.objEpoch !== k.objects.epoch) continue
+      if (c.obj === undefined) { out.push(`slot ${h(c.addr)} keeps an absence for its ${c.cap.tag}`); continue }
+      const p = capObjRef(c.cap)
+      const there = p === null ? undefined : k.objects.get(p)
+      if (c.obj !== there) out.push(`slot ${h(c.addr)} keeps the ${c.obj.tag} at ${h(c.obj.base)} for its ${c.cap.tag}, whose object is ${there === undefined ? "not in the table" : `the ${there.tag} at ${h(there.base)}`}`)
+    }
+    return out
+  },
+}
+
 /** Every implementation invariant, in check order. */
 export const implInvariants: readonly ImplInvariant[] = [
   mdbLinksSymmetric, mdbAcyclic, mdbNoLinksAtEmptySlots, mdbLinksInHeap, cdtRunsNested, mdbChunked,
   readyQueueLinksSymmetric, tcbQueuedIffInReadyQueue, bitmapAgreesWithQueues, epQueueLinksSymmetric, epQueueMembership,
-  vspaceWordsEncoded, vspacePointersLive, frameMemoryShaped,
+  vspaceWordsEncoded, vspacePointersLive, frameMemoryShaped, slotPointersLive,
 ]
 
 /** All violations of all implementation invariants, each prefixed with the invariant's name. */

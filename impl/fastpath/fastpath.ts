@@ -10,12 +10,14 @@
  */
 import type { Cap } from "../../model/index.ts"
 import {
-  NullCap, RightG, RightGR, RightR, RightW, nMsgRegisters, tcbCTable, tcbCaller, tcbReply, tcbVTable, wordBits,
+  NullCap, RightG, RightGR, RightR, RightW, tcbCTable, tcbCaller, tcbReply, tcbVTable, wordBits,
 } from "../../model/index.ts"
 import { miLabel, miNew } from "../machine/registerset.ts"
 import { isHighestPrio } from "../kernel/thread.ts"
-import type { ImplState, ImplTcb } from "../state.ts"
-import { ImplCNode, KernelBug, ThreadStateBlockedOnReply, ThreadStateRunning, getEndpointImpl, getTcbImpl, tcbSlot } from "../state.ts"
+import type { Cte, ImplState } from "../state.ts"
+import {
+  ImplCNode, ImplEndpoint, ImplTcb, KernelBug, ThreadStateBlockedOnReply, ThreadStateRunning, slotObject, tcbSlot,
+} from "../state.ts"
 
 /**
  * C `fastpath_mi_check`: non-zero unless the message has at most n_msgRegisters (4) words and no
@@ -24,41 +26,57 @@ import { ImplCNode, KernelBug, ThreadStateBlockedOnReply, ThreadStateRunning, ge
 export const fastpath_mi_check = (msgInfo: number): boolean => (((msgInfo & 0x1ff) + 3) & ~7) !== 0
 
 /**
- * C `lookup_fp`: the cap at `cptr` in the CSpace rooted at `cap`, or NullCap when the slow lookup
- * could fail (guard mismatch, overshooting the 32 bits). Reads slots without materialising them.
+ * C `lookup_fp`: the slot at `cptr` in the CSpace whose root cap is in `root`, or null when the slow
+ * lookup could fail (guard mismatch, overshooting the 32 bits) or finds a slot never made (a null
+ * cap). Returns the slot rather than its cap, so that callers reach the cap's object through the
+ * slot's kept pointer (`slotObject`), as C reads it out of the cap.
  */
-export function lookup_fp(k: ImplState, cap: Cap, cptr: number): Cap {
-  if (cap.tag !== "CNodeCap") return NullCap
-  let node: Extract<Cap, { tag: "CNodeCap" }> = cap
+export function lookup_fp(k: ImplState, root: Cte, cptr: number): Cte | null {
+  const rootCap = root.cap
+  if (rootCap.tag !== "CNodeCap") return null
+  let nodeSlot = root
+  let node: Extract<Cap, { tag: "CNodeCap" }> = rootCap
   let bits = 0
-  let found: Cap
+  let found: Cte | undefined
   for (;;) {
     const guardBits = node.guardSize
     const radixBits = node.radix
     // A CNode resolves 1..32 bits with a non-empty radix (else leave it to the slow path).
-    if (radixBits === 0 || guardBits + radixBits > wordBits) return NullCap
+    if (radixBits === 0 || guardBits + radixBits > wordBits) return null
     const cptr2 = (cptr << bits) >>> 0
     // Guard check (skipped for an empty guard); a guard deeper than the bits left is caught below.
-    if (guardBits !== 0 && cptr2 >>> (wordBits - guardBits) !== node.guard) return NullCap
+    if (guardBits !== 0 && cptr2 >>> (wordBits - guardBits) !== node.guard) return null
     const radix = ((cptr2 << guardBits) >>> 0) >>> (wordBits - radixBits)
-    const cn = k.objects.lookup(node.ptr)
-    if (!(cn instanceof ImplCNode)) return NullCap
-    found = cn.slots[radix]?.cap ?? NullCap
+    const cn = slotObject(k, nodeSlot, node.ptr)
+    if (!(cn instanceof ImplCNode)) return null
+    found = cn.slots[radix]
+    if (found === undefined) return null
     bits += guardBits + radixBits
-    if (bits >= wordBits || found.tag !== "CNodeCap") break
-    node = found
+    const cap = found.cap
+    if (bits >= wordBits || cap.tag !== "CNodeCap") break
+    nodeSlot = found
+    node = cap
   }
   // Overshooting the 32 bits: the slow path would report a depth mismatch.
-  if (bits > wordBits) return NullCap
+  if (bits > wordBits) return null
   return found
+}
+
+/** The endpoint the cap in `slot` names (its pointer `p`). */
+function endpointAt(k: ImplState, slot: Cte, p: number): ImplEndpoint {
+  const o = slotObject(k, slot, p)
+  if (!(o instanceof ImplEndpoint)) throw new KernelBug(`fastpath: no endpoint at 0x${p.toString(16)}`)
+  return o
 }
 
 /** C `isValidVTableRoot_fp`: a page-directory cap with an ASID. */
 const isValidVTableRoot_fp = (cap: Cap): boolean => cap.tag === "PageDirectoryCap" && cap.asid !== null
 
-/** C `fastpath_copy_mrs`: MR0..MR(length-1), all in registers (length <= 4). */
+/** C `fastpath_copy_mrs`: MR0..MR(length-1), all in registers (length <= 4, as `fastpath_mi_check` passed). */
 function fastpath_copy_mrs(length: number, src: ImplTcb, dest: ImplTcb): void {
-  for (let i = 0; i < length && i < nMsgRegisters; i++) dest.mrs[i] = src.mrs[i]!
+  const from = src.mrs
+  const to = dest.mrs
+  for (let i = 0; i < length; i++) to[i] = from[i]!
 }
 
 /**
@@ -76,10 +94,12 @@ export function fastpath_call(k: ImplState, cptr: number, msgInfo: number): bool
   const length = msgInfo & 0x7f
   // No extra caps, a short message, no saved fault.
   if (fastpath_mi_check(msgInfo) || cur.tcbFault !== null) return false
-  const epCap = lookup_fp(k, tcbSlot(cur, tcbCTable).cap, cptr)
+  const epSlot = lookup_fp(k, tcbSlot(cur, tcbCTable), cptr)
+  if (epSlot === null) return false
+  const epCap = epSlot.cap
   // An endpoint we may send to.
   if (epCap.tag !== "EndpointCap" || (epCap.rights & RightW) === 0) return false
-  const ep = getEndpointImpl(k, epCap.ptr)
+  const ep = endpointAt(k, epSlot, epCap.ptr)
   // A receiver waiting.
   if (ep.epState !== "Recv") return false
   const dest = ep.epQueueHead
@@ -146,20 +166,23 @@ export function fastpath_reply_recv(k: ImplState, cptr: number, msgInfo: number)
   const cur = k.curThread
   const length = msgInfo & 0x7f
   if (fastpath_mi_check(msgInfo) || cur.tcbFault !== null) return false
-  const epCap = lookup_fp(k, tcbSlot(cur, tcbCTable).cap, cptr)
+  const epSlot = lookup_fp(k, tcbSlot(cur, tcbCTable), cptr)
+  if (epSlot === null) return false
+  const epCap = epSlot.cap
   // An endpoint we may receive on.
   if (epCap.tag !== "EndpointCap" || (epCap.rights & RightR) === 0) return false
   // Nothing pending on the bound notification.
   const ntfn = cur.tcbBoundNotification
   if (ntfn !== null && ntfn.ntfnState === "Active") return false
-  const ep = getEndpointImpl(k, epCap.ptr)
+  const ep = endpointAt(k, epSlot, epCap.ptr)
   // No sender waiting.
   if (ep.epState === "Send") return false
   // A reply cap to answer with.
   const callerSlot = tcbSlot(cur, tcbCaller)
   const callerCap = callerSlot.cap
   if (callerCap.tag !== "ReplyCap" || callerCap.isMaster) return false
-  const caller = getTcbImpl(k, callerCap.tcb)
+  const caller = slotObject(k, callerSlot, callerCap.tcb)
+  if (!(caller instanceof ImplTcb)) throw new KernelBug(`fastpath_reply_recv: no TCB at 0x${callerCap.tcb.toString(16)}`)
   // The caller is not waiting on a fault reply.
   if (caller.tcbFault !== null) return false
   if (!isValidVTableRoot_fp(tcbSlot(caller, tcbVTable).cap)) return false

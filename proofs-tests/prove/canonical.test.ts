@@ -169,6 +169,7 @@ const implExempt: Readonly<Record<string, string>> = {
   fastpathEnabled: "a build option, the same in every state", fastpathHits: "a statistic",
   currentIPCBuffer: "per-entry scratch, set before it is read", finaliseSlotSuccess: "likewise", finaliseSlotCleanupInfo: "likewise",
   views: "views of IPC buffers on the frame's pages, made once per buffer position (the words are its pages')",
+  obj: "the object the slot's cap names, kept: the object table's answer, cached", objCap: "likewise", objEpoch: "likewise",
 }
 
 /** Change one field of a copy of `k` (found by object address, slot index and field name). */

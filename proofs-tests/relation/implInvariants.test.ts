@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import type { Cte, ImplFrame } from "../../impl/index.ts"
 import {
   Cte as CteRecord, ImplEndpoint, ImplNotification, ImplPageDirectory, ImplTcb, Kernel, cnodeSlot, getCNodeImpl, getPageDirectoryImpl,
-  getPageTableImpl, getTcbImpl, pde_pde_section_new, readyQueuesIndex, tcbSchedEnqueue, tcbSlot,
+  getPageTableImpl, getTcbImpl, ImplCNode, pde_pde_section_new, readyQueuesIndex, slotObject, tcbSchedEnqueue, tcbSlot,
 } from "../../impl/index.ts"
 import type { Cap } from "../../model/index.ts"
 import { InitialSlot, defaultBootConfig, tcbBuffer, tcbCTable } from "../../model/index.ts"
@@ -10,7 +10,7 @@ import { bootLayout } from "../../spec/kernel/boot.ts"
 import {
   bitmapAgreesWithQueues, cdtRunsNested, checkImplInvariants, checkRunsNested, epQueueLinksSymmetric, epQueueMembership,
   implInvariants, mdbAcyclic, mdbChunked, mdbLinksInHeap, mdbLinksSymmetric, mdbNoLinksAtEmptySlots, readyQueueLinksSymmetric,
-  frameMemoryShaped, tcbQueuedIffInReadyQueue, vspacePointersLive, vspaceWordsEncoded,
+  frameMemoryShaped, slotPointersLive, tcbQueuedIffInReadyQueue, vspacePointersLive, vspaceWordsEncoded,
 } from "../../harness/relation/implInvariants.ts"
 
 const L = bootLayout(defaultBootConfig)
@@ -257,6 +257,42 @@ describe("implementation invariants", () => {
     const pool = k.armKSASIDTable[0]!
     pool.array[1] = new ImplPageDirectory(L.rootPD)
     expect(vspacePointersLive.check(k).some((v) => v.includes("ASID 1: page directory"))).toBe(true)
+  })
+
+  it("slotPointersLive flags a kept pointer to another object, and not one a removal has voided", () => {
+    const k = booted()
+    const slot = rootSlot(k, InitialSlot.InitThreadCNode)
+    const cap = slot.cap as Extract<Cap, { tag: "CNodeCap" }>
+    expect(slotObject(k, slot, cap.ptr)).toBe(getCNodeImpl(k, L.rootCNode))
+    expect(slotPointersLive.check(k)).toEqual([])
+    slot.obj = getTcbImpl(k, L.rootTcb)
+    expect(slotPointersLive.check(k)).toEqual([`slot 0x${slot.addr.toString(16)} keeps the TCB at 0x${L.rootTcb.toString(16)} for its CNodeCap, whose object is the CNode at 0x${L.rootCNode.toString(16)}`])
+    slot.obj = undefined
+    expect(slotPointersLive.check(k)).toEqual([`slot 0x${slot.addr.toString(16)} keeps an absence for its CNodeCap`])
+    // A removal anywhere voids every kept pointer: the check no longer counts this one, and the slot looks again.
+    k.objects.delete(L.ipcBufferFrame)
+    expect(slotPointersLive.check(k)).toEqual([])
+    expect(slotObject(k, slot, cap.ptr)).toBe(getCNodeImpl(k, L.rootCNode))
+  })
+
+  it("slotObject answers as the table does when the object at the cap's address is replaced under a kept pointer", () => {
+    const k = booted()
+    const slot = rootSlot(k, InitialSlot.InitThreadCNode)
+    const cap = slot.cap as Extract<Cap, { tag: "CNodeCap" }>
+    const before = slotObject(k, slot, cap.ptr)
+    // Replaced without a delete (a set over the old object) and with one: both void the kept pointer.
+    const next = new ImplCNode(L.rootCNode, cap.radix)
+    k.objects.set(L.rootCNode, next)
+    expect(slotObject(k, slot, cap.ptr)).toBe(next)
+    k.objects.delete(L.rootCNode)
+    expect(slotObject(k, slot, cap.ptr)).toBeUndefined()
+    k.objects.set(L.rootCNode, before!)
+    expect(slotObject(k, slot, cap.ptr)).toBe(before)
+    // A new cap in the slot (even naming the same object) is looked up afresh.
+    slot.cap = { ...cap }
+    slot.obj = undefined
+    expect(slotObject(k, slot, cap.ptr)).toBe(before)
+    expect(slotPointersLive.check(k)).toEqual([])
   })
 
   it("frameMemoryShaped flags a page of the wrong size and a buffer view into another page", () => {
