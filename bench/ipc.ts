@@ -9,13 +9,16 @@ import { defaultBootConfig } from "../model/index.ts"
 import type { KernelState } from "../spec/index.ts"
 import { boot, step } from "../spec/index.ts"
 import { Kernel } from "../impl/index.ts"
-import { clientCall, pingPongSetup, serverReplyRecv } from "../harness/scenarios/pingpong.ts"
+import { PingPongSlots, clientCall, pingPongSetup, serverReplyRecv } from "../harness/scenarios/pingpong.ts"
+import { SpecialisedKernel } from "./specialised.ts"
 import { medianNs, warmUp } from "./timing.ts"
 
 export interface IpcBenchResult {
   /** Message words each way. */
   readonly length: number
   readonly floorNs: number
+  /** The same round trip by bench/specialised.ts: the fastpath's work in its cheapest JavaScript (a bound, not a kernel). */
+  readonly specialisedNs: number
   readonly fastpathNs: number
   readonly slowpathNs: number
   readonly specNs: number
@@ -58,6 +61,9 @@ export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, rep
   const kSlow = kernel(false)
   let s: KernelState = setup.reduce(step, boot(defaultBootConfig))
 
+  const sk = new SpecialisedKernel(PingPongSlots.ep)
+  let skRounds = 0
+  const specialisedRounds = () => { for (let r = 0; r < rounds; r++) { sk.step(call); sk.step(replyRecv) } skRounds += rounds }
   const implRounds = (k: Kernel) => () => { for (let r = 0; r < rounds; r++) { k.step(call); k.step(replyRecv) } }
   const specRun = () => { for (let r = 0; r < specRounds; r++) { s = step(step(s, call), replyRecv) } }
 
@@ -65,12 +71,17 @@ export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, rep
   // collections it brings) would otherwise land in the impl's short runs (about +12%).
   // Each runs for at least 200 ms first, so the figures are of JIT-warm code.
   const warm = (f: () => void) => warmUp(() => undefined, f, 200)
-  warm(() => floorRounds(rounds, length)); warm(implRounds(kFast)); warm(implRounds(kSlow))
+  warm(() => floorRounds(rounds, length)); warm(specialisedRounds); warm(implRounds(kFast)); warm(implRounds(kSlow))
   const floorNs = medianNs(() => floorRounds(rounds, length), reps) / rounds
+  const specialisedNs = medianNs(specialisedRounds, reps) / rounds
+  // Every entry of the measuring stick took its fastpath, and the last reply carried the server's words.
+  if (sk.hits !== 2 * skRounds || sk.currentMrs().slice(0, length).join() !== replyRecv.mrs.slice(0, length).join()) {
+    throw new Error(`the specialised round trip did not run as the ping-pong: ${sk.hits} fastpath entries of ${2 * skRounds}`)
+  }
   const fastpathNs = medianNs(implRounds(kFast), reps) / rounds
   const slowpathNs = medianNs(implRounds(kSlow), reps) / rounds
   warm(specRun)
   const specNs = medianNs(specRun, reps) / specRounds
   if (sink === 0.5) console.log(sink)
-  return { length, floorNs, fastpathNs, slowpathNs, specNs }
+  return { length, floorNs, specialisedNs, fastpathNs, slowpathNs, specNs }
 }
