@@ -288,8 +288,13 @@ describe("implementation invariants", () => {
     expect(slotObject(k, slot, cap.ptr)).toBeUndefined()
     k.objects.set(L.rootCNode, before!)
     expect(slotObject(k, slot, cap.ptr)).toBe(before)
-    // A new cap in the slot (even naming the same object) is looked up afresh.
-    slot.cap = { ...cap }
+    // A new cap in the slot, with nothing removed since, is looked up afresh: one naming another object...
+    const other = new ImplCNode(0x7000_0000, 4)
+    k.objects.set(other.base, other)
+    slot.cap = { ...cap, ptr: other.base, radix: 4 }
+    expect(slotObject(k, slot, other.base)).toBe(other)
+    // ...and one naming the same object (the kept pointer voided by hand: the slot must not use it).
+    slot.cap = cap
     slot.obj = undefined
     expect(slotObject(k, slot, cap.ptr)).toBe(before)
     expect(slotPointersLive.check(k)).toEqual([])
