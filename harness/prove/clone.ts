@@ -14,7 +14,6 @@
 import type {
   Cte, ImplASIDPool, ImplCNode, ImplFrame, ImplObject, ImplPageDirectory, ImplPageTable, ImplState, ImplTcb, ObjectTable,
 } from "../../impl/index.ts"
-
 import { NullCap } from "../../model/index.ts"
 
 /** A slot's fields that keep its cap's object pointer (impl/state.ts `Cte`, `slotObject`). */
