@@ -288,6 +288,12 @@ describe("implementation invariants", () => {
     expect(slotObject(k, slot, cap.ptr)).toBeUndefined()
     k.objects.set(L.rootCNode, before!)
     expect(slotObject(k, slot, cap.ptr)).toBe(before)
+    // A removal elsewhere, then a replacement here: the epoch only moves on, so no earlier kept pointer counts again.
+    k.objects.delete(L.ipcBufferFrame)
+    const third = new ImplCNode(L.rootCNode, cap.radix)
+    k.objects.set(L.rootCNode, third)
+    expect(slotObject(k, slot, cap.ptr)).toBe(third)
+    k.objects.set(L.rootCNode, before!)
     // A new cap in the slot, with nothing removed since, is looked up afresh: one naming another object...
     const other = new ImplCNode(0x7000_0000, 4)
     k.objects.set(other.base, other)
