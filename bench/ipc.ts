@@ -11,7 +11,7 @@ import { boot, step } from "../spec/index.ts"
 import { Kernel } from "../impl/index.ts"
 import { PingPongSlots, clientCall, pingPongSetup, serverReplyRecv } from "../harness/scenarios/pingpong.ts"
 import { SpecialisedKernel } from "./specialised.ts"
-import { medianNs, warmUp } from "./timing.ts"
+import { medianNs, roundRobinMediansNs, warmUp } from "./timing.ts"
 
 export interface IpcBenchResult {
   /** Message words each way. */
@@ -47,7 +47,7 @@ const floorRounds = (rounds: number, len: number): void => {
   sink += cur.mrs[0]!
 }
 
-export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, reps = 7): IpcBenchResult => {
+export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, reps = 15): IpcBenchResult => {
   const setup = pingPongSetup()
   const call: Event = clientCall(length)
   const replyRecv: Event = serverReplyRecv(length)
@@ -72,14 +72,15 @@ export const runIpcBench = (length = 2, rounds = 20_000, specRounds = 2_000, rep
   // Each runs for at least 200 ms first, so the figures are of JIT-warm code.
   const warm = (f: () => void) => warmUp(() => undefined, f, 200)
   warm(() => floorRounds(rounds, length)); warm(specialisedRounds); warm(implRounds(kFast)); warm(implRounds(kSlow))
-  const floorNs = medianNs(() => floorRounds(rounds, length), reps) / rounds
-  const specialisedNs = medianNs(specialisedRounds, reps) / rounds
+  // In turns, so that their ratios to the floor hold while the machine's speed drifts.
+  // The floor runs ten times the rounds, so that each timing lasts about as long as the others'.
+  const [floorNs, specialisedNs, fastpathNs, slowpathNs] = roundRobinMediansNs(
+    [() => floorRounds(10 * rounds, length), specialisedRounds, implRounds(kFast), implRounds(kSlow)], reps,
+  ).map((ns, i) => ns / (i === 0 ? 10 * rounds : rounds)) as [number, number, number, number]
   // Every entry of the measuring stick took its fastpath, and the last reply carried the server's words.
   if (sk.hits !== 2 * skRounds || sk.currentMrs().slice(0, length).join() !== replyRecv.mrs.slice(0, length).join()) {
     throw new Error(`the specialised round trip did not run as the ping-pong: ${sk.hits} fastpath entries of ${2 * skRounds}`)
   }
-  const fastpathNs = medianNs(implRounds(kFast), reps) / rounds
-  const slowpathNs = medianNs(implRounds(kSlow), reps) / rounds
   warm(specRun)
   const specNs = medianNs(specRun, reps) / specRounds
   if (sink === 0.5) console.log(sink)

@@ -45,3 +45,20 @@ export const interleavedMediansNs = <T>(setupA: () => T, a: (x: T) => void, b: (
   const median = (ts: number[]) => ts.sort((x, y) => x - y)[Math.floor(ts.length / 2)]!
   return { a: median(ta), b: median(tb) }
 }
+
+/**
+ * The median timing in ns of each of `fs`, timed in turns (one timing of each per round, `reps`
+ * rounds): all measured over the same seconds, so a machine whose speed drifts moves them alike
+ * and their ratios hold.
+ */
+export const roundRobinMediansNs = (fs: readonly (() => void)[], reps: number): number[] => {
+  const ts = fs.map((): number[] => [])
+  for (let i = 0; i < reps; i++) {
+    fs.forEach((f, j) => {
+      const t0 = process.hrtime.bigint()
+      f()
+      ts[j]!.push(Number(process.hrtime.bigint() - t0))
+    })
+  }
+  return ts.map((t) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)]!)
+}
