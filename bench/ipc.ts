@@ -2,7 +2,9 @@
  * Benchmark: IPC ping-pong (the client's Call, the server's ReplyRecv) from a booted ping-pong
  * scenario, in ns per round trip for the impl with its fastpath, the impl forced down the slow
  * path, and the spec, beside a bare-JS floor loop that does only the unavoidable work of a round
- * trip (copy the message words each way, swap the current thread). All in one run.
+ * trip (copy the message words each way, swap the current thread) and beside the fastpath's whole
+ * work in its cheapest JavaScript (bench/specialised.ts, a bound on what data layout could gain).
+ * All in one run.
  */
 import type { Event } from "../model/index.ts"
 import { defaultBootConfig } from "../model/index.ts"
