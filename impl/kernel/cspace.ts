@@ -9,7 +9,8 @@ import type { Cap } from "../../model/index.ts"
 import { tcbCTable, wordBits } from "../../model/index.ts"
 import type { Cte, ImplState, ImplTcb } from "../state.ts"
 import {
-  EXCEPTION_LOOKUP_FAULT, EXCEPTION_NONE, type Exception, KernelBug, cnodeSlot, getCNodeImpl, tcbSlot, syscallError,
+  EXCEPTION_LOOKUP_FAULT, EXCEPTION_NONE, type Exception, ImplCNode, KernelBug, cnodeSlot, getCNodeImpl, slotObject, tcbSlot,
+  syscallError,
 } from "../state.ts"
 
 /**
@@ -21,12 +22,24 @@ const bitsAt = (w: number, n: number, bits: number): number =>
   bits <= 0 ? 0 : (((n >= 32 ? 0 : w >>> n) & (bits >= 32 ? -1 : (1 << bits) - 1)) >>> 0)
 
 /**
- * Walk the CNodes from `nodeCap`, consuming `nBits` bits of `capptr`, guard first then radix at each
- * level, until the bits run out or a slot holds something other than a CNode cap (leftover bits are
- * reported in `k.lookupBitsRemaining`). Failures: InvalidRoot, GuardMismatch, DepthMismatch.
+ * The CNode a CNode cap names, through the kept pointer of the slot it sits in (`slotObject`, as C
+ * reads the pointer out of the cap), or through the object table for a cap in no slot (null).
+ */
+function cnodeOf(k: ImplState, cap: Extract<Cap, { tag: "CNodeCap" }>, slot: Cte | null): ImplCNode {
+  if (slot === null) return getCNodeImpl(k, cap.ptr)
+  const o = slotObject(k, slot, cap.ptr)
+  if (!(o instanceof ImplCNode)) throw new KernelBug(`getCNode: no CNode at 0x${cap.ptr.toString(16)}`)
+  return o
+}
+
+/**
+ * Walk the CNodes from `nodeCap` (held in `nodeSlot`, or null if it is in no slot), consuming `nBits`
+ * bits of `capptr`, guard first then radix at each level, until the bits run out or a slot holds
+ * something other than a CNode cap (leftover bits are reported in `k.lookupBitsRemaining`).
+ * Failures: InvalidRoot, GuardMismatch, DepthMismatch.
  * @refines spec/kernel/cspace#resolveAddressBits
  */
-export function resolveAddressBits(k: ImplState, nodeCap: Cap, capptr: number, nBits: number): Exception {
+export function resolveAddressBits(k: ImplState, nodeCap: Cap, nodeSlot: Cte | null, capptr: number, nBits: number): Exception {
   k.lookupBitsRemaining = nBits
   k.lookupSlotResult = null
   if (nodeCap.tag !== "CNodeCap") {
@@ -35,6 +48,7 @@ export function resolveAddressBits(k: ImplState, nodeCap: Cap, capptr: number, n
   }
   let n = nBits
   let cap: Cap = nodeCap
+  let capSlot = nodeSlot
   for (;;) {
     // Haskell error: "All CNodes must resolve bits"
     const radixBits = cap.radix
@@ -54,7 +68,7 @@ export function resolveAddressBits(k: ImplState, nodeCap: Cap, capptr: number, n
       return EXCEPTION_LOOKUP_FAULT
     }
     const offset = bitsAt(capptr, n - levelBits, radixBits)
-    const slot = cnodeSlot(getCNodeImpl(k, cap.ptr), offset)
+    const slot = cnodeSlot(cnodeOf(k, cap, capSlot), offset)
     if (n === levelBits) {
       k.lookupSlotResult = slot
       k.lookupBitsRemaining = 0
@@ -68,6 +82,7 @@ export function resolveAddressBits(k: ImplState, nodeCap: Cap, capptr: number, n
       return EXCEPTION_NONE
     }
     cap = next
+    capSlot = slot
   }
 }
 
@@ -77,7 +92,8 @@ export function resolveAddressBits(k: ImplState, nodeCap: Cap, capptr: number, n
  * @refines spec/kernel/cspace#lookupSlot
  */
 export function lookupSlot(k: ImplState, thread: ImplTcb, capptr: number): Exception {
-  return resolveAddressBits(k, tcbSlot(thread, tcbCTable).cap, capptr, wordBits)
+  const root = tcbSlot(thread, tcbCTable)
+  return resolveAddressBits(k, root.cap, root, capptr, wordBits)
 }
 
 /** @refines spec/kernel/cspace#lookupCapAndSlot (the cap is `k.lookupSlotResult.cap`) */
@@ -97,7 +113,7 @@ export function lookupSlotForCNodeOp(k: ImplState, isSource: boolean, root: Cap,
     return syscallError(k, { tag: "FailedLookup", wasSource: isSource, failure: { tag: "InvalidRoot" } })
   }
   if (depth < 1 || depth > wordBits) return syscallError(k, { tag: "RangeError", min: 1, max: wordBits })
-  const st = resolveAddressBits(k, root, capptr, depth)
+  const st = resolveAddressBits(k, root, null, capptr, depth)
   if (st !== EXCEPTION_NONE) return syscallError(k, { tag: "FailedLookup", wasSource: isSource, failure: k.currentLookupFault })
   if (k.lookupBitsRemaining !== 0) {
     k.currentLookupFault = { tag: "DepthMismatch", bitsLeft: k.lookupBitsRemaining, bitsFound: 0 }
