@@ -156,7 +156,6 @@ export class SpecialisedKernel {
   }
 
   private call(cur: SThread, cptr: number, mi: number): boolean {
-    const length = mi & 0x7f
     if ((((mi & 0x1ff) + 3) & ~7) !== 0 || cur.fault !== null) return false
     const c = this.lookup(cur.cspace.cap, cptr)
     if (c.kind !== EndpointKind || (c.rights & RightW) === 0) return false
@@ -185,16 +184,11 @@ export class SpecialisedKernel {
     replySlot.next = callerSlot
     replySlot.revocable = true
     replySlot.firstBadged = true
-    for (let i = 0; i < length; i++) dest.mrs[i] = cur.mrs[i]!
-    dest.state = Running
-    this.cur = dest
-    dest.badge = c.badge
-    dest.msgInfo = ((mi & 0xfffff000) | length) >>> 0
+    this.deliver(cur, dest, c.badge, mi)
     return true
   }
 
   private replyRecv(cur: SThread, cptr: number, mi: number): boolean {
-    const length = mi & 0x7f
     if ((((mi & 0x1ff) + 3) & ~7) !== 0 || cur.fault !== null) return false
     const c = this.lookup(cur.cspace.cap, cptr)
     if (c.kind !== EndpointKind || (c.rights & RightR) === 0) return false
@@ -228,12 +222,18 @@ export class SpecialisedKernel {
     callerSlot.next = null
     callerSlot.revocable = false
     callerSlot.firstBadged = false
-    for (let i = 0; i < length; i++) caller.mrs[i] = cur.mrs[i]!
-    caller.state = Running
-    this.cur = caller
-    caller.badge = 0
-    caller.msgInfo = ((mi & 0xfffff000) | length) >>> 0
+    this.deliver(cur, caller, 0, mi)
     return true
+  }
+
+  /** The message (at most 4 words, no caps) from `from` to `to`, which runs next. */
+  private deliver(from: SThread, to: SThread, badge: number, mi: number): void {
+    const length = mi & 0x7f
+    for (let i = 0; i < length; i++) to.mrs[i] = from.mrs[i]!
+    to.state = Running
+    this.cur = to
+    to.badge = badge
+    to.msgInfo = ((mi & 0xfffff000) | length) >>> 0
   }
 
   /** The current thread's message registers (for the benchmark's check that the words went round). */
