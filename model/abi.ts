@@ -237,7 +237,7 @@ const cnodeCopyLike = (n: 4 | 5 | 6): readonly AbiError[] => [
 const cnode: readonly AbiEntry[] = [
   {
     name: "CNode_Revoke", kind: "invocation", label: "CNodeRevoke", cap: "CNodeCap", libsel4: "seL4_CNode_Revoke",
-    summary: "Delete every CDT descendant of the cap in the slot (first child first, depth first), keeping the cap itself. An empty slot or a cap with no children is a no-op. Preemptible: a pending interrupt may stop it after any descendant (the caller stays Restart and runs it again).",
+    summary: "Delete every CDT descendant of the cap in the slot (first child first, depth first), keeping the cap itself. An empty slot or a cap with no children is a no-op. Preemptible: a pending interrupt may stop it after any descendant (the caller stays Restart and runs it again, unless a deleted cap was the last to the caller's own TCB, which suspended it).",
     args: [{ name: "index", doc: "slot in the CSpace rooted at the invoked CNode", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
     caps: [], rights: "none", errors: [{ error: "TruncatedMessage", condition: "fewer than 2 message words" }, ...destLookup],
     mirrors: "seL4 decodeCNodeInvocation + invokeCNodeRevoke / l4v cap_revoke",
@@ -245,7 +245,7 @@ const cnode: readonly AbiEntry[] = [
   },
   {
     name: "CNode_Delete", kind: "invocation", label: "CNodeDelete", cap: "CNodeCap", libsel4: "seL4_CNode_Delete",
-    summary: "Delete the cap in the slot; if it was the last cap to its object, finalise the object (restart its waiters, unbind, suspend, delete its slots). An empty slot is a no-op. Preemptible: the last cap to a CNode or TCB becomes a Zombie whose slots are deleted one by one; a pending interrupt may stop it after any (the caller stays Restart and runs it again, and the Zombie stays in the slot meanwhile).",
+    summary: "Delete the cap in the slot; if it was the last cap to its object, finalise the object (restart its waiters, unbind, suspend, delete its slots). An empty slot is a no-op. Preemptible: the last cap to a CNode or TCB becomes a Zombie whose slots are deleted one by one; a pending interrupt may stop it after any (the caller stays Restart and runs it again, unless the TCB was its own, which is suspended; the Zombie stays in the slot meanwhile).",
     args: [{ name: "index", doc: "slot to delete", show: "hex" }, { name: "depth", doc: "bits of index to resolve" }],
     caps: [], rights: "none", errors: [{ error: "TruncatedMessage", condition: "fewer than 2 message words" }, ...destLookup],
     mirrors: "seL4 decodeCNodeInvocation + invokeCNodeDelete / l4v cap_delete",

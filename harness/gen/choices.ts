@@ -523,10 +523,14 @@ const resolveOp = (x: Ctx, op: Op): Event => {
     }
     case "Rotate": {
       const src = pick(live, w0)
-      const pivot = pick(live, w1)
       // Mostly a free destination; a quarter the source itself (a swap); rarely another occupied
       // slot (DeleteFirst).
       const dest = w5 % 4 === 0 ? src : w5 % 16 === 1 ? pick(live, w2 >>> 3) : freeSlot(book, w2)
+      // Mostly any live slot; one time in eight the destination, one in eight the source: seL4
+      // refuses a pivot that is either (IllegalOperation), which a random pick reaches only by
+      // chance, and for the destination almost never (a free slot, or a rare occupied one).
+      const alias = (w5 >>> 4) % 8
+      const pivot = alias === 0 && dest !== undefined ? dest : alias === 1 ? src : pick(live, w1)
       const [dv, di, dd] = target(dest, w2)
       const [sv, si, sd] = target(src, w0)
       const [pv, pi, pd] = target(pivot, w1)

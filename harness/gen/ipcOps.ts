@@ -36,7 +36,13 @@ export const mintBadged = (x: Ctx): Event => {
   const [dv, di, dd] = target(dest, w1)
   const [sv, si, sd] = target(src, w0)
   const rights = mintRights[w2 % mintRights.length]!
-  const badge = rare(w3, 12) ? (w3 * 2_654_435_761) >>> 0 : rare(w3, 11) ? 0 : 1 + (w3 >>> 4) % 255
+  // One time in four, a badge some cap to the same object already has: two caps minted apart
+  // with one badge are siblings, not parent and child (seL4's firstBadged), which revoke and
+  // CancelBadgedSends must tell apart; drawn at random, two badges of 255 rarely meet in a trace.
+  const obj = src !== undefined && "ptr" in src.cap ? src.cap.ptr : undefined
+  const taken = rare(w3 >>> 12, 4) ? srcs.filter((a) => "ptr" in a.cap && a.cap.ptr === obj && (a.cap as { badge: number }).badge !== 0) : []
+  const badge = taken.length > 0 ? (pick(taken, w2 >>> 4)!.cap as { badge: number }).badge
+    : rare(w3, 12) ? (w3 * 2_654_435_761) >>> 0 : rare(w3, 11) ? 0 : 1 + (w3 >>> 4) % 255
   return sys(invokeSyscall(w4), dv, L.CNodeMint, [di, dd, si, sd, rights, badge], [sv])
 }
 

@@ -150,7 +150,7 @@ export function handleInvocation(k: ImplState, isCall: boolean, isBlocking: bool
   if (length > nMsgRegisters && buffer === null) length = nMsgRegisters
   k.currentIPCBuffer = buffer
   st = decodeInvocation(k, miLabel(info), length, cptr, slot, cap, isBlocking, isCall)
-  // Preempted: the thread stays Restart and will run the syscall again.
+  // Preempted: the thread stays Restart and will run the syscall again (Inactive if the work so far suspended it).
   if (st === EXCEPTION_PREEMPTED) return st
   if (st === EXCEPTION_SYSCALL_ERROR) {
     if (isCall) replyFromKernel_error(k, thread)

@@ -69,7 +69,7 @@ type RecvResult = "Success" | "Blocked" | "Empty" | "CapFault"
  * answered); a decode error (a SyscallError tag); a `CapFault` in the lookup; `Empty` (NBRecv found
  * nothing); `NoCaller` (Reply with no caller) and `NoCaller+<receive result>` (ReplyRecv);
  * `Delivered` or `NoHandler` for a user fault; `Idle` when no user thread could make the entry;
- * `Preempted` when a long operation stopped at a preemption point (the caller restarts it).
+ * `Preempted` when a long operation stopped at a preemption point (the caller restarts it, unless it stopped itself).
  */
 export type OutcomeResult =
   | "Success" | "Blocked" | "Inactive"
@@ -214,7 +214,7 @@ const handleInvocation = (s: KernelState, t: PPtr, isCall: boolean, isBlocking: 
   }, isCall, isBlocking)
   if (!r.ok) {
     const e = r.error
-    // Preempted: the caller stays Restart; the entry handles the pending interrupt (handleSyscall).
+    // Preempted: the caller stays Restart (Inactive if the work so far suspended it); handleSyscall takes the interrupt.
     if (e.tag === "Preempted") return [e.state, { syscall, invocation, result: "Preempted" }]
     return [isCall ? replyFromKernelError(s, t, e) : s, { syscall, invocation, result: e.tag }]
   }
