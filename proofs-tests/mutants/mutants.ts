@@ -450,6 +450,20 @@ export const mutants: readonly Mutant[] = [
 
   // ---- security mutants: one bug in the spec and the impl alike; lockstep passes, a security check fails ----
   {
+    name: "rotate-pivot-may-be-destination",
+    breaks: "CNode_Rotate refuses a pivot that is the source or the destination (IllegalOperation): this one checks the source only (planted by an independent bug hunt)",
+    file: "object/cnode.ts",
+    search: "if (pivotSlot === srcSlot || pivotSlot === destSlot) return syscallError(k, { tag: \"IllegalOperation\" })",
+    replace: "if (pivotSlot === srcSlot) return syscallError(k, { tag: \"IllegalOperation\" })",
+  },
+  {
+    name: "same-badge-mint-is-child",
+    breaks: "two caps minted apart with one badge are siblings (firstBadged), so revoking one leaves the other: this one makes the later a child of the earlier (planted by an independent bug hunt)",
+    file: "object/cnode.ts",
+    search: "return ca.badge === bBadge && !b.firstBadged",
+    replace: "return ca.badge === bBadge",
+  },
+  {
     name: "sec-call-without-grant-gets-reply-cap",
     breaks: "a Call through a cap without Grant or GrantReply stops the caller: this kernel gives the receiver a reply cap all the same",
     securityCheck: "pas_refined",
