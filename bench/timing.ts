@@ -1,16 +1,23 @@
 /** Timing for the benchmarks (never used by tests). */
 
+/** One timing of `f`, in ns. */
+const timeNs = (f: () => void): number => {
+  const t0 = process.hrtime.bigint()
+  f()
+  return Number(process.hrtime.bigint() - t0)
+}
+
+/** The median of timings (sorts them in place). */
+const median = (ts: number[]): number => ts.sort((x, y) => x - y)[Math.floor(ts.length / 2)]!
+
 /** The median of `reps` timings of `run`, in ns; `setup` runs before each timing, untimed. */
 export const medianWithSetupNs = <T>(setup: () => T, run: (x: T) => void, reps: number): number => {
   const ts: number[] = []
   for (let i = 0; i < reps; i++) {
     const x = setup()
-    const t0 = process.hrtime.bigint()
-    run(x)
-    ts.push(Number(process.hrtime.bigint() - t0))
+    ts.push(timeNs(() => run(x)))
   }
-  ts.sort((a, b) => a - b)
-  return ts[Math.floor(ts.length / 2)]!
+  return median(ts)
 }
 
 /** The median of `reps` timings of `f`, in ns. */
@@ -30,19 +37,13 @@ export const warmUp = <T>(setup: () => T, run: (x: T) => void, ms: number): void
 export const interleavedMediansNs = <T>(setupA: () => T, a: (x: T) => void, b: () => void, reps: number, ratio = 1): { a: number; b: number } => {
   const ta: number[] = []
   const tb: number[] = []
-  const time = (f: () => void): number => {
-    const t0 = process.hrtime.bigint()
-    f()
-    return Number(process.hrtime.bigint() - t0)
-  }
   for (let i = 0; i < reps; i++) {
     for (let j = 0; j < ratio; j++) {
       const x = setupA()
-      ta.push(time(() => a(x)))
+      ta.push(timeNs(() => a(x)))
     }
-    tb.push(time(b))
+    tb.push(timeNs(b))
   }
-  const median = (ts: number[]) => ts.sort((x, y) => x - y)[Math.floor(ts.length / 2)]!
   return { a: median(ta), b: median(tb) }
 }
 
@@ -53,12 +54,6 @@ export const interleavedMediansNs = <T>(setupA: () => T, a: (x: T) => void, b: (
  */
 export const roundRobinMediansNs = (fs: readonly (() => void)[], reps: number): number[] => {
   const ts = fs.map((): number[] => [])
-  for (let i = 0; i < reps; i++) {
-    fs.forEach((f, j) => {
-      const t0 = process.hrtime.bigint()
-      f()
-      ts[j]!.push(Number(process.hrtime.bigint() - t0))
-    })
-  }
-  return ts.map((t) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)]!)
+  for (let i = 0; i < reps; i++) fs.forEach((f, j) => ts[j]!.push(timeNs(f)))
+  return ts.map(median)
 }

@@ -4,7 +4,7 @@
  * notifications, and user faults. Selection prefers rendezvous: a send to an endpoint with a
  * queued receiver, a receive from one with a queued sender, a signal that wakes a waiter.
  */
-import type { Event, PPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
+import type { Cap, Event, PPtr, SyscallEvent, SyscallKind } from "../../model/index.ts"
 import {
   InvocationLabel as L, RightG, RightGR, RightR, RightW, UserFaultKinds, hasRight, tcbCaller,
 } from "../../model/index.ts"
@@ -26,8 +26,9 @@ const mintRights = [15, 15, 1 | 4, 1 | 8, 1 | 2, 1, 2, 1 | 2 | 4, 1 | 2 | 8, 0, 
  */
 export const mintBadged = (x: Ctx): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
-  const srcs = x.book.live.filter((a) => a.cap.tag === "EndpointCap" || a.cap.tag === "NotificationCap")
-  const unbadged = srcs.filter((a) => (a.cap as { badge: number }).badge === 0)
+  const srcs = x.book.live.filter((a): a is Address & { readonly cap: Extract<Cap, { tag: "EndpointCap" | "NotificationCap" }> } =>
+    a.cap.tag === "EndpointCap" || a.cap.tag === "NotificationCap")
+  const unbadged = srcs.filter((a) => a.cap.badge === 0)
   // Half the time the source names an object with threads queued on it (a badged or weaker cap
   // to it then meets a rendezvous soon).
   const busy = unbadged.filter((a) => hasQueue(x.s, a.cap))
@@ -39,9 +40,8 @@ export const mintBadged = (x: Ctx): Event => {
   // One time in four, a badge some cap to the same object already has: two caps minted apart
   // with one badge are siblings, not parent and child (seL4's firstBadged), which revoke and
   // CancelBadgedSends must tell apart; drawn at random, two badges of 255 rarely meet in a trace.
-  const obj = src !== undefined && "ptr" in src.cap ? src.cap.ptr : undefined
-  const taken = rare(w3 >>> 12, 4) ? srcs.filter((a) => "ptr" in a.cap && a.cap.ptr === obj && (a.cap as { badge: number }).badge !== 0) : []
-  const badge = taken.length > 0 ? (pick(taken, w2 >>> 4)!.cap as { badge: number }).badge
+  const taken = rare(w3 >>> 12, 4) ? srcs.filter((a) => a.cap.ptr === src?.cap.ptr && a.cap.badge !== 0) : []
+  const badge = taken.length > 0 ? pick(taken, w2 >>> 4)!.cap.badge
     : rare(w3, 12) ? (w3 * 2_654_435_761) >>> 0 : rare(w3, 11) ? 0 : 1 + (w3 >>> 4) % 255
   return sys(invokeSyscall(w4), dv, L.CNodeMint, [di, dd, si, sd, rights, badge], [sv])
 }

@@ -9,8 +9,6 @@ import type { BootConfig, Event } from "../../model/index.ts"
 import { InitialSlot, ObjectType, asidHighBits, asidLowBits, defaultBootConfig } from "../../model/index.ts"
 import { bootInfo } from "../../spec/kernel/boot.ts"
 import { seL4_ARM_ASIDControl_MakePool, seL4_ARM_ASIDPool_Assign, seL4_Untyped_Retype } from "../../harness/builders.ts"
-import { describeFailure, runEvents } from "../../harness/lockstep/runner.ts"
-import { realImpl } from "../../harness/lockstep/impls.ts"
 import { expectLockstep, specRun } from "./scenario.ts"
 
 describe("kernel tables filled to the last entry", () => {
@@ -60,7 +58,6 @@ describe("kernel tables filled to the last entry", () => {
     expect(made?.tag === "ASIDPool" ? made.pool.size : -1).toBe(asids)
     // In lockstep, checked incrementally as campaigns check (the trace ends with a full check): in
     // full after every step, 2,000 steps at over 1,000 objects take minutes.
-    const r = runEvents(realImpl, config, [...setup, ...assigns], { fullEvery: 256 })
-    expect(r.failure === null ? "" : describeFailure(r.failure)).toBe("")
+    expectLockstep([...setup, ...assigns], config, 256)
   }, 120_000)
 })

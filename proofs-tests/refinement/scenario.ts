@@ -40,9 +40,13 @@ export const specRun = (events: readonly Event[], config: BootConfig = defaultBo
   return { states, results, state: states.at(-1)! }
 }
 
-/** The impl refines the spec on `events` from boot, every invariant holding, checked in full at every step. */
-export const expectLockstep = (events: readonly Event[], config: BootConfig = defaultBootConfig): void => {
-  const r = runEvents(realImpl, config, events, { fullEvery: 0 })
+/**
+ * The impl refines the spec on `events` from boot, every invariant holding, checked in full at
+ * every step, or with `fullEvery` > 0 incrementally as campaigns check (a full check every
+ * `fullEvery` steps and at the end).
+ */
+export const expectLockstep = (events: readonly Event[], config: BootConfig = defaultBootConfig, fullEvery = 0): void => {
+  const r = runEvents(realImpl, config, events, { fullEvery })
   expect(r.failure === null ? "" : describeFailure(r.failure)).toBe("")
 }
 
