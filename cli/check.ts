@@ -1,8 +1,9 @@
 /**
- * `kspec check`: the lockstep refinement campaign on a boot configuration (the built-in one, or
- * `--config FILE`). Prints the seed, the steps checked, a table of invocation x outcome counts
- * and, on failure, the minimal trace, the first diverging state diff, the file it was saved to
- * (with the boot configuration, so a replay reproduces it) and the commands that replay it.
+ * `kspec check`: the lockstep refinement campaign on a boot configuration (the built-in one, then
+ * a fastpath phase and a domains phase; or `--config FILE`). Prints the seed, the steps checked,
+ * a table of invocation x outcome counts and, on failure, the minimal trace, the first diverging
+ * state diff, the file it was saved to (with the boot configuration, so a replay reproduces it)
+ * and the commands that replay it.
  */
 import fc from "fast-check"
 import { join, relative, resolve } from "node:path"
@@ -13,6 +14,7 @@ import type { CampaignReport } from "../harness/lockstep/campaign.ts"
 import { realImpl } from "../harness/lockstep/impls.ts"
 import type { ImplUnderTest } from "../harness/lockstep/runner.ts"
 import { defaultDeadlineMs, describeFailure, runEvents } from "../harness/lockstep/runner.ts"
+import { domainsBootConfig } from "../harness/configs.ts"
 import { pingPongRound, pingPongSetup } from "../harness/scenarios/pingpong.ts"
 import { loadBootConfigFile, saveTraceFile } from "../harness/trace.ts"
 import { renderTrace } from "./render.ts"
@@ -59,8 +61,9 @@ export const printReport = (r: CampaignReport, log: (s: string) => void): void =
   log(outcomeTable(r.cells))
 }
 
-/** A counterexample of either phase: the events (from boot), how it was shrunk, what failed. */
+/** A counterexample of any phase: the boot configuration, the events (from boot), how it was shrunk, what failed. */
 interface Found {
+  readonly config: BootConfig
   readonly events: readonly Event[]
   readonly shrinks: number
   readonly description: string
@@ -88,11 +91,24 @@ const runFastpathPhase = <K>(impl: ImplUnderTest<K>, config: BootConfig, seed: n
   }), { seed, numRuns: runs })
   if (!details.failed || details.counterexample === null) return { traces, steps, found: null }
   const r = runEvents(impl, config, [...setup, ...details.counterexample[0]], { invariants: true, deadlineMs: defaultDeadlineMs })
-  return { traces, steps, found: r.failure === null ? null : { events: r.events, shrinks: details.numShrinks, description: describeFailure(r.failure) } }
+  return { traces, steps, found: r.failure === null ? null : { config, events: r.events, shrinks: details.numShrinks, description: describeFailure(r.failure) } }
 }
 
 /**
- * Run the campaign, then (on the default configuration) the fastpath phase; returns the exit code
+ * The domains phase: the campaign again, one trace in five of its number, on three scheduling
+ * domains under a static schedule (harness/configs.ts `domainsBootConfig`). The default
+ * configuration has one domain, as seL4's default build does, so its traces never run out a
+ * domain's time, switch domains or move a thread to another; the domain schedule's bugs (and the
+ * scheduler's, where a thread of another domain is ready) show only on several. On the default
+ * configuration only: a `--config` file names its own domains.
+ */
+const runDomainsPhase = <K>(impl: ImplUnderTest<K>, seed: number, runs: number, depth: number): { report: CampaignReport; found: Found | null } => {
+  const report = runCampaign(impl, { config: domainsBootConfig, seed, runs, depth })
+  return { report, found: report.failure === null ? null : { ...report.failure, config: domainsBootConfig } }
+}
+
+/**
+ * Run the campaign, then (on the default configuration) the fastpath and domains phases; returns the exit code
  * (0 clean, 1 counterexample). A bad --config file throws a ConfigFileError before anything runs;
  * counterexamples go to `dir` (default proofs-tests/regressions). `impl` is for self-tests (a mutant).
  */
@@ -103,13 +119,19 @@ export const runCheck = <K = unknown>(flags: CheckFlags, log: (s: string) => voi
   log(`kspec check: seed=${seed} runs=${flags.runs} depth=${flags.depth}${flags.config === undefined ? "" : ` config=${flags.config}`}`)
   const r = runCampaign(impl, { config, seed, runs: flags.runs, depth: flags.depth })
   printReport(r, log)
-  let f: Found | null = r.failure
+  let f: Found | null = r.failure === null ? null : { ...r.failure, config }
+  const phaseRuns = Math.max(1, Math.ceil(flags.runs / 5))
   if (f === null && flags.config === undefined) {
-    const runs = Math.max(1, Math.ceil(flags.runs / 5))
-    const p = runFastpathPhase(impl, config, seed, runs)
+    const p = runFastpathPhase(impl, config, seed, phaseRuns)
     log("")
     log(`fastpath phase: ${p.traces} ping-pong traces, ${p.steps} steps checked`)
     f = p.found
+  }
+  if (f === null && flags.config === undefined) {
+    const d = runDomainsPhase(impl, seed, phaseRuns, flags.depth)
+    log("")
+    log(`domains phase: ${d.report.runs} traces on three domains, ${d.report.steps} steps checked`)
+    f = d.found
   }
   if (f === null) {
     log("")
@@ -118,11 +140,11 @@ export const runCheck = <K = unknown>(flags: CheckFlags, log: (s: string) => voi
   }
   log("")
   log(`COUNTEREXAMPLE after ${f.shrinks} shrinks: ${f.events.length} events`)
-  renderTrace(config, f.events).forEach((line) => log(line))
+  renderTrace(f.config, f.events).forEach((line) => log(line))
   log("")
   log(f.description)
   const file = join(dir, `check-seed${seed}.json`)
-  saveTraceFile(file, { config, events: f.events, seed, note: f.description.split("\n")[0] ?? "" })
+  saveTraceFile(file, { config: f.config, events: f.events, seed, note: f.description.split("\n")[0] ?? "" })
   log("")
   log(`saved: ${relative(process.cwd(), file)}`)
   log(`replay: kspec replay ${relative(process.cwd(), file)}`)

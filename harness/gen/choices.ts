@@ -26,7 +26,7 @@ import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { boundaryEvent } from "./boundaries.ts"
 import { addressBook } from "./addressBook.ts"
-import { mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
+import { joinQueue, mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
 import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
 import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
@@ -427,11 +427,24 @@ export const resolveChoice = (s: KernelState, c: Choice, restart?: SyscallEvent)
   // The idle thread runs no user code: only an interrupt can change anything.
   if (t === s.idleThread) return idleEvent(x)
   if (restart !== undefined && !rare(x.w[9]! >>> 8, 8)) return withPendingIRQ(x, restart, true)
-  const e0 = resolveOp(x, c.op)
+  const e0 = queueStep(x) ?? resolveOp(x, c.op)
   const e = isHostile(c) ? makeHostile(x, e0) : isBoundary(c) ? boundaryEvent(x, e0) : e0
   const e1 = rare(x.w[9]! >>> 8, 8) ? e : withinBuffer(x, e)
   return rare(x.w[11]!, deadlockOdds) ? e1 : keepLive(x, e1)
 }
+
+/**
+ * One choice in `queueOdds`, whatever its op, joins a queue that holds a thread already
+ * (`joinQueue`), so queues grow past one; with no other thread able to run, it first brings one
+ * up (the joiner would otherwise be kept from blocking by `keepLive`).
+ */
+const queueStep = (x: Ctx): Event | undefined => {
+  if (!rare(x.w[11]! >>> 6, queueOdds)) return undefined
+  const join = joinQueue(x)
+  if (join === undefined || otherActors(x.s, x.t).length > 0) return join
+  return nextActorStep(x, (type) => retypeObject(x, type))
+}
+export const queueOdds = 6
 
 /**
  * A thread whose IPC buffer its own stores cannot reach (no page there, or read-only) sends what

@@ -237,6 +237,17 @@ export const scopes: readonly ScopeSpec[] = [
     depth: 50,
   },
   {
+    name: "queues",
+    description: "three threads of equal priority sharing an endpoint and a notification through badged caps: two can wait in one queue while the third sends or signals, so the order a queue is served in (first come, first served) is checked; IPC, signals, polls and yields",
+    ...peers,
+    threads: [
+      ...peers.threads,
+      { name: "c", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep", badge: 5 }, { slot: 2, object: "ntfn", badge: 6 }] },
+    ],
+    alphabet: { ...peersAlphabet, families: ["ipc", "notification", "yield"] },
+    depth: 6,
+  },
+  {
     name: "mirror",
     description: "two identical threads in one address space (no IPC buffers), each with its own badged caps to one endpoint and one notification and the only caps to its own TCB and CNode: a set-up symmetric under swapping the threads, for symmetry reduction",
     boot: smallBoot,

@@ -46,7 +46,7 @@ describe("kspec prove --config", () => {
   it("an unknown scope name: one line, exit 2", async () => {
     const r = await run("--config", "tinny")
     expect(r.code).toBe(2)
-    expect(r.err).toBe("kspec: tinny: not a named scope (expected one of tiny, ipc, mirror, server, default, vm, preempt, domains, or a scope file)\n")
+    expect(r.err).toBe("kspec: tinny: not a named scope (expected one of tiny, ipc, queues, mirror, server, default, vm, preempt, domains, or a scope file)\n")
   })
   it("a bad scope file: one line naming the place, exit 2", async () => {
     const tiny = scopes.find((s) => s.name === "tiny")!

@@ -127,6 +127,13 @@ export const mutants: readonly Mutant[] = [
     replace: "ntfn.ntfnMsgIdentifier = badge >>> 0",
   },
   {
+    name: "signal-wakes-last-waiter",
+    breaks: "a signal to a notification with waiters wakes the first to have blocked: this one wakes the last",
+    file: "object/notification.ts",
+    search: "const dest = scratchQueue.head",
+    replace: "const dest = scratchQueue.end",
+  },
+  {
     name: "equal-priority-preempts",
     breaks: "a woken thread of the current thread's priority waits its turn: this one preempts at once",
     file: "kernel/thread.ts",

@@ -79,6 +79,8 @@ export const catchingDepth: Readonly<Record<string, { readonly scope: string; re
   "spec-execute-ignores-xn": { scope: "vm", depth: 1 },
   // From an independent bug hunt.
   "rotate-pivot-may-be-destination": { scope: "server", depth: 2 },
+  // Queues of two: a third thread signals or sends while two wait.
+  "signal-wakes-last-waiter": { scope: "queues", depth: 3 },
 }
 
 /** Mutants outside every named scope, with the reason; the mutant self-test's random campaigns (proofs-tests/mutants) catch each. */
