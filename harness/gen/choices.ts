@@ -26,7 +26,7 @@ import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { boundaryEvent } from "./boundaries.ts"
 import { addressBook } from "./addressBook.ts"
-import { joinQueue, mintBadged, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
+import { holdsReply, joinQueue, mintBadged, receiveCaller, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
 import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
 import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
@@ -365,6 +365,10 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     }
     case "NBRecv":
       return hasWith("EndpointCap", RightR) ? undefined : mk(ObjectType.Endpoint)
+    // Nothing to answer or save: take a waiting caller first, when one waits where the thread can
+    // receive; else, half the time, become a caller (another thread's Reply then takes it).
+    case "Reply": case "SaveCaller":
+      return holdsReply(x.s, x.t) ? undefined : receiveCaller(x) ?? ((x.w[10]! >>> 7) % 2 === 0 ? send(x, true) : undefined)
     // One Delete in three first builds a deep CNode (a CNode or TCB whose only cap is in another
     // CNode) unless there is one to delete.
     case "Delete":
@@ -433,6 +437,9 @@ export const resolveChoice = (s: KernelState, c: Choice, restart?: SyscallEvent)
   return rare(x.w[11]!, deadlockOdds) ? e1 : keepLive(x, e1)
 }
 
+/** One choice in this many joins a queue that holds a thread, when there is one (`queueStep`). */
+const queueOdds = 6
+
 /**
  * One choice in `queueOdds`, whatever its op, joins a queue that holds a thread already
  * (`joinQueue`), so queues grow past one; with no other thread able to run, it first brings one
@@ -444,7 +451,6 @@ const queueStep = (x: Ctx): Event | undefined => {
   if (join === undefined || otherActors(x.s, x.t).length > 0) return join
   return nextActorStep(x, (type) => retypeObject(x, type))
 }
-export const queueOdds = 6
 
 /**
  * A thread whose IPC buffer its own stores cannot reach (no page there, or read-only) sends what
@@ -571,8 +577,10 @@ const resolveOp = (x: Ctx, op: Op): Event => {
         : (w4 >>> 7) % 4 === 0 ? vspace.filter((l) => l.cap.tag === "PageDirectoryCap" && hasUserMappings(x.s, l.cap.ptr))
         // Or a pool with ASIDs given out: its directories' caps keep ASIDs that name nothing.
         : (w4 >>> 7) % 8 === 1 ? vspace.filter((l) => l.cap.tag === "ASIDPoolCap" && poolInUse(x.s, l.cap.ptr)) : []
-      // One Revoke in four (when there is one) a badged endpoint or notification cap with children.
-      const badgedParent = op === "Revoke" && (w4 >>> 11) % 4 === 0 ? pick(live.filter((l) => isBadged(l.cap) && x.s.cdtList.has(l.slot)), w0) : undefined
+      // One in four (when there is one) a badged endpoint or notification cap with children: a
+      // revoke must spare its same-badge siblings, a delete hands its children to its parent
+      // (seL4's emptySlot passes the first-badged mark on to the next cap).
+      const badgedParent = (w4 >>> 11) % 4 === 0 ? pick(live.filter((l) => isBadged(l.cap) && x.s.cdtList.has(l.slot)), w0) : undefined
       const a = deep !== undefined ? deep
         : badgedParent !== undefined ? badgedParent
         : backing.length > 0 ? pick(backing, w0)

@@ -63,6 +63,9 @@ const extraCaps = (x: Ctx, w: number, ep: PPtr | undefined): number[] => {
     const d = r < 2 && same.length > 0 ? pick(same, v >>> 3)
       : r === 2 && otherEps.length > 0 ? pick(otherEps, v >>> 3)
       : prefer(movable, x.book.direct, v >>> 3)
+    // One in sixteen names a cap whose lookup fails (its root-guard bit flipped): a send that
+    // blocks then faults (CapFault), a Call or an NBSend too, before anything is sent.
+    if (rare(v >>> 9, 16) && d !== undefined) return (d.cptr ^ 0x8000_0000) >>> 0
     return d?.cptr ?? v % 256
   })
 }
@@ -74,6 +77,9 @@ const label = (w: number): number => (rare(w, 5) ? (w >>> 3) % 0x10_0000 : (w >>
  * Send, NBSend or Call on an endpoint cap that can send, two times in three one with a queued
  * receiver when there is one; a Call mostly through a cap with Grant or GrantReply (without
  * either the caller is left Inactive after the rendezvous; one Call in four goes through any cap).
+ * One in four goes through a reply cap saved into the CSpace (CNode_SaveCaller), when the thread
+ * holds one: a send to it answers its caller; one in twelve through an endpoint cap without Write
+ * (InvalidCapability: a Call hears it, a Send does not).
  */
 export const send = (x: Ctx, call: boolean): Event => {
   const [w0, w1, w2, w3, w4] = x.w as [number, number, number, number, number]
@@ -87,7 +93,13 @@ export const send = (x: Ctx, call: boolean): Event => {
   // go with it; a Call's caller stops) is rare by chance: one send in six looks for one.
   const ungranted = writable.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP" && !hasRight(e.cap.rights, RightG) && !(call && hasRight(e.cap.rights, RightGR)))
   const weak = rare(w0 >>> 4, 6) && ungranted.length > 0
-  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : weak ? pick(ungranted, w0 >>> 7) : prefer(waiting, pool, w0 >>> 4, 2, 3)
+  const w7 = x.w[7]!
+  const saved = directOf(x.book, "ReplyCap").filter((r) => !r.cap.isMaster)
+  const mute = eps.filter((e) => !hasRight(e.cap.rights, RightW))
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
+    : rare(w7 >>> 2, 4) && saved.length > 0 ? pick(saved, w7 >>> 4)
+    : rare(w7 >>> 6, 12) && mute.length > 0 ? pick(mute, w7 >>> 10)
+    : weak ? pick(ungranted, w0 >>> 7) : prefer(waiting, pool, w0 >>> 4, 2, 3)
   // Half the Calls (and every weak one) are shaped for the IPC fastpath: at most four words, no caps.
   const fast = call && (weak || w1 % 2 === 0)
   const mrs = msgWords(x.w, fast ? (w1 >>> 1) % 5 : msgLength(w1))
@@ -114,7 +126,24 @@ const recvSlot = (x: Ctx, w: number): readonly number[] | undefined => {
 }
 
 /** Does the thread hold a reply cap in its caller slot? */
-const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcbCaller)).tag === "ReplyCap"
+export const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcbCaller)).tag === "ReplyCap"
+
+/**
+ * A Recv on an endpoint where a caller waits (a thread blocked in Call), through a cap that can
+ * receive: the caller's reply cap comes with the message, so a Reply or a SaveCaller that follows
+ * has a caller to answer or save. `undefined` when no caller waits where the thread can receive.
+ */
+export const receiveCaller = (x: Ctx): Event | undefined => {
+  const calling = directOf(x.book, "EndpointCap").filter((e) => {
+    const st = epState(x.s, e.cap.ptr)
+    return hasRight(e.cap.rights, RightR) && st?.tag === "SendEP" && st.queue.some((p) => {
+      const ts = tcbAt(x.s, p)?.tcbState
+      return ts?.tag === "BlockedOnSend" && ts.isCall
+    })
+  })
+  const ep = pick(calling, x.w[0]!)
+  return ep === undefined ? undefined : sys("Recv", ep.cptr, 0, [], [], recvSlot(x, x.w[1]!))
+}
 
 /**
  * Recv, NBRecv or ReplyRecv on an endpoint cap that can receive, two times in three one with a
@@ -175,7 +204,10 @@ export const signal = (x: Ctx): Event => {
     return o?.state.tag === "ActiveNtfn" && (n.cap.badge | o.state.badge) !== o.state.badge
   })
   const r = (w0 >>> 4) % 6
+  // One in twelve through a cap without Write (InvalidCapability), when there is one.
+  const mute = ntfns.filter((n) => !hasRight(n.cap.rights, RightW))
   const n = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
+    : rare(x.w[7]! >>> 6, 12) && mute.length > 0 ? pick(mute, x.w[7]! >>> 10)
     : r < 3 && waking.length > 0 ? pick(waking, w0 >>> 7)
     : r === 3 && adding.length > 0 ? pick(adding, w0 >>> 7)
     : pick(pool, w0 >>> 7)
@@ -186,7 +218,8 @@ export const signal = (x: Ctx): Event => {
 /**
  * Wait (Recv) or Poll (NBRecv) on a notification cap that can receive and is not bound to another
  * thread, half the time an active one when there is one; one time in three one that cannot (no
- * Read, or bound to another thread: a cap fault in the receive phase), when there is one.
+ * Read, or bound to another thread: a cap fault in the receive phase), when there is one. A Wait
+ * by a thread with a caller to answer is mostly a ReplyRecv.
  */
 export const waitNtfn = (x: Ctx, poll: boolean): Event => {
   const [w0, w1, w2] = x.w as [number, number, number]
@@ -201,6 +234,12 @@ export const waitNtfn = (x: Ctx, poll: boolean): Event => {
   // Without this, such a receive comes only from the rare pick of any cap: 12 in 200 traces, 2 of them without Read.
   const refused = rare(w2, 3) ? ntfns.filter((n) => !canWait(n)) : []
   const n = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : refused.length > 0 ? pick(refused, w2 >>> 3) : prefer(active, pool, w0 >>> 4, 1, 3)
+  // A thread holding a reply cap mostly answers its caller first and then waits (ReplyRecv on
+  // the notification, as a server that takes both calls and signals does).
+  const w3 = x.w[3]!
+  if (!poll && holdsReply(x.s, x.t) && w3 % 4 !== 3) {
+    return sys("ReplyRecv", n?.cptr ?? w0 % 256, replyLabel(w3 >>> 2), msgWords(x.w, msgLength(w3 >>> 5)), [], recvSlot(x, w1))
+  }
   return sys(poll ? "NBRecv" : "Recv", n?.cptr ?? w0 % 256, 0, [], [], recvSlot(x, w1))
 }
 

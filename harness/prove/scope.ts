@@ -18,9 +18,10 @@ import { BootConfigSchema, EventSchema, InitialSlot, ObjectType, decodeBootConfi
 import type { KernelState } from "../../spec/index.ts"
 import { getCap, observe, slotOf } from "../../spec/index.ts"
 import { rootCNode } from "../gen/resolveUtil.ts"
+import { tcbAt } from "../gen/stateView.ts"
 import { InputFileError, parseJsonText, readInputFile, schemaProblem } from "../files.ts"
 import {
-  seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_ExecuteNever, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map, seL4_CNode_Copy,
+  seL4_ARM_ASIDPool_Assign, seL4_ARM_Default_VMAttributes, seL4_ARM_ExecuteNever, seL4_ARM_PageTable_Map, seL4_ARM_Page_Map, seL4_CNode_Copy, seL4_CNode_Mint,
   seL4_CNode_Delete, seL4_CNode_Move, seL4_CNode_Revoke, seL4_IRQControl_Get, seL4_IRQHandler_Ack, seL4_IRQHandler_SetNotification, seL4_ReadWrite,
   seL4_Recv, seL4_TCB_Resume, seL4_TCB_Suspend, seL4_Untyped_Retype, timerTick,
 } from "../builders.ts"
@@ -246,6 +247,29 @@ export const scopes: readonly ScopeSpec[] = [
     ],
     alphabet: { ...peersAlphabet, families: ["ipc", "notification", "yield"] },
     depth: 6,
+  },
+  {
+    name: "badges",
+    description: "the derivation tree of badged caps: a thread holding an endpoint's original cap, two caps minted from it apart with one badge (siblings, not parent and child) and a copy of the first, and a second thread with a third cap of that badge, which can send; CNode operations (delete, revoke, copy, mint, move, rotate, CancelBadgedSends) and IPC",
+    boot: smallBoot,
+    objects: [{ name: "ep", type: "Endpoint" }],
+    // b first: a, resumed last, heads the ready queue and runs the prelude.
+    threads: [
+      { name: "b", priority: 100, cnodeBits: 2, caps: [{ slot: 1, object: "ep", badge: 5 }] },
+      { name: "a", priority: 100, cnodeBits: 3, caps: [{ slot: 1, object: "cnode:a" }, { slot: 2, object: "ep", original: true }] },
+    ],
+    irqs: [],
+    prelude: [
+      // Slot 3: badge 5 minted from the original; slot 4: a copy of it (its child); slot 5: badge 5 minted again (a sibling of slot 3).
+      seL4_CNode_Mint(1, 3, wordBits, 1, 2, wordBits, allRightsMask, 5),
+      seL4_CNode_Copy(1, 4, wordBits, 1, 3, wordBits, allRightsMask),
+      seL4_CNode_Mint(1, 5, wordBits, 1, 2, wordBits, allRightsMask, 5),
+    ],
+    alphabet: {
+      families: ["cnode", "ipc"],
+      messageLengths: [0], badges: [5], rights: [allRightsMask], priorities: [], destinations: "first-empty", retype: [],
+    },
+    depth: 2,
   },
   {
     name: "mirror",
@@ -569,7 +593,18 @@ export const buildScope = (spec: ScopeSpec): Scope => {
     }
     // The root task steps aside for good: nothing names its TCB, so it never runs again.
     sb.emit(seL4_TCB_Suspend(InitialSlot.InitThreadTCB))
-    for (const ev of spec.prelude) sb.emit(ev)
+    // A Call in the prelude is an invocation that must succeed (a scope whose set-up silently
+    // failed would search a different system): no error reply, and the caller not left blocked.
+    for (const [i, ev] of spec.prelude.entries()) {
+      const caller = sb.state.curThread
+      sb.emit(ev)
+      if (ev.tag !== "Syscall" || ev.syscall !== "Call") continue
+      const r = decodeReply(observe(sb.state, caller))
+      if (r.tag === "Error") fail(`prelude[${i}]`, `the kernel replied ${showSyscallError(r.error)}`)
+      if (tcbAt(sb.state, caller)?.tcbState.tag.startsWith("Blocked") === true) {
+        fail(`prelude[${i}]`, "the thread that ran it blocked (its cap pointer named an endpoint?)")
+      }
+    }
     const threads = spec.threads.map((t) => ({ name: t.name, ptr: spawned.get(t.name)!.ptr, cnodeBits: t.cnodeBits }))
     if (threads.some((t) => t.ptr === sb.state.curThread) === false && sb.state.curThread !== sb.state.idleThread) {
       fail("prelude", "after the set-up a thread outside the scope is running")

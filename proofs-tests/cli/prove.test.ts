@@ -46,10 +46,11 @@ describe("kspec prove --config", () => {
   it("an unknown scope name: one line, exit 2", async () => {
     const r = await run("--config", "tinny")
     expect(r.code).toBe(2)
-    expect(r.err).toBe("kspec: tinny: not a named scope (expected one of tiny, ipc, queues, mirror, server, default, vm, preempt, domains, or a scope file)\n")
+    expect(r.err).toBe("kspec: tinny: not a named scope (expected one of tiny, ipc, queues, badges, mirror, server, default, vm, preempt, domains, or a scope file)\n")
   })
   it("a bad scope file: one line naming the place, exit 2", async () => {
     const tiny = scopes.find((s) => s.name === "tiny")!
+    const badges = scopes.find((s) => s.name === "badges")!
     const cases: [string, unknown, RegExp][] = [
       ["not-json.json", "{ scope", /^kspec: .*not-json\.json: not JSON: /],
       ["slot.json", { ...tiny, threads: [{ ...tiny.threads[0]!, caps: [{ slot: 9, object: "ep" }] }] }, /^kspec: .*slot\.json: threads\[0\]\.caps\[0\]\.slot: slot 9 is outside the thread's 4-slot CNode$/],
@@ -57,6 +58,9 @@ describe("kspec prove --config", () => {
       ["field.json", { ...tiny, alphabet: { ...tiny.alphabet, famlies: [] } }, /^kspec: .*field\.json: alphabet\.famlies: unknown field$/],
       ["family.json", { ...tiny, alphabet: { ...tiny.alphabet, families: ["ipc", "teleport"] } }, /^kspec: .*family\.json: alphabet\.families\[1\]: /],
       ["refused.json", { ...tiny, objects: [...tiny.objects, { name: "big", type: "Untyped", sizeBits: 12 }, { name: "bigger", type: "Untyped", sizeBits: 12 }, { name: "c", type: "CNode", sizeBits: 12 }] }, /^kspec: .*refused\.json: set-up: .*Untyped_Retype/],
+      // A prelude invocation that fails, or that names an endpoint (its caller blocks), is refused: the search would start elsewhere.
+      ["prelude.json", { ...badges, prelude: [badges.prelude[1]] }, /^kspec: .*prelude\.json: prelude\[0\]: the kernel replied FailedLookup/],
+      ["blocked.json", { ...badges, threads: [...badges.threads].reverse() }, /^kspec: .*blocked\.json: prelude\[0\]: the thread that ran it blocked/],
     ]
     for (const [name, content, message] of cases) {
       const f = join(dir, name)

@@ -134,6 +134,13 @@ export const mutants: readonly Mutant[] = [
     replace: "const dest = scratchQueue.end",
   },
   {
+    name: "delete-keeps-first-badged",
+    breaks: "deleting a cap passes its first-badged mark to the next cap in the MDB, so its children stay apart from a later same-badge sibling: this one drops the mark",
+    file: "object/cnode.ts",
+    search: "next.firstBadged = next.firstBadged || slot.firstBadged",
+    replace: "next.firstBadged = next.firstBadged",
+  },
+  {
     name: "equal-priority-preempts",
     breaks: "a woken thread of the current thread's priority waits its turn: this one preempts at once",
     file: "kernel/thread.ts",
