@@ -26,7 +26,7 @@ import { translate, userVSpaceRoot } from "../../spec/machine/mmu.ts"
 import type { Address, AddressBook } from "./addressBook.ts"
 import { boundaryEvent } from "./boundaries.ts"
 import { addressBook } from "./addressBook.ts"
-import { holdsReply, joinQueue, mintBadged, receiveCaller, recv, reply, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
+import { holdsReply, joinQueue, mintBadged, receiveCaller, recv, reply, replyThroughSaved, send, signal, userFault, waitNtfn, yieldEvent } from "./ipcOps.ts"
 import type { Ctx } from "./resolveUtil.ts"
 import { directOf, hostileWords, inRoot, invokeSyscall, pick, prefer, rare, selectorCount, selfCNodeCptr, sys, target } from "./resolveUtil.ts"
 import { epState, faultHandlerEp, hasQueue, isLive, ntfnObj, otherActors, tcbAt } from "./stateView.ts"
@@ -365,10 +365,18 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     }
     case "NBRecv":
       return hasWith("EndpointCap", RightR) ? undefined : mk(ObjectType.Endpoint)
-    // Nothing to answer or save: take a waiting caller first, when one waits where the thread can
-    // receive; else, half the time, become a caller (another thread's Reply then takes it).
+    // Nothing to answer or save: a Reply answers through a saved reply cap, if the thread holds
+    // one; else take a waiting caller first, when one waits where the thread can receive; else,
+    // half the time, become a caller (another thread's Reply then takes it).
     case "Reply": case "SaveCaller":
-      return holdsReply(x.s, x.t) ? undefined : receiveCaller(x) ?? ((x.w[10]! >>> 7) % 2 === 0 ? send(x, true) : undefined)
+      // A Reply with a caller to answer, one time in four, first saves the caller into a free slot
+      // to answer later through the saved cap (a server that defers its replies).
+      if (holdsReply(x.s, x.t)) {
+        if (op === "SaveCaller" || (x.w[10]! >>> 9) % 4 !== 0) return undefined
+        const [v, i, d] = target(freeSlot(x.book, x.w[0]!), x.w[0]!)
+        return ev(invokeSyscall(x.w[6]!), v, L.CNodeSaveCaller, [i, d], [])
+      }
+      return (op === "Reply" ? replyThroughSaved(x) : undefined) ?? receiveCaller(x) ?? ((x.w[10]! >>> 7) % 2 === 0 ? send(x, true) : undefined)
     // One Delete in three first builds a deep CNode (a CNode or TCB whose only cap is in another
     // CNode) unless there is one to delete.
     case "Delete":

@@ -129,6 +129,17 @@ const recvSlot = (x: Ctx, w: number): readonly number[] | undefined => {
 export const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcbCaller)).tag === "ReplyCap"
 
 /**
+ * A reply through a reply cap saved into the CSpace (CNode_SaveCaller): a Send on it, with a
+ * message and sometimes caps (they go only if the cap can grant). `undefined` when the thread
+ * holds no saved reply cap.
+ */
+export const replyThroughSaved = (x: Ctx): Event | undefined => {
+  const saved = pick(directOf(x.book, "ReplyCap").filter((r) => !r.cap.isMaster), x.w[0]!)
+  if (saved === undefined) return undefined
+  return sys(rare(x.w[1]!, 4) ? "Call" : "Send", saved.cptr, replyLabel(x.w[2]!), msgWords(x.w, msgLength(x.w[1]! >>> 2)), extraCaps(x, x.w[3]!, undefined))
+}
+
+/**
  * A Recv on an endpoint where a caller waits (a thread blocked in Call), through a cap that can
  * receive: the caller's reply cap comes with the message, so a Reply or a SaveCaller that follows
  * has a caller to answer or save. `undefined` when no caller waits where the thread can receive.
@@ -160,7 +171,14 @@ export const recv = (x: Ctx, kind: "Recv" | "NBRecv" | "ReplyRecv"): Event => {
   // A receive through an endpoint cap without Read (a cap fault in the receive phase) is rare by
   // chance: one receive in sixteen looks for one.
   const unreadable = eps.filter((e) => !hasRight(e.cap.rights, RightR))
-  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4) : rare(w4 >>> 8, 16) && unreadable.length > 0 ? pick(unreadable, w4 >>> 12) : prefer(sending, pool, w0 >>> 4, 2, 3)
+  // A caller received through a cap without Grant gets a reply cap that cannot grant (its reply's
+  // caps stay behind); the caps that receive are mostly originals with every right, so one
+  // receive in six looks for such a cap, one with a sender queued if it can.
+  const ungranting = pool.filter((e) => hasRight(e.cap.rights, RightR) && !hasRight(e.cap.rights, RightG))
+  const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
+    : rare(w4 >>> 8, 16) && unreadable.length > 0 ? pick(unreadable, w4 >>> 12)
+    : rare(x.w[7]! >>> 3, 6) && ungranting.length > 0 ? prefer(ungranting.filter((e) => epState(x.s, e.cap.ptr)?.tag === "SendEP"), ungranting, x.w[7]! >>> 6)
+    : prefer(sending, pool, w0 >>> 4, 2, 3)
   const syscall: SyscallKind = kind === "Recv" && holdsReply(x.s, x.t) && !rare(w2, 4) ? "ReplyRecv" : kind
   // Half the ReplyRecvs are shaped for the IPC fastpath: at most four words, no caps.
   const fast = w3 % 2 === 0

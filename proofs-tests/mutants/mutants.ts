@@ -141,6 +141,13 @@ export const mutants: readonly Mutant[] = [
     replace: "next.firstBadged = next.firstBadged",
   },
   {
+    name: "saved-reply-ignores-grant",
+    breaks: "a reply cap carries its receiver's Grant right, and a reply through a saved one without it leaves the caps behind: this one always transfers them",
+    file: "object/objecttype.ts",
+    search: "return performInvocation_Reply(k, getTcbImpl(k, cap.tcb), slot, cap.canGrant)",
+    replace: "return performInvocation_Reply(k, getTcbImpl(k, cap.tcb), slot, true)",
+  },
+  {
     name: "equal-priority-preempts",
     breaks: "a woken thread of the current thread's priority waits its turn: this one preempts at once",
     file: "kernel/thread.ts",
