@@ -365,12 +365,12 @@ const prerequisite = (x: Ctx, op: Op): Event | undefined => {
     }
     case "NBRecv":
       return hasWith("EndpointCap", RightR) ? undefined : mk(ObjectType.Endpoint)
-    // Nothing to answer or save: a Reply answers through a saved reply cap, if the thread holds
-    // one; else take a waiting caller first, when one waits where the thread can receive; else,
-    // half the time, become a caller (another thread's Reply then takes it).
+    // With a caller to answer, one Reply in four first saves it into a free slot, to answer later
+    // through the saved cap (a server that defers its replies). With none: a Reply answers through
+    // a saved reply cap, if the thread holds one; else either op takes a waiting caller first, when
+    // one waits where the thread can receive; else, half the time, becomes a caller (another
+    // thread's Reply then takes it).
     case "Reply": case "SaveCaller":
-      // A Reply with a caller to answer, one time in four, first saves the caller into a free slot
-      // to answer later through the saved cap (a server that defers its replies).
       if (holdsReply(x.s, x.t)) {
         if (op === "SaveCaller" || (x.w[10]! >>> 9) % 4 !== 0) return undefined
         const [v, i, d] = target(freeSlot(x.book, x.w[0]!), x.w[0]!)
