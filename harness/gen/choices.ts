@@ -34,7 +34,7 @@ import {
   bindNotification, domainSchedule, domainSet, idleEvent, interrupt, irqControlGet, irqHandler, nextActorStep, registers, resume, selfFaultHandlerStep,
   setPriority, setTLSBase, setupThread, suspend, unbindNotification,
 } from "./threadOps.ts"
-import { asidPoolOp, frameOtherOp, hasPoolUntyped, isMakePool, isPageTableUnmap, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
+import { asidPoolOp, bigPageAccess, frameOtherOp, hasPoolUntyped, isMakePool, isPageTableUnmap, memoryOp, nextAddressSpaceStep, sharedMappedFrames, mapFrameOp, pageTableOp, pdFlushOp, unmapFrameOp } from "./vspaceOps.ts"
 
 /**
  * Every operation with its default weight, in one table. CSpace work (retype to grow the state,
@@ -439,7 +439,7 @@ export const resolveChoice = (s: KernelState, c: Choice, restart?: SyscallEvent)
   // The idle thread runs no user code: only an interrupt can change anything.
   if (t === s.idleThread) return idleEvent(x)
   if (restart !== undefined && !rare(x.w[9]! >>> 8, 8)) return withPendingIRQ(x, restart, true)
-  const e0 = queueStep(x) ?? resolveOp(x, c.op)
+  const e0 = queueStep(x) ?? (rare(x.w[11]! >>> 9, bigPageOdds) ? bigPageAccess(x) : undefined) ?? resolveOp(x, c.op)
   const e = isHostile(c) ? makeHostile(x, e0) : isBoundary(c) ? boundaryEvent(x, e0) : e0
   const e1 = rare(x.w[9]! >>> 8, 8) ? e : withinBuffer(x, e)
   return rare(x.w[11]!, deadlockOdds) ? e1 : keepLive(x, e1)
@@ -447,6 +447,8 @@ export const resolveChoice = (s: KernelState, c: Choice, restart?: SyscallEvent)
 
 /** One choice in this many joins a queue that holds a thread, when there is one (`queueStep`). */
 const queueOdds = 6
+/** One choice in this many reads, writes or jumps through a big mapping of the thread's own, when it has one (`bigPageAccess`). */
+const bigPageOdds = 12
 
 /**
  * One choice in `queueOdds`, whatever its op, joins a queue that holds a thread already

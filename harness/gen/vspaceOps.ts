@@ -156,6 +156,20 @@ const placeFor = (s: KernelState, pd: PPtr, sizeBits: number, w: number): number
   if (sizeBits === pageBits || sizeBits === largePageBits) {
     // A region with a page table; a page-aligned (or 64 KiB-aligned) address in it.
     const withPT = ptRegions.concat([pdIndexOf(0x0080_0000)]).filter((i) => pdeAt(s, pd, i)?.tag === "PageTablePDE")
+    // One time in eight over an entry of the other kind: a small page on one of a large page's
+    // sixteen entries, a large page on a block where a small page sits at any of its sixteen
+    // (DeleteFirst either way; the block's first entry is the one a partial check would see).
+    if (rare(w >>> 2, 8)) {
+      const other = sizeBits === pageBits ? "LargePagePTE" : "SmallPagePTE"
+      const used: number[] = []
+      for (const i of withPT) {
+        const e = pdeAt(s, pd, i)
+        const pt = e?.tag === "PageTablePDE" ? s.kheap.get(e.table) : undefined
+        if (pt?.tag === "PageTable") for (const [j, p] of pt.ptes) if (p.tag === other) used.push(i * bit(sectionBits) + j * bit(pageBits))
+      }
+      const v = pick(used, w >>> 5)
+      if (v !== undefined) return (sizeBits === pageBits ? v : v - (v % bit(largePageBits))) >>> 0
+    }
     const region = pick(withPT, w) ?? pick(ptRegions, w)!
     const slots = bit(sectionBits - sizeBits)
     return (region * bit(sectionBits) + ((w >>> 4) % slots) * bit(sizeBits)) >>> 0
@@ -231,7 +245,13 @@ export const mapFrameOp = (x: Ctx): Event => {
   const mappedIn = new Set(fc === undefined ? [] : frames.filter((f) => f.cap.ptr === fc.ptr && f.cap.mapped !== null).map((f) => f.cap.mapped!.asid))
   const candidates = withPT.length > 0 ? withPT : size === pageBits || size === largePageBits ? [] : workingPDs(x)
   const elsewhere = candidates.filter((d) => !mappedIn.has(d.cap.asid!))
-  const pdCptr = (w3 >>> 20) % 4 === 0 ? vspaceArg(x, w3) : (pick(mappedIn.size > 0 && elsewhere.length > 0 ? elsewhere : candidates, w3 >>> 8)?.cptr ?? vspaceArg(x, w3))
+  // Half the other maps go into the mapping thread's own directory, when it can take the frame:
+  // the thread's own memory accesses then go through every kind of mapping (most directories
+  // are other threads' and their frames mostly small).
+  const own = candidates.filter((d) => d.cap.ptr === userVSpaceRoot(x.s, x.t))
+  const pdCptr = (w3 >>> 20) % 4 === 0 ? vspaceArg(x, w3)
+    : (w3 >>> 22) % 2 === 0 && own.length > 0 && !mappedIn.has(own[0]!.cap.asid!) ? own[0]!.cptr
+    : (pick(mappedIn.size > 0 && elsewhere.length > 0 ? elsewhere : candidates, w3 >>> 8)?.cptr ?? vspaceArg(x, w3))
   const pdCap = x.book.direct.find((d) => d.cptr === pdCptr)?.cap
   let vaddr = pdCap?.tag === "PageDirectoryCap" ? placeFor(x.s, pdCap.ptr, size, w2) : (w2 << pageBits) >>> 0
   if (rare(w2 >>> 8, 8)) vaddr = (vaddr + 0x200) >>> 0
@@ -295,8 +315,8 @@ export const pdFlushOp = (x: Ctx): Event => {
   return sys(invokeSyscall(w3 >>> 8), pd?.cptr ?? w0 % 256, label, rare(w2 >>> 8, 20) ? [start] : [start, end], [])
 }
 
-/** A page (or section) a directory maps for the user: its address, size, rights and execute-never bit. */
-interface UserPage { readonly vaddr: number; readonly sizeBits: number; readonly rights: VMRights; readonly xn: boolean }
+/** A page (or section) a directory maps for the user: its address, size, the kind of entry, rights and execute-never bit. */
+interface UserPage { readonly vaddr: number; readonly sizeBits: number; readonly kind: string; readonly rights: VMRights; readonly xn: boolean }
 
 /** The pages directory `pd` maps below the kernel window (one per entry: a super section's 16 sections, a large page's 16 pages). */
 const userPages = (s: KernelState, pd: PPtr): UserPage[] => {
@@ -305,17 +325,27 @@ const userPages = (s: KernelState, pd: PPtr): UserPage[] => {
   const out: UserPage[] = []
   for (const [i, e] of o.pdes) {
     if (e.tag === "SectionPDE" || e.tag === "SuperSectionPDE") {
-      out.push({ vaddr: (i * bit(sectionBits)) >>> 0, sizeBits: sectionBits, rights: e.rights, xn: (e.attr & 4) !== 0 })
+      out.push({ vaddr: (i * bit(sectionBits)) >>> 0, sizeBits: sectionBits, kind: e.tag, rights: e.rights, xn: (e.attr & 4) !== 0 })
     } else if (e.tag === "PageTablePDE") {
       const pt = s.kheap.get(e.table)
       if (pt?.tag !== "PageTable") continue
       for (const [j, p] of pt.ptes) {
         if (p.tag === "InvalidPTE") continue
-        out.push({ vaddr: (i * bit(sectionBits) + j * bit(pageBits)) >>> 0, sizeBits: pageBits, rights: p.rights, xn: (p.attr & 4) !== 0 })
+        out.push({ vaddr: (i * bit(sectionBits) + j * bit(pageBits)) >>> 0, sizeBits: pageBits, kind: p.tag, rights: p.rights, xn: (p.attr & 4) !== 0 })
       }
     }
   }
   return out
+}
+
+/**
+ * A page, each kind of mapping (small page, large page, section, super section) present as
+ * likely as the others: a large page has sixteen entries and small pages are most of the rest,
+ * so picking among entries would seldom reach the others.
+ */
+const pickByKind = (pages: readonly UserPage[], w: number): UserPage | undefined => {
+  const kind = pick([...new Set(pages.map((p) => p.kind))].sort(), w)
+  return pick(pages.filter((p) => p.kind === kind), w >>> 2)
 }
 
 /** Does an access of `kind` go through a page with these rights? */
@@ -338,9 +368,9 @@ export const memoryOp = (x: Ctx): Event => {
   const word = 4 * ((w2 >>> 4) % 64)
   const r = w1 % 16
   let vaddr: number
-  if (r < 9 && usable.length > 0) vaddr = pick(usable, w1 >>> 4)!.vaddr + word
+  if (r < 9 && usable.length > 0) vaddr = pickByKind(usable, w1 >>> 4)!.vaddr + word
   else if (r < 11) vaddr = (tcbAt(x.s, x.t)?.tcbIPCBuffer ?? rootIPCBufferVAddr) + 4 * ((w2 >>> 4) % 128)
-  else if (r < 13 && pages.length > usable.length) vaddr = pick(pages.filter((p) => !allows(kind, p)), w1 >>> 4)!.vaddr + word
+  else if (r < 13 && pages.length > usable.length) vaddr = pickByKind(pages.filter((p) => !allows(kind, p)), w1 >>> 4)!.vaddr + word
   else if (r === 13) {
     // An empty entry of a page table the directory has, or a region with no entry at all.
     const pts = pages.filter((p) => p.sizeBits === pageBits)
@@ -349,6 +379,24 @@ export const memoryOp = (x: Ctx): Event => {
   } else if (r === 14) vaddr = (kernelBase + (w2 << 2)) >>> 0
   else vaddr = (w2 * 65_537 + w3) >>> 0
   return kind === "Write" ? { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0, value: w3 % 4 === 0 ? 0 : w3 } : { tag: "MemoryAccess", kind, vaddr: vaddr >>> 0 }
+}
+
+/**
+ * A read, write or jump through a mapping bigger than a small page (a large page, a section, a
+ * super section) of the thread's own address space, each kind as likely as the others, three
+ * times in four one the access may use; `undefined` when it maps none. Big frames are mapped
+ * into many directories, and a thread's accesses mostly meet small pages, so without this the
+ * translation of the big kinds (their rights and execute-never bits) is rarely exercised.
+ */
+export const bigPageAccess = (x: Ctx): Event | undefined => {
+  const [w0, w1, w2, w3] = x.w as [number, number, number, number]
+  const big = userPages(x.s, userVSpaceRoot(x.s, x.t)).filter((p) => p.kind !== "SmallPagePTE")
+  if (big.length === 0) return undefined
+  const kind = (["Read", "Write", "Execute"] as const)[w0 % 3]!
+  const usable = big.filter((p) => allows(kind, p))
+  const page = pickByKind(w1 % 4 !== 3 && usable.length > 0 ? usable : big, w1 >>> 2)!
+  const vaddr = (page.vaddr + 4 * ((w2 >>> 4) % 64)) >>> 0
+  return kind === "Write" ? { tag: "MemoryAccess", kind, vaddr, value: w3 } : { tag: "MemoryAccess", kind, vaddr }
 }
 
 /**
