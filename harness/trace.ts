@@ -12,7 +12,7 @@
  * @category decoding
  */
 import type { BootConfig, TraceFile } from "../model/index.ts"
-import { BootConfigSchema, SyscallKinds, TraceFileSchema, UserFaultKinds, decodeBootConfig, decodeTraceFile, traceFormatVersion } from "../model/index.ts"
+import { BootConfigSchema, EventTags, MemoryAccessKinds, SyscallKinds, TraceFileSchema, UserFaultKinds, decodeBootConfig, decodeTraceFile, traceFormatVersion } from "../model/index.ts"
 import { InputFileError, parseJsonText, readInputFile, schemaProblem, showJson, writeFileAtomic } from "./files.ts"
 
 /** A trace file that cannot be replayed; the message names the file and the problem. */
@@ -25,7 +25,7 @@ export class ConfigFileError extends InputFileError {
   override readonly name: string = "ConfigFileError"
 }
 
-const eventTags = ["Syscall", "TimerTick", "Interrupt", "UserFault"] as const
+const eventTags = EventTags
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
 /**
@@ -43,6 +43,9 @@ const unknownEventProblem = (events: unknown): string | null => {
     }
     if (e.tag === "UserFault" && !(UserFaultKinds as readonly unknown[]).includes(e.kind)) {
       return `events[${i}].kind: unknown fault kind ${showJson(e.kind)} (expected one of ${UserFaultKinds.join(", ")})`
+    }
+    if (e.tag === "MemoryAccess" && !(MemoryAccessKinds as readonly unknown[]).includes(e.kind)) {
+      return `events[${i}].kind: unknown access kind ${showJson(e.kind)} (expected one of ${MemoryAccessKinds.join(", ")})`
     }
   }
   return null

@@ -75,3 +75,5 @@ export interface MemoryAccessEvent {
 
 export type Event = SyscallEvent | TimerTickEvent | InterruptEvent | UserFaultEvent | MemoryAccessEvent
 export type EventTag = Event["tag"]
+/** Every event tag, once (the record makes a tag added to `Event` and missing here a type error). */
+export const EventTags: readonly EventTag[] = Object.keys({ Syscall: 0, TimerTick: 0, Interrupt: 0, UserFault: 0, MemoryAccess: 0 } satisfies Record<EventTag, 0>) as EventTag[]

@@ -106,6 +106,8 @@ const files = {
   unknownSyscall: put("unknown-syscall.json", trace((t) => { t.events[1]!.syscall = "SendRecv" })),
   unknownTag: put("unknown-tag.json", trace((t) => { t.events[2] = { tag: "Reboot" } })),
   unknownFault: put("unknown-fault.json", trace((t) => { t.events.push({ tag: "UserFault", kind: "Segfault", words: [] }) })),
+  unknownAccess: put("unknown-access.json", trace((t) => { t.events.push({ tag: "MemoryAccess", kind: "Jump", vaddr: 0 }) })),
+  withAccesses: put("with-accesses.json", trace((t) => { t.events.push({ tag: "MemoryAccess", kind: "Write", vaddr: 0x1000, value: 7 }, { tag: "MemoryAccess", kind: "Read", vaddr: 0x1000 }, { tag: "MemoryAccess", kind: "Execute", vaddr: 0 }) })),
   overlap: put("overlap.json", trace((t) => {
     t.config.memory = [{ base: 0x2000_0000, size: 0x2000, isDevice: false }, { base: 0x2000_1000, size: 0x1000, isDevice: false }]
   })),
@@ -142,11 +144,18 @@ describe("bad trace files: kspec replay FILE (in-process)", () => {
     ["a field of the wrong type", files.eventsNotArray, /events: expected array, got "none"$/],
     ["an unknown field", files.unknownField, /unknown-field\.json: evnts: unknown field$/],
     ["an unknown syscall", files.unknownSyscall, /events\[1\]\.syscall: unknown syscall "SendRecv" \(kspec models Send, NBSend, Call, Recv, NBRecv, Reply, ReplyRecv, Yield\)$/],
-    ["an unknown event", files.unknownTag, /events\[2\]\.tag: unknown event "Reboot" \(expected one of Syscall, TimerTick, Interrupt, UserFault\)$/],
+    ["an unknown event", files.unknownTag, /events\[2\]\.tag: unknown event "Reboot" \(expected one of Syscall, TimerTick, Interrupt, UserFault, MemoryAccess\)$/],
+    ["an unknown memory access", files.unknownAccess, /events\[13\]\.kind: unknown access kind "Jump" \(expected one of Read, Write, Execute\)$/],
     ["an unknown fault kind", files.unknownFault, /events\[13\]\.kind: unknown fault kind "Segfault" \(expected one of /],
     ["overlapping memory", files.overlap, /config\.memory: memory regions at 0x20000000 and 0x20001000 overlap$/],
     ["a domain schedule too long for its table", files.domainInTrace, /config\.domainSchedule: 2 entries do not fit numDomainSchedules 2, which must be at least 3 \(the last entry is an end marker\)$/],
   ]
+  it("a trace with memory accesses (as kspec check and fuzz save them) replays", async () => {
+    const r = await run("replay", files.withAccesses)
+    expect(r.err).toBe("")
+    expect(r.code).toBe(0)
+    expect(loadTraceFile(files.withAccesses).events.filter((e) => e.tag === "MemoryAccess")).toHaveLength(3)
+  })
   for (const [what, file, message] of cases) {
     it(`${what}: one line, exit 2`, async () => {
       const before = readdirSync(dir).sort()

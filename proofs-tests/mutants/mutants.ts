@@ -148,6 +148,13 @@ export const mutants: readonly Mutant[] = [
     replace: "return performInvocation_Reply(k, getTcbImpl(k, cap.tcb), slot, true)",
   },
   {
+    name: "large-page-xn-read-as-small",
+    breaks: "a large page's execute-never bit sits elsewhere in its entry than a small page's: this MMU reads it where a small page keeps it, so every fetch from a large page faults",
+    file: "machine/mmu.ts",
+    search: "if (!permits(kind, pte_get_AP(pte), small ? pte_pte_small_get_XN(pte) : pte_pte_large_get_XN(pte))) {",
+    replace: "if (!permits(kind, pte_get_AP(pte), pte_pte_small_get_XN(pte))) {",
+  },
+  {
     name: "equal-priority-preempts",
     breaks: "a woken thread of the current thread's priority waits its turn: this one preempts at once",
     file: "kernel/thread.ts",
