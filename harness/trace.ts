@@ -25,7 +25,6 @@ export class ConfigFileError extends InputFileError {
   override readonly name: string = "ConfigFileError"
 }
 
-const eventTags = EventTags
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
 /**
@@ -37,7 +36,7 @@ const unknownEventProblem = (events: unknown): string | null => {
   for (let i = 0; i < events.length; i++) {
     const e: unknown = events[i]
     if (!isObject(e)) return `events[${i}]: expected an event object, got ${showJson(e)}`
-    if (!(eventTags as readonly unknown[]).includes(e.tag)) return `events[${i}].tag: unknown event ${showJson(e.tag)} (expected one of ${eventTags.join(", ")})`
+    if (!(EventTags as readonly unknown[]).includes(e.tag)) return `events[${i}].tag: unknown event ${showJson(e.tag)} (expected one of ${EventTags.join(", ")})`
     if (e.tag === "Syscall" && !(SyscallKinds as readonly unknown[]).includes(e.syscall)) {
       return `events[${i}].syscall: unknown syscall ${showJson(e.syscall)} (kspec models ${SyscallKinds.join(", ")})`
     }
