@@ -94,7 +94,7 @@ export const send = (x: Ctx, call: boolean): Event => {
   const ungranted = writable.filter((e) => epState(x.s, e.cap.ptr)?.tag === "RecvEP" && !hasRight(e.cap.rights, RightG) && !(call && hasRight(e.cap.rights, RightGR)))
   const weak = rare(w0 >>> 4, 6) && ungranted.length > 0
   const w7 = x.w[7]!
-  const saved = directOf(x.book, "ReplyCap").filter((r) => !r.cap.isMaster)
+  const saved = savedReplies(x)
   const mute = eps.filter((e) => !hasRight(e.cap.rights, RightW))
   const ep = rare(w0, 16) ? pick(x.book.direct, w0 >>> 4)
     : rare(w7 >>> 2, 4) && saved.length > 0 ? pick(saved, w7 >>> 4)
@@ -125,6 +125,9 @@ const recvSlot = (x: Ctx, w: number): readonly number[] | undefined => {
   return target(a, w >>> 4)
 }
 
+/** Reply caps the thread can name (saved with CNode_SaveCaller), not masters. */
+const savedReplies = (x: Ctx) => directOf(x.book, "ReplyCap").filter((r) => !r.cap.isMaster)
+
 /** Does the thread hold a reply cap in its caller slot? */
 export const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf(t, tcbCaller)).tag === "ReplyCap"
 
@@ -134,7 +137,7 @@ export const holdsReply = (s: KernelState, t: PPtr): boolean => getCap(s, slotOf
  * holds no saved reply cap.
  */
 export const replyThroughSaved = (x: Ctx): Event | undefined => {
-  const saved = pick(directOf(x.book, "ReplyCap").filter((r) => !r.cap.isMaster), x.w[0]!)
+  const saved = pick(savedReplies(x), x.w[0]!)
   if (saved === undefined) return undefined
   return sys(rare(x.w[1]!, 4) ? "Call" : "Send", saved.cptr, replyLabel(x.w[2]!), msgWords(x.w, msgLength(x.w[1]! >>> 2)), extraCaps(x, x.w[3]!, undefined))
 }

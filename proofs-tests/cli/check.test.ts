@@ -17,6 +17,18 @@ import { runEvents } from "../../harness/lockstep/runner.ts"
 import { loadMutant } from "../mutants/build.ts"
 import { mutants } from "../mutants/mutants.ts"
 
+/** `kspec check --seed 1 --runs N` on a planted mutant, which must fail: its output lines and the trace it saved. */
+const checkMutant = async (name: string, runs: number) => {
+  const m = mutants.find((x) => x.name === name)!
+  const impl = await loadMutant({ ...m, name: `check-test-${m.name}` })
+  const dir = mkdtempSync(join(tmpdir(), "kspec-check-"))
+  const lines: string[] = []
+  expect(runCheck({ seed: 1, runs, depth: 150 }, (s) => lines.push(s), dir, impl)).toBe(1)
+  const d = decodeTraceFile(readFileSync(join(dir, "check-seed1.json"), "utf8"))
+  if (!d.ok) throw new Error(d.message)
+  return { impl, dir, lines, saved: d.value }
+}
+
 describe("kspec check's fastpath and domains phases", () => {
   it("run after a clean campaign: one trace each per five of the campaign's", () => {
     const lines: string[] = []
@@ -27,35 +39,23 @@ describe("kspec check's fastpath and domains phases", () => {
   })
 
   it("catches a fastpath bug the campaign misses, and saves a trace that replays it", async () => {
-    const m = mutants.find((x) => x.name === "fastpath-skips-grant-check")!
-    const impl = await loadMutant({ ...m, name: `check-test-${m.name}` })
-    const dir = mkdtempSync(join(tmpdir(), "kspec-check-"))
-    const lines: string[] = []
-    expect(runCheck({ seed: 1, runs: 100, depth: 150 }, (s) => lines.push(s), dir, impl)).toBe(1)
+    const { impl, dir, lines, saved: d } = await checkMutant("fastpath-skips-grant-check", 100)
     const phase = lines.findIndex((l) => l.startsWith("fastpath phase: "))
     const found = lines.findIndex((l) => l.startsWith("COUNTEREXAMPLE"))
     // The campaign passed; the fastpath phase found it.
     expect(phase).toBeGreaterThan(0)
     expect(found).toBeGreaterThan(phase)
     expect(readdirSync(dir)).toEqual(["check-seed1.json"])
-    const d = decodeTraceFile(readFileSync(join(dir, "check-seed1.json"), "utf8"))
-    if (!d.ok) throw new Error(d.message)
-    expect(runEvents(impl, d.value.config, d.value.events, { invariants: true }).failure).not.toBeNull()
+    expect(runEvents(impl, d.config, d.events, { invariants: true }).failure).not.toBeNull()
   }, 120_000)
 
   it("catches a domain-schedule bug the one-domain campaign cannot, and saves the trace with its three domains", async () => {
-    const m = mutants.find((x) => x.name === "domain-never-ends")!
-    const impl = await loadMutant({ ...m, name: `check-test-${m.name}` })
-    const dir = mkdtempSync(join(tmpdir(), "kspec-check-"))
-    const lines: string[] = []
-    expect(runCheck({ seed: 1, runs: 20, depth: 150 }, (s) => lines.push(s), dir, impl)).toBe(1)
+    const { impl, lines, saved: d } = await checkMutant("domain-never-ends", 20)
     const phase = lines.findIndex((l) => l.startsWith("domains phase: "))
     expect(phase).toBeGreaterThan(lines.findIndex((l) => l.startsWith("fastpath phase: ")))
     expect(lines.findIndex((l) => l.startsWith("COUNTEREXAMPLE"))).toBeGreaterThan(phase)
-    const d = decodeTraceFile(readFileSync(join(dir, "check-seed1.json"), "utf8"))
-    if (!d.ok) throw new Error(d.message)
-    expect(d.value.config.numDomains).toBe(3)
-    expect(runEvents(impl, d.value.config, d.value.events, { invariants: true }).failure).not.toBeNull()
-    expect(runEvents(realImpl, d.value.config, d.value.events, { invariants: true }).failure).toBeNull()
+    expect(d.config.numDomains).toBe(3)
+    expect(runEvents(impl, d.config, d.events, { invariants: true }).failure).not.toBeNull()
+    expect(runEvents(realImpl, d.config, d.events, { invariants: true }).failure).toBeNull()
   }, 120_000)
 })
